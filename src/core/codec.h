@@ -1,0 +1,24 @@
+/* core/codec.h - hex, base64 (standard and URL-safe, no padding on output) and base32
+ * (RFC 4648, for TOTP secrets).
+ *
+ * Encoders append to a struct buf. Decoders write into out (cap bytes) and set *n; they
+ * fail with ERR_INVALID on bad characters and ERR_TOO_LARGE when out is too small.
+ */
+#ifndef JY_CORE_CODEC_H
+#define JY_CORE_CODEC_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+void hex_encode(struct buf *b, const void *p, size_t n);
+int hex_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size_t *n);
+/* b64url_encode writes URL-safe base64 without padding. */
+void b64url_encode(struct buf *b, const void *p, size_t n);
+int b64url_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size_t *n);
+/* base32_encode writes RFC 4648 base32 without padding (authenticator apps accept it). */
+void base32_encode(struct buf *b, const void *p, size_t n);
+/* base32_decode accepts upper or lower case, ignores '=', spaces and '-'. */
+int base32_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size_t *n);
+
+#endif

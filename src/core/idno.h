@@ -1,0 +1,54 @@
+/* core/idno.h - national ID numbers (公民身份号码, GB 11643-1999).
+ *
+ * Normalisation accepts what people and Excel produce: full-width digits and X (０-９,
+ * Ｘ/ｘ), lowercase x, spaces of every kind (ASCII, tab, NBSP U+00A0, ideographic U+3000,
+ * thin/zero-width U+2000-U+200B, U+FEFF) anywhere, a leading apostrophe ('), a ="…" wrapper
+ * (Excel formula text) and surrounding quotes. It never repairs digits: a value Excel turned
+ * into a number (scientific notation like 1.10102E+17, or 18 digits whose tail was zeroed
+ * after the 15th significant digit, e.g. ending in "000" with a ".0" or from a float) is
+ * IDNO_EXCEL_CORRUPTED. 15-digit first-generation numbers are converted to 18 digits
+ * (century 19, check digit computed). Masking keeps the 6-digit region and the last 4:
+ * "110102********1234".
+ */
+#ifndef JY_CORE_IDNO_H
+#define JY_CORE_IDNO_H
+#include <stdbool.h>
+#include <stddef.h>
+
+#define IDNO_LEN 18
+
+/* Row statuses, in the stable codes used by batch exports (R4.5). */
+#define IDNO_STATUS_TABLE(X)                \
+    X(OK, "ok")                             \
+    X(FIXED, "fixed")                       \
+    X(CONVERTED_15, "converted_15")         \
+    X(BAD_CHECKSUM, "bad_checksum")         \
+    X(BAD_DATE, "bad_date")                 \
+    X(EXCEL_CORRUPTED, "excel_corrupted")   \
+    X(EMPTY, "empty")                       \
+    X(DUPLICATE, "duplicate")               \
+    X(NOT_AN_ID, "not_an_id")
+
+enum idno_status {
+#define IDNO__ENUM(name, code) IDNO_##name,
+    IDNO_STATUS_TABLE(IDNO__ENUM)
+#undef IDNO__ENUM
+};
+
+/* idno_status_code returns the stable code ("bad_checksum"). */
+const char *idno_status_code(enum idno_status st);
+/* idno_normalize cleans in[0..n) into out (18 chars + NUL, uppercase X) and returns the
+ * status: OK (already clean), FIXED (cleaned), CONVERTED_15, or a rejection (BAD_CHECKSUM,
+ * BAD_DATE, EXCEL_CORRUPTED, EMPTY, NOT_AN_ID) in which case out is "". Never returns
+ * DUPLICATE (that is the batch's business). Birth dates must be real calendar dates between
+ * 1900-01-01 and today. */
+enum idno_status idno_normalize(const char *in, size_t n, char out[IDNO_LEN + 1]);
+/* idno_is_valid: true when s is exactly 18 normalised characters with valid date and check
+ * digit. */
+bool idno_is_valid(const char *s);
+/* idno_check_digit computes the MOD 11-2 check character for the first 17 digits. */
+char idno_check_digit(const char *first17);
+/* idno_mask writes "110102********1234" for a valid 18-char id (out: 19 bytes). */
+void idno_mask(const char *id18, char out[IDNO_LEN + 1]);
+
+#endif

@@ -1,0 +1,130 @@
+/* core/str.c - see str.h. */
+#include "core/str.h"
+
+#include "core/err.h"
+
+bool
+str_eq(struct str a, struct str b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+bool str_eq_cstr(struct str a, const char *s) { return str_eq(a, str_of(s)); }
+
+bool
+str_has_prefix(struct str a, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return a.n >= n && memcmp(a.p, prefix, n) == 0;
+}
+
+static bool
+str_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+struct str
+str_trim(struct str s)
+{
+    while (s.n && str_is_space(s.p[0])) {
+        s.p++;
+        s.n--;
+    }
+    while (s.n && str_is_space(s.p[s.n - 1]))
+        s.n--;
+    return s;
+}
+
+int
+str_to_i64(struct str s, int64_t *out, int64_t min, int64_t max)
+{
+    size_t i = 0;
+    bool neg = false;
+    uint64_t v = 0, limit;
+
+    if (s.n && s.p[0] == '-') {
+        neg = true;
+        i = 1;
+    }
+    if (i == s.n || s.n - i > 19)
+        return ERR_INVALID;
+    limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < s.n; i++) {
+        unsigned d = (unsigned char)s.p[i] - '0';
+        if (d > 9 || v > (limit - d) / 10)
+            return ERR_INVALID;
+        v = v * 10 + d;
+    }
+    int64_t r = neg ? (int64_t)(0 - v) : (int64_t)v;
+    if (r < min || r > max)
+        return ERR_INVALID;
+    *out = r;
+    return 0;
+}
+
+int
+cstr_to_i64(const char *s, int64_t *out, int64_t min, int64_t max)
+{
+    return s ? str_to_i64(str_of(s), out, min, max) : ERR_INVALID;
+}
+
+void
+str_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+bool
+str_is_utf8(const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len;
+        uint32_t cp;
+        if (c == 0)
+            return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (n - i < len)
+            return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+bool
+str_has_ctl(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+            return true;
+    return false;
+}

@@ -1,0 +1,41 @@
+/* crypto/field.h - field encryption and blind index for personal data (S1).
+ *
+ * Sealed value ("envelope"), all big-endian:
+ *   version (1 byte, 0x01) | key id (4) | IV (16) | SM4-CTR ciphertext (n) | tag (16)
+ * tag = first 16 bytes of HMAC-SM3(mac key, version|key id|IV|ciphertext|ad|len(ad) as 4
+ * bytes). Encrypt-then-MAC; a fresh random IV per value, so equal plaintexts differ. The
+ * associated data ad (e.g. "sample.id_number") binds a value to its table/column: a value
+ * moved to another column fails to open.
+ *
+ * Blind index: first 8 bytes of HMAC-SM3(blind key, domain "\0" value) as int64, for
+ * equality lookup; callers normalise the value first and confirm a match by opening.
+ */
+#ifndef JY_CRYPTO_FIELD_H
+#define JY_CRYPTO_FIELD_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/keyring.h"
+
+#define FIELD_VERSION 1
+#define FIELD_OVERHEAD (1 + 4 + 16 + 16)
+#define FIELD_SEALED_LEN(n) ((n) + FIELD_OVERHEAD)
+
+/* field_seal_with encrypts p[0..n) under k; out must hold FIELD_SEALED_LEN(n) bytes. */
+int field_seal_with(const struct datakey *k, const char *ad, const void *p, size_t n,
+                    uint8_t *out, size_t cap, size_t *out_len);
+/* field_seal uses the keyring's active key. */
+int field_seal(const struct keyring *kr, const char *ad, const void *p, size_t n,
+               uint8_t *out, size_t cap, size_t *out_len);
+/* field_open verifies and decrypts; out must hold n - FIELD_OVERHEAD bytes (plus 1: the
+ * plaintext is NUL-terminated for text). ERR_CRYPTO on a bad tag, unknown key id, wrong ad
+ * or malformed envelope (never a partial plaintext). */
+int field_open(const struct keyring *kr, const char *ad, const uint8_t *c, size_t n,
+               uint8_t *out, size_t cap, size_t *out_len);
+/* field_envelope_parse checks the envelope's shape (version, lengths) and returns its key
+ * id and ciphertext length without any key (used by the fuzz target and rotation). */
+int field_envelope_parse(const uint8_t *c, size_t n, uint32_t *key_id, size_t *plain_len);
+/* blind_index computes the 64-bit blind index of value under the active key. */
+int64_t blind_index(const struct keyring *kr, const char *domain, const void *p, size_t n);
+
+#endif

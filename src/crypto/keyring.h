@@ -1,0 +1,63 @@
+/* crypto/keyring.h - key-encryption key file and the data keys it wraps (S1).
+ *
+ * The KEK lives in a file (default VAR/keys/kek, mode 0600, outside the database). Data
+ * keys are 32 random bytes each with a 32-bit id; they are stored wrapped (sealed with a key
+ * derived from the KEK, field_seal format, associated data "data_key:<id>") in the database
+ * by domain/keystore.c. From each data key, subkeys are derived with HKDF-SM3 per purpose.
+ * Key material is wiped on release and never logged.
+ *
+ * KEK file format (text, one line): "jiayuan-kek v1 <64 hex digits>\n".
+ */
+#ifndef JY_CRYPTO_KEYRING_H
+#define JY_CRYPTO_KEYRING_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/sm.h"
+
+#define KEYRING_MAX 16
+#define DATA_KEY_LEN 32
+
+struct kek {
+    uint8_t enc[SM4_KEY_LEN];
+    uint8_t mac[SM3_LEN];
+};
+
+/* The subkeys derived from one data key. */
+struct datakey {
+    uint32_t id;
+    uint8_t field_enc[SM4_KEY_LEN]; /* SM4-CTR for field encryption */
+    uint8_t field_mac[SM3_LEN];     /* HMAC-SM3 tag for field encryption */
+    uint8_t blind[SM3_LEN];         /* blind index HMAC key */
+    uint8_t audit[SM3_LEN];         /* audit-chain HMAC key */
+    uint8_t token[SM3_LEN];         /* HMAC key for session/API token hashes */
+};
+
+struct keyring {
+    struct datakey keys[KEYRING_MAX];
+    size_t n;
+    uint32_t active; /* id used for new ciphertexts */
+};
+
+/* keyring_kek_create writes a new random KEK file at path (creating parent folders, mode
+ * 0600). ERR_CONFLICT when the file already exists: it is never overwritten. */
+int keyring_kek_create(const char *path);
+/* keyring_kek_load reads the KEK file. ERR_NOT_FOUND when absent, ERR_FORBIDDEN when its
+ * mode allows group/other access, ERR_INVALID when malformed. */
+int keyring_kek_load(const char *path, struct kek *out);
+/* keyring_wrap seals a raw data key under the KEK; out needs FIELD_SEALED_LEN(32) bytes. */
+int keyring_wrap(const struct kek *kek, uint32_t id, const uint8_t raw[DATA_KEY_LEN],
+                 uint8_t *out, size_t cap, size_t *n);
+/* keyring_unwrap opens a wrapped data key; ERR_CRYPTO when tampered or the wrong KEK. */
+int keyring_unwrap(const struct kek *kek, uint32_t id, const uint8_t *wrapped, size_t n,
+                   uint8_t raw[DATA_KEY_LEN]);
+/* keyring_add derives subkeys from raw and appends them (ERR_TOO_LARGE when full). The
+ * last key added becomes active. */
+int keyring_add(struct keyring *kr, uint32_t id, const uint8_t raw[DATA_KEY_LEN]);
+const struct datakey *keyring_find(const struct keyring *kr, uint32_t id);
+const struct datakey *keyring_active(const struct keyring *kr);
+/* keyring_wipe clears all key material. */
+void keyring_wipe(struct keyring *kr);
+void kek_wipe(struct kek *kek);
+
+#endif

@@ -1,0 +1,39 @@
+/* crypto/sm.h - Chinese national primitives (S1) over OpenSSL 3: SM3, HMAC-SM3, HKDF-SM3,
+ * PBKDF2-HMAC-SM3, SM4 block (for known-answer tests), randomness, constant-time compare.
+ *
+ * This header and its siblings in crypto/ are the only place OpenSSL is used, so a
+ * certified module (GM/T 0018) can replace it by changing this folder alone.
+ */
+#ifndef JY_CRYPTO_SM_H
+#define JY_CRYPTO_SM_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SM3_LEN 32
+#define SM4_KEY_LEN 16
+#define SM4_BLOCK 16
+
+/* sm3 hashes p[0..n). */
+int sm3(const void *p, size_t n, uint8_t out[SM3_LEN]);
+int hmac_sm3(const void *key, size_t key_len, const void *p, size_t n, uint8_t out[SM3_LEN]);
+/* hkdf_sm3: RFC 5869 extract+expand with SM3; info is a NUL-terminated label. */
+int hkdf_sm3(const void *ikm, size_t ikm_len, const void *salt, size_t salt_len,
+             const char *info, uint8_t *out, size_t out_len);
+int pbkdf2_sm3(const char *pw, size_t pw_len, const void *salt, size_t salt_len,
+               uint32_t iterations, uint8_t *out, size_t out_len);
+/* sm4_encrypt_block: one raw SM4 block (ECB), for known-answer tests only. */
+int sm4_encrypt_block(const uint8_t key[SM4_KEY_LEN], const uint8_t in[SM4_BLOCK],
+                      uint8_t out[SM4_BLOCK]);
+/* sm4_ctr: XOR p with the SM4-CTR keystream starting at iv (encrypt = decrypt). */
+int sm4_ctr(const uint8_t key[SM4_KEY_LEN], const uint8_t iv[SM4_BLOCK], const void *in,
+            size_t n, void *out);
+/* crypto_random fills p with n bytes from the OS CSPRNG. */
+int crypto_random(void *p, size_t n);
+bool crypto_equal(const void *a, const void *b, size_t n);
+/* crypto_selftest runs the known-answer tests (SM4 GB/T 32907 incl. the 1,000,000-times
+ * iteration, SM3 GB/T 32905 "abc", HMAC-SM3, TOTP RFC 6238): 0 or ERR_CRYPTO. Run at
+ * start-up and in tests. */
+int crypto_selftest(void);
+
+#endif
