@@ -1,6 +1,7 @@
 /* tools/embed.c - build-time host tool: turns a folder of files into a C source file.
  *
  *   embed migrations DIR OUT.c   every *.sql in DIR, sorted by name -> embedded_migrations[]
+ *   embed data DIR OUT.c         every *.csv in DIR (reference data)  -> embedded_data[]
  *   embed ui DIR OUT.c           every file under DIR (absent DIR = no UI) -> embedded_ui[]
  *
  * For the UI each entry carries its SHA-256 and SM3 digests (the S2 manifest); the server
@@ -102,10 +103,12 @@ digest_hex(const char *alg, const unsigned char *p, size_t n, char out[65])
 int
 main(int argc, char **argv)
 {
-    if (argc != 4 || (strcmp(argv[1], "migrations") && strcmp(argv[1], "ui")))
-        die("usage", "embed migrations|ui DIR OUT.c");
+    if (argc != 4 || (strcmp(argv[1], "migrations") && strcmp(argv[1], "data") &&
+                      strcmp(argv[1], "ui")))
+        die("usage", "embed migrations|data|ui DIR OUT.c");
     int ui = strcmp(argv[1], "ui") == 0;
-    walk(argv[2], "", ui ? "" : ".sql", ui);
+    const char *suffix = ui ? "" : strcmp(argv[1], "data") == 0 ? ".csv" : ".sql";
+    walk(argv[2], "", suffix, ui);
     if (n_entries)
         qsort(entries, n_entries, sizeof *entries, by_path);
     FILE *out = fopen(argv[3], "w");
@@ -118,7 +121,8 @@ main(int argc, char **argv)
             fprintf(out, "%s%u,", k % 24 ? "" : "\n", entries[i].data[k]);
         fprintf(out, "0};\n");
     }
-    const char *sym = ui ? "embedded_ui" : "embedded_migrations";
+    char sym[64];
+    snprintf(sym, sizeof sym, "embedded_%s", argv[1]);
     fprintf(out, "const struct embedded_file %s[] = {\n", sym);
     for (size_t i = 0; i < n_entries; i++) {
         char sha[65] = "", sm3[65] = "";

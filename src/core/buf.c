@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdint.h>
+
 #include "core/alloc.h"
 
 char buf__empty[1];

@@ -30,21 +30,29 @@ time_mono_us(void)
 }
 
 static void
-time_format(int64_t ms, int offset_s, const char *fmt, char *out, size_t cap, int with_ms)
+time_split(int64_t ms, int offset_s, struct tm *tm)
 {
     time_t t = (time_t)(ms / 1000) + offset_s;
-    struct tm tm;
-    char base[32];
-    gmtime_r(&t, &tm);
-    strftime(base, sizeof base, fmt, &tm);
-    if (with_ms)
-        snprintf(out, cap, "%s.%03dZ", base, (int)(ms % 1000));
-    else
-        snprintf(out, cap, "%s", base);
+    gmtime_r(&t, tm);
 }
 
-void time_format_iso(int64_t ms, char *out, size_t cap) { time_format(ms, 0, "%Y-%m-%dT%H:%M:%S", out, cap, 1); }
-void time_format_local(int64_t ms, char *out, size_t cap) { time_format(ms, 8 * 3600, "%Y-%m-%d %H:%M:%S", out, cap, 0); }
+void
+time_format_iso(int64_t ms, char *out, size_t cap)
+{
+    struct tm tm;
+    time_split(ms, 0, &tm);
+    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+void
+time_format_local(int64_t ms, char *out, size_t cap)
+{
+    struct tm tm;
+    time_split(ms, 8 * 3600, &tm);
+    snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
 
 static int
 time_digits(const char **s, int n, int *out)

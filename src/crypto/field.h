@@ -38,4 +38,20 @@ int field_envelope_parse(const uint8_t *c, size_t n, uint32_t *key_id, size_t *p
 /* blind_index computes the 64-bit blind index of value under the active key. */
 int64_t blind_index(const struct keyring *kr, const char *domain, const void *p, size_t n);
 
+/* Additions beyond the original contract (all in field.c).
+ *
+ * A NULL ad or domain means "". Sealing fails with ERR_TOO_LARGE when cap is too small (and
+ * when ad is 4 GiB or longer), opening with ERR_TOO_LARGE when cap is below
+ * n - FIELD_OVERHEAD + 1; field_envelope_parse fails with ERR_CRYPTO (as field_open does)
+ * and accepts NULL for either out-parameter. blind_index returns 0 when the keyring has no
+ * active key or the primitive fails (logged): callers that must tell use blind_index_with. */
+
+/* field_open_with opens an envelope with one given key; ERR_CRYPTO when the envelope names
+ * another key id (keyring_unwrap uses it with keys derived from the KEK). */
+int field_open_with(const struct datakey *k, const char *ad, const uint8_t *c, size_t n,
+                    uint8_t *out, size_t cap, size_t *out_len);
+/* blind_index_with computes the blind index under key k (e.g. an old key while rotating). */
+int blind_index_with(const struct datakey *k, const char *domain, const void *p, size_t n,
+                     int64_t *out);
+
 #endif

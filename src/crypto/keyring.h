@@ -60,4 +60,12 @@ const struct datakey *keyring_active(const struct keyring *kr);
 void keyring_wipe(struct keyring *kr);
 void kek_wipe(struct kek *kek);
 
+/* Details beyond the original contract (keyring.c): the 32 bytes of the KEK file are never
+ * used directly; struct kek holds two keys derived from them by HKDF-SM3 ("jiayuan kek-enc
+ * v1", "jiayuan kek-mac v1"). keyring_kek_load also fails with ERR_FORBIDDEN when the file
+ * cannot be read for lack of permission and ERR_INVALID when it is not a regular file. Parent
+ * folders that keyring_kek_create makes get mode 0700; existing ones are left alone.
+ * keyring_add fails with ERR_CONFLICT when id is already in the ring. A keyring is ready
+ * for keyring_add when zeroed ({0}); keyring_active is NULL while it is empty. */
+
 #endif

@@ -36,4 +36,30 @@ bool crypto_equal(const void *a, const void *b, size_t n);
  * start-up and in tests. */
 int crypto_selftest(void);
 
+/* Additions beyond the original contract (all in sm.c). */
+
+#define SHA1_LEN 20
+
+/* struct sm_part is one piece of a message that is MACed without being copied together. */
+struct sm_part {
+    const void *p;
+    size_t n;
+};
+
+/* hmac_sm3_parts computes HMAC-SM3 over the concatenation of parts[0..count) (the field
+ * envelope tag covers header, ciphertext and associated data that live apart). */
+int hmac_sm3_parts(const void *key, size_t key_len, const struct sm_part *parts, size_t count,
+                   uint8_t out[SM3_LEN]);
+/* hmac_sha1 is HMAC-SHA1, for TOTP (RFC 6238) only: authenticator apps know nothing else. */
+int hmac_sha1(const void *key, size_t key_len, const void *p, size_t n, uint8_t out[SHA1_LEN]);
+/* sm4_encrypt_block_iter encrypts in with key `iterations` times in a row, reusing one
+ * context (GB/T 32907-2016 appendix A example 2 needs 1,000,000 rounds); tests only. */
+int sm4_encrypt_block_iter(const uint8_t key[SM4_KEY_LEN], const uint8_t in[SM4_BLOCK],
+                           uint32_t iterations, uint8_t out[SM4_BLOCK]);
+/* Every function above is thread-safe. Algorithms are fetched once per process; each thread
+ * caches its own OpenSSL contexts, freed when the thread exits. crypto_thread_release frees
+ * the calling thread's contexts early (the main thread's otherwise live until exit); the
+ * next call creates them again. */
+void crypto_thread_release(void);
+
 #endif

@@ -1,0 +1,97 @@
+/* api/api.c - shared handler helpers (style: handlers hold resource logic only). */
+#include "api/api.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "core/codec.h"
+#include "core/err.h"
+#include "core/str.h"
+
+int
+api_body(struct req *req, json_t **out)
+{
+    char err[160];
+    int rc = jsonio_parse(req->body.data, req->body.len, out, err, sizeof err);
+    if (rc)
+        return req_fail(req, rc, "%s", err);
+    return 0;
+}
+
+int
+api_unpack(struct req *req, json_t *root, const char *fmt, ...)
+{
+    char err[220];
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = jsonio_vunpack(root, err, sizeof err, fmt, ap);
+    va_end(ap);
+    if (rc)
+        return req_fail(req, rc, "%s", err);
+    return 0;
+}
+
+int
+api_reply(struct req *req, int status, json_t *value)
+{
+    size_t len = 0;
+    char *s;
+    if (!value)
+        return ERR_INTERNAL;
+    s = jsonio_dump(value, &len);
+    json_decref(value);
+    req_reply(req, status, "application/json; charset=utf-8", s, len);
+    return 0;
+}
+
+int
+api_page(struct req *req, size_t def, size_t max, size_t *limit, int64_t *after)
+{
+    const char *l = req_query(req, "limit"), *n = req_query(req, "next");
+    int64_t v = 0;
+    *limit = def;
+    *after = 0;
+    if (l) {
+        if (cstr_to_i64(l, &v, 1, (int64_t)max))
+            return req_fail(req, ERR_INVALID, "'limit' must be a whole number from 1 to %zu", max);
+        *limit = (size_t)v;
+    }
+    if (n && *n) {
+        uint8_t raw[24];
+        size_t rn = 0;
+        if (b64url_decode(n, strlen(n), raw, sizeof raw - 1, &rn) ||
+            str_to_i64((struct str){ (const char *)raw, rn }, &v, 1, INT64_MAX))
+            return req_fail(req, ERR_INVALID, "'next' is not a valid cursor");
+        *after = v;
+    }
+    return 0;
+}
+
+json_t *
+api_next_cursor(int64_t after_id)
+{
+    struct buf b = BUF_INIT;
+    char id[24];
+    json_t *v;
+    if (!after_id)
+        return json_null();
+    snprintf(id, sizeof id, "%lld", (long long)after_id);
+    b64url_encode(&b, id, strlen(id));
+    v = json_string(b.data);
+    buf_release(&b);
+    return v;
+}
+
+int
+api_text(struct req *req, const char *field, const char *value, size_t max)
+{
+    size_t n;
+    if (!value)
+        return 0;
+    n = strlen(value);
+    if (n > max)
+        return req_fail(req, ERR_INVALID, "'%s' may have at most %zu bytes", field, max);
+    if (!str_is_utf8(value, n) || str_has_ctl(value, n))
+        return req_fail(req, ERR_INVALID, "'%s' contains characters that are not allowed", field);
+    return 0;
+}

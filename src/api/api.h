@@ -1,0 +1,50 @@
+/* api/api.h - what every resource handler uses: body parsing, strict unpacking, replies,
+ * paging, field checks; and the route tables and gate the server is started with.
+ */
+#ifndef JY_API_API_H
+#define JY_API_API_H
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/route.h"
+#include "json/jsonio.h"
+
+/* api_body parses the request body as a strict JSON object (empty body = {}). */
+int api_body(struct req *req, json_t **out);
+/* api_unpack unpacks root strictly (unknown keys rejected); ERR_INVALID with the reason. */
+int api_unpack(struct req *req, json_t *root, const char *fmt, ...);
+/* api_reply sends value (reference stolen) as JSON with status; NULL -> ERR_INTERNAL. */
+int api_reply(struct req *req, int status, json_t *value);
+/* api_page reads ?limit (default def, 1..max) and ?next (opaque cursor: the last id seen). */
+int api_page(struct req *req, size_t def, size_t max, size_t *limit, int64_t *after);
+/* api_next_cursor returns the cursor for after_id, or JSON null when 0. */
+json_t *api_next_cursor(int64_t after_id);
+/* api_text checks an optional text field: valid UTF-8, no control characters, at most max
+ * bytes. ERR_INVALID naming the field. NULL is fine. */
+int api_text(struct req *req, const char *field, const char *value, size_t max);
+
+/* The gate (api/gate.c): authentication, CSRF, pending steps, permission. */
+int api_gate(struct req *req);
+/* gate_set_session_cookie sets the session cookie (token NULL: clear it). The name is
+ * "__Host-jy_session" with Secure when the server is behind TLS or on loopback, else
+ * "jy_session"; always HttpOnly, SameSite=Strict, Path=/. */
+void gate_set_session_cookie(struct req *req, const char *token);
+
+/* Route tables, one per resource file, and the list of all of them (api/routes.c). */
+extern const struct route api_health_routes[];
+extern const struct route api_auth_routes[];
+extern const struct route api_users_routes[];
+extern const struct route api_tokens_routes[];
+extern const struct route api_audit_routes[];
+extern const struct route api_divisions_routes[];
+extern const struct route api_settings_routes[];
+extern const struct route *const api_routes[];
+
+
+
+/* api_user_json renders a user for clients (api/users.c); never the password hash or the
+ * TOTP secret. Looks up the subdistrict name. */
+struct user;
+json_t *api_user_json(struct req *req, const struct user *u);
+#endif

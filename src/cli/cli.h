@@ -1,0 +1,48 @@
+/* cli/cli.h - subcommands of the jiayuan binary and what they share: option parsing and
+ * opening the application (storage, migrations, reference data, keys, policy).
+ *
+ * Every subcommand takes --var DIR (default ./var) and --db URL (default SQLite in DIR).
+ * Exit codes: 0 success, 1 failure, 2 usage error.
+ */
+#ifndef JY_CLI_CLI_H
+#define JY_CLI_CLI_H
+#include <stdbool.h>
+
+#include "domain/app.h"
+
+#define CLI_MAX_OPTS 16
+
+struct cli_args {
+    const char *names[CLI_MAX_OPTS], *values[CLI_MAX_OPTS]; /* value NULL for a flag */
+    int n;
+};
+
+/* cli_parse reads --name value / --name=value / --flag from argv (after the subcommand
+ * words). allowed lists option names; flags lists which of them take no value. Prints a
+ * usage error and returns 2 on anything else. */
+int cli_parse(int argc, char **argv, const char *const *allowed, const char *const *flags,
+              struct cli_args *out);
+const char *cli_opt(const struct cli_args *a, const char *name);
+bool cli_flag(const struct cli_args *a, const char *name);
+
+enum cli_open_flags {
+    CLI_OPEN_KEYS = 1 << 0, /* load the KEK and data keys (refuse without them) */
+};
+/* cli_app_open prepares app from --var/--db: creates VAR, runs the crypto self-test,
+ * migrates, seeds reference data, loads keys (when asked) and the policy. pool_size
+ * connections are opened. Prints a clear error and returns non-zero on failure. */
+int cli_app_open(struct app *app, const struct cli_args *a, unsigned flags, size_t pool_size);
+void cli_app_close(struct app *app);
+/* cli_kek_path writes the KEK file path (--keys FILE, else VAR/keys/kek). */
+void cli_kek_path(const struct cli_args *a, char *out, size_t cap);
+/* cli_read_secret reads one line from stdin (no echo handling: for --password-stdin). */
+int cli_read_secret(char *out, size_t cap);
+
+int cli_serve(int argc, char **argv);
+int cli_keys(int argc, char **argv);
+int cli_migrate(int argc, char **argv);
+int cli_user(int argc, char **argv);
+int cli_token(int argc, char **argv);
+int cli_verify(int argc, char **argv);
+
+#endif

@@ -1,0 +1,43 @@
+/* cli/main.c - the jiayuan binary: dispatch to subcommands (see cli/cli.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} commands[] = {
+    { "serve", cli_serve, "serve [--listen 127.0.0.1:8080] [--threads N]   run the server" },
+    { "keys", cli_keys, "keys init [--keys FILE]                       create the key-encryption key" },
+    { "migrate", cli_migrate, "migrate                                       apply database migrations" },
+    { "user", cli_user, "user add|passwd|lock|unlock|list ...         manage accounts" },
+    { "token", cli_token, "token add|revoke|list ...                     manage API tokens" },
+    { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: jiayuan COMMAND [options] [--var DIR] [--db URL]\n\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  jiayuan %s\n", commands[i].help);
+    fprintf(f, "\n--var DIR   data folder (default ./var)\n"
+               "--db URL    postgres://user:pass@host/db, or SQLite (default VAR/jiayuan.db)\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "jiayuan: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,96 @@
+/* cli/serve.c - `jiayuan serve`: start the HTTP server and keep the UI manifest checked
+ * (S2) until SIGINT/SIGTERM. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "cli/cli.h"
+#include "core/embedded.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "crypto/manifest.h"
+#include "http/server.h"
+#include "http/static.h"
+
+#define SERVE_MANIFEST_PERIOD_S 300
+
+static volatile sig_atomic_t serve_stop;
+
+static void
+serve_on_signal(int sig)
+{
+    (void)sig;
+    serve_stop = 1;
+}
+
+static int
+serve_check_manifest(void)
+{
+    const char *bad = NULL;
+    if (manifest_verify(embedded_ui, &bad)) {
+        log_error("ui.tampered", "file", bad, NULL);
+        static_set_enabled(false);
+        return ERR_CRYPTO;
+    }
+    return 0;
+}
+
+int
+cli_serve(int argc, char **argv)
+{
+    static const char *const allowed[] = { "listen", "threads", "var", "db", "keys", "tls-offloaded", NULL };
+    static const char *const flags[] = { "tls-offloaded", NULL };
+    struct cli_args a;
+    struct app app;
+    struct http_server *srv = NULL;
+    int64_t threads = 0;
+    int rc;
+
+    if ((rc = cli_parse(argc, argv, allowed, flags, &a)))
+        return rc;
+    if (cli_opt(&a, "threads") && cstr_to_i64(cli_opt(&a, "threads"), &threads, 1, 256)) {
+        fprintf(stderr, "jiayuan: --threads must be 1..256\n");
+        return 2;
+    }
+    if (threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 2 ? cores * 2 : 4;
+    }
+    if (serve_check_manifest()) {
+        fprintf(stderr, "jiayuan: the embedded UI fails its integrity check; refusing to start\n");
+        return 1;
+    }
+    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, (size_t)threads + 1))
+        return 1;
+    struct http_config cfg = {
+        .listen = cli_opt(&a, "listen") ? cli_opt(&a, "listen") : "127.0.0.1:8080",
+        .threads = (unsigned)threads,
+        .routes = api_routes,
+        .gate = api_gate,
+        .tls_offloaded = cli_flag(&a, "tls-offloaded"),
+    };
+    if ((rc = http_start(&app, &cfg, &srv))) {
+        fprintf(stderr, "jiayuan: cannot listen on '%s'%s\n", cfg.listen,
+                rc == ERR_INVALID ? " (use host:port)" : " (in use, or not allowed)");
+        cli_app_close(&app);
+        return 1;
+    }
+    signal(SIGINT, serve_on_signal);
+    signal(SIGTERM, serve_on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    log_info("server.start", "listen", cfg.listen, "ui", static_has_ui() ? "embedded" : "none", NULL);
+    printf("jiayuan serving on http://%s/\n", cfg.listen);
+    fflush(stdout);
+    for (int s = 0; !serve_stop; s++) {
+        sleep(1);
+        if (s % SERVE_MANIFEST_PERIOD_S == SERVE_MANIFEST_PERIOD_S - 1)
+            serve_check_manifest();
+    }
+    log_info("server.stop", "listen", cfg.listen, NULL);
+    http_stop(srv);
+    cli_app_close(&app);
+    return 0;
+}

@@ -1,0 +1,805 @@
+/* db/db_pg.c - the PostgreSQL driver behind db.h (architecture §3, "beyond one machine").
+ *
+ * One libpq connection per struct db. Statements are rewritten from ?N to $N, prepared
+ * once per connection under a generated name (PQprepare) and described, so each bound
+ * value is sent in the binary form of the type the server inferred for its parameter
+ * (int8/int4/int2/bool/oid binary, text as raw bytes, bytea raw, anything else as decimal
+ * text). Results are requested in binary and decoded by column type OID. A whole result
+ * is fetched on the first db_step (NEEDSWORK: cursors for very large exports), which keeps
+ * several statements usable at once on one connection, as SQLite allows.
+ *
+ * A connection that broke (server restart, failover, idle kill) is reset before its next
+ * use outside a transaction; statements are then prepared again lazily. Error mapping is
+ * in db_pg_map alone. The DETAIL field of server errors can contain values ("Key
+ * (username)=(x) already exists") and is never read; the primary message of data
+ * exceptions (SQLSTATE class 22) can too and is withheld. Serves S3, S4, S6, O2, O3.
+ */
+#include <libpq-fe.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "db/db_driver.h"
+
+/* Type OIDs (src/include/catalog/pg_type.dat; fixed since PostgreSQL 7). */
+#define DB_PG_BOOL 16
+#define DB_PG_BYTEA 17
+#define DB_PG_NAME 19
+#define DB_PG_INT8 20
+#define DB_PG_INT2 21
+#define DB_PG_INT4 23
+#define DB_PG_TEXT 25
+#define DB_PG_OID 26
+#define DB_PG_JSON 114
+#define DB_PG_UNKNOWN 705
+#define DB_PG_BPCHAR 1042
+#define DB_PG_VARCHAR 1043
+
+#define DB_PG_CONNECT_TIMEOUT "10"
+
+/* Serialises concurrent migrators of one schema: pg_advisory_xact_lock(key, schema). */
+#define DB_PG_MIGRATE_LOCK \
+    "SELECT pg_advisory_xact_lock(1247316321, hashtext(COALESCE(current_schema(), '')))"
+
+struct db_pg {
+    struct db base;
+    PGconn *conn;
+    unsigned gen;        /* bumped by every reconnect: names prepared before are gone */
+    unsigned next_id;    /* statement names jy1, jy2, … */
+    struct buf zombies;  /* names to DEALLOCATE once the failed transaction ends */
+};
+
+struct db_pg_stmt {
+    struct db_stmt base;
+    char *text;          /* the SQL with $N placeholders */
+    char name[24];
+    unsigned gen;        /* the connection generation name was prepared in */
+    int nparams;
+    Oid *types;
+    const char **vals;
+    int *lens, *fmts;
+    char (*scratch)[24]; /* per parameter: encoded integers */
+    char **owned;        /* per parameter: NUL-terminated copies for text-format values */
+    PGresult *res;
+    int nrows, ncols, row;
+    char (*colbuf)[24];  /* per column: integers formatted for db_col_text */
+    bool warned;
+};
+
+static const struct db__ops db_pg_ops;
+
+static struct db_pg *db_pg_of(struct db *db) { return (struct db_pg *)db; }
+static struct db_pg_stmt *db_pg_stmt_of(struct db_stmt *st) { return (struct db_pg_stmt *)st; }
+
+/* ---- errors ------------------------------------------------------------------------- */
+
+static bool
+db_pg_state_is(const char *state, const char *code)
+{
+    return state && strcmp(state, code) == 0;
+}
+
+/* db_pg_map turns a failed result (or none) into an ERR_* code. */
+static int
+db_pg_map(PGconn *conn, const PGresult *res)
+{
+    static const char *const unavailable[] = {
+        "57P01", /* admin_shutdown */
+        "57P02", /* crash_shutdown */
+        "57P03", /* cannot_connect_now */
+        "53300", /* too_many_connections */
+        "40001", /* serialization_failure: retry */
+        "40P01", /* deadlock_detected: retry */
+        "55P03", /* lock_not_available */
+        "57014", /* query_canceled (statement_timeout) */
+    };
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+    if (PQstatus(conn) == CONNECTION_BAD)
+        return ERR_UNAVAILABLE;
+    if (db_pg_state_is(state, "23505") || db_pg_state_is(state, "23503"))
+        return ERR_CONFLICT;
+    if (state && strncmp(state, "08", 2) == 0)
+        return ERR_UNAVAILABLE;
+    for (size_t i = 0; i < sizeof unavailable / sizeof unavailable[0]; i++)
+        if (db_pg_state_is(state, unavailable[i]))
+            return ERR_UNAVAILABLE;
+    if (db_pg_state_is(state, "54000"))
+        return ERR_TOO_LARGE;
+    return ERR_DB;
+}
+
+/* db_pg_first_line copies the first line of a libpq message (later lines are DETAIL,
+ * HINT, CONTEXT) into out. */
+static void
+db_pg_first_line(const char *msg, char *out, size_t cap)
+{
+    size_t n = 0;
+    while (msg && msg[n] && msg[n] != '\n' && n + 1 < cap) {
+        out[n] = msg[n];
+        n++;
+    }
+    out[n] = '\0';
+}
+
+/* db_pg_fail logs a failure of res (may be NULL) and returns its ERR_* code. */
+static int
+db_pg_fail(PGconn *conn, const PGresult *res, const char *event, const char *sql)
+{
+    int rc = db_pg_map(conn, res);
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    struct buf detail = BUF_INIT;
+    char line[512];
+
+    if (state && strncmp(state, "22", 2) == 0) {
+        buf_adds(&detail, "data exception (message withheld: it may quote the value)");
+    } else if (res) {
+        const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        db_pg_first_line(primary ? primary : PQresStatus(PQresultStatus(res)), line,
+                         sizeof line);
+        buf_adds(&detail, line);
+    } else {
+        db_pg_first_line(PQerrorMessage(conn), line, sizeof line);
+        buf_adds(&detail, line);
+    }
+    if (res) {
+        const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+        if (constraint)
+            buf_printf(&detail, " (constraint %s)", constraint);
+    }
+    db__log_fail(event, rc, state, detail.data, sql);
+    buf_release(&detail);
+    return rc;
+}
+
+/* ---- connection --------------------------------------------------------------------- */
+
+static void
+db_pg_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    log_debug("db.pg.notice", "code", PQresultErrorField(res, PG_DIAG_SQLSTATE), "severity",
+              PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED), NULL);
+}
+
+static int
+db_pg_run(struct db_pg *d, const char *sql, const char *event)
+{
+    PGresult *res = PQexec(d->conn, sql);
+    ExecStatusType status = PQresultStatus(res);
+    int rc = 0;
+
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY)
+        rc = db_pg_fail(d->conn, res, event, sql);
+    PQclear(res);
+    return rc;
+}
+
+/* db_pg_session sets up a fresh (or reset) session. */
+static int
+db_pg_session(struct db_pg *d)
+{
+    PQsetNoticeReceiver(d->conn, db_pg_notice, NULL);
+    return db_pg_run(d, "SET client_min_messages = warning", "db.pg.session");
+}
+
+/* db_pg_ready makes sure the connection works, resetting a broken one when no
+ * transaction is open (an open one died with the connection). */
+static int
+db_pg_ready(struct db_pg *d)
+{
+    char line[512];
+    int rc;
+
+    if (PQstatus(d->conn) == CONNECTION_OK)
+        return 0;
+    if (d->base.in_tx) {
+        db__log_fail("db.pg.connection", ERR_UNAVAILABLE, NULL,
+                     "connection lost inside a transaction", NULL);
+        return ERR_UNAVAILABLE;
+    }
+    PQreset(d->conn);
+    d->gen++;
+    buf_reset(&d->zombies);
+    if (PQstatus(d->conn) != CONNECTION_OK) {
+        db_pg_first_line(PQerrorMessage(d->conn), line, sizeof line);
+        db__log_fail("db.pg.reconnect", ERR_UNAVAILABLE, NULL, line, NULL);
+        return ERR_UNAVAILABLE;
+    }
+    if ((rc = db_pg_session(d)))
+        return rc;
+    log_info("db.pg.reconnected", NULL);
+    return 0;
+}
+
+int
+db__pg_open(const char *url, struct db **out)
+{
+    /* Later entries win: the URL may override the defaults before it, not the encoding. */
+    const char *const keys[] = { "connect_timeout", "fallback_application_name", "dbname",
+                                 "client_encoding", NULL };
+    const char *const vals[] = { DB_PG_CONNECT_TIMEOUT, "jiayuan", url, "UTF8", NULL };
+    struct db_pg *d = NULL;
+    PGconn *conn;
+    int rc;
+
+    *out = NULL;
+    conn = PQconnectdbParams(keys, vals, 1);
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        char line[512];
+        db_pg_first_line(conn ? PQerrorMessage(conn) : "out of memory", line, sizeof line);
+        db__log_fail("db.pg.connect", ERR_UNAVAILABLE, NULL, line, NULL);
+        PQfinish(conn);
+        return ERR_UNAVAILABLE;
+    }
+    d = xcalloc(1, sizeof *d);
+    d->base.ops = &db_pg_ops;
+    d->conn = conn;
+    buf_init(&d->zombies, 1 << 20);
+    if ((rc = db_pg_session(d))) {
+        db_pg_ops.close(&d->base);
+        return rc;
+    }
+    *out = &d->base;
+    return 0;
+}
+
+static void
+db_pg_close(struct db *db)
+{
+    struct db_pg *d = db_pg_of(db);
+    PQfinish(d->conn);
+    buf_release(&d->zombies);
+    xfree(d);
+}
+
+static int
+db_pg_ping(struct db *db)
+{
+    struct db_pg *d = db_pg_of(db);
+    int rc = db_pg_ready(d);
+    return rc ? rc : db_pg_run(d, "SELECT 1", "db.pg.ping");
+}
+
+static int
+db_pg_exec(struct db *db, const char *sql)
+{
+    struct db_pg *d = db_pg_of(db);
+    int rc = db_pg_ready(d);
+    return rc ? rc : db_pg_run(d, sql, "db.pg.exec");
+}
+
+static int
+db_pg_begin(struct db *db)
+{
+    struct db_pg *d = db_pg_of(db);
+    int rc = db_pg_ready(d);
+    return rc ? rc : db_pg_run(d, "BEGIN", "db.pg.begin");
+}
+
+/* db_pg_flush_zombies deallocates statements finalized while a transaction had failed. */
+static void
+db_pg_flush_zombies(struct db_pg *d)
+{
+    struct buf sql = BUF_INIT;
+    for (size_t i = 0; i < d->zombies.len; i += strlen(d->zombies.data + i) + 1) {
+        /* The name is one we generated ("jy" and digits), never data. */
+        buf_reset(&sql);
+        buf_printf(&sql, "DEALLOCATE %s", d->zombies.data + i);
+        (void)db_pg_run(d, sql.data, "db.pg.deallocate");
+    }
+    buf_reset(&d->zombies);
+    buf_release(&sql);
+}
+
+static int
+db_pg_commit(struct db *db)
+{
+    struct db_pg *d = db_pg_of(db);
+    PGresult *res;
+    int rc = 0;
+
+    if (PQtransactionStatus(d->conn) == PQTRANS_INERROR) {
+        db__log_fail("db.pg.commit", ERR_DB, NULL, "a statement of the transaction failed",
+                     NULL);
+        return ERR_DB;
+    }
+    res = PQexec(d->conn, "COMMIT");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        rc = db_pg_fail(d->conn, res, "db.pg.commit", "COMMIT");
+    } else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+        /* The server answers ROLLBACK when the transaction had failed. */
+        db__log_fail("db.pg.commit", ERR_DB, NULL, "the transaction was rolled back", NULL);
+        rc = ERR_DB;
+    }
+    PQclear(res);
+    if (!rc && d->zombies.len)
+        db_pg_flush_zombies(d);
+    return rc;
+}
+
+static void
+db_pg_rollback(struct db *db)
+{
+    struct db_pg *d = db_pg_of(db);
+    if (PQstatus(d->conn) != CONNECTION_OK)
+        return;
+    if (PQtransactionStatus(d->conn) != PQTRANS_IDLE)
+        (void)db_pg_run(d, "ROLLBACK", "db.pg.rollback");
+    if (d->zombies.len && PQtransactionStatus(d->conn) == PQTRANS_IDLE)
+        db_pg_flush_zombies(d);
+}
+
+/* ---- statements --------------------------------------------------------------------- */
+
+/* db_pg_prepare prepares st->text under a new name and learns its parameter types. */
+static int
+db_pg_prepare(struct db_pg *d, struct db_pg_stmt *st, bool first)
+{
+    PGresult *res;
+    int rc = 0, n;
+
+    snprintf(st->name, sizeof st->name, "jy%u", ++d->next_id);
+    res = PQprepare(d->conn, st->name, st->text, 0, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        rc = db_pg_fail(d->conn, res, "db.pg.prepare", st->base.sql ? st->base.sql : st->text);
+        PQclear(res);
+        return rc;
+    }
+    PQclear(res);
+    res = PQdescribePrepared(d->conn, st->name);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        rc = db_pg_fail(d->conn, res, "db.pg.describe", st->text);
+        goto out;
+    }
+    n = PQnparams(res);
+    if (first) {
+        st->nparams = n;
+        st->types = xcalloc((size_t)n + 1, sizeof *st->types);
+        st->vals = xcalloc((size_t)n + 1, sizeof *st->vals);
+        st->lens = xcalloc((size_t)n + 1, sizeof *st->lens);
+        st->fmts = xcalloc((size_t)n + 1, sizeof *st->fmts);
+        st->scratch = xcalloc((size_t)n + 1, sizeof *st->scratch);
+        st->owned = xcalloc((size_t)n + 1, sizeof *st->owned);
+    } else if (n != st->nparams) {
+        db__log_fail("db.pg.describe", ERR_DB, NULL, "parameters changed", st->text);
+        rc = ERR_DB;
+        goto out;
+    }
+    for (int i = 0; i < n; i++)
+        st->types[i] = PQparamtype(res, i);
+    st->gen = d->gen;
+out:
+    PQclear(res);
+    return rc;
+}
+
+static void db_pg_finalize(struct db_stmt *base);
+
+static int
+db_pg_compile(struct db *db, const char *sql, struct db_stmt **out)
+{
+    struct db_pg *d = db_pg_of(db);
+    struct db_pg_stmt *st;
+    struct buf text = BUF_INIT;
+    int rc;
+
+    if ((rc = db_pg_ready(d)))
+        return rc;
+    if ((rc = db__pg_rewrite(sql, &text))) {
+        buf_release(&text);
+        return rc;
+    }
+    st = xcalloc(1, sizeof *st);
+    st->base.db = db;
+    st->text = buf_detach(&text, NULL);
+    st->row = -1;
+    if ((rc = db_pg_prepare(d, st, true))) {
+        st->gen = d->gen + 1; /* nothing to deallocate */
+        db_pg_finalize(&st->base);
+        return rc;
+    }
+    *out = &st->base;
+    return 0;
+}
+
+static void
+db_pg_reset(struct db_stmt *base)
+{
+    struct db_pg_stmt *st = db_pg_stmt_of(base);
+
+    PQclear(st->res);
+    st->res = NULL;
+    st->nrows = st->ncols = 0;
+    st->row = -1;
+    xfree(st->colbuf);
+    st->colbuf = NULL;
+    for (int i = 0; i < st->nparams; i++) {
+        xfree(st->owned[i]);
+        st->owned[i] = NULL;
+        st->vals[i] = NULL;
+        st->lens[i] = 0;
+        st->fmts[i] = 0;
+    }
+}
+
+static void
+db_pg_finalize(struct db_stmt *base)
+{
+    struct db_pg_stmt *st = db_pg_stmt_of(base);
+    struct db_pg *d = db_pg_of(base->db);
+
+    db_pg_reset(base);
+    if (!d->base.closing && st->gen == d->gen && PQstatus(d->conn) == CONNECTION_OK) {
+        if (PQtransactionStatus(d->conn) == PQTRANS_INERROR) {
+            buf_add(&d->zombies, st->name, strlen(st->name) + 1);
+        } else {
+            struct buf sql = BUF_INIT;
+            /* The name is one we generated ("jy" and digits), never data. */
+            buf_printf(&sql, "DEALLOCATE %s", st->name);
+            (void)db_pg_run(d, sql.data, "db.pg.deallocate");
+            buf_release(&sql);
+        }
+    }
+    xfree(st->text);
+    xfree(st->types);
+    xfree(st->vals);
+    xfree(st->lens);
+    xfree(st->fmts);
+    xfree(st->scratch);
+    xfree(st->owned);
+    xfree(st);
+}
+
+static void
+db_pg_put_be(char *out, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        out[i] = (char)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+static uint64_t
+db_pg_get_be(const char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 8) | (unsigned char)p[i];
+    return v;
+}
+
+/* db_pg_param checks idx and clears what was bound there; returns the 0-based index. */
+static int
+db_pg_param(struct db_pg_stmt *st, int idx, int *i)
+{
+    if (idx > st->nparams) {
+        db__log_fail("db.pg.bind", ERR_DB, NULL, "parameter index out of range", st->base.sql);
+        return ERR_DB;
+    }
+    *i = idx - 1;
+    xfree(st->owned[*i]);
+    st->owned[*i] = NULL;
+    return 0;
+}
+
+static bool
+db_pg_is_textual(Oid t)
+{
+    switch (t) {
+    case DB_PG_TEXT:
+    case DB_PG_VARCHAR:
+    case DB_PG_BPCHAR:
+    case DB_PG_NAME:
+    case DB_PG_UNKNOWN:
+    case DB_PG_JSON:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static int
+db_pg_bind_i64(struct db_stmt *base, int idx, int64_t v)
+{
+    struct db_pg_stmt *st = db_pg_stmt_of(base);
+    int i, n = 0, rc;
+
+    if ((rc = db_pg_param(st, idx, &i)))
+        return rc;
+    switch (st->types[i]) {
+    case DB_PG_INT8:
+        n = 8;
+        break;
+    case DB_PG_INT4:
+        n = v >= INT32_MIN && v <= INT32_MAX ? 4 : -1;
+        break;
+    case DB_PG_INT2:
+        n = v >= INT16_MIN && v <= INT16_MAX ? 2 : -1;
+        break;
+    case DB_PG_OID:
+        n = v >= 0 && v <= UINT32_MAX ? 4 : -1;
+        break;
+    case DB_PG_BOOL:
+        v = v != 0;
+        n = 1;
+        break;
+    default:
+        /* numeric, float, text, …: the server parses the decimal text form. */
+        snprintf(st->scratch[i], sizeof st->scratch[i], "%lld", (long long)v);
+        st->vals[i] = st->scratch[i];
+        st->lens[i] = (int)strlen(st->scratch[i]);
+        st->fmts[i] = 0;
+        return 0;
+    }
+    if (n < 0) {
+        db__log_fail("db.pg.bind", ERR_DB, NULL, "integer out of range of the parameter type",
+                     base->sql);
+        return ERR_DB;
+    }
+    db_pg_put_be(st->scratch[i], (uint64_t)v, n);
+    st->vals[i] = st->scratch[i];
+    st->lens[i] = n;
+    st->fmts[i] = 1;
+    return 0;
+}
+
+static int
+db_pg_bind_bytes(struct db_pg_stmt *st, int i, const char *p, size_t n)
+{
+    if (n > INT_MAX) {
+        db__log_fail("db.pg.bind", ERR_TOO_LARGE, NULL, "value too large", st->base.sql);
+        return ERR_TOO_LARGE;
+    }
+    st->vals[i] = p;
+    st->lens[i] = (int)n;
+    st->fmts[i] = 1;
+    return 0;
+}
+
+static int
+db_pg_bind_text(struct db_stmt *base, int idx, const char *p, size_t n)
+{
+    struct db_pg_stmt *st = db_pg_stmt_of(base);
+    int i, rc;
+
+    if ((rc = db_pg_param(st, idx, &i)))
+        return rc;
+    if (db_pg_is_textual(st->types[i]) || st->types[i] == DB_PG_BYTEA)
+        return db_pg_bind_bytes(st, i, p, n);
+    /* Another type: send the text form, which must be a C string. */
+    if (memchr(p, '\0', n)) {
+        db__log_fail("db.pg.bind", ERR_DB, NULL, "NUL byte in a text value", base->sql);
+        return ERR_DB;
+    }
+    if (n > INT_MAX)
+        return db_pg_bind_bytes(st, i, p, n);
+    st->owned[i] = xstrndup(p, n);
+    st->vals[i] = st->owned[i];
+    st->lens[i] = (int)n;
+    st->fmts[i] = 0;
+    return 0;
+}
+
+static int
+db_pg_bind_blob(struct db_stmt *base, int idx, const void *p, size_t n)
+{
+    struct db_pg_stmt *st = db_pg_stmt_of(base);
+    int i, rc;
+
+    if ((rc = db_pg_param(st, idx, &i)))
+        return rc;
+    return db_pg_bind_bytes(st, i, p, n);
+}
+
+static int
+db_pg_bind_null(struct db_stmt *base, int idx)
+{
+    struct db_pg_stmt *st = db_pg_stmt_of(base);
+    int i, rc;
+
+    if ((rc = db_pg_param(st, idx, &i)))
+        return rc;
+    st->vals[i] = NULL;
+    st->lens[i] = 0;
+    st->fmts[i] = 0;
+    return 0;
+}
+
+static int64_t
+db_pg_changes(const PGresult *res)
+{
+    static const char *const verbs[] = { "INSERT ", "UPDATE ", "DELETE ", "MERGE " };
+    const char *cmd = PQcmdStatus((PGresult *)res);
+    int64_t n = 0;
+
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strncmp(cmd, verbs[i], strlen(verbs[i])) == 0 &&
+            !cstr_to_i64(PQcmdTuples((PGresult *)res), &n, 0, INT64_MAX))
+            return n;
+    return 0;
+}
+
+static int
+db_pg_step(struct db_stmt *base, bool *row)
+{
+    struct db_pg_stmt *st = db_pg_stmt_of(base);
+    struct db_pg *d = db_pg_of(base->db);
+    PGresult *res;
+    ExecStatusType status;
+    int rc;
+
+    if (!st->res) {
+        if ((rc = db_pg_ready(d)))
+            return rc;
+        if (st->gen != d->gen && (rc = db_pg_prepare(d, st, false)))
+            return rc;
+        res = PQexecPrepared(d->conn, st->name, st->nparams, st->vals, st->lens, st->fmts, 1);
+        status = PQresultStatus(res);
+        if (status == PGRES_TUPLES_OK) {
+            st->nrows = PQntuples(res);
+            st->ncols = PQnfields(res);
+        } else if (status == PGRES_COMMAND_OK) {
+            st->nrows = st->ncols = 0;
+        } else {
+            rc = db_pg_fail(d->conn, res, "db.pg.step", base->sql);
+            PQclear(res);
+            return rc;
+        }
+        st->res = res;
+        st->row = -1;
+        base->changes = db_pg_changes(res);
+    }
+    if (st->row < st->nrows)
+        st->row++;
+    *row = st->row < st->nrows;
+    return 0;
+}
+
+/* ---- columns ------------------------------------------------------------------------ */
+
+static void
+db_pg_warn_type(struct db_pg_stmt *st, int col)
+{
+    char oid[16];
+    if (st->warned)
+        return;
+    st->warned = true;
+    snprintf(oid, sizeof oid, "%u", (unsigned)PQftype(st->res, col));
+    log_warn("db.pg.column_type", "type_oid", oid, "column", PQfname(st->res, col), "sql",
+             st->base.sql, NULL);
+}
+
+/* db_pg_int decodes an integer-like binary column; false when the type is not one. */
+static bool
+db_pg_int(struct db_pg_stmt *st, int col, int64_t *v)
+{
+    const char *p = PQgetvalue(st->res, st->row, col);
+    int n = PQgetlength(st->res, st->row, col);
+
+    switch (PQftype(st->res, col)) {
+    case DB_PG_INT8:
+        *v = n == 8 ? (int64_t)db_pg_get_be(p, 8) : 0;
+        return true;
+    case DB_PG_INT4:
+        *v = n == 4 ? (int32_t)(uint32_t)db_pg_get_be(p, 4) : 0;
+        return true;
+    case DB_PG_INT2:
+        *v = n == 2 ? (int16_t)(uint16_t)db_pg_get_be(p, 2) : 0;
+        return true;
+    case DB_PG_OID:
+        *v = n == 4 ? (int64_t)db_pg_get_be(p, 4) : 0;
+        return true;
+    case DB_PG_BOOL:
+        *v = n == 1 && p[0] != 0;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool
+db_pg_col_ok(struct db_pg_stmt *st, int col)
+{
+    return st->res && col < st->ncols && st->row >= 0 && st->row < st->nrows;
+}
+
+static int64_t
+db_pg_col_i64(struct db_stmt *base, int col)
+{
+    struct db_pg_stmt *st = db_pg_stmt_of(base);
+    int64_t v = 0;
+
+    if (!db_pg_col_ok(st, col) || PQgetisnull(st->res, st->row, col))
+        return 0;
+    if (db_pg_int(st, col, &v))
+        return v;
+    if (db_pg_is_textual(PQftype(st->res, col))) {
+        /* Like SQLite: text holding a number reads as that number, anything else as 0. */
+        if (cstr_to_i64(PQgetvalue(st->res, st->row, col), &v, INT64_MIN, INT64_MAX))
+            v = 0;
+        return v;
+    }
+    db_pg_warn_type(st, col);
+    return 0;
+}
+
+static const char *
+db_pg_col_text(struct db_stmt *base, int col, size_t *n)
+{
+    struct db_pg_stmt *st = db_pg_stmt_of(base);
+    Oid t;
+    int64_t v;
+
+    if (!db_pg_col_ok(st, col) || PQgetisnull(st->res, st->row, col))
+        return NULL;
+    t = PQftype(st->res, col);
+    if (db_pg_is_textual(t) || t == DB_PG_BYTEA) {
+        *n = (size_t)PQgetlength(st->res, st->row, col);
+        return PQgetvalue(st->res, st->row, col); /* libpq NUL-terminates every value */
+    }
+    if (db_pg_int(st, col, &v)) {
+        if (!st->colbuf)
+            st->colbuf = xcalloc((size_t)st->ncols, sizeof *st->colbuf);
+        snprintf(st->colbuf[col], sizeof st->colbuf[col], "%lld", (long long)v);
+        *n = strlen(st->colbuf[col]);
+        return st->colbuf[col];
+    }
+    db_pg_warn_type(st, col);
+    return NULL;
+}
+
+static const void *
+db_pg_col_blob(struct db_stmt *base, int col, size_t *n)
+{
+    struct db_pg_stmt *st = db_pg_stmt_of(base);
+    Oid t;
+
+    if (!db_pg_col_ok(st, col) || PQgetisnull(st->res, st->row, col))
+        return NULL;
+    t = PQftype(st->res, col);
+    if (t == DB_PG_BYTEA || db_pg_is_textual(t)) {
+        *n = (size_t)PQgetlength(st->res, st->row, col);
+        return PQgetvalue(st->res, st->row, col);
+    }
+    db_pg_warn_type(st, col);
+    return NULL;
+}
+
+static bool
+db_pg_col_is_null(struct db_stmt *base, int col)
+{
+    struct db_pg_stmt *st = db_pg_stmt_of(base);
+    return !db_pg_col_ok(st, col) || PQgetisnull(st->res, st->row, col);
+}
+
+static const struct db__ops db_pg_ops = {
+    .kind = DB_POSTGRES,
+    .name = "postgres",
+    .sql_migrate_lock = DB_PG_MIGRATE_LOCK,
+    .sql_table_exists = "SELECT 1 FROM pg_catalog.pg_tables"
+                        " WHERE schemaname = current_schema() AND tablename = ?1",
+    .close = db_pg_close,
+    .ping = db_pg_ping,
+    .exec = db_pg_exec,
+    .begin = db_pg_begin,
+    .commit = db_pg_commit,
+    .rollback = db_pg_rollback,
+    .compile = db_pg_compile,
+    .reset = db_pg_reset,
+    .finalize = db_pg_finalize,
+    .bind_i64 = db_pg_bind_i64,
+    .bind_text = db_pg_bind_text,
+    .bind_blob = db_pg_bind_blob,
+    .bind_null = db_pg_bind_null,
+    .step = db_pg_step,
+    .col_i64 = db_pg_col_i64,
+    .col_text = db_pg_col_text,
+    .col_blob = db_pg_col_blob,
+    .col_is_null = db_pg_col_is_null,
+};

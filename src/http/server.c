@@ -1,0 +1,401 @@
+/* http/server.c - libmicrohttpd adapter: request life cycle, central errors, security
+ * headers, access log (S3, S4, O3). Not the place for resource logic (api/) or for
+ * authentication rules (api/gate.c): it calls the configured gate and the route's handler.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/err.h"
+#include "core/json_escape.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "core/time.h"
+#include "http/metrics.h"
+#include "http/static.h"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct app *app;
+    struct http_config cfg;
+    bool loopback;
+};
+
+/* Per-request state the handlers do not see. */
+struct http_req {
+    struct req req; /* first: handlers get &hr->req */
+    struct http_server *srv;
+    int early_rc;   /* an error found before the body was read */
+    bool is_static;
+    bool queued;
+    char allow[64];
+};
+
+static const char http_csp[] =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; media-src 'self' blob:; worker-src 'self' blob:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+static void
+http_request_id(char *out, size_t cap)
+{
+    uint8_t rnd[8];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        memset(rnd, 0, sizeof rnd);
+    snprintf(out, cap, "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
+             rnd[5], rnd[6], rnd[7]);
+}
+
+static void
+http_client_ip(struct MHD_Connection *conn, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    str_copy(out, cap, "unknown");
+    if (!ci || !ci->client_addr)
+        return;
+    if (ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out, (socklen_t)cap);
+    else if (ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out, (socklen_t)cap);
+}
+
+/* http_precheck finds the route and checks what can be checked before the body arrives. */
+static void
+http_precheck(struct http_req *hr)
+{
+    struct req *req = &hr->req;
+    struct buf allow = BUF_INIT;
+    const char *cl;
+    int64_t declared = 0;
+    bool api = strncmp(req->path, "/api/", 5) == 0 || strcmp(req->path, "/api") == 0;
+    int rc = route_find(hr->srv->cfg.routes, req->method, req->path, req, &req->route, &allow);
+
+    if (rc == ERR_NOT_FOUND && !api &&
+        (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)) {
+        hr->is_static = true;
+        rc = 0;
+    }
+    if (rc == ERR_METHOD)
+        str_copy(hr->allow, sizeof hr->allow, allow.data);
+    buf_release(&allow);
+    if (rc) {
+        hr->early_rc = req_fail(req, rc, rc == ERR_METHOD ? "method '%s' is not allowed here"
+                                                          : "no such resource", req->method);
+        return;
+    }
+    cl = req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    size_t cap = hr->is_static ? 0 : req->route->body_cap;
+    if (cl && (cstr_to_i64(cl, &declared, 0, INT64_MAX) || (uint64_t)declared > cap))
+        hr->early_rc = req_fail(req, ERR_TOO_LARGE, "the body may have at most %zu bytes", cap);
+    buf_init(&req->body, cap ? cap : 1);
+}
+
+/* http_check_type enforces the route's content type on a non-empty body. */
+static int
+http_check_type(struct req *req)
+{
+    const char *ct = req_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *want = (req->route->flags & ROUTE_MULTIPART) ? "multipart/form-data" : "application/json";
+    size_t n = strlen(want);
+    if (!req->body.len)
+        return 0;
+    if (!ct || strncasecmp(ct, want, n) != 0 || (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' '))
+        return req_fail(req, ERR_MEDIA_TYPE, "the body must be '%s'", want);
+    return 0;
+}
+
+static void
+http_error_body(struct req *req, int rc)
+{
+    struct buf b = BUF_INIT;
+    buf_adds(&b, "{\"error\":{\"code\":");
+    json_escape(&b, err_code(rc));
+    buf_adds(&b, ",\"message\":");
+    /* internal errors never carry detail to the client (S4) */
+    json_escape(&b, (req->fail_msg[0] && err_status(rc) < 500) ? req->fail_msg : err_message(rc));
+    buf_adds(&b, ",\"request_id\":");
+    json_escape(&b, req->actor.request_id);
+    buf_adds(&b, "}}\n");
+    size_t len = 0;
+    char *data = buf_detach(&b, &len);
+    req_reply(req, err_status(rc), "application/json; charset=utf-8", data, len);
+}
+
+/* http_run does the work once the whole request has been read. */
+static void
+http_run(struct http_req *hr)
+{
+    struct req *req = &hr->req;
+    struct app *app = hr->srv->app;
+    int rc = hr->early_rc;
+
+    if (!rc && hr->is_static) {
+        rc = static_serve(req);
+    } else if (!rc) {
+        if (buf_error(&req->body))
+            rc = req_fail(req, ERR_TOO_LARGE, "the body may have at most %zu bytes", req->route->body_cap);
+        else
+            rc = http_check_type(req);
+        if (!rc) {
+            req->db = db_pool_get(app->pool);
+            rc = hr->srv->cfg.gate ? hr->srv->cfg.gate(req) : 0;
+            if (!rc)
+                rc = req->route->handler(req);
+            db_pool_put(app->pool, req->db);
+            req->db = NULL;
+        }
+    }
+    if (rc) {
+        if (err_status(rc) >= 500)
+            log_error("http.error", "request_id", req->actor.request_id, "error", err_name(rc),
+                      "route", req->route ? req->route->path : "-", NULL);
+        http_error_body(req, rc);
+        if (rc == ERR_METHOD && hr->allow[0])
+            req_add_header(req, "Allow", hr->allow);
+    } else if (!req->status) {
+        req_reply(req, 204, NULL, NULL, 0);
+    }
+}
+
+static bool
+http_has_header(const struct req *req, const char *name)
+{
+    for (size_t i = 0; i < req->nhdr; i++)
+        if (strcasecmp(req->hdr_names[i], name) == 0)
+            return true;
+    return false;
+}
+
+static enum MHD_Result
+http_queue(struct http_req *hr)
+{
+    struct req *req = &hr->req;
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+
+    if (req->resp_static || !req->resp)
+        resp = MHD_create_response_from_buffer(req->resp_len, req->resp ? req->resp : (char *)"",
+                                               MHD_RESPMEM_PERSISTENT);
+    else
+        resp = MHD_create_response_from_buffer(req->resp_len, req->resp, MHD_RESPMEM_MUST_FREE);
+    if (!resp)
+        return MHD_NO;
+    if (!req->resp_static)
+        req->resp = NULL; /* owned by the response now */
+    if (req->resp_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->resp_type);
+    MHD_add_response_header(resp, "Content-Security-Policy", http_csp);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+    MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+    MHD_add_response_header(resp, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+    MHD_add_response_header(resp, "X-Request-Id", req->actor.request_id);
+    if (hr->srv->cfg.tls_offloaded)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+    if (!http_has_header(req, "Cache-Control"))
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    for (size_t i = 0; i < req->nhdr; i++)
+        MHD_add_response_header(resp, req->hdr_names[i], req->hdr_values[i]);
+    ret = MHD_queue_response(req->conn, (unsigned)req->status, resp);
+    MHD_destroy_response(resp);
+    hr->queued = true;
+    return ret;
+}
+
+static struct http_req *
+http_req_new(struct http_server *srv, struct MHD_Connection *conn, const char *url, const char *method)
+{
+    struct http_req *hr = xcalloc(1, sizeof *hr);
+    struct req *req = &hr->req;
+    hr->srv = srv;
+    req->app = srv->app;
+    req->conn = conn;
+    req->t0_us = time_mono_us();
+    req->method = arena_strdup(&req->arena, method);
+    req->path = arena_strdup(&req->arena, url);
+    req->body = (struct buf)BUF_INIT;
+    req->actor.role = ROLE_NONE;
+    http_request_id(req->actor.request_id, sizeof req->actor.request_id);
+    http_client_ip(conn, req->actor.ip, sizeof req->actor.ip);
+    return hr;
+}
+
+static enum MHD_Result
+http_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+            const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    struct http_server *srv = cls;
+    struct http_req *hr = *con_cls;
+    (void)version;
+
+    if (!hr) {
+        hr = http_req_new(srv, conn, url, method);
+        *con_cls = hr;
+        http_precheck(hr);
+        if (hr->early_rc == ERR_TOO_LARGE) {
+            /* refuse now rather than read a huge body; libmicrohttpd then closes */
+            http_error_body(&hr->req, ERR_TOO_LARGE);
+            return http_queue(hr);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!hr->early_rc && !hr->queued) {
+            buf_add(&hr->req.body, upload, *upload_size);
+            if (buf_error(&hr->req.body)) {
+                hr->early_rc = req_fail(&hr->req, ERR_TOO_LARGE, "the body may have at most %zu bytes",
+                                        hr->req.route ? hr->req.route->body_cap : 0);
+                *upload_size = 0;
+                http_error_body(&hr->req, ERR_TOO_LARGE);
+                return http_queue(hr);
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (hr->queued)
+        return MHD_YES;
+    http_run(hr);
+    return http_queue(hr);
+}
+
+static void
+http_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    struct http_req *hr = *con_cls;
+    (void)cls;
+    (void)conn;
+    if (!hr)
+        return;
+    struct req *req = &hr->req;
+    int64_t us = time_mono_us() - req->t0_us;
+    char status[8], ms[24];
+    snprintf(status, sizeof status, "%d", req->status ? req->status : 499);
+    snprintf(ms, sizeof ms, "%.3f", (double)us / 1000.0);
+    metrics_observe(req->status ? req->status : 499, us);
+    log_info("http.request", "request_id", req->actor.request_id, "method", req->method, "route",
+             hr->is_static ? "static" : req->route ? req->route->path : "-", "status", status,
+             "ms", ms, "actor", req->actor.name, "ip", req->actor.ip,
+             "end", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted", NULL);
+    if (req->resp && !req->resp_static)
+        xfree(req->resp);
+    buf_release_secret(&req->body);
+    arena_release(&req->arena);
+    xfree(hr);
+    *con_cls = NULL;
+}
+
+static void
+http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[256];
+    (void)cls;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    log_debug("http.mhd", "msg", msg, NULL);
+}
+
+/* http_parse_listen: "host:port", "[v6]:port", ":port". */
+static int
+http_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len, bool *loopback)
+{
+    char host[128] = "";
+    const char *colon;
+    int64_t port;
+    memset(ss, 0, sizeof *ss);
+    if (listen[0] == '[') {
+        const char *end = strchr(listen, ']');
+        if (!end || end[1] != ':' || (size_t)(end - listen - 1) >= sizeof host)
+            return ERR_INVALID;
+        memcpy(host, listen + 1, (size_t)(end - listen - 1));
+        colon = end + 1;
+    } else {
+        colon = strrchr(listen, ':');
+        if (!colon || (size_t)(colon - listen) >= sizeof host)
+            return ERR_INVALID;
+        memcpy(host, listen, (size_t)(colon - listen));
+    }
+    if (cstr_to_i64(colon + 1, &port, 1, 65535))
+        return ERR_INVALID;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    if (!host[0] || strcmp(host, "0.0.0.0") == 0) {
+        v4->sin_family = AF_INET;
+        v4->sin_addr.s_addr = htonl(INADDR_ANY);
+        v4->sin_port = htons((uint16_t)port);
+        *len = sizeof *v4;
+        *loopback = false;
+    } else if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        *len = sizeof *v4;
+        *loopback = (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        *len = sizeof *v6;
+        *loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
+    } else {
+        return ERR_INVALID;
+    }
+    return 0;
+}
+
+int
+http_start(struct app *app, const struct http_config *cfg, struct http_server **out)
+{
+    struct sockaddr_storage ss;
+    socklen_t slen = 0;
+    bool loopback = false;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = cfg->threads ? cfg->threads : (unsigned)(cores > 2 ? cores * 2 : 4);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+
+    if (http_parse_listen(cfg->listen, &ss, &slen, &loopback))
+        return ERR_INVALID;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    struct http_server *srv = xcalloc(1, sizeof *srv);
+    srv->app = app;
+    srv->cfg = *cfg;
+    srv->loopback = loopback;
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
+        MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_END);
+    if (!srv->daemon) {
+        xfree(srv);
+        return ERR_IO;
+    }
+    *out = srv;
+    return 0;
+}
+
+void
+http_stop(struct http_server *srv)
+{
+    if (!srv)
+        return;
+    MHD_stop_daemon(srv->daemon);
+    xfree(srv);
+}
+
+bool
+http_cookie_secure(const struct req *req)
+{
+    const struct http_req *hr = (const struct http_req *)req;
+    return hr->srv->cfg.tls_offloaded || hr->srv->loopback;
+}

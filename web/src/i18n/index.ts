@@ -1,0 +1,49 @@
+/* i18n/index.ts - vue-i18n (Composition API, JIT message compiler: no eval, CSP-safe).
+ * Simplified Chinese by default; the choice is remembered in localStorage. */
+import { createI18n } from 'vue-i18n';
+import zhCN from './zh-CN';
+import en from './en';
+
+export type Locale = 'zh-CN' | 'en';
+export const LOCALES: Locale[] = ['zh-CN', 'en'];
+const STORAGE_KEY = 'jiayuan.locale';
+
+function initialLocale(): Locale {
+  try {
+    const v = localStorage.getItem(STORAGE_KEY);
+    if (v === 'en' || v === 'zh-CN') return v;
+  } catch {
+    /* storage blocked: default */
+  }
+  return 'zh-CN';
+}
+
+export const i18n = createI18n({
+  legacy: false,
+  locale: initialLocale(),
+  fallbackLocale: 'zh-CN',
+  messages: { 'zh-CN': zhCN, en },
+  missingWarn: false,
+  fallbackWarn: false,
+});
+
+function applyDocument(l: Locale) {
+  document.documentElement.lang = l;
+  document.title = (l === 'en' ? en : zhCN).app.title;
+}
+
+applyDocument(initialLocale());
+
+export function setLocale(l: Locale): void {
+  i18n.global.locale.value = l;
+  try {
+    localStorage.setItem(STORAGE_KEY, l);
+  } catch {
+    /* not remembered */
+  }
+  applyDocument(l);
+}
+
+export function currentLocale(): Locale {
+  return i18n.global.locale.value as Locale;
+}

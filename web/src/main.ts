@@ -1,0 +1,36 @@
+/* main.ts - boots the UI: i18n, pinia, router; API errors that end or redirect the session. */
+import { createApp } from 'vue';
+import { createPinia } from 'pinia';
+import 'element-plus/es/components/message/style/css';
+import 'element-plus/es/components/message-box/style/css';
+import './styles/app.css';
+import App from './App.vue';
+import { onApiError } from './api/client';
+import { i18n } from './i18n';
+import { router } from './router';
+import { useSession } from './stores/session';
+
+const app = createApp(App);
+const pinia = createPinia();
+app.use(pinia);
+app.use(i18n);
+app.use(router);
+
+/* A 401 on anything but the login itself means the session is gone; a 403 naming a forced
+ * step means the server wants that step first. */
+const session = useSession(pinia);
+onApiError((e) => {
+  if (e.path.startsWith('/api/v1/auth/login') || e.path.startsWith('/api/v1/auth/me') || e.path.startsWith('/api/v1/auth/logout')) return;
+  if (e.status === 401) {
+    if (e.path.startsWith('/api/v1/auth/password') && e.code === 'login_failed') return;
+    if (e.path.startsWith('/api/v1/auth/totp') && e.code !== 'unauthorized') return;
+    session.clear();
+    session.expired = true;
+    const here = router.currentRoute.value;
+    if (here.name !== 'login') void router.replace({ name: 'login', query: { redirect: here.fullPath } });
+  } else if (e.status === 403 && (e.code === 'password_change_required' || e.code === 'totp_enrolment_required')) {
+    void session.refresh().then(() => router.replace('/'));
+  }
+});
+
+app.mount('#app');
