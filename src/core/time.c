@@ -29,27 +29,35 @@ time_mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void
+/* time_split breaks ms into calendar fields (floor division, so times before 1970 work)
+ * and returns the millisecond part, 0..999. */
+static int
 time_split(int64_t ms, int offset_s, struct tm *tm)
 {
-    time_t t = (time_t)(ms / 1000) + offset_s;
+    int64_t secs = ms / 1000, rem = ms % 1000;
+    if (rem < 0) {
+        rem += 1000;
+        secs--;
+    }
+    time_t t = (time_t)secs + offset_s;
     gmtime_r(&t, tm);
+    return (int)rem;
 }
 
 void
 time_format_iso(int64_t ms, char *out, size_t cap)
 {
     struct tm tm;
-    time_split(ms, 0, &tm);
+    int frac = time_split(ms, 0, &tm);
     snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
 void
 time_format_local(int64_t ms, char *out, size_t cap)
 {
     struct tm tm;
-    time_split(ms, 8 * 3600, &tm);
+    (void)time_split(ms, 8 * 3600, &tm);
     snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }

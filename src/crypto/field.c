@@ -173,11 +173,11 @@ out:
 int64_t
 blind_index(const struct keyring *kr, const char *domain, const void *p, size_t n)
 {
-    const struct datakey *k = keyring_active(kr);
+    const struct datakey *k = kr->n ? &kr->keys[0] : NULL; /* stable across rotation */
     int64_t v = 0;
 
     if (!k) {
-        log_error("crypto.blind_index", "error", "no active key", NULL);
+        log_error("crypto.blind_index", "error", "no data key", NULL);
         return 0;
     }
     if (blind_index_with(k, domain, p, n, &v)) {

@@ -35,7 +35,10 @@ int field_open(const struct keyring *kr, const char *ad, const uint8_t *c, size_
 /* field_envelope_parse checks the envelope's shape (version, lengths) and returns its key
  * id and ciphertext length without any key (used by the fuzz target and rotation). */
 int field_envelope_parse(const uint8_t *c, size_t n, uint32_t *key_id, size_t *plain_len);
-/* blind_index computes the 64-bit blind index of value under the active key. */
+/* blind_index computes the 64-bit blind index of value under the blind key of the OLDEST
+ * data key (keys[0]), which stays put when new data keys are added, so stored indexes remain
+ * valid across field-key rotation. Rotating the blind key itself is a separate re-index job
+ * (NEEDSWORK: not built yet). */
 int64_t blind_index(const struct keyring *kr, const char *domain, const void *p, size_t n);
 
 /* Additions beyond the original contract (all in field.c).

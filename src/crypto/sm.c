@@ -7,7 +7,6 @@
  */
 #include "crypto/sm.h"
 
-#include <limits.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -35,12 +34,30 @@ static EVP_MAC *sm_hmac;
 static EVP_KDF *sm_hkdf, *sm_pbkdf2;
 static pthread_key_t sm_tls_key;
 
+#define SM_MAC_SLOTS 4
+#define SM_MAC_KEY_MAX 64
+
+/* An HMAC-SM3 context that stays keyed while the same key comes back: re-keying costs two
+ * extra compressions and an allocation, and in a batch the field-MAC and blind-index keys
+ * alternate. The key copy lives as long as the context (which holds one anyway) and is
+ * wiped with it. */
+struct sm_mac_slot {
+    EVP_MAC_CTX *ctx;
+    bool keyed;
+    size_t key_len;
+    uint8_t key[SM_MAC_KEY_MAX];
+    uint64_t used;
+};
+
 /* One thread's contexts, created on first use. */
 struct sm_tls {
     EVP_MD_CTX *md;
     EVP_CIPHER_CTX *cipher;
-    EVP_MAC_CTX *hmac_sm3;
-    EVP_MAC_CTX *hmac_sha1;
+    bool ctr_keyed; /* cipher is SM4-CTR under ctr_key: a new value only sets the IV */
+    uint8_t ctr_key[SM4_KEY_LEN];
+    struct sm_mac_slot sm3[SM_MAC_SLOTS];
+    struct sm_mac_slot sha1; /* TOTP: never cached, re-keyed every time */
+    uint64_t tick;
 };
 
 /* A TLS pointer for the fast path (and so leak checkers see the contexts as reachable); the
@@ -55,11 +72,12 @@ sm_tls_free(void *p)
         return;
     EVP_MD_CTX_free(t->md);
     EVP_CIPHER_CTX_free(t->cipher);
-    EVP_MAC_CTX_free(t->hmac_sm3);
-    EVP_MAC_CTX_free(t->hmac_sha1);
-    xfree(t);
+    for (int i = 0; i < SM_MAC_SLOTS; i++)
+        EVP_MAC_CTX_free(t->sm3[i].ctx);
+    EVP_MAC_CTX_free(t->sha1.ctx);
     if (sm_tls_cur == t)
         sm_tls_cur = NULL;
+    xfree_secret(t, sizeof *t);
 }
 
 static void
@@ -131,21 +149,14 @@ crypto_thread_release(void)
     sm_tls_free(t);
 }
 
-/* sm_mac_ctx returns the thread's HMAC context for digest (created once with the digest
- * set, so later inits only change the key). */
+/* sm_mac_new makes an HMAC context with its digest set once, so later inits only change
+ * the key. */
 static EVP_MAC_CTX *
-sm_mac_ctx(bool sha1)
+sm_mac_new(bool sha1)
 {
-    struct sm_tls *t = sm_tls();
-    EVP_MAC_CTX **slot;
     OSSL_PARAM params[2];
-
-    if (!t)
-        return NULL;
-    slot = sha1 ? &t->hmac_sha1 : &t->hmac_sm3;
-    if (*slot)
-        return *slot;
     EVP_MAC_CTX *c = EVP_MAC_CTX_new(sm_hmac);
+
     if (!c)
         return NULL;
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
@@ -155,14 +166,35 @@ sm_mac_ctx(bool sha1)
         EVP_MAC_CTX_free(c);
         return NULL;
     }
-    *slot = c;
     return c;
 }
 
-static EVP_CIPHER_CTX *
-sm_cipher_ctx(void)
+/* sm_mac_slot picks the thread's slot for key: one already keyed with it (*hit), else the
+ * least recently used one. */
+static struct sm_mac_slot *
+sm_mac_slot(struct sm_tls *t, bool sha1, const void *key, size_t key_len, bool *hit)
 {
-    struct sm_tls *t = sm_tls();
+    struct sm_mac_slot *victim = &t->sm3[0];
+
+    *hit = false;
+    if (sha1)
+        return &t->sha1;
+    for (int i = 0; i < SM_MAC_SLOTS; i++) {
+        struct sm_mac_slot *s = &t->sm3[i];
+        if (s->keyed && s->key_len == key_len && key_len &&
+            memcmp(s->key, key, key_len) == 0) {
+            *hit = true;
+            return s;
+        }
+        if (s->used < victim->used)
+            victim = s;
+    }
+    return victim;
+}
+
+static EVP_CIPHER_CTX *
+sm_cipher_ctx(struct sm_tls *t)
+{
     if (!t)
         return NULL;
     if (!t->cipher)
@@ -195,26 +227,47 @@ sm3(const void *p, size_t n, uint8_t out[SM3_LEN])
     return 0;
 }
 
-/* sm_hmac_run MACs parts with key on the thread's context. A zero-length key is passed as a
- * real (empty) key: EVP_MAC_init with a NULL key would silently reuse the previous one. */
+/* sm_hmac_run MACs parts with key on one of the thread's contexts. A zero-length key is
+ * passed as a real (empty) key: EVP_MAC_init with a NULL key reuses the previous one, which
+ * is what a cache hit wants and nothing else may get. */
 static int
 sm_hmac_run(bool sha1, const void *key, size_t key_len, const struct sm_part *parts,
             size_t count, uint8_t *out, size_t out_len)
 {
     static const uint8_t no_key[1];
-    EVP_MAC_CTX *c = sm_mac_ctx(sha1);
+    struct sm_tls *t = sm_tls();
+    struct sm_mac_slot *s;
     size_t len = 0;
+    bool hit = false;
 
-    if (!c)
+    if (!t)
         return sm_fail();
-    if (!EVP_MAC_init(c, key_len ? key : no_key, key_len, NULL))
+    s = sm_mac_slot(t, sha1, key, key_len, &hit);
+    if (!s->ctx && !(s->ctx = sm_mac_new(sha1)))
         return sm_fail();
+    s->used = ++t->tick;
+    if (!hit) {
+        s->keyed = false;
+        if (!EVP_MAC_init(s->ctx, key_len ? key : no_key, key_len, NULL))
+            goto fail;
+        if (!sha1 && key_len && key_len <= SM_MAC_KEY_MAX) {
+            memcpy(s->key, key, key_len);
+            s->key_len = key_len;
+            s->keyed = true;
+        }
+    } else if (!EVP_MAC_init(s->ctx, NULL, 0, NULL)) {
+        goto fail;
+    }
     for (size_t i = 0; i < count; i++)
-        if (parts[i].n && !EVP_MAC_update(c, parts[i].p, parts[i].n))
-            return sm_fail();
-    if (!EVP_MAC_final(c, out, &len, out_len) || len != out_len)
-        return sm_fail();
+        if (parts[i].n && !EVP_MAC_update(s->ctx, parts[i].p, parts[i].n))
+            goto fail;
+    if (!EVP_MAC_final(s->ctx, out, &len, out_len) || len != out_len)
+        goto fail;
     return 0;
+fail:
+    s->keyed = false;
+    wipe(s->key, sizeof s->key);
+    return sm_fail();
 }
 
 int
@@ -309,9 +362,11 @@ pbkdf2_sm3(const char *pw, size_t pw_len, const void *salt, size_t salt_len,
 
 /* sm_ecb_init keys c for raw SM4 blocks (no padding: every call is exactly one block). */
 static int
-sm_ecb_init(EVP_CIPHER_CTX *c, const uint8_t key[SM4_KEY_LEN])
+sm_ecb_init(struct sm_tls *t, const uint8_t key[SM4_KEY_LEN])
 {
-    if (!EVP_EncryptInit_ex2(c, sm_sm4_ecb, key, NULL, NULL) || !EVP_CIPHER_CTX_set_padding(c, 0))
+    t->ctr_keyed = false;
+    if (!EVP_EncryptInit_ex2(t->cipher, sm_sm4_ecb, key, NULL, NULL) ||
+        !EVP_CIPHER_CTX_set_padding(t->cipher, 0))
         return ERR_CRYPTO;
     return 0;
 }
@@ -320,10 +375,11 @@ int
 sm4_encrypt_block(const uint8_t key[SM4_KEY_LEN], const uint8_t in[SM4_BLOCK],
                   uint8_t out[SM4_BLOCK])
 {
-    EVP_CIPHER_CTX *c = sm_cipher_ctx();
+    struct sm_tls *t = sm_tls();
+    EVP_CIPHER_CTX *c = sm_cipher_ctx(t);
     int len = 0;
 
-    if (!c || sm_ecb_init(c, key))
+    if (!c || sm_ecb_init(t, key))
         return sm_fail();
     if (!EVP_EncryptUpdate(c, out, &len, in, SM4_BLOCK) || len != SM4_BLOCK)
         return sm_fail();
@@ -334,12 +390,13 @@ int
 sm4_encrypt_block_iter(const uint8_t key[SM4_KEY_LEN], const uint8_t in[SM4_BLOCK],
                        uint32_t iterations, uint8_t out[SM4_BLOCK])
 {
-    EVP_CIPHER_CTX *c = sm_cipher_ctx();
+    struct sm_tls *t = sm_tls();
+    EVP_CIPHER_CTX *c = sm_cipher_ctx(t);
     uint8_t block[SM4_BLOCK];
     int len = 0, rc = ERR_CRYPTO;
 
     memcpy(block, in, SM4_BLOCK);
-    if (!c || sm_ecb_init(c, key))
+    if (!c || sm_ecb_init(t, key))
         goto out;
     for (uint32_t i = 0; i < iterations; i++)
         if (!EVP_EncryptUpdate(c, block, &len, block, SM4_BLOCK) || len != SM4_BLOCK)
@@ -355,22 +412,38 @@ int
 sm4_ctr(const uint8_t key[SM4_KEY_LEN], const uint8_t iv[SM4_BLOCK], const void *in, size_t n,
         void *out)
 {
-    EVP_CIPHER_CTX *c = sm_cipher_ctx();
+    struct sm_tls *t = sm_tls();
+    EVP_CIPHER_CTX *c = sm_cipher_ctx(t);
     const uint8_t *s = in;
     uint8_t *d = out;
 
-    if (!c || !EVP_EncryptInit_ex2(c, sm_sm4_ctr, key, iv, NULL))
+    if (!c)
         return sm_fail();
+    /* Same key as last time: set only the IV (this also restarts the keystream). */
+    if (t->ctr_keyed && memcmp(t->ctr_key, key, SM4_KEY_LEN) == 0) {
+        if (!EVP_EncryptInit_ex2(c, NULL, NULL, iv, NULL))
+            goto fail;
+    } else {
+        t->ctr_keyed = false;
+        if (!EVP_EncryptInit_ex2(c, sm_sm4_ctr, key, iv, NULL))
+            goto fail;
+        memcpy(t->ctr_key, key, SM4_KEY_LEN);
+        t->ctr_keyed = true;
+    }
     while (n) {
         size_t k = n < SM_CHUNK ? n : SM_CHUNK;
         int len = 0;
         if (!EVP_EncryptUpdate(c, d, &len, s, (int)k) || (size_t)len != k)
-            return sm_fail();
+            goto fail;
         s += k;
         d += k;
         n -= k;
     }
     return 0;
+fail:
+    t->ctr_keyed = false;
+    wipe(t->ctr_key, sizeof t->ctr_key);
+    return sm_fail();
 }
 
 int

@@ -36,7 +36,11 @@ bool crypto_equal(const void *a, const void *b, size_t n);
  * start-up and in tests. */
 int crypto_selftest(void);
 
-/* Additions beyond the original contract (all in sm.c). */
+/* Additions beyond the original contract (all in sm.c).
+ *
+ * Every function above returns 0 or ERR_CRYPTO; hkdf_sm3 also fails with ERR_INVALID when
+ * out_len is 0 or above 255 * SM3_LEN, pbkdf2_sm3 when iterations, salt_len or out_len is 0.
+ * A NULL pointer with a zero length is fine everywhere. */
 
 #define SHA1_LEN 20
 

@@ -138,10 +138,13 @@ db_pg_fail(PGconn *conn, const PGresult *res, const char *event, const char *sql
 
     if (state && strncmp(state, "22", 2) == 0) {
         buf_adds(&detail, "data exception (message withheld: it may quote the value)");
-    } else if (res) {
+    } else if (res && state) {
         const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        db_pg_first_line(primary ? primary : PQresStatus(PQresultStatus(res)), line,
-                         sizeof line);
+        db_pg_first_line(primary ? primary : "", line, sizeof line);
+        buf_adds(&detail, line);
+    } else if (res && *PQresultErrorMessage(res)) {
+        /* Made by libpq itself (lost connection, protocol): no server text, no DETAIL. */
+        db_pg_first_line(PQresultErrorMessage(res), line, sizeof line);
         buf_adds(&detail, line);
     } else {
         db_pg_first_line(PQerrorMessage(conn), line, sizeof line);
@@ -229,6 +232,13 @@ db__pg_open(const char *url, struct db **out)
     int rc;
 
     *out = NULL;
+    /* libpq's parse errors may quote the URL, password included: say less. */
+    PQconninfoOption *opts = PQconninfoParse(url, NULL);
+    if (!opts) {
+        db__log_fail("db.pg.connect", ERR_INVALID, NULL, "malformed PostgreSQL URL", NULL);
+        return ERR_INVALID;
+    }
+    PQconninfoFree(opts);
     conn = PQconnectdbParams(keys, vals, 1);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
         char line[512];
@@ -263,7 +273,14 @@ db_pg_ping(struct db *db)
 {
     struct db_pg *d = db_pg_of(db);
     int rc = db_pg_ready(d);
-    return rc ? rc : db_pg_run(d, "SELECT 1", "db.pg.ping");
+    if (!rc)
+        rc = db_pg_run(d, "SELECT 1", "db.pg.ping");
+    /* A connection that only now turned out broken gets one reset: readiness is about
+     * the server, not about this socket. */
+    if (rc == ERR_UNAVAILABLE && PQstatus(d->conn) == CONNECTION_BAD && !d->base.in_tx &&
+        !(rc = db_pg_ready(d)))
+        rc = db_pg_run(d, "SELECT 1", "db.pg.ping");
+    return rc;
 }
 
 static int

@@ -216,13 +216,16 @@ db_sqlite_compile(struct db *db, const char *sql, struct db_stmt **out)
         db__log_fail("db.sqlite.prepare", ERR_DB, NULL, "empty statement", sql);
         return ERR_DB;
     }
-    while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == '\r' ||
-                    *tail == ';'))
-        tail++;
     if (tail && *tail) {
-        sqlite3_finalize(s);
-        db__log_fail("db.sqlite.prepare", ERR_DB, NULL, "more than one statement", sql);
-        return ERR_DB;
+        /* Only white space, ';' and comments may follow: one statement per prepare. */
+        sqlite3_stmt *extra = NULL;
+        src = sqlite3_prepare_v2(d->h, tail, -1, &extra, NULL);
+        sqlite3_finalize(extra);
+        if (src != SQLITE_OK || extra) {
+            sqlite3_finalize(s);
+            db__log_fail("db.sqlite.prepare", ERR_DB, NULL, "more than one statement", sql);
+            return ERR_DB;
+        }
     }
     st = xcalloc(1, sizeof *st);
     st->s = s;

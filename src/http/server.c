@@ -295,6 +295,7 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_
     *con_cls = NULL;
 }
 
+static void http_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void
 http_mhd_log(void *cls, const char *fmt, va_list ap)
 {

@@ -81,7 +81,10 @@ dbtest_urls(const char **urls, size_t cap)
             struct db *db = NULL;
             if (!dbtest_is_pg(pg))
                 dbtest_die("JIAYUAN_TEST_PG must be a postgres:// URL");
-            if (db_open(pg, NULL, &db) || db_ping(db)) {
+            /* lock_timeout: a test that failed with a connection still open must not
+             * make DROP SCHEMA wait forever. */
+            if (db_open(pg, NULL, &db) || db_ping(db) ||
+                db_exec(db, "SET lock_timeout = '20s'")) {
                 db_close(db);
                 if (require)
                     dbtest_die("JIAYUAN_REQUIRE_PG=1 but the PostgreSQL in JIAYUAN_TEST_PG "

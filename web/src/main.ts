@@ -16,14 +16,12 @@ app.use(pinia);
 app.use(i18n);
 app.use(router);
 
-/* A 401 on anything but the login itself means the session is gone; a 403 naming a forced
- * step means the server wants that step first. */
+/* A 401 "unauthenticated" means the session is gone (expired, logged out elsewhere); a 403
+ * naming a forced step means the server wants that step first. */
 const session = useSession(pinia);
 onApiError((e) => {
-  if (e.path.startsWith('/api/v1/auth/login') || e.path.startsWith('/api/v1/auth/me') || e.path.startsWith('/api/v1/auth/logout')) return;
-  if (e.status === 401) {
-    if (e.path.startsWith('/api/v1/auth/password') && e.code === 'login_failed') return;
-    if (e.path.startsWith('/api/v1/auth/totp') && e.code !== 'unauthorized') return;
+  if (/^\/api\/v1\/auth\/(login|me|logout)\b/.test(e.path)) return;
+  if (e.status === 401 && (e.code === 'unauthenticated' || e.code === 'unauthorized')) {
     session.clear();
     session.expired = true;
     const here = router.currentRoute.value;

@@ -6,6 +6,7 @@
  * again; the guard only keeps the user on a page that can work. */
 import { createRouter, createWebHistory, type RouteLocationRaw } from 'vue-router';
 import { useSession } from '@/stores/session';
+import { safeRedirect } from './redirect';
 import BareLayout from '@/layouts/BareLayout.vue';
 import MainLayout from '@/layouts/MainLayout.vue';
 import AccountPasswordView from '@/views/AccountPasswordView.vue';
@@ -59,8 +60,14 @@ router.beforeEach(async (to): Promise<boolean | RouteLocationRaw> => {
   if (step === 'login') {
     return to.fullPath === '/' ? { name: 'login' } : { name: 'login', query: { redirect: to.fullPath } };
   }
-  if (step === 'password') return to.name === 'force-password' ? true : { name: 'force-password' };
-  if (step === 'totp') return to.name === 'force-totp' ? true : { name: 'force-totp' };
+  if (step === 'password' || step === 'totp') {
+    const forced = step === 'password' ? 'force-password' : 'force-totp';
+    if (to.name === forced) return true;
+    // Keep the page first asked for, to go there once the forced steps are done.
+    const wanted = to.path.startsWith('/welcome/') ? to.query.redirect : to.fullPath;
+    const redirect = safeRedirect(wanted);
+    return { name: forced, query: redirect === '/' ? {} : { redirect } };
+  }
   if (to.name === 'force-password' || to.name === 'force-totp') return { name: 'dashboard' };
   if (to.meta.perm && !session.can(to.meta.perm)) return { name: 'dashboard' };
   return true;

@@ -2,6 +2,6 @@
 export function safeRedirect(v: unknown): string {
   const s = Array.isArray(v) ? v[0] : v;
   if (typeof s !== 'string') return '/';
-  if (!s.startsWith('/') || s.startsWith('//') || s.startsWith('/\\') || s.startsWith('/login')) return '/';
+  if (!s.startsWith('/') || s.startsWith('//') || s.startsWith('/\\') || s.startsWith('/login') || s.startsWith('/welcome')) return '/';
   return s;
 }

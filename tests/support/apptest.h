@@ -1,0 +1,83 @@
+/* tests/support/apptest.h - a struct app on a fresh test database, for domain suites.
+ *
+ * Builds on dbtest.h: each APPTEST test runs once per driver (SQLite, and PostgreSQL when
+ * JIAYUAN_TEST_PG is set) on a fresh, fully migrated database, with
+ *   - a keyring holding one data key made from 32 random bytes (keyring_add, id 1),
+ *   - policy = POLICY_DEFAULTS,
+ *   - the reference data loaded (reference_seed: divisions and industries),
+ *   - admin: an ACTOR_SYSTEM actor named "tester" to pass to domain calls.
+ * No pool: domain calls take the struct db * directly. The teardown resets the fake clock
+ * (time_set_fake_ms(0)) so a failed test cannot leak it into the next one.
+ *
+ *     static void test_x(void **state)
+ *     {
+ *         struct apptest *at = *state;
+ *         ... user_create(&at->app, at->db, &at->admin, ...) ...
+ *     }
+ *     int main(void)
+ *     {
+ *         const struct CMUnitTest tests[] = { APPTEST(test_x), ... };
+ *         return apptest_run("user", tests, sizeof tests / sizeof tests[0]);
+ *     }
+ */
+#ifndef JY_TESTS_APPTEST_H
+#define JY_TESTS_APPTEST_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dbtest.h"
+#include "domain/app.h"
+#include "domain/user.h"
+
+/* A stable fake-clock origin for tests: 2026-01-01T00:00:00Z. */
+#define APPTEST_T0 1767225600000LL
+/* A valid subdistrict code from data/divisions.csv (西长安街街道) and another one. */
+#define APPTEST_SUBDISTRICT "110102001"
+#define APPTEST_SUBDISTRICT2 "110102003"
+/* A password that meets POLICY_DEFAULTS for any user name used in the suites. */
+#define APPTEST_PASSWORD "Correct-Horse-42"
+
+struct apptest {
+    struct dbtest *t; /* the dbtest state (driver name, URLs) */
+    struct db *db;    /* == t->db */
+    struct app app;
+    struct actor admin;
+};
+
+/* apptest_app_init fills app for db: random data key, defaults, reference data. 0 or the
+ * ERR_* of the failing step. */
+int apptest_app_init(struct app *app, struct db *db);
+
+/* Per-test fixtures: dbtest_setup + apptest_app_init before; wipe, dbtest_teardown and
+ * time_set_fake_ms(0) after. *state becomes a struct apptest. */
+int apptest_setup(void **state);
+int apptest_teardown(void **state);
+#define APPTEST(fn) cmocka_unit_test_setup_teardown(fn, apptest_setup, apptest_teardown)
+
+/* apptest_run is dbtest_run with quiet logs unless JIAYUAN_TEST_LOG=1. */
+int apptest_run(const char *suite, const struct CMUnitTest *tests, size_t n);
+
+/* apptest_user creates a user (asserting success) with password APPTEST_PASSWORD (or pw
+ * when not NULL, not temporary) and returns it in out (may be NULL); returns its id. */
+int64_t apptest_user(struct apptest *at, const char *name, enum role role,
+                     const char *subdistrict, const char *pw, struct user *out);
+/* apptest_actor fills a as the router would for user id (user_to_actor, ip, request id). */
+void apptest_actor(struct apptest *at, int64_t id, struct actor *a);
+
+/* apptest_i64 runs a one-row, one-column query with up to one bound i64 parameter ?1
+ * (ignored when the SQL has none) and returns the value (asserting a row exists). */
+int64_t apptest_i64(struct db *db, const char *sql, int64_t p1);
+/* apptest_exec runs DDL/DML without parameters and returns db_exec's code. */
+int apptest_exec(struct db *db, const char *sql);
+/* apptest_dialect picks sqlite_sql or pg_sql for db. */
+const char *apptest_dialect(struct db *db, const char *sqlite_sql, const char *pg_sql);
+/* apptest_count_audit counts audit rows with action (and target, result when not NULL). */
+int64_t apptest_count_audit(struct db *db, const char *action, const char *target,
+                            const char *result);
+/* apptest_audit_intact asserts the audit chain verifies and returns the rows checked. */
+int64_t apptest_audit_intact(struct apptest *at);
+/* apptest_memmem: does hay[0..hn) contain needle[0..nn)? */
+bool apptest_memmem(const void *hay, size_t hn, const void *needle, size_t nn);
+
+#endif
