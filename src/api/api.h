@@ -39,6 +39,7 @@ extern const struct route api_tokens_routes[];
 extern const struct route api_audit_routes[];
 extern const struct route api_divisions_routes[];
 extern const struct route api_settings_routes[];
+extern const struct route api_samples_routes[];
 extern const struct route *const api_routes[];
 
 
@@ -47,4 +48,15 @@ extern const struct route *const api_routes[];
  * TOTP secret. Looks up the subdistrict name. */
 struct user;
 json_t *api_user_json(struct req *req, const struct user *u);
+
+/* Ingest (api/ingest.c) ---------------------------------------------------------------- */
+struct ingest_kind;
+#define API_INGEST_ONE_CAP (64 * 1024)
+#define API_INGEST_BATCH_CAP (16 * 1024 * 1024)
+/* api_ingest_one: POST /api/v1/<resource> with one object. 201 {"status":"accepted","id"};
+ * 200 {"status":"duplicate"} for a retry; 400 invalid naming the field otherwise. */
+int api_ingest_one(struct req *req, const struct ingest_kind *kind);
+/* api_ingest_batch: POST /api/v1/<resource>/batch with an array (at most INGEST_BATCH_MAX).
+ * 200 {"accepted","duplicate","rejected","items":[{"status","id"?,"field"?,"reason"?}]}. */
+int api_ingest_batch(struct req *req, const struct ingest_kind *kind);
 #endif

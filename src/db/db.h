@@ -20,7 +20,10 @@
  * Portable SQL, continued. One statement per db_prepare (db_exec takes several). Every
  * parameter is numbered. PostgreSQL must be able to infer each parameter's type from its
  * context; where it cannot (SELECT ?1, ?1 IS NULL) write CAST(?1 AS BIGINT) / CAST(?1 AS
- * TEXT). Results are read by column type: integers (also COUNT(*) and comparisons, which
+ * TEXT). Integer parameters are 64-bit on both drivers: where PostgreSQL infers int2/int4
+ * ("?1 = 0", "level = ?1") the driver prepares the parameter as int8 instead, unless the
+ * statement only accepts int4 there (substr(s, ?1)), where a value must fit int4.
+ * Results are read by column type: integers (also COUNT(*) and comparisons, which
  * are int8/bool on PostgreSQL) with db_col_i64, text with db_col_text, BLOB/bytea with
  * db_col_blob; db_col_text also gives an integer column as decimal text and db_col_i64 a
  * text column holding a decimal number. NUMERIC and floating-point results are not

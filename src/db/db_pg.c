@@ -4,7 +4,8 @@
  * once per connection under a generated name (PQprepare) and described, so each bound
  * value is sent in the binary form of the type the server inferred for its parameter
  * (int8/int4/int2/bool/oid binary, text as raw bytes, bytea raw, anything else as decimal
- * text). Results are requested in binary and decoded by column type OID. A whole result
+ * text); int2/int4 parameters are widened to int8 where the statement allows it (see
+ * db_pg_widen). Results are requested in binary and decoded by column type OID. A whole result
  * is fetched on the first db_step (NEEDSWORK: cursors for very large exports), which keeps
  * several statements usable at once on one connection, as SQLite allows.
  *
@@ -60,7 +61,8 @@ struct db_pg_stmt {
     char name[24];
     unsigned gen;        /* the connection generation name was prepared in */
     int nparams;
-    Oid *types;
+    Oid *types;          /* as the server resolved them */
+    Oid *wide;           /* the types asked for at prepare (NULL: all inferred) */
     const char **vals;
     int *lens, *fmts;
     char (*scratch)[24]; /* per parameter: encoded integers */
@@ -354,17 +356,46 @@ db_pg_rollback(struct db *db)
 
 /* ---- statements --------------------------------------------------------------------- */
 
-/* db_pg_prepare prepares st->text under a new name and learns its parameter types. */
+/* db_pg_deallocate drops a prepared statement of the current connection (later, when
+ * the transaction has failed and refuses every command but ROLLBACK). */
+static void
+db_pg_deallocate(struct db_pg *d, const char *name)
+{
+    struct buf sql = BUF_INIT;
+
+    if (PQstatus(d->conn) != CONNECTION_OK)
+        return;
+    if (PQtransactionStatus(d->conn) == PQTRANS_INERROR) {
+        buf_add(&d->zombies, name, strlen(name) + 1);
+        return;
+    }
+    /* The name is one we generated ("jy" and digits), never data. */
+    buf_printf(&sql, "DEALLOCATE %s", name);
+    (void)db_pg_run(d, sql.data, "db.pg.deallocate");
+    buf_release(&sql);
+}
+
+/* db_pg_prepare_as prepares st->text under a new name with the parameter types given
+ * (n = 0: all inferred by the server) and describes it into *desc. quiet: a refusal is
+ * logged at debug only (an attempt with a fallback). */
 static int
-db_pg_prepare(struct db_pg *d, struct db_pg_stmt *st, bool first)
+db_pg_prepare_as(struct db_pg *d, struct db_pg_stmt *st, int n, const Oid *types, bool quiet,
+                 PGresult **desc)
 {
     PGresult *res;
-    int rc = 0, n;
+    int rc;
 
+    *desc = NULL;
     snprintf(st->name, sizeof st->name, "jy%u", ++d->next_id);
-    res = PQprepare(d->conn, st->name, st->text, 0, NULL);
+    res = PQprepare(d->conn, st->name, st->text, n, types);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        rc = db_pg_fail(d->conn, res, "db.pg.prepare", st->base.sql ? st->base.sql : st->text);
+        if (quiet) {
+            rc = db_pg_map(d->conn, res);
+            log_debug("db.pg.prepare_wide", "code", PQresultErrorField(res, PG_DIAG_SQLSTATE),
+                      NULL);
+        } else {
+            rc = db_pg_fail(d->conn, res, "db.pg.prepare", st->base.sql ? st->base.sql : st->text);
+        }
         PQclear(res);
         return rc;
     }
@@ -372,9 +403,68 @@ db_pg_prepare(struct db_pg *d, struct db_pg_stmt *st, bool first)
     res = PQdescribePrepared(d->conn, st->name);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         rc = db_pg_fail(d->conn, res, "db.pg.describe", st->text);
+        PQclear(res);
+        return rc;
+    }
+    *desc = res;
+    return 0;
+}
+
+/* db_pg_widen prepares st again with every int2/int4 parameter typed int8, as SQLite's
+ * integers are 64-bit: "(?1 = 0 OR ts >= ?1)" makes the server infer int4 from the
+ * literal, and a millisecond timestamp would not fit. Comparisons, arithmetic and
+ * assignments to int4 columns accept int8; where the statement does not (a function that
+ * only takes int4, like substr), the inferred types stay. Inside a transaction the
+ * attempt runs under a savepoint, so a refusal does not abort the caller's transaction. */
+static int
+db_pg_widen(struct db_pg *d, struct db_pg_stmt *st)
+{
+    bool in_tx = PQtransactionStatus(d->conn) == PQTRANS_INTRANS;
+    Oid *wide = xcalloc((size_t)st->nparams + 1, sizeof *wide);
+    PGresult *desc = NULL;
+    char narrow[sizeof st->name];
+    int rc;
+
+    for (int i = 0; i < st->nparams; i++)
+        wide[i] = st->types[i] == DB_PG_INT2 || st->types[i] == DB_PG_INT4 ? DB_PG_INT8
+                                                                           : st->types[i];
+    memcpy(narrow, st->name, sizeof narrow);
+    if (in_tx && (rc = db_pg_run(d, "SAVEPOINT jy_widen", "db.pg.widen")))
+        goto out;
+    rc = db_pg_prepare_as(d, st, st->nparams, wide, true, &desc);
+    if (in_tx)
+        (void)db_pg_run(d, rc ? "ROLLBACK TO SAVEPOINT jy_widen; RELEASE SAVEPOINT jy_widen"
+                              : "RELEASE SAVEPOINT jy_widen",
+                        "db.pg.widen");
+    if (rc) {
+        memcpy(st->name, narrow, sizeof narrow); /* keep the inferred statement */
+        rc = PQstatus(d->conn) == CONNECTION_OK ? 0 : ERR_UNAVAILABLE;
         goto out;
     }
-    n = PQnparams(res);
+    for (int i = 0; i < st->nparams; i++)
+        st->types[i] = PQparamtype(desc, i);
+    db_pg_deallocate(d, narrow);
+    st->wide = wide;
+    wide = NULL;
+out:
+    PQclear(desc);
+    xfree(wide);
+    return rc;
+}
+
+/* db_pg_prepare prepares st->text under a new name and learns its parameter types; again
+ * (first false) after a reconnect, with the types chosen the first time. */
+static int
+db_pg_prepare(struct db_pg *d, struct db_pg_stmt *st, bool first)
+{
+    PGresult *desc = NULL;
+    bool narrow = false;
+    int rc, n;
+
+    if ((rc = db_pg_prepare_as(d, st, first || !st->wide ? 0 : st->nparams, st->wide, false,
+                               &desc)))
+        return rc;
+    n = PQnparams(desc);
     if (first) {
         st->nparams = n;
         st->types = xcalloc((size_t)n + 1, sizeof *st->types);
@@ -388,11 +478,15 @@ db_pg_prepare(struct db_pg *d, struct db_pg_stmt *st, bool first)
         rc = ERR_DB;
         goto out;
     }
-    for (int i = 0; i < n; i++)
-        st->types[i] = PQparamtype(res, i);
+    for (int i = 0; i < n; i++) {
+        st->types[i] = PQparamtype(desc, i);
+        narrow |= st->types[i] == DB_PG_INT2 || st->types[i] == DB_PG_INT4;
+    }
     st->gen = d->gen;
+    if (first && narrow)
+        rc = db_pg_widen(d, st);
 out:
-    PQclear(res);
+    PQclear(desc);
     return rc;
 }
 
@@ -452,19 +546,11 @@ db_pg_finalize(struct db_stmt *base)
     struct db_pg *d = db_pg_of(base->db);
 
     db_pg_reset(base);
-    if (!d->base.closing && st->gen == d->gen && PQstatus(d->conn) == CONNECTION_OK) {
-        if (PQtransactionStatus(d->conn) == PQTRANS_INERROR) {
-            buf_add(&d->zombies, st->name, strlen(st->name) + 1);
-        } else {
-            struct buf sql = BUF_INIT;
-            /* The name is one we generated ("jy" and digits), never data. */
-            buf_printf(&sql, "DEALLOCATE %s", st->name);
-            (void)db_pg_run(d, sql.data, "db.pg.deallocate");
-            buf_release(&sql);
-        }
-    }
+    if (!d->base.closing && st->gen == d->gen)
+        db_pg_deallocate(d, st->name);
     xfree(st->text);
     xfree(st->types);
+    xfree(st->wide);
     xfree(st->vals);
     xfree(st->lens);
     xfree(st->fmts);

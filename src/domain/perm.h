@@ -4,7 +4,7 @@
  * has a fixed set (三权分立: sysadmin administers accounts, secadmin the security policy,
  * auditor reads the audit log; none of them sees business data). Subdistrict data scope is
  * not a permission: it travels with the actor (struct actor.subdistrict) and is enforced by
- * the domain queries.
+ * the domain queries. planned reports share the plans.* permissions.
  */
 #ifndef JY_DOMAIN_PERM_H
 #define JY_DOMAIN_PERM_H
@@ -23,7 +23,25 @@
     X(AUDIT_READ, "audit.read")              \
     X(DASHBOARD_READ, "dashboard.read")      \
     X(DIVISIONS_READ, "divisions.read")      \
-    X(PII_REVEAL, "pii.reveal")
+    X(PII_REVEAL, "pii.reveal")              \
+    X(SITES_READ, "sites.read")              \
+    X(SITES_WRITE, "sites.write")            \
+    X(PLANS_READ, "plans.read")              \
+    X(PLANS_WRITE, "plans.write")            \
+    X(ACTUALS_READ, "actuals.read")          \
+    X(ACTUALS_WRITE, "actuals.write")        \
+    X(SAMPLES_READ, "samples.read")          \
+    X(SAMPLES_WRITE, "samples.write")        \
+    X(TRANSPORTS_READ, "transports.read")    \
+    X(TRANSPORTS_WRITE, "transports.write")  \
+    X(RESULTS_READ, "results.read")          \
+    X(RESULTS_WRITE, "results.write")        \
+    X(CHECKINS_READ, "checkins.read")        \
+    X(CHECKINS_WRITE, "checkins.write")      \
+    X(STATS_READ, "stats.read")              \
+    X(EVENTS_READ, "events.read")            \
+    X(WEBHOOKS_READ, "webhooks.read")        \
+    X(WEBHOOKS_WRITE, "webhooks.write")
 
 enum perm_bit {
 #define PERM__BIT(name, scope) PERM_BIT_##name,

@@ -14,13 +14,13 @@ jsonio_init(void)
 }
 
 int
-jsonio_parse(const char *p, size_t n, json_t **out, char *err, size_t cap)
+jsonio_parse_any(const char *p, size_t n, json_t **out, char *err, size_t cap)
 {
     json_error_t je;
     json_t *v;
     if (n == 0) {
-        *out = json_object();
-        return 0;
+        snprintf(err, cap, "the body is empty");
+        return ERR_BAD_JSON;
     }
     v = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
     if (!v) {
@@ -31,12 +31,26 @@ jsonio_parse(const char *p, size_t n, json_t **out, char *err, size_t cap)
             snprintf(err, cap, "the body is not valid JSON (line %d, column %d)", je.line, je.column);
         return ERR_BAD_JSON;
     }
-    if (!json_is_object(v)) {
-        json_decref(v);
+    *out = v;
+    return 0;
+}
+
+int
+jsonio_parse(const char *p, size_t n, json_t **out, char *err, size_t cap)
+{
+    int rc;
+    if (n == 0) {
+        *out = json_object();
+        return 0;
+    }
+    if ((rc = jsonio_parse_any(p, n, out, err, cap)))
+        return rc;
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
         snprintf(err, cap, "the body must be a JSON object");
         return ERR_BAD_JSON;
     }
-    *out = v;
     return 0;
 }
 

@@ -17,6 +17,8 @@ void jsonio_init(void);
 /* jsonio_parse parses p[0..n) (an empty body reads as {}). ERR_BAD_JSON with a message in
  * err (cap bytes) when malformed, not an object, has duplicate keys or invalid UTF-8. */
 int jsonio_parse(const char *p, size_t n, json_t **out, char *err, size_t cap);
+/* jsonio_parse_any is jsonio_parse accepting any top-level value (arrays for batches). */
+int jsonio_parse_any(const char *p, size_t n, json_t **out, char *err, size_t cap);
 /* jsonio_vunpack: json_vunpack_ex with JSON_STRICT; ERR_INVALID with a message in err. */
 int jsonio_vunpack(json_t *root, char *err, size_t cap, const char *fmt, va_list ap);
 /* jsonio_dump serialises v compactly into a fresh string (xmalloc'd) and its length. */

@@ -206,6 +206,10 @@ const char *resp_str(const struct resp *r, const char *path);
 int64_t resp_int(const struct resp *r, const char *path);
 /* resp_code returns error.code of an error envelope, or NULL. */
 const char *resp_code(const struct resp *r);
+/* assert_resp fails the current test unless r has status and, when code is not NULL, is
+ * an error envelope with that code. The failure message shows the body. */
+#define assert_resp(r, status, code) resp_assert((r), (status), (code), __FILE__, __LINE__)
+void resp_assert(const struct resp *r, long status, const char *code, const char *file, int line);
 
 /* --- accounts with a second factor ------------------------------------------------ */
 

@@ -302,7 +302,7 @@ test('auditor1: TOTP enrolment, audit log filter and chain verification', async 
     // Back to the page first asked for.
     await page.waitForURL(/\/audit$/);
     const menu = page.getByTestId('side-menu');
-    assert.ok(await menu.getByText('审计日志').isVisible());
+    await menu.getByText('审计日志').waitFor();
     assert.equal(await menu.getByText('用户管理').count(), 0, 'no 用户管理 for the auditor');
     const table = page.getByTestId('audit-table');
     await table.locator('tbody tr').first().waitFor();
@@ -310,8 +310,9 @@ test('auditor1: TOTP enrolment, audit log filter and chain verification', async 
     await screenshot(page, '30-auditor-audit');
 
     await page.getByTestId('audit-actor').fill('admin');
+    const filtered = page.waitForResponse((r) => r.url().includes('/api/v1/audit?') && r.url().includes('actor=admin'));
     await page.getByTestId('audit-search').click();
-    await page.waitForResponse((r) => r.url().includes('/api/v1/audit?') && r.url().includes('actor=admin'));
+    assert.equal((await filtered).status(), 200);
     await page.waitForFunction(() => {
       const rows = [...document.querySelectorAll('[data-testid="audit-table"] tbody tr')];
       return rows.length > 0 && rows.every((r) => r.children[2]?.textContent?.trim() === 'admin');

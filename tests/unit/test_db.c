@@ -469,6 +469,63 @@ test_portable_reads(void **state)
     db_done(st);
 }
 
+/* Integer parameters are 64-bit on both drivers, even where PostgreSQL would infer int4
+ * from a literal; and functions that only take int4 still work. Also inside a
+ * transaction, which must survive the driver's attempts. */
+static void
+test_integer_params(void **state)
+{
+    struct dbtest *t = *state;
+    static const char sql_range[] =
+        "SELECT COUNT(*) FROM users WHERE (?1 = 0 OR created_at >= ?1) AND (?2 = 0 OR id < ?2)";
+    static const char sql_substr[] = "SELECT substr(?1, ?2, ?3), ?2 + 1";
+    struct db_stmt *st = NULL;
+    int64_t id = 0, big = (int64_t)1 << 42;
+    size_t n;
+    bool row;
+
+    assert_int_equal(user_add(t->db, "u", &id), 0); /* created_at = 1000 */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass)
+            assert_int_equal(db_begin(t->db), 0);
+        assert_int_equal(db_prepare(t->db, sql_range, &st), 0);
+        assert_int_equal(db_bind_i64(st, 1, big), 0);
+        assert_int_equal(db_bind_i64(st, 2, big), 0);
+        assert_int_equal(db_step(st, &row), 0);
+        assert_true(row);
+        assert_int_equal(db_col_i64(st, 0), 0);
+        db_done(st);
+        assert_int_equal(db_prepare(t->db, sql_range, &st), 0);
+        assert_int_equal(db_bind_i64(st, 1, 0), 0);
+        assert_int_equal(db_bind_i64(st, 2, big), 0);
+        assert_int_equal(db_step(st, &row), 0);
+        assert_int_equal(db_col_i64(st, 0), 1);
+        db_done(st);
+
+        assert_int_equal(db_prepare(t->db, sql_substr, &st), 0);
+        assert_int_equal(db_bind_text(st, 1, "abcdef", 6), 0);
+        assert_int_equal(db_bind_i64(st, 2, 2), 0);
+        assert_int_equal(db_bind_i64(st, 3, 3), 0);
+        assert_int_equal(db_step(st, &row), 0);
+        assert_true(row);
+        assert_string_equal(db_col_text(st, 0, &n), "bcd");
+        assert_int_equal(db_col_i64(st, 1), 3);
+        db_done(st);
+        if (pass) {
+            assert_int_equal(user_add(t->db, "in-tx", &id), 0);
+            assert_int_equal(db_commit(t->db), 0);
+        }
+        /* A new connection (empty cache) for the transaction pass. */
+        if (!pass) {
+            dbtest_close(t->db);
+            assert_int_equal(dbtest_open_fresh(t->url, &t->db), 0);
+            t->db_url = dbtest_url(t->db);
+            assert_int_equal(user_add(t->db, "u", &id), 0);
+        }
+    }
+    assert_int_equal(count_rows(t->db, "SELECT COUNT(*) FROM users"), 2);
+}
+
 static void
 test_conflicts(void **state)
 {
@@ -715,7 +772,8 @@ test_rewrite_unit(void **state)
     check_rewrite("SELECT ?1, ?2, ?10", "SELECT $1, $2, $10");
     check_rewrite("SELECT '?1', ?1", "SELECT '?1', $1");
     check_rewrite("SELECT 'a''?1', ?2", "SELECT 'a''?1', $2");
-    check_rewrite("SELECT \"c?1\"\"?2\" FROM t WHERE x = ?3", "SELECT \"c?1\"\"?2\" FROM t WHERE x = $3");
+    check_rewrite("SELECT \"c?1\"\"?2\" FROM t WHERE x = ?3",
+                  "SELECT \"c?1\"\"?2\" FROM t WHERE x = $3");
     check_rewrite("SELECT E'\\'?1', ?2", "SELECT E'\\'?1', $2");
     check_rewrite("SELECT e'x\\\\', ?1", "SELECT e'x\\\\', $1");
     check_rewrite("SELECT 'x\\', ?1", "SELECT 'x\\', $1"); /* standard strings: no escapes */
@@ -1073,6 +1131,7 @@ main(void)
         DBTEST(test_types_roundtrip),
         DBTEST(test_iterate_and_large),
         DBTEST(test_portable_reads),
+        DBTEST(test_integer_params),
         DBTEST(test_conflicts),
         DBTEST(test_transactions),
         DBTEST(test_commit_after_error),

@@ -1,0 +1,73 @@
+/* push/outbox.c - write events in the data transaction; wake the deliverers (R2.x "pushed
+ * to the dashboards and the map"). */
+#include "push/outbox.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/err.h"
+#include "core/time.h"
+
+static const char sql_lock[] = "UPDATE outbox_head SET last_id = last_id WHERE id = 1";
+static const char sql_append[] =
+    "INSERT INTO outbox (topic, subdistrict, created_at, payload) VALUES (?1, ?2, ?3, ?4) RETURNING id";
+
+static pthread_mutex_t push_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t push_cv = PTHREAD_COND_INITIALIZER;
+static uint64_t push_generation;
+
+int
+outbox_lock(struct db *db)
+{
+    struct db_stmt *st = NULL;
+    bool row;
+    int rc = db_prepare(db, sql_lock, &st);
+    if (!rc)
+        rc = db_step(st, &row);
+    db_done(st);
+    return rc;
+}
+
+int
+outbox_append(struct db *db, const char *topic, const char *subdistrict, const char *payload, int64_t *id)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc;
+    if (!(rc = db_prepare(db, sql_append, &st)) && !(rc = db_bind_text(st, 1, topic, strlen(topic))) &&
+        !(rc = db_bind_text(st, 2, subdistrict, strlen(subdistrict))) &&
+        !(rc = db_bind_i64(st, 3, time_now_ms())) &&
+        !(rc = db_bind_text(st, 4, payload, strlen(payload))) && !(rc = db_step(st, &row)) && id)
+        *id = row ? db_col_i64(st, 0) : 0;
+    db_done(st);
+    return rc;
+}
+
+void
+push_kick(void)
+{
+    pthread_mutex_lock(&push_mu);
+    push_generation++;
+    pthread_cond_broadcast(&push_cv);
+    pthread_mutex_unlock(&push_mu);
+}
+
+void
+push_wait(int timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&push_mu);
+    uint64_t gen = push_generation;
+    while (gen == push_generation)
+        if (pthread_cond_timedwait(&push_cv, &push_mu, &ts))
+            break;
+    pthread_mutex_unlock(&push_mu);
+}
