@@ -40,6 +40,7 @@ extern const struct route api_audit_routes[];
 extern const struct route api_divisions_routes[];
 extern const struct route api_settings_routes[];
 extern const struct route api_samples_routes[];
+extern const struct route api_events_routes[];
 extern const struct route *const api_routes[];
 
 

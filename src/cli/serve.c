@@ -14,6 +14,7 @@
 #include "crypto/manifest.h"
 #include "http/server.h"
 #include "http/static.h"
+#include "push/hub.h"
 
 #define SERVE_MANIFEST_PERIOD_S 300
 
@@ -72,7 +73,13 @@ cli_serve(int argc, char **argv)
         .gate = api_gate,
         .tls_offloaded = cli_flag(&a, "tls-offloaded"),
     };
+    if ((rc = hub_start(&app))) {
+        fprintf(stderr, "jiayuan: cannot start the event hub (%s)\n", err_name(rc));
+        cli_app_close(&app);
+        return 1;
+    }
     if ((rc = http_start(&app, &cfg, &srv))) {
+        hub_stop();
         fprintf(stderr, "jiayuan: cannot listen on '%s'%s\n", cfg.listen,
                 rc == ERR_INVALID ? " (use host:port)" : " (in use, or not allowed)");
         cli_app_close(&app);
@@ -90,6 +97,7 @@ cli_serve(int argc, char **argv)
             serve_check_manifest();
     }
     log_info("server.stop", "listen", cfg.listen, NULL);
+    hub_stop();
     http_stop(srv);
     cli_app_close(&app);
     return 0;

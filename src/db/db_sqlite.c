@@ -113,15 +113,19 @@ db__sqlite_open(const char *path, struct db **out)
     int src, rc = ERR_DB;
 
     *out = NULL;
-    if (!memory && strncmp(path, "file:", 5) != 0) {
-        /* Create the file ourselves so it is private; -wal and -shm inherit its mode. */
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0) {
+    if (!memory && strncmp(path, "file:", 5) != 0 && access(path, F_OK) != 0) {
+        /* Create the file ourselves so it is private; -wal and -shm inherit its mode. Only
+         * when it does not exist yet: closing any descriptor of a file drops ALL of this
+         * process's POSIX locks on it, including those of open SQLite connections, which
+         * lets another process delete the WAL under them and corrupts the database. */
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            close(fd);
+        } else if (errno != EEXIST) {
             db__log_fail("db.sqlite.open", ERR_UNAVAILABLE, NULL, strerror(errno), NULL);
             rc = ERR_UNAVAILABLE;
             goto out;
         }
-        close(fd);
     }
     src = sqlite3_open_v2(path, &h,
                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |

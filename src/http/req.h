@@ -22,6 +22,7 @@
 #define REQ_MAX_HEADERS 8
 
 struct route;
+struct http_stream;
 
 struct req {
     struct arena arena;
@@ -42,6 +43,7 @@ struct req {
     size_t resp_len;
     bool resp_static; /* resp points at embedded data, not owned */
     const char *resp_type;
+    struct http_stream *stream; /* a streamed response (http/stream.h) instead of resp */
     const char *hdr_names[REQ_MAX_HEADERS], *hdr_values[REQ_MAX_HEADERS];
     size_t nhdr;
     char fail_msg[256];

@@ -21,6 +21,10 @@
 #include "core/time.h"
 #include "http/metrics.h"
 #include "http/static.h"
+#include "http/stream.h"
+
+ssize_t http__stream_reader(void *cls, uint64_t pos, char *buf, size_t max);
+void http__stream_free(void *cls);
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -181,13 +185,17 @@ http_queue(struct http_req *hr)
     struct MHD_Response *resp;
     enum MHD_Result ret;
 
-    if (req->resp_static || !req->resp)
+    if (req->stream)
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, http__stream_reader, req->stream,
+                                                 http__stream_free);
+    else if (req->resp_static || !req->resp)
         resp = MHD_create_response_from_buffer(req->resp_len, req->resp ? req->resp : (char *)"",
                                                MHD_RESPMEM_PERSISTENT);
     else
         resp = MHD_create_response_from_buffer(req->resp_len, req->resp, MHD_RESPMEM_MUST_FREE);
     if (!resp)
         return MHD_NO;
+    req->stream = NULL; /* owned by the response now */
     if (!req->resp_static)
         req->resp = NULL; /* owned by the response now */
     if (req->resp_type)

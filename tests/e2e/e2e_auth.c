@@ -13,6 +13,36 @@
 
 #include "server.h"
 
+/* Made by prepare() for each driver's server before it starts. */
+static struct buf erin_otp = BUF_INIT;       /* erin's one-time password from the CLI */
+static struct buf tok_rw = BUF_INIT, tok_ro = BUF_INIT; /* API tokens */
+static int64_t tok_rw_id, tok_ro_id;
+
+static int
+prepare(struct server *srv)
+{
+    static const struct {
+        const char *name, *role;
+        bool temporary;
+    } users[] = {
+        { "alice", "district", false }, { "bruno", "viewer", false }, { "carol", "district", false },
+        { "dave", "district", true },   { "root1", "sysadmin", false }, { "frank", "viewer", false },
+        { "gina", "district", false },
+    };
+    buf_release_secret(&erin_otp);
+    buf_release_secret(&tok_rw);
+    buf_release_secret(&tok_ro);
+    for (size_t i = 0; i < sizeof users / sizeof *users; i++)
+        if (server_add_user(srv, users[i].name, users[i].role, NULL, SERVER_PASSWORD,
+                            users[i].temporary, NULL))
+            return -1;
+    if (server_add_user(srv, "erin", "viewer", NULL, NULL, false, &erin_otp) ||
+        server_add_token(srv, "feed-rw", "users.read,users.write", &tok_rw, &tok_rw_id) ||
+        server_add_token(srv, "feed-ro", "users.read", &tok_ro, &tok_ro_id))
+        return -1;
+    return 0;
+}
+
 /* The error envelope without its request_id, for comparing two failures. */
 static void
 error_without_id(const struct resp *r, char *out, size_t cap)
@@ -48,7 +78,6 @@ test_login_ok(void **state)
     char v[512];
     const char *csrf;
 
-    assert_int_equal(server_add_user(srv, "alice", "district", NULL, SERVER_PASSWORD, false, NULL), 0);
     client_init(&c, srv);
     assert_int_equal(client_login(&c, "alice", SERVER_PASSWORD, NULL, &r), 200);
     assert_string_equal(resp_str(&r, "user.username"), "alice");
@@ -109,7 +138,6 @@ test_login_failures_identical(void **state)
     char wrong_pw[256], unknown[256], other[256], v[256];
     char long_name[80];
 
-    assert_int_equal(server_add_user(srv, "bruno", "viewer", NULL, SERVER_PASSWORD, false, NULL), 0);
     client_init(&c, srv);
 
     client_login(&c, "bruno", "Wrong-Passw0rd!", NULL, &r);
@@ -157,7 +185,6 @@ test_lockout_and_unlock(void **state)
     char first[256], now[256];
     struct buf out = BUF_INIT;
 
-    assert_int_equal(server_add_user(srv, "carol", "district", NULL, SERVER_PASSWORD, false, NULL), 0);
     client_init(&c, srv);
     client_init(&old, srv);
     /* a session opened before the lockout */
@@ -181,9 +208,13 @@ test_lockout_and_unlock(void **state)
     client_call(&old, "GET", "/api/v1/auth/me", NULL, &r);
     assert_resp(&r, 401, "unauthenticated");
 
-    /* the operator lifts the lock at the console */
+    /* the operator lifts the lock at the console. NEEDSWORK: with the server stopped, as
+     * a CLI process that opens the SQLite file while serve runs breaks serve's WAL (see
+     * test_cli_while_serving); move this back in line once that is fixed. */
+    assert_int_equal(server_stop(srv), 0);
     assert_int_equal(server_cli(srv, NULL, &out, "user", "unlock", "--username", "carol", NULL), 0);
     assert_non_null(strstr(out.data, "unlocked"));
+    assert_int_equal(server_start(srv), 0);
     client_login(&c, "carol", SERVER_PASSWORD, NULL, &r);
     assert_resp(&r, 200, NULL);
     assert_false(json_is_true(resp_get(&r, "user.locked")));
@@ -195,14 +226,6 @@ test_lockout_and_unlock(void **state)
     /* and a success resets it: 4 more failures still leave the account open */
     for (int i = 0; i < 4; i++)
         assert_int_equal(client_login(&c, "carol", "Wrong-Passw0rd!", NULL, &r), 401);
-    assert_int_equal(client_login(&c, "carol", SERVER_PASSWORD, NULL, &r), 200);
-
-    /* `user lock` at the console locks at once */
-    assert_int_equal(server_cli(srv, NULL, NULL, "user", "lock", "--username", "carol", NULL), 0);
-    client_login(&c, "carol", SERVER_PASSWORD, NULL, &r);
-    error_without_id(&r, now, sizeof now);
-    assert_string_equal(first, now);
-    assert_int_equal(server_cli(srv, NULL, NULL, "user", "unlock", "--username", "carol", NULL), 0);
     assert_int_equal(client_login(&c, "carol", SERVER_PASSWORD, NULL, &r), 200);
 
     buf_release(&out);
@@ -218,9 +241,7 @@ test_forced_password_change(void **state)
     struct client c;
     struct resp r = RESP_INIT;
     static const char new_pw[] = "Fresh-Start-2031";
-    struct buf otp = BUF_INIT;
 
-    assert_int_equal(server_add_user(srv, "dave", "district", NULL, SERVER_PASSWORD, true, NULL), 0);
     client_init(&c, srv);
     assert_int_equal(client_login(&c, "dave", SERVER_PASSWORD, NULL, &r), 200);
     assert_true(json_is_true(resp_get(&r, "user.must_change_password")));
@@ -269,19 +290,17 @@ test_forced_password_change(void **state)
     assert_false(json_is_true(resp_get(&r, "user.must_change_password")));
 
     /* a one-time password printed by the CLI also forces a change */
-    assert_int_equal(server_add_user(srv, "erin", "viewer", NULL, NULL, false, &otp), 0);
-    assert_int_equal(otp.len, 16);
-    assert_int_equal(client_login(&c, "erin", otp.data, NULL, &r), 200);
+    assert_int_equal(erin_otp.len, 16);
+    assert_int_equal(client_login(&c, "erin", erin_otp.data, NULL, &r), 200);
     assert_true(json_is_true(resp_get(&r, "user.must_change_password")));
     client_call(&c, "GET", "/api/v1/divisions", NULL, &r);
     assert_resp(&r, 403, "password_change_required");
     client_pack(&c, "POST", "/api/v1/auth/password", &r, "{s:s, s:s}", "current_password",
-                otp.data, "new_password", new_pw);
+                erin_otp.data, "new_password", new_pw);
     assert_resp(&r, 200, NULL);
     client_call(&c, "GET", "/api/v1/divisions", NULL, &r);
     assert_resp(&r, 200, NULL);
 
-    buf_release_secret(&otp);
     resp_release(&r);
     client_release(&c);
 }
@@ -309,7 +328,6 @@ test_totp_for_admin(void **state)
     char secret[64], first[64], code[7], bad[7], uri[256];
     int64_t step;
 
-    assert_int_equal(server_add_user(srv, "root1", "sysadmin", NULL, SERVER_PASSWORD, false, NULL), 0);
     client_init(&c, srv);
     /* the password alone logs in, but only to enrol */
     assert_int_equal(client_login(&c, "root1", SERVER_PASSWORD, NULL, &r), 200);
@@ -341,7 +359,7 @@ test_totp_for_admin(void **state)
     assert_non_null(strstr(uri, "period=30"));
     assert_non_null(strstr(uri, "digits=6"));
 
-    step = server_totp_margin(15);
+    step = server_totp_margin(8);
     /* a code of the replaced secret, and a wrong code: 400 */
     assert_int_equal(server_totp(first, step, code), 0);
     wrong_code(secret, step, bad);
@@ -425,7 +443,6 @@ test_logout_ends_session(void **state)
     struct resp r = RESP_INIT;
     char saved[256], v[512];
 
-    assert_int_equal(server_add_user(srv, "frank", "viewer", NULL, SERVER_PASSWORD, false, NULL), 0);
     client_init(&c, srv);
     client_init(&other, srv);
     assert_int_equal(client_login(&c, "frank", SERVER_PASSWORD, NULL, &r), 200);
@@ -467,7 +484,6 @@ test_csrf(void **state)
     char good[128], other[128];
     static const char body[] = "{\"current_password\":\"x\",\"new_password\":\"y\"}";
 
-    assert_int_equal(server_add_user(srv, "gina", "district", NULL, SERVER_PASSWORD, false, NULL), 0);
     client_init(&c, srv);
     client_init(&c2, srv);
     assert_int_equal(client_login(&c, "gina", SERVER_PASSWORD, NULL, &r), 200);
@@ -522,17 +538,14 @@ test_bearer_tokens(void **state)
     struct server *srv = *state;
     struct client c;
     struct resp r = RESP_INIT;
-    struct buf rw = BUF_INIT, ro = BUF_INIT;
-    int64_t rw_id = 0, ro_id = 0;
+    const struct buf *rw = &tok_rw, *ro = &tok_ro;
     char id[24];
 
-    assert_int_equal(server_add_token(srv, "feed-rw", "users.read,users.write", &rw, &rw_id), 0);
-    assert_int_equal(server_add_token(srv, "feed-ro", "users.read", &ro, &ro_id), 0);
-    assert_true(strncmp(rw.data, "jy_", 3) == 0);
-    assert_true(rw_id > 0 && ro_id > rw_id);
+    assert_true(strncmp(rw->data, "jy_", 3) == 0);
+    assert_true(tok_rw_id > 0 && tok_ro_id > tok_rw_id);
     client_init(&c, srv);
 
-    snprintf(c.bearer, sizeof c.bearer, "%s", rw.data);
+    snprintf(c.bearer, sizeof c.bearer, "%s", rw->data);
     client_call(&c, "GET", "/api/v1/users", NULL, &r);
     assert_resp(&r, 200, NULL);
     /* a bearer token needs no CSRF token for a state-changing request */
@@ -545,19 +558,22 @@ test_bearer_tokens(void **state)
     client_call(&c, "GET", "/api/v1/auth/me", NULL, &r);
     assert_resp(&r, 403, "forbidden");
 
-    snprintf(c.bearer, sizeof c.bearer, "%s", ro.data);
+    snprintf(c.bearer, sizeof c.bearer, "%s", ro->data);
     client_call(&c, "GET", "/api/v1/users?limit=1", NULL, &r);
     assert_resp(&r, 200, NULL);
     client_pack(&c, "POST", "/api/v1/users", &r, "{s:s, s:s}", "username", "not_made", "role", "viewer");
     assert_resp(&r, 403, "forbidden");
 
-    /* revoked at the console: 401 from then on */
-    snprintf(id, sizeof id, "%lld", (long long)ro_id);
+    /* revoked at the console: 401 from then on (server stopped meanwhile: see the
+     * NEEDSWORK in test_lockout_and_unlock) */
+    snprintf(id, sizeof id, "%lld", (long long)tok_ro_id);
+    assert_int_equal(server_stop(srv), 0);
     assert_int_equal(server_cli(srv, NULL, NULL, "token", "revoke", "--id", id, NULL), 0);
+    assert_int_equal(server_start(srv), 0);
     client_call(&c, "GET", "/api/v1/users", NULL, &r);
     assert_resp(&r, 401, "unauthenticated");
     /* the other token is unaffected */
-    snprintf(c.bearer, sizeof c.bearer, "%s", rw.data);
+    snprintf(c.bearer, sizeof c.bearer, "%s", rw->data);
     client_call(&c, "GET", "/api/v1/users", NULL, &r);
     assert_resp(&r, 200, NULL);
 
@@ -570,15 +586,104 @@ test_bearer_tokens(void **state)
         assert_resp(&r, 401, "unauthenticated");
     }
     /* one character changed */
-    snprintf(c.bearer, sizeof c.bearer, "%s", rw.data);
+    snprintf(c.bearer, sizeof c.bearer, "%s", rw->data);
     c.bearer[10] = c.bearer[10] == 'A' ? 'B' : 'A';
     client_call(&c, "GET", "/api/v1/users", NULL, &r);
     assert_resp(&r, 401, "unauthenticated");
 
-    buf_release_secret(&rw);
-    buf_release_secret(&ro);
     resp_release(&r);
     client_release(&c);
+}
+
+/* The private server of test_cli_while_serving, released by its teardown even when the
+ * test fails half-way. */
+static struct server private_srv;
+
+static int
+private_teardown(void **state)
+{
+    (void)state;
+    server_release(&private_srv);
+    return 0;
+}
+
+static int64_t
+count_rows(struct server *srv, const char *sql)
+{
+    struct db *db = NULL;
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int64_t n = -1;
+    if (server_db_open(srv, &db) == 0 && db_prepare(db, sql, &st) == 0 && db_step(st, &row) == 0 && row)
+        n = db_col_i64(st, 0);
+    db_done(st);
+    db_close(db);
+    return n;
+}
+
+static const char sql_logins_ok[] =
+    "SELECT count(*) FROM audit_log WHERE action = 'auth.login' AND result = 'ok'";
+
+/* The operator's console commands (user add/lock/unlock, token revoke, verify) are meant
+ * to be used while the server runs. Each one opens and closes the database; neither may
+ * lose what the other wrote (O2: acknowledged means committed). */
+static void
+test_cli_while_serving(void **state)
+{
+    struct server *shared = *state, *srv = &private_srv;
+    struct client c, c2;
+    struct resp r = RESP_INIT;
+    struct buf out = BUF_INIT;
+    int64_t acked = 0, rows;
+
+    assert_int_equal(server_init(srv, shared->driver_url), 0);
+    assert_int_equal(server_add_user(srv, "alice", "district", NULL, SERVER_PASSWORD, false, NULL), 0);
+    assert_int_equal(server_start(srv), 0);
+    client_init(&c, srv);
+    client_init(&c2, srv);
+    assert_int_equal(client_login(&c, "alice", SERVER_PASSWORD, NULL, &r), 200);
+    acked++;
+
+    /* an account added at the console while serve runs can log in at once */
+    assert_int_equal(server_add_user(srv, "bruno", "viewer", NULL, SERVER_PASSWORD, false, NULL), 0);
+    client_login(&c2, "bruno", SERVER_PASSWORD, NULL, &r);
+    if (r.status != 200)
+        print_error("an account added by 'jiayuan user add' while serve runs cannot log in "
+                    "(%ld): serve does not see the CLI's commit\n", r.status);
+    assert_resp(&r, 200, NULL);
+    acked++;
+    client_call(&c, "GET", "/api/v1/auth/me", NULL, &r);
+    assert_resp(&r, 200, NULL);
+
+    /* locking at the console takes effect on the running server */
+    assert_int_equal(server_cli(srv, NULL, NULL, "user", "lock", "--username", "bruno", NULL), 0);
+    client_login(&c2, "bruno", SERVER_PASSWORD, NULL, &r);
+    assert_resp(&r, 401, "login_failed");
+    assert_int_equal(server_cli(srv, NULL, NULL, "user", "unlock", "--username", "bruno", NULL), 0);
+    client_login(&c2, "bruno", SERVER_PASSWORD, NULL, &r);
+    assert_resp(&r, 200, NULL);
+    acked++;
+
+    /* verify at the console while serving, then more work on the server */
+    assert_int_equal(server_cli(srv, NULL, &out, "verify", NULL), 0);
+    assert_non_null(strstr(out.data, "audit chain intact"));
+    assert_int_equal(client_login(&c, "alice", SERVER_PASSWORD, NULL, &r), 200);
+    acked++;
+
+    /* every login the server acknowledged is in the database after a clean stop */
+    assert_int_equal(server_stop(srv), 0);
+    rows = count_rows(srv, sql_logins_ok);
+    if (rows != acked)
+        print_error("the server acknowledged %lld logins, the database holds %lld audit rows "
+                    "for them\n", (long long)acked, (long long)rows);
+    assert_int_equal(rows, acked);
+    buf_reset(&out);
+    assert_int_equal(server_cli(srv, NULL, &out, "verify", NULL), 0);
+
+    buf_release(&out);
+    resp_release(&r);
+    client_release(&c);
+    client_release(&c2);
 }
 
 int
@@ -594,6 +699,11 @@ main(void)
         cmocka_unit_test(test_logout_ends_session),
         cmocka_unit_test(test_csrf),
         cmocka_unit_test(test_bearer_tokens),
+        cmocka_unit_test_teardown(test_cli_while_serving, private_teardown),
     };
-    return server_run("e2e_auth", tests, sizeof tests / sizeof tests[0], NULL);
+    int failed = server_run("e2e_auth", tests, sizeof tests / sizeof tests[0], prepare);
+    buf_release_secret(&erin_otp);
+    buf_release_secret(&tok_rw);
+    buf_release_secret(&tok_ro);
+    return failed;
 }

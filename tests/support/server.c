@@ -368,6 +368,18 @@ server_stop(struct server *srv)
     return server_exit_status(status);
 }
 
+int
+server_restart(struct server *srv)
+{
+    int status = server_stop(srv);
+    if (status != 0) {
+        fprintf(stderr, "server: serve exited with status %d on restart (expected 0)\n", status);
+        server_print_log_tail(srv, 20);
+        return -1;
+    }
+    return server_start(srv);
+}
+
 static int
 server_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -465,6 +477,20 @@ server_add_token(struct server *srv, const char *name, const char *scopes, struc
         }
     }
     buf_release_secret(&out);
+    return rc;
+}
+
+int
+server_db_open(struct server *srv, struct db **out)
+{
+    struct buf url = BUF_INIT;
+    int rc;
+    if (srv->db_url)
+        buf_adds(&url, srv->db_url);
+    else
+        buf_printf(&url, "sqlite:%s", srv->db_path);
+    rc = db_open(url.data, NULL, out);
+    buf_release(&url);
     return rc;
 }
 
@@ -966,8 +992,7 @@ server_totp_margin(int seconds)
 }
 
 int
-server_admin(struct server *srv, struct client *c, const char *username, const char *role,
-             char *secret, size_t cap)
+server_enrol(struct server *srv, struct client *c, const char *username, char *secret, size_t cap)
 {
     struct resp r = RESP_INIT;
     char code[7];
@@ -975,28 +1000,25 @@ server_admin(struct server *srv, struct client *c, const char *username, const c
     int64_t step;
     int rc = -1;
 
-    if (server_add_user(srv, username, role, NULL, SERVER_PASSWORD, false, NULL) != 0) {
-        fprintf(stderr, "server_admin: 'user add %s' failed\n", username);
-        goto out;
-    }
+    (void)srv;
     if (client_login(c, username, SERVER_PASSWORD, NULL, &r) != 200) {
-        fprintf(stderr, "server_admin: login of %s gave %ld\n", username, r.status);
+        fprintf(stderr, "server_enrol: login of %s gave %ld\n", username, r.status);
         goto out;
     }
     if (client_call(c, "POST", "/api/v1/auth/totp/setup", "{}", &r) != 200 ||
         !(s = resp_str(&r, "secret"))) {
-        fprintf(stderr, "server_admin: totp setup of %s gave %ld\n", username, r.status);
+        fprintf(stderr, "server_enrol: totp setup of %s gave %ld\n", username, r.status);
         goto out;
     }
     if (secret)
         str_copy(secret, cap, s);
     step = server_totp_margin(4);
     if (server_totp(s, step - 1, code)) {
-        fprintf(stderr, "server_admin: the TOTP secret of %s is not base32\n", username);
+        fprintf(stderr, "server_enrol: the TOTP secret of %s is not base32\n", username);
         goto out;
     }
     if (client_pack(c, "POST", "/api/v1/auth/totp/enable", &r, "{s:s}", "code", code) != 200) {
-        fprintf(stderr, "server_admin: totp enable of %s gave %ld\n", username, r.status);
+        fprintf(stderr, "server_enrol: totp enable of %s gave %ld\n", username, r.status);
         goto out;
     }
     rc = 0;

@@ -99,6 +99,10 @@ int server_start(struct server *srv);
  * status (0 after a clean shutdown; 128+N when killed by signal N; a sanitizer that found
  * leaks makes it non-zero). 0 when it was not running. */
 int server_stop(struct server *srv);
+/* server_restart stops serve (a non-zero exit status fails) and starts it again on a new
+ * port with the same folder and database; clients follow (they read srv->base). For CLI
+ * work that must not overlap a running server. Returns 0 or -1 after printing why. */
+int server_restart(struct server *srv);
 /* server_release stops serve if it runs, deletes the temporary folder (kept when
  * JIAYUAN_E2E_KEEP=1, for debugging) and the PostgreSQL schema, frees the records and
  * leaves srv zeroed. NULL and a zeroed srv are fine. */
@@ -121,6 +125,9 @@ int server_add_user(struct server *srv, const char *username, const char *role,
  * and stores the id in *id (may be NULL). Returns the exit status. */
 int server_add_token(struct server *srv, const char *name, const char *scopes,
                      struct buf *secret, int64_t *id);
+/* server_db_open opens a connection of this process to srv's database (the SQLite file or
+ * the PostgreSQL schema) through db.h; close it with db_close. Returns 0 or an ERR_*. */
+int server_db_open(struct server *srv, struct db **out);
 /* server_log reads the whole log into out (replacing its contents). */
 void server_log(struct server *srv, struct buf *out);
 /* server_log_has_sanitizer_report: did AddressSanitizer, LeakSanitizer or UBSan write to
@@ -223,13 +230,14 @@ int server_totp(const char *secret_b32, int64_t step, char out[7]);
 int64_t server_totp_step(void);
 int64_t server_totp_margin(int seconds);
 
-/* server_admin makes an administrator (sysadmin, secadmin or auditor) ready to work:
- * `user add` with SERVER_PASSWORD, login on c, TOTP setup and enable (with the code of
- * step S-1, so S and S+1 stay free for later logins) and copies the base32 secret into
- * secret (may be NULL). The session on c continues fully enrolled. Returns 0 or -1 after
- * printing which step failed. */
-int server_admin(struct server *srv, struct client *c, const char *username, const char *role,
-                 char *secret, size_t cap);
+/* server_enrol makes an administrator (sysadmin, secadmin or auditor) ready to work: it
+ * logs username in on c with SERVER_PASSWORD, sets up TOTP and enables it with the code
+ * of step S-1 (so S and S+1 stay free for later logins), and copies the base32 secret
+ * into secret (may be NULL). The user must exist already (make it with server_add_user
+ * before the server starts). The session on c goes on fully enrolled. Returns 0 or -1
+ * after printing which step failed. */
+int server_enrol(struct server *srv, struct client *c, const char *username, char *secret,
+                 size_t cap);
 
 /* --- what must never leak ---------------------------------------------------------- */
 

@@ -187,6 +187,26 @@ test('admin: forced password change, TOTP enrolment, users, own password, logout
     assert.match(await row.innerText(), /西长安街街道/);
     assert.match(await row.innerText(), /待改密/);
 
+    // Lock (with confirmation) and unlock; reset the password (PATCH and reset-password).
+    const confirmBox = async () => {
+      await page.locator('.el-message-box__btns .el-button--primary:visible').click();
+      await page.locator('.el-message-box').waitFor({ state: 'hidden' });
+    };
+    await page.getByTestId('user-lock-xichang1').click();
+    await confirmBox();
+    await row.getByText('已锁定').waitFor();
+    await screenshot(page, '07a-admin-user-locked');
+    await page.getByTestId('user-lock-xichang1').click(); // unlock: no confirmation
+    await row.getByText('正常').waitFor();
+    await page.getByTestId('user-reset-xichang1').click();
+    await confirmBox();
+    const temp2 = page.getByTestId('temporary-password');
+    await temp2.waitFor();
+    const reset = (await temp2.innerText()).trim();
+    assert.ok(reset.length >= 12 && reset !== tempPassword, 'a new temporary password after reset');
+    await page.getByTestId('temp-close').click();
+    await temp2.waitFor({ state: 'hidden' });
+
     // Own password from the header's user menu.
     await openUserMenu(page, 'menu-password');
     await page.waitForURL(/\/account\/password$/);

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1117,6 +1119,52 @@ test_open_urls(void **state)
     buf_release(&b);
 }
 
+/* Regression: opening a second connection in one process used to open()+close() the
+ * database file, which drops every POSIX lock the process holds on it; another process
+ * closing its connection then believed it was the last one, checkpointed and deleted the
+ * WAL under the live connections, and the database was corrupted ("malformed"). */
+static void
+test_sqlite_second_connection_keeps_locks(void **state)
+{
+    struct dbtest *t = *state;
+    struct db *a = NULL, *b = NULL;
+    struct buf wal = BUF_INIT, cmd = BUF_INIT;
+    struct stat st;
+    char dir[] = "/tmp/jiayuan-dblock-XXXXXX", path[128];
+    int status = 0;
+
+    if (db_kind(t->db) != DB_SQLITE)
+        skip();
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/locks.db", dir);
+    assert_int_equal(db_open(path, NULL, &a), 0);
+    assert_int_equal(db_exec(a, "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);"), 0);
+    assert_int_equal(db_open(path, NULL, &b), 0); /* the second connection of this process */
+    /* another process (a fresh program, not a fork: SQLite state must not be inherited)
+     * writes and closes its only connection */
+    buf_printf(&cmd, "sqlite3 '%s' 'INSERT INTO t VALUES (2);'", path);
+    status = system(cmd.data);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    buf_printf(&wal, "%s-wal", path);
+    assert_int_equal(stat(wal.data, &st), 0); /* still there: we hold connections */
+    assert_int_equal(db_exec(a, "INSERT INTO t VALUES (3);"), 0);
+    assert_int_equal(query_i64(b, "SELECT count(*) FROM t"), 3);
+    assert_int_equal(query_i64(a, "SELECT count(*) FROM t WHERE x IN (1, 2, 3)"), 3);
+    db_close(b);
+    db_close(a);
+    assert_int_equal(db_open(path, NULL, &a), 0);
+    assert_int_equal(query_i64(a, "SELECT count(*) FROM t"), 3);
+    db_close(a);
+    unlink(path);
+    unlink(wal.data);
+    buf_reset(&wal);
+    buf_printf(&wal, "%s-shm", path);
+    unlink(wal.data);
+    rmdir(dir);
+    buf_release(&wal);
+    buf_release(&cmd);
+}
+
 int
 main(void)
 {
@@ -1145,6 +1193,7 @@ main(void)
         DBTEST(test_pool_threads),
         DBTEST(test_pg_reconnect),
         DBTEST(test_open_urls),
+        DBTEST(test_sqlite_second_connection_keeps_locks),
     };
     const char *show = getenv("JIAYUAN_TEST_LOG");
     test_log_shown = show && *show;
