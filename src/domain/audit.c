@@ -116,8 +116,7 @@ audit_append(struct db *db, const struct keyring *kr, const struct actor *a,
         .actor = a->name[0] ? a->name : "anonymous",
         .role = a->kind == ACTOR_TOKEN    ? "token"
                 : a->kind == ACTOR_SYSTEM ? "system"
-                : a->kind == ACTOR_NONE   ? "none"
-                                          : role_name(a->role),
+                                          : role_name(a->role), /* "none" when unknown */
         .ip = a->ip,
         .action = action,
         .target = target ? target : "",

@@ -264,6 +264,32 @@ test_concurrent_appenders(void **state)
     assert_int_equal(apptest_audit_intact(at), 76);
 }
 
+/* The very first appends race too: creating the chain head at genesis must not fail one
+ * of them. */
+static void
+test_concurrent_genesis(void **state)
+{
+    struct apptest *at = *state;
+    struct appender ap[4];
+    pthread_t th[4];
+    int failed = 0, rc = 0;
+
+    for (int i = 0; i < 4; i++) {
+        ap[i] = (struct appender){ at, at->t->db_url, 1, -1 };
+        assert_int_equal(pthread_create(&th[i], NULL, appender_main, &ap[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        if (ap[i].rc) {
+            failed++;
+            rc = ap[i].rc;
+        }
+    }
+    if (failed)
+        fail_msg("%d of 4 concurrent first appends failed (%s)", failed, err_name(rc));
+    assert_int_equal(apptest_audit_intact(at), 4);
+}
+
 /* ---- audit_list --------------------------------------------------------------------- */
 
 /* seed_list: 30 rows at T0 + i*1000 ms; actors alternate alice/bob, actions cycle
@@ -643,6 +669,7 @@ main(void)
         APPTEST(test_long_chain),
         APPTEST(test_chain_across_key_rotation),
         APPTEST(test_concurrent_appenders),
+        APPTEST(test_concurrent_genesis),
         APPTEST(test_list_filters),
         APPTEST(test_list_time_range),
         APPTEST(test_list_paging),

@@ -218,6 +218,26 @@ test_lockout_and_release(void **state)
 }
 
 /* Failures separated by a success do not add up to a lock. */
+/* The audit entry of an attempt on a locked account names the account, like every other
+ * attempt on a known account does. */
+static void
+test_locked_attempt_audit_target(void **state)
+{
+    struct apptest *at = *state;
+    struct arena arena = ARENA_INIT;
+    char target[32];
+    int64_t id = apptest_user(at, "lena", ROLE_VIEWER, NULL, NULL, NULL);
+
+    assert_int_equal(user_set_lock(&at->app, at->db, &at->admin, id, true), 0);
+    assert_int_equal(login(at, "lena", APPTEST_PASSWORD, NULL, NULL), ERR_LOGIN_FAILED);
+    struct audit_entry e = last_audit(at, &arena, "auth.login");
+    assert_string_equal(e.result, "locked");
+    assert_string_equal(e.actor, "lena");
+    snprintf(target, sizeof target, "user:%lld", (long long)id);
+    assert_string_equal(e.target, target);
+    arena_release(&arena);
+}
+
 static void
 test_success_resets_count(void **state)
 {
@@ -599,6 +619,7 @@ main(void)
         APPTEST(test_login_wrong_password),
         APPTEST(test_login_unknown_user),
         APPTEST(test_lockout_and_release),
+        APPTEST(test_locked_attempt_audit_target),
         APPTEST(test_success_resets_count),
         APPTEST(test_lockout_policy_attempts),
         APPTEST(test_disabled_user),

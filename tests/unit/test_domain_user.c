@@ -280,6 +280,23 @@ test_create_out_of_range_role(void **state)
     assert_int_equal(create(at, "weird", (enum role)ROLE__COUNT, NULL, APPTEST_PASSWORD, &why, &u),
                      ERR_INVALID);
     assert_int_equal(users(at), 0);
+    assert_int_equal(create(at, "weird", (enum role)-5, NULL, APPTEST_PASSWORD, &why, &u), ERR_INVALID);
+    assert_int_equal(users(at), 0);
+    buf_release(&why);
+}
+
+/* Nor may an update store one. */
+static void
+test_update_out_of_range_role(void **state)
+{
+    struct apptest *at = *state;
+    struct buf why = BUF_INIT;
+    struct user u;
+    int64_t id = apptest_user(at, "weird2", ROLE_VIEWER, NULL, NULL, NULL);
+    struct user_change c = { .has_role = true, .role = (enum role)ROLE__COUNT };
+    assert_int_equal(user_update(&at->app, at->db, &at->admin, id, &c, &why, &u), ERR_INVALID);
+    assert_int_equal(user_get(at->db, id, &u), 0);
+    assert_int_equal(u.role, ROLE_VIEWER);
     buf_release(&why);
 }
 
@@ -748,6 +765,7 @@ main(void)
         APPTEST(test_create_duplicate),
         APPTEST(test_create_role_scope),
         APPTEST(test_create_out_of_range_role),
+        APPTEST(test_update_out_of_range_role),
         APPTEST(test_create_weak_password),
         APPTEST(test_create_temporary_password),
         cmocka_unit_test(test_generated_passwords),
