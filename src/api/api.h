@@ -41,6 +41,15 @@ extern const struct route api_divisions_routes[];
 extern const struct route api_settings_routes[];
 extern const struct route api_samples_routes[];
 extern const struct route api_events_routes[];
+extern const struct route api_transports_routes[];
+extern const struct route api_results_routes[];
+extern const struct route api_stats_routes[];
+extern const struct route api_sites_routes[];
+extern const struct route api_plans_routes[];
+extern const struct route api_actuals_routes[];
+extern const struct route api_checkins_routes[];
+extern const struct route api_map_routes[];
+extern const struct route api_webhooks_routes[];
 extern const struct route *const api_routes[];
 
 

@@ -15,6 +15,7 @@
 #include "http/server.h"
 #include "http/static.h"
 #include "push/hub.h"
+#include "push/webhook.h"
 
 #define SERVE_MANIFEST_PERIOD_S 300
 
@@ -64,7 +65,7 @@ cli_serve(int argc, char **argv)
         fprintf(stderr, "jiayuan: the embedded UI fails its integrity check; refusing to start\n");
         return 1;
     }
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, (size_t)threads + 1))
+    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, (size_t)threads + 2)) /* + hub, webhook worker */
         return 1;
     struct http_config cfg = {
         .listen = cli_opt(&a, "listen") ? cli_opt(&a, "listen") : "127.0.0.1:8080",
@@ -78,7 +79,14 @@ cli_serve(int argc, char **argv)
         cli_app_close(&app);
         return 1;
     }
+    if ((rc = webhook_start(&app, NULL))) {
+        hub_stop();
+        fprintf(stderr, "jiayuan: cannot start the webhook worker (%s)\n", err_name(rc));
+        cli_app_close(&app);
+        return 1;
+    }
     if ((rc = http_start(&app, &cfg, &srv))) {
+        webhook_stop();
         hub_stop();
         fprintf(stderr, "jiayuan: cannot listen on '%s'%s\n", cfg.listen,
                 rc == ERR_INVALID ? " (use host:port)" : " (in use, or not allowed)");
@@ -97,6 +105,7 @@ cli_serve(int argc, char **argv)
             serve_check_manifest();
     }
     log_info("server.stop", "listen", cfg.listen, NULL);
+    webhook_stop();
     hub_stop();
     http_stop(srv);
     cli_app_close(&app);

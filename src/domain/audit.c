@@ -49,33 +49,42 @@ audit_mac(const struct datakey *k, const uint8_t prev[SM3_LEN], const struct aud
 
 static const char sql_head_lock[] = "UPDATE audit_head SET last_id = last_id WHERE id = 1";
 static const char sql_head_get[] = "SELECT last_id, mac FROM audit_head WHERE id = 1";
-static const char sql_head_init[] = "INSERT INTO audit_head (id, last_id, mac) VALUES (1, 0, ?1)";
+static const char sql_head_init[] =
+    "INSERT INTO audit_head (id, last_id, mac) VALUES (1, 0, ?1) ON CONFLICT (id) DO NOTHING";
 static const char sql_head_set[] = "UPDATE audit_head SET last_id = ?1, mac = ?2 WHERE id = 1";
 static const char sql_insert[] =
     "INSERT INTO audit_log (ts, actor, role, ip, action, target, result, request_id, detail,"
     " key_id, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id";
 
-/* audit_head_read locks the chain head (creating it at genesis) and returns the last mac
- * (32 zero bytes at genesis) and the last row id. */
+/* audit_head_read locks the chain head (creating it at genesis; a concurrent genesis waits
+ * on the other insert and then finds the row) and returns the last mac (32 zero bytes at
+ * genesis) and the last row id. */
 static int
 audit_head_read(struct db *db, uint8_t prev[SM3_LEN], int64_t *last_id)
 {
     struct db_stmt *st = NULL;
     bool row = false;
-    bool exists;
     size_t n = 0;
     int rc;
     memset(prev, 0, SM3_LEN);
     *last_id = 0;
-    if ((rc = db_prepare(db, sql_head_lock, &st)) || (rc = db_step(st, &row)))
-        goto out;
-    exists = db_changes(st) > 0;
-    db_done(st);
-    st = NULL;
-    if (!exists) {
-        if (!(rc = db_prepare(db, sql_head_init, &st)) && !(rc = db_bind_blob(st, 1, prev, SM3_LEN)))
-            rc = db_step(st, &row);
-        goto out;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if ((rc = db_prepare(db, sql_head_lock, &st)) || (rc = db_step(st, &row)))
+            goto out;
+        bool locked = db_changes(st) > 0;
+        db_done(st);
+        st = NULL;
+        if (locked)
+            break;
+        if (attempt == 1) {
+            rc = ERR_DB;
+            goto out;
+        }
+        if ((rc = db_prepare(db, sql_head_init, &st)) || (rc = db_bind_blob(st, 1, prev, SM3_LEN)) ||
+            (rc = db_step(st, &row)))
+            goto out;
+        db_done(st);
+        st = NULL;
     }
     if ((rc = db_prepare(db, sql_head_get, &st)) || (rc = db_step(st, &row)))
         goto out;

@@ -21,8 +21,13 @@
 
 #define TOTP_AD "users.totp_secret"
 
-static const char sql_after_login[] =
-    "UPDATE users SET failed_count = ?2, locked_until = ?3, totp_last_step = ?4 WHERE id = ?1";
+static const char sql_fail_count[] =
+    "UPDATE users SET failed_count = failed_count + 1 WHERE id = ?1 RETURNING failed_count";
+static const char sql_lock[] = "UPDATE users SET failed_count = 0, locked_until = ?2 WHERE id = ?1";
+static const char sql_success[] = "UPDATE users SET failed_count = 0, locked_until = 0 WHERE id = ?1";
+/* Claims a TOTP step once: a replay (or a parallel login with the same code) changes nothing. */
+static const char sql_claim_step[] =
+    "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2";
 static const char sql_totp_store[] =
     "UPDATE users SET totp_secret = ?2, totp_enabled = 0, updated_at = ?3 WHERE id = ?1";
 static const char sql_totp_enable[] =
@@ -32,33 +37,82 @@ static const char sql_totp_enable[] =
 static const char auth_dummy_hash[] =
     "pbkdf2-sm3$100000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
+/* auth_exec runs sql with (?1 id, ?2 v); *changed (may be NULL) gets the rows changed and
+ * *returned (may be NULL) the first column of a RETURNING row. */
 static int
-auth_after_login(struct db *db, const struct user *u)
+auth_exec(struct db *db, const char *sql, int64_t id, int64_t v, bool bind_v, int64_t *changed, int64_t *returned)
 {
     struct db_stmt *st = NULL;
-    bool row;
+    bool row = false;
     int rc;
-    if (!(rc = db_prepare(db, sql_after_login, &st)) && !(rc = db_bind_i64(st, 1, u->id)) &&
-        !(rc = db_bind_i64(st, 2, u->failed_count)) && !(rc = db_bind_i64(st, 3, u->locked_until)) &&
-        !(rc = db_bind_i64(st, 4, u->totp_last_step)))
-        rc = db_step(st, &row);
+    if (!(rc = db_prepare(db, sql, &st)) && !(rc = db_bind_i64(st, 1, id)) &&
+        !(bind_v && (rc = db_bind_i64(st, 2, v))) && !(rc = db_step(st, &row))) {
+        if (returned)
+            *returned = row ? db_col_i64(st, 0) : 0;
+        if (row)
+            while (!(rc = db_step(st, &row)) && row)
+                ;
+        if (changed)
+            *changed = db_changes(st);
+    }
     db_done(st);
     return rc;
 }
 
-/* auth_outcome stores the counters of u and audits the attempt in one transaction. */
+static void
+auth_target(char *out, size_t cap, int64_t user_id)
+{
+    snprintf(out, cap, "user:%lld", (long long)user_id);
+}
+
+/* auth_note audits an attempt that changes no counter (unknown user, locked account). */
+static void
+auth_note(struct app *app, struct db *db, const struct actor *who, int64_t user_id, const char *result,
+          const char *detail)
+{
+    char target[64];
+    auth_target(target, sizeof target, user_id);
+    (void)audit_record(db, &app->keys, who, "auth.login", target, result, detail);
+}
+
+/* auth_fail counts one failed attempt atomically and locks the account when the count
+ * reaches the policy, auditing either, in one transaction (parallel attempts cannot slip
+ * past the limit). */
+static void
+auth_fail(struct app *app, struct db *db, const struct actor *who, int64_t user_id, const char *detail)
+{
+    char target[64];
+    int64_t count = 0;
+    bool lock;
+    int rc;
+    auth_target(target, sizeof target, user_id);
+    if (db_begin(db))
+        return;
+    if ((rc = auth_exec(db, sql_fail_count, user_id, 0, false, NULL, &count)))
+        goto out;
+    lock = count >= app->policy.lockout_attempts;
+    if (lock && (rc = auth_exec(db, sql_lock, user_id, time_now_ms() + app->policy.lockout_ms, true, NULL, NULL)))
+        goto out;
+    if ((rc = audit_append(db, &app->keys, who, lock ? "auth.lockout" : "auth.login", target,
+                           lock ? "locked" : "failed", lock ? "too many failed attempts" : detail)))
+        goto out;
+    rc = db_commit(db);
+out:
+    if (rc)
+        db_rollback(db);
+}
+
+/* auth_succeed clears the failure count and audits the login. */
 static int
-auth_outcome(struct app *app, struct db *db, const struct actor *who, const struct user *u,
-             const char *action, const char *result, const char *detail)
+auth_succeed(struct app *app, struct db *db, const struct actor *who, int64_t user_id)
 {
     char target[64];
     int rc;
-    snprintf(target, sizeof target, "user:%lld", (long long)(u ? u->id : 0));
+    auth_target(target, sizeof target, user_id);
     if ((rc = db_begin(db)))
         return rc;
-    if ((u && (rc = auth_after_login(db, u))) ||
-        (rc = audit_append(db, &app->keys, who, action, target, result, detail)) ||
-        (rc = db_commit(db)))
+    if ((rc = auth_exec(db, sql_success, user_id, 0, false, NULL, NULL)) ||
+        (rc = audit_append(db, &app->keys, who, "auth.login", target, "ok", NULL)) || (rc = db_commit(db)))
         db_rollback(db);
     return rc;
 }
@@ -92,51 +146,48 @@ auth_login(struct app *app, struct db *db, struct actor *who, const char *userna
         if (rc != ERR_NOT_FOUND)
             return rc;
         (void)password_verify(password, auth_dummy_hash);
-        auth_outcome(app, db, who, NULL, "auth.login", "failed", "unknown user");
+        auth_note(app, db, who, 0, "failed", "unknown user");
         return ERR_LOGIN_FAILED;
     }
     str_copy(who->name, sizeof who->name, u.username);
     who->role = u.role;
     if (user_is_locked(&u, now)) {
         (void)password_verify(password, auth_dummy_hash);
-        auth_outcome(app, db, who, NULL, "auth.login", "locked", NULL);
+        auth_note(app, db, who, u.id, "locked", NULL);
         return ERR_LOGIN_FAILED;
     }
-    if (password_verify(password, u.password_hash) != 0 || u.disabled) {
-        const char *detail = u.disabled ? "disabled" : "wrong password";
-        if (!u.disabled && ++u.failed_count >= app->policy.lockout_attempts) {
-            u.failed_count = 0;
-            u.locked_until = now + app->policy.lockout_ms;
-            auth_outcome(app, db, who, &u, "auth.lockout", "locked", "too many failed attempts");
-        } else {
-            auth_outcome(app, db, who, &u, "auth.login", "failed", detail);
-        }
+    if (u.disabled) {
+        (void)password_verify(password, auth_dummy_hash);
+        auth_note(app, db, who, u.id, "failed", "disabled");
+        return ERR_LOGIN_FAILED;
+    }
+    if (password_verify(password, u.password_hash) != 0) {
+        auth_fail(app, db, who, u.id, "wrong password");
         return ERR_LOGIN_FAILED;
     }
     if (u.totp_enabled) {
         uint8_t secret[TOTP_SECRET_LEN];
         size_t n = 0;
+        int64_t step = u.totp_last_step, changed = 0;
         if (!totp || !*totp)
             return ERR_TOTP_REQUIRED;
         rc = auth_totp_secret(app, &u, secret, &n);
         if (!rc)
-            rc = totp_verify(secret, n, now / 1000, totp, &u.totp_last_step);
+            rc = totp_verify(secret, n, now / 1000, totp, &step);
         wipe(secret, sizeof secret);
-        if (rc) {
-            if (++u.failed_count >= app->policy.lockout_attempts) {
-                u.failed_count = 0;
-                u.locked_until = now + app->policy.lockout_ms;
-                auth_outcome(app, db, who, &u, "auth.lockout", "locked", "too many failed attempts");
-            } else {
-                auth_outcome(app, db, who, &u, "auth.login", "failed", "wrong code");
-            }
+        /* claim the step atomically: a replayed or concurrently reused code fails here */
+        if (!rc && (rc = auth_exec(db, sql_claim_step, u.id, step, true, &changed, NULL)))
+            return rc;
+        if (rc || changed != 1) {
+            auth_fail(app, db, who, u.id, rc ? "wrong code" : "code reused");
             return ERR_LOGIN_FAILED;
         }
+        u.totp_last_step = step;
     }
+    if ((rc = auth_succeed(app, db, who, u.id)))
+        return rc;
     u.failed_count = 0;
     u.locked_until = 0;
-    if ((rc = auth_outcome(app, db, who, &u, "auth.login", "ok", NULL)))
-        return rc;
     *out = u;
     return 0;
 }

@@ -29,20 +29,38 @@ reference_file(const char *name)
     return NULL;
 }
 
-/* reference_csv_fields splits one line of our own committed CSV (no quoting) into up to
- * max fields; returns the count. */
+/* reference_csv_fields splits one line of our own committed CSV into up to max fields.
+ * Fields may be double-quoted (RFC 4180, "" for a quote inside); unquoted copies are
+ * borrowed from line, unquoted-with-escapes copies live in arena. Returns the count. */
 static size_t
-reference_csv_fields(struct str line, struct str *f, size_t max)
+reference_csv_fields(struct str line, struct str *f, size_t max, struct arena *arena)
 {
-    size_t n = 0;
-    while (n < max) {
-        const char *c = memchr(line.p, ',', line.n);
-        size_t len = c ? (size_t)(c - line.p) : line.n;
-        f[n++] = str_trim((struct str){ line.p, len });
-        if (!c)
+    size_t n = 0, i = 0;
+    while (n < max && i <= line.n) {
+        if (i < line.n && line.p[i] == '"') {
+            char *out = arena_alloc(arena, line.n - i + 1);
+            size_t o = 0;
+            for (i++; i < line.n; i++) {
+                if (line.p[i] == '"' && i + 1 < line.n && line.p[i + 1] == '"')
+                    out[o++] = line.p[i++];
+                else if (line.p[i] == '"')
+                    break;
+                else
+                    out[o++] = line.p[i];
+            }
+            f[n++] = (struct str){ out, o };
+            i++; /* the closing quote */
+            while (i < line.n && line.p[i] != ',')
+                i++;
+        } else {
+            const char *c = memchr(line.p + i, ',', line.n - i);
+            size_t len = c ? (size_t)(c - (line.p + i)) : line.n - i;
+            f[n++] = str_trim((struct str){ line.p + i, len });
+            i += len;
+        }
+        if (i >= line.n)
             break;
-        line.p += len + 1;
-        line.n -= len + 1;
+        i++; /* the comma */
     }
     return n;
 }
@@ -58,6 +76,7 @@ reference_load(struct db *db, const char *file, const char *insert_sql, int kind
     size_t loaded = 0;
     int rc = 0;
     char count[24];
+    struct arena arena = ARENA_INIT;
 
     if (!ef) {
         log_warn("reference.missing", "file", file, NULL);
@@ -75,7 +94,7 @@ reference_load(struct db *db, const char *file, const char *insert_sql, int kind
             header = false;
             continue;
         }
-        nf = reference_csv_fields(line, f, 4);
+        nf = reference_csv_fields(line, f, 4, &arena);
         if ((rc = db_prepare(db, insert_sql, &st)))
             goto out;
         if (kind == 0 && nf == 4) {
@@ -108,6 +127,7 @@ reference_load(struct db *db, const char *file, const char *insert_sql, int kind
     log_info("reference.loaded", "file", file, "rows", count, NULL);
 out:
     db_done(st);
+    arena_release(&arena);
     return rc;
 }
 

@@ -164,7 +164,7 @@ site__history_append(struct db *db, int64_t site_id, const char *action, const s
     char who[96];
     bool row;
     int rc;
-    snprintf(who, sizeof who, "%s%s", a->kind == ACTOR_TOKEN ? "token:" : a->kind == ACTOR_SYSTEM ? "system:" : "",
+    snprintf(who, sizeof who, "%s%s", a->kind == ACTOR_SYSTEM ? "system:" : "",
              a->name[0] ? a->name : "anonymous");
     if (!(rc = db_prepare(db, sql_history, &st)) && !(rc = db_bind_i64(st, 1, site_id)) &&
         !(rc = site_bind_str(st, 2, action)) && !(rc = site_bind_str(st, 3, who)) &&

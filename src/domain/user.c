@@ -154,7 +154,7 @@ static int
 user_check_scope(struct db *db, enum role role, const char *subdistrict, struct buf *why)
 {
     bool has = subdistrict && *subdistrict;
-    if (role == ROLE_NONE) {
+    if (role < 0 || role >= ROLE__COUNT) {
         buf_adds(why, "'role' is not a known role");
         return ERR_INVALID;
     }
