@@ -29,7 +29,25 @@ divisions_list(struct req *req)
     return api_reply(req, 200, json_pack("{s:o, s:I, s:n}", "items", arr, "total", (json_int_t)n, "next"));
 }
 
+/* GET /api/v1/industries -> {"items":[{"code","name","name_en"}],"total","next":null} */
+static int
+industries_list(struct req *req)
+{
+    struct industry *items = NULL;
+    size_t n = 0;
+    json_t *arr;
+    int rc;
+    if ((rc = industry_list(req->db, &req->arena, &items, &n)))
+        return rc;
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "code", items[i].code, "name", items[i].name,
+                                             "name_en", items[i].name_en));
+    return api_reply(req, 200, json_pack("{s:o, s:I, s:n}", "items", arr, "total", (json_int_t)n, "next"));
+}
+
 const struct route api_divisions_routes[] = {
     { "GET", "/api/v1/divisions", divisions_list, PERM_DIVISIONS_READ, 0, 0 },
+    { "GET", "/api/v1/industries", industries_list, PERM_DIVISIONS_READ, 0, 0 },
     ROUTE_END
 };

@@ -52,6 +52,8 @@ tokens_create(struct req *req)
     if ((rc = token_create(req->app, req->db, &req->actor, name, set, subdistrict, &secret, &id))) {
         if (rc == ERR_INVALID)
             req_fail(req, rc, "'name' or 'subdistrict' is not valid");
+        else if (rc == ERR_FORBIDDEN)
+            req_fail(req, rc, "tokens may carry only data scopes (no administration, audit or reveal)");
         goto out;
     }
     rc = api_reply(req, 201, json_pack("{s:I, s:s}", "id", (json_int_t)id, "token", secret.data));

@@ -12,7 +12,7 @@ static const struct {
     { "serve", cli_serve, "serve [--listen 127.0.0.1:8080] [--threads N]   run the server" },
     { "keys", cli_keys, "keys init [--keys FILE]                       create the key-encryption key" },
     { "migrate", cli_migrate, "migrate                                       apply database migrations" },
-    { "user", cli_user, "user add|passwd|lock|unlock|list ...         manage accounts" },
+    { "user", cli_user, "user add|passwd|lock|unlock|reset-totp|list   manage accounts" },
     { "token", cli_token, "token add|revoke|list ...                     manage API tokens" },
     { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
 };

@@ -41,7 +41,8 @@ cli_token(int argc, char **argv)
             fprintf(stderr, "jiayuan: unknown scope '%.*s'\n", (int)bad_len, bad);
             rc = 2;
         } else if ((rc = token_create(&app, db, &who, name, set, cli_opt(&a, "subdistrict"), &secret, &id))) {
-            fprintf(stderr, "jiayuan: cannot create the token (%s)\n", err_name(rc));
+            fprintf(stderr, "jiayuan: cannot create the token (%s)\n",
+                    rc == ERR_FORBIDDEN ? "tokens may carry only data scopes" : err_name(rc));
             rc = 1;
         } else {
             printf("token %lld created; it is shown only now:\n%s\n", (long long)id, secret.data);

@@ -110,6 +110,27 @@ user_cmd_lock(struct app *app, struct db *db, const struct cli_args *a, const st
 }
 
 static int
+user_cmd_reset_totp(struct app *app, struct db *db, const struct cli_args *a, const struct actor *who)
+{
+    const char *username = cli_opt(a, "username");
+    struct user u;
+    if (!username) {
+        fprintf(stderr, "usage: jiayuan user reset-totp --username U\n");
+        return 2;
+    }
+    if (user_get_by_name(db, username, &u)) {
+        fprintf(stderr, "jiayuan: no user '%s'\n", username);
+        return 1;
+    }
+    if (auth_totp_reset(app, db, who, u.id)) {
+        fprintf(stderr, "jiayuan: cannot reset the second factor\n");
+        return 1;
+    }
+    printf("second factor of %s removed; they enrol again at the next login\n", u.username);
+    return 0;
+}
+
+static int
 user_cmd_list(struct db *db)
 {
     struct user *items = NULL;
@@ -141,8 +162,8 @@ cli_user(int argc, char **argv)
     int rc;
     const char *sub = argc > 0 ? argv[0] : "";
     if (strcmp(sub, "add") && strcmp(sub, "passwd") && strcmp(sub, "lock") && strcmp(sub, "unlock") &&
-        strcmp(sub, "list")) {
-        fprintf(stderr, "usage: jiayuan user add|passwd|lock|unlock|list [options]\n");
+        strcmp(sub, "list") && strcmp(sub, "reset-totp")) {
+        fprintf(stderr, "usage: jiayuan user add|passwd|lock|unlock|reset-totp|list [options]\n");
         return 2;
     }
     if ((rc = cli_parse(argc - 1, argv + 1, user_opts, user_flags, &a)))
@@ -157,6 +178,8 @@ cli_user(int argc, char **argv)
         rc = user_cmd_passwd(&app, db, &a, &who);
     else if (strcmp(sub, "list") == 0)
         rc = user_cmd_list(db);
+    else if (strcmp(sub, "reset-totp") == 0)
+        rc = user_cmd_reset_totp(&app, db, &a, &who);
     else
         rc = user_cmd_lock(&app, db, &a, &who, strcmp(sub, "lock") == 0);
     db_pool_put(app.pool, db);

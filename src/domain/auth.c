@@ -18,8 +18,15 @@
 #include "crypto/password.h"
 #include "crypto/totp.h"
 #include "domain/audit.h"
+#include "domain/session.h"
 
-#define TOTP_AD "users.totp_secret"
+/* The TOTP secret's associated data binds it to its column AND row: a secret copied to
+ * another account in the database does not open there. */
+static void
+auth_totp_ad(int64_t user_id, char *out, size_t cap)
+{
+    snprintf(out, cap, "users.totp_secret:%lld", (long long)user_id);
+}
 
 static const char sql_fail_count[] =
     "UPDATE users SET failed_count = failed_count + 1 WHERE id = ?1 RETURNING failed_count";
@@ -124,7 +131,9 @@ auth_totp_secret(const struct app *app, const struct user *u, uint8_t *secret, s
     int rc;
     if (!u->totp_sealed_len)
         return ERR_CRYPTO;
-    rc = field_open(&app->keys, TOTP_AD, u->totp_sealed, u->totp_sealed_len, plain, sizeof plain, n);
+    char ad[48];
+    auth_totp_ad(u->id, ad, sizeof ad);
+    rc = field_open(&app->keys, ad, u->totp_sealed, u->totp_sealed_len, plain, sizeof plain, n);
     if (!rc && *n == TOTP_SECRET_LEN)
         memcpy(secret, plain, *n);
     else if (!rc)
@@ -141,7 +150,8 @@ auth_login(struct app *app, struct db *db, struct actor *who, const char *userna
     int64_t now = time_now_ms();
     int rc;
 
-    str_copy(who->name, sizeof who->name, username);
+    /* what was typed is not recorded for unknown users: it may be a mistyped password */
+    str_copy(who->name, sizeof who->name, "(unknown)");
     if ((rc = user_get_by_name(db, username, &u))) {
         if (rc != ERR_NOT_FOUND)
             return rc;
@@ -208,8 +218,10 @@ auth_totp_setup(struct app *app, struct db *db, const struct actor *a, struct bu
         rc = ERR_CONFLICT;
         goto out;
     }
+    char ad[48];
+    auth_totp_ad(a->id, ad, sizeof ad);
     if ((rc = crypto_random(secret, sizeof secret)) ||
-        (rc = field_seal(&app->keys, TOTP_AD, secret, sizeof secret, sealed, sizeof sealed, &n)))
+        (rc = field_seal(&app->keys, ad, secret, sizeof secret, sealed, sizeof sealed, &n)))
         goto out;
     if ((rc = db_begin(db)))
         goto out;
@@ -227,6 +239,34 @@ auth_totp_setup(struct app *app, struct db *db, const struct actor *a, struct bu
 out:
     db_done(st);
     wipe(secret, sizeof secret);
+    return rc;
+}
+
+static const char sql_totp_reset[] =
+    "UPDATE users SET totp_secret = NULL, totp_enabled = 0, totp_last_step = 0, updated_at = ?2 WHERE id = ?1";
+
+int
+auth_totp_reset(struct app *app, struct db *db, const struct actor *a, int64_t user_id)
+{
+    char target[64];
+    int64_t changed = 0;
+    int rc;
+    auth_target(target, sizeof target, user_id);
+    if ((rc = db_begin(db)))
+        return rc;
+    if ((rc = auth_exec(db, sql_totp_reset, user_id, time_now_ms(), true, &changed, NULL)))
+        goto out;
+    if (!changed) {
+        rc = ERR_NOT_FOUND;
+        goto out;
+    }
+    if ((rc = session_end_user(db, user_id, 0)) ||
+        (rc = audit_append(db, &app->keys, a, "auth.totp.reset", target, "ok", NULL)))
+        goto out;
+    rc = db_commit(db);
+out:
+    if (rc)
+        db_rollback(db);
     return rc;
 }
 

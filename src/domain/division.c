@@ -217,6 +217,40 @@ out:
     return rc;
 }
 
+static const char sql_industries[] = "SELECT code, name, name_en FROM industries ORDER BY code";
+
+int
+industry_list(struct db *db, struct arena *arena, struct industry **items, size_t *n)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    size_t count = 0, cap = 32;
+    struct industry *out = arena_alloc(arena, cap * sizeof *out);
+    int rc;
+    if ((rc = db_prepare(db, sql_industries, &st)))
+        goto out;
+    while (!(rc = db_step(st, &row)) && row) {
+        if (count == cap) {
+            struct industry *bigger = arena_alloc(arena, 2 * cap * sizeof *out);
+            memcpy(bigger, out, cap * sizeof *out);
+            out = bigger;
+            cap *= 2;
+        }
+        const char *v[3];
+        for (int c = 0; c < 3; c++) {
+            size_t len = 0;
+            const char *t = db_col_text(st, c, &len);
+            v[c] = arena_strndup(arena, t ? t : "", len);
+        }
+        out[count++] = (struct industry){ v[0], v[1], v[2] };
+    }
+    *items = out;
+    *n = count;
+out:
+    db_done(st);
+    return rc;
+}
+
 int
 division_check_subdistrict(struct db *db, const char *code)
 {

@@ -26,6 +26,12 @@ int division_get(struct db *db, const char *code, struct arena *arena, struct di
 /* division_list returns divisions of level (0 = any) under parent (NULL = any), by code. */
 int division_list(struct db *db, int level, const char *parent, struct arena *arena,
                   struct division **items, size_t *n);
+struct industry {
+    const char *code, *name, *name_en;
+};
+/* industry_list returns the industries (GB/T 4754 sections unless imported), by code. */
+int industry_list(struct db *db, struct arena *arena, struct industry **items, size_t *n);
+
 /* division_is_subdistrict: 0 when code names a subdistrict, else ERR_INVALID. */
 int division_check_subdistrict(struct db *db, const char *code);
 

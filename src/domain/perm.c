@@ -26,6 +26,10 @@ static const struct {
     (P(DASHBOARD_READ) | P(DIVISIONS_READ) | P(SITES_READ) | P(PLANS_READ) | P(ACTUALS_READ) | \
      P(SAMPLES_READ) | P(TRANSPORTS_READ) | P(RESULTS_READ) | P(CHECKINS_READ) | P(STATS_READ) | \
      P(EVENTS_READ))
+const perm_set PERM_TOKEN_ALLOWED = PERM_BUSINESS_READ | P(SITES_WRITE) | P(PLANS_WRITE) | P(ACTUALS_WRITE) |
+                                    P(SAMPLES_WRITE) | P(TRANSPORTS_WRITE) | P(RESULTS_WRITE) |
+                                    P(CHECKINS_WRITE);
+
 static const perm_set role_perm_sets[ROLE__COUNT] = {
     [ROLE_SYSADMIN] = P(USERS_READ) | P(USERS_WRITE) | P(TOKENS_READ) | P(TOKENS_WRITE) |
                       P(DIVISIONS_READ) | P(SETTINGS_READ) | P(WEBHOOKS_READ) | P(WEBHOOKS_WRITE),

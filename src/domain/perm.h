@@ -88,6 +88,10 @@ const char *perm_name(enum perm_bit p);
 /* perm_parse_scopes parses "a.read,b.write" into a set; ERR_INVALID names the bad scope
  * through *bad (points into s, length *bad_len). */
 int perm_parse_scopes(const char *s, perm_set *out, const char **bad, size_t *bad_len);
+/* PERM_TOKEN_ALLOWED: the scopes an API token may carry. Tokens serve upstream systems and
+ * dashboards, so administration (users, tokens, settings, webhooks), the audit log and
+ * personal-data reveal are never delegated to one (三权分立). */
+extern const perm_set PERM_TOKEN_ALLOWED;
 /* perm_format appends the names of the set, comma-separated. */
 void perm_format(perm_set set, struct buf *out);
 

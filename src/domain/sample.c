@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/err.h"
 #include "core/strmap.h"
 #include "core/time.h"
 #include "domain/audit.h"
+#include "json/jsonio.h"
 #include "push/outbox.h"
 
 struct sample {
@@ -185,7 +187,9 @@ const struct ingest_kind sample_kind = {
 };
 
 static const char sql_get_live[] =
-    "SELECT site_id, plan_id, subdistrict, community, collected_at FROM samples WHERE id = ?1 AND deleted_at = 0";
+    "SELECT s.site_id, COALESCE(s.plan_id, 0), s.subdistrict, s.community, s.collected_at, t.code, p.plan_no"
+    " FROM samples s JOIN sites t ON t.id = s.site_id LEFT JOIN plans p ON p.id = s.plan_id"
+    " WHERE s.id = ?1 AND s.deleted_at = 0";
 static const char sql_tombstone[] = "UPDATE samples SET deleted_at = ?2 WHERE id = ?1 AND deleted_at = 0";
 static const char sql_scan_dec[] =
     "UPDATE stat_scans SET n = n - 1 WHERE plan_id = ?1 AND subdistrict = ?2 AND community = ?3"
@@ -199,7 +203,7 @@ sample_delete(struct app *app, struct db *db, const struct actor *a, int64_t id)
     struct db_stmt *st = NULL;
     bool row = false, in_tx = false;
     int64_t site_id, plan_id, at, hour;
-    char sub[16] = "", comm[16] = "", target[48], payload[160];
+    char sub[16] = "", comm[16] = "", target[48], *payload = NULL;
     size_t n = 0;
     const char *s;
     int rc;
@@ -220,6 +224,14 @@ sample_delete(struct app *app, struct db *db, const struct actor *a, int64_t id)
     s = db_col_text(st, 3, &n);
     snprintf(comm, sizeof comm, "%.*s", (int)n, s ? s : "");
     at = db_col_i64(st, 4);
+    /* the same event shape as an ingest: {"site_code","plan_no","subdistrict","added"} */
+    s = db_col_text(st, 5, &n);
+    json_t *ev = json_pack("{s:s#, s:s, s:i}", "site_code", s ? s : "", (int)n, "subdistrict", sub, "added", -1);
+    s = db_col_text(st, 6, &n);
+    json_object_set_new(ev, "plan_no", s ? json_stringn(s, n) : json_null());
+    size_t ev_len = 0;
+    payload = jsonio_dump(ev, &ev_len);
+    json_decref(ev);
     db_done(st);
     st = NULL;
     if (!actor_in_scope(a, sub)) {
@@ -244,8 +256,6 @@ sample_delete(struct app *app, struct db *db, const struct actor *a, int64_t id)
     db_done(st);
     st = NULL;
     snprintf(target, sizeof target, "sample:%lld", (long long)id);
-    snprintf(payload, sizeof payload, "{\"site_id\":%lld,\"subdistrict\":\"%s\",\"removed\":1}",
-             (long long)site_id, sub);
     if ((rc = outbox_lock(db)) || (rc = outbox_append(db, "samples.counts", sub, payload, NULL)) ||
         (rc = audit_append(db, &app->keys, a, "samples.delete", target, "ok", NULL)) || (rc = db_commit(db)))
         goto out;
@@ -255,5 +265,6 @@ out:
     db_done(st);
     if (in_tx)
         db_rollback(db);
+    xfree(payload);
     return rc;
 }

@@ -10,7 +10,14 @@
  * subdistrict, lon, lat: never the address), an audit entry, and keeps the gauge
  * "sites_open" per subdistrict equal to the number of live sites with status "open".
  * Deletes are soft (deleted_at); a deleted site keeps its code, is hidden from lists and
- * cannot be changed again.
+ * cannot be changed again. A site moved to another subdistrict is announced to both
+ * (two "sites" events, the old subdistrict's carrying the new values).
+ *
+ * Lock order of a change (PostgreSQL row locks): the site row first (site_update and
+ * site_delete take it with a no-op UPDATE before reading), then stat_gauges, the outbox
+ * head, the audit head: the same order as a check-in batch, so the two cannot deadlock on
+ * one site. NEEDSWORK: two check-in batches touching the same sites in opposite orders can
+ * still deadlock; PostgreSQL aborts one (ERR_UNAVAILABLE, the client retries the batch).
  *
  * Scope: an actor bound to a subdistrict sees and changes only that subdistrict's sites;
  * another subdistrict's site reads as ERR_NOT_FOUND.

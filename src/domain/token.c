@@ -40,6 +40,10 @@ token_create(struct app *app, struct db *db, const struct actor *a, const char *
         rc = ERR_INVALID;
         goto out;
     }
+    if (scopes & ~PERM_TOKEN_ALLOWED) {
+        rc = ERR_FORBIDDEN;
+        goto out;
+    }
     if (subdistrict && *subdistrict && (rc = division_check_subdistrict(db, subdistrict)))
         goto out;
     perm_format(scopes, &scope_text);
@@ -104,6 +108,7 @@ token_authenticate(struct app *app, struct db *db, const char *secret, size_t n,
     str_copy(scopes, sizeof scopes, s ? s : "");
     if (perm_parse_scopes(scopes, &a->perms, &bad, &bad_len))
         a->perms = 0;
+    a->perms &= PERM_TOKEN_ALLOWED; /* defence in depth for rows written by older versions */
     s = db_col_text(st, 3, &len);
     str_copy(a->subdistrict, sizeof a->subdistrict, s ? s : "");
     last_used = db_col_i64(st, 4);

@@ -19,7 +19,8 @@ struct token_info {
     int64_t created_at, revoked_at, last_used_at;
 };
 
-/* token_create stores a new token and appends its secret to secret_out (shown once). */
+/* token_create stores a new token and appends its secret to secret_out (shown once).
+ * ERR_FORBIDDEN when scopes hold anything outside PERM_TOKEN_ALLOWED. */
 int token_create(struct app *app, struct db *db, const struct actor *a, const char *name,
                  perm_set scopes, const char *subdistrict, struct buf *secret_out, int64_t *id);
 /* token_authenticate fills actor a from a live token; ERR_UNAUTHENTICATED otherwise. */

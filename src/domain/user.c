@@ -149,6 +149,19 @@ out:
     return rc;
 }
 
+/* user_check_admin_grant: the administrator roles (sysadmin, secadmin, auditor; 三权分立)
+ * are granted and changed only at the console (jiayuan user …), never through the API, so
+ * no single online administrator can create the others. */
+static int
+user_check_admin_grant(const struct actor *a, enum role role, struct buf *why)
+{
+    if (a->kind != ACTOR_SYSTEM && role_requires_totp(role)) {
+        buf_adds(why, "administrator roles are assigned at the server console ('jiayuan user add')");
+        return ERR_FORBIDDEN;
+    }
+    return 0;
+}
+
 /* user_check_scope: a subdistrict account needs a valid subdistrict; others have none. */
 static int
 user_check_scope(struct db *db, enum role role, const char *subdistrict, struct buf *why)
@@ -221,6 +234,8 @@ user_create(struct app *app, struct db *db, const struct actor *a, const char *u
     }
     if ((rc = user_check_scope(db, role, subdistrict, why)))
         goto out;
+    if ((rc = user_check_admin_grant(a, role, why)))
+        goto out;
     if (!password) {
         if ((rc = user_generate_password(&gen)))
             goto out;
@@ -279,6 +294,7 @@ user_update(struct app *app, struct db *db, const struct actor *a, int64_t id,
     in_tx = true;
     if ((rc = user_get(db, id, &u)))
         goto out;
+    enum role old_role = u.role;
     if (c->has_role) {
         buf_printf(&detail, "role=%s ", role_name(c->role));
         u.role = c->role;
@@ -299,6 +315,9 @@ user_update(struct app *app, struct db *db, const struct actor *a, int64_t id,
         u.disabled = c->disabled;
     }
     if ((rc = user_check_scope(db, u.role, u.subdistrict, why)))
+        goto out;
+    if (c->has_role && ((rc = user_check_admin_grant(a, c->role, why)) ||
+                        (rc = user_check_admin_grant(a, old_role, why))))
         goto out;
     if (a->kind == ACTOR_USER && a->id == id && (c->has_role || c->has_locked || c->has_disabled)) {
         buf_adds(why, "you cannot change your own role or lock yourself out");

@@ -89,5 +89,8 @@ int auth_login(struct app *app, struct db *db, struct actor *who, const char *us
  * enables the factor. */
 int auth_totp_setup(struct app *app, struct db *db, const struct actor *a, struct buf *secret_b32);
 int auth_totp_enable(struct app *app, struct db *db, const struct actor *a, const char *code);
+/* auth_totp_reset removes a user's second factor (lost phone) and ends their sessions; they
+ * enrol again at the next login. Console only (jiayuan user reset-totp). */
+int auth_totp_reset(struct app *app, struct db *db, const struct actor *a, int64_t user_id);
 
 #endif

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <xlsxwriter.h>
@@ -53,7 +54,7 @@ static int
 xlsxw_new_sheet(struct xlsxw *w, const char *name)
 {
     lxw_worksheet *ws;
-    if (!name || !str_is_utf8(name, strlen(name)) ||
+    if (!name || !name[0] || !str_is_utf8(name, strlen(name)) ||
         workbook_validate_sheet_name(w->wb, name) != LXW_NO_ERROR)
         return ERR_INVALID;
     if (!(ws = workbook_add_worksheet(w->wb, name)))
@@ -73,6 +74,14 @@ xlsxw_open(const char *path, const char *sheet_name, const struct xlsxw_opts *op
     int fd, rc = ERR_INTERNAL;
 
     *out = NULL;
+    /* libxlsxwriter quietly falls back to the system default when it cannot use tmpdir,
+     * so a tmpdir that is not a writable directory is refused here. */
+    if (opts && opts->tmpdir) {
+        struct stat st;
+        if (stat(opts->tmpdir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+            access(opts->tmpdir, W_OK | X_OK) != 0)
+            return ERR_IO;
+    }
     /* Create the file now: a bad path fails here rather than at close, and the mode stays
      * 0600 when libxlsxwriter rewrites it. */
     if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
@@ -89,9 +98,9 @@ xlsxw_open(const char *path, const char *sheet_name, const struct xlsxw_opts *op
     }
     w->bold = workbook_add_format(w->wb);
     format_set_bold(w->bold);
-    format_set_num_format(w->bold, "@");
+    format_set_num_format_index(w->bold, 49);     /* built-in "@", Text */
     w->text = workbook_add_format(w->wb);
-    format_set_num_format(w->text, "@");
+    format_set_num_format_index(w->text, 49);
     if ((rc = xlsxw_new_sheet(w, sheet_name)))
         goto out;
     *out = w;

@@ -47,13 +47,16 @@ struct xlsxw_cell {
 
 /* Options; a NULL opts means all defaults (zeroes). */
 struct xlsxw_opts {
-    const char *tmpdir;     /* directory for libxlsxwriter's temporary files; NULL: default */
+    const char *tmpdir;     /* directory for libxlsxwriter's temporary files; NULL: default.
+                               Must be a writable directory (xlsxw_open checks: libxlsxwriter
+                               itself would silently fall back to the default). */
 };
 
 /* xlsxw_open creates (or truncates) the file at path, mode 0600, and starts a first sheet
  * named sheet_name (Excel's rules: 1-31 characters, none of []:*?/\, not starting or
  * ending with an apostrophe). On success *out owns the workbook until xlsxw_close or
- * xlsxw_free. Errors: ERR_INVALID (sheet name), ERR_IO (file or tmpdir not writable). */
+ * xlsxw_free. Errors: ERR_INVALID (sheet name), ERR_IO (file or tmpdir not writable); on
+ * failure nothing is left at path. */
 int xlsxw_open(const char *path, const char *sheet_name, const struct xlsxw_opts *opts,
                struct xlsxw **out);
 

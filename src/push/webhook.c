@@ -694,7 +694,7 @@ wh_sub_step(struct wh_ctx *w, struct wh_sub *s, int64_t head, size_t *progress, 
         struct wh_record *r = &recs[nrec++];
         if (r->status == st_pending) {
             wh_due(next_due, r->next_at);
-            continue;
+            break;
         }
         scanned = e->id;
         moved++;

@@ -85,6 +85,7 @@ struct server {
     char base[64];          /* "http://127.0.0.1:PORT" */
     struct server_rec *recs;
     size_t nrecs, caprecs;
+    size_t synced; /* nrecs when the log was last synced (server_log) */
 };
 
 /* server_init prepares srv for driver_url (one of dbtest_urls): a new temporary folder,
@@ -128,7 +129,9 @@ int server_add_token(struct server *srv, const char *name, const char *scopes,
 /* server_db_open opens a connection of this process to srv's database (the SQLite file or
  * the PostgreSQL schema) through db.h; close it with db_close. Returns 0 or an ERR_*. */
 int server_db_open(struct server *srv, struct db **out);
-/* server_log reads the whole log into out (replacing its contents). */
+/* server_log reads the whole log into out (replacing its contents). While serve runs it
+ * first waits until the log holds the lines of every request answered so far (serve
+ * writes a request's line just after sending its response). */
 void server_log(struct server *srv, struct buf *out);
 /* server_log_has_sanitizer_report: did AddressSanitizer, LeakSanitizer or UBSan write to
  * the log? */
@@ -263,7 +266,9 @@ void server_assert_absent(struct server *srv, unsigned where, const char *const 
 void server_assert_no_plaintext(struct server *srv, const char *const *needles);
 /* server_assert_clean_errors fails the test unless every recorded response with status
  * >= 400 is the JSON error envelope {"error":{"code","message","request_id"}} and no
- * body names internals (sqlite, SQL, postgres, errno, file paths, source files). */
+ * body names internals (sqlite, SQL, postgres, errno, file paths, source files).
+ * libmicrohttpd's own "431 Request Header Fields Too Large" page is exempt: that request
+ * never reaches the server's code. */
 void server_assert_clean_errors(struct server *srv);
 
 #endif

@@ -227,6 +227,7 @@ struct appender {
     struct apptest *at;
     const char *url;
     int n, rc;
+    pthread_barrier_t *start; /* NULL, or wait here once connected */
 };
 
 static void *
@@ -236,6 +237,8 @@ appender_main(void *arg)
     struct db *db = NULL;
     char target[32];
     ap->rc = db_open(ap->url, NULL, &db);
+    if (ap->start)
+        pthread_barrier_wait(ap->start);
     for (int i = 0; !ap->rc && i < ap->n; i++) {
         snprintf(target, sizeof target, "t:%d", i);
         ap->rc = audit_record(db, &ap->at->app.keys, &ap->at->admin, "concurrent", target, "ok", NULL);
@@ -254,7 +257,7 @@ test_concurrent_appenders(void **state)
 
     append_n(at, 1); /* the head exists before the race */
     for (int i = 0; i < 3; i++) {
-        ap[i] = (struct appender){ at, at->t->db_url, 25, -1 };
+        ap[i] = (struct appender){ at, at->t->db_url, 25, -1, NULL };
         assert_int_equal(pthread_create(&th[i], NULL, appender_main, &ap[i]), 0);
     }
     for (int i = 0; i < 3; i++) {
@@ -270,24 +273,27 @@ static void
 test_concurrent_genesis(void **state)
 {
     struct apptest *at = *state;
-    struct appender ap[4];
-    pthread_t th[4];
+    struct appender ap[8];
+    pthread_t th[8];
+    pthread_barrier_t start;
     int failed = 0, rc = 0;
 
-    for (int i = 0; i < 4; i++) {
-        ap[i] = (struct appender){ at, at->t->db_url, 1, -1 };
+    assert_int_equal(pthread_barrier_init(&start, NULL, 8), 0);
+    for (int i = 0; i < 8; i++) {
+        ap[i] = (struct appender){ at, at->t->db_url, 1, -1, &start };
         assert_int_equal(pthread_create(&th[i], NULL, appender_main, &ap[i]), 0);
     }
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 8; i++) {
         assert_int_equal(pthread_join(th[i], NULL), 0);
         if (ap[i].rc) {
             failed++;
             rc = ap[i].rc;
         }
     }
+    pthread_barrier_destroy(&start);
     if (failed)
-        fail_msg("%d of 4 concurrent first appends failed (%s)", failed, err_name(rc));
-    assert_int_equal(apptest_audit_intact(at), 4);
+        fail_msg("%d of 8 concurrent first appends failed (%s)", failed, err_name(rc));
+    assert_int_equal(apptest_audit_intact(at), 8);
 }
 
 /* ---- audit_list --------------------------------------------------------------------- */

@@ -225,7 +225,7 @@ test_locked_attempt_audit_target(void **state)
 {
     struct apptest *at = *state;
     struct arena arena = ARENA_INIT;
-    char target[32];
+    char target[32], got[64];
     int64_t id = apptest_user(at, "lena", ROLE_VIEWER, NULL, NULL, NULL);
 
     assert_int_equal(user_set_lock(&at->app, at->db, &at->admin, id, true), 0);
@@ -233,9 +233,10 @@ test_locked_attempt_audit_target(void **state)
     struct audit_entry e = last_audit(at, &arena, "auth.login");
     assert_string_equal(e.result, "locked");
     assert_string_equal(e.actor, "lena");
-    snprintf(target, sizeof target, "user:%lld", (long long)id);
-    assert_string_equal(e.target, target);
+    str_copy(got, sizeof got, e.target);
     arena_release(&arena);
+    snprintf(target, sizeof target, "user:%lld", (long long)id);
+    assert_string_equal(got, target);
 }
 
 static void

@@ -243,7 +243,7 @@ test_list(void **state)
     struct token_info *items = NULL;
     size_t n = 0;
     int64_t ids[40];
-    char name[16];
+    char name[32];
 
     assert_int_equal(token_list(at->db, &arena, &items, &n), 0);
     assert_int_equal(n, 0);

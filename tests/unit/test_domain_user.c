@@ -378,7 +378,7 @@ test_list_paging(void **state)
     struct user *items = NULL;
     size_t n = 0, seen = 0;
     int64_t total = 0, after = 0, ids[5];
-    char name[16];
+    char name[32];
 
     assert_int_equal(user_list(at->db, 0, 10, &items, &n, &total), 0);
     assert_int_equal(n, 0);

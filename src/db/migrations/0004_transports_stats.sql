@@ -4,6 +4,8 @@
 -- hand-over incremented even if the site moves later; lists filter and scope by it.
 ALTER TABLE transports ADD COLUMN subdistrict TEXT NOT NULL DEFAULT '';
 CREATE INDEX transports_subdistrict ON transports (subdistrict, id);
--- "Scans today" on the big screen reads stat_scans by hour across every plan and place;
--- the primary key starts with plan_id and cannot serve it.
-CREATE INDEX stat_scans_hour ON stat_scans (hour);
+-- "Scans today" on the big screen (GET /api/v1/stats/overview, the scans_* statistics)
+-- sums stat_scans over an hour range across every plan and place; the primary key starts
+-- with plan_id and cannot serve it. Covering (subdistrict for the scope filter, n for the
+-- sum): at district scale a day is ~7,000 counter rows, summed from the index alone.
+CREATE INDEX stat_scans_hour ON stat_scans (hour, subdistrict, n);
