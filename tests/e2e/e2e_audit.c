@@ -325,6 +325,13 @@ test_tampering_is_found(void **state)
     client_release(&a);
 }
 
+/* Last: no error this suite provoked named internals or left the envelope. */
+static void
+test_errors_clean(void **state)
+{
+    server_assert_clean_errors(*state);
+}
+
 int
 main(void)
 {
@@ -332,6 +339,7 @@ main(void)
         cmocka_unit_test(test_listing_and_verify),
         cmocka_unit_test(test_no_route_changes_audit),
         cmocka_unit_test_teardown(test_tampering_is_found, private_teardown),
+        cmocka_unit_test(test_errors_clean),
     };
     return server_run("e2e_audit", tests, sizeof tests / sizeof tests[0], prepare);
 }

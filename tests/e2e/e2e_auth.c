@@ -687,6 +687,13 @@ test_cli_while_serving(void **state)
     client_release(&c2);
 }
 
+/* Last: no error this suite provoked named internals or left the envelope. */
+static void
+test_errors_clean(void **state)
+{
+    server_assert_clean_errors(*state);
+}
+
 int
 main(void)
 {
@@ -701,6 +708,7 @@ main(void)
         cmocka_unit_test(test_csrf),
         cmocka_unit_test(test_bearer_tokens),
         cmocka_unit_test_teardown(test_cli_while_serving, private_teardown),
+        cmocka_unit_test(test_errors_clean),
     };
     int failed = server_run("e2e_auth", tests, sizeof tests / sizeof tests[0], prepare);
     buf_release_secret(&erin_otp);

@@ -33,8 +33,13 @@
  *     }
  *
  * Tests of one suite share the server of their driver, so they use user names of their
- * own. A test that must break the server's state (tampering with the audit log) starts a
- * private one with server_init / server_start / server_release.
+ * own; prepare (run before serve starts) is the place to make them with the CLI, though
+ * the CLI works while serve runs too, as an operator uses it. Administrators must enrol
+ * a second factor before they can work: server_enrol does that over HTTP. A test that
+ * must break the server's state (tampering with the audit log) starts a private one with
+ * server_init / server_start, and releases it in a cmocka teardown so that a failing
+ * assertion does not leave a server running. (A failing assertion does leak what the
+ * test allocated: in an ASan build LeakSanitizer then reports the test process too.)
  *
  * The cookie jar is kept by hand: the session cookie is "__Host-jy_session" with Secure
  * on loopback, which curl's cookie engine drops over plain http.

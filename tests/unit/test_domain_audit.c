@@ -556,6 +556,46 @@ test_cut_tail_reported(void **state)
     assert_int_equal(broken, -1);
 }
 
+/* The chain head is not protected by the triggers; editing it alone is reported. */
+static void
+test_edited_head_reported(void **state)
+{
+    struct apptest *at = *state;
+    int64_t checked = 0, broken = 0;
+    append_n(at, 4);
+    assert_int_equal(db_exec(at->db, "UPDATE audit_head SET last_id = last_id + 1"), 0);
+    verify(at, &checked, &broken);
+    assert_int_equal(broken, -1);
+    assert_int_equal(checked, 4);
+    assert_int_equal(db_exec(at->db, "UPDATE audit_head SET last_id = last_id - 1,"
+                                     " mac = (SELECT mac FROM audit_log WHERE id = (SELECT min(id) FROM audit_log))"),
+                     0);
+    verify(at, &checked, &broken);
+    assert_int_equal(broken, -1);
+    assert_int_equal(db_exec(at->db, "DELETE FROM audit_head"), 0);
+    verify(at, &checked, &broken);
+    assert_int_equal(broken, -1);
+}
+
+/* Cutting the tail and pointing the head at the new last row, copying that row's stored
+ * mac, needs no key; it must still be reported. */
+static void
+test_cut_tail_with_forged_head_reported(void **state)
+{
+    struct apptest *at = *state;
+    int64_t checked = 0, broken = 0;
+    append_n(at, 10);
+    drop_triggers(at);
+    assert_int_equal(db_exec(at->db, "DELETE FROM audit_log WHERE id > (SELECT min(id) + 6 FROM audit_log)"), 0);
+    assert_int_equal(db_exec(at->db, "UPDATE audit_head SET last_id = (SELECT max(id) FROM audit_log),"
+                                     " mac = (SELECT mac FROM audit_log WHERE id = (SELECT max(id) FROM audit_log))"),
+                     0);
+    verify(at, &checked, &broken);
+    if (broken != -1)
+        fail_msg("a cut tail with a head copied from the new last row verified as intact"
+                 " (first_broken %lld, %lld rows checked)", (long long)broken, (long long)checked);
+}
+
 static void
 test_cut_last_row_reported(void **state)
 {
@@ -686,6 +726,8 @@ main(void)
         APPTEST(test_deleted_first_reported),
         APPTEST(test_cut_tail_reported),
         APPTEST(test_cut_last_row_reported),
+        APPTEST(test_edited_head_reported),
+        APPTEST(test_cut_tail_with_forged_head_reported),
         APPTEST(test_everything_deleted_reported),
         APPTEST(test_forged_row_reported),
         APPTEST(test_unknown_key_id_reported),

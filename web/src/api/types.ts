@@ -3,6 +3,9 @@
 export type Role = 'sysadmin' | 'secadmin' | 'auditor' | 'district' | 'subdistrict' | 'viewer';
 
 export const ROLES: Role[] = ['sysadmin', 'secadmin', 'auditor', 'district', 'subdistrict', 'viewer'];
+/* Roles the web UI may assign: administrator roles (三权分立) are granted only at the server
+ * console with `jiayuan user add`, and the API refuses them. */
+export const ASSIGNABLE_ROLES: Role[] = ['district', 'subdistrict', 'viewer'];
 
 export interface User {
   id: number;
