@@ -69,7 +69,7 @@ fuzz_read(const void *p, size_t n)
     FUZZ_CHECK(c->name >= -1 && c->name < TABLE_MAX_COLS);
     FUZZ_CHECK(c->phone >= -1 && c->phone < TABLE_MAX_COLS);
     FUZZ_CHECK(c->header_row <= TABLE_MAX_ROWS);
-    FUZZ_CHECK(table_sheet_name(t) != NULL);
+    FUZZ_CHECK((table_sheet_name(t) != NULL) == (table_format(t) == TABLE_XLSX));
     while ((rc = table_next_row(t, &row)) == 0 && row.cells) {
         FUZZ_CHECK(row.ncells > 0 && row.ncells <= TABLE_MAX_COLS);
         FUZZ_CHECK(row.num >= 1 && row.num <= TABLE_MAX_ROWS);

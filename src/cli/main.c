@@ -14,6 +14,7 @@ static const struct {
     { "migrate", cli_migrate, "migrate                                       apply database migrations" },
     { "user", cli_user, "user add|passwd|lock|unlock|reset-totp|list   manage accounts" },
     { "token", cli_token, "token add|revoke|list ...                     manage API tokens" },
+    { "demo", cli_demo, "demo --scale small|medium|district [--seed N]  load a synthetic district" },
     { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
 };
 
