@@ -69,7 +69,7 @@ jsonio_vunpack(json_t *root, char *err, size_t cap, const char *fmt, va_list ap)
 char *
 jsonio_dump(const json_t *v, size_t *len)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     if (!s)
         s = xstrdup("null");
     *len = strlen(s);

@@ -236,7 +236,7 @@ test_subdistrict_account(void **state)
     client_pack(&c, "POST", "/api/v1/users", &r, "{s:s, s:s, s:s}", "username", "sub2", "role",
                 "subdistrict", "subdistrict", SUBDISTRICT);
     assert_resp(&r, 403, "forbidden");
-    client_pack(&c, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "mine", "scopes", "users.read");
+    client_pack(&c, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "mine", "scopes", "divisions.read");
     assert_resp(&r, 403, "forbidden");
     client_call(&c, "PUT", "/api/v1/settings/policy", "{}", &r);
     assert_resp(&r, 403, "forbidden");
@@ -301,6 +301,13 @@ test_users_api(void **state)
     assert_resp(&r, 422, "weak_password");
     client_pack(&sally, "POST", "/api/v1/users", &r, "{s:s}", "username", "good_name");
     assert_resp(&r, 400, "invalid");
+    /* administrator roles are granted at the console only (三权分立) */
+    static const char *const admin_roles[] = { "sysadmin", "secadmin", "auditor", NULL };
+    for (size_t i = 0; admin_roles[i]; i++) {
+        client_pack(&sally, "POST", "/api/v1/users", &r, "{s:s, s:s}", "username", "would_be_admin", "role",
+                    admin_roles[i]);
+        assert_resp(&r, 403, "forbidden");
+    }
     /* with a chosen password there is no one-time password and no forced change */
     client_pack(&sally, "POST", "/api/v1/users", &r, "{s:s, s:s, s:s}", "username", "chosen", "role",
                 "viewer", "password", "Picked-Pass-77");
@@ -388,6 +395,12 @@ test_users_api(void **state)
     assert_resp(&r, 400, "invalid");
     client_call(&sally, "PATCH", path, "{\"role\":\"emperor\"}", &r);
     assert_resp(&r, 400, "invalid");
+    for (size_t i = 0; admin_roles[i]; i++) {
+        char body[64];
+        snprintf(body, sizeof body, "{\"role\":\"%s\"}", admin_roles[i]);
+        client_call(&sally, "PATCH", path, body, &r);
+        assert_resp(&r, 403, "forbidden");
+    }
     client_call(&sally, "PATCH", path, "{\"role\":\"subdistrict\",\"subdistrict\":\"" SUBDISTRICT "\"}", &r);
     assert_resp(&r, 200, NULL);
     assert_string_equal(resp_str(&r, "subdistrict"), SUBDISTRICT);
@@ -404,7 +417,7 @@ test_users_api(void **state)
     client_call(&sally, "PATCH", next, "{\"locked\":true}", &r);
     assert_resp(&r, 400, "invalid");
     client_call(&sally, "PATCH", next, "{\"role\":\"viewer\"}", &r);
-    assert_resp(&r, 400, "invalid");
+    assert_true(r.status == 400 || r.status == 403);
     snprintf(next, sizeof next, "/api/v1/users/%lld/reset-password", (long long)sally_id);
     client_call(&sally, "POST", next, NULL, &r);
     assert_resp(&r, 400, "invalid");
@@ -452,7 +465,7 @@ test_tokens_api(void **state)
 
     admins(srv);
     client_init(&t, srv);
-    client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "ingest", "scopes", "users.read");
+    client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "ingest", "scopes", "divisions.read");
     assert_resp(&r, 201, NULL);
     id = resp_int(&r, "id");
     assert_true(id > 0);
@@ -472,36 +485,48 @@ test_tokens_api(void **state)
             mine = json_array_get(items, i);
     assert_non_null(mine);
     assert_string_equal(json_string_value(json_object_get(mine, "name")), "ingest");
-    assert_string_equal(json_string_value(json_object_get(mine, "scopes")), "users.read");
+    assert_string_equal(json_string_value(json_object_get(mine, "scopes")), "divisions.read");
     assert_int_equal(json_integer_value(json_object_get(mine, "revoked_at")), 0);
     assert_null(json_object_get(mine, "token"));
     assert_null(json_object_get(mine, "token_hash"));
 
     /* it can do what its scope allows, and nothing more */
     snprintf(t.bearer, sizeof t.bearer, "%s", secret);
-    client_call(&t, "GET", "/api/v1/users", NULL, &r);
+    client_call(&t, "GET", "/api/v1/divisions?level=1", NULL, &r);
     assert_resp(&r, 200, NULL);
+    client_call(&t, "GET", "/api/v1/users", NULL, &r);
+    assert_resp(&r, 403, "forbidden");
     client_pack(&t, "POST", "/api/v1/users", &r, "{s:s, s:s}", "username", "by_token", "role", "viewer");
     assert_resp(&r, 403, "forbidden");
     client_call(&t, "GET", "/api/v1/tokens", NULL, &r);
     assert_resp(&r, 403, "forbidden");
     client_call(&t, "GET", "/api/v1/audit", NULL, &r);
     assert_resp(&r, 403, "forbidden");
-    client_call(&t, "GET", "/api/v1/divisions", NULL, &r);
+    client_call(&t, "GET", "/api/v1/sites", NULL, &r);
     assert_resp(&r, 403, "forbidden");
     /* a token cannot mint tokens */
-    client_pack(&t, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "child", "scopes", "users.write");
+    client_pack(&t, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "child", "scopes", "divisions.read");
     assert_resp(&r, 403, "forbidden");
 
+    /* administration, the audit log and reveal are never delegated to a token */
+    static const char *const admin_scopes[] = { "users.read", "users.write", "tokens.read", "tokens.write",
+                                                "settings.read", "settings.write", "audit.read",
+                                                "pii.reveal", "divisions.read,users.read", NULL };
+    for (size_t i = 0; admin_scopes[i]; i++) {
+        client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "admin", "scopes", admin_scopes[i]);
+        assert_resp(&r, 403, "forbidden");
+        assert_null(resp_get(&r, "token"));
+    }
+
     /* bad requests */
-    client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "x", "scopes", "users.read,root.all");
+    client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "x", "scopes", "divisions.read,root.all");
     assert_resp(&r, 400, "invalid");
-    client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "", "scopes", "users.read");
+    client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "", "scopes", "divisions.read");
     assert_resp(&r, 400, "invalid");
     client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s}", "name", "noscopes");
     assert_resp(&r, 400, "invalid");
     client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s, s:s}", "name", "x", "scopes",
-                "users.read", "subdistrict", "999999999");
+                "divisions.read", "subdistrict", "999999999");
     assert_resp(&r, 400, "invalid");
     client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s, s:s}", "name", "scoped", "scopes",
                 "divisions.read", "subdistrict", SUBDISTRICT);
@@ -511,7 +536,7 @@ test_tokens_api(void **state)
     snprintf(path, sizeof path, "/api/v1/tokens/%lld", (long long)id);
     client_call(&sally, "DELETE", path, NULL, &r);
     assert_resp(&r, 204, NULL);
-    client_call(&t, "GET", "/api/v1/users", NULL, &r);
+    client_call(&t, "GET", "/api/v1/divisions", NULL, &r);
     assert_resp(&r, 401, "unauthenticated");
     client_call(&sally, "DELETE", path, NULL, &r);
     assert_resp(&r, 404, "not_found");

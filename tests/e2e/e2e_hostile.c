@@ -468,7 +468,7 @@ test_hostile_values_everywhere(void **state)
         { "users.patch", "PATCH", path_patch.data,
           "{\"role\":\"viewer\",\"subdistrict\":null,\"locked\":false,\"disabled\":false}", f_upatch, &sally,
           users_patch_ok, false },
-        { "tokens.create", "POST", "/api/v1/tokens", "{\"name\":\"fz\",\"scopes\":\"users.read\"}", f_tokens,
+        { "tokens.create", "POST", "/api/v1/tokens", "{\"name\":\"fz\",\"scopes\":\"divisions.read\"}", f_tokens,
           &sally, tokens_ok, false },
         { "password", "POST", "/api/v1/auth/password",
           "{\"current_password\":\"Not-The-Passw0rd\",\"new_password\":\"Fz-Valid-Pass1\"}", f_password, &pw,

@@ -117,7 +117,7 @@ test_secrets_never_in_plaintext(void **state)
     snprintf(temp2, sizeof temp2, "%s", resp_str(&r, "temporary_password"));
     assert_int_equal(client_login(&newbie, "newbie", temp2, NULL, &r), 200);
 
-    client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "feed", "scopes", "users.read");
+    client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "feed", "scopes", "divisions.read");
     assert_resp(&r, 201, NULL);
     snprintf(token, sizeof token, "%s", resp_str(&r, "token"));
 
@@ -192,7 +192,7 @@ test_personal_data_in_rejected_requests(void **state)
     client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", PII_ID, "scopes", "nope.read");
     assert_resp(&r, 400, "invalid");
     client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s, s:s}", "name", PII_ADDR, "scopes",
-                "users.read", "subdistrict", PII_ID);
+                "divisions.read", "subdistrict", PII_ID);
     assert_resp(&r, 400, "invalid");
     snprintf(path, sizeof path, "/api/v1/users/%lld", (long long)vic);
     client_pack(&sally, "PATCH", path, &r, "{s:s}", "subdistrict", PII_ID);

@@ -4,8 +4,10 @@
 -- hand-over incremented even if the site moves later; lists filter and scope by it.
 ALTER TABLE transports ADD COLUMN subdistrict TEXT NOT NULL DEFAULT '';
 CREATE INDEX transports_subdistrict ON transports (subdistrict, id);
--- "Scans today" on the big screen (GET /api/v1/stats/overview, the scans_* statistics)
--- sums stat_scans over an hour range across every plan and place; the primary key starts
--- with plan_id and cannot serve it. Covering (subdistrict for the scope filter, n for the
--- sum): at district scale a day is ~7,000 counter rows, summed from the index alone.
-CREATE INDEX stat_scans_hour ON stat_scans (hour, subdistrict, n);
+-- The scans_* statistics and "scans today" of GET /api/v1/stats/overview sum stat_scans
+-- over an hour range across every plan and place; the primary key starts with plan_id and
+-- cannot serve that. This index holds every column those statistics read, so a day (~7,200
+-- counter rows at district scale: 300 sites x 24 h) is summed from the index alone, and a
+-- whole plan ("?1 = 0 OR plan_id = ?1" with an open range) is one index-only pass instead
+-- of a table scan with lookups (SQLite, 100k samples over 14 days: 3 ms instead of 60 ms).
+CREATE INDEX stat_scans_hour ON stat_scans (hour, subdistrict, plan_id, site_id, community, n);
