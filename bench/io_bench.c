@@ -43,8 +43,9 @@ bench_row(long r, char id[19], char name[32], char phone[16])
     static const char check[11] = "10X98765432";
     char tmp[64];
     int s = 0;
-    snprintf(tmp, sizeof tmp, "110102%04ld%02ld%02ld%03ld", 1940 + r % 80, 1 + r % 12,
-             1 + r % 28, (r / 7) % 1000);
+    long d = r / 1000;                  /* unique for r < 80 * 12 * 28 * 1000 */
+    snprintf(tmp, sizeof tmp, "110102%04ld%02ld%02ld%03ld", 1940 + d % 80, 1 + (d / 80) % 12,
+             1 + (d / 960) % 28, r % 1000);
     memcpy(id, tmp, 17);
     for (int i = 0; i < 17; i++)
         s += (id[i] - '0') * w[i];

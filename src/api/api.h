@@ -50,6 +50,7 @@ extern const struct route api_actuals_routes[];
 extern const struct route api_checkins_routes[];
 extern const struct route api_map_routes[];
 extern const struct route api_webhooks_routes[];
+extern const struct route api_people_routes[];
 extern const struct route *const api_routes[];
 
 

@@ -41,7 +41,8 @@
     X(STATS_READ, "stats.read")              \
     X(EVENTS_READ, "events.read")            \
     X(WEBHOOKS_READ, "webhooks.read")        \
-    X(WEBHOOKS_WRITE, "webhooks.write")
+    X(WEBHOOKS_WRITE, "webhooks.write")      \
+    X(PEOPLE_READ, "people.read")
 
 enum perm_bit {
 #define PERM__BIT(name, scope) PERM_BIT_##name,

@@ -641,7 +641,7 @@ test_hostile_headers_and_paths(void **state)
         { "/api/v1/users?limit=99999999999999999999", 400 },
         { "/api/v1/users?next=%27%20OR%201=1", 400 },
         { "/api/v1/divisions?level=1%20OR%201=1", 400 },
-        { "/api/v1/divisions?parent=%27%20OR%20%271%27=%271", 400 },
+        { "/api/v1/divisions?parent=%27%20OR%20%271%27=%271", 200 }, /* bound: no rows */
         { "/api/v1/divisions?parent=a%0d%0ab", 400 },
         { "/api/v1/divisions?parent=110102", 200 },
         { "/api/v1/divisions?level=2&level=3", 200 },
@@ -654,6 +654,8 @@ test_hostile_headers_and_paths(void **state)
             assert_int_equal(r.status / 100, 4);
         else
             assert_resp(&r, paths[i].status, NULL);
+        if (strstr(paths[i].path, "%27") && r.status == 200)
+            assert_int_equal(json_array_size(resp_get(&r, "items")), 0);
     }
     /* path traversal never reaches the file system */
     static const char *const trav[] = { "/../../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",

@@ -24,6 +24,7 @@
 #include "crypto/sm.h"
 #include "crypto/totp.h"
 #include "domain/audit.h"
+#include "domain/session.h"
 #include "domain/user.h"
 
 #define STEP_MS ((int64_t)TOTP_STEP_S * 1000)
@@ -168,11 +169,17 @@ test_login_unknown_user(void **state)
     struct audit_entry e = last_audit(at, &arena, "auth.login");
     assert_string_equal(e.result, "failed");
     assert_string_equal(e.detail, "unknown user");
-    assert_string_equal(e.actor, "nobody");
+    /* what was typed is not recorded: it may be a password typed into the name field */
+    assert_string_equal(e.actor, "(unknown)");
+    assert_null(strstr(e.target, "nobody"));
+    assert_null(strstr(e.detail, "nobody"));
+    assert_int_equal(login(at, "Correct-Horse-42x", APPTEST_PASSWORD, NULL, NULL), ERR_LOGIN_FAILED);
+    assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM audit_log WHERE actor LIKE '%orse%'"
+                                         " OR target LIKE '%orse%' OR detail LIKE '%orse%'", 0), 0);
     /* not even a valid name: the same answer */
     assert_int_equal(login(at, "no such user", APPTEST_PASSWORD, NULL, NULL), ERR_LOGIN_FAILED);
     assert_int_equal(login(at, "", "", NULL, NULL), ERR_LOGIN_FAILED);
-    assert_int_equal(apptest_count_audit(at->db, "auth.login", NULL, "failed"), 3);
+    assert_int_equal(apptest_count_audit(at->db, "auth.login", NULL, "failed"), 4);
     apptest_audit_intact(at);
     arena_release(&arena);
 }
@@ -532,6 +539,70 @@ test_totp_per_user(void **state)
     assert_int_equal(login(at, "root5", APPTEST_PASSWORD, c1, NULL), 0);
 }
 
+/* A sealed TOTP secret copied into another account's row does not open there. */
+static void
+test_totp_secret_bound_to_row(void **state)
+{
+    struct apptest *at = *state;
+    uint8_t secret[TOTP_SECRET_LEN];
+    char code[8];
+    int64_t a = apptest_user(at, "root7", ROLE_SYSADMIN, NULL, NULL, NULL);
+    int64_t b = apptest_user(at, "root8", ROLE_SYSADMIN, NULL, NULL, NULL);
+
+    time_set_fake_ms(APPTEST_T0);
+    enrol(at, a, secret);
+    assert_int_equal(db_exec(at->db, "UPDATE users SET totp_enabled = 1, totp_secret ="
+                                     " (SELECT totp_secret FROM users WHERE username = 'root7')"
+                                     " WHERE username = 'root8'"),
+                     0);
+    assert_int_equal(get(at, b).totp_sealed_len, get(at, a).totp_sealed_len);
+    time_set_fake_ms(APPTEST_T0 + STEP_MS);
+    code_at(secret, APPTEST_T0 / STEP_MS + 1, code);
+    assert_int_equal(login(at, "root8", APPTEST_PASSWORD, code, NULL), ERR_LOGIN_FAILED);
+    assert_int_equal(login(at, "root7", APPTEST_PASSWORD, code, NULL), 0);
+}
+
+/* A lost phone: the console removes the factor, the user enrols again. */
+static void
+test_totp_reset(void **state)
+{
+    struct apptest *at = *state;
+    uint8_t secret[TOTP_SECRET_LEN];
+    struct buf b32 = BUF_INIT;
+    struct actor me;
+    char target[32];
+    int64_t id = apptest_user(at, "root9", ROLE_SECADMIN, NULL, NULL, NULL);
+    struct buf token = BUF_INIT;
+    struct session s;
+    struct user u;
+
+    time_set_fake_ms(APPTEST_T0);
+    enrol(at, id, secret);
+    assert_int_equal(login(at, "root9", APPTEST_PASSWORD, NULL, NULL), ERR_TOTP_REQUIRED);
+    assert_int_equal(session_create(&at->app, at->db, id, "", &token, &s), 0);
+
+    assert_int_equal(auth_totp_reset(&at->app, at->db, &at->admin, id), 0);
+    u = get(at, id);
+    assert_false(u.totp_enabled);
+    assert_int_equal(u.totp_sealed_len, 0);
+    assert_int_equal(u.totp_last_step, 0);
+    assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM sessions WHERE user_id = ?1", id), 0);
+    snprintf(target, sizeof target, "user:%lld", (long long)id);
+    assert_int_equal(apptest_count_audit(at->db, "auth.totp.reset", target, "ok"), 1);
+    apptest_actor(at, id, &me);
+    assert_true(me.totp_pending);
+
+    /* the password alone logs in again, and a new enrolment is possible */
+    assert_int_equal(login(at, "root9", APPTEST_PASSWORD, NULL, NULL), 0);
+    assert_int_equal(auth_totp_setup(&at->app, at->db, &me, &b32), 0);
+    assert_int_equal(b32.len, 32);
+
+    assert_int_equal(auth_totp_reset(&at->app, at->db, &at->admin, id + 100), ERR_NOT_FOUND);
+    apptest_audit_intact(at);
+    buf_release_secret(&b32);
+    buf_release_secret(&token);
+}
+
 /* ---- concurrent attempts ------------------------------------------------------------ */
 
 /* Parallel requests each run auth_login on a connection of their own. */
@@ -629,6 +700,8 @@ main(void)
         APPTEST(test_totp_login),
         APPTEST(test_totp_wrong_codes_lock),
         APPTEST(test_totp_per_user),
+        APPTEST(test_totp_secret_bound_to_row),
+        APPTEST(test_totp_reset),
         APPTEST(test_parallel_failures_lock),
         APPTEST(test_parallel_totp_replay),
     };

@@ -253,7 +253,7 @@ test_list(void **state)
         snprintf(name, sizeof name, "feed-%02d", i);
         buf_reset(&secret);
         assert_int_equal(token_create(&at->app, at->db, &at->admin, name,
-                                      i % 2 ? P(DASHBOARD_READ) : P(USERS_READ) | P(AUDIT_READ),
+                                      i % 2 ? P(DASHBOARD_READ) : P(DASHBOARD_READ) | P(DIVISIONS_READ),
                                       i == 3 ? APPTEST_SUBDISTRICT : NULL, &secret, &ids[i]),
                          0);
     }
@@ -268,7 +268,7 @@ test_list(void **state)
         snprintf(name, sizeof name, "feed-%02zu", i);
         assert_int_equal(items[i].id, ids[i]);
         assert_string_equal(items[i].name, name);
-        assert_string_equal(items[i].scopes, i % 2 ? "dashboard.read" : "users.read,audit.read");
+        assert_string_equal(items[i].scopes, i % 2 ? "dashboard.read" : "dashboard.read,divisions.read");
         assert_string_equal(items[i].subdistrict, i == 3 ? APPTEST_SUBDISTRICT : "");
         assert_int_equal(items[i].created_at, APPTEST_T0);
         assert_int_equal(items[i].revoked_at, i == 5 ? APPTEST_T0 + 90000 : 0);
@@ -300,6 +300,62 @@ test_last_used(void **state)
     buf_release_secret(&secret);
 }
 
+/* 三权分立: administration, the audit log and personal-data reveal are never delegated to
+ * an API token. */
+static void
+test_admin_scopes_refused(void **state)
+{
+    struct apptest *at = *state;
+    struct buf secret = BUF_INIT;
+    int64_t id = 0;
+    static const char *const admin[] = { "users.read", "users.write", "tokens.read", "tokens.write",
+                                         "settings.read", "settings.write", "audit.read", "pii.reveal",
+                                         "webhooks.read", "webhooks.write" };
+    for (size_t i = 0; i < sizeof admin / sizeof *admin; i++) {
+        perm_set set = 0;
+        const char *bad = NULL;
+        size_t bad_len = 0;
+        if (perm_parse_scopes(admin[i], &set, &bad, &bad_len))
+            continue; /* no such scope (any more) */
+        if (token_create(&at->app, at->db, &at->admin, "admin-ish", set | P(DASHBOARD_READ), NULL,
+                         &secret, &id) != ERR_FORBIDDEN)
+            fail_msg("a token with scope %s was created", admin[i]);
+    }
+    assert_int_equal(secret.len, 0);
+    assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM api_tokens", 0), 0);
+    assert_int_equal(apptest_count_audit(at->db, "token.create", NULL, NULL), 0);
+    buf_release(&secret);
+}
+
+/* A row written with an admin scope (an older version, a hand edit) does not grant it. */
+static void
+test_stored_admin_scope_masked(void **state)
+{
+    struct apptest *at = *state;
+    struct buf secret = BUF_INIT;
+    struct actor a;
+    uint8_t digest[32];
+    struct db_stmt *st = NULL;
+    bool row = false;
+    static const char scopes[] = "users.write,audit.read,dashboard.read,pii.reveal";
+
+    assert_int_equal(secret_generate("jy_", &secret), 0);
+    assert_int_equal(secret_digest(&at->app.keys, secret.data, secret.len, digest), 0);
+    assert_int_equal(db_prepare(at->db, "INSERT INTO api_tokens (name, token_hash, scopes, created_at)"
+                                        " VALUES ('old', ?1, ?2, 0)", &st),
+                     0);
+    assert_int_equal(db_bind_blob(st, 1, digest, sizeof digest), 0);
+    assert_int_equal(db_bind_text(st, 2, scopes, strlen(scopes)), 0);
+    assert_int_equal(db_step(st, &row), 0);
+    db_done(st);
+    assert_int_equal(authn(at, &secret, &a), 0);
+    assert_int_equal(a.perms, P(DASHBOARD_READ));
+    assert_false(actor_can(&a, PERM_BIT_USERS_WRITE));
+    assert_false(actor_can(&a, PERM_BIT_AUDIT_READ));
+    assert_false(actor_can(&a, PERM_BIT_PII_REVEAL));
+    buf_release_secret(&secret);
+}
+
 int
 main(void)
 {
@@ -312,6 +368,8 @@ main(void)
         APPTEST(test_revoke),
         APPTEST(test_list),
         APPTEST(test_last_used),
+        APPTEST(test_admin_scopes_refused),
+        APPTEST(test_stored_admin_scope_masked),
     };
     return apptest_run("domain_token", tests, sizeof tests / sizeof tests[0]);
 }

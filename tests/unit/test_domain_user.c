@@ -542,7 +542,8 @@ test_update_self_refused(void **state)
     assert_int_equal(user_update(&at->app, at->db, &me, id, &lock, &why, &u), ERR_INVALID);
     assert_true(why.len > 0);
     struct user_change role = { .has_role = true, .role = ROLE_VIEWER };
-    assert_int_equal(user_update(&at->app, at->db, &me, id, &role, &why, &u), ERR_INVALID);
+    int rc = user_update(&at->app, at->db, &me, id, &role, &why, &u);
+    assert_true(rc == ERR_INVALID || rc == ERR_FORBIDDEN); /* also an admin role change */
     struct user_change disable = { .has_disabled = true, .disabled = true };
     assert_int_equal(user_update(&at->app, at->db, &me, id, &disable, &why, &u), ERR_INVALID);
     assert_int_equal(user_set_lock(&at->app, at->db, &me, id, true), ERR_INVALID);
@@ -561,6 +562,73 @@ test_update_self_refused(void **state)
     assert_string_equal(e.ip, "127.0.0.1");
     assert_string_equal(e.request_id, "req-test");
     arena_release(&arena);
+    buf_release(&why);
+}
+
+/* A business account cannot change its own role either. */
+static void
+test_update_own_role_refused(void **state)
+{
+    struct apptest *at = *state;
+    struct buf why = BUF_INIT;
+    struct user u;
+    struct actor me;
+    int64_t id = apptest_user(at, "judith", ROLE_DISTRICT, NULL, NULL, NULL);
+    apptest_actor(at, id, &me);
+    struct user_change role = { .has_role = true, .role = ROLE_VIEWER };
+    assert_int_equal(user_update(&at->app, at->db, &me, id, &role, &why, &u), ERR_INVALID);
+    assert_non_null(strstr(why.data, "your own"));
+    assert_int_equal(user_get(at->db, id, &u), 0);
+    assert_int_equal(u.role, ROLE_DISTRICT);
+    buf_release(&why);
+}
+
+/* 三权分立: the administrator roles are granted and taken away only at the console
+ * (ACTOR_SYSTEM), never by an online administrator. */
+static void
+test_admin_roles_console_only(void **state)
+{
+    struct apptest *at = *state;
+    struct buf why = BUF_INIT;
+    struct user u;
+    struct actor sys;
+    int64_t sa = apptest_user(at, "sa1", ROLE_SYSADMIN, NULL, NULL, NULL);
+    int64_t aud = apptest_user(at, "aud1", ROLE_AUDITOR, NULL, NULL, NULL);
+    int64_t v = apptest_user(at, "view1", ROLE_VIEWER, NULL, NULL, NULL);
+    int64_t users_before;
+    apptest_actor(at, sa, &sys);
+
+    users_before = users(at);
+    for (int r = ROLE_SYSADMIN; r <= ROLE_AUDITOR; r++) {
+        buf_reset(&why);
+        if (user_create(&at->app, at->db, &sys, "newadmin", (enum role)r, NULL, APPTEST_PASSWORD, false,
+                        NULL, &why, &u) != ERR_FORBIDDEN)
+            fail_msg("an online sysadmin created a %s", role_name((enum role)r));
+        assert_true(why.len > 0);
+    }
+    assert_int_equal(users(at), users_before);
+    assert_int_equal(user_create(&at->app, at->db, &sys, "newdistrict", ROLE_DISTRICT, NULL,
+                                 APPTEST_PASSWORD, false, NULL, &why, &u),
+                     0);
+
+    /* promote to or demote from an admin role: refused online */
+    struct user_change promote = { .has_role = true, .role = ROLE_SECADMIN };
+    assert_int_equal(user_update(&at->app, at->db, &sys, v, &promote, &why, &u), ERR_FORBIDDEN);
+    assert_int_equal(user_get(at->db, v, &u), 0);
+    assert_int_equal(u.role, ROLE_VIEWER);
+    struct user_change demote = { .has_role = true, .role = ROLE_VIEWER };
+    assert_int_equal(user_update(&at->app, at->db, &sys, aud, &demote, &why, &u), ERR_FORBIDDEN);
+    assert_int_equal(user_get(at->db, aud, &u), 0);
+    assert_int_equal(u.role, ROLE_AUDITOR);
+    /* business role changes are fine online */
+    struct user_change to_district = { .has_role = true, .role = ROLE_DISTRICT };
+    assert_int_equal(user_update(&at->app, at->db, &sys, v, &to_district, &why, &u), 0);
+
+    /* the console may do both */
+    assert_int_equal(user_update(&at->app, at->db, &at->admin, v, &promote, &why, &u), 0);
+    assert_int_equal(u.role, ROLE_SECADMIN);
+    assert_int_equal(user_update(&at->app, at->db, &at->admin, aud, &demote, &why, &u), 0);
+    assert_int_equal(u.role, ROLE_VIEWER);
     buf_release(&why);
 }
 
@@ -773,6 +841,8 @@ main(void)
         APPTEST(test_update_role_and_subdistrict),
         APPTEST(test_update_lock_and_disable),
         APPTEST(test_update_self_refused),
+        APPTEST(test_update_own_role_refused),
+        APPTEST(test_admin_roles_console_only),
         APPTEST(test_set_password),
         APPTEST(test_reset_password),
         APPTEST(test_lock_unlock),
