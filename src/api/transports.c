@@ -123,7 +123,8 @@ transports_update(struct req *req)
             c.received_at = json_integer_value(at);
         } else if (!json_is_string(at) || time_parse_rfc3339(json_string_value(at), &c.received_at) ||
                    c.received_at <= 0) {
-            rc = req_fail(req, ERR_INVALID, "'received_at' must be an RFC 3339 time with offset or milliseconds since the epoch");
+            rc = req_fail(req, ERR_INVALID,
+                          "'received_at' must be an RFC 3339 time with offset or milliseconds since the epoch");
             goto out;
         }
     }

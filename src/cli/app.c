@@ -52,7 +52,7 @@ cli_parse(int argc, char **argv, const char *const *allowed, const char *const *
             fprintf(stderr, "jiayuan: too many options\n");
             return 2;
         }
-        out->names[out->n] = xstrdup(name); /* the bare name, without "=value" */
+        str_copy(out->names[out->n], sizeof out->names[out->n], name); /* without "=value" */
         out->values[out->n] = value;
         out->n++;
     }

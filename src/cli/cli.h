@@ -13,7 +13,8 @@
 #define CLI_MAX_OPTS 16
 
 struct cli_args {
-    const char *names[CLI_MAX_OPTS], *values[CLI_MAX_OPTS]; /* value NULL for a flag */
+    char names[CLI_MAX_OPTS][32];
+    const char *values[CLI_MAX_OPTS]; /* into argv; NULL for a flag */
     int n;
 };
 

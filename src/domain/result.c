@@ -238,8 +238,8 @@ result_list(struct db *db, const struct actor *a, const struct result_query *q, 
         return ERR_INVALID;
     if ((rc = stats_scope(a, q->subdistrict, &sub)))
         return rc;
-    if ((rc = db_prepare(db, q->tube_code ? sql_count_tube : sql_count, &st)) || (rc = result_bind(st, q, sub, false)) ||
-        (rc = db_step(st, &row)))
+    if ((rc = db_prepare(db, q->tube_code ? sql_count_tube : sql_count, &st)) ||
+        (rc = result_bind(st, q, sub, false)) || (rc = db_step(st, &row)))
         goto out;
     *total = row ? db_col_i64(st, 0) : 0;
     db_done(st);

@@ -81,7 +81,8 @@ stats_shape(const struct stat_def *d, struct stats_shape *sh, char *why, size_t 
         memcpy(sh->dims[sh->ndims].name, p, nn);
         sh->dims[sh->ndims].name[nn] = '\0';
         for (size_t t = 0; t < sizeof stats_type_names / sizeof stats_type_names[0]; t++) {
-            if (strlen(stats_type_names[t]) == n - nn - 1 && strncmp(p + nn + 1, stats_type_names[t], n - nn - 1) == 0) {
+            size_t tn = n - nn - 1;
+            if (strlen(stats_type_names[t]) == tn && strncmp(p + nn + 1, stats_type_names[t], tn) == 0) {
                 sh->dims[sh->ndims].type = (enum stats_type)t;
                 typed = true;
             }

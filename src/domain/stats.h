@@ -58,112 +58,113 @@ enum stat_flags {
 
 /* Shared SQL pieces of the table. */
 #define STATS__SUBDISTRICT_NAME(col) "COALESCE((SELECT d.name FROM divisions d WHERE d.code = " col "), '')"
-#define STATS__PLAN_SUMS                                                                                     \
-    "COALESCE(CAST(SUM(p.planned) AS BIGINT), 0) AS planned,"                                                \
-    " COALESCE(CAST(SUM(p.actual_reported) AS BIGINT), 0) AS reported,"                                      \
-    " COALESCE(CAST(SUM(p.actual_corrected) AS BIGINT), 0) AS corrected,"                                    \
+#define STATS__PLAN_SUMS                                                                                        \
+    "COALESCE(CAST(SUM(p.planned) AS BIGINT), 0) AS planned,"                                                   \
+    " COALESCE(CAST(SUM(p.actual_reported) AS BIGINT), 0) AS reported,"                                         \
+    " COALESCE(CAST(SUM(p.actual_corrected) AS BIGINT), 0) AS corrected,"                                       \
     " COALESCE(CAST(SUM(p.sampled) AS BIGINT), 0) AS sampled"
-#define STATS__PLAN_ANY                                                                                      \
+#define STATS__PLAN_ANY                                                                                         \
     "(SUM(p.planned) <> 0 OR SUM(p.actual_reported) <> 0 OR SUM(p.actual_corrected) <> 0 OR SUM(p.sampled) <> 0)"
 #define STATS__BP(num, den) "CASE WHEN " den " > 0 THEN " num " * 10000 / " den " ELSE 0 END"
 
-#define STATS_TABLE(X)                                                                                       \
-    X("scans_by_hour", STAT_TODAY, "每小时扫码量", "Scans per hour (today unless a range or plan is given)",   \
-      "stat_scans", "hour:ms scans:int", "plan_no subdistrict from to site_code",                          \
-      "SELECT s.hour, CAST(SUM(s.n) AS BIGINT) AS scans FROM stat_scans s"                                   \
-      " WHERE (?1 = 0 OR s.plan_id = ?1) AND (?2 = '' OR s.subdistrict = ?2) AND s.hour >= ?3"               \
-      " AND s.hour < ?4 AND (?5 = 0 OR s.site_id = ?5)"                                                       \
-      " GROUP BY s.hour HAVING SUM(s.n) <> 0 ORDER BY s.hour")                                               \
-    X("scans_by_subdistrict", STAT_TODAY, "各街道扫码量", "Scans per subdistrict", "stat_scans",             \
-      "subdistrict:text subdistrict_name:text scans:int", "plan_no subdistrict from to",                     \
-      "SELECT t.subdistrict, " STATS__SUBDISTRICT_NAME("t.subdistrict") " AS subdistrict_name, t.scans"      \
-      " FROM (SELECT s.subdistrict, CAST(SUM(s.n) AS BIGINT) AS scans FROM stat_scans s"                     \
-      " WHERE (?1 = 0 OR s.plan_id = ?1) AND (?2 = '' OR s.subdistrict = ?2) AND s.hour >= ?3"               \
-      " AND s.hour < ?4 GROUP BY s.subdistrict HAVING SUM(s.n) <> 0) t"                                      \
-      " ORDER BY t.scans DESC, t.subdistrict")                                                               \
-    X("scans_by_site", STAT_TODAY, "点位扫码量排行", "Scans per site, top N", "stat_scans, sites",           \
-      "site_code:text site_name:text subdistrict:text scans:int", "plan_no subdistrict from to limit",       \
-      "SELECT si.code AS site_code, si.name AS site_name, si.subdistrict, t.scans"                           \
-      " FROM (SELECT s.site_id, CAST(SUM(s.n) AS BIGINT) AS scans FROM stat_scans s"                         \
-      " WHERE (?1 = 0 OR s.plan_id = ?1) AND (?2 = '' OR s.subdistrict = ?2) AND s.hour >= ?3"               \
-      " AND s.hour < ?4 GROUP BY s.site_id HAVING SUM(s.n) <> 0) t JOIN sites si ON si.id = t.site_id"       \
-      " ORDER BY t.scans DESC, si.code LIMIT ?5")                                                            \
-    X("scans_by_community", STAT_TODAY, "各社区扫码量", "Scans per community", "stat_scans",                 \
-      "subdistrict:text community:text community_name:text scans:int", "plan_no subdistrict from to",        \
-      "SELECT t.subdistrict, t.community, " STATS__SUBDISTRICT_NAME("t.community") " AS community_name,"     \
-      " t.scans FROM (SELECT s.subdistrict, s.community, CAST(SUM(s.n) AS BIGINT) AS scans FROM stat_scans s" \
-      " WHERE (?1 = 0 OR s.plan_id = ?1) AND (?2 = '' OR s.subdistrict = ?2) AND s.hour >= ?3"               \
-      " AND s.hour < ?4 GROUP BY s.subdistrict, s.community HAVING SUM(s.n) <> 0) t"                         \
-      " ORDER BY t.subdistrict, t.community")                                                                \
-    X("plan_by_subdistrict", STAT_CURRENT_PLAN, "各街道应检实检", "Planned vs actual per subdistrict for a plan", \
-      "stat_plan",                                                                                           \
-      "subdistrict:text subdistrict_name:text planned:int reported:int corrected:int sampled:int"            \
-      " completion:bp",                                                                                      \
-      "plan_no subdistrict",                                                                                 \
-      "SELECT t.subdistrict, " STATS__SUBDISTRICT_NAME("t.subdistrict") " AS subdistrict_name, t.planned,"   \
-      " t.reported, t.corrected, t.sampled, " STATS__BP("t.sampled", "t.planned") " AS completion"           \
-      " FROM (SELECT p.subdistrict, " STATS__PLAN_SUMS " FROM stat_plan p"                                   \
-      " WHERE (?1 = 0 OR p.plan_id = ?1) AND (?2 = '' OR p.subdistrict = ?2) AND p.industry = ''"            \
-      " GROUP BY p.subdistrict HAVING " STATS__PLAN_ANY ") t ORDER BY t.subdistrict")                        \
-    X("plan_by_industry", STAT_CURRENT_PLAN, "各行业应检实检", "Planned vs actual per industry for a plan",   \
-      "stat_plan, industries", "industry:text industry_name:text planned:int reported:int corrected:int",   \
-      "plan_no subdistrict",                                                                                 \
-      "SELECT t.industry, COALESCE((SELECT i.name FROM industries i WHERE i.code = t.industry), '')"         \
-      " AS industry_name, t.planned, t.reported, t.corrected"                                                \
-      " FROM (SELECT p.industry, " STATS__PLAN_SUMS " FROM stat_plan p"                                      \
-      " WHERE (?1 = 0 OR p.plan_id = ?1) AND (?2 = '' OR p.subdistrict = ?2) AND p.industry <> ''"           \
-      " GROUP BY p.industry HAVING " STATS__PLAN_ANY ") t ORDER BY t.industry")                              \
-    X("completion", STAT_CURRENT_PLAN, "完成率", "Completion of a plan: sampled and reported against planned", \
-      "stat_plan",                                                                                           \
-      "planned:int reported:int corrected:int sampled:int completion:bp reported_completion:bp",             \
-      "plan_no subdistrict",                                                                                 \
-      "SELECT t.planned, t.reported, t.corrected, t.sampled, " STATS__BP("t.sampled", "t.planned")           \
-      " AS completion, " STATS__BP("t.corrected", "t.planned") " AS reported_completion"                      \
-      " FROM (SELECT " STATS__PLAN_SUMS " FROM stat_plan p"                                                  \
-      " WHERE (?1 = 0 OR p.plan_id = ?1) AND (?2 = '' OR p.subdistrict = ?2) AND p.industry = '') t")        \
-    X("transports_in_flight", 0, "在途转运箱", "Transports in flight per subdistrict", "stat_gauges",        \
-      "subdistrict:text subdistrict_name:text in_flight:int", "subdistrict",                                \
-      "SELECT g.subdistrict, " STATS__SUBDISTRICT_NAME("g.subdistrict") " AS subdistrict_name,"              \
-      " g.value AS in_flight FROM stat_gauges g WHERE g.name = 'transports_in_flight'"                       \
-      " AND (?1 = '' OR g.subdistrict = ?1) AND g.value <> 0 ORDER BY g.subdistrict")                        \
-    X("sites_open", 0, "开放点位数", "Sites open now per subdistrict", "stat_gauges",                         \
-      "subdistrict:text subdistrict_name:text open_sites:int", "subdistrict",                                      \
-      "SELECT g.subdistrict, " STATS__SUBDISTRICT_NAME("g.subdistrict") " AS subdistrict_name,"              \
-      " g.value AS open_sites FROM stat_gauges g WHERE g.name = 'sites_open'"                                      \
-      " AND (?1 = '' OR g.subdistrict = ?1) AND g.value <> 0 ORDER BY g.subdistrict")                        \
-    X("results_by_value", 0, "检测结果分布", "Results per value (negative, positive, invalid, pending)",     \
-      "stat_gauges", "result:text results:int", "subdistrict",                                               \
-      "SELECT SUBSTR(g.name, 9) AS result, CAST(SUM(g.value) AS BIGINT) AS results FROM stat_gauges g"       \
-      " WHERE g.name IN ('results_negative', 'results_positive', 'results_invalid', 'results_pending')"      \
-      " AND (?1 = '' OR g.subdistrict = ?1) GROUP BY g.name HAVING SUM(g.value) <> 0 ORDER BY g.name")       \
-    X("results_by_subdistrict", 0, "各街道检测结果", "Results per subdistrict and value ('' = tube not sampled yet)", \
-      "stat_gauges", "subdistrict:text subdistrict_name:text negative:int positive:int invalid:int pending:int", \
-      "subdistrict",                                                                                         \
-      "SELECT t.subdistrict, " STATS__SUBDISTRICT_NAME("t.subdistrict") " AS subdistrict_name, t.negative,"  \
-      " t.positive, t.invalid, t.pending FROM (SELECT g.subdistrict,"                                        \
-      " CAST(SUM(CASE WHEN g.name = 'results_negative' THEN g.value ELSE 0 END) AS BIGINT) AS negative,"     \
-      " CAST(SUM(CASE WHEN g.name = 'results_positive' THEN g.value ELSE 0 END) AS BIGINT) AS positive,"     \
-      " CAST(SUM(CASE WHEN g.name = 'results_invalid' THEN g.value ELSE 0 END) AS BIGINT) AS invalid,"       \
-      " CAST(SUM(CASE WHEN g.name = 'results_pending' THEN g.value ELSE 0 END) AS BIGINT) AS pending"        \
-      " FROM stat_gauges g WHERE g.name IN ('results_negative', 'results_positive', 'results_invalid',"      \
-      " 'results_pending') AND (?1 = '' OR g.subdistrict = ?1) GROUP BY g.subdistrict"                       \
-      " HAVING SUM(g.value) <> 0) t ORDER BY t.subdistrict")                                                 \
-    X("overview", STAT_CURRENT_PLAN | STAT_ONE_ROW, "大屏总览", "Big-screen summary: scans today, the plan's"  \
-      " figures, transports in flight, sites open, positives", "stat_scans, stat_plan, stat_gauges, plans",   \
-      "plan_no:text scans_today:int sampled:int planned:int reported:int corrected:int completion:bp"       \
-      " transports_in_flight:int sites_open:int positives:int",                                              \
-      "plan_no subdistrict today_from today_to",                                                             \
-      "SELECT (SELECT pl.plan_no FROM plans pl WHERE pl.id = ?1) AS plan_no, s.scans_today, p.sampled,"      \
-      " p.planned, p.reported, p.corrected, " STATS__BP("p.sampled", "p.planned") " AS completion,"          \
-      " g.transports_in_flight, g.sites_open, g.positives"                                                   \
-      " FROM (SELECT COALESCE(CAST(SUM(n) AS BIGINT), 0) AS scans_today FROM stat_scans"                     \
-      " WHERE (?2 = '' OR subdistrict = ?2) AND hour >= ?3 AND hour < ?4) s,"                                \
-      " (SELECT " STATS__PLAN_SUMS " FROM stat_plan p WHERE p.plan_id = ?1 AND p.industry = ''"              \
-      " AND (?2 = '' OR p.subdistrict = ?2)) p,"                                                             \
+#define STATS_TABLE(X)                                                                                          \
+    X("scans_by_hour", STAT_TODAY, "每小时扫码量", "Scans per hour (today unless a range or plan is given)",    \
+      "stat_scans", "hour:ms scans:int", "plan_no subdistrict from to site_code",                               \
+      "SELECT s.hour, CAST(SUM(s.n) AS BIGINT) AS scans FROM stat_scans s"                                      \
+      " WHERE (?1 = 0 OR s.plan_id = ?1) AND (?2 = '' OR s.subdistrict = ?2) AND s.hour >= ?3"                  \
+      " AND s.hour < ?4 AND (?5 = 0 OR s.site_id = ?5)"                                                         \
+      " GROUP BY s.hour HAVING SUM(s.n) <> 0 ORDER BY s.hour")                                                  \
+    X("scans_by_subdistrict", STAT_TODAY, "各街道扫码量", "Scans per subdistrict", "stat_scans",                \
+      "subdistrict:text subdistrict_name:text scans:int", "plan_no subdistrict from to",                        \
+      "SELECT t.subdistrict, " STATS__SUBDISTRICT_NAME("t.subdistrict") " AS subdistrict_name, t.scans"         \
+      " FROM (SELECT s.subdistrict, CAST(SUM(s.n) AS BIGINT) AS scans FROM stat_scans s"                        \
+      " WHERE (?1 = 0 OR s.plan_id = ?1) AND (?2 = '' OR s.subdistrict = ?2) AND s.hour >= ?3"                  \
+      " AND s.hour < ?4 GROUP BY s.subdistrict HAVING SUM(s.n) <> 0) t"                                         \
+      " ORDER BY t.scans DESC, t.subdistrict")                                                                  \
+    X("scans_by_site", STAT_TODAY, "点位扫码量排行", "Scans per site, top N", "stat_scans, sites",              \
+      "site_code:text site_name:text subdistrict:text scans:int", "plan_no subdistrict from to limit",          \
+      "SELECT si.code AS site_code, si.name AS site_name, si.subdistrict, t.scans"                              \
+      " FROM (SELECT s.site_id, CAST(SUM(s.n) AS BIGINT) AS scans FROM stat_scans s"                            \
+      " WHERE (?1 = 0 OR s.plan_id = ?1) AND (?2 = '' OR s.subdistrict = ?2) AND s.hour >= ?3"                  \
+      " AND s.hour < ?4 GROUP BY s.site_id HAVING SUM(s.n) <> 0) t JOIN sites si ON si.id = t.site_id"          \
+      " ORDER BY t.scans DESC, si.code LIMIT ?5")                                                               \
+    X("scans_by_community", STAT_TODAY, "各社区扫码量", "Scans per community", "stat_scans",                    \
+      "subdistrict:text community:text community_name:text scans:int", "plan_no subdistrict from to",           \
+      "SELECT t.subdistrict, t.community, " STATS__SUBDISTRICT_NAME("t.community") " AS community_name,"        \
+      " t.scans FROM (SELECT s.subdistrict, s.community, CAST(SUM(s.n) AS BIGINT) AS scans FROM stat_scans s"   \
+      " WHERE (?1 = 0 OR s.plan_id = ?1) AND (?2 = '' OR s.subdistrict = ?2) AND s.hour >= ?3"                  \
+      " AND s.hour < ?4 GROUP BY s.subdistrict, s.community HAVING SUM(s.n) <> 0) t"                            \
+      " ORDER BY t.subdistrict, t.community")                                                                   \
+    X("plan_by_subdistrict", STAT_CURRENT_PLAN, "各街道应检实检",                                               \
+      "Planned vs actual per subdistrict for a plan", "stat_plan",                                              \
+      "subdistrict:text subdistrict_name:text planned:int reported:int corrected:int sampled:int"               \
+      " completion:bp",                                                                                         \
+      "plan_no subdistrict",                                                                                    \
+      "SELECT t.subdistrict, " STATS__SUBDISTRICT_NAME("t.subdistrict") " AS subdistrict_name, t.planned,"      \
+      " t.reported, t.corrected, t.sampled, " STATS__BP("t.sampled", "t.planned") " AS completion"              \
+      " FROM (SELECT p.subdistrict, " STATS__PLAN_SUMS " FROM stat_plan p"                                      \
+      " WHERE (?1 = 0 OR p.plan_id = ?1) AND (?2 = '' OR p.subdistrict = ?2) AND p.industry = ''"               \
+      " GROUP BY p.subdistrict HAVING " STATS__PLAN_ANY ") t ORDER BY t.subdistrict")                           \
+    X("plan_by_industry", STAT_CURRENT_PLAN, "各行业应检实检", "Planned vs actual per industry for a plan",     \
+      "stat_plan, industries", "industry:text industry_name:text planned:int reported:int corrected:int",       \
+      "plan_no subdistrict",                                                                                    \
+      "SELECT t.industry, COALESCE((SELECT i.name FROM industries i WHERE i.code = t.industry), '')"            \
+      " AS industry_name, t.planned, t.reported, t.corrected"                                                   \
+      " FROM (SELECT p.industry, " STATS__PLAN_SUMS " FROM stat_plan p"                                         \
+      " WHERE (?1 = 0 OR p.plan_id = ?1) AND (?2 = '' OR p.subdistrict = ?2) AND p.industry <> ''"              \
+      " GROUP BY p.industry HAVING " STATS__PLAN_ANY ") t ORDER BY t.industry")                                 \
+    X("completion", STAT_CURRENT_PLAN, "完成率", "Completion of a plan: sampled and reported against planned",  \
+      "stat_plan",                                                                                              \
+      "planned:int reported:int corrected:int sampled:int completion:bp reported_completion:bp",                \
+      "plan_no subdistrict",                                                                                    \
+      "SELECT t.planned, t.reported, t.corrected, t.sampled, " STATS__BP("t.sampled", "t.planned")              \
+      " AS completion, " STATS__BP("t.corrected", "t.planned") " AS reported_completion"                        \
+      " FROM (SELECT " STATS__PLAN_SUMS " FROM stat_plan p"                                                     \
+      " WHERE (?1 = 0 OR p.plan_id = ?1) AND (?2 = '' OR p.subdistrict = ?2) AND p.industry = '') t")           \
+    X("transports_in_flight", 0, "在途转运箱", "Transports in flight per subdistrict", "stat_gauges",           \
+      "subdistrict:text subdistrict_name:text in_flight:int", "subdistrict",                                    \
+      "SELECT g.subdistrict, " STATS__SUBDISTRICT_NAME("g.subdistrict") " AS subdistrict_name,"                 \
+      " g.value AS in_flight FROM stat_gauges g WHERE g.name = 'transports_in_flight'"                          \
+      " AND (?1 = '' OR g.subdistrict = ?1) AND g.value <> 0 ORDER BY g.subdistrict")                           \
+    X("sites_open", 0, "开放点位数", "Sites open now per subdistrict", "stat_gauges",                           \
+      "subdistrict:text subdistrict_name:text open_sites:int", "subdistrict",                                   \
+      "SELECT g.subdistrict, " STATS__SUBDISTRICT_NAME("g.subdistrict") " AS subdistrict_name,"                 \
+      " g.value AS open_sites FROM stat_gauges g WHERE g.name = 'sites_open'"                                   \
+      " AND (?1 = '' OR g.subdistrict = ?1) AND g.value <> 0 ORDER BY g.subdistrict")                           \
+    X("results_by_value", 0, "检测结果分布", "Results per value (negative, positive, invalid, pending)",        \
+      "stat_gauges", "result:text results:int", "subdistrict",                                                  \
+      "SELECT SUBSTR(g.name, 9) AS result, CAST(SUM(g.value) AS BIGINT) AS results FROM stat_gauges g"          \
+      " WHERE g.name IN ('results_negative', 'results_positive', 'results_invalid', 'results_pending')"         \
+      " AND (?1 = '' OR g.subdistrict = ?1) GROUP BY g.name HAVING SUM(g.value) <> 0 ORDER BY g.name")          \
+    X("results_by_subdistrict", 0, "各街道检测结果",                                                            \
+      "Results per subdistrict and value ('' = tube not sampled yet)", "stat_gauges",                           \
+      "subdistrict:text subdistrict_name:text negative:int positive:int invalid:int pending:int",               \
+      "subdistrict",                                                                                            \
+      "SELECT t.subdistrict, " STATS__SUBDISTRICT_NAME("t.subdistrict") " AS subdistrict_name, t.negative,"     \
+      " t.positive, t.invalid, t.pending FROM (SELECT g.subdistrict,"                                           \
+      " CAST(SUM(CASE WHEN g.name = 'results_negative' THEN g.value ELSE 0 END) AS BIGINT) AS negative,"        \
+      " CAST(SUM(CASE WHEN g.name = 'results_positive' THEN g.value ELSE 0 END) AS BIGINT) AS positive,"        \
+      " CAST(SUM(CASE WHEN g.name = 'results_invalid' THEN g.value ELSE 0 END) AS BIGINT) AS invalid,"          \
+      " CAST(SUM(CASE WHEN g.name = 'results_pending' THEN g.value ELSE 0 END) AS BIGINT) AS pending"           \
+      " FROM stat_gauges g WHERE g.name IN ('results_negative', 'results_positive', 'results_invalid',"         \
+      " 'results_pending') AND (?1 = '' OR g.subdistrict = ?1) GROUP BY g.subdistrict"                          \
+      " HAVING SUM(g.value) <> 0) t ORDER BY t.subdistrict")                                                    \
+    X("overview", STAT_CURRENT_PLAN | STAT_ONE_ROW, "大屏总览", "Big-screen summary: scans today, the plan's"   \
+      " figures, transports in flight, sites open, positives", "stat_scans, stat_plan, stat_gauges, plans",     \
+      "plan_no:text scans_today:int sampled:int planned:int reported:int corrected:int completion:bp"           \
+      " transports_in_flight:int sites_open:int positives:int",                                                 \
+      "plan_no subdistrict today_from today_to",                                                                \
+      "SELECT (SELECT pl.plan_no FROM plans pl WHERE pl.id = ?1) AS plan_no, s.scans_today, p.sampled,"         \
+      " p.planned, p.reported, p.corrected, " STATS__BP("p.sampled", "p.planned") " AS completion,"             \
+      " g.transports_in_flight, g.sites_open, g.positives"                                                      \
+      " FROM (SELECT COALESCE(CAST(SUM(n) AS BIGINT), 0) AS scans_today FROM stat_scans"                        \
+      " WHERE (?2 = '' OR subdistrict = ?2) AND hour >= ?3 AND hour < ?4) s,"                                   \
+      " (SELECT " STATS__PLAN_SUMS " FROM stat_plan p WHERE p.plan_id = ?1 AND p.industry = ''"                 \
+      " AND (?2 = '' OR p.subdistrict = ?2)) p,"                                                                \
       " (SELECT COALESCE(CAST(SUM(CASE WHEN name = 'transports_in_flight' THEN value ELSE 0 END) AS BIGINT), 0)" \
-      " AS transports_in_flight,"                                                                            \
-      " COALESCE(CAST(SUM(CASE WHEN name = 'sites_open' THEN value ELSE 0 END) AS BIGINT), 0) AS sites_open," \
-      " COALESCE(CAST(SUM(CASE WHEN name = 'results_positive' THEN value ELSE 0 END) AS BIGINT), 0)"         \
+      " AS transports_in_flight,"                                                                               \
+      " COALESCE(CAST(SUM(CASE WHEN name = 'sites_open' THEN value ELSE 0 END) AS BIGINT), 0) AS sites_open,"   \
+      " COALESCE(CAST(SUM(CASE WHEN name = 'results_positive' THEN value ELSE 0 END) AS BIGINT), 0)"            \
       " AS positives FROM stat_gauges WHERE name IN ('transports_in_flight', 'sites_open', 'results_positive')" \
       " AND (?2 = '' OR subdistrict = ?2)) g")
 

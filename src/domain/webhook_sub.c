@@ -10,7 +10,6 @@
 
 #include "core/alloc.h"
 #include "core/err.h"
-#include "core/str.h"
 #include "core/time.h"
 #include "crypto/field.h"
 #include "domain/audit.h"

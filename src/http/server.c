@@ -258,14 +258,14 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
         return MHD_YES;
     }
     if (*upload_size) {
+        /* libmicrohttpd refuses a response in the middle of an upload, so an oversized
+         * (chunked) body is drained and answered 413 at the end; the memory stays capped */
         if (!hr->early_rc && !hr->queued) {
             buf_add(&hr->req.body, upload, *upload_size);
             if (buf_error(&hr->req.body)) {
                 hr->early_rc = req_fail(&hr->req, ERR_TOO_LARGE, "the body may have at most %zu bytes",
                                         hr->req.route ? hr->req.route->body_cap : 0);
-                *upload_size = 0;
-                http_error_body(&hr->req, ERR_TOO_LARGE);
-                return http_queue(hr);
+                buf_release(&hr->req.body);
             }
         }
         *upload_size = 0;
@@ -304,6 +304,41 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_
 }
 
 static void http_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static int
+hex_nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* http_unescape decodes %XX in place like libmicrohttpd's default, except %00: a NUL would
+ * silently cut the path or a query argument short ("/users/1%00/reset" read as "/users/1"),
+ * so it stays literal text and fails to match or parse. */
+static size_t
+http_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    char *r = s, *w = s;
+    (void)cls;
+    (void)conn;
+    while (*r) {
+        int hi, lo;
+        if (r[0] == '%' && r[1] && r[2] && (hi = hex_nibble(r[1])) >= 0 && (lo = hex_nibble(r[2])) >= 0 &&
+            (hi | lo) != 0) {
+            *w++ = (char)(hi << 4 | lo);
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 static void
 http_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -383,7 +418,7 @@ http_start(struct app *app, const struct http_config *cfg, struct http_server **
         flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
-        MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         MHD_OPTION_END);
     if (!srv->daemon) {
         xfree(srv);

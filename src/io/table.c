@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,6 +51,27 @@ struct table {
     struct buf msg;
 };
 
+void *
+table__secret_realloc(void *p, size_t n)
+{
+    if (!p)
+        return xmalloc(n);
+    size_t old = malloc_usable_size(p);
+    if (n <= old)
+        return p;                       /* glibc would not move it either */
+    void *q = xmalloc(n);
+    memcpy(q, p, old);
+    xfree_secret(p, old);
+    return q;
+}
+
+void
+table__secret_free(void *p)
+{
+    if (p)
+        xfree_secret(p, malloc_usable_size(p));
+}
+
 static const char OLE2_MAGIC[8] = { '\xD0', '\xCF', '\x11', '\xE0', '\xA1', '\xB1', '\x1A', '\xE1' };
 
 static struct table *
@@ -70,7 +92,7 @@ table_close(struct table *t)
         return;
     table__xlsx_free(t->x);
     table__csv_free(t->c);
-    buf_release(&t->ptext);
+    buf_release_secret(&t->ptext);
     xfree(t->pcells);
     xfree(t->out_cells);
     buf_release(&t->msg);
@@ -335,7 +357,7 @@ table_next_row(struct table *t, struct table_row *row)
         return 0;
     }
     if (t->nprow) {                     /* the read-ahead is spent: give its memory back */
-        buf_release(&t->ptext);
+        buf_release_secret(&t->ptext);
         t->nprow = t->prow_pos = 0;
     }
     buf_reset(&t->msg);

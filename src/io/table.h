@@ -9,8 +9,9 @@
  * workbook's shared-string table is the one part held whole, because any row may refer to
  * any of its strings). Cells are handed over as text, exactly as stored: a number keeps the
  * literal of the file ("1.10102199003077E+17", "110102199003077000"), a boolean is "TRUE" or
- * "FALSE", a formula gives its cached result. Judging what is corrupted is the cleaning
- * step's business (core/idno.h), not this one's.
+ * "FALSE", a formula gives its cached result, an error its code ("#N/A"). Cell formats are
+ * not read, so a date typed into Excel comes as the serial number it stores ("44652").
+ * Judging what is corrupted is the cleaning step's business (core/idno.h), not this one's.
  *
  * Workbooks: the sheet read is the first visible sheet in which io/columns.h finds an ID
  * column, else the first hidden one that has one, else the first sheet that has any row,

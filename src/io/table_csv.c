@@ -173,7 +173,7 @@ csv_never_space(unsigned char ch)
 static void *
 csv_capped_realloc(void *p, size_t n)
 {
-    return n > CSV_ENTRY_CAP ? NULL : xrealloc(p, n);
+    return n > CSV_ENTRY_CAP ? NULL : table__secret_realloc(p, n);
 }
 
 /* ---- encoding ----------------------------------------------------------------------------- */
@@ -315,7 +315,7 @@ csv_detect(struct table__csv *c, struct buf *msg)
     }
     rc = 0;
 out:
-    xfree(scan);
+    xfree_secret(scan, CSV_CHUNK + 4);
     return rc;
 }
 
@@ -449,7 +449,7 @@ csv_open(struct table__csv *c, struct table__csv **out, struct buf *msg)
     csv_init(&c->p, CSV_REPALL_NL);
     csv_set_space_func(&c->p, csv_never_space);
     csv_set_realloc_func(&c->p, csv_capped_realloc);
-    csv_set_free_func(&c->p, xfree);
+    csv_set_free_func(&c->p, table__secret_free);
     csv_set_blk_size(&c->p, CSV_BLK);
     if ((rc = csv_detect(c, msg))) {
         table__csv_free(c);
@@ -516,11 +516,12 @@ table__csv_free(struct table__csv *c)
     if (c->cd != (iconv_t)-1)
         iconv_close(c->cd);
     csv_free(&c->p);
-    xfree(c->conv);
-    buf_release(&c->cur);
-    buf_release(&c->q);
+    if (c->conv)
+        xfree_secret(c->conv, CSV_CONV_CAP);
+    buf_release_secret(&c->cur);
+    buf_release_secret(&c->q);
     buf_release(&c->err);
     xfree(c->qrows);
     xfree(c->qcells);
-    xfree(c);
+    xfree_secret(c, sizeof *c);         /* in[] holds raw text */
 }

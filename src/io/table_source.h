@@ -18,6 +18,14 @@
 struct table__xlsx;
 struct table__csv;
 
+/* Cell text is personal data (ID numbers, names, phones), so every buffer that held some is
+ * wiped before it goes back to the allocator. These two are for the libraries that take an
+ * allocator without sizes (expat's memory suite, libcsv's realloc/free): they wipe the
+ * whole usable block (malloc_usable_size) on free and on a moving realloc. They abort on
+ * out-of-memory like xmalloc. */
+void *table__secret_realloc(void *p, size_t n);
+void table__secret_free(void *p);
+
 /* Workbooks. Open from a file descriptor (taken over: closed by table__xlsx_free, also on
  * failure) or from memory (p, n; kept by the caller). The open
  * reads the package relationships, the workbook's sheet list and the shared strings; it

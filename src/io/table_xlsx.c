@@ -12,6 +12,9 @@
  * (OOXML parts never have one, so no entity can be declared: no billion laughs, no external
  * entities), expat's own amplification limits are set as well, and element nesting is
  * capped. This file does not decide what a value means, nor which sheet is read.
+ *
+ * NEEDSWORK: styles.xml is not read, so dates come out as Excel's serial numbers; the
+ * batch columns we need (ID, name, phone) are never dates, a "test time" column would be.
  */
 #include "io/table_source.h"
 
@@ -49,7 +52,9 @@ struct xml_base {
     struct buf *msg;
 };
 
-static const XML_Memory_Handling_Suite xml_mem = { xmalloc, xrealloc, xfree };
+/* expat's buffers hold the XML as inflated, cell text included: wiped when released. */
+static const XML_Memory_Handling_Suite xml_mem = { xmalloc, table__secret_realloc,
+                                                   table__secret_free };
 
 static void xml_fail(struct xml_base *b, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -516,6 +521,18 @@ xlsx_resolve(const char *base, const char *target, struct buf *out)
     }
 }
 
+/* xlsx_locate_target finds the member a relationship points at: resolved against base,
+ * else (some generators write package-absolute targets without the leading '/') as
+ * written. -1 when neither exists. */
+static zip_int64_t
+xlsx_locate_target(const struct table__xlsx *x, const char *base, const char *target,
+                   struct buf *scratch)
+{
+    xlsx_resolve(base, target, scratch);
+    zip_int64_t idx = xlsx_locate(x, scratch->data);
+    return idx >= 0 ? idx : xlsx_locate(x, target);
+}
+
 /* ---- workbook ----------------------------------------------------------------------------- */
 
 struct xlsx_wb_sheet {
@@ -636,7 +653,7 @@ static void
 xlsx_sst_release(struct xlsx_sst *s)
 {
     for (size_t i = 0; i < s->nchunks; i++)
-        xfree(s->chunks[i]);
+        xfree_secret(s->chunks[i], XLSX_SST_CHUNK);
     xfree(s->chunks);
     xfree(s->loc);
     *s = (struct xlsx_sst){ 0 };
@@ -1030,17 +1047,13 @@ xlsx_load(struct table__xlsx *x, struct buf *msg)
         s->name = xstrdup(wb.v[i].name);
         s->hidden = wb.v[i].hidden;
         s->index = -1;
-        if (rel) {
-            xlsx_resolve(wbpart.data, rel->target, &part);
-            s->index = xlsx_locate(x, part.data);
-        }
+        if (rel)
+            s->index = xlsx_locate_target(x, wbpart.data, rel->target, &part);
     }
     /* Shared strings. */
     const struct xlsx_rel *srel = xlsx_rel_by_type(&wbr, "/sharedStrings");
     if (srel) {
-        xlsx_resolve(wbpart.data, srel->target, &part);
-        idx = xlsx_locate(x, part.data);
-        if (idx < 0) {
+        if ((idx = xlsx_locate_target(x, wbpart.data, srel->target, &part)) < 0) {
             buf_adds(msg, "the workbook is damaged (its shared strings are missing)");
             rc = ERR_INVALID;
             goto out;
@@ -1057,7 +1070,7 @@ out:
     xlsx_rels_release(&wbr);
     xlsx_wb_release(&wb);
     xml_free(&sp.b);
-    buf_release(&sp.cur);
+    buf_release_secret(&sp.cur);
     buf_release(&wbpart);
     buf_release(&part);
     return rc;
@@ -1201,7 +1214,7 @@ table__xlsx_free(struct table__xlsx *x)
     if (!x)
         return;
     xlsx_stream_close(&x->st);
-    buf_release(&x->st.text);
+    buf_release_secret(&x->st.text);
     for (size_t i = 0; i < x->nsheets; i++)
         xfree(x->sheets[i].name);
     xfree(x->sheets);

@@ -151,6 +151,10 @@ static void
 xlsxw_copy(struct buf *b, struct str s)
 {
     buf_reset(b);
+    if (!memchr(s.p, '_', s.n)) {
+        buf_add(b, s.p, s.n);
+        return;
+    }
     for (size_t i = 0; i < s.n; i++) {
         bool esc = s.p[i] == '_' && s.n - i >= 7 && s.p[i + 1] == 'x' && s.p[i + 6] == '_';
         for (size_t k = 2; esc && k < 6; k++) {
@@ -221,7 +225,7 @@ uint64_t xlsxw_rows(const struct xlsxw *w) { return w->row; }
 static void
 xlsxw_release(struct xlsxw *w)
 {
-    buf_release(&w->scratch);
+    buf_release_secret(&w->scratch);
     xfree(w->path);
     xfree(w);
 }

@@ -1,6 +1,7 @@
 /* json/jsonio.c - jansson glue: strict parse, strict unpack, dump (S3). */
 #include "json/jsonio.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,9 +61,27 @@ jsonio_vunpack(json_t *root, char *err, size_t cap, const char *fmt, va_list ap)
     json_error_t je;
     if (json_vunpack_ex(root, &je, JSON_STRICT, fmt, ap) == 0)
         return 0;
-    /* jansson's text names keys and types ("Expected string, got integer", "1 object
-     * item(s) left unpacked: foo"); it never contains values. Keep it short. */
-    snprintf(err, cap, "%.200s", je.text);
+    /* jansson's text may quote what the client sent ("1 object item(s) left unpacked:
+     * <key>", and a key can be anything, even an ID number): pass on only the kind of
+     * problem, naming a key only when it looks like a field name. */
+    if (strstr(je.text, "left unpacked")) {
+        const char *k = strrchr(je.text, ':');
+        k = k ? k + 1 : "";
+        while (*k == ' ')
+            k++;
+        bool ident = *k && strlen(k) <= 32;
+        for (const char *c = k; ident && *c; c++)
+            ident = (*c >= 'a' && *c <= 'z') || *c == '_' || (*c >= '0' && *c <= '9');
+        if (ident && !strchr(k, ','))
+            snprintf(err, cap, "unknown field '%s'", k);
+        else
+            snprintf(err, cap, "the body has fields that are not allowed here");
+    } else if (strncmp(je.text, "Expected", 8) == 0 || strncmp(je.text, "Object item not found", 21) == 0 ||
+               strncmp(je.text, "NULL", 4) == 0) {
+        snprintf(err, cap, "%.120s", je.text); /* "Expected string, got integer", "Object item not found: name" */
+    } else {
+        snprintf(err, cap, "the body does not have the expected fields");
+    }
     return ERR_INVALID;
 }
 

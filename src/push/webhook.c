@@ -88,7 +88,6 @@ static struct {
     pthread_t thread;
     bool started;
     atomic_bool running, stopping;
-    struct app *app;
     struct webhook_config cfg;
 } wh;
 
@@ -552,12 +551,12 @@ wh_attempt(struct wh_ctx *w, const struct wh_sub *s, const struct wh_event *e, i
     snprintf(http, sizeof http, "%ld", status);
     if (rec->attempts >= w->cfg->max_attempts) {
         rec->status = st_dead;
-        log_error("webhook.dead_letter", "webhook", id, "host", s->host, "event", event, "attempts", attempt,
+        log_error("webhook.dead_letter", "webhook", id, "host", s->host, "event_id", event, "attempts", attempt,
                   "http_status", http, "error", error, NULL);
     } else {
         rec->status = st_pending;
         rec->next_at = time_now_ms() + webhook_backoff_ms(w->cfg, rec->attempts);
-        log_warn("webhook.failed", "webhook", id, "host", s->host, "event", event, "attempt", attempt,
+        log_warn("webhook.failed", "webhook", id, "host", s->host, "event_id", event, "attempt", attempt,
                  "http_status", http, "error", error, NULL);
     }
     return true;
@@ -805,7 +804,6 @@ webhook_start(struct app *app, const struct webhook_config *cfg)
         xfree(w);
         return ERR_INTERNAL;
     }
-    wh.app = app;
     atomic_store(&wh.stopping, false);
     atomic_store(&wh.running, true);
     if (pthread_create(&wh.thread, NULL, wh_main, w)) {

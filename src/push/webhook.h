@@ -30,7 +30,9 @@
  *      so the same event may arrive again after a timeout or a restart;
  *   6. answer 2xx quickly (within 5 s); anything else, a timeout or a refused connection
  *      counts as a failed attempt.
- *   With OpenSSL 3: EVP_Q_mac(NULL, "HMAC", NULL, "SM3", NULL, secret, n, msg, m, out, 32, &len).
+ *   With OpenSSL 3 in C: EVP_Q_mac(NULL, "HMAC", NULL, "SM3", NULL, secret, n, msg, m, out, 32,
+ *   &len); in Python (hashlib on OpenSSL 3): hmac.new(secret, ts.encode() + b"." + body,
+ *   "sm3").hexdigest(); then hmac.compare_digest with the header's hex.
  *
  * Ordering and failures. Per subscription, events go out strictly in event-id order (so in
  * order per topic): the subscription's cursor only moves past an event once it was

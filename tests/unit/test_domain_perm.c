@@ -30,7 +30,7 @@ static const char *const business_scopes[] = {
     "dashboard.read", "pii.reveal", "sites.read", "sites.write", "plans.read", "plans.write",
     "actuals.read", "actuals.write", "samples.read", "samples.write", "transports.read",
     "transports.write", "results.read", "results.write", "checkins.read", "checkins.write",
-    "stats.read", "events.read", NULL,
+    "stats.read", "events.read", "people.read", NULL,
 };
 static const char *const admin_scopes[] = {
     "users.read", "users.write", "tokens.read", "tokens.write", "settings.read",
@@ -113,10 +113,15 @@ test_separation_of_duties(void **state)
     for (int r = ROLE_DISTRICT; r <= ROLE_VIEWER; r++) {
         assert_true(has((enum role)r, PERM_BIT_DASHBOARD_READ));
         assert_true(has((enum role)r, PERM_BIT_DIVISIONS_READ));
-        assert_false(has((enum role)r, PERM_BIT_PII_REVEAL));
         if (role_perms((enum role)r) & admin)
             fail_msg("business role %s holds admin permissions", role_name((enum role)r));
     }
+    /* a viewer never reveals personal data */
+    assert_false(has(ROLE_VIEWER, PERM_BIT_PII_REVEAL));
+    /* nor is any of it delegated to an API token */
+    assert_int_equal(PERM_TOKEN_ALLOWED & admin, 0);
+    assert_int_equal(PERM_TOKEN_ALLOWED & P(PII_REVEAL), 0);
+    assert_true(PERM_TOKEN_ALLOWED & P(DASHBOARD_READ));
     /* every set stays within the defined bits */
     for (int r = 0; r < ROLE__COUNT; r++)
         assert_int_equal(role_perms((enum role)r) >> PERM__COUNT, 0);

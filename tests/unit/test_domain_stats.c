@@ -239,10 +239,12 @@ load(struct apptest *at, struct fixture *fx)
     memset(&tc, 0, sizeof tc);
     tc.status = "received";
     tick();
-    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[0], &tc, &arena, &t, why_text, sizeof why_text), 0);
+    assert_int_equal(
+        transport_update(&at->app, at->db, &at->admin, ids[0], &tc, &arena, &t, why_text, sizeof why_text), 0);
     tc.status = "lost";
     tick();
-    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[1], &tc, &arena, &t, why_text, sizeof why_text), 0);
+    assert_int_equal(
+        transport_update(&at->app, at->db, &at->admin, ids[1], &tc, &arena, &t, why_text, sizeof why_text), 0);
     tick();
     buf_release(&b);
     arena_release(&arena);
@@ -265,10 +267,15 @@ load(struct apptest *at, struct fixture *fx)
     " AND s.created_at <= r.created_at AND (s.deleted_at = 0 OR s.deleted_at > r.created_at)"                \
     " ORDER BY s.id LIMIT 1), '') AS subdistrict FROM results r)"
 /* plan figures for plan ?1 (0 = any) per subdistrict u.subdistrict / industry u.industry */
-#define PLANNED_SUM(cond) "(SELECT COALESCE(CAST(SUM(x.count) AS BIGINT), 0) FROM planned x WHERE (?1 = 0 OR x.plan_id = ?1) AND " cond ")"
-#define REPORTED_SUM(cond) "(SELECT COALESCE(CAST(SUM(x.count) AS BIGINT), 0) FROM " ACTUALS_EFF " x WHERE (?1 = 0 OR x.plan_id = ?1) AND " cond ")"
-#define CORRECTED_SUM(cond) "(SELECT COALESCE(CAST(SUM(x.eff) AS BIGINT), 0) FROM " ACTUALS_EFF " x WHERE (?1 = 0 OR x.plan_id = ?1) AND " cond ")"
-#define SAMPLED_COUNT(cond) "(SELECT COUNT(*) FROM samples x WHERE x.deleted_at = 0 AND x.plan_id IS NOT NULL AND (?1 = 0 OR x.plan_id = ?1) AND " cond ")"
+#define PLAN_OF_X "(?1 = 0 OR x.plan_id = ?1) AND "
+#define PLANNED_SUM(cond) \
+    "(SELECT COALESCE(CAST(SUM(x.count) AS BIGINT), 0) FROM planned x WHERE " PLAN_OF_X cond ")"
+#define REPORTED_SUM(cond) \
+    "(SELECT COALESCE(CAST(SUM(x.count) AS BIGINT), 0) FROM " ACTUALS_EFF " x WHERE " PLAN_OF_X cond ")"
+#define CORRECTED_SUM(cond) \
+    "(SELECT COALESCE(CAST(SUM(x.eff) AS BIGINT), 0) FROM " ACTUALS_EFF " x WHERE " PLAN_OF_X cond ")"
+#define SAMPLED_COUNT(cond) \
+    "(SELECT COUNT(*) FROM samples x WHERE x.deleted_at = 0 AND x.plan_id IS NOT NULL AND " PLAN_OF_X cond ")"
 
 static const struct {
     const char *name, *sql;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <errno.h>
 #include <iconv.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -422,9 +423,58 @@ test_path_and_columns(void **state)
     buf_release(&rows2);
 }
 
-int
-main(void)
+/* read_child: "test_io_csv --read PATH" opens PATH, prints "rc=N maxrss_kib=M" and exits;
+ * run in a fresh process so that the peak memory is the reader's own. */
+static int
+read_child(const char *path)
 {
+    struct table *t = NULL;
+    struct table_row row;
+    struct rusage ru;
+    int rc = table_open_path(path, &t, NULL);
+    while (!rc && !(rc = table_next_row(t, &row)) && row.cells)
+        ;
+    table_close(t);
+    getrusage(RUSAGE_SELF, &ru);
+    printf("rc=%d maxrss_kib=%ld\n", rc, ru.ru_maxrss);
+    return 0;
+}
+
+/* A 64 MiB field is refused without being buffered: libcsv's field buffer is capped. */
+static void
+test_huge_field_memory(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_io_csv.XXXXXX", cmd[256], line[128];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    char *chunk = xmalloc(1 << 20);
+    memset(chunk, 'a', 1 << 20);
+    assert_int_equal(write(fd, "id,\"", 4), 4);
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(write(fd, chunk, 1 << 20), 1 << 20);
+    close(fd);
+    xfree(chunk);
+    snprintf(cmd, sizeof cmd, "/proc/%d/exe --read '%s'", (int)getpid(), path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_non_null(fgets(line, sizeof line, p));
+    assert_int_equal(pclose(p), 0);
+    unlink(path);
+    int rc = -1;
+    long kib = 0;
+    if (sscanf(line, "rc=%d maxrss_kib=%ld", &rc, &kib) != 2)
+        fail_msg("child said: %s", line);
+    assert_int_equal(rc, ERR_TOO_LARGE);
+    print_message("    64 MiB field: refused, reader peak RSS %ld KiB\n", kib);
+    assert_true(kib < 32 * 1024);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--read") == 0)
+        return read_child(argv[2]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_bom_crlf_quotes),
         cmocka_unit_test(test_line_ends_and_numbering),
@@ -435,6 +485,7 @@ main(void)
         cmocka_unit_test(test_broken_text),
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_path_and_columns),
+        cmocka_unit_test(test_huge_field_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -500,11 +500,13 @@ test_prefixed_namespaces_and_odd_paths(void **state)
     static const char wb[] =
         "<x:workbook xmlns:x=\"" NS_MAIN "\" xmlns:rel=\"" NS_REL "\"><x:sheets>"
         "<x:sheet name=\"Chart\" sheetId=\"2\" rel:id=\"c1\"/>"
-        "<x:sheet name=\"Data\" sheetId=\"1\" rel:id=\"s1\"/></x:sheets></x:workbook>";
+        "<x:sheet name=\"Data\" sheetId=\"1\" rel:id=\"s1\"/>"
+        "<x:sheet name=\"Rooted\" sheetId=\"3\" rel:id=\"s2\"/></x:sheets></x:workbook>";
     static const char wbrels[] =
         "<Relationships xmlns=\"" NS_PKG "\">"
         "<Relationship Id=\"c1\" Type=\"" NS_REL "/chartsheet\" Target=\"charts/c.xml\"/>"
         "<Relationship Id=\"s1\" Type=\"" NS_REL "/worksheet\" Target=\"./sub/../Sheets/S.XML\"/>"
+        "<Relationship Id=\"s2\" Type=\"" NS_REL "/worksheet\" Target=\"book/sheets/s2.xml\"/>"
         "<Relationship Id=\"x\" Type=\"" NS_REL "/hyperlink\" Target=\"http://e.example/\" "
         "TargetMode=\"External\"/></Relationships>";
     struct buf sheet = BUF_INIT, x = BUF_INIT, rows = BUF_INIT, want = BUF_INIT;
@@ -514,15 +516,32 @@ test_prefixed_namespaces_and_odd_paths(void **state)
     struct part parts[] = {
         { "_rels/.rels", rels, 0 }, { "book/Main.xml", wb, 0 },
         { "book/_rels/Main.xml.rels", wbrels, 0 }, { "book/sheets/s.xml", sheet.data, 0 },
+        { "book/sheets/s2.xml", "<worksheet/>", 0 },
     };
-    zip_parts(&x, parts, 4);
+    zip_parts(&x, parts, 5);
     struct table *t;
     struct buf why = BUF_INIT;
-    assert_int_equal(table_open_mem(x.data, x.len, &t, &why), 0);
-    assert_int_equal(table_sheet_count(t), 1);                 /* the chart sheet is not one */
+    if (table_open_mem(x.data, x.len, &t, &why))
+        fail_msg("open: %s", why.data);
+    assert_int_equal(table_sheet_count(t), 2);                 /* the chart sheet is not one */
     assert_string_equal(table_sheet_name(t), "Data");
     assert_int_equal(dump(t, &rows), 0);
     buf_printf(&want, "1:|%s\n", id);
+    assert_string_equal(rows.data, want.data);
+    table_close(t);
+
+    /* A target written from the package root without the leading '/'. */
+    static const char rooted[] =
+        "<Relationships xmlns=\"" NS_PKG "\"><Relationship Id=\"rId1\" Type=\"" NS_REL
+        "/worksheet\" Target=\"xl/worksheets/sheet1.xml\"/></Relationships>";
+    struct part rp[] = { { "_rels/.rels", PKG_RELS, 0 }, { "xl/workbook.xml", WB_ONE, 0 },
+                         { "xl/_rels/workbook.xml.rels", rooted, 0 },
+                         { "xl/worksheets/sheet1.xml", sheet.data, 0 } };
+    zip_parts(&x, rp, 4);
+    if (table_open_mem(x.data, x.len, &t, &why))
+        fail_msg("open: %s", why.data);
+    buf_reset(&rows);
+    assert_int_equal(dump(t, &rows), 0);
     assert_string_equal(rows.data, want.data);
     table_close(t);
     buf_release(&why);

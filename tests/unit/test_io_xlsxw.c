@@ -144,9 +144,15 @@ test_round_trip(void **state)
     assert_non_null(strstr(x.data, "ySplit=\"1\""));
     assert_non_null(strstr(x.data, "<col min=\"2\" max=\"2\" width=\"22.7109375\""));
     assert_null(strstr(x.data, "<v>110102198511240023</v>"));
+    assert_non_null(strstr(x.data, "<c r=\"B2\" s=\"2\" t=\"inlineStr\">"));
+    assert_non_null(strstr(x.data, "<c r=\"B1\" s=\"1\" t=\"inlineStr\">"));
     part(path, "xl/styles.xml", &x);
-    assert_non_null(strstr(x.data, "numFmtId=\"49\""));
-    assert_non_null(strstr(x.data, "<b/>"));
+    /* cellXfs: 0 default, 1 header (bold font 1, Text), 2 data text (font 0, Text) */
+    const char *xfs = strstr(x.data, "<cellXfs count=\"3\">");
+    assert_non_null(xfs);
+    assert_non_null(strstr(xfs, "<xf numFmtId=\"49\" fontId=\"1\""));
+    assert_non_null(strstr(xfs, "<xf numFmtId=\"49\" fontId=\"0\""));
+    assert_non_null(strstr(x.data, "<font><b/>"));
     buf_release(&x);
     buf_release(&why);
     buf_release(&rows);
