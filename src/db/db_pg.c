@@ -190,7 +190,11 @@ static int
 db_pg_session(struct db_pg *d)
 {
     PQsetNoticeReceiver(d->conn, db_pg_notice, NULL);
-    return db_pg_run(d, "SET client_min_messages = warning", "db.pg.session");
+    /* Portable filters are written "(?1 = 0 OR plan_id = ?1)"; a generic plan (which
+     * PostgreSQL switches to after five executions) cannot use an index for them, so
+     * always plan with the bound values. */
+    return db_pg_run(d, "SET client_min_messages = warning; SET plan_cache_mode = force_custom_plan",
+                     "db.pg.session");
 }
 
 /* db_pg_ready makes sure the connection works, resetting a broken one when no

@@ -9,6 +9,10 @@
  * transaction; "results.counts" events carry the institution, the subdistrict and counts
  * per result value, never tubes or people.
  *
+ * NEEDSWORK: a result counted under '' stays there when its samples arrive later (the
+ * sample kind would have to move it); the big screen shows such results as "not placed
+ * yet" (results_by_subdistrict, subdistrict '').
+ *
  * Scope: a district-wide actor (a laboratory's token) writes any result. An actor bound
  * to a subdistrict writes and reads only results of tubes sampled in that subdistrict
  * (a tube not sampled yet is outside every subdistrict).

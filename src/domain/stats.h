@@ -22,7 +22,8 @@
  *                          subdistrict account or scoped token (a different subdistrict
  *                          filter is refused), else the subdistrict filter
  *             from, to     a time range [from, to): from binds 0 and to INT64_MAX when
- *                          open, so ranges are plain comparisons an index can serve
+ *                          open, so ranges are plain comparisons an index can serve;
+ *                          on stat_scans it selects whole hours (bucket starts)
  *             site_code    the site's id (0 = any), from the site_code filter
  *             limit        top N (default 20, 1..1000)
  *             today_from, today_to   today in Asia/Shanghai (not filters)
@@ -36,11 +37,18 @@
  * stats_check verifies these rules for an entry (the tests run it on every entry), and
  * that the SQL reads no table of raw records (samples, results, transports …).
  *
- * Counter conventions the entries rely on: stat_plan rows with industry '' hold the
- * subdistrict totals (planned, reported, corrected as reported by subdistricts; sampled
- * counted from samples), rows with an industry the per-industry split; gauges
- * "transports_in_flight", "sites_open" and "results_<value>" per subdistrict ('' =
- * results of tubes not sampled yet).
+ * Counter conventions the entries rely on (domain/plan.h, actual.h, sample.h, site.h,
+ * transport.h, result.h): stat_plan rows with industry '' hold the subdistrict totals
+ * (every planned and actual row counts there, a row with an industry also under it;
+ * corrected = reported with the last correction applied; sampled counted from samples);
+ * gauges "transports_in_flight", "sites_open" and "results_<value>" per subdistrict ('' =
+ * results of tubes not sampled yet when the result came).
+ *
+ * NEEDSWORK: on PostgreSQL, after five runs a prepared statement may switch to a generic
+ * plan, where "(?1 = 0 OR plan_id = ?1)" cannot use an index; with stat_scans at district
+ * scale a whole-plan query then reads the table (~5-10 ms instead of ~1 ms). Connecting
+ * with plan_cache_mode=force_custom_plan avoids it; the day-bound queries (overview,
+ * today's scans) are not affected (their hour range is a plain comparison).
  */
 #ifndef JY_DOMAIN_STATS_H
 #define JY_DOMAIN_STATS_H
@@ -150,7 +158,8 @@ enum stat_flags {
       " 'results_pending') AND (?1 = '' OR g.subdistrict = ?1) GROUP BY g.subdistrict"                          \
       " HAVING SUM(g.value) <> 0) t ORDER BY t.subdistrict")                                                    \
     X("overview", STAT_CURRENT_PLAN | STAT_ONE_ROW, "大屏总览", "Big-screen summary: scans today, the plan's"   \
-      " figures, transports in flight, sites open, positives", "stat_scans, stat_plan, stat_gauges, plans",     \
+      " figures, transports in flight, sites open, positive results (all so far)",                              \
+      "stat_scans, stat_plan, stat_gauges, plans",                                                              \
       "plan_no:text scans_today:int sampled:int planned:int reported:int corrected:int completion:bp"           \
       " transports_in_flight:int sites_open:int positives:int",                                                 \
       "plan_no subdistrict today_from today_to",                                                                \

@@ -13,6 +13,10 @@
  * entities), expat's own amplification limits are set as well, and element nesting is
  * capped. This file does not decide what a value means, nor which sheet is read.
  *
+ * Cell text is wiped from our buffers and expat's before they are freed; libzip's and
+ * zlib's inflate buffers are out of reach. NEEDSWORK: zlib keeps the last 32 KiB it inflated
+ * in its window until zip_fclose frees it unwiped.
+ *
  * NEEDSWORK: styles.xml is not read, so dates come out as Excel's serial numbers; the
  * batch columns we need (ID, name, phone) are never dates, a "test time" column would be.
  */
@@ -652,8 +656,8 @@ xlsx_sst_get(const struct xlsx_sst *s, uint64_t i, struct str *out)
 static void
 xlsx_sst_release(struct xlsx_sst *s)
 {
-    for (size_t i = 0; i < s->nchunks; i++)
-        xfree_secret(s->chunks[i], XLSX_SST_CHUNK);
+    for (size_t i = 0; i < s->nchunks; i++)     /* the last chunk is used up to s->used */
+        xfree_secret(s->chunks[i], i + 1 == s->nchunks ? s->used : XLSX_SST_CHUNK);
     xfree(s->chunks);
     xfree(s->loc);
     *s = (struct xlsx_sst){ 0 };

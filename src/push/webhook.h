@@ -60,6 +60,10 @@
  * deliver an event (still at least once; receivers de-duplicate by event id). A
  * lease row or advisory lock would elect one.
  * NEEDSWORK: delivered rows of webhook_deliveries are never pruned.
+ * Transport: http and https only, redirects are not followed, TLS peers are verified
+ * against the system CA store. NEEDSWORK: no egress allow-list, so a sysadmin can point a
+ * subscription at any address the server reaches (internal ones included); no per-
+ * subscription CA or client certificate.
  */
 #ifndef JY_PUSH_WEBHOOK_H
 #define JY_PUSH_WEBHOOK_H

@@ -165,7 +165,6 @@ const en: typeof zh = {
     corrected: 'Corrected',
     difference: 'Difference',
     correctionCount: 'Corrections',
-    reportedAt: 'Reported at',
     noCorrections: 'No corrections in this round',
   },
   users: {

@@ -163,7 +163,6 @@ export default {
     corrected: '更正后',
     difference: '差额',
     correctionCount: '更正次数',
-    reportedAt: '报送时间',
     noCorrections: '本轮暂无更正',
   },
   users: {
