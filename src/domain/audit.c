@@ -48,10 +48,25 @@ audit_mac(const struct datakey *k, const uint8_t prev[SM3_LEN], const struct aud
 }
 
 static const char sql_head_lock[] = "UPDATE audit_head SET last_id = last_id WHERE id = 1";
-static const char sql_head_get[] = "SELECT last_id, mac FROM audit_head WHERE id = 1";
+static const char sql_head_get[] = "SELECT last_id, mac, tag FROM audit_head WHERE id = 1";
 static const char sql_head_init[] =
-    "INSERT INTO audit_head (id, last_id, mac) VALUES (1, 0, ?1) ON CONFLICT (id) DO NOTHING";
-static const char sql_head_set[] = "UPDATE audit_head SET last_id = ?1, mac = ?2 WHERE id = 1";
+    "INSERT INTO audit_head (id, last_id, mac, tag) VALUES (1, 0, ?1, ?2) ON CONFLICT (id) DO NOTHING";
+static const char sql_head_set[] = "UPDATE audit_head SET last_id = ?1, mac = ?2, tag = ?3 WHERE id = 1";
+
+/* audit_head_tag keys the head: HMAC-SM3(audit key of the oldest data key, "audit-head" |
+ * last_id | mac). Without the key the head cannot be pointed at an earlier row. */
+static int
+audit_head_tag(const struct keyring *kr, int64_t last_id, const uint8_t mac[SM3_LEN], uint8_t out[SM3_LEN])
+{
+    uint8_t msg[10 + 8 + SM3_LEN];
+    if (!kr->n)
+        return ERR_CRYPTO;
+    memcpy(msg, "audit-head", 10);
+    for (int i = 0; i < 8; i++)
+        msg[10 + i] = (uint8_t)((uint64_t)last_id >> (56 - 8 * i));
+    memcpy(msg + 18, mac, SM3_LEN);
+    return hmac_sm3(kr->keys[0].audit, sizeof kr->keys[0].audit, msg, sizeof msg, out);
+}
 static const char sql_insert[] =
     "INSERT INTO audit_log (ts, actor, role, ip, action, target, result, request_id, detail,"
     " key_id, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id";
@@ -60,8 +75,9 @@ static const char sql_insert[] =
  * on the other insert and then finds the row) and returns the last mac (32 zero bytes at
  * genesis) and the last row id. */
 static int
-audit_head_read(struct db *db, uint8_t prev[SM3_LEN], int64_t *last_id)
+audit_head_read(struct db *db, const struct keyring *kr, uint8_t prev[SM3_LEN], int64_t *last_id)
 {
+    uint8_t tag[SM3_LEN];
     struct db_stmt *st = NULL;
     bool row = false;
     size_t n = 0;
@@ -80,7 +96,8 @@ audit_head_read(struct db *db, uint8_t prev[SM3_LEN], int64_t *last_id)
             rc = ERR_DB;
             goto out;
         }
-        if ((rc = db_prepare(db, sql_head_init, &st)) || (rc = db_bind_blob(st, 1, prev, SM3_LEN)) ||
+        if ((rc = audit_head_tag(kr, 0, prev, tag)) || (rc = db_prepare(db, sql_head_init, &st)) ||
+            (rc = db_bind_blob(st, 1, prev, SM3_LEN)) || (rc = db_bind_blob(st, 2, tag, SM3_LEN)) ||
             (rc = db_step(st, &row)))
             goto out;
         db_done(st);
@@ -136,7 +153,7 @@ audit_append(struct db *db, const struct keyring *kr, const struct actor *a,
 
     if (!k)
         return ERR_CRYPTO;
-    if ((rc = audit_head_read(db, prev, &last_id)) || (rc = audit_mac(k, prev, &e, mac)))
+    if ((rc = audit_head_read(db, kr, prev, &last_id)) || (rc = audit_mac(k, prev, &e, mac)))
         goto out;
     if ((rc = db_prepare(db, sql_insert, &st)) || (rc = db_bind_i64(st, 1, e.ts)) ||
         (rc = bind_str(st, 2, e.actor)) || (rc = bind_str(st, 3, e.role)) ||
@@ -153,8 +170,10 @@ audit_append(struct db *db, const struct keyring *kr, const struct actor *a,
         rc = ERR_DB;
         goto out;
     }
-    if (!(rc = db_prepare(db, sql_head_set, &st)) && !(rc = db_bind_i64(st, 1, id)) &&
-        !(rc = db_bind_blob(st, 2, mac, SM3_LEN)))
+    uint8_t tag[SM3_LEN];
+    if (!(rc = audit_head_tag(kr, id, mac, tag)) && !(rc = db_prepare(db, sql_head_set, &st)) &&
+        !(rc = db_bind_i64(st, 1, id)) && !(rc = db_bind_blob(st, 2, mac, SM3_LEN)) &&
+        !(rc = db_bind_blob(st, 3, tag, SM3_LEN)))
         rc = db_step(st, &row);
 out:
     db_done(st);
@@ -290,10 +309,12 @@ audit_verify(struct db *db, const struct keyring *kr, int64_t *checked, int64_t 
     if ((rc = db_prepare(db, sql_head_get, &st)) || (rc = db_step(st, &row)))
         goto out;
     if (row) {
-        size_t n = 0;
-        const void *hm = db_col_blob(st, 1, &n);
+        size_t n = 0, tn = 0;
+        const void *hm = db_col_blob(st, 1, &n), *ht = db_col_blob(st, 2, &tn);
+        uint8_t want[SM3_LEN];
         head_id = db_col_i64(st, 0);
-        if (head_id != last_id || n != SM3_LEN || !crypto_equal(hm, prev, SM3_LEN))
+        if (head_id != last_id || n != SM3_LEN || !crypto_equal(hm, prev, SM3_LEN) || tn != SM3_LEN ||
+            audit_head_tag(kr, head_id, prev, want) || !crypto_equal(ht, want, SM3_LEN))
             *first_broken = -1;
     } else if (last_id) {
         *first_broken = -1;

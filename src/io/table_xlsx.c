@@ -233,6 +233,7 @@ struct xlsx_sheet {
 struct xlsx_sst {
     char **chunks;
     size_t nchunks, used;       /* bytes used in the last chunk */
+    size_t first_cap;           /* size of chunk 0 (small for small tables); others are full */
     uint32_t *loc;              /* chunk << XLSX_SST_SHIFT | offset of a 2-byte length */
     size_t count, alloc, bytes;
 };
@@ -322,6 +323,15 @@ xlsx_member_open(struct table__xlsx *x, zip_int64_t index, const char *label,
     return 0;
 }
 
+/* xlsx_member_want is how much to ask for next: a chunk, or what the member declares it
+ * has left (plus one byte to see its end), so small parts get small parser buffers. */
+static size_t
+xlsx_member_want(const struct xlsx_member *m)
+{
+    uint64_t left = m->size - m->total;
+    return left < XLSX_CHUNK ? (size_t)left + 1 : XLSX_CHUNK;
+}
+
 static void
 xlsx_member_close(struct xlsx_member *m)
 {
@@ -366,13 +376,13 @@ xlsx_parse_member(struct table__xlsx *x, zip_int64_t index, const char *label,
     if ((rc = xlsx_member_open(x, index, label, &m, msg)))
         goto out;
     for (;;) {
-        size_t got;
-        void *p = XML_GetBuffer(b->p, (int)XLSX_CHUNK);
+        size_t got, want = xlsx_member_want(&m);
+        void *p = XML_GetBuffer(b->p, (int)want);
         if (!p) {
             rc = ERR_INTERNAL;
             goto out;
         }
-        if ((rc = xlsx_member_read(&m, p, XLSX_CHUNK, &got, msg)))
+        if ((rc = xlsx_member_read(&m, p, want, &got, msg)))
             goto out;
         if (XML_ParseBuffer(b->p, (int)got, got == 0) != XML_STATUS_OK) {
             if (b->rc) {
@@ -616,9 +626,11 @@ xlsx_sst_add(struct xlsx_sst *s, const char *p, size_t n, bool over, struct xml_
                  TABLE_MAX_SST_BYTES >> 20);
         return ERR_TOO_LARGE;
     }
-    if (!s->nchunks || s->used + need > XLSX_SST_CHUNK) {
+    size_t cap = s->nchunks == 1 ? s->first_cap : XLSX_SST_CHUNK;
+    if (!s->nchunks || s->used + need > cap) {
         s->chunks = xrealloc(s->chunks, (s->nchunks + 1) * sizeof *s->chunks);
-        s->chunks[s->nchunks++] = xmalloc(XLSX_SST_CHUNK);
+        s->chunks[s->nchunks] = xmalloc(s->nchunks == 0 ? s->first_cap : XLSX_SST_CHUNK);
+        s->nchunks++;
         s->used = 0;
     }
     if (s->count == s->alloc) {
@@ -657,7 +669,9 @@ static void
 xlsx_sst_release(struct xlsx_sst *s)
 {
     for (size_t i = 0; i < s->nchunks; i++)     /* the last chunk is used up to s->used */
-        xfree_secret(s->chunks[i], i + 1 == s->nchunks ? s->used : XLSX_SST_CHUNK);
+        xfree_secret(s->chunks[i], i + 1 == s->nchunks ? s->used
+                                   : i == 0            ? s->first_cap
+                                                       : XLSX_SST_CHUNK);
     xfree(s->chunks);
     xfree(s->loc);
     *s = (struct xlsx_sst){ 0 };
@@ -1062,6 +1076,13 @@ xlsx_load(struct table__xlsx *x, struct buf *msg)
             rc = ERR_INVALID;
             goto out;
         }
+        /* A small table gets a small first chunk: the part's size bounds its text. */
+        zip_stat_t zs;
+        zip_stat_init(&zs);
+        x->sst.first_cap = XLSX_SST_CHUNK;
+        if (zip_stat_index(x->zip, (zip_uint64_t)idx, 0, &zs) == 0 && (zs.valid & ZIP_STAT_SIZE) &&
+            zs.size + 3 * (TABLE_MAX_CELL + 3) < XLSX_SST_CHUNK)
+            x->sst.first_cap = (size_t)zs.size + 3 * (TABLE_MAX_CELL + 3);
         sp.sst = &x->sst;
         buf_init(&sp.cur, TABLE_MAX_CELL + 1);
         xml_new(&sp.b, xlsx_sst_start, xlsx_sst_end, xlsx_sst_chars);
@@ -1182,11 +1203,11 @@ table__xlsx_next(struct table__xlsx *x, struct table_row *row, struct buf *msg)
         } else if (st->final) {
             return 0;
         } else {
-            size_t got;
-            void *p = XML_GetBuffer(st->b.p, (int)XLSX_CHUNK);
+            size_t got, want = xlsx_member_want(&st->m);
+            void *p = XML_GetBuffer(st->b.p, (int)want);
             if (!p)
                 return ERR_INTERNAL;
-            if ((rc = xlsx_member_read(&st->m, p, XLSX_CHUNK, &got, msg)))
+            if ((rc = xlsx_member_read(&st->m, p, want, &got, msg)))
                 return rc;
             st->final = got == 0;
             s = XML_ParseBuffer(st->b.p, (int)got, st->final);

@@ -415,6 +415,25 @@ check_verify(struct server *srv, const char *when)
 
 /* --- the test ------------------------------------------------------------------------- */
 
+/* print_log_problems shows the server's warnings and errors (the log holds no personal
+ * data), e.g. the database error behind an unexpected 503. */
+static void
+print_log_problems(struct server *srv)
+{
+    struct buf log = BUF_INIT;
+    int shown = 0;
+    server_log(srv, &log);
+    for (char *p = log.data; *p && shown < 8;) {
+        size_t n = strcspn(p, "\n");
+        if (memmem(p, n, "\"level\":\"warn\"", 15) || memmem(p, n, "\"level\":\"error\"", 16)) {
+            fprintf(stderr, "  server log: %.*s\n", (int)(n < 400 ? n : 400), p);
+            shown++;
+        }
+        p += n + (p[n] == '\n');
+    }
+    buf_release(&log);
+}
+
 static void
 make_sites_and_plan(struct server *srv)
 {
@@ -494,8 +513,10 @@ test_kill_during_ingest(void **state)
     for (int i = 0; i < FEEDERS; i++)
         pthread_join(f[i].thread, NULL);
     for (int i = 0; i < FEEDERS; i++) {
-        if (f[i].error[0])
+        if (f[i].error[0]) {
+            print_log_problems(srv);
             fail_msg("%s: %s", srv->driver, f[i].error);
+        }
         acked += atomic_load(&f[i].acked);
         unknown += f[i].unknown;
         sent += f[i].sent;

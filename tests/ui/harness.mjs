@@ -95,7 +95,9 @@ export class Server {
     this.exited = null;
   }
 
-  async start() {
+  /** prepare (optional) runs after the accounts are made and before the server starts,
+   * with the var dir and cli(args, input) running `jiayuan ARGS --var DIR` (its stdout). */
+  async start({ prepare } = {}) {
     if (!existsSync(BIN)) throw new Error(`server binary not found: ${BIN} (set JIAYUAN_BIN)`);
     mkdirSync(ARTIFACTS, { recursive: true });
     this.varDir = mkdtempSync(path.join(os.tmpdir(), 'jiayuan-ui-'));
@@ -103,6 +105,7 @@ export class Server {
     run(['user', 'add', '--username', 'admin', '--role', 'sysadmin', '--password-stdin', '--temporary', '--var', this.varDir], 'Initial-Passw0rd!');
     run(['user', 'add', '--username', 'district1', '--role', 'district', '--password-stdin', '--var', this.varDir], 'District-Passw0rd!');
     run(['user', 'add', '--username', 'auditor1', '--role', 'auditor', '--password-stdin', '--var', this.varDir], 'Auditor-Passw0rd!');
+    if (prepare) await prepare({ varDir: this.varDir, cli: (args, input) => run([...args, '--var', this.varDir], input) });
 
     const port = await freePort();
     this.base = `http://127.0.0.1:${port}`;
@@ -159,12 +162,19 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
+/** True for the page closing its own event stream: an EventSource that is closed (the
+ * dashboard leaving) or cut by a navigation ends as net::ERR_ABORTED, which is no failure. */
+export function isClosedEventStream(request) {
+  return new URL(request.url()).pathname === '/api/v1/events' && request.failure()?.errorText === 'net::ERR_ABORTED';
+}
+
 /**
  * Watches a page: console CSP messages, securitypolicyviolation events, page errors,
- * failed requests, and HTTP error statuses (split into API and non-API).
+ * failed requests (event streams the page closed itself are listed apart, in
+ * closedStreams), and HTTP error statuses (split into API and non-API).
  */
 export async function watch(context, page) {
-  const w = { csp: [], consoleErrors: [], pageErrors: [], failed: [], httpErrors: [], apiErrors: [] };
+  const w = { csp: [], consoleErrors: [], pageErrors: [], failed: [], closedStreams: [], httpErrors: [], apiErrors: [] };
   await context.exposeFunction('__jyReportCsp', (msg) => w.csp.push(`securitypolicyviolation: ${msg}`));
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
@@ -178,7 +188,7 @@ export async function watch(context, page) {
       w.consoleErrors.push(text);
   });
   page.on('pageerror', (e) => w.pageErrors.push(String(e)));
-  page.on('requestfailed', (r) => w.failed.push(`${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => (isClosedEventStream(r) ? w.closedStreams : w.failed).push(`${r.method()} ${r.url()} ${r.failure()?.errorText}`));
   page.on('response', (r) => {
     const s = r.status();
     if (s < 400) return;
