@@ -56,9 +56,7 @@ actuals_list(struct req *req)
     arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, actuals_json(&items[i]));
-    return api_reply(req, 200,
-                     json_pack("{s:o, s:I, s:o}", "items", arr, "total", (json_int_t)total, "next",
-                               api_next_cursor(n == q.limit ? items[n - 1].id : 0)));
+    return api_reply(req, 200, api_list_json(arr, total, n == q.limit ? items[n - 1].id : 0));
 }
 
 /* GET /api/v1/actuals/{id} -> one report */

@@ -1,4 +1,5 @@
-/* api/api.c - shared handler helpers (style: handlers hold resource logic only). */
+/* api/api.c - shared handler helpers (style: handlers hold resource logic only): bodies,
+ * replies, paging and list replies, query arguments. */
 #include "api/api.h"
 
 #include <stdarg.h>
@@ -7,6 +8,8 @@
 #include "core/codec.h"
 #include "core/err.h"
 #include "core/str.h"
+#include "core/time.h"
+#include "domain/stats.h"
 
 int
 api_body(struct req *req, json_t **out)
@@ -34,13 +37,19 @@ api_unpack(struct req *req, json_t *root, const char *fmt, ...)
 int
 api_reply(struct req *req, int status, json_t *value)
 {
+    return api_reply_as(req, status, "application/json; charset=utf-8", value);
+}
+
+int
+api_reply_as(struct req *req, int status, const char *content_type, json_t *value)
+{
     size_t len = 0;
     char *s;
     if (!value)
         return ERR_INTERNAL;
     s = jsonio_dump(value, &len);
     json_decref(value);
-    req_reply(req, status, "application/json; charset=utf-8", s, len);
+    req_reply(req, status, content_type, s, len);
     return 0;
 }
 
@@ -80,6 +89,41 @@ api_next_cursor(int64_t after_id)
     v = json_string(b.data);
     buf_release(&b);
     return v;
+}
+
+json_t *
+api_list_json(json_t *items, int64_t total, int64_t next_after)
+{
+    return json_pack("{s:o, s:I, s:o}", "items", items, "total", (json_int_t)total, "next",
+                     api_next_cursor(next_after));
+}
+
+const char *
+api_query_opt(struct req *req, const char *name)
+{
+    const char *v = req_query(req, name);
+    return v && *v ? v : NULL;
+}
+
+int
+api_query_time(struct req *req, const char *name, int64_t *ms)
+{
+    const char *v = api_query_opt(req, name);
+    if (!v || !cstr_to_i64(v, ms, 1, INT64_MAX) || !time_parse_rfc3339(v, ms))
+        return 0;
+    return req_fail(req, ERR_INVALID, "'%s' must be milliseconds since the epoch or an RFC 3339 time", name);
+}
+
+int
+api_filter_time(struct req *req, const char *name, int64_t *ms, bool *given)
+{
+    const char *v = api_query_opt(req, name);
+    *ms = 0;
+    if (given)
+        *given = v != NULL;
+    if (v && stats_parse_time(v, ms))
+        return req_fail(req, ERR_INVALID, "'%s' must be milliseconds since the epoch or an RFC 3339 time", name);
+    return 0;
 }
 
 int

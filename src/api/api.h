@@ -4,6 +4,7 @@
 #ifndef JY_API_API_H
 #define JY_API_API_H
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,12 +15,32 @@
 int api_body(struct req *req, json_t **out);
 /* api_unpack unpacks root strictly (unknown keys rejected); ERR_INVALID with the reason. */
 int api_unpack(struct req *req, json_t *root, const char *fmt, ...);
-/* api_reply sends value (reference stolen) as JSON with status; NULL -> ERR_INTERNAL. */
+/* api_reply sends value (reference stolen) as JSON with status; NULL -> ERR_INTERNAL. Reals
+ * (coordinates) are printed with 15 significant digits, so short decimals stay short. */
 int api_reply(struct req *req, int status, json_t *value);
+/* api_reply_as is api_reply with another content type (e.g. "application/geo+json"). */
+int api_reply_as(struct req *req, int status, const char *content_type, json_t *value);
 /* api_page reads ?limit (default def, 1..max) and ?next (opaque cursor: the last id seen). */
 int api_page(struct req *req, size_t def, size_t max, size_t *limit, int64_t *after);
 /* api_next_cursor returns the cursor for after_id, or JSON null when 0. */
 json_t *api_next_cursor(int64_t after_id);
+/* api_list_json builds the body of a list reply, {"items": items (reference stolen),
+ * "total": total, "next": the cursor for next_after, or null when next_after is 0}. A page
+ * that came back full passes its last id as next_after; the last page passes 0. */
+json_t *api_list_json(json_t *items, int64_t total, int64_t next_after);
+/* api_query_opt returns the query argument name, or NULL when it is absent or empty. */
+const char *api_query_opt(struct req *req, const char *name);
+/* api_query_time reads the optional time argument name into *ms: whole milliseconds since
+ * the epoch (1 or more) or an RFC 3339 time with offset. Absent or empty leaves *ms as it
+ * is. ERR_INVALID naming the argument otherwise. */
+int api_query_time(struct req *req, const char *name, int64_t *ms);
+/* api_filter_time reads the optional time filter name of the transport and result lists
+ * and of the statistics into *ms with stats_parse_time (milliseconds since the epoch, 0
+ * included, or RFC 3339 with offset); *ms = 0 when absent or empty, and *given (may be
+ * NULL) says whether it was there. ERR_INVALID naming the filter otherwise.
+ * NEEDSWORK: it differs from api_query_time only in taking "0"; one rule for all the
+ * lists would change a documented contract, so both stay until the API says which. */
+int api_filter_time(struct req *req, const char *name, int64_t *ms, bool *given);
 /* api_text checks an optional text field: valid UTF-8, no control characters, at most max
  * bytes. ERR_INVALID naming the field. NULL is fine. */
 int api_text(struct req *req, const char *field, const char *value, size_t max);
@@ -51,6 +72,8 @@ extern const struct route api_checkins_routes[];
 extern const struct route api_map_routes[];
 extern const struct route api_webhooks_routes[];
 extern const struct route api_people_routes[];
+extern const struct route api_batches_routes[];
+extern const struct route api_people_export_routes[];
 extern const struct route *const api_routes[];
 
 
@@ -70,4 +93,11 @@ int api_ingest_one(struct req *req, const struct ingest_kind *kind);
 /* api_ingest_batch: POST /api/v1/<resource>/batch with an array (at most INGEST_BATCH_MAX).
  * 200 {"accepted","duplicate","rejected","items":[{"status","id"?,"field"?,"reason"?}]}. */
 int api_ingest_batch(struct req *req, const struct ingest_kind *kind);
+
+/* Generated .xlsx downloads (api/batches.c; used by api/people_export.c) ---------------- */
+/* api__tmp_path writes a fresh file name under the var directory for an export. */
+int api__tmp_path(struct req *req, char *out, size_t cap);
+/* api__send_xlsx opens path, unlinks it at once (it holds plaintext) and streams it as an
+ * attachment named ascii_name (and utf8_name through filename*, may be NULL). */
+int api__send_xlsx(struct req *req, const char *path, const char *ascii_name, const char *utf8_name);
 #endif

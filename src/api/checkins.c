@@ -4,40 +4,8 @@
  * never returned: an item only says whether staff was recorded. The map's latest
  * check-ins are api/map.c.
  */
-#include <string.h>
-
 #include "api/api.h"
-#include "core/err.h"
-#include "core/str.h"
-#include "core/time.h"
 #include "domain/checkin.h"
-
-/* checkins_reply sends v (reference stolen) with coordinates printed as short decimals. */
-static int
-checkins_reply(struct req *req, int status, json_t *v)
-{
-    char *s;
-    if (!v)
-        return ERR_INTERNAL;
-    s = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(15));
-    json_decref(v);
-    if (!s)
-        return ERR_INTERNAL;
-    req_reply(req, status, "application/json; charset=utf-8", s, strlen(s));
-    return 0;
-}
-
-/* checkins_time reads an optional time query argument: ms since the epoch or RFC 3339. */
-static int
-checkins_time(struct req *req, const char *name, int64_t *ms)
-{
-    const char *v = req_query(req, name);
-    if (!v || !*v)
-        return 0;
-    if (!cstr_to_i64(v, ms, 1, INT64_MAX) || !time_parse_rfc3339(v, ms))
-        return 0;
-    return req_fail(req, ERR_INVALID, "'%s' must be milliseconds since the epoch or an RFC 3339 time", name);
-}
 
 /* POST /api/v1/checkins {checkin} -> 201 {"status":"accepted","id"} | 200 duplicate */
 static int checkins_create(struct req *req) { return api_ingest_one(req, &checkin_kind); }
@@ -60,7 +28,7 @@ checkins_list(struct req *req)
     q.subdistrict = req_query(req, "subdistrict");
     if ((rc = api_page(req, 100, CHECKIN_LIST_MAX, &q.limit, &q.after)) ||
         (rc = api_text(req, "site_code", q.site_code, 32)) || (rc = api_text(req, "subdistrict", q.subdistrict, 12)) ||
-        (rc = checkins_time(req, "from", &q.from)) || (rc = checkins_time(req, "to", &q.to)) ||
+        (rc = api_query_time(req, "from", &q.from)) || (rc = api_query_time(req, "to", &q.to)) ||
         (rc = checkin_list(req->db, &req->actor, &q, &req->arena, &items, &n, &total)))
         return rc;
     arr = json_array();
@@ -75,9 +43,7 @@ checkins_list(struct req *req)
                            c->operator_code[0] ? c->operator_code : NULL, "staff_recorded", c->has_staff, "source",
                            c->source, "external_id", c->external_id, "created_at", (json_int_t)c->created_at));
     }
-    return checkins_reply(req, 200,
-                          json_pack("{s:o, s:I, s:o}", "items", arr, "total", (json_int_t)total, "next",
-                                    api_next_cursor(n == q.limit ? items[n - 1].id : 0)));
+    return api_reply(req, 200, api_list_json(arr, total, n == q.limit ? items[n - 1].id : 0));
 }
 
 const struct route api_checkins_routes[] = {

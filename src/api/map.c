@@ -4,8 +4,6 @@
  * to the caller's subdistrict. Read-only; the live updates themselves travel on the event
  * stream (topics sites, checkins, actuals). No personal data: no addresses, no staff.
  */
-#include <string.h>
-
 #include "api/api.h"
 #include "core/err.h"
 #include "core/str.h"
@@ -21,17 +19,9 @@
 
 /* map_reply sends a FeatureCollection (reference stolen) as application/geo+json. */
 static int
-map_reply(struct req *req, json_t *v)
+map_reply(struct req *req, json_t *fc)
 {
-    char *s;
-    if (!v)
-        return ERR_INTERNAL;
-    s = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(15));
-    json_decref(v);
-    if (!s)
-        return ERR_INTERNAL;
-    req_reply(req, 200, "application/geo+json", s, strlen(s));
-    return 0;
+    return api_reply_as(req, 200, "application/geo+json", fc);
 }
 
 static json_t *
@@ -93,7 +83,7 @@ map_checkins(struct req *req)
 {
     struct checkin_query q = { .newest_first = true };
     struct checkin *items = NULL;
-    const char *since = req_query(req, "since"), *limit = req_query(req, "limit");
+    const char *limit = req_query(req, "limit");
     int64_t total = 0, v = 0;
     size_t n = 0;
     json_t *features, *fc;
@@ -101,11 +91,8 @@ map_checkins(struct req *req)
 
     q.from = time_now_ms() - MAP_SINCE_DEFAULT_MS;
     q.limit = MAP_CHECKINS_DEFAULT;
-    if (since && *since) {
-        if (cstr_to_i64(since, &v, 1, INT64_MAX) && time_parse_rfc3339(since, &v))
-            return req_fail(req, ERR_INVALID, "'since' must be milliseconds since the epoch or an RFC 3339 time");
-        q.from = v;
-    }
+    if ((rc = api_query_time(req, "since", &q.from)))
+        return rc;
     if (limit && *limit) {
         if (cstr_to_i64(limit, &v, 1, CHECKIN_LIST_MAX))
             return req_fail(req, ERR_INVALID, "'limit' must be a whole number from 1 to %d", CHECKIN_LIST_MAX);

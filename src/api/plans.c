@@ -7,8 +7,6 @@
 
 #include "api/api.h"
 #include "core/err.h"
-#include "core/str.h"
-#include "core/time.h"
 #include "domain/plan.h"
 
 static json_t *
@@ -24,18 +22,6 @@ plans_json(const struct plan *p)
                      p->plan_no, "name", p->name, "kind", p->kind, "starts_at", (json_int_t)p->starts_at, "ends_at",
                      (json_int_t)p->ends_at, "scope", scope, "source", p->source, "external_id", p->external_id,
                      "created_at", (json_int_t)p->created_at);
-}
-
-/* plans_time reads an optional time query argument: ms since the epoch or RFC 3339. */
-static int
-plans_time(struct req *req, const char *name, int64_t *ms)
-{
-    const char *v = req_query(req, name);
-    if (!v || !*v)
-        return 0;
-    if (!cstr_to_i64(v, ms, 1, INT64_MAX) || !time_parse_rfc3339(v, ms))
-        return 0;
-    return req_fail(req, ERR_INVALID, "'%s' must be milliseconds since the epoch or an RFC 3339 time", name);
 }
 
 /* POST /api/v1/plans {plan} -> 201 {"status":"accepted","id"} | 200 {"status":"duplicate"} */
@@ -57,15 +43,13 @@ plans_list(struct req *req)
 
     q.q = req_query(req, "q");
     if ((rc = api_page(req, 50, PLAN_LIST_MAX, &q.limit, &q.after)) || (rc = api_text(req, "q", q.q, 64)) ||
-        (rc = plans_time(req, "at", &q.at)) ||
+        (rc = api_query_time(req, "at", &q.at)) ||
         (rc = plan_list(req->db, &req->actor, &q, &req->arena, &items, &n, &total)))
         return rc;
     arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, plans_json(&items[i]));
-    return api_reply(req, 200,
-                     json_pack("{s:o, s:I, s:o}", "items", arr, "total", (json_int_t)total, "next",
-                               api_next_cursor(n == q.limit ? items[n - 1].id : 0)));
+    return api_reply(req, 200, api_list_json(arr, total, n == q.limit ? items[n - 1].id : 0));
 }
 
 /* GET /api/v1/plans/{plan_no} -> the plan with "totals" {planned, reported, corrected,
@@ -127,9 +111,7 @@ planned_list(struct req *req)
                            "count", (json_int_t)p->count, "reported_at", (json_int_t)p->reported_at, "source",
                            p->source, "external_id", p->external_id));
     }
-    return api_reply(req, 200,
-                     json_pack("{s:o, s:I, s:o}", "items", arr, "total", (json_int_t)total, "next",
-                               api_next_cursor(n == q.limit ? items[n - 1].id : 0)));
+    return api_reply(req, 200, api_list_json(arr, total, n == q.limit ? items[n - 1].id : 0));
 }
 
 const struct route api_plans_routes[] = {

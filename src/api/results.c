@@ -6,30 +6,12 @@
 #include "api/api.h"
 #include "core/err.h"
 #include "domain/result.h"
-#include "domain/stats.h"
 
 /* POST /api/v1/results {result} -> 201 {"status":"accepted","id"} | 200 duplicate */
 static int results_create(struct req *req) { return api_ingest_one(req, &result_kind); }
 
 /* POST /api/v1/results/batch [{result}…] -> 200 {"accepted","duplicate","rejected","items"} */
 static int results_batch(struct req *req) { return api_ingest_batch(req, &result_kind); }
-
-static const char *
-results_opt(struct req *req, const char *name)
-{
-    const char *v = req_query(req, name);
-    return v && *v ? v : NULL;
-}
-
-static int
-results_time(struct req *req, const char *name, int64_t *out)
-{
-    const char *v = req_query(req, name);
-    *out = 0;
-    if (v && *v && stats_parse_time(v, out))
-        return req_fail(req, ERR_INVALID, "'%s' must be milliseconds since the epoch or an RFC 3339 time", name);
-    return 0;
-}
 
 /* GET /api/v1/results?tube_code&institution&result&subdistrict&from&to&limit&next
  *   -> {"items":[{"id","tube_code","institution","tested_at","result","source",
@@ -45,12 +27,12 @@ results_list(struct req *req)
     json_t *arr;
     int rc;
 
-    q.tube_code = results_opt(req, "tube_code");
-    q.institution = results_opt(req, "institution");
-    q.result = results_opt(req, "result");
-    q.subdistrict = results_opt(req, "subdistrict");
+    q.tube_code = api_query_opt(req, "tube_code");
+    q.institution = api_query_opt(req, "institution");
+    q.result = api_query_opt(req, "result");
+    q.subdistrict = api_query_opt(req, "subdistrict");
     if ((rc = api_page(req, 50, RESULT_LIST_MAX, &q.limit, &q.before_id)) ||
-        (rc = results_time(req, "from", &q.from)) || (rc = results_time(req, "to", &q.to)) ||
+        (rc = api_filter_time(req, "from", &q.from, NULL)) || (rc = api_filter_time(req, "to", &q.to, NULL)) ||
         (rc = api_text(req, "tube_code", q.tube_code, 32)) || (rc = api_text(req, "institution", q.institution, 128)) ||
         (rc = api_text(req, "subdistrict", q.subdistrict, 12)))
         return rc;
@@ -70,8 +52,7 @@ results_list(struct req *req)
                                              "tested_at", (json_int_t)items[i].tested_at, "result", items[i].result,
                                              "source", items[i].source, "external_id", items[i].external_id,
                                              "created_at", (json_int_t)items[i].created_at));
-    return api_reply(req, 200, json_pack("{s:o, s:I, s:o}", "items", arr, "total", (json_int_t)total, "next",
-                                         api_next_cursor(n == q.limit ? items[n - 1].id : 0)));
+    return api_reply(req, 200, api_list_json(arr, total, n == q.limit ? items[n - 1].id : 0));
 }
 
 const struct route api_results_routes[] = {

@@ -4,29 +4,11 @@
  * site's history within their subdistrict. The address (sealed at rest) is returned by
  * GET /api/v1/sites/{id} only, never by lists or history. Not the map feed (api/map.c).
  */
-#include <string.h>
-
 #include "api/api.h"
 #include "core/err.h"
-#include "core/str.h"
 #include "domain/site.h"
 
 #define SITES_PATCH_CAP (16 * 1024)
-
-/* sites_reply sends v (reference stolen) with coordinates printed as short decimals. */
-static int
-sites_reply(struct req *req, int status, json_t *v)
-{
-    char *s;
-    if (!v)
-        return ERR_INTERNAL;
-    s = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(15));
-    json_decref(v);
-    if (!s)
-        return ERR_INTERNAL;
-    req_reply(req, status, "application/json; charset=utf-8", s, strlen(s));
-    return 0;
-}
 
 static json_t *
 sites_json(const struct site *s)
@@ -88,9 +70,7 @@ sites_list(struct req *req)
     arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, sites_json(&items[i]));
-    return sites_reply(req, 200,
-                       json_pack("{s:o, s:I, s:o}", "items", arr, "total", (json_int_t)total, "next",
-                                 api_next_cursor(n == q.limit ? items[n - 1].id : 0)));
+    return api_reply(req, 200, api_list_json(arr, total, n == q.limit ? items[n - 1].id : 0));
 }
 
 /* GET /api/v1/sites/{id} -> the site with its address, scans today and last check-in */
@@ -104,7 +84,7 @@ sites_get(struct req *req)
         return rc;
     if ((rc = site_get(req->app, req->db, &req->actor, id, true, &req->arena, &l)))
         return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such site") : rc;
-    return sites_reply(req, 200, sites_detail_json(&l));
+    return api_reply(req, 200, sites_detail_json(&l));
 }
 
 /* PATCH /api/v1/sites/{id} {"name"?,…,"version"?} -> 200 the updated site */
@@ -127,7 +107,7 @@ sites_update(struct req *req)
         goto out;
     }
     if (!(rc = site_get(req->app, req->db, &req->actor, id, true, &req->arena, &l)))
-        rc = sites_reply(req, 200, sites_detail_json(&l));
+        rc = api_reply(req, 200, sites_detail_json(&l));
 out:
     json_decref(body);
     return rc;
@@ -168,7 +148,7 @@ sites_history(struct req *req)
         json_object_set_new(o, "address_set", json_boolean(v[i].address_set));
         json_array_append_new(arr, o);
     }
-    return sites_reply(req, 200, json_pack("{s:o, s:I, s:n}", "items", arr, "total", (json_int_t)n, "next"));
+    return api_reply(req, 200, api_list_json(arr, (int64_t)n, 0));
 }
 
 const struct route api_sites_routes[] = {

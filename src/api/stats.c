@@ -14,25 +14,7 @@ static int
 stats_list_handler(struct req *req)
 {
     json_t *items = stats_catalogue();
-    return api_reply(req, 200, json_pack("{s:o, s:I, s:n}", "items", items, "total",
-                                         (json_int_t)json_array_size(items), "next"));
-}
-
-static const char *
-stats_opt(struct req *req, const char *name)
-{
-    const char *v = req_query(req, name);
-    return v && *v ? v : NULL;
-}
-
-static int
-stats_time(struct req *req, const char *name, int64_t *out, bool *has)
-{
-    const char *v = stats_opt(req, name);
-    *has = v != NULL;
-    if (v && stats_parse_time(v, out))
-        return req_fail(req, ERR_INVALID, "'%s' must be milliseconds since the epoch or an RFC 3339 time", name);
-    return 0;
+    return api_reply(req, 200, api_list_json(items, (int64_t)json_array_size(items), 0));
 }
 
 /* GET /api/v1/stats/{name}?plan_no&subdistrict&from&to&site_code&limit
@@ -50,13 +32,14 @@ stats_get_handler(struct req *req)
 
     if (!d)
         return req_fail(req, ERR_NOT_FOUND, "no such statistic");
-    f.plan_no = stats_opt(req, "plan_no");
-    f.subdistrict = stats_opt(req, "subdistrict");
-    f.site_code = stats_opt(req, "site_code");
-    limit = stats_opt(req, "limit");
+    f.plan_no = api_query_opt(req, "plan_no");
+    f.subdistrict = api_query_opt(req, "subdistrict");
+    f.site_code = api_query_opt(req, "site_code");
+    limit = api_query_opt(req, "limit");
     if ((rc = api_text(req, "plan_no", f.plan_no, 32)) || (rc = api_text(req, "subdistrict", f.subdistrict, 12)) ||
-        (rc = api_text(req, "site_code", f.site_code, 32)) || (rc = stats_time(req, "from", &f.from, &f.has_from)) ||
-        (rc = stats_time(req, "to", &f.to, &f.has_to)))
+        (rc = api_text(req, "site_code", f.site_code, 32)) ||
+        (rc = api_filter_time(req, "from", &f.from, &f.has_from)) ||
+        (rc = api_filter_time(req, "to", &f.to, &f.has_to)))
         return rc;
     if (limit) {
         if (cstr_to_i64(limit, &f.limit, 1, 1000))

@@ -5,9 +5,7 @@
 
 #include "api/api.h"
 #include "core/err.h"
-#include "core/str.h"
 #include "core/time.h"
-#include "domain/stats.h"
 #include "domain/transport.h"
 
 /* POST /api/v1/transports {transport} -> 201 {"status":"accepted","id"} | 200 duplicate */
@@ -35,23 +33,6 @@ transports_json(const struct transport *t)
     return o;
 }
 
-static int
-transports_time(struct req *req, const char *name, int64_t *out)
-{
-    const char *v = req_query(req, name);
-    *out = 0;
-    if (v && *v && stats_parse_time(v, out))
-        return req_fail(req, ERR_INVALID, "'%s' must be milliseconds since the epoch or an RFC 3339 time", name);
-    return 0;
-}
-
-static const char *
-transports_opt(struct req *req, const char *name)
-{
-    const char *v = req_query(req, name);
-    return v && *v ? v : NULL;
-}
-
 /* GET /api/v1/transports?status&from_site&subdistrict&from&to&limit&next
  *   -> {"items":[T…],"total","next"} (newest first; never the courier) */
 static int
@@ -64,11 +45,11 @@ transports_list(struct req *req)
     json_t *arr;
     int rc;
 
-    q.status = transports_opt(req, "status");
-    q.from_site = transports_opt(req, "from_site");
-    q.subdistrict = transports_opt(req, "subdistrict");
+    q.status = api_query_opt(req, "status");
+    q.from_site = api_query_opt(req, "from_site");
+    q.subdistrict = api_query_opt(req, "subdistrict");
     if ((rc = api_page(req, 50, TRANSPORT_LIST_MAX, &q.limit, &q.before_id)) ||
-        (rc = transports_time(req, "from", &q.from)) || (rc = transports_time(req, "to", &q.to)) ||
+        (rc = api_filter_time(req, "from", &q.from, NULL)) || (rc = api_filter_time(req, "to", &q.to, NULL)) ||
         (rc = api_text(req, "from_site", q.from_site, 32)) || (rc = api_text(req, "subdistrict", q.subdistrict, 12)))
         return rc;
     if (q.status && strcmp(q.status, "in_transit") != 0 && strcmp(q.status, "received") != 0 &&
@@ -82,8 +63,7 @@ transports_list(struct req *req)
     arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, transports_json(&items[i]));
-    return api_reply(req, 200, json_pack("{s:o, s:I, s:o}", "items", arr, "total", (json_int_t)total, "next",
-                                         api_next_cursor(n == q.limit ? items[n - 1].id : 0)));
+    return api_reply(req, 200, api_list_json(arr, total, n == q.limit ? items[n - 1].id : 0));
 }
 
 /* GET /api/v1/transports/{id} -> T with "tube_codes" */

@@ -46,5 +46,6 @@ int cli_user(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_verify(int argc, char **argv);
 int cli_demo(int argc, char **argv);
+int cli_batch(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct {
     { "user", cli_user, "user add|passwd|lock|unlock|reset-totp|list   manage accounts" },
     { "token", cli_token, "token add|revoke|list ...                     manage API tokens" },
     { "demo", cli_demo, "demo --scale small|medium|district [--seed N]  load a synthetic district" },
+    { "batch", cli_batch, "batch IN.xlsx|IN.csv -o OUT.xlsx [--days N]   look a resident list up" },
     { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
 };
 

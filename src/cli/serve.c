@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "crypto/manifest.h"
+#include "domain/batch_worker.h"
 #include "http/server.h"
 #include "http/static.h"
 #include "push/hub.h"
@@ -65,7 +66,7 @@ cli_serve(int argc, char **argv)
         fprintf(stderr, "jiayuan: the embedded UI fails its integrity check; refusing to start\n");
         return 1;
     }
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, (size_t)threads + 2)) /* + hub, webhook worker */
+    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, (size_t)threads + 2 + BATCH_WORKERS)) /* + hub, webhooks, batches */
         return 1;
     struct http_config cfg = {
         .listen = cli_opt(&a, "listen") ? cli_opt(&a, "listen") : "127.0.0.1:8080",
@@ -85,7 +86,15 @@ cli_serve(int argc, char **argv)
         cli_app_close(&app);
         return 1;
     }
+    if ((rc = batch_worker_start(&app, BATCH_WORKERS))) {
+        webhook_stop();
+        hub_stop();
+        fprintf(stderr, "jiayuan: cannot start the batch workers (%s)\n", err_name(rc));
+        cli_app_close(&app);
+        return 1;
+    }
     if ((rc = http_start(&app, &cfg, &srv))) {
+        batch_worker_stop();
         webhook_stop();
         hub_stop();
         fprintf(stderr, "jiayuan: cannot listen on '%s'%s\n", cfg.listen,
@@ -105,6 +114,7 @@ cli_serve(int argc, char **argv)
             serve_check_manifest();
     }
     log_info("server.stop", "listen", cfg.listen, NULL);
+    batch_worker_stop();
     webhook_stop();
     hub_stop();
     http_stop(srv);

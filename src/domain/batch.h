@@ -134,6 +134,12 @@ struct batch_opts {
     int days_count;           /* 1..BATCH_DAYS_MAX; 0 = BATCH_DAYS_COUNT_DEFAULT */
     int64_t now_ms;           /* reference time; 0 = time_now_ms() */
     const char *audit_target; /* audit target, e.g. "batch:42"; NULL = "batch" */
+    unsigned threads;         /* index and lookup threads; 0 = 1. Each lookup thread needs
+                                 its own connection: with threads > 1, threads - 1 extra
+                                 connections are taken from pool (db_pool_get, which blocks
+                                 while none is free) for the lookup stage and put back */
+    struct db_pool *pool;     /* required when threads > 1; the caller's db must not be one
+                                 the engine could be waiting for */
 };
 
 /* The result of one distinct valid ID. Strings are owned by the engine and valid until
@@ -171,15 +177,16 @@ struct batch_counts {
 /* Stage timings in microseconds (monotonic) for the benchmark. read and clean are both in
  * pass 1 (read = table parsing, clean = idno_normalize and duplicate detection); index =
  * blind indexes and sort; lookup = database and decryption; write = pass 2 including the
- * sink's own work. */
+ * sink's own work, of which reread_us is the second parsing of the source. */
 struct batch_timings {
-    int64_t read_us, clean_us, index_us, lookup_us, write_us, total_us;
+    int64_t read_us, clean_us, index_us, lookup_us, write_us, reread_us, total_us;
 };
 
 struct batch_stats {
     struct batch_counts counts;
     struct batch_timings t;
     struct columns cols;      /* as detected on the first pass */
+    size_t max_cells;         /* the widest row's ncells (where appended columns can start) */
     int days_window, days_count; /* as used */
     size_t samples_read, samples_opened, collisions; /* lookup work, for the benchmark */
 };

@@ -13,9 +13,10 @@
  * not read, so a date typed into Excel comes as the serial number it stores ("44652").
  * Judging what is corrupted is the cleaning step's business (core/idno.h), not this one's.
  *
- * Workbooks: the sheet read is the first visible sheet in which io/columns.h finds an ID
- * column, else the first hidden one that has one, else the first sheet that has any row,
- * else the first sheet. CSV: UTF-8 (with or without BOM), UTF-16 with a BOM, otherwise
+ * Workbooks: the sheets are the workbook's worksheets that have a part (chart sheets,
+ * sheets whose part is missing and second listings of one part are left out); the sheet
+ * read is the first visible one in which io/columns.h finds an ID column, else the first
+ * hidden one that has one, else the first sheet that has any row, else the first sheet. CSV: UTF-8 (with or without BOM), UTF-16 with a BOM, otherwise
  * GB18030 (which includes GBK and GB2312); the whole input is checked to be valid UTF-8
  * before UTF-8 is chosen. The delimiter is ',' unless the first lines hold more ';' or tabs,
  * or an Excel "sep=;" first line names it. Quoted fields may hold delimiters, quotes ("")
@@ -48,6 +49,7 @@
                                                      with four text columns of unique values */
 #define TABLE_MAX_SST_BYTES ((size_t)256 << 20)   /* shared strings: total text */
 #define TABLE_MAX_PART_BYTES ((uint64_t)2 << 30)  /* any zip member once uncompressed */
+#define TABLE_MAX_INFLATED ((uint64_t)4 << 30)    /* all members read, sheet probes included */
 #define TABLE_MAX_RATIO 200                  /* uncompressed / compressed size of a member … */
 #define TABLE_RATIO_GRACE ((uint64_t)16 << 20) /* … checked once it has produced 16 MiB */
 #define TABLE_MAX_ZIP_ENTRIES 10000          /* members in the archive */

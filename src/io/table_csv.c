@@ -51,6 +51,7 @@ struct table__csv {
     unsigned char in[CSV_CHUNK];
     size_t in_len;                  /* raw bytes carried over (an incomplete character) */
     char *conv;
+    size_t in_hi, conv_hi;          /* high-water marks: what to wipe */
 
     struct csv_parser p;
     bool started, eof, finished;
@@ -258,7 +259,7 @@ static int
 csv_detect(struct table__csv *c, struct buf *msg)
 {
     unsigned char *scan = xmalloc(CSV_CHUNK + 4);
-    size_t carry = 0, got, tail = 0;
+    size_t carry = 0, got, tail = 0, hi = 0;
     bool valid = true, nul = false, bom8 = false;
     int rc = ERR_INTERNAL;
 
@@ -272,6 +273,8 @@ csv_detect(struct table__csv *c, struct buf *msg)
         bom8 = got >= 3 && scan[0] == 0xEF && scan[1] == 0xBB && scan[2] == 0xBF;
         while (got) {
             size_t n = carry + got;
+            if (n > hi)
+                hi = n;
             if (valid && !csv_utf8_scan(scan, n, &tail, &nul))
                 valid = false;
             if (!valid && !nul)     /* still looking for NUL bytes */
@@ -315,7 +318,7 @@ csv_detect(struct table__csv *c, struct buf *msg)
     }
     rc = 0;
 out:
-    xfree_secret(scan, CSV_CHUNK + 4);
+    xfree_secret(scan, hi > got ? hi : got);
     return rc;
 }
 
@@ -397,6 +400,8 @@ csv_feed(struct table__csv *c)
         }
         c->eof = got == 0;
         c->in_len += got;
+        if (c->in_len > c->in_hi)
+            c->in_hi = c->in_len;
     }
     if (c->enc == CSV_UTF8) {
         size_t n = c->in_len;
@@ -411,6 +416,8 @@ csv_feed(struct table__csv *c)
             size_t outleft = CSV_CONV_CAP;
             size_t r = iconv(c->cd, &inp, &inleft, &outp, &outleft);
             int e = r == (size_t)-1 ? errno : 0;
+            if (CSV_CONV_CAP - outleft > c->conv_hi)
+                c->conv_hi = CSV_CONV_CAP - outleft;
             if ((rc = csv_parse_text(c, c->conv, CSV_CONV_CAP - outleft)))
                 return rc;
             if (e == E2BIG)
@@ -517,11 +524,12 @@ table__csv_free(struct table__csv *c)
         iconv_close(c->cd);
     csv_free(&c->p);
     if (c->conv)
-        xfree_secret(c->conv, CSV_CONV_CAP);
+        xfree_secret(c->conv, c->conv_hi);
+    wipe(c->in, c->in_hi);
     buf_release_secret(&c->cur);
     buf_release_secret(&c->q);
     buf_release(&c->err);
     xfree(c->qrows);
     xfree(c->qcells);
-    xfree_secret(c, sizeof *c);         /* in[] holds raw text */
+    xfree(c);
 }

@@ -226,7 +226,7 @@ xml_unescape(char *p, size_t n)
 
 struct xlsx_sheet {
     char *name;
-    zip_int64_t index;          /* zip member; -1 when the part is missing */
+    zip_int64_t index;          /* zip member (sheets without one are dropped) */
     bool hidden;
 };
 
@@ -243,6 +243,7 @@ struct xlsx_member {
     zip_file_t *zf;
     uint64_t total, comp, size;
     const char *label;
+    uint64_t *inflated;         /* the workbook's running total (TABLE_MAX_INFLATED) */
 };
 
 struct xlsx_stream {
@@ -262,6 +263,7 @@ struct xlsx_stream {
 
 struct table__xlsx {
     zip_t *zip;
+    uint64_t inflated;
     struct xlsx_sheet *sheets;
     size_t nsheets;
     struct xlsx_sst sst;
@@ -295,7 +297,7 @@ xlsx_member_open(struct table__xlsx *x, zip_int64_t index, const char *label,
                  struct xlsx_member *m, struct buf *msg)
 {
     zip_stat_t st;
-    *m = (struct xlsx_member){ NULL, 0, 0, 0, label };
+    *m = (struct xlsx_member){ NULL, 0, 0, 0, label, &x->inflated };
     zip_stat_init(&st);
     if (zip_stat_index(x->zip, (zip_uint64_t)index, 0, &st) != 0) {
         buf_printf(msg, "the workbook is damaged (%s: %s)", label, zip_strerror(x->zip));
@@ -352,6 +354,12 @@ xlsx_member_read(struct xlsx_member *m, void *p, size_t cap, size_t *got, struct
         return ERR_INVALID;
     }
     m->total += (uint64_t)n;
+    *m->inflated += (uint64_t)n;
+    if (*m->inflated > TABLE_MAX_INFLATED) {
+        buf_printf(msg, "the workbook expands to more than %" PRIu64 " MiB in all",
+                   TABLE_MAX_INFLATED >> 20);
+        return ERR_TOO_LARGE;
+    }
     if (m->total > m->size) {
         buf_printf(msg, "the workbook is damaged (%s is longer than declared)", m->label);
         return ERR_INVALID;
@@ -1067,6 +1075,18 @@ xlsx_load(struct table__xlsx *x, struct buf *msg)
         s->index = -1;
         if (rel)
             s->index = xlsx_locate_target(x, wbpart.data, rel->target, &part);
+        bool drop = s->index < 0;                   /* no part: nothing to read */
+        for (size_t k = 0; k + 1 < x->nsheets && !drop; k++)
+            drop = x->sheets[k].index == s->index;  /* one part listed twice: read once */
+        if (drop) {
+            xfree(s->name);
+            x->nsheets--;
+        }
+    }
+    if (wb.n && !x->nsheets) {
+        buf_adds(msg, "the workbook is damaged (its sheets are missing)");
+        rc = ERR_INVALID;
+        goto out;
     }
     /* Shared strings. */
     const struct xlsx_rel *srel = xlsx_rel_by_type(&wbr, "/sharedStrings");
@@ -1166,10 +1186,6 @@ table__xlsx_select(struct table__xlsx *x, size_t i, struct buf *msg)
 {
     struct xlsx_stream *st = &x->st;
     xlsx_stream_close(st);
-    if (x->sheets[i].index < 0) {
-        buf_adds(msg, "the workbook is damaged (a sheet's part is missing)");
-        return ERR_INVALID;
-    }
     st->suspended = st->final = st->row_ready = false;
     st->in_data = st->in_row = st->in_cell = st->in_is = st->capture = false;
     st->rph = 0;

@@ -421,11 +421,12 @@ static void
 print_log_problems(struct server *srv)
 {
     struct buf log = BUF_INIT;
+    static const char warn[] = "\"level\":\"warn\"", error[] = "\"level\":\"error\"";
     int shown = 0;
     server_log(srv, &log);
     for (char *p = log.data; *p && shown < 8;) {
         size_t n = strcspn(p, "\n");
-        if (memmem(p, n, "\"level\":\"warn\"", 15) || memmem(p, n, "\"level\":\"error\"", 16)) {
+        if (memmem(p, n, warn, sizeof warn - 1) || memmem(p, n, error, sizeof error - 1)) {
             fprintf(stderr, "  server log: %.*s\n", (int)(n < 400 ? n : 400), p);
             shown++;
         }

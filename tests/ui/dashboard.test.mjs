@@ -89,8 +89,8 @@ function idNumber(i) {
 }
 
 test('ID numbers carry a correct MOD 11-2 check digit', () => {
-  assert.equal(checkDigit('11010519491231002'), 'X'); // GB 11643-1999 example
-  assert.equal(checkDigit('44052419800101001'), '4');
+  assert.equal(checkDigit('11010519491231002'), 'X'); // the example of GB 11643-1999
+  assert.equal(checkDigit('11010219900307001'), '8'); // as the server's core/idno.c computes it
   for (let i = 0; i < 50; i++) assert.match(idNumber(i), /^110102(19[5-9]\d|200[0-4])\d{4}\d{3}[\dX]$/);
 });
 
@@ -130,6 +130,8 @@ async function newPage() {
   return { context, page, w };
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
 async function openDashboard(page, who) {
   await page.goto(`${base}/login`);
   await page.getByTestId('login-username').fill(who.username);
@@ -141,6 +143,7 @@ async function openDashboard(page, who) {
   await page.locator('[data-testid="live-state"][data-state="open"]').waitFor();
   await page.locator('[data-testid="kpi-scans-today-value"]:not([data-value=""])').waitFor();
   await page.getByTestId('last-update').filter({ hasText: /\d\d:\d\d:\d\d/ }).waitFor();
+  await page.mouse.move(0, 0); // no chart hover box in the screenshots
 }
 
 /** The number shown in a KPI card, read as a person would (thousands separators dropped),
@@ -233,6 +236,7 @@ test('new samples show up live on the district and subdistrict dashboards', { ti
       for (let i = 0; i < ownCount; i++) {
         const r = await feeder('POST', '/api/v1/samples', sample(own.code, planNo));
         assert.equal(r.status, 201, `sample accepted: ${JSON.stringify(r.body)}`);
+        await sleep(150); // spread over about a second: several refreshes, none closer than 500 ms
       }
       const batch = await feeder('POST', '/api/v1/samples/batch', Array.from({ length: otherCount }, () => sample(other.code, planNo)));
       assert.equal(batch.status, 200, JSON.stringify(batch.body));

@@ -530,6 +530,22 @@ test_prefixed_namespaces_and_odd_paths(void **state)
     assert_string_equal(rows.data, want.data);
     table_close(t);
 
+    /* Two sheets naming one part (a way to make the sheet choice read a part many times)
+     * count once; a sheet whose part is missing is passed over. */
+    static const char twice[] =
+        "<workbook xmlns=\"" NS_MAIN "\" xmlns:r=\"" NS_REL "\"><sheets>"
+        "<sheet name=\"A\" sheetId=\"1\" r:id=\"rId1\"/><sheet name=\"B\" sheetId=\"2\" r:id=\"rId1\"/>"
+        "<sheet name=\"C\" sheetId=\"3\" r:id=\"rId9\"/></sheets></workbook>";
+    struct part tp[] = { { "_rels/.rels", PKG_RELS, 0 }, { "xl/workbook.xml", twice, 0 },
+                         { "xl/_rels/workbook.xml.rels", WB_RELS_NO_SST, 0 },
+                         { "xl/worksheets/sheet1.xml", "<worksheet/>", 0 } };
+    zip_parts(&x, tp, 4);
+    if (table_open_mem(x.data, x.len, &t, &why))
+        fail_msg("open: %s", why.data);
+    assert_int_equal(table_sheet_count(t), 1);              /* not B again, not C (no part) */
+    assert_string_equal(table_sheet_name(t), "A");
+    table_close(t);
+
     /* A target written from the package root without the leading '/'. */
     static const char rooted[] =
         "<Relationships xmlns=\"" NS_PKG "\"><Relationship Id=\"rId1\" Type=\"" NS_REL

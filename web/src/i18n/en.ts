@@ -163,7 +163,7 @@ const en: typeof zh = {
     industry: 'Industry',
     original: 'Reported',
     corrected: 'Corrected',
-    difference: 'Difference',
+    difference: 'Change',
     correctionCount: 'Corrections',
     noCorrections: 'No corrections in this round',
   },
