@@ -3,8 +3,6 @@
  * by source + external_id) with list/get reads; planned counts feed stat_plan. Both use the
  * plans.* permissions. Subdistrict actors see the plans covering them and their own rows.
  */
-#include <string.h>
-
 #include "api/api.h"
 #include "core/err.h"
 #include "domain/plan.h"
@@ -12,16 +10,10 @@
 static json_t *
 plans_json(const struct plan *p)
 {
-    json_t *scope = json_array();
-    for (const char *s = p->scope; *s;) {
-        size_t len = strcspn(s, ",");
-        json_array_append_new(scope, json_stringn(s, len));
-        s += len + (s[len] == ',');
-    }
     return json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:o, s:s, s:s, s:I}", "id", (json_int_t)p->id, "plan_no",
                      p->plan_no, "name", p->name, "kind", p->kind, "starts_at", (json_int_t)p->starts_at, "ends_at",
-                     (json_int_t)p->ends_at, "scope", scope, "source", p->source, "external_id", p->external_id,
-                     "created_at", (json_int_t)p->created_at);
+                     (json_int_t)p->ends_at, "scope", plan_scope_json(p->scope), "source", p->source,
+                     "external_id", p->external_id, "created_at", (json_int_t)p->created_at);
 }
 
 /* POST /api/v1/plans {plan} -> 201 {"status":"accepted","id"} | 200 {"status":"duplicate"} */

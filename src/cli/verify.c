@@ -10,7 +10,8 @@
 int
 cli_verify(int argc, char **argv)
 {
-    static const char *const allowed[] = { "var", "db", "keys", NULL };
+    static const char *const allowed[] = { "var", "db", "keys", "reanchor", NULL };
+    static const char *const flags[] = { "reanchor", NULL };
     struct cli_args a;
     struct app app;
     struct actor who;
@@ -18,7 +19,7 @@ cli_verify(int argc, char **argv)
     const char *bad = NULL;
     int rc, status = 0;
 
-    if ((rc = cli_parse(argc, argv, allowed, NULL, &a)))
+    if ((rc = cli_parse(argc, argv, allowed, flags, &a)))
         return rc;
     if (cli_app_open(&app, &a, CLI_OPEN_KEYS, 1))
         return 1;
@@ -44,7 +45,22 @@ cli_verify(int argc, char **argv)
         printf("UI manifest intact: %zu files\n", embedded_ui_count);
     }
     actor_system(&who, "cli");
-    audit_record(db, &app.keys, &who, "audit.verify", "audit_log", status ? "broken" : "ok", NULL);
+    if (broken && cli_flag(&a, "reanchor")) {
+        char finding[96];
+        snprintf(finding, sizeof finding, "chain broken at %lld after %lld intact entries", (long long)broken,
+                 (long long)checked);
+        if (audit_reanchor(db, &app.keys, &who, finding)) {
+            fprintf(stderr, "jiayuan: re-anchoring failed\n");
+        } else {
+            printf("audit head re-anchored; the finding is recorded in the chain. Keep a copy of the database\n"
+                   "as it was for the investigation.\n");
+            status = 0;
+        }
+    } else if (broken) {
+        printf("appends are refused until an operator re-anchors: jiayuan verify --reanchor\n");
+    } else {
+        audit_record(db, &app.keys, &who, "audit.verify", "audit_log", "ok", NULL);
+    }
     db_pool_put(app.pool, db);
     cli_app_close(&app);
     return status;

@@ -8,13 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/alloc.h"
 #include "core/err.h"
 #include "core/str.h"
 #include "core/time.h"
-#include "domain/audit.h"
 #include "domain/plan.h"
-#include "json/jsonio.h"
 #include "push/outbox.h"
 
 static const char sql_insert[] =
@@ -55,20 +52,6 @@ static const char sql_areas[] =
     " FROM stat_plan sp LEFT JOIN divisions d ON d.code = sp.subdistrict"
     " WHERE sp.plan_id = ?2 AND sp.industry = '' AND (?1 = '' OR sp.subdistrict = ?1) ORDER BY sp.subdistrict";
 
-static int
-actual_bind_str(struct db_stmt *st, int idx, const char *s)
-{
-    return db_bind_text(st, idx, s ? s : "", s ? strlen(s) : 0);
-}
-
-static const char *
-actual_col(struct db_stmt *st, int col, struct arena *arena)
-{
-    size_t n = 0;
-    const char *s = db_col_text(st, col, &n);
-    return arena_strndup(arena, s ? s : "", n);
-}
-
 /* The ingest kind ------------------------------------------------------------------------- */
 
 struct actual_rec {
@@ -104,7 +87,6 @@ actual_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     struct ingest_site site = { 0 };
     struct db_stmt *st = NULL;
     int64_t plan_id = 0;
-    bool row = false;
     int rc;
 
     if ((rc = plan__check(ing, "plan_no", r->plan_no, r->subdistrict, &plan_id, out)))
@@ -116,17 +98,12 @@ actual_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
             return ingest_reject(out, "site_code", "'site_code' is not a site of 'subdistrict'");
     }
     if ((rc = db_prepare(ingest_db(ing), sql_insert, &st)) || (rc = db_bind_i64(st, 1, plan_id)) ||
-        (rc = actual_bind_str(st, 2, r->subdistrict)) ||
+        (rc = ingest_bind_str(st, 2, r->subdistrict)) ||
         (rc = site.id ? db_bind_i64(st, 3, site.id) : db_bind_null(st, 3)) ||
-        (rc = actual_bind_str(st, 4, r->industry)) || (rc = db_bind_i64(st, 5, r->count)) ||
-        (rc = db_bind_i64(st, 6, r->reported_at)) || (rc = actual_bind_str(st, 7, r->source)) ||
-        (rc = actual_bind_str(st, 8, r->external_id)) || (rc = db_step(st, &row)))
+        (rc = ingest_bind_str(st, 4, r->industry)) || (rc = db_bind_i64(st, 5, r->count)) ||
+        (rc = db_bind_i64(st, 6, r->reported_at)) || (rc = ingest_bind_str(st, 7, r->source)) ||
+        (rc = ingest_bind_str(st, 8, r->external_id)) || (rc = ingest_insert_step(st, out)))
         goto out;
-    if (!row) {
-        rc = ERR_CONFLICT;
-        goto out;
-    }
-    out->id = db_col_i64(st, 0);
     if ((rc = plan__count(ing, plan_id, r->subdistrict, r->industry, STAT_ACTUAL_REPORTED, r->count)) ||
         (rc = plan__count(ing, plan_id, r->subdistrict, r->industry, STAT_ACTUAL_CORRECTED, r->count)))
         goto out;
@@ -158,12 +135,12 @@ static void
 actual_read_row(struct db_stmt *st, struct arena *arena, struct actual *x, int64_t *plan_id)
 {
     x->id = db_col_i64(st, 0);
-    x->plan_no = actual_col(st, 1, arena);
-    x->subdistrict = actual_col(st, 2, arena);
-    x->site_code = actual_col(st, 3, arena);
-    x->industry = actual_col(st, 4, arena);
-    x->source = actual_col(st, 5, arena);
-    x->external_id = actual_col(st, 6, arena);
+    x->plan_no = ingest_col_str(st, 1, arena);
+    x->subdistrict = ingest_col_str(st, 2, arena);
+    x->site_code = ingest_col_str(st, 3, arena);
+    x->industry = ingest_col_str(st, 4, arena);
+    x->source = ingest_col_str(st, 5, arena);
+    x->external_id = ingest_col_str(st, 6, arena);
     x->count = db_col_i64(st, 7);
     x->reported_at = db_col_i64(st, 8);
     x->corrected = db_col_is_null(st, 9) ? x->count : db_col_i64(st, 9);
@@ -176,9 +153,9 @@ static int
 actual_bind_filter(struct db_stmt *st, const struct actor *a, const struct actual_query *q)
 {
     int rc;
-    if ((rc = actual_bind_str(st, 1, a->subdistrict)) || (rc = actual_bind_str(st, 2, q->plan_no)))
+    if ((rc = ingest_bind_str(st, 1, a->subdistrict)) || (rc = ingest_bind_str(st, 2, q->plan_no)))
         return rc;
-    return actual_bind_str(st, 3, q->subdistrict);
+    return ingest_bind_str(st, 3, q->subdistrict);
 }
 
 int
@@ -253,19 +230,14 @@ actual_corrections(struct db *db, const struct actor *a, int64_t id, struct aren
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
         struct actual_correction *c;
-        if (count == cap) {
-            struct actual_correction *bigger = arena_alloc(arena, 2 * cap * sizeof *out);
-            memcpy(bigger, out, cap * sizeof *out);
-            out = bigger;
-            cap *= 2;
-        }
+        out = ingest_grow(arena, out, count, &cap, sizeof *out);
         c = &out[count++];
         c->id = db_col_i64(st, 0);
         c->actual_id = db_col_i64(st, 1);
         c->original = db_col_i64(st, 2);
         c->corrected = db_col_i64(st, 3);
-        c->reason = actual_col(st, 4, arena);
-        c->actor = actual_col(st, 5, arena);
+        c->reason = ingest_col_str(st, 4, arena);
+        c->actor = ingest_col_str(st, 5, arena);
         c->corrected_at = db_col_i64(st, 6);
     }
     if (!rc) {
@@ -286,7 +258,7 @@ actual_corrected_add(struct db *db, int64_t plan_id, const char *subdistrict, co
     bool row;
     int rc;
     if (!(rc = db_prepare(db, sql_corrected_add, &st)) && !(rc = db_bind_i64(st, 1, plan_id)) &&
-        !(rc = actual_bind_str(st, 2, subdistrict)) && !(rc = actual_bind_str(st, 3, industry)) &&
+        !(rc = ingest_bind_str(st, 2, subdistrict)) && !(rc = ingest_bind_str(st, 3, industry)) &&
         !(rc = db_bind_i64(st, 4, delta)))
         rc = db_step(st, &row);
     db_done(st);
@@ -308,9 +280,8 @@ actual_correct(struct app *app, struct db *db, const struct actor *a, int64_t id
     struct actual cur;
     struct db_stmt *st = NULL;
     int64_t plan_id = 0, now = time_now_ms(), cid = 0, delta;
-    char who[96], target[40], detail[96], *text = NULL;
+    char who[96], target[40], detail[96];
     bool in_tx = false, row = false;
-    json_t *ev = NULL;
     size_t len = 0;
     int rc;
 
@@ -331,20 +302,12 @@ actual_correct(struct app *app, struct db *db, const struct actor *a, int64_t id
     if ((rc = db_begin(db)))
         goto out;
     in_tx = true;
-    if ((rc = db_prepare(db, sql_lock, &st)) || (rc = db_bind_i64(st, 1, id)) || (rc = db_step(st, &row)))
-        goto out;
-    if (db_changes(st) != 1) {
-        rc = ERR_NOT_FOUND;
-        goto out;
-    }
-    db_done(st);
-    st = NULL;
-    if ((rc = actual_read(db, a, id, &arena, &cur, &plan_id)))
+    if ((rc = ingest_lock_row(db, sql_lock, id)) || (rc = actual_read(db, a, id, &arena, &cur, &plan_id)))
         goto out;
     delta = corrected - cur.corrected;
     if ((rc = db_prepare(db, sql_correction_insert, &st)) || (rc = db_bind_i64(st, 1, id)) ||
         (rc = db_bind_i64(st, 2, cur.corrected)) || (rc = db_bind_i64(st, 3, corrected)) ||
-        (rc = actual_bind_str(st, 4, reason)) || (rc = actual_bind_str(st, 5, who)) ||
+        (rc = ingest_bind_str(st, 4, reason)) || (rc = ingest_bind_str(st, 5, who)) ||
         (rc = db_bind_i64(st, 6, now)) || (rc = db_step(st, &row)))
         goto out;
     cid = row ? db_col_i64(st, 0) : 0;
@@ -353,22 +316,18 @@ actual_correct(struct app *app, struct db *db, const struct actor *a, int64_t id
     if (delta && ((rc = actual_corrected_add(db, plan_id, cur.subdistrict, cur.industry, delta)) ||
                   (cur.industry[0] && (rc = actual_corrected_add(db, plan_id, cur.subdistrict, "", delta)))))
         goto out;
-    ev = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:I}", "action", "corrected", "id", (json_int_t)id,
-                   "correction_id", (json_int_t)cid, "plan_no", cur.plan_no, "subdistrict", cur.subdistrict,
-                   "industry", cur.industry, "original", (json_int_t)cur.corrected, "corrected",
-                   (json_int_t)corrected, "delta", (json_int_t)delta);
-    if (!ev) {
-        rc = ERR_INTERNAL;
-        goto out;
-    }
-    text = jsonio_dump(ev, &len);
     snprintf(target, sizeof target, "actual:%lld", (long long)id);
     snprintf(detail, sizeof detail, "original=%lld corrected=%lld", (long long)cur.corrected, (long long)corrected);
-    if ((rc = outbox_lock(db)) || (rc = outbox_append(db, "actuals", cur.subdistrict, text, NULL)) ||
-        (rc = audit_append(db, &app->keys, a, "actuals.correct", target, "ok", detail)) || (rc = db_commit(db)))
+    if ((rc = outbox_lock(db)) ||
+        (rc = ingest_emit(db, "actuals", cur.subdistrict,
+                          json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:I}", "action", "corrected", "id",
+                                    (json_int_t)id, "correction_id", (json_int_t)cid, "plan_no", cur.plan_no,
+                                    "subdistrict", cur.subdistrict, "industry", cur.industry, "original",
+                                    (json_int_t)cur.corrected, "corrected", (json_int_t)corrected, "delta",
+                                    (json_int_t)delta))) ||
+        (rc = ingest_audit_commit(app, db, a, "actuals.correct", target, detail)))
         goto out;
     in_tx = false;
-    push_kick();
     if (out) {
         out->id = cid;
         out->actual_id = id;
@@ -382,8 +341,6 @@ out:
     db_done(st);
     if (in_tx)
         db_rollback(db);
-    xfree(text);
-    json_decref(ev);
     arena_release(&arena);
     return rc;
 }
@@ -402,20 +359,15 @@ actual_areas(struct db *db, const struct actor *a, int64_t plan_id, struct arena
 
     *items = out;
     *n = 0;
-    if ((rc = db_prepare(db, sql_areas, &st)) || (rc = actual_bind_str(st, 1, a->subdistrict)) ||
+    if ((rc = db_prepare(db, sql_areas, &st)) || (rc = ingest_bind_str(st, 1, a->subdistrict)) ||
         (rc = db_bind_i64(st, 2, plan_id)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
         struct actual_area *x;
-        if (count == cap) {
-            struct actual_area *bigger = arena_alloc(arena, 2 * cap * sizeof *out);
-            memcpy(bigger, out, cap * sizeof *out);
-            out = bigger;
-            cap *= 2;
-        }
+        out = ingest_grow(arena, out, count, &cap, sizeof *out);
         x = &out[count++];
-        x->subdistrict = actual_col(st, 0, arena);
-        x->name = actual_col(st, 1, arena);
+        x->subdistrict = ingest_col_str(st, 0, arena);
+        x->name = ingest_col_str(st, 1, arena);
         x->planned = db_col_i64(st, 2);
         x->reported = db_col_i64(st, 3);
         x->corrected = db_col_i64(st, 4);

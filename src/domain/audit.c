@@ -10,6 +10,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "core/time.h"
 #include "crypto/sm.h"
 
@@ -110,12 +111,23 @@ audit_head_read(struct db *db, const struct keyring *kr, uint8_t prev[SM3_LEN], 
         goto out;
     }
     *last_id = db_col_i64(st, 0);
-    const void *mac = db_col_blob(st, 1, &n);
+    const void *mac = db_col_blob(st, 1, &n), *stored_tag;
+    size_t tn = 0;
     if (n != SM3_LEN) {
         rc = ERR_DB;
         goto out;
     }
     memcpy(prev, mac, SM3_LEN);
+    /* Fail closed: appending to a head that does not carry its keyed tag would seal a cut
+     * or rewound chain as if it were intact. Only the console can re-anchor
+     * (audit_reanchor) after someone looked at what happened. */
+    stored_tag = db_col_blob(st, 2, &tn);
+    if ((*last_id > 0 || stored_tag) &&
+        (tn != SM3_LEN || audit_head_tag(kr, *last_id, prev, tag) || !crypto_equal(stored_tag, tag, SM3_LEN))) {
+        log_error("audit.head_invalid", "hint", "run 'jiayuan verify' at the console", NULL);
+        rc = ERR_CRYPTO;
+        goto out;
+    }
 out:
     db_done(st);
     return rc;
@@ -255,6 +267,52 @@ audit_list(struct db *db, const struct audit_query *q, struct arena *arena,
     *n = count;
 out:
     db_done(st);
+    return rc;
+}
+
+static const char sql_head_retag[] = "UPDATE audit_head SET tag = ?1 WHERE id = 1";
+
+int
+audit_reanchor(struct db *db, const struct keyring *kr, const struct actor *a, const char *finding)
+{
+    struct db_stmt *st = NULL;
+    uint8_t mac[SM3_LEN], tag[SM3_LEN];
+    int64_t last_id = 0;
+    bool row = false;
+    size_t n = 0;
+    int rc;
+    if ((rc = db_begin(db)))
+        return rc;
+    if ((rc = db_prepare(db, sql_head_lock, &st)) || (rc = db_step(st, &row)))
+        goto out;
+    db_done(st);
+    st = NULL;
+    if ((rc = db_prepare(db, sql_head_get, &st)) || (rc = db_step(st, &row)))
+        goto out;
+    if (row) {
+        const void *m = db_col_blob(st, 1, &n);
+        last_id = db_col_i64(st, 0);
+        if (n != SM3_LEN) {
+            rc = ERR_DB;
+            goto out;
+        }
+        memcpy(mac, m, SM3_LEN);
+        db_done(st);
+        st = NULL;
+        if ((rc = audit_head_tag(kr, last_id, mac, tag)) || (rc = db_prepare(db, sql_head_retag, &st)) ||
+            (rc = db_bind_blob(st, 1, tag, SM3_LEN)) || (rc = db_step(st, &row)))
+            goto out;
+    }
+    db_done(st);
+    st = NULL;
+    /* the re-anchoring itself is the next link of the chain, with what was found */
+    if ((rc = audit_append(db, kr, a, "audit.reanchor", "audit_head", "ok", finding)) || (rc = db_commit(db)))
+        goto out;
+    log_warn("audit.reanchored", "by", a->name, NULL);
+out:
+    db_done(st);
+    if (rc)
+        db_rollback(db);
     return rc;
 }
 

@@ -36,6 +36,10 @@ struct audit_query {
  * rows matching the filter. */
 int audit_list(struct db *db, const struct audit_query *q, struct arena *arena,
                struct audit_entry **items, size_t *n, int64_t *total);
+/* audit_reanchor re-tags the current head after an operator investigated a broken chain
+ * (appends are refused while the head's tag does not verify: fail closed) and records an
+ * "audit.reanchor" entry with finding as its detail. Console only. */
+int audit_reanchor(struct db *db, const struct keyring *kr, const struct actor *a, const char *finding);
 /* audit_verify walks the chain. *first_broken is 0 when intact, else the first row id whose
  * mac does not match (or the head, -1, when the tail was cut). */
 int audit_verify(struct db *db, const struct keyring *kr, int64_t *checked, int64_t *first_broken);

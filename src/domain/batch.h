@@ -70,6 +70,11 @@
  * run, so they may use db themselves (outside a transaction of the engine: the engine opens
  * none). One run at a time per struct db; runs on different connections are independent.
  * Works on SQLite and PostgreSQL (IN lists of bound parameters, no arrays).
+ * With opts->threads > 1 the blind indexes are computed and the lookup chunks processed by
+ * that many threads (the extra ones on connections from opts->pool), and pass 2 parses the
+ * source on a helper thread while the caller's thread runs the sink: the source's
+ * callbacks are then called from that helper thread (never two at once). The sink and the
+ * progress callback are always called on the caller's thread.
  */
 #ifndef JY_DOMAIN_BATCH_H
 #define JY_DOMAIN_BATCH_H

@@ -1574,8 +1574,11 @@ batch_job_run(struct app *app, struct db *db, int64_t id, const struct batch_job
     r->ctl = ctl;
     r->strs = (struct buf)BUF_INIT;
     job_page_init(&r->pg, app, db, id, false);
-    if ((rc = job_load(db, NULL, id, &r->job)))
+    if ((rc = job_load(db, NULL, id, &r->job))) {
+        if (rc == ERR_NOT_FOUND)
+            rc = 0; /* deleted meanwhile */
         goto out;
+    }
     if (strcmp(r->job.status, "running") != 0) {
         rc = 0; /* deleted or requeued meanwhile */
         goto out;

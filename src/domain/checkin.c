@@ -43,12 +43,6 @@ static const char sql_list[] = CHECKIN_COLS CHECKIN_FROM " AND c.id > ?7 ORDER B
 static const char sql_newest[] = CHECKIN_COLS CHECKIN_FROM " AND c.id > ?7 ORDER BY c.at DESC, c.id DESC LIMIT ?8";
 static const char sql_count[] = "SELECT count(*)" CHECKIN_FROM;
 
-static int
-checkin_bind_str(struct db_stmt *st, int idx, const char *s)
-{
-    return db_bind_text(st, idx, s ? s : "", s ? strlen(s) : 0);
-}
-
 /* The ingest kind ------------------------------------------------------------------------- */
 
 struct checkin_rec {
@@ -158,10 +152,10 @@ checkin_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     struct ingest_site site;
     struct db_stmt *st = NULL;
     const uint8_t *blob = NULL;
-    size_t blob_len = 0, n = 0;
+    size_t blob_len = 0;
     bool row = false, changed = false;
     int64_t id, lon, lat, version;
-    const char *name, *type, *status, *s;
+    const char *name, *type, *status;
     json_t *ev;
     int rc;
 
@@ -170,21 +164,17 @@ checkin_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
         return rc;
     if (c->staff && (rc = ingest_seal(ing, "checkins.staff", c->staff, &blob, &blob_len)))
         return rc;
-    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = checkin_bind_str(st, 1, c->source)) ||
-        (rc = checkin_bind_str(st, 2, c->external_id)) || (rc = db_bind_i64(st, 3, site.id)) ||
-        (rc = checkin_bind_str(st, 4, c->kind)) ||
+    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = ingest_bind_str(st, 1, c->source)) ||
+        (rc = ingest_bind_str(st, 2, c->external_id)) || (rc = db_bind_i64(st, 3, site.id)) ||
+        (rc = ingest_bind_str(st, 4, c->kind)) ||
         (rc = blob ? db_bind_blob(st, 5, blob, blob_len) : db_bind_null(st, 5)) ||
         (rc = db_bind_i64(st, 6, c->queue_len)) ||
         (rc = c->has_position ? db_bind_i64(st, 7, c->lon_e6) : db_bind_null(st, 7)) ||
         (rc = c->has_position ? db_bind_i64(st, 8, c->lat_e6) : db_bind_null(st, 8)) ||
-        (rc = db_bind_i64(st, 9, c->at)) || (rc = checkin_bind_str(st, 10, c->operator_code)) ||
-        (rc = db_bind_i64(st, 11, ingest_now(ing))) || (rc = db_step(st, &row)))
+        (rc = db_bind_i64(st, 9, c->at)) || (rc = ingest_bind_str(st, 10, c->operator_code)) ||
+        (rc = db_bind_i64(st, 11, ingest_now(ing))) || (rc = ingest_insert_step(st, out)))
         goto out;
-    if (!row) {
-        rc = ERR_CONFLICT;
-        goto out;
-    }
-    id = out->id = db_col_i64(st, 0);
+    id = out->id;
     db_done(st);
     st = NULL;
     if ((!strcmp(c->kind, "open") || !strcmp(c->kind, "close")) &&
@@ -196,12 +186,9 @@ checkin_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
         rc = ERR_DB;
         goto out;
     }
-    s = db_col_text(st, 0, &n);
-    name = arena_strndup(ingest_arena(ing), s ? s : "", n);
-    s = db_col_text(st, 1, &n);
-    type = arena_strndup(ingest_arena(ing), s ? s : "", n);
-    s = db_col_text(st, 2, &n);
-    status = arena_strndup(ingest_arena(ing), s ? s : "", n);
+    name = ingest_col_str(st, 0, ingest_arena(ing));
+    type = ingest_col_str(st, 1, ingest_arena(ing));
+    status = ingest_col_str(st, 2, ingest_arena(ing));
     lon = db_col_i64(st, 3);
     lat = db_col_i64(st, 4);
     version = db_col_i64(st, 5);
@@ -231,20 +218,12 @@ const struct ingest_kind checkin_kind = {
 
 /* Reads ------------------------------------------------------------------------------------ */
 
-static const char *
-checkin_col(struct db_stmt *st, int col, struct arena *arena)
-{
-    size_t n = 0;
-    const char *s = db_col_text(st, col, &n);
-    return arena_strndup(arena, s ? s : "", n);
-}
-
 static int
 checkin_bind_filter(struct db_stmt *st, const struct actor *a, const struct checkin_query *q)
 {
     int rc;
-    if ((rc = checkin_bind_str(st, 1, a->subdistrict)) || (rc = checkin_bind_str(st, 2, q->site_code)) ||
-        (rc = checkin_bind_str(st, 3, q->subdistrict)) || (rc = db_bind_i64(st, 4, q->from)) ||
+    if ((rc = ingest_bind_str(st, 1, a->subdistrict)) || (rc = ingest_bind_str(st, 2, q->site_code)) ||
+        (rc = ingest_bind_str(st, 3, q->subdistrict)) || (rc = db_bind_i64(st, 4, q->from)) ||
         (rc = db_bind_i64(st, 5, q->to)))
         return rc;
     return db_bind_i64(st, 6, q->newest_first ? 1 : 0);
@@ -275,13 +254,13 @@ checkin_list(struct db *db, const struct actor *a, const struct checkin_query *q
         struct checkin *c = &out[count++];
         c->id = db_col_i64(st, 0);
         c->site_id = db_col_i64(st, 1);
-        c->site_code = checkin_col(st, 2, arena);
-        c->site_name = checkin_col(st, 3, arena);
-        c->subdistrict = checkin_col(st, 4, arena);
-        c->kind = checkin_col(st, 5, arena);
-        c->operator_code = checkin_col(st, 6, arena);
-        c->source = checkin_col(st, 7, arena);
-        c->external_id = checkin_col(st, 8, arena);
+        c->site_code = ingest_col_str(st, 2, arena);
+        c->site_name = ingest_col_str(st, 3, arena);
+        c->subdistrict = ingest_col_str(st, 4, arena);
+        c->kind = ingest_col_str(st, 5, arena);
+        c->operator_code = ingest_col_str(st, 6, arena);
+        c->source = ingest_col_str(st, 7, arena);
+        c->external_id = ingest_col_str(st, 8, arena);
         c->queue_len = db_col_i64(st, 9);
         c->own_position = db_col_i64(st, 17) != 0;
         c->lon_e6 = c->own_position ? db_col_i64(st, 10) : db_col_i64(st, 12);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/idno.h"
 #include "core/str.h"
@@ -83,7 +84,7 @@ ingest_field(json_t *obj, const char *key, bool required, json_t **v, bool *abse
     return 0;
 }
 
-static bool
+bool
 ingest_is_code(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -137,8 +138,10 @@ ingest_known_keys(json_t *obj, const char *const *known, struct ingest_outcome *
         bool found = false;
         for (const char *const *k = known; *k && !found; k++)
             found = strcmp(*k, key) == 0;
+        if (!found && jsonio_is_field_name(key))
+            return ingest_reject(out, "", "unknown field '%s'", key);
         if (!found)
-            return ingest_reject(out, "", "unknown field '%.40s'", key);
+            return ingest_reject(out, "", "the record has a field that is not allowed here");
     }
     return 0;
 }
@@ -273,14 +276,6 @@ static const char sql_site[] =
     "SELECT id, code, subdistrict, community FROM sites WHERE code = ?1 AND deleted_at = 0";
 static const char sql_plan[] = "SELECT id FROM plans WHERE plan_no = ?1";
 
-static const char *
-ingest_col_dup(struct ingest *ing, struct db_stmt *st, int col)
-{
-    size_t n = 0;
-    const char *s = db_col_text(st, col, &n);
-    return arena_strndup(&ing->arena, s ? s : "", n);
-}
-
 int
 ingest_site(struct ingest *ing, const char *field, const char *code, struct ingest_site *site,
             struct ingest_outcome *out)
@@ -298,9 +293,9 @@ ingest_site(struct ingest *ing, const char *field, const char *code, struct inge
         if (row) {
             hit = arena_alloc(&ing->arena, sizeof *hit);
             hit->id = db_col_i64(st, 0);
-            hit->code = ingest_col_dup(ing, st, 1);
-            hit->subdistrict = ingest_col_dup(ing, st, 2);
-            hit->community = ingest_col_dup(ing, st, 3);
+            hit->code = ingest_col_str(st, 1, &ing->arena);
+            hit->subdistrict = ingest_col_str(st, 2, &ing->arena);
+            hit->community = ingest_col_str(st, 3, &ing->arena);
             strmap_put(&ing->sites, code, strlen(code), hit);
         }
         db_done(st);
@@ -437,6 +432,19 @@ ingest_event(struct ingest *ing, const char *topic, const char *subdistrict, jso
     return 0;
 }
 
+int
+ingest_insert_step(struct db_stmt *st, struct ingest_outcome *out)
+{
+    bool row = false;
+    int rc = db_step(st, &row);
+    if (rc)
+        return rc;
+    if (!row)
+        return ERR_CONFLICT;
+    out->id = db_col_i64(st, 0);
+    return 0;
+}
+
 static const char sql_scan_upsert[] =
     "INSERT INTO stat_scans (plan_id, subdistrict, community, site_id, hour, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
     " ON CONFLICT (plan_id, subdistrict, community, site_id, hour) DO UPDATE SET n = stat_scans.n + excluded.n";
@@ -450,12 +458,6 @@ static const char sql_plan_upsert[] =
 static const char sql_gauge_upsert[] =
     "INSERT INTO stat_gauges (name, subdistrict, value) VALUES (?1, ?2, ?3)"
     " ON CONFLICT (name, subdistrict) DO UPDATE SET value = stat_gauges.value + excluded.value";
-
-static int
-ingest_bind_str(struct db_stmt *st, int idx, const char *s)
-{
-    return db_bind_text(st, idx, s, strlen(s));
-}
 
 static int
 ingest_flush_counter(struct ingest *ing, const struct ingest_counter *c)
@@ -478,9 +480,7 @@ ingest_flush_counter(struct ingest *ing, const struct ingest_counter *c)
             !(rc = db_bind_i64(st, 7, c->deltas[STAT_SAMPLED])))
             rc = db_step(st, &row);
     } else {
-        if (!(rc = db_prepare(ing->db, sql_gauge_upsert, &st)) && !(rc = ingest_bind_str(st, 1, c->name)) &&
-            !(rc = ingest_bind_str(st, 2, c->subdistrict)) && !(rc = db_bind_i64(st, 3, c->deltas[0])))
-            rc = db_step(st, &row);
+        rc = ingest_gauge_add(ing->db, c->name, c->subdistrict, c->deltas[0]);
     }
     db_done(st);
     return rc;
@@ -501,6 +501,114 @@ ingest_flush(struct ingest *ing)
         xfree(text);
     }
     return rc;
+}
+
+/* Rows ------------------------------------------------------------------------------------ */
+
+int
+ingest_bind_str(struct db_stmt *st, int idx, const char *s)
+{
+    return db_bind_text(st, idx, s ? s : "", s ? strlen(s) : 0);
+}
+
+int
+ingest_bind_nonempty(struct db_stmt *st, int idx, const char *s)
+{
+    return s && *s ? db_bind_text(st, idx, s, strlen(s)) : db_bind_null(st, idx);
+}
+
+const char *
+ingest_col_str(struct db_stmt *st, int col, struct arena *arena)
+{
+    size_t n = 0;
+    const char *s = db_col_text(st, col, &n);
+    return arena_strndup(arena, s ? s : "", n);
+}
+
+const char *
+ingest_like(struct arena *arena, const char *q)
+{
+    struct buf b = BUF_INIT;
+    const char *out;
+    if (!q || !*q)
+        return "";
+    buf_addch(&b, '%');
+    for (const char *p = q; *p; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            buf_addch(&b, '\\');
+        buf_addch(&b, *p);
+    }
+    buf_addch(&b, '%');
+    out = arena_strdup(arena, b.data);
+    buf_release(&b);
+    return out;
+}
+
+void *
+ingest_grow(struct arena *arena, void *items, size_t n, size_t *cap, size_t size)
+{
+    void *bigger;
+    if (n < *cap)
+        return items;
+    *cap = *cap ? *cap * 2 : 16;
+    bigger = arena_alloc(arena, *cap * size);
+    if (n)
+        memcpy(bigger, items, n * size);
+    return bigger;
+}
+
+/* Changes outside ingest_run -------------------------------------------------------------- */
+
+int
+ingest_lock_row(struct db *db, const char *sql, int64_t id)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc;
+    if (!(rc = db_prepare(db, sql, &st)) && !(rc = db_bind_i64(st, 1, id)) && !(rc = db_step(st, &row)) &&
+        db_changes(st) != 1)
+        rc = ERR_NOT_FOUND;
+    db_done(st);
+    return rc;
+}
+
+int
+ingest_gauge_add(struct db *db, const char *name, const char *subdistrict, int64_t delta)
+{
+    struct db_stmt *st = NULL;
+    bool row;
+    int rc;
+    if (!(rc = db_prepare(db, sql_gauge_upsert, &st)) && !(rc = ingest_bind_str(st, 1, name)) &&
+        !(rc = ingest_bind_str(st, 2, subdistrict)) && !(rc = db_bind_i64(st, 3, delta)))
+        rc = db_step(st, &row);
+    db_done(st);
+    return rc;
+}
+
+int
+ingest_emit(struct db *db, const char *topic, const char *subdistrict, json_t *payload)
+{
+    size_t len = 0;
+    char *text;
+    int rc;
+    if (!payload)
+        return ERR_INTERNAL;
+    text = jsonio_dump(payload, &len);
+    json_decref(payload);
+    rc = outbox_append(db, topic, subdistrict, text, NULL);
+    xfree(text);
+    return rc;
+}
+
+int
+ingest_audit_commit(struct app *app, struct db *db, const struct actor *a, const char *action,
+                    const char *target, const char *detail)
+{
+    int rc;
+    if ((rc = audit_append(db, &app->keys, a, action, target, "ok", detail)) || (rc = db_commit(db)))
+        return rc;
+    push_kick();
+    return 0;
 }
 
 /* The pipeline ---------------------------------------------------------------------------- */

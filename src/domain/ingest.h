@@ -16,6 +16,10 @@
  *
  * Lock order inside the transaction: outbox head, then audit head (ingest_run does both in
  * that order; any other path that takes both must too).
+ *
+ * The end of this header also holds what the modules of upstream resources share beyond
+ * their kinds: row helpers for their reads, and the steps of a change made outside
+ * ingest_run (update, delete, correction) in the same lock order.
  */
 #ifndef JY_DOMAIN_INGEST_H
 #define JY_DOMAIN_INGEST_H
@@ -77,6 +81,10 @@ int64_t ingest_now(struct ingest *ing);
 int ingest_reject(struct ingest_outcome *out, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* ingest_is_code: does s[0..n) hold only [A-Za-z0-9._:-], the characters of codes? (For
+ * codes a kind reads itself, e.g. out of an array.) */
+bool ingest_is_code(const char *s, size_t n);
+
 /* Field readers for parse functions. Each returns 0 or ERR_INVALID after ingest_reject
  * naming the field. required=false: an absent or null field leaves *out untouched. */
 /* ingest_known_keys rejects an object holding a key not in known (NULL-terminated). */
@@ -136,5 +144,45 @@ int ingest_gauge(struct ingest *ing, const char *name, const char *subdistrict, 
 /* ingest_event queues an outbox event (payload reference stolen; must hold no personal
  * data); written in the transaction, delivered after commit. subdistrict may be "". */
 int ingest_event(struct ingest *ing, const char *topic, const char *subdistrict, json_t *payload);
+/* ingest_insert_step steps st, an "INSERT … ON CONFLICT (source, external_id) DO NOTHING
+ * RETURNING id" with its parameters bound, and reads the new row's id into out->id;
+ * ERR_CONFLICT when it returned no row (the record was stored before: a duplicate). */
+int ingest_insert_step(struct db_stmt *st, struct ingest_outcome *out);
+
+/* Rows: helpers the modules of upstream resources share between their kinds, their reads
+ * and their changes. --------------------------------------------------------------------- */
+/* ingest_bind_str binds s as text; NULL binds "" (what the list filters read as "any"). */
+int ingest_bind_str(struct db_stmt *st, int idx, const char *s);
+/* ingest_bind_nonempty binds s as text, or SQL NULL when s is NULL or "". */
+int ingest_bind_nonempty(struct db_stmt *st, int idx, const char *s);
+/* ingest_col_str copies text column col of the current row into arena ("" for NULL). */
+const char *ingest_col_str(struct db_stmt *st, int col, struct arena *arena);
+/* ingest_like makes a LIKE pattern (ESCAPE '\') in arena that matches q anywhere, with %, _
+ * and \ in q matching themselves; "" when q is NULL or "" (no filter). */
+const char *ingest_like(struct arena *arena, const char *q);
+/* ingest_grow returns items, an arena array of n elements of size bytes with room for
+ * *cap; when it is full (n == *cap), a copy in arena with room for twice as many (16 when
+ * *cap is 0), *cap updated. */
+void *ingest_grow(struct arena *arena, void *items, size_t n, size_t *cap, size_t size);
+
+/* Changes outside ingest_run (updates, deletes, corrections): one transaction the caller
+ * begins, then row lock, the change, gauges, outbox_lock and ingest_emit, and last
+ * ingest_audit_commit; the lock order above holds. On any error the caller rolls back. */
+/* ingest_lock_row runs sql, a no-op UPDATE of the row whose id is ?1, to take its row lock
+ * (PostgreSQL; SQLite's IMMEDIATE transaction already serialises writers), so a read that
+ * follows stays stable until commit. ERR_NOT_FOUND when sql matched no row. */
+int ingest_lock_row(struct db *db, const char *sql, int64_t id);
+/* ingest_gauge_add adds delta to gauge name of subdistrict at once, inside the caller's
+ * transaction (kinds use ingest_gauge, flushed at the end of the batch). */
+int ingest_gauge_add(struct db *db, const char *name, const char *subdistrict, int64_t delta);
+/* ingest_emit appends one outbox event of topic for subdistrict at once; the caller holds
+ * the outbox head (outbox_lock). payload: reference stolen, no personal data; NULL is
+ * ERR_INTERNAL. */
+int ingest_emit(struct db *db, const char *topic, const char *subdistrict, json_t *payload);
+/* ingest_audit_commit ends a change: appends the audit entry (action on target, result
+ * "ok", detail may be NULL), commits, and wakes push/ for the events the change appended.
+ * Non-zero: nothing was committed. */
+int ingest_audit_commit(struct app *app, struct db *db, const struct actor *a, const char *action,
+                        const char *target, const char *detail);
 
 #endif

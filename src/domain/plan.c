@@ -53,20 +53,6 @@ static const char sql_planned_list[] =
     " x.reported_at" PLANNED_FILTER " AND x.id > ?4 ORDER BY x.id LIMIT ?5";
 static const char sql_planned_count[] = "SELECT count(*)" PLANNED_FILTER;
 
-static int
-plan_bind_str(struct db_stmt *st, int idx, const char *s)
-{
-    return db_bind_text(st, idx, s ? s : "", s ? strlen(s) : 0);
-}
-
-static const char *
-plan_col(struct db_stmt *st, int col, struct arena *arena)
-{
-    size_t n = 0;
-    const char *s = db_col_text(st, col, &n);
-    return arena_strndup(arena, s ? s : "", n);
-}
-
 /* plan_scope_has: does the comma-separated scope ("" = all) cover subdistrict? */
 static bool
 plan_scope_has(const char *scope, const char *subdistrict)
@@ -83,6 +69,18 @@ plan_scope_has(const char *scope, const char *subdistrict)
     return false;
 }
 
+json_t *
+plan_scope_json(const char *scope)
+{
+    json_t *arr = json_array();
+    for (const char *s = scope; *s;) {
+        size_t len = strcspn(s, ",");
+        json_array_append_new(arr, json_stringn(s, len));
+        s += len + (s[len] == ',');
+    }
+    return arr;
+}
+
 /* Shared with actual.c ------------------------------------------------------------------ */
 
 int
@@ -97,13 +95,8 @@ plan__check(struct ingest *ing, const char *field, const char *plan_no, const ch
     if ((rc = db_prepare(ingest_db(ing), sql_plan_scope, &st)) || (rc = db_bind_i64(st, 1, *plan_id)) ||
         (rc = db_step(st, &row)))
         goto out;
-    if (row) {
-        size_t n = 0;
-        const char *s = db_col_text(st, 0, &n);
-        char *scope = arena_strndup(ingest_arena(ing), s ? s : "", n);
-        if (!plan_scope_has(scope, subdistrict))
-            rc = ingest_reject(out, "subdistrict", "'subdistrict' is not in the scope of plan '%s'", plan_no);
-    }
+    if (row && !plan_scope_has(ingest_col_str(st, 0, ingest_arena(ing)), subdistrict))
+        rc = ingest_reject(out, "subdistrict", "'subdistrict' is not in the scope of plan '%s'", plan_no);
 out:
     db_done(st);
     return rc;
@@ -115,7 +108,7 @@ plan__check_industry(struct ingest *ing, const char *field, const char *industry
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    if (!(rc = db_prepare(ingest_db(ing), sql_industry, &st)) && !(rc = plan_bind_str(st, 1, industry)) &&
+    if (!(rc = db_prepare(ingest_db(ing), sql_industry, &st)) && !(rc = ingest_bind_str(st, 1, industry)) &&
         !(rc = db_step(st, &row)) && (!row || db_col_i64(st, 0) != 1))
         rc = ingest_reject(out, field, "'%s' is not a known industry code", field);
     db_done(st);
@@ -146,14 +139,7 @@ plan__tally_add(struct ingest *ing, struct plan__tally *t, const char *plan_no, 
         if (!strcmp(t->rows[i].plan_no, plan_no) && !strcmp(t->rows[i].subdistrict, subdistrict))
             r = &t->rows[i];
     if (!r) {
-        if (t->n == t->cap) {
-            size_t cap = t->cap ? t->cap * 2 : 16;
-            struct plan__tally_row *rows = arena_alloc(ingest_arena(ing), cap * sizeof *rows);
-            if (t->n)
-                memcpy(rows, t->rows, t->n * sizeof *rows);
-            t->rows = rows;
-            t->cap = cap;
-        }
+        t->rows = ingest_grow(ingest_arena(ing), t->rows, t->n, &t->cap, sizeof *t->rows);
         r = &t->rows[t->n++];
         *r = (struct plan__tally_row){ plan_no, subdistrict, 0, 0 };
     }
@@ -250,8 +236,8 @@ plan_no_taken(struct ingest *ing, const struct plan_rec *p, struct ingest_outcom
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    if ((rc = db_prepare(ingest_db(ing), sql_plan_key, &st)) || (rc = plan_bind_str(st, 1, p->source)) ||
-        (rc = plan_bind_str(st, 2, p->external_id)) || (rc = db_step(st, &row)))
+    if ((rc = db_prepare(ingest_db(ing), sql_plan_key, &st)) || (rc = ingest_bind_str(st, 1, p->source)) ||
+        (rc = ingest_bind_str(st, 2, p->external_id)) || (rc = db_step(st, &row)))
         goto out;
     if (row) {
         rc = ERR_CONFLICT;
@@ -259,7 +245,7 @@ plan_no_taken(struct ingest *ing, const struct plan_rec *p, struct ingest_outcom
     }
     db_done(st);
     st = NULL;
-    if ((rc = db_prepare(ingest_db(ing), sql_plan_no_owner, &st)) || (rc = plan_bind_str(st, 1, p->plan_no)) ||
+    if ((rc = db_prepare(ingest_db(ing), sql_plan_no_owner, &st)) || (rc = ingest_bind_str(st, 1, p->plan_no)) ||
         (rc = db_step(st, &row)))
         goto out;
     if (row)
@@ -275,16 +261,16 @@ plan_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     struct plan_rec *p = rec;
     struct db_stmt *st = NULL;
     bool row = false;
-    json_t *scope, *ev;
+    json_t *ev;
     int rc;
 
     if ((rc = plan_no_taken(ing, p, out)))
         return rc;
-    if ((rc = db_prepare(ingest_db(ing), sql_plan_insert, &st)) || (rc = plan_bind_str(st, 1, p->plan_no)) ||
-        (rc = plan_bind_str(st, 2, p->name)) || (rc = plan_bind_str(st, 3, p->kind)) ||
+    if ((rc = db_prepare(ingest_db(ing), sql_plan_insert, &st)) || (rc = ingest_bind_str(st, 1, p->plan_no)) ||
+        (rc = ingest_bind_str(st, 2, p->name)) || (rc = ingest_bind_str(st, 3, p->kind)) ||
         (rc = db_bind_i64(st, 4, p->starts_at)) || (rc = db_bind_i64(st, 5, p->ends_at)) ||
-        (rc = plan_bind_str(st, 6, p->scope)) || (rc = plan_bind_str(st, 7, p->source)) ||
-        (rc = plan_bind_str(st, 8, p->external_id)) || (rc = db_bind_i64(st, 9, ingest_now(ing))) ||
+        (rc = ingest_bind_str(st, 6, p->scope)) || (rc = ingest_bind_str(st, 7, p->source)) ||
+        (rc = ingest_bind_str(st, 8, p->external_id)) || (rc = db_bind_i64(st, 9, ingest_now(ing))) ||
         (rc = db_step(st, &row)))
         goto out;
     if (!row) {
@@ -296,15 +282,9 @@ plan_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
         goto out;
     }
     out->id = db_col_i64(st, 0);
-    scope = json_array();
-    for (const char *s = p->scope; *s;) {
-        size_t len = strcspn(s, ",");
-        json_array_append_new(scope, json_stringn(s, len));
-        s += len + (s[len] == ',');
-    }
     ev = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:o}", "action", "created", "id", (json_int_t)out->id,
                    "plan_no", p->plan_no, "name", p->name, "kind", p->kind, "starts_at", (json_int_t)p->starts_at,
-                   "ends_at", (json_int_t)p->ends_at, "scope", scope);
+                   "ends_at", (json_int_t)p->ends_at, "scope", plan_scope_json(p->scope));
     rc = ev ? ingest_event(ing, "plans", "", ev) : ERR_INTERNAL;
 out:
     db_done(st);
@@ -357,22 +337,16 @@ planned_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     struct planned_rec *p = rec;
     struct db_stmt *st = NULL;
     int64_t plan_id = 0;
-    bool row = false;
     int rc;
 
     if ((rc = plan__check(ing, "plan_no", p->plan_no, p->subdistrict, &plan_id, out)))
         return rc;
     if ((rc = db_prepare(ingest_db(ing), sql_planned_insert, &st)) || (rc = db_bind_i64(st, 1, plan_id)) ||
-        (rc = plan_bind_str(st, 2, p->subdistrict)) || (rc = plan_bind_str(st, 3, p->community)) ||
-        (rc = plan_bind_str(st, 4, p->industry)) || (rc = db_bind_i64(st, 5, p->count)) ||
-        (rc = db_bind_i64(st, 6, p->reported_at)) || (rc = plan_bind_str(st, 7, p->source)) ||
-        (rc = plan_bind_str(st, 8, p->external_id)) || (rc = db_step(st, &row)))
+        (rc = ingest_bind_str(st, 2, p->subdistrict)) || (rc = ingest_bind_str(st, 3, p->community)) ||
+        (rc = ingest_bind_str(st, 4, p->industry)) || (rc = db_bind_i64(st, 5, p->count)) ||
+        (rc = db_bind_i64(st, 6, p->reported_at)) || (rc = ingest_bind_str(st, 7, p->source)) ||
+        (rc = ingest_bind_str(st, 8, p->external_id)) || (rc = ingest_insert_step(st, out)))
         goto out;
-    if (!row) {
-        rc = ERR_CONFLICT;
-        goto out;
-    }
-    out->id = db_col_i64(st, 0);
     if (!(rc = plan__count(ing, plan_id, p->subdistrict, p->industry, STAT_PLANNED, p->count)))
         rc = plan__tally_add(ing, ingest_state(ing), p->plan_no, p->subdistrict, p->count);
 out:
@@ -401,36 +375,16 @@ static void
 plan_read_row(struct db_stmt *st, struct arena *arena, struct plan *p)
 {
     p->id = db_col_i64(st, 0);
-    p->plan_no = plan_col(st, 1, arena);
-    p->name = plan_col(st, 2, arena);
-    p->kind = plan_col(st, 3, arena);
-    p->scope = plan_col(st, 4, arena);
-    p->source = plan_col(st, 5, arena);
-    p->external_id = plan_col(st, 6, arena);
+    p->plan_no = ingest_col_str(st, 1, arena);
+    p->name = ingest_col_str(st, 2, arena);
+    p->kind = ingest_col_str(st, 3, arena);
+    p->scope = ingest_col_str(st, 4, arena);
+    p->source = ingest_col_str(st, 5, arena);
+    p->external_id = ingest_col_str(st, 6, arena);
     p->starts_at = db_col_i64(st, 7);
     p->ends_at = db_col_i64(st, 8);
     p->created_at = db_col_i64(st, 9);
     p->updated_at = db_col_i64(st, 10);
-}
-
-/* plan_like makes a LIKE pattern matching q anywhere, or "". */
-static const char *
-plan_like(struct arena *arena, const char *q)
-{
-    struct buf b = BUF_INIT;
-    const char *out;
-    if (!q || !*q)
-        return "";
-    buf_addch(&b, '%');
-    for (const char *p = q; *p; p++) {
-        if (*p == '%' || *p == '_' || *p == '\\')
-            buf_addch(&b, '\\');
-        buf_addch(&b, *p);
-    }
-    buf_addch(&b, '%');
-    out = arena_strdup(arena, b.data);
-    buf_release(&b);
-    return out;
 }
 
 int
@@ -438,7 +392,7 @@ plan_list(struct db *db, const struct actor *a, const struct plan_query *q, stru
           struct plan **items, size_t *n, int64_t *total)
 {
     struct db_stmt *st = NULL;
-    const char *like = plan_like(arena, q->q);
+    const char *like = ingest_like(arena, q->q);
     size_t limit = q->limit && q->limit <= PLAN_LIST_MAX ? q->limit : PLAN_LIST_MAX, count = 0;
     struct plan *out = arena_alloc(arena, limit * sizeof *out);
     bool row = false;
@@ -447,15 +401,15 @@ plan_list(struct db *db, const struct actor *a, const struct plan_query *q, stru
     *items = out;
     *n = 0;
     *total = 0;
-    if ((rc = db_prepare(db, sql_plan_count, &st)) || (rc = plan_bind_str(st, 1, a->subdistrict)) ||
-        (rc = plan_bind_str(st, 2, like)) || (rc = db_bind_i64(st, 3, q->at)) || (rc = db_step(st, &row)))
+    if ((rc = db_prepare(db, sql_plan_count, &st)) || (rc = ingest_bind_str(st, 1, a->subdistrict)) ||
+        (rc = ingest_bind_str(st, 2, like)) || (rc = db_bind_i64(st, 3, q->at)) || (rc = db_step(st, &row)))
         goto out;
     *total = row ? db_col_i64(st, 0) : 0;
     db_done(st);
     st = NULL;
-    if ((rc = db_prepare(db, sql_plan_list, &st)) || (rc = plan_bind_str(st, 1, a->subdistrict)) ||
-        (rc = plan_bind_str(st, 2, like)) || (rc = db_bind_i64(st, 3, q->at)) || (rc = db_bind_i64(st, 4, q->after)) ||
-        (rc = db_bind_i64(st, 5, (int64_t)limit)))
+    if ((rc = db_prepare(db, sql_plan_list, &st)) || (rc = ingest_bind_str(st, 1, a->subdistrict)) ||
+        (rc = ingest_bind_str(st, 2, like)) || (rc = db_bind_i64(st, 3, q->at)) ||
+        (rc = db_bind_i64(st, 4, q->after)) || (rc = db_bind_i64(st, 5, (int64_t)limit)))
         goto out;
     while (!(rc = db_step(st, &row)) && row && count < limit)
         plan_read_row(st, arena, &out[count++]);
@@ -465,14 +419,13 @@ out:
     return rc;
 }
 
-int
-plan_get(struct db *db, const struct actor *a, const char *plan_no, struct arena *arena, struct plan *out)
+/* plan_read_one ends a read of one plan: unless binding st failed (rc), steps it and reads
+ * its row into out (ERR_NOT_FOUND when there is none); releases st either way. */
+static int
+plan_read_one(struct db_stmt *st, int rc, struct arena *arena, struct plan *out)
 {
-    struct db_stmt *st = NULL;
     bool row = false;
-    int rc;
-    if (!(rc = db_prepare(db, sql_plan_get, &st)) && !(rc = plan_bind_str(st, 1, a->subdistrict)) &&
-        !(rc = plan_bind_str(st, 2, plan_no)) && !(rc = db_step(st, &row))) {
+    if (!rc && !(rc = db_step(st, &row))) {
         if (row)
             plan_read_row(st, arena, out);
         else
@@ -483,20 +436,23 @@ plan_get(struct db *db, const struct actor *a, const char *plan_no, struct arena
 }
 
 int
+plan_get(struct db *db, const struct actor *a, const char *plan_no, struct arena *arena, struct plan *out)
+{
+    struct db_stmt *st = NULL;
+    int rc;
+    if (!(rc = db_prepare(db, sql_plan_get, &st)) && !(rc = ingest_bind_str(st, 1, a->subdistrict)))
+        rc = ingest_bind_str(st, 2, plan_no);
+    return plan_read_one(st, rc, arena, out);
+}
+
+int
 plan_latest(struct db *db, const struct actor *a, int64_t now, struct arena *arena, struct plan *out)
 {
     struct db_stmt *st = NULL;
-    bool row = false;
     int rc;
-    if (!(rc = db_prepare(db, sql_plan_latest, &st)) && !(rc = plan_bind_str(st, 1, a->subdistrict)) &&
-        !(rc = db_bind_i64(st, 2, now)) && !(rc = db_step(st, &row))) {
-        if (row)
-            plan_read_row(st, arena, out);
-        else
-            rc = ERR_NOT_FOUND;
-    }
-    db_done(st);
-    return rc;
+    if (!(rc = db_prepare(db, sql_plan_latest, &st)) && !(rc = ingest_bind_str(st, 1, a->subdistrict)))
+        rc = db_bind_i64(st, 2, now);
+    return plan_read_one(st, rc, arena, out);
 }
 
 int
@@ -506,7 +462,7 @@ plan_totals(struct db *db, const struct actor *a, int64_t plan_id, struct plan_t
     bool row = false;
     int rc;
     memset(out, 0, sizeof *out);
-    if (!(rc = db_prepare(db, sql_plan_totals, &st)) && !(rc = plan_bind_str(st, 1, a->subdistrict)) &&
+    if (!(rc = db_prepare(db, sql_plan_totals, &st)) && !(rc = ingest_bind_str(st, 1, a->subdistrict)) &&
         !(rc = db_bind_i64(st, 2, plan_id)) && !(rc = db_step(st, &row)) && row) {
         out->planned = db_col_i64(st, 0);
         out->reported = db_col_i64(st, 1);
@@ -521,9 +477,9 @@ static int
 planned_bind_filter(struct db_stmt *st, const struct actor *a, const struct plan_planned_query *q)
 {
     int rc;
-    if ((rc = plan_bind_str(st, 1, a->subdistrict)) || (rc = plan_bind_str(st, 2, q->plan_no)))
+    if ((rc = ingest_bind_str(st, 1, a->subdistrict)) || (rc = ingest_bind_str(st, 2, q->plan_no)))
         return rc;
-    return plan_bind_str(st, 3, q->subdistrict);
+    return ingest_bind_str(st, 3, q->subdistrict);
 }
 
 int
@@ -551,12 +507,12 @@ plan_planned_list(struct db *db, const struct actor *a, const struct plan_planne
     while (!(rc = db_step(st, &row)) && row && count < limit) {
         struct plan_planned *p = &out[count++];
         p->id = db_col_i64(st, 0);
-        p->plan_no = plan_col(st, 1, arena);
-        p->subdistrict = plan_col(st, 2, arena);
-        p->community = plan_col(st, 3, arena);
-        p->industry = plan_col(st, 4, arena);
-        p->source = plan_col(st, 5, arena);
-        p->external_id = plan_col(st, 6, arena);
+        p->plan_no = ingest_col_str(st, 1, arena);
+        p->subdistrict = ingest_col_str(st, 2, arena);
+        p->community = ingest_col_str(st, 3, arena);
+        p->industry = ingest_col_str(st, 4, arena);
+        p->source = ingest_col_str(st, 5, arena);
+        p->external_id = ingest_col_str(st, 6, arena);
         p->count = db_col_i64(st, 7);
         p->reported_at = db_col_i64(st, 8);
     }

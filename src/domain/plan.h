@@ -14,6 +14,7 @@
  */
 #ifndef JY_DOMAIN_PLAN_H
 #define JY_DOMAIN_PLAN_H
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +53,10 @@ struct plan_query {
     int64_t after;  /* paging: ids greater than this */
     size_t limit;   /* 1..PLAN_LIST_MAX */
 };
+
+/* plan_scope_json returns scope (comma-separated codes, "" = all) as a new JSON array of
+ * the codes ([] for all), for events and replies. */
+json_t *plan_scope_json(const char *scope);
 
 /* plan_list returns the plans covering the actor's scope, by id, strings in arena. */
 int plan_list(struct db *db, const struct actor *a, const struct plan_query *q, struct arena *arena,

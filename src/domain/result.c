@@ -62,29 +62,17 @@ static const char sql_insert[] =
     "INSERT INTO results (source, external_id, tube_code, institution, tested_at, result, created_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
 
-static int
-result_bind_str(struct db_stmt *st, int idx, const char *s)
-{
-    return db_bind_text(st, idx, s, strlen(s));
-}
-
 /* result_subdistrict finds the subdistrict of the tube's samples ("" when none yet). */
 static int
 result_subdistrict(struct ingest *ing, const char *tube, const char **sub)
 {
     struct db_stmt *st = NULL;
     bool row = false;
-    size_t n = 0;
     int rc;
     *sub = "";
-    if ((rc = db_prepare(ingest_db(ing), sql_tube_subdistrict, &st)) || (rc = result_bind_str(st, 1, tube)) ||
-        (rc = db_step(st, &row)))
-        goto out;
-    if (row) {
-        const char *s = db_col_text(st, 0, &n);
-        *sub = arena_strndup(ingest_arena(ing), s ? s : "", n);
-    }
-out:
+    if (!(rc = db_prepare(ingest_db(ing), sql_tube_subdistrict, &st)) && !(rc = ingest_bind_str(st, 1, tube)) &&
+        !(rc = db_step(st, &row)) && row)
+        *sub = ingest_col_str(st, 0, ingest_arena(ing));
     db_done(st);
     return rc;
 }
@@ -104,14 +92,7 @@ result_count(struct ingest *ing, const struct result_rec *r, const char *sub, in
         g->institution = r->institution;
         g->subdistrict = sub;
         strmap_put(&state->groups, key, strlen(key), g);
-        if (state->n == state->cap) {
-            size_t cap = state->cap ? state->cap * 2 : 16;
-            struct result_group **list = arena_alloc(ingest_arena(ing), cap * sizeof *list);
-            if (state->n)
-                memcpy(list, state->list, state->n * sizeof *list);
-            state->list = list;
-            state->cap = cap;
-        }
+        state->list = ingest_grow(ingest_arena(ing), state->list, state->n, &state->cap, sizeof *state->list);
         state->list[state->n++] = g;
     }
     g->counts[value]++;
@@ -125,22 +106,16 @@ result_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     struct db_stmt *st = NULL;
     const char *sub = "";
     int value = result_value_index(r->result);
-    bool row = false;
     int rc;
 
     if ((rc = result_subdistrict(ing, r->tube_code, &sub)) || (rc = ingest_in_scope(ing, "tube_code", sub, out)))
         return rc;
-    if ((rc = db_prepare(ingest_db(ing), sql_insert, &st)) || (rc = result_bind_str(st, 1, r->source)) ||
-        (rc = result_bind_str(st, 2, r->external_id)) || (rc = result_bind_str(st, 3, r->tube_code)) ||
-        (rc = result_bind_str(st, 4, r->institution)) || (rc = db_bind_i64(st, 5, r->tested_at)) ||
-        (rc = result_bind_str(st, 6, r->result)) || (rc = db_bind_i64(st, 7, ingest_now(ing))) ||
-        (rc = db_step(st, &row)))
+    if ((rc = db_prepare(ingest_db(ing), sql_insert, &st)) || (rc = ingest_bind_str(st, 1, r->source)) ||
+        (rc = ingest_bind_str(st, 2, r->external_id)) || (rc = ingest_bind_str(st, 3, r->tube_code)) ||
+        (rc = ingest_bind_str(st, 4, r->institution)) || (rc = db_bind_i64(st, 5, r->tested_at)) ||
+        (rc = ingest_bind_str(st, 6, r->result)) || (rc = db_bind_i64(st, 7, ingest_now(ing))) ||
+        (rc = ingest_insert_step(st, out)))
         goto out;
-    if (!row) {
-        rc = ERR_CONFLICT;
-        goto out;
-    }
-    out->id = db_col_i64(st, 0);
     rc = result_count(ing, r, sub, value);
 out:
     db_done(st);
@@ -193,27 +168,13 @@ static const char sql_count[] = "SELECT COUNT(*) FROM results r" RESULT_WHERE RE
 static const char sql_list_tube[] = "SELECT " RESULT_COLS " FROM results r" RESULT_WHERE RESULT_TUBE RESULT_PAGE;
 static const char sql_count_tube[] = "SELECT COUNT(*) FROM results r" RESULT_WHERE RESULT_TUBE;
 
-static const char *
-result_col(struct db_stmt *st, int col, struct arena *arena)
-{
-    size_t n = 0;
-    const char *s = db_col_text(st, col, &n);
-    return arena_strndup(arena, s ? s : "", n);
-}
-
-static int
-result_bind_opt(struct db_stmt *st, int idx, const char *s)
-{
-    return db_bind_text(st, idx, s ? s : "", s ? strlen(s) : 0);
-}
-
 static int
 result_bind(struct db_stmt *st, const struct result_query *q, const char *sub, bool page)
 {
     int rc;
-    if ((rc = result_bind_opt(st, 1, q->institution)) || (rc = result_bind_opt(st, 2, q->result)) ||
+    if ((rc = ingest_bind_str(st, 1, q->institution)) || (rc = ingest_bind_str(st, 2, q->result)) ||
         (rc = db_bind_i64(st, 3, q->from)) || (rc = db_bind_i64(st, 4, q->to ? q->to : INT64_MAX)) ||
-        (rc = result_bind_str(st, 5, sub)) || (rc = result_bind_opt(st, 6, q->tube_code)))
+        (rc = ingest_bind_str(st, 5, sub)) || (rc = ingest_bind_str(st, 6, q->tube_code)))
         return rc;
     if (page && ((rc = db_bind_i64(st, 7, q->before_id)) || (rc = db_bind_i64(st, 8, (int64_t)q->limit))))
         return rc;
@@ -250,11 +211,11 @@ result_list(struct db *db, const struct actor *a, const struct result_query *q, 
     while (count < q->limit && !(rc = db_step(st, &row)) && row) {
         struct result *r = &list[count++];
         r->id = db_col_i64(st, 0);
-        r->source = result_col(st, 1, arena);
-        r->external_id = result_col(st, 2, arena);
-        r->tube_code = result_col(st, 3, arena);
-        r->institution = result_col(st, 4, arena);
-        r->result = result_col(st, 5, arena);
+        r->source = ingest_col_str(st, 1, arena);
+        r->external_id = ingest_col_str(st, 2, arena);
+        r->tube_code = ingest_col_str(st, 3, arena);
+        r->institution = ingest_col_str(st, 4, arena);
+        r->result = ingest_col_str(st, 5, arena);
         r->tested_at = db_col_i64(st, 6);
         r->created_at = db_col_i64(st, 7);
     }

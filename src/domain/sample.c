@@ -6,12 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/alloc.h"
 #include "core/err.h"
 #include "core/strmap.h"
 #include "core/time.h"
-#include "domain/audit.h"
-#include "json/jsonio.h"
 #include "push/outbox.h"
 
 struct sample {
@@ -106,14 +103,7 @@ sample_count(struct ingest *ing, const struct sample *s, const struct ingest_sit
         g = arena_alloc(ingest_arena(ing), sizeof *g);
         *g = (struct sample_group){ site->code, s->plan_no, site->subdistrict, 0 };
         strmap_put(&state->groups, key, strlen(key), g);
-        if (state->n == state->cap) {
-            size_t cap = state->cap ? state->cap * 2 : 16;
-            struct sample_group **list = arena_alloc(ingest_arena(ing), cap * sizeof *list);
-            if (state->n)
-                memcpy(list, state->list, state->n * sizeof *list);
-            state->list = list;
-            state->cap = cap;
-        }
+        state->list = ingest_grow(ingest_arena(ing), state->list, state->n, &state->cap, sizeof *state->list);
         state->list[state->n++] = g;
     }
     g->added++;
@@ -127,35 +117,27 @@ sample_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     struct ingest_site site;
     struct db_stmt *st = NULL;
     int64_t plan_id = 0;
-    bool row = false;
     int rc;
 
     if ((rc = ingest_site(ing, "site_code", s->site_code, &site, out)) ||
         (rc = ingest_in_scope(ing, "site_code", site.subdistrict, out)) ||
         (s->plan_no && (rc = ingest_plan(ing, "plan_no", s->plan_no, &plan_id, out))))
         return rc;
-    if ((rc = db_prepare(ingest_db(ing), sql_insert, &st)) ||
-        (rc = db_bind_text(st, 1, s->source, strlen(s->source))) ||
-        (rc = db_bind_text(st, 2, s->external_id, strlen(s->external_id))) ||
+    if ((rc = db_prepare(ingest_db(ing), sql_insert, &st)) || (rc = ingest_bind_str(st, 1, s->source)) ||
+        (rc = ingest_bind_str(st, 2, s->external_id)) ||
         (rc = db_bind_i64(st, 3, ingest_blind(ing, "idno", s->id_number))) ||
         (rc = sample_bind_sealed(ing, st, 4, "samples.id_number", s->id_number)) ||
         (rc = sample_bind_sealed(ing, st, 5, "samples.name", s->name)) ||
         (rc = sample_bind_sealed(ing, st, 6, "samples.phone", s->phone)) ||
-        (rc = db_bind_text(st, 7, s->tube_code, strlen(s->tube_code))) ||
+        (rc = ingest_bind_str(st, 7, s->tube_code)) ||
         (rc = db_bind_i64(st, 8, s->mix_size)) || (rc = db_bind_i64(st, 9, s->mix_index)) ||
         (rc = db_bind_i64(st, 10, site.id)) ||
         (rc = plan_id ? db_bind_i64(st, 11, plan_id) : db_bind_null(st, 11)) ||
-        (rc = db_bind_text(st, 12, site.subdistrict, strlen(site.subdistrict))) ||
-        (rc = site.community[0] ? db_bind_text(st, 13, site.community, strlen(site.community)) : db_bind_null(st, 13)) ||
+        (rc = ingest_bind_str(st, 12, site.subdistrict)) || (rc = ingest_bind_nonempty(st, 13, site.community)) ||
         (rc = db_bind_i64(st, 14, s->collected_at)) ||
         (rc = sample_bind_sealed(ing, st, 15, "samples.collector", s->collector)) ||
-        (rc = db_bind_i64(st, 16, ingest_now(ing))) || (rc = db_step(st, &row)))
+        (rc = db_bind_i64(st, 16, ingest_now(ing))) || (rc = ingest_insert_step(st, out)))
         goto out;
-    if (!row) {
-        rc = ERR_CONFLICT;
-        goto out;
-    }
-    out->id = db_col_i64(st, 0);
     rc = sample_count(ing, s, &site, plan_id);
 out:
     db_done(st);
@@ -203,7 +185,8 @@ sample_delete(struct app *app, struct db *db, const struct actor *a, int64_t id)
     struct db_stmt *st = NULL;
     bool row = false, in_tx = false;
     int64_t site_id, plan_id, at, hour;
-    char sub[16] = "", comm[16] = "", target[48], *payload = NULL;
+    char sub[16] = "", comm[16] = "", target[48];
+    json_t *ev = NULL;
     size_t n = 0;
     const char *s;
     int rc;
@@ -226,12 +209,9 @@ sample_delete(struct app *app, struct db *db, const struct actor *a, int64_t id)
     at = db_col_i64(st, 4);
     /* the same event shape as an ingest: {"site_code","plan_no","subdistrict","added"} */
     s = db_col_text(st, 5, &n);
-    json_t *ev = json_pack("{s:s#, s:s, s:i}", "site_code", s ? s : "", (int)n, "subdistrict", sub, "added", -1);
+    ev = json_pack("{s:s#, s:s, s:i}", "site_code", s ? s : "", (int)n, "subdistrict", sub, "added", -1);
     s = db_col_text(st, 6, &n);
     json_object_set_new(ev, "plan_no", s ? json_stringn(s, n) : json_null());
-    size_t ev_len = 0;
-    payload = jsonio_dump(ev, &ev_len);
-    json_decref(ev);
     db_done(st);
     st = NULL;
     if (!actor_in_scope(a, sub)) {
@@ -245,26 +225,25 @@ sample_delete(struct app *app, struct db *db, const struct actor *a, int64_t id)
     db_done(st);
     st = NULL;
     if ((rc = db_prepare(db, sql_scan_dec, &st)) || (rc = db_bind_i64(st, 1, plan_id)) ||
-        (rc = db_bind_text(st, 2, sub, strlen(sub))) || (rc = db_bind_text(st, 3, comm, strlen(comm))) ||
+        (rc = ingest_bind_str(st, 2, sub)) || (rc = ingest_bind_str(st, 3, comm)) ||
         (rc = db_bind_i64(st, 4, site_id)) || (rc = db_bind_i64(st, 5, hour)) || (rc = db_step(st, &row)))
         goto out;
     db_done(st);
     st = NULL;
     if (plan_id && ((rc = db_prepare(db, sql_plan_dec, &st)) || (rc = db_bind_i64(st, 1, plan_id)) ||
-                    (rc = db_bind_text(st, 2, sub, strlen(sub))) || (rc = db_step(st, &row))))
+                    (rc = ingest_bind_str(st, 2, sub)) || (rc = db_step(st, &row))))
         goto out;
     db_done(st);
     st = NULL;
     snprintf(target, sizeof target, "sample:%lld", (long long)id);
-    if ((rc = outbox_lock(db)) || (rc = outbox_append(db, "samples.counts", sub, payload, NULL)) ||
-        (rc = audit_append(db, &app->keys, a, "samples.delete", target, "ok", NULL)) || (rc = db_commit(db)))
+    if ((rc = outbox_lock(db)) || (rc = ingest_emit(db, "samples.counts", sub, json_incref(ev))) ||
+        (rc = ingest_audit_commit(app, db, a, "samples.delete", target, NULL)))
         goto out;
     in_tx = false;
-    push_kick();
 out:
     db_done(st);
     if (in_tx)
         db_rollback(db);
-    xfree(payload);
+    json_decref(ev);
     return rc;
 }

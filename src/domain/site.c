@@ -9,15 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/alloc.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/str.h"
 #include "core/time.h"
 #include "crypto/field.h"
-#include "domain/audit.h"
 #include "domain/division.h"
-#include "json/jsonio.h"
 #include "push/outbox.h"
 
 #define SITE_DAY_MS 86400000LL
@@ -58,9 +55,6 @@ static const char sql_update[] =
     " version = version + 1, updated_at = ?13 WHERE id = ?1 AND deleted_at = 0";
 static const char sql_delete[] =
     "UPDATE sites SET deleted_at = ?2, updated_at = ?2, version = version + 1 WHERE id = ?1 AND deleted_at = 0";
-static const char sql_gauge[] =
-    "INSERT INTO stat_gauges (name, subdistrict, value) VALUES (?1, ?2, ?3)"
-    " ON CONFLICT (name, subdistrict) DO UPDATE SET value = stat_gauges.value + excluded.value";
 #define SITE_FILTER                                                                              \
     " WHERE deleted_at = 0 AND (?1 = '' OR subdistrict = ?1) AND (?2 = '' OR subdistrict = ?2)"  \
     " AND (?3 = '' OR community = ?3) AND (?4 = '' OR status = ?4) AND (?5 = '' OR type = ?5)"   \
@@ -85,31 +79,19 @@ static const char sql_versions[] =
 
 /* Small helpers ------------------------------------------------------------------------- */
 
+/* site_write_one steps st, a write that must touch exactly one row; ERR_DB otherwise. */
 static int
-site_bind_str(struct db_stmt *st, int idx, const char *s)
+site_write_one(struct db_stmt *st)
 {
-    return db_bind_text(st, idx, s ? s : "", s ? strlen(s) : 0);
-}
-
-/* site_bind_nonempty binds s, or NULL when s is NULL or "". */
-static int
-site_bind_nonempty(struct db_stmt *st, int idx, const char *s)
-{
-    return s && *s ? db_bind_text(st, idx, s, strlen(s)) : db_bind_null(st, idx);
-}
-
-static const char *
-site_col(struct db_stmt *st, int col, struct arena *arena)
-{
-    size_t n = 0;
-    const char *s = db_col_text(st, col, &n);
-    return arena_strndup(arena, s ? s : "", n);
+    bool row = false;
+    int rc = db_step(st, &row);
+    return rc ? rc : db_changes(st) == 1 ? 0 : ERR_DB;
 }
 
 static const char *
 site_col_opt(struct db_stmt *st, int col, struct arena *arena)
 {
-    return db_col_is_null(st, col) ? NULL : site_col(st, col, arena);
+    return db_col_is_null(st, col) ? NULL : ingest_col_str(st, col, arena);
 }
 
 static void
@@ -117,19 +99,19 @@ site_read_row(struct db_stmt *st, struct arena *arena, struct site *s)
 {
     memset(s, 0, sizeof *s);
     s->id = db_col_i64(st, 0);
-    s->code = site_col(st, 1, arena);
-    s->name = site_col(st, 2, arena);
-    s->type = site_col(st, 3, arena);
-    s->subdistrict = site_col(st, 4, arena);
-    s->community = site_col(st, 5, arena);
+    s->code = ingest_col_str(st, 1, arena);
+    s->name = ingest_col_str(st, 2, arena);
+    s->type = ingest_col_str(st, 3, arena);
+    s->subdistrict = ingest_col_str(st, 4, arena);
+    s->community = ingest_col_str(st, 5, arena);
     s->lon_e6 = db_col_i64(st, 6);
     s->lat_e6 = db_col_i64(st, 7);
-    s->opening_hours = site_col(st, 8, arena);
-    s->status = site_col(st, 9, arena);
+    s->opening_hours = ingest_col_str(st, 8, arena);
+    s->status = ingest_col_str(st, 9, arena);
     s->capacity = db_col_i64(st, 10);
     s->city_code = site_col_opt(st, 11, arena);
-    s->source = site_col(st, 12, arena);
-    s->external_id = site_col(st, 13, arena);
+    s->source = ingest_col_str(st, 12, arena);
+    s->external_id = ingest_col_str(st, 13, arena);
     s->version = db_col_i64(st, 14);
     s->created_at = db_col_i64(st, 15);
     s->updated_at = db_col_i64(st, 16);
@@ -150,8 +132,8 @@ site__check_community(struct db *db, const char *subdistrict, const char *commun
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    if (!(rc = db_prepare(db, sql_community, &st)) && !(rc = site_bind_str(st, 1, community)) &&
-        !(rc = site_bind_str(st, 2, subdistrict)) && !(rc = db_step(st, &row)))
+    if (!(rc = db_prepare(db, sql_community, &st)) && !(rc = ingest_bind_str(st, 1, community)) &&
+        !(rc = ingest_bind_str(st, 2, subdistrict)) && !(rc = db_step(st, &row)))
         rc = row && db_col_i64(st, 0) == 1 ? 0 : ERR_INVALID;
     db_done(st);
     return rc;
@@ -162,14 +144,13 @@ site__history_append(struct db *db, int64_t site_id, const char *action, const s
 {
     struct db_stmt *st = NULL;
     char who[96];
-    bool row;
     int rc;
     snprintf(who, sizeof who, "%s%s", a->kind == ACTOR_SYSTEM ? "system:" : "",
              a->name[0] ? a->name : "anonymous");
     if (!(rc = db_prepare(db, sql_history, &st)) && !(rc = db_bind_i64(st, 1, site_id)) &&
-        !(rc = site_bind_str(st, 2, action)) && !(rc = site_bind_str(st, 3, who)) &&
-        !(rc = db_bind_i64(st, 4, at)) && !(rc = db_step(st, &row)) && db_changes(st) != 1)
-        rc = ERR_DB;
+        !(rc = ingest_bind_str(st, 2, action)) && !(rc = ingest_bind_str(st, 3, who)) &&
+        !(rc = db_bind_i64(st, 4, at)))
+        rc = site_write_one(st);
     db_done(st);
     return rc;
 }
@@ -182,40 +163,6 @@ site__event(const char *action, int64_t id, int64_t version, const char *code, c
                      (json_int_t)id, "version", (json_int_t)version, "code", code, "name", name, "type", type,
                      "status", status, "subdistrict", subdistrict, "lon", (double)lon_e6 / 1e6, "lat",
                      (double)lat_e6 / 1e6);
-}
-
-/* site_gauge adds delta to sites_open of subdistrict inside the caller's transaction (the
- * non-ingest paths; ingest kinds use ingest_gauge). */
-static int
-site_gauge(struct db *db, const char *subdistrict, int64_t delta)
-{
-    struct db_stmt *st = NULL;
-    bool row;
-    int rc;
-    if (!delta)
-        return 0;
-    if (!(rc = db_prepare(db, sql_gauge, &st)) && !(rc = site_bind_str(st, 1, SITE_GAUGE_OPEN)) &&
-        !(rc = site_bind_str(st, 2, subdistrict)) && !(rc = db_bind_i64(st, 3, delta)))
-        rc = db_step(st, &row);
-    db_done(st);
-    return rc;
-}
-
-/* site_emit appends one "sites" event (outbox head already locked). */
-static int
-site_emit(struct db *db, const char *subdistrict, json_t *payload)
-{
-    char *text;
-    int rc;
-    if (!payload)
-        return ERR_INTERNAL;
-    text = json_dumps(payload, JSON_COMPACT | JSON_REAL_PRECISION(15));
-    json_decref(payload);
-    if (!text)
-        return ERR_INTERNAL;
-    rc = outbox_append(db, "sites", subdistrict, text, NULL);
-    xfree(text); /* jansson allocates through xmalloc (jsonio_init) */
-    return rc;
 }
 
 /* The ingest kind ------------------------------------------------------------------------ */
@@ -265,14 +212,14 @@ site_code_taken(struct ingest *ing, const struct site_rec *s, struct ingest_outc
     bool row = false, same = false, key = false;
     size_t n1 = 0, n2 = 0;
     int rc;
-    if ((rc = db_prepare(ingest_db(ing), sql_key_exists, &st)) || (rc = site_bind_str(st, 1, s->source)) ||
-        (rc = site_bind_str(st, 2, s->external_id)) || (rc = db_step(st, &key)))
+    if ((rc = db_prepare(ingest_db(ing), sql_key_exists, &st)) || (rc = ingest_bind_str(st, 1, s->source)) ||
+        (rc = ingest_bind_str(st, 2, s->external_id)) || (rc = db_step(st, &key)))
         goto out;
     db_done(st);
     st = NULL;
     if (key)
         return ERR_CONFLICT;
-    if ((rc = db_prepare(ingest_db(ing), sql_code_owner, &st)) || (rc = site_bind_str(st, 1, s->code)) ||
+    if ((rc = db_prepare(ingest_db(ing), sql_code_owner, &st)) || (rc = ingest_bind_str(st, 1, s->code)) ||
         (rc = db_step(st, &row)))
         goto out;
     if (row) {
@@ -302,14 +249,14 @@ site_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
         return rc;
     if (s->address && (rc = ingest_seal(ing, "sites.address", s->address, &blob, &blob_len)))
         return rc;
-    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = site_bind_str(st, 1, s->code)) ||
-        (rc = site_bind_str(st, 2, s->name)) || (rc = site_bind_str(st, 3, s->type)) ||
-        (rc = site_bind_str(st, 4, s->subdistrict)) || (rc = site_bind_nonempty(st, 5, s->community)) ||
+    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = ingest_bind_str(st, 1, s->code)) ||
+        (rc = ingest_bind_str(st, 2, s->name)) || (rc = ingest_bind_str(st, 3, s->type)) ||
+        (rc = ingest_bind_str(st, 4, s->subdistrict)) || (rc = ingest_bind_nonempty(st, 5, s->community)) ||
         (rc = blob ? db_bind_blob(st, 6, blob, blob_len) : db_bind_null(st, 6)) ||
         (rc = db_bind_i64(st, 7, s->lon_e6)) || (rc = db_bind_i64(st, 8, s->lat_e6)) ||
-        (rc = site_bind_str(st, 9, s->opening_hours)) || (rc = site_bind_str(st, 10, s->status)) ||
-        (rc = db_bind_i64(st, 11, s->capacity)) || (rc = site_bind_nonempty(st, 12, s->city_code)) ||
-        (rc = site_bind_str(st, 13, s->source)) || (rc = site_bind_str(st, 14, s->external_id)) ||
+        (rc = ingest_bind_str(st, 9, s->opening_hours)) || (rc = ingest_bind_str(st, 10, s->status)) ||
+        (rc = db_bind_i64(st, 11, s->capacity)) || (rc = ingest_bind_nonempty(st, 12, s->city_code)) ||
+        (rc = ingest_bind_str(st, 13, s->source)) || (rc = ingest_bind_str(st, 14, s->external_id)) ||
         (rc = db_bind_i64(st, 15, ingest_now(ing))) || (rc = db_step(st, &row)))
         goto out;
     if (!row) {
@@ -411,14 +358,8 @@ site_lock_read(struct db *db, const struct actor *a, int64_t id, struct arena *a
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    if ((rc = db_prepare(db, sql_lock, &st)) || (rc = db_bind_i64(st, 1, id)) || (rc = db_step(st, &row)))
-        goto out;
-    if (db_changes(st) != 1) {
-        rc = ERR_NOT_FOUND;
-        goto out;
-    }
-    db_done(st);
-    st = NULL;
+    if ((rc = ingest_lock_row(db, sql_lock, id)))
+        return rc;
     if ((rc = db_prepare(db, sql_read, &st)) || (rc = db_bind_i64(st, 1, id)) || (rc = db_step(st, &row)))
         goto out;
     if (!row) {
@@ -468,7 +409,7 @@ site_update(struct app *app, struct db *db, const struct actor *a, int64_t id, j
     struct buf detail = BUF_INIT;
     const uint8_t *blob = NULL;
     size_t blob_len = 0;
-    bool in_tx = false, row, was_open, is_open, moved;
+    bool in_tx = false, was_open, is_open, moved;
     int64_t now = time_now_ms();
     char target[40];
     int rc;
@@ -521,18 +462,14 @@ site_update(struct app *app, struct db *db, const struct actor *a, int64_t id, j
         blob = sealed;
     }
     if ((rc = db_prepare(db, sql_update, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-        (rc = site_bind_str(st, 2, nx.name)) || (rc = site_bind_str(st, 3, nx.type)) ||
-        (rc = site_bind_str(st, 4, nx.subdistrict)) || (rc = site_bind_nonempty(st, 5, nx.community)) ||
+        (rc = ingest_bind_str(st, 2, nx.name)) || (rc = ingest_bind_str(st, 3, nx.type)) ||
+        (rc = ingest_bind_str(st, 4, nx.subdistrict)) || (rc = ingest_bind_nonempty(st, 5, nx.community)) ||
         (rc = blob ? db_bind_blob(st, 6, blob, blob_len) : db_bind_null(st, 6)) ||
         (rc = db_bind_i64(st, 7, nx.lon_e6)) || (rc = db_bind_i64(st, 8, nx.lat_e6)) ||
-        (rc = site_bind_str(st, 9, nx.opening_hours)) || (rc = site_bind_str(st, 10, nx.status)) ||
-        (rc = db_bind_i64(st, 11, nx.capacity)) || (rc = site_bind_nonempty(st, 12, nx.city_code)) ||
-        (rc = db_bind_i64(st, 13, now)) || (rc = db_step(st, &row)))
+        (rc = ingest_bind_str(st, 9, nx.opening_hours)) || (rc = ingest_bind_str(st, 10, nx.status)) ||
+        (rc = db_bind_i64(st, 11, nx.capacity)) || (rc = ingest_bind_nonempty(st, 12, nx.city_code)) ||
+        (rc = db_bind_i64(st, 13, now)) || (rc = site_write_one(st)))
         goto out;
-    if (db_changes(st) != 1) {
-        rc = ERR_DB;
-        goto out;
-    }
     db_done(st);
     st = NULL;
     nx.version = cur.version + 1;
@@ -540,24 +477,23 @@ site_update(struct app *app, struct db *db, const struct actor *a, int64_t id, j
     is_open = !strcmp(nx.status, "open");
     moved = strcmp(cur.subdistrict, nx.subdistrict) != 0;
     if ((rc = site__history_append(db, id, "update", a, now)) ||
-        (was_open && (!is_open || moved) && (rc = site_gauge(db, cur.subdistrict, -1))) ||
-        (is_open && (!was_open || moved) && (rc = site_gauge(db, nx.subdistrict, 1))))
+        (was_open && (!is_open || moved) && (rc = ingest_gauge_add(db, SITE_GAUGE_OPEN, cur.subdistrict, -1))) ||
+        (is_open && (!was_open || moved) && (rc = ingest_gauge_add(db, SITE_GAUGE_OPEN, nx.subdistrict, 1))))
         goto out;
     if ((rc = outbox_lock(db)) ||
-        (rc = site_emit(db, nx.subdistrict,
-                        site__event("updated", id, nx.version, nx.code, nx.name, nx.type, nx.status, nx.subdistrict,
-                                    nx.lon_e6, nx.lat_e6))) ||
-        (moved && (rc = site_emit(db, cur.subdistrict,
-                                  site__event("updated", id, nx.version, nx.code, nx.name, nx.type, nx.status,
-                                              nx.subdistrict, nx.lon_e6, nx.lat_e6)))))
+        (rc = ingest_emit(db, "sites", nx.subdistrict,
+                          site__event("updated", id, nx.version, nx.code, nx.name, nx.type, nx.status,
+                                      nx.subdistrict, nx.lon_e6, nx.lat_e6))) ||
+        (moved && (rc = ingest_emit(db, "sites", cur.subdistrict,
+                                    site__event("updated", id, nx.version, nx.code, nx.name, nx.type, nx.status,
+                                                nx.subdistrict, nx.lon_e6, nx.lat_e6)))))
         goto out;
     snprintf(target, sizeof target, "site:%lld", (long long)id);
     buf_printf(&detail, "version=%lld fields=", (long long)nx.version);
     site_changed_fields(patch, &detail);
-    if ((rc = audit_append(db, &app->keys, a, "sites.update", target, "ok", detail.data)) || (rc = db_commit(db)))
+    if ((rc = ingest_audit_commit(app, db, a, "sites.update", target, detail.data)))
         goto out;
     in_tx = false;
-    push_kick();
     if (version)
         *version = nx.version;
 out:
@@ -577,7 +513,7 @@ site_delete(struct app *app, struct db *db, const struct actor *a, int64_t id)
     struct db_stmt *st = NULL;
     const uint8_t *blob = NULL;
     size_t blob_len = 0;
-    bool in_tx = false, row;
+    bool in_tx = false;
     int64_t now = time_now_ms();
     char target[40], detail[40];
     int rc;
@@ -588,26 +524,22 @@ site_delete(struct app *app, struct db *db, const struct actor *a, int64_t id)
     if ((rc = site_lock_read(db, a, id, &arena, &cur, &blob, &blob_len)))
         goto out;
     if ((rc = db_prepare(db, sql_delete, &st)) || (rc = db_bind_i64(st, 1, id)) || (rc = db_bind_i64(st, 2, now)) ||
-        (rc = db_step(st, &row)))
+        (rc = site_write_one(st)))
         goto out;
-    if (db_changes(st) != 1) {
-        rc = ERR_DB;
-        goto out;
-    }
     db_done(st);
     st = NULL;
     if ((rc = site__history_append(db, id, "delete", a, now)) ||
-        (!strcmp(cur.status, "open") && (rc = site_gauge(db, cur.subdistrict, -1))) || (rc = outbox_lock(db)) ||
-        (rc = site_emit(db, cur.subdistrict,
-                        site__event("deleted", id, cur.version + 1, cur.code, cur.name, cur.type, cur.status,
-                                    cur.subdistrict, cur.lon_e6, cur.lat_e6))))
+        (!strcmp(cur.status, "open") && (rc = ingest_gauge_add(db, SITE_GAUGE_OPEN, cur.subdistrict, -1))) ||
+        (rc = outbox_lock(db)) ||
+        (rc = ingest_emit(db, "sites", cur.subdistrict,
+                          site__event("deleted", id, cur.version + 1, cur.code, cur.name, cur.type, cur.status,
+                                      cur.subdistrict, cur.lon_e6, cur.lat_e6))))
         goto out;
     snprintf(target, sizeof target, "site:%lld", (long long)id);
     snprintf(detail, sizeof detail, "version=%lld", (long long)cur.version + 1);
-    if ((rc = audit_append(db, &app->keys, a, "sites.delete", target, "ok", detail)) || (rc = db_commit(db)))
+    if ((rc = ingest_audit_commit(app, db, a, "sites.delete", target, detail)))
         goto out;
     in_tx = false;
-    push_kick();
 out:
     db_done(st);
     if (in_tx)
@@ -618,35 +550,15 @@ out:
 
 /* Reads ------------------------------------------------------------------------------------ */
 
-/* site_like makes a LIKE pattern matching q anywhere (%, _ and \ escaped), or "". */
-static const char *
-site_like(struct arena *arena, const char *q)
-{
-    struct buf b = BUF_INIT;
-    const char *out;
-    if (!q || !*q)
-        return "";
-    buf_addch(&b, '%');
-    for (const char *p = q; *p; p++) {
-        if (*p == '%' || *p == '_' || *p == '\\')
-            buf_addch(&b, '\\');
-        buf_addch(&b, *p);
-    }
-    buf_addch(&b, '%');
-    out = arena_strdup(arena, b.data);
-    buf_release(&b);
-    return out;
-}
-
 static int
 site_bind_filter(struct db_stmt *st, const struct actor *a, const struct site_query *q, const char *like)
 {
     int rc;
-    if ((rc = site_bind_str(st, 1, a->subdistrict)) || (rc = site_bind_str(st, 2, q->subdistrict)) ||
-        (rc = site_bind_str(st, 3, q->community)) || (rc = site_bind_str(st, 4, q->status)) ||
-        (rc = site_bind_str(st, 5, q->type)))
+    if ((rc = ingest_bind_str(st, 1, a->subdistrict)) || (rc = ingest_bind_str(st, 2, q->subdistrict)) ||
+        (rc = ingest_bind_str(st, 3, q->community)) || (rc = ingest_bind_str(st, 4, q->status)) ||
+        (rc = ingest_bind_str(st, 5, q->type)))
         return rc;
-    return site_bind_str(st, 6, like);
+    return ingest_bind_str(st, 6, like);
 }
 
 int
@@ -654,7 +566,7 @@ site_list(struct db *db, const struct actor *a, const struct site_query *q, stru
           struct site **items, size_t *n, int64_t *total)
 {
     struct db_stmt *st = NULL;
-    const char *like = site_like(arena, q->q);
+    const char *like = ingest_like(arena, q->q);
     size_t limit = q->limit && q->limit <= SITE_LIST_MAX ? q->limit : SITE_LIST_MAX, count = 0;
     struct site *out = arena_alloc(arena, limit * sizeof *out);
     bool row = false;
@@ -704,7 +616,7 @@ site_last_checkin(struct db *db, struct arena *arena, struct site_live *l)
         goto out;
     l->has_checkin = row;
     if (row) {
-        l->checkin_kind = site_col(st, 0, arena);
+        l->checkin_kind = ingest_col_str(st, 0, arena);
         l->checkin_at = db_col_i64(st, 1);
         l->queue_len = db_col_i64(st, 2);
     }
@@ -766,7 +678,7 @@ site_map(struct db *db, const struct actor *a, size_t cap, struct arena *arena, 
     *items = out;
     *n = 0;
     *more = false;
-    if ((rc = db_prepare(db, sql_map, &st)) || (rc = site_bind_str(st, 1, a->subdistrict)) ||
+    if ((rc = db_prepare(db, sql_map, &st)) || (rc = ingest_bind_str(st, 1, a->subdistrict)) ||
         (rc = db_bind_i64(st, 2, site__day_start(time_now_ms()))) || (rc = db_bind_i64(st, 3, (int64_t)cap + 1)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
@@ -781,7 +693,7 @@ site_map(struct db *db, const struct actor *a, size_t cap, struct arena *arena, 
         l->scans_today = db_col_i64(st, SITE_NCOLS);
         l->has_checkin = !db_col_is_null(st, SITE_NCOLS + 1);
         if (l->has_checkin) {
-            l->checkin_kind = site_col(st, SITE_NCOLS + 1, arena);
+            l->checkin_kind = ingest_col_str(st, SITE_NCOLS + 1, arena);
             l->checkin_at = db_col_i64(st, SITE_NCOLS + 2);
             l->queue_len = db_col_i64(st, SITE_NCOLS + 3);
         }
@@ -816,27 +728,22 @@ site_history(struct db *db, const struct actor *a, int64_t id, struct arena *are
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
         struct site_version *v;
-        if (count == cap) {
-            struct site_version *bigger = arena_alloc(arena, 2 * cap * sizeof *out);
-            memcpy(bigger, out, cap * sizeof *out);
-            out = bigger;
-            cap *= 2;
-        }
+        out = ingest_grow(arena, out, count, &cap, sizeof *out);
         v = &out[count++];
         memset(v, 0, sizeof *v);
         v->s.id = db_col_i64(st, 0);
         v->s.version = db_col_i64(st, 1);
-        v->action = site_col(st, 2, arena);
-        v->actor = site_col(st, 3, arena);
+        v->action = ingest_col_str(st, 2, arena);
+        v->actor = ingest_col_str(st, 3, arena);
         v->changed_at = db_col_i64(st, 4);
-        v->s.name = site_col(st, 5, arena);
-        v->s.type = site_col(st, 6, arena);
-        v->s.subdistrict = site_col(st, 7, arena);
-        v->s.community = site_col(st, 8, arena);
+        v->s.name = ingest_col_str(st, 5, arena);
+        v->s.type = ingest_col_str(st, 6, arena);
+        v->s.subdistrict = ingest_col_str(st, 7, arena);
+        v->s.community = ingest_col_str(st, 8, arena);
         v->s.lon_e6 = db_col_i64(st, 9);
         v->s.lat_e6 = db_col_i64(st, 10);
-        v->s.opening_hours = site_col(st, 11, arena);
-        v->s.status = site_col(st, 12, arena);
+        v->s.opening_hours = ingest_col_str(st, 11, arena);
+        v->s.status = ingest_col_str(st, 12, arena);
         v->s.capacity = db_col_i64(st, 13);
         v->s.city_code = site_col_opt(st, 14, arena);
         v->address_set = db_col_i64(st, 15) != 0;

@@ -8,12 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/alloc.h"
 #include "core/err.h"
 #include "core/time.h"
-#include "domain/audit.h"
 #include "domain/stats.h"
-#include "json/jsonio.h"
 #include "push/outbox.h"
 
 #define TRANSPORT_FUTURE_MS (10 * 60 * 1000)
@@ -32,15 +29,7 @@ struct transport_rec {
 static bool
 transport_is_code(const char *s, size_t n)
 {
-    if (n == 0 || n > 32 || strlen(s) != n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '_' || c == ':' || c == '-'))
-            return false;
-    }
-    return true;
+    return n > 0 && n <= 32 && strlen(s) == n && ingest_is_code(s, n);
 }
 
 static int
@@ -116,12 +105,6 @@ static const char sql_insert_tube[] =
     "INSERT INTO transport_tubes (transport_id, tube_code) VALUES (?1, ?2)"
     " ON CONFLICT (transport_id, tube_code) DO NOTHING";
 
-static int
-transport_bind_str(struct db_stmt *st, int idx, const char *s)
-{
-    return db_bind_text(st, idx, s, strlen(s));
-}
-
 /* transport_event builds the "transports" payload: keys, codes, status and times only. */
 static json_t *
 transport_event(const char *action, int64_t id, const char *box_code, const char *from_site,
@@ -152,25 +135,21 @@ transport_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
         return rc;
     if (r->courier && (rc = ingest_seal(ing, "transports.courier", r->courier, &courier, &courier_len)))
         return rc;
-    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = transport_bind_str(st, 1, r->source)) ||
-        (rc = transport_bind_str(st, 2, r->external_id)) || (rc = transport_bind_str(st, 3, r->box_code)) ||
-        (rc = db_bind_i64(st, 4, site.id)) || (rc = transport_bind_str(st, 5, site.subdistrict)) ||
-        (rc = transport_bind_str(st, 6, r->to_lab)) || (rc = db_bind_i64(st, 7, r->handed_at)) ||
+    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = ingest_bind_str(st, 1, r->source)) ||
+        (rc = ingest_bind_str(st, 2, r->external_id)) || (rc = ingest_bind_str(st, 3, r->box_code)) ||
+        (rc = db_bind_i64(st, 4, site.id)) || (rc = ingest_bind_str(st, 5, site.subdistrict)) ||
+        (rc = ingest_bind_str(st, 6, r->to_lab)) || (rc = db_bind_i64(st, 7, r->handed_at)) ||
         (rc = db_bind_i64(st, 8, r->received_at)) ||
         (rc = courier ? db_bind_blob(st, 9, courier, courier_len) : db_bind_null(st, 9)) ||
-        (rc = transport_bind_str(st, 10, r->status)) || (rc = db_bind_i64(st, 11, (int64_t)r->n_tubes)) ||
-        (rc = db_bind_i64(st, 12, ingest_now(ing))) || (rc = db_step(st, &row)))
+        (rc = ingest_bind_str(st, 10, r->status)) || (rc = db_bind_i64(st, 11, (int64_t)r->n_tubes)) ||
+        (rc = db_bind_i64(st, 12, ingest_now(ing))) || (rc = ingest_insert_step(st, out)))
         goto out;
-    if (!row) {
-        rc = ERR_CONFLICT;
-        goto out;
-    }
-    id = out->id = db_col_i64(st, 0);
+    id = out->id;
     db_done(st);
     st = NULL;
     for (size_t i = 0; i < r->n_tubes; i++) {
         if ((rc = db_prepare(db, sql_insert_tube, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-            (rc = transport_bind_str(st, 2, r->tubes[i])) || (rc = db_step(st, &row)))
+            (rc = ingest_bind_str(st, 2, r->tubes[i])) || (rc = db_step(st, &row)))
             goto out;
         db_done(st);
         st = NULL;
@@ -213,26 +192,18 @@ static const char sql_get[] =
     "SELECT " TRANSPORT_COLS " FROM transports t JOIN sites si ON si.id = t.from_site WHERE t.id = ?1";
 static const char sql_tubes[] = "SELECT tube_code FROM transport_tubes WHERE transport_id = ?1 ORDER BY tube_code";
 
-static const char *
-transport_col(struct db_stmt *st, int col, struct arena *arena)
-{
-    size_t n = 0;
-    const char *s = db_col_text(st, col, &n);
-    return arena_strndup(arena, s ? s : "", n);
-}
-
 static void
 transport_row(struct db_stmt *st, struct arena *arena, struct transport *t)
 {
     memset(t, 0, sizeof *t);
     t->id = db_col_i64(st, 0);
-    t->source = transport_col(st, 1, arena);
-    t->external_id = transport_col(st, 2, arena);
-    t->box_code = transport_col(st, 3, arena);
-    t->from_site = transport_col(st, 4, arena);
-    t->subdistrict = transport_col(st, 5, arena);
-    t->to_lab = transport_col(st, 6, arena);
-    t->status = transport_col(st, 7, arena);
+    t->source = ingest_col_str(st, 1, arena);
+    t->external_id = ingest_col_str(st, 2, arena);
+    t->box_code = ingest_col_str(st, 3, arena);
+    t->from_site = ingest_col_str(st, 4, arena);
+    t->subdistrict = ingest_col_str(st, 5, arena);
+    t->to_lab = ingest_col_str(st, 6, arena);
+    t->status = ingest_col_str(st, 7, arena);
     t->handed_at = db_col_i64(st, 8);
     t->received_at = db_col_i64(st, 9);
     t->tube_count = db_col_i64(st, 10);
@@ -244,9 +215,8 @@ static int
 transport_bind_filters(struct db_stmt *st, const struct transport_query *q, const char *sub)
 {
     int rc;
-    if ((rc = db_bind_text(st, 1, q->status ? q->status : "", q->status ? strlen(q->status) : 0)) ||
-        (rc = db_bind_text(st, 2, q->from_site ? q->from_site : "", q->from_site ? strlen(q->from_site) : 0)) ||
-        (rc = db_bind_text(st, 3, sub, strlen(sub))) || (rc = db_bind_i64(st, 4, q->from)) ||
+    if ((rc = ingest_bind_str(st, 1, q->status)) || (rc = ingest_bind_str(st, 2, q->from_site)) ||
+        (rc = ingest_bind_str(st, 3, sub)) || (rc = db_bind_i64(st, 4, q->from)) ||
         (rc = db_bind_i64(st, 5, q->to ? q->to : INT64_MAX)))
         return rc;
     return 0;
@@ -325,7 +295,7 @@ transport_get(struct db *db, const struct actor *a, int64_t id, struct arena *ar
     if ((rc = db_prepare(db, sql_tubes, &st)) || (rc = db_bind_i64(st, 1, id)))
         goto out;
     while (!(rc = db_step(st, &row)) && row && out->n_tubes < cap)
-        out->tubes[out->n_tubes++] = transport_col(st, 0, arena);
+        out->tubes[out->n_tubes++] = ingest_col_str(st, 0, arena);
 out:
     db_done(st);
     return rc;
@@ -335,9 +305,6 @@ out:
 
 static const char sql_update[] =
     "UPDATE transports SET status = ?2, received_at = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?5";
-static const char sql_gauge[] =
-    "INSERT INTO stat_gauges (name, subdistrict, value) VALUES (?1, ?2, ?3)"
-    " ON CONFLICT (name, subdistrict) DO UPDATE SET value = stat_gauges.value + excluded.value";
 
 /* transport_check decides the new status and time; 0, or ERR_INVALID / ERR_CONFLICT with
  * why filled. *noop: nothing would change. */
@@ -412,9 +379,6 @@ transport_update(struct app *app, struct db *db, const struct actor *a, int64_t 
     int64_t received_at = 0, now = time_now_ms();
     bool in_tx = false, noop = false, row = false;
     char target[48], detail[96];
-    char *payload = NULL;
-    json_t *ev = NULL;
-    size_t len = 0;
     int rc;
 
     why[0] = '\0';
@@ -425,12 +389,13 @@ transport_update(struct app *app, struct db *db, const struct actor *a, int64_t 
         (rc = transport_check(&t, c, now, &status, &received_at, &noop, why, cap)))
         goto out;
     if (noop) {
-        rc = 0;
+        if ((rc = db_commit(db)))
+            goto out;
         goto done;
     }
     if ((rc = db_prepare(db, sql_update, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-        (rc = transport_bind_str(st, 2, status)) || (rc = db_bind_i64(st, 3, received_at)) ||
-        (rc = db_bind_i64(st, 4, now)) || (rc = transport_bind_str(st, 5, t.status)) || (rc = db_step(st, &row)))
+        (rc = ingest_bind_str(st, 2, status)) || (rc = db_bind_i64(st, 3, received_at)) ||
+        (rc = db_bind_i64(st, 4, now)) || (rc = ingest_bind_str(st, 5, t.status)) || (rc = db_step(st, &row)))
         goto out;
     if (db_changes(st) != 1) {
         snprintf(why, cap, "the transport changed meanwhile; read it again");
@@ -439,27 +404,18 @@ transport_update(struct app *app, struct db *db, const struct actor *a, int64_t 
     }
     db_done(st);
     st = NULL;
-    if (strcmp(t.status, "in_transit") == 0 &&
-        ((rc = db_prepare(db, sql_gauge, &st)) || (rc = transport_bind_str(st, 1, TRANSPORT_GAUGE)) ||
-         (rc = transport_bind_str(st, 2, t.subdistrict)) || (rc = db_bind_i64(st, 3, -1)) ||
-         (rc = db_step(st, &row))))
+    if (strcmp(t.status, "in_transit") == 0 && (rc = ingest_gauge_add(db, TRANSPORT_GAUGE, t.subdistrict, -1)))
         goto out;
-    db_done(st);
-    st = NULL;
-    ev = transport_event("update", id, t.box_code, t.from_site, t.subdistrict, t.to_lab, status, t.tube_count,
-                         t.handed_at, received_at);
-    payload = jsonio_dump(ev, &len);
     snprintf(target, sizeof target, "transport:%lld", (long long)id);
     snprintf(detail, sizeof detail, "status %s -> %s", t.status, status);
-    if ((rc = outbox_lock(db)) || (rc = outbox_append(db, "transports", t.subdistrict, payload, NULL)) ||
-        (rc = audit_append(db, &app->keys, a, "transports.update", target, "ok", detail)))
+    if ((rc = outbox_lock(db)) ||
+        (rc = ingest_emit(db, "transports", t.subdistrict,
+                          transport_event("update", id, t.box_code, t.from_site, t.subdistrict, t.to_lab, status,
+                                          t.tube_count, t.handed_at, received_at))) ||
+        (rc = ingest_audit_commit(app, db, a, "transports.update", target, detail)))
         goto out;
 done:
-    if ((rc = db_commit(db)))
-        goto out;
     in_tx = false;
-    if (!noop)
-        push_kick();
     if (out) {
         *out = t;
         out->status = status;
@@ -471,7 +427,5 @@ out:
     db_done(st);
     if (in_tx)
         db_rollback(db);
-    json_decref(ev);
-    xfree(payload);
     return rc;
 }

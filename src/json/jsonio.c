@@ -69,10 +69,7 @@ jsonio_vunpack(json_t *root, char *err, size_t cap, const char *fmt, va_list ap)
         k = k ? k + 1 : "";
         while (*k == ' ')
             k++;
-        bool ident = *k && strlen(k) <= 32;
-        for (const char *c = k; ident && *c; c++)
-            ident = (*c >= 'a' && *c <= 'z') || *c == '_' || (*c >= '0' && *c <= '9');
-        if (ident && !strchr(k, ','))
+        if (jsonio_is_field_name(k))
             snprintf(err, cap, "unknown field '%s'", k);
         else
             snprintf(err, cap, "the body has fields that are not allowed here");
@@ -93,6 +90,18 @@ jsonio_dump(const json_t *v, size_t *len)
         s = xstrdup("null");
     *len = strlen(s);
     return s;
+}
+
+bool
+jsonio_is_field_name(const char *key)
+{
+    size_t n = strlen(key);
+    if (n == 0 || n > 32)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((key[i] >= 'a' && key[i] <= 'z') || key[i] == '_' || (key[i] >= '0' && key[i] <= '9')))
+            return false;
+    return true;
 }
 
 const char *

@@ -8,6 +8,7 @@
 #define JY_JSON_JSONIO_H
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -23,6 +24,9 @@ int jsonio_parse_any(const char *p, size_t n, json_t **out, char *err, size_t ca
 int jsonio_vunpack(json_t *root, char *err, size_t cap, const char *fmt, va_list ap);
 /* jsonio_dump serialises v compactly into a fresh string (xmalloc'd) and its length. */
 char *jsonio_dump(const json_t *v, size_t *len);
+/* jsonio_is_field_name: is key short lower-case ASCII ([a-z0-9_], 1..32), so it may be named
+ * in an error message without echoing arbitrary client text? */
+bool jsonio_is_field_name(const char *key);
 /* jsonio_str returns the string at key, or NULL when absent, null or not a string. */
 const char *jsonio_str(const json_t *obj, const char *key);
 

@@ -704,6 +704,29 @@ test_append_without_key(void **state)
     assert_int_equal(audit_rows(at), 0);
 }
 
+/* After a cut tail with a forged head, appends are refused (fail closed) instead of sealing
+ * the rewound chain; the console re-anchors, which records the finding in the chain. */
+static void
+test_append_refused_until_reanchored(void **state)
+{
+    struct apptest *at = *state;
+    int64_t checked = 0, broken = 0;
+    append_n(at, 5);
+    drop_triggers(at);
+    assert_int_equal(db_exec(at->db, "DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)"), 0);
+    assert_int_equal(db_exec(at->db, "UPDATE audit_head SET last_id = (SELECT max(id) FROM audit_log),"
+                                     " mac = (SELECT mac FROM audit_log WHERE id = (SELECT max(id) FROM audit_log))"),
+                     0);
+    assert_int_equal(audit_record(at->db, &at->app.keys, &at->admin, "x.after", "t", "ok", NULL), ERR_CRYPTO);
+    verify(at, &checked, &broken);
+    assert_int_equal(broken, -1);
+    assert_int_equal(audit_reanchor(at->db, &at->app.keys, &at->admin, "tail cut in test"), 0);
+    assert_int_equal(audit_record(at->db, &at->app.keys, &at->admin, "x.after", "t", "ok", NULL), 0);
+    verify(at, &checked, &broken);
+    assert_int_equal(broken, 0);
+    assert_int_equal(checked, 6); /* 4 left + the re-anchor entry + the new one */
+}
+
 int
 main(void)
 {
@@ -728,6 +751,7 @@ main(void)
         APPTEST(test_cut_last_row_reported),
         APPTEST(test_edited_head_reported),
         APPTEST(test_cut_tail_with_forged_head_reported),
+        APPTEST(test_append_refused_until_reanchored),
         APPTEST(test_everything_deleted_reported),
         APPTEST(test_forged_row_reported),
         APPTEST(test_unknown_key_id_reported),

@@ -108,7 +108,7 @@ static void
 sample(struct apptest *at, int seq, const char *tube, const char *site)
 {
     char first17[18], id[19], text[400];
-    snprintf(first17, sizeof first17, "11010219800101%03d", seq % 1000);
+    snprintf(first17, sizeof first17, "11010219800101%03u", (unsigned)seq % 1000u);
     snprintf(id, sizeof id, "%s%c", first17, idno_check_digit(first17));
     snprintf(text, sizeof text,
              "{\"source\":\"app\",\"external_id\":\"s%d\",\"id_number\":\"%s\",\"name\":\"Test Person\","

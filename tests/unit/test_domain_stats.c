@@ -79,8 +79,8 @@ static void
 idno(int seq, char out[19])
 {
     char first17[18];
-    snprintf(first17, sizeof first17, "110102%04d%02d%02d%03d", 1980 + seq % 10, seq % 12 + 1, seq % 28 + 1,
-             seq % 1000);
+    unsigned u = (unsigned)seq;
+    snprintf(first17, sizeof first17, "110102%04u%02u%02u%03u", 1980 + u % 10, u % 12 + 1, u % 28 + 1, u % 1000);
     snprintf(out, 19, "%s%c", first17, idno_check_digit(first17));
 }
 
