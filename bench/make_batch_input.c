@@ -130,7 +130,7 @@ dirty(const char *id, uint64_t h, char *out, size_t cap)
 static void
 outside_id(uint64_t h, char out[19])
 {
-    char first17[18];
+    char first17[40];
     unsigned year = 1950 + (unsigned)(h % 60), month = 1 + (unsigned)((h >> 8) % 12),
              day = 1 + (unsigned)((h >> 16) % 28), seq = (unsigned)((h >> 24) % 1000);
     snprintf(first17, sizeof first17, "440106%04u%02u%02u%03u", year, month, day, seq);

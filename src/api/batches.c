@@ -337,17 +337,20 @@ batches_export(struct req *req)
     return api__send_xlsx(req, path, ascii, utf8);
 }
 
-/* DELETE /api/v1/batches/{id} -> 204 */
+/* DELETE /api/v1/batches/{id} (no body, or {}) -> 204 */
 static int
 batches_delete(struct req *req)
 {
+    json_t *body = NULL;
     int64_t id;
     int rc;
-    if ((rc = batches_id(req, &id)))
-        return rc;
+    if ((rc = batches_id(req, &id)) || (rc = api_body(req, &body)) || (rc = api_unpack(req, body, "{}")))
+        goto out;
     rc = batch_job_delete(req->app, req->db, &req->actor, id);
     if (rc == ERR_NOT_FOUND)
-        return req_fail(req, rc, "no such batch");
+        rc = req_fail(req, rc, "no such batch");
+out:
+    json_decref(body);
     return rc;
 }
 
@@ -357,6 +360,6 @@ const struct route api_batches_routes[] = {
     { "GET", "/api/v1/batches/{id}", batches_get, PERM_PEOPLE_READ, 0, 0 },
     { "POST", "/api/v1/batches/{id}/rerun", batches_rerun, PERM_PEOPLE_READ, ROUTE_JSON, 1024 },
     { "GET", "/api/v1/batches/{id}/export", batches_export, PERM_PEOPLE_READ, 0, 0 },
-    { "DELETE", "/api/v1/batches/{id}", batches_delete, PERM_PEOPLE_READ, 0, 0 },
+    { "DELETE", "/api/v1/batches/{id}", batches_delete, PERM_PEOPLE_READ, ROUTE_JSON, 1024 },
     ROUTE_END
 };

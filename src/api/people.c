@@ -27,7 +27,7 @@ people_lookup(struct req *req)
     }
     rc = person_lookup(req->app, req->db, &req->actor, id, (int)days, reveal, reason, &req->arena, &h, &why);
     if (rc == ERR_INVALID && why && strcmp(why, "reason") == 0) {
-        rc = req_fail(req, rc, "revealing needs a 'reason' (1 to 200 characters)");
+        rc = req_fail(req, rc, "revealing needs a 'reason' (1 to 200 bytes, without ID numbers)");
         goto out;
     }
     if (rc == ERR_INVALID) {

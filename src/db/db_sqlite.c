@@ -143,6 +143,8 @@ db__sqlite_open(const char *path, struct db **out)
     sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
     if ((rc = db_sqlite_pragma(h, "PRAGMA journal_mode = WAL", memory ? "memory" : "wal")) ||
         (rc = db_sqlite_pragma(h, "PRAGMA synchronous = FULL", NULL)) ||
+        /* statement journals in memory: fewer writes per batch, durability unchanged */
+        (rc = db_sqlite_pragma(h, "PRAGMA temp_store = MEMORY", NULL)) ||
         (rc = db_sqlite_pragma(h, "PRAGMA foreign_keys = ON", NULL)))
         goto out;
     d = xcalloc(1, sizeof *d);

@@ -148,6 +148,7 @@ struct batch_worker {
     size_t nreqs, capreqs;
     int64_t *bidx;
     size_t samples_read, samples_opened, collisions;
+    int64_t fetch_us, open_us, results_us;
     int rc;
 };
 
@@ -295,6 +296,7 @@ batch_fetch(struct batch_worker *w, const int64_t *bidx, size_t n, int64_t lo, i
     struct db_stmt *st = NULL;
     bool row = false;
     int rc = 0;
+    int64_t t0 = time_mono_us();
 
     for (size_t off = 0; off < n && !rc; off += BATCH_CHUNK) {
         if ((rc = db_prepare(w->db, batch_sql_samples, &st)) || (rc = db_bind_i64(st, 1, lo)) ||
@@ -332,6 +334,7 @@ batch_fetch(struct batch_worker *w, const int64_t *bidx, size_t n, int64_t lo, i
         db_done(st);
         st = NULL;
     }
+    w->fetch_us += time_mono_us() - t0;
     return rc;
 }
 
@@ -413,6 +416,7 @@ batch_results(struct batch_worker *w)
     int rc = 0;
     size_t i = 0;
 
+    int64_t t0 = time_mono_us();
     qsort_r(w->reqs, w->nreqs, sizeof *w->reqs, batch_req_cmp, (void *)base);
     while (i < w->nreqs && !rc) {
         size_t first = i, nbound = 0;
@@ -466,6 +470,7 @@ batch_results(struct batch_worker *w)
         db_done(st);
         st = NULL;
     }
+    w->results_us += time_mono_us() - t0;
     return rc;
 }
 
@@ -559,8 +564,10 @@ batch_chunk(struct batch_worker *w, size_t plo, size_t phi)
     /* near window: every sample is opened (all of them count) */
     if ((rc = batch_fetch(w, w->bidx, nb, ctx->since_near, ctx->now + 1)))
         return rc;
+    int64_t t0 = time_mono_us();
     for (size_t i = 0; i < w->ncands; i++)
         batch_open(w, pairs, plo, phi, &w->cands[i]);
+    w->open_us += time_mono_us() - t0;
     qsort(w->cands, w->ncands, sizeof *w->cands, batch_cand_cmp_key);
     nA = w->ncands;
     size_t c = 0;
@@ -832,6 +839,9 @@ batch_lookup(struct batch_ctx *ctx, struct db *db, unsigned threads, struct batc
         st->samples_read += workers[t].samples_read;
         st->samples_opened += workers[t].samples_opened;
         st->collisions += workers[t].collisions;
+        st->fetch_us += workers[t].fetch_us;
+        st->open_us += workers[t].open_us;
+        st->results_us += workers[t].results_us;
     }
     if (!rc)
         rc = batch_progress_call(ctx, "lookup", ctx->nkeys, ctx->nkeys);

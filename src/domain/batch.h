@@ -194,6 +194,8 @@ struct batch_stats {
     size_t max_cells;         /* the widest row's ncells (where appended columns can start) */
     int days_window, days_count; /* as used */
     size_t samples_read, samples_opened, collisions; /* lookup work, for the benchmark */
+    int64_t fetch_us, open_us, results_us; /* lookup time summed over its threads: fetching
+                                              samples, opening sealed IDs, fetching results */
 };
 
 /* The sink. begin (may be NULL) is called once before the first row of pass 2, with the

@@ -26,7 +26,8 @@
 #define INGEST_FUTURE_MS (10 * 60 * 1000)
 
 struct ingest_counter {
-    int kind; /* 0 scans, 1 plan, 2 gauge */
+    const char *key; /* "s|…", "p|…", "g|…": the flush order */
+    int kind;        /* 0 scans, 1 plan, 2 gauge */
     int64_t plan_id, site_id, hour;
     const char *subdistrict, *community, *industry, *name;
     int64_t deltas[4];
@@ -368,7 +369,7 @@ ingest_counter(struct ingest *ing, const char *key)
         return c;
     c = arena_alloc(&ing->arena, sizeof *c);
     memset(c, 0, sizeof *c);
-    strmap_put(&ing->counters, key, strlen(key), c);
+    c->key = strmap_put(&ing->counters, key, strlen(key), c);
     if (ing->n_counters == ing->cap_counters) {
         ing->cap_counters = ing->cap_counters ? ing->cap_counters * 2 : 64;
         ing->counter_list = xrealloc(ing->counter_list, ing->cap_counters * sizeof *ing->counter_list);
@@ -487,8 +488,19 @@ ingest_flush_counter(struct ingest *ing, const struct ingest_counter *c)
 }
 
 static int
+ingest_counter_order(const void *a, const void *b)
+{
+    return strcmp((*(struct ingest_counter *const *)a)->key, (*(struct ingest_counter *const *)b)->key);
+}
+
+/* ingest_flush writes the counters in one global order (by key), so two concurrent batches
+ * lock counter rows in the same order and cannot deadlock (PostgreSQL 40P01), then the
+ * events. */
+static int
 ingest_flush(struct ingest *ing)
 {
+    if (ing->n_counters > 1)
+        qsort(ing->counter_list, ing->n_counters, sizeof *ing->counter_list, ingest_counter_order);
     int rc = 0;
     for (size_t i = 0; !rc && i < ing->n_counters; i++)
         rc = ingest_flush_counter(ing, ing->counter_list[i]);

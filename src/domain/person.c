@@ -45,6 +45,22 @@ person_mask_name(const char *name, char *out, size_t cap)
     buf_release(&b);
 }
 
+/* person_reason_ok: 1..200 bytes of text, and no run of 15 or more digits (the reason is
+ * kept in the audit log, which must never hold an ID number). */
+static bool
+person_reason_ok(const char *reason)
+{
+    size_t n = reason ? strlen(reason) : 0, run = 0;
+    if (n == 0 || n > 200 || !str_is_utf8(reason, n) || str_has_ctl(reason, n))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        run = (reason[i] >= '0' && reason[i] <= '9') ? run + 1 : 0;
+        if (run >= 15)
+            return false;
+    }
+    return true;
+}
+
 static const char *
 person_col(struct db_stmt *st, int col, struct arena *arena)
 {
@@ -90,14 +106,19 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
         *why = "days";
         return ERR_INVALID;
     }
-    if (reveal && !actor_can(a, PERM_BIT_PII_REVEAL))
+    bidx = blind_index(&app->keys, "idno", id, IDNO_LEN);
+    snprintf(target, sizeof target, "blind:%016llx", (unsigned long long)bidx);
+    if (reveal && !actor_can(a, PERM_BIT_PII_REVEAL)) {
+        /* a refused reveal is audited like every other denial */
+        wipe(id, sizeof id);
+        (void)audit_record(db, &app->keys, a, "people.reveal", target, "denied", NULL);
         return ERR_FORBIDDEN;
-    if (reveal && (!reason || !*reason || strlen(reason) > 200 || !str_is_utf8(reason, strlen(reason)) ||
-                   str_has_ctl(reason, strlen(reason)))) {
+    }
+    if (reveal && !person_reason_ok(reason)) {
         *why = "reason";
+        wipe(id, sizeof id);
         return ERR_INVALID;
     }
-    bidx = blind_index(&app->keys, "idno", id, IDNO_LEN);
     since = time_now_ms() - (int64_t)days * 86400000LL;
     out->tests = arena_alloc(arena, cap * sizeof *out->tests);
     if ((rc = db_prepare(db, sql_history, &st)) || (rc = db_bind_i64(st, 1, bidx)) ||
@@ -107,9 +128,11 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
         size_t n = 0;
         const void *blob = db_col_blob(st, 1, &n);
         char *plain_id = person_open(app, "samples.id_number", blob, n, arena);
-        if (!plain_id || strcmp(plain_id, id) != 0)
+        bool same = plain_id && strcmp(plain_id, id) == 0;
+        if (plain_id)
+            wipe(plain_id, strlen(plain_id));
+        if (!same)
             continue; /* a blind-index collision: not this person */
-        wipe(plain_id, strlen(plain_id));
         if (!out->name[0]) {
             blob = db_col_blob(st, 2, &n);
             char *name = person_open(app, "samples.name", blob, n, arena);
@@ -148,7 +171,6 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
         }
     }
     /* audited by blind index: the number itself is never written anywhere */
-    snprintf(target, sizeof target, "blind:%016llx", (unsigned long long)bidx);
     snprintf(detail, sizeof detail, "days=%d tests=%zu%s", days, out->ntests, reveal ? " reveal" : "");
     rc = audit_record(db, &app->keys, a, reveal ? "people.reveal" : "people.lookup", target, "ok",
                       reveal ? reason : detail);

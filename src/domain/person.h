@@ -35,8 +35,9 @@ struct person_history {
 
 /* person_lookup answers for id_number (any user spelling; normalised here: ERR_INVALID with
  * the idno status in *why when it is not a valid ID) over the last days days. reveal asks for
- * unmasked name and ID: ERR_FORBIDDEN without pii.reveal, ERR_INVALID without a reason
- * (1..200 bytes). Strings live in arena. */
+ * unmasked name and ID: ERR_FORBIDDEN without pii.reveal (audited as a denied
+ * "people.reveal"), ERR_INVALID without a reason (1..200 bytes, no run of 15+ digits: it is
+ * kept in the audit log). Strings live in arena. */
 int person_lookup(struct app *app, struct db *db, const struct actor *a, const char *id_number, int days,
                   bool reveal, const char *reason, struct arena *arena, struct person_history *out,
                   const char **why);

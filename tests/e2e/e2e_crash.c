@@ -22,6 +22,7 @@
  * every record sent exactly once, and the counters and the audit chain are checked again.
  * The figures (acknowledged, in flight, committed without an answer, lost) are printed.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -507,7 +508,7 @@ test_kill_during_ingest(void **state)
     usleep((useconds_t)(time_mono_us() % 50000));
     t_kill = time_mono_us();
     assert_int_equal(kill(srv->pid, SIGKILL), 0);
-    while (waitpid(srv->pid, &wst, 0) < 0)
+    while (waitpid(srv->pid, &wst, 0) < 0 && errno == EINTR)
         ;
     srv->pid = 0;
     atomic_store(&stop, true);

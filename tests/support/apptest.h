@@ -1,4 +1,6 @@
-/* tests/support/apptest.h - a struct app on a fresh test database, for domain suites.
+/* tests/support/apptest.h - a struct app on a fresh test database, for domain suites,
+ * and the steps those suites share: ingesting records, making sites and plans, scoped
+ * actors, and reading counters and recounting them from the raw rows.
  *
  * Builds on dbtest.h: each APPTEST test runs once per driver (SQLite, and PostgreSQL when
  * JIAYUAN_TEST_PG is set) on a fresh, fully migrated database, with
@@ -26,12 +28,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "dbtest.h"
 #include "domain/app.h"
+#include "domain/ingest.h"
 #include "domain/user.h"
 
 /* A stable fake-clock origin for tests: 2026-01-01T00:00:00Z. */
 #define APPTEST_T0 1767225600000LL
+/* The "now" the resource suites set: 2026-01-01 18:00 Asia/Shanghai (T0 + 10 h). */
+#define APPTEST_NOW (APPTEST_T0 + 10 * 3600000LL)
 /* A valid subdistrict code from data/divisions.csv (西长安街街道) and another one. */
 #define APPTEST_SUBDISTRICT "110102001"
 #define APPTEST_SUBDISTRICT2 "110102003"
@@ -79,5 +86,58 @@ int64_t apptest_count_audit(struct db *db, const char *action, const char *targe
 int64_t apptest_audit_intact(struct apptest *at);
 /* apptest_memmem: does hay[0..hn) contain needle[0..nn)? */
 bool apptest_memmem(const void *hay, size_t hn, const void *needle, size_t nn);
+/* apptest_i64_text is apptest_i64 with one bound text parameter ?1. */
+int64_t apptest_i64_text(struct db *db, const char *sql, const char *p1);
+
+/* Ingest ------------------------------------------------------------------------------- */
+/* apptest_json parses test JSON text (any value; duplicate keys refused) and fails the
+ * test on bad text. Returns a new reference. */
+json_t *apptest_json(const char *text);
+/* apptest_put ingests obj, one record (reference stolen), as a through kind and returns
+ * its outcome (asserting that ingest_run worked and gave one outcome). */
+struct ingest_outcome apptest_put(struct apptest *at, const struct actor *a, const struct ingest_kind *kind,
+                                  json_t *obj);
+/* apptest_accept is apptest_put as the admin that fails the test (naming the field and
+ * the reason) unless obj is accepted; returns the new row's id. */
+int64_t apptest_accept(struct apptest *at, const struct ingest_kind *kind, json_t *obj);
+/* apptest_ingest_text ingests JSON text (one record or an array of them) as a through
+ * kind; returns the outcomes (free with xfree) and their count in *n. */
+struct ingest_outcome *apptest_ingest_text(struct apptest *at, const struct actor *a, const struct ingest_kind *kind,
+                                           const char *text, size_t *n);
+/* apptest_expect_outcome fails the test, naming what, unless o was accepted (field NULL)
+ * or rejected naming field ("" for the record as a whole, e.g. an unknown key). */
+void apptest_expect_outcome(const struct ingest_outcome *o, const char *field, const char *what);
+/* A validation case: a valid record with key set to the JSON text value_json (NULL: key
+ * removed) must be rejected naming field ("" for the record as a whole). */
+struct apptest_reject_case {
+    const char *key, *value_json, *field;
+};
+/* apptest_expect_rejected applies case c to obj (a valid record, reference stolen),
+ * ingests it as the admin through kind and fails the test unless it is rejected as c
+ * says. Returns the outcome. */
+struct ingest_outcome apptest_expect_rejected(struct apptest *at, const struct ingest_kind *kind, json_t *obj,
+                                              const struct apptest_reject_case *c);
+
+/* Actors, sites, plans -------------------------------------------------------------------- */
+/* apptest_scoped makes *a the admin bound to subdistrict sub (a scoped system actor). */
+void apptest_scoped(struct apptest *at, const char *sub, struct actor *a);
+/* apptest_site_obj returns a new valid site record (source "city"): code (also its
+ * external_id and name), type "fixed", subdistrict sub, at lon 116.38, lat 39.9. */
+json_t *apptest_site_obj(const char *code, const char *sub);
+/* apptest_site creates apptest_site_obj(code, sub) as the admin through the site kind
+ * (asserting it is accepted) and returns the site's id. */
+int64_t apptest_site(struct apptest *at, const char *code, const char *sub);
+/* apptest_plan_obj returns a new valid plan record (source "city"): plan_no, external_id
+ * ext, name "第1轮全员核酸", kind "mass", running from APPTEST_NOW - 1 h to APPTEST_NOW +
+ * 1 day, scope the JSON array text scope_json (NULL: no scope, the whole district). */
+json_t *apptest_plan_obj(const char *plan_no, const char *ext, const char *scope_json);
+
+/* Counters ------------------------------------------------------------------------------- */
+/* apptest_gauge reads gauge name of subdistrict ("" = district-wide); 0 when absent. */
+int64_t apptest_gauge(struct db *db, const char *name, const char *subdistrict);
+/* apptest_sites_open_mismatches recounts the live open sites of every subdistrict from
+ * the sites table and returns how many subdistricts' "sites_open" gauge differs (0: the
+ * counter is right). */
+int64_t apptest_sites_open_mismatches(struct db *db);
 
 #endif

@@ -9,50 +9,22 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 
 #include <cmocka.h>
 
 #include "apptest.h"
-#include "core/alloc.h"
 #include "core/arena.h"
 #include "core/err.h"
-#include "core/str.h"
 #include "core/time.h"
 #include "domain/actual.h"
 #include "domain/plan.h"
 #include "domain/site.h"
 
-#define NOW (APPTEST_T0 + 10 * 3600000LL)
-#define DAY 86400000LL
+#define NOW APPTEST_NOW
 #define SUB1 APPTEST_SUBDISTRICT
 #define SUB2 APPTEST_SUBDISTRICT2
 #define SUB3 "110102007"
 #define REASON "复核后更正 REASON-MARKER-551"
-
-static struct ingest_outcome
-put(struct apptest *at, const struct actor *a, const struct ingest_kind *kind, json_t *obj)
-{
-    struct ingest_outcome *out = NULL, res;
-    size_t n = 0, accepted = 0;
-    assert_non_null(obj);
-    assert_int_equal(ingest_run(&at->app, at->db, a, kind, obj, &out, &n, &accepted), 0);
-    assert_int_equal(n, 1);
-    res = out[0];
-    xfree(out);
-    json_decref(obj);
-    return res;
-}
-
-static json_t *
-parse(const char *text)
-{
-    json_error_t je;
-    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-    if (!v)
-        fail_msg("bad test JSON: %s", je.text);
-    return v;
-}
 
 static json_t *
 actual_obj(const char *ext, const char *sub, const char *site, const char *industry, int64_t count)
@@ -70,44 +42,25 @@ static int64_t
 add_actual(struct apptest *at, const char *ext, const char *sub, const char *site, const char *industry,
            int64_t count)
 {
-    struct ingest_outcome r = put(at, &at->admin, &actual_kind, actual_obj(ext, sub, site, industry, count));
-    if (r.status != INGEST_ACCEPTED)
-        fail_msg("actual %s: %s (%s)", ext, r.field ? r.field : "", r.reason);
-    return r.id;
+    return apptest_accept(at, &actual_kind, actual_obj(ext, sub, site, industry, count));
 }
 
+/* setup_reference makes plan P-1 over SUB1..SUB3 and the sites S1-A, S1-B (SUB1) and S2-A
+ * (SUB2); SUB3 has none. */
 static void
 setup_reference(struct apptest *at)
 {
-    json_t *plan = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:[s, s, s]}", "source", "city", "external_id", "p1",
-                             "plan_no", "P-1", "name", "第1轮", "starts_at", (json_int_t)(NOW - 3600000), "ends_at",
-                             (json_int_t)(NOW + DAY), "scope", SUB1, SUB2, SUB3);
-    assert_int_equal(put(at, &at->admin, &plan_kind, plan).status, INGEST_ACCEPTED);
     static const struct {
         const char *code, *sub;
         double lon, lat;
     } sites[] = { { "S1-A", SUB1, 116.30, 39.90 }, { "S1-B", SUB1, 116.40, 39.92 }, { "S2-A", SUB2, 116.36, 39.94 } };
+    apptest_accept(at, &plan_kind, apptest_plan_obj("P-1", "p1", "[\"" SUB1 "\",\"" SUB2 "\",\"" SUB3 "\"]"));
     for (size_t i = 0; i < 3; i++) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:f}", "source", "city", "external_id",
-                              sites[i].code, "code", sites[i].code, "name", sites[i].code, "type", "fixed",
-                              "subdistrict", sites[i].sub, "lon", sites[i].lon, "lat", sites[i].lat);
-        assert_int_equal(put(at, &at->admin, &site_kind, o).status, INGEST_ACCEPTED);
+        json_t *o = apptest_site_obj(sites[i].code, sites[i].sub);
+        json_object_set_new(o, "lon", json_real(sites[i].lon));
+        json_object_set_new(o, "lat", json_real(sites[i].lat));
+        apptest_accept(at, &site_kind, o);
     }
-}
-
-static int64_t
-q_text(struct db *db, const char *sql, const char *p1)
-{
-    struct db_stmt *st = NULL;
-    bool row = false;
-    int64_t v;
-    assert_int_equal(db_prepare(db, sql, &st), 0);
-    assert_int_equal(db_bind_text(st, 1, p1, strlen(p1)), 0);
-    assert_int_equal(db_step(st, &row), 0);
-    assert_true(row);
-    v = db_col_i64(st, 0);
-    db_done(st);
-    return v;
 }
 
 /* stat reads a stat_plan column of ("sub|industry"): col 0 reported, 1 corrected. */
@@ -116,10 +69,11 @@ stat(struct db *db, int col, const char *sub, const char *industry)
 {
     char key[64];
     snprintf(key, sizeof key, "%s|%s", sub, industry);
-    return q_text(db,
-                  col ? "SELECT COALESCE(MAX(actual_corrected), 0) FROM stat_plan WHERE subdistrict || '|' || industry = ?1"
-                      : "SELECT COALESCE(MAX(actual_reported), 0) FROM stat_plan WHERE subdistrict || '|' || industry = ?1",
-                  key);
+    return apptest_i64_text(
+        db,
+        col ? "SELECT COALESCE(MAX(actual_corrected), 0) FROM stat_plan WHERE subdistrict || '|' || industry = ?1"
+            : "SELECT COALESCE(MAX(actual_reported), 0) FROM stat_plan WHERE subdistrict || '|' || industry = ?1",
+        key);
 }
 
 /* mismatches: counter rows that differ from a recount of raw rows (reported = sum of
@@ -137,13 +91,6 @@ mismatches(struct db *db)
         " sp.industry))) + (SELECT count(*) FROM actuals a WHERE NOT EXISTS (SELECT 1 FROM stat_plan sp WHERE"
         " sp.plan_id = a.plan_id AND sp.subdistrict = a.subdistrict AND sp.industry = ''))",
         0);
-}
-
-static void
-scoped(struct apptest *at, const char *sub, struct actor *a)
-{
-    *a = at->admin;
-    str_copy(a->subdistrict, sizeof a->subdistrict, sub);
 }
 
 static void
@@ -168,7 +115,7 @@ test_reports(void **state)
     id = add_actual(at, "a1", SUB1, "S1-A", "C", 120);
     add_actual(at, "a2", SUB1, NULL, NULL, 30);
     add_actual(at, "a3", SUB2, "S2-A", NULL, 7);
-    assert_int_equal(put(at, &at->admin, &actual_kind, actual_obj("a1", SUB1, "S1-A", "C", 120)).status,
+    assert_int_equal(apptest_put(at, &at->admin, &actual_kind, actual_obj("a1", SUB1, "S1-A", "C", 120)).status,
                      INGEST_DUPLICATE);
 
     assert_int_equal(stat(at->db, 0, SUB1, ""), 150);
@@ -176,7 +123,7 @@ test_reports(void **state)
     assert_int_equal(stat(at->db, 0, SUB1, "C"), 120);
     assert_int_equal(stat(at->db, 0, SUB2, ""), 7);
     assert_int_equal(mismatches(at->db), 0);
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE topic = ?1", "actuals"), 3);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE topic = ?1", "actuals"), 3);
 
     assert_int_equal(actual_get(at->db, &at->admin, id, &arena, &x), 0);
     assert_string_equal(x.plan_no, "P-1");
@@ -188,8 +135,8 @@ test_reports(void **state)
     assert_int_equal(x.reported_at, NOW - 60000);
 
     /* scope: writes and reads of the own subdistrict only */
-    scoped(at, SUB2, &s1);
-    struct ingest_outcome r = put(at, &s1, &actual_kind, actual_obj("a9", SUB1, NULL, NULL, 1));
+    apptest_scoped(at, SUB2, &s1);
+    struct ingest_outcome r = apptest_put(at, &s1, &actual_kind, actual_obj("a9", SUB1, NULL, NULL, 1));
     assert_int_equal(r.status, INGEST_REJECTED);
     assert_string_equal(r.field, "subdistrict");
     user(at, "sub1", ROLE_SUBDISTRICT, SUB1, &u1);
@@ -215,15 +162,13 @@ static void
 test_validation(void **state)
 {
     struct apptest *at = *state;
-    static const struct {
-        const char *key, *value_json, *field;
-    } cases[] = {
+    static const struct apptest_reject_case cases[] = {
         { "plan_no", NULL, "plan_no" },
         { "plan_no", "\"P-9\"", "plan_no" },
         { "subdistrict", NULL, "subdistrict" },
         { "subdistrict", "\"110102008\"", "subdistrict" }, /* not in the plan's scope */
         { "subdistrict", "\"110102999\"", "subdistrict" },
-        { "site_code", "\"S2-A\"", "site_code" },          /* a site of another subdistrict */
+        { "site_code", "\"S2-A\"", "site_code" }, /* a site of another subdistrict */
         { "site_code", "\"NOPE\"", "site_code" },
         { "site_code", "\"a b\"", "site_code" },
         { "industry", "\"ZZ\"", "industry" },
@@ -242,24 +187,14 @@ test_validation(void **state)
                                           " '110102', 'x' WHERE NOT EXISTS (SELECT 1 FROM divisions WHERE code ="
                                           " '110102008')"),
                      0);
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        json_t *o = actual_obj("v", SUB1, "S1-A", NULL, 10);
-        struct ingest_outcome r;
-        if (cases[i].value_json)
-            json_object_set_new(o, cases[i].key, parse(cases[i].value_json));
-        else
-            json_object_del(o, cases[i].key);
-        r = put(at, &at->admin, &actual_kind, o);
-        if (r.status != INGEST_REJECTED || strcmp(r.field ? r.field : "", cases[i].field))
-            fail_msg("case %zu (%s): status %d field '%s' reason '%s'", i, cases[i].key, (int)r.status,
-                     r.field ? r.field : "", r.reason);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        apptest_expect_rejected(at, &actual_kind, actual_obj("v", SUB1, "S1-A", NULL, 10), &cases[i]);
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM actuals", 0), 0);
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM stat_plan", 0), 0);
     /* RFC 3339 with an offset is fine */
     json_t *o = actual_obj("v", SUB1, "S1-A", NULL, 10);
     json_object_set_new(o, "reported_at", json_string("2026-01-01T17:30:00+08:00"));
-    assert_int_equal(put(at, &at->admin, &actual_kind, o).status, INGEST_ACCEPTED);
+    assert_int_equal(apptest_put(at, &at->admin, &actual_kind, o).status, INGEST_ACCEPTED);
 }
 
 static void
@@ -347,11 +282,13 @@ test_corrections(void **state)
     /* audited and pushed, the reason on neither */
     snprintf(target, sizeof target, "actual:%lld", (long long)id);
     assert_int_equal(apptest_count_audit(at->db, "actuals.correct", target, "ok"), 2);
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE topic = 'actuals' AND payload LIKE ?1",
-                            "%\"corrected\"%\"original\":120,\"corrected\":100,\"delta\":-20%"),
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE topic = 'actuals' AND payload LIKE ?1",
+                                      "%\"corrected\"%\"original\":120,\"corrected\":100,\"delta\":-20%"),
                      1);
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE payload LIKE ?1", "%REASON-MARKER%"), 0);
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM audit_log WHERE detail LIKE ?1", "%REASON-MARKER%"), 0);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE payload LIKE ?1", "%REASON-MARKER%"),
+                     0);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM audit_log WHERE detail LIKE ?1", "%REASON-MARKER%"),
+                     0);
     apptest_audit_intact(at);
     arena_release(&arena);
 }
@@ -411,7 +348,7 @@ test_areas(void **state)
     assert_int_equal(items[1].lon_e6, 116360000);
     assert_string_equal(items[2].subdistrict, SUB3);
     assert_int_equal(items[2].sites, 0);
-    scoped(at, SUB2, &s2);
+    apptest_scoped(at, SUB2, &s2);
     assert_int_equal(actual_areas(at->db, &s2, p.id, &arena, &items, &n), 0);
     assert_int_equal(n, 1);
     assert_string_equal(items[0].subdistrict, SUB2);

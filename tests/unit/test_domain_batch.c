@@ -76,7 +76,7 @@ make_id(const char *first17, char out[19])
 static void
 people_init(void)
 {
-    char first17[18];
+    char first17[40];
     for (int p = 0; p < NPEOPLE; p++) {
         snprintf(first17, sizeof first17, "1101021980010%1d%03d", 1 + p % 9, 10 + p);
         make_id(first17, ids[p]);
@@ -327,7 +327,7 @@ spell(const struct case_row *c, char *out, size_t cap, bool *is_number, double *
         snprintf(out, cap, "%.17s%c", id, id[17] == '1' ? '2' : '1');
         break;
     case SP_BADDATE: {
-        char first17[18], bad[19];
+        char first17[40], bad[19];
         snprintf(first17, sizeof first17, "%s", "11010219800230011"); /* 30 February */
         make_id(first17, bad);
         snprintf(out, cap, "%s", bad);
@@ -339,7 +339,7 @@ spell(const struct case_row *c, char *out, size_t cap, bool *is_number, double *
         *number = 110102198001010000.0;
         break;
     case SP_ZEROTAIL: {
-        char first17[18];
+        char first17[40];
         snprintf(first17, sizeof first17, "%.15s00", id);
         /* must not happen to be valid: the tail Excel zeroes after 15 digits */
         snprintf(out, cap, "%.15s000", id);
@@ -803,7 +803,7 @@ test_chunks_and_threads(void **state)
     struct batch_table_state ts;
     struct batch_stats st1, st2;
     struct db_pool *pool = NULL;
-    char first17[18], id[19];
+    char first17[40], id[19];
 
     time_set_fake_ms(NOW);
     site_insert(at->db, "S1", "一号采样点");

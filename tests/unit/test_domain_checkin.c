@@ -17,52 +17,24 @@
 #include "core/alloc.h"
 #include "core/arena.h"
 #include "core/err.h"
-#include "core/str.h"
 #include "core/time.h"
 #include "crypto/field.h"
 #include "domain/checkin.h"
 #include "domain/site.h"
 
-#define NOW (APPTEST_T0 + 10 * 3600000LL)
+#define NOW APPTEST_NOW
 #define MIN 60000LL
 #define SUB1 APPTEST_SUBDISTRICT
 #define SUB2 APPTEST_SUBDISTRICT2
 #define STAFF1 "张三STAFF-MARKER"
 #define STAFF2 "李四"
 
-static struct ingest_outcome
-put(struct apptest *at, const struct actor *a, const struct ingest_kind *kind, json_t *obj)
-{
-    struct ingest_outcome *out = NULL, res;
-    size_t n = 0, accepted = 0;
-    assert_non_null(obj);
-    assert_int_equal(ingest_run(&at->app, at->db, a, kind, obj, &out, &n, &accepted), 0);
-    assert_int_equal(n, 1);
-    res = out[0];
-    xfree(out);
-    json_decref(obj);
-    return res;
-}
-
-static json_t *
-parse(const char *text)
-{
-    json_error_t je;
-    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-    if (!v)
-        fail_msg("bad test JSON: %s", je.text);
-    return v;
-}
-
 static int64_t
 add_site(struct apptest *at, const char *code, const char *sub, const char *status)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:s}", "source", "city", "external_id", code,
-                          "code", code, "name", code, "type", "temporary", "subdistrict", sub, "lon", 116.38, "lat",
-                          39.9, "status", status);
-    struct ingest_outcome r = put(at, &at->admin, &site_kind, o);
-    assert_int_equal(r.status, INGEST_ACCEPTED);
-    return r.id;
+    json_t *o = apptest_site_obj(code, sub);
+    json_object_set_new(o, "status", json_string(status));
+    return apptest_accept(at, &site_kind, o);
 }
 
 static json_t *
@@ -75,39 +47,13 @@ checkin_obj(const char *ext, const char *site, const char *kind, int64_t at_ms)
 static enum ingest_status
 checkin(struct apptest *at, const char *ext, const char *site, const char *kind, int64_t at_ms)
 {
-    return put(at, &at->admin, &checkin_kind, checkin_obj(ext, site, kind, at_ms)).status;
-}
-
-static int64_t
-q_text(struct db *db, const char *sql, const char *p1)
-{
-    struct db_stmt *st = NULL;
-    bool row = false;
-    int64_t v;
-    assert_int_equal(db_prepare(db, sql, &st), 0);
-    assert_int_equal(db_bind_text(st, 1, p1, strlen(p1)), 0);
-    assert_int_equal(db_step(st, &row), 0);
-    assert_true(row);
-    v = db_col_i64(st, 0);
-    db_done(st);
-    return v;
+    return apptest_put(at, &at->admin, &checkin_kind, checkin_obj(ext, site, kind, at_ms)).status;
 }
 
 static int64_t
 gauge(struct db *db, const char *sub)
 {
-    return q_text(db, "SELECT COALESCE(MAX(value), 0) FROM stat_gauges WHERE name = 'sites_open' AND subdistrict = ?1",
-                  sub);
-}
-
-static int64_t
-gauge_mismatches(struct db *db)
-{
-    return apptest_i64(db,
-                       "SELECT count(*) FROM divisions d WHERE d.level = 2 AND COALESCE((SELECT g.value FROM"
-                       " stat_gauges g WHERE g.name = 'sites_open' AND g.subdistrict = d.code), 0) <> (SELECT count(*)"
-                       " FROM sites s WHERE s.subdistrict = d.code AND s.status = 'open' AND s.deleted_at = 0)",
-                       0);
+    return apptest_gauge(db, SITE_GAUGE_OPEN, sub);
 }
 
 static const char *
@@ -118,13 +64,6 @@ status_of(struct apptest *at, int64_t id, struct arena *arena, int64_t *version)
     if (version)
         *version = l.s.version;
     return l.s.status;
-}
-
-static void
-scoped(struct apptest *at, const char *sub, struct actor *a)
-{
-    *a = at->admin;
-    str_copy(a->subdistrict, sizeof a->subdistrict, sub);
 }
 
 static void
@@ -149,11 +88,11 @@ test_store_and_seal(void **state)
     json_object_set_new(o, "lon", json_real(116.381));
     json_object_set_new(o, "lat", json_real(39.901));
     json_object_set_new(o, "operator", json_string("phone-0831"));
-    r = put(at, &at->admin, &checkin_kind, o);
+    r = apptest_put(at, &at->admin, &checkin_kind, o);
     assert_int_equal(r.status, INGEST_ACCEPTED);
     o = checkin_obj("k2", "C-1", "status", NOW);
     json_object_set_new(o, "staff", json_string(STAFF2));
-    assert_int_equal(put(at, &at->admin, &checkin_kind, o).status, INGEST_ACCEPTED);
+    assert_int_equal(apptest_put(at, &at->admin, &checkin_kind, o).status, INGEST_ACCEPTED);
 
     /* sealed at rest under "checkins.staff"; opens to the joined names */
     assert_int_equal(db_prepare(at->db, "SELECT staff FROM checkins WHERE id = ?1", &st), 0);
@@ -171,14 +110,17 @@ test_store_and_seal(void **state)
     db_done(st);
 
     /* the stream has the check-in but no names and no operator */
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE topic = ?1", "checkins"), 2);
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE payload LIKE ?1", "%STAFF-MARKER%"), 0);
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE payload LIKE ?1", "%李四%"), 0);
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE payload LIKE ?1", "%phone-0831%"), 0);
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE topic = 'checkins' AND payload LIKE ?1",
-                            "%\"kind\":\"staff_change\",\"queue_len\":25%\"lon\":116.381%"),
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE topic = ?1", "checkins"), 2);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE payload LIKE ?1", "%STAFF-MARKER%"),
+                     0);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE payload LIKE ?1", "%李四%"), 0);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE payload LIKE ?1", "%phone-0831%"), 0);
+    assert_int_equal(apptest_i64_text(at->db,
+                                      "SELECT count(*) FROM outbox WHERE topic = 'checkins' AND payload LIKE ?1",
+                                      "%\"kind\":\"staff_change\",\"queue_len\":25%\"lon\":116.381%"),
                      1);
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM audit_log WHERE detail LIKE ?1", "%STAFF-MARKER%"), 0);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM audit_log WHERE detail LIKE ?1", "%STAFF-MARKER%"),
+                     0);
 
     /* the list says staff was recorded, never who; the position falls back to the site's */
     assert_int_equal(checkin_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
@@ -204,9 +146,7 @@ static void
 test_validation(void **state)
 {
     struct apptest *at = *state;
-    static const struct {
-        const char *key, *value_json, *field;
-    } cases[] = {
+    static const struct apptest_reject_case cases[] = {
         { "site_code", NULL, "site_code" },
         { "site_code", "\"NOPE\"", "site_code" },
         { "kind", "\"lunch\"", "kind" },
@@ -229,25 +169,15 @@ test_validation(void **state)
     };
     time_set_fake_ms(NOW);
     add_site(at, "C-1", SUB1, "open");
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        json_t *o = checkin_obj("v", "C-1", "status", NOW);
-        struct ingest_outcome r;
-        if (cases[i].value_json)
-            json_object_set_new(o, cases[i].key, parse(cases[i].value_json));
-        else
-            json_object_del(o, cases[i].key);
-        r = put(at, &at->admin, &checkin_kind, o);
-        if (r.status != INGEST_REJECTED || strcmp(r.field ? r.field : "", cases[i].field))
-            fail_msg("case %zu (%s): status %d field '%s' reason '%s'", i, cases[i].key, (int)r.status,
-                     r.field ? r.field : "", r.reason);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        apptest_expect_rejected(at, &checkin_kind, checkin_obj("v", "C-1", "status", NOW), &cases[i]);
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM checkins", 0), 0);
     /* a staff array of more than the cap */
     json_t *o = checkin_obj("v", "C-1", "status", NOW), *staff = json_array();
     for (int i = 0; i <= CHECKIN_STAFF_MAX; i++)
         json_array_append_new(staff, json_string("x"));
     json_object_set_new(o, "staff", staff);
-    assert_int_equal(put(at, &at->admin, &checkin_kind, o).status, INGEST_REJECTED);
+    assert_int_equal(apptest_put(at, &at->admin, &checkin_kind, o).status, INGEST_REJECTED);
     /* duplicates: stored once */
     assert_int_equal(checkin(at, "v", "C-1", "status", NOW), INGEST_ACCEPTED);
     assert_int_equal(checkin(at, "v", "C-1", "status", NOW), INGEST_DUPLICATE);
@@ -294,7 +224,7 @@ test_status_moves(void **state)
     assert_int_equal(gauge(at->db, SUB1), 1);
     assert_int_equal(checkin(at, "p2", "M-2", "open", NOW - 10 * MIN), INGEST_ACCEPTED);
     assert_int_equal(gauge(at->db, SUB1), 2);
-    assert_int_equal(gauge_mismatches(at->db), 0);
+    assert_int_equal(apptest_sites_open_mismatches(at->db), 0);
 
     /* one batch: open and close of the same site in time order */
     json_t *batch = json_pack("[o, o, o]", checkin_obj("b1", "M-1", "close", NOW - 5 * MIN),
@@ -309,7 +239,7 @@ test_status_moves(void **state)
     assert_string_equal(status_of(at, id, &arena, &version), "closed");
     assert_int_equal(version, 6);
     assert_int_equal(gauge(at->db, SUB1), 1);
-    assert_int_equal(gauge_mismatches(at->db), 0);
+    assert_int_equal(apptest_sites_open_mismatches(at->db), 0);
 
     /* every status move is a site version with a history row and a "sites" event */
     assert_int_equal(site_history(at->db, &at->admin, id, &arena, &v, &n), 0);
@@ -317,10 +247,10 @@ test_status_moves(void **state)
     assert_string_equal(v[1].s.status, "closed");
     assert_string_equal(v[2].s.status, "open");
     assert_string_equal(v[5].action, "update");
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE topic = 'sites' AND payload LIKE ?1",
-                            "%\"action\":\"status\"%"),
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE topic = 'sites' AND payload LIKE ?1",
+                                      "%\"action\":\"status\"%"),
                      7);
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE topic = ?1", "checkins"), 9);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE topic = ?1", "checkins"), 9);
     arena_release(&arena);
 }
 
@@ -339,12 +269,12 @@ test_scope_and_list(void **state)
     time_set_fake_ms(NOW);
     add_site(at, "A-1", SUB1, "open");
     add_site(at, "B-1", SUB2, "open");
-    scoped(at, SUB1, &s1);
-    r = put(at, &s1, &checkin_kind, checkin_obj("x1", "B-1", "close", NOW));
+    apptest_scoped(at, SUB1, &s1);
+    r = apptest_put(at, &s1, &checkin_kind, checkin_obj("x1", "B-1", "close", NOW));
     assert_int_equal(r.status, INGEST_REJECTED);
     assert_string_equal(r.field, "site_code");
     assert_int_equal(gauge(at->db, SUB2), 1);
-    assert_int_equal(put(at, &s1, &checkin_kind, checkin_obj("x2", "A-1", "status", NOW - 30 * MIN)).status,
+    assert_int_equal(apptest_put(at, &s1, &checkin_kind, checkin_obj("x2", "A-1", "status", NOW - 30 * MIN)).status,
                      INGEST_ACCEPTED);
     assert_int_equal(checkin(at, "x3", "B-1", "status", NOW - 20 * MIN), INGEST_ACCEPTED);
     assert_int_equal(checkin(at, "x4", "A-1", "status", NOW - 10 * MIN), INGEST_ACCEPTED);

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 
 #include <cmocka.h>
 
@@ -16,52 +15,16 @@
 #include "core/alloc.h"
 #include "core/arena.h"
 #include "core/err.h"
-#include "core/str.h"
 #include "core/time.h"
 #include "domain/plan.h"
 
-#define NOW (APPTEST_T0 + 10 * 3600000LL)
+#define NOW APPTEST_NOW
 #define DAY 86400000LL
 #define SUB1 APPTEST_SUBDISTRICT
 #define SUB2 APPTEST_SUBDISTRICT2
 #define SUB3 "110102007"
 #define COMM1 "110102001004"
 #define COMM2 "110102003015"
-
-static struct ingest_outcome
-put(struct apptest *at, const struct actor *a, const struct ingest_kind *kind, json_t *obj)
-{
-    struct ingest_outcome *out = NULL, res;
-    size_t n = 0, accepted = 0;
-    assert_non_null(obj);
-    assert_int_equal(ingest_run(&at->app, at->db, a, kind, obj, &out, &n, &accepted), 0);
-    assert_int_equal(n, 1);
-    res = out[0];
-    xfree(out);
-    json_decref(obj);
-    return res;
-}
-
-static json_t *
-parse(const char *text)
-{
-    json_error_t je;
-    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-    if (!v)
-        fail_msg("bad test JSON: %s", je.text);
-    return v;
-}
-
-static json_t *
-plan_obj(const char *plan_no, const char *ext, const char *scope_json)
-{
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "source", "city", "external_id", ext, "plan_no",
-                          plan_no, "name", "第1轮全员核酸", "kind", "mass", "starts_at", (json_int_t)(NOW - 3600000),
-                          "ends_at", (json_int_t)(NOW + DAY));
-    if (scope_json)
-        json_object_set_new(o, "scope", parse(scope_json));
-    return o;
-}
 
 static json_t *
 planned_obj(const char *ext, const char *plan_no, const char *sub, const char *industry, int64_t count)
@@ -74,35 +37,14 @@ planned_obj(const char *ext, const char *plan_no, const char *sub, const char *i
     return o;
 }
 
-static void
-scoped(struct apptest *at, const char *sub, struct actor *a)
-{
-    *a = at->admin;
-    str_copy(a->subdistrict, sizeof a->subdistrict, sub);
-}
-
-static int64_t
-q_text(struct db *db, const char *sql, const char *p1)
-{
-    struct db_stmt *st = NULL;
-    bool row = false;
-    int64_t v;
-    assert_int_equal(db_prepare(db, sql, &st), 0);
-    assert_int_equal(db_bind_text(st, 1, p1, strlen(p1)), 0);
-    assert_int_equal(db_step(st, &row), 0);
-    assert_true(row);
-    v = db_col_i64(st, 0);
-    db_done(st);
-    return v;
-}
-
 /* stat_planned reads stat_plan.planned of (the only plan, sub, industry), 0 when absent. */
 static int64_t
 stat_planned(struct db *db, const char *sub, const char *industry)
 {
     char key[64];
     snprintf(key, sizeof key, "%s|%s", sub, industry);
-    return q_text(db, "SELECT COALESCE(MAX(planned), 0) FROM stat_plan WHERE subdistrict || '|' || industry = ?1", key);
+    return apptest_i64_text(
+        db, "SELECT COALESCE(MAX(planned), 0) FROM stat_plan WHERE subdistrict || '|' || industry = ?1", key);
 }
 
 /* planned_mismatches counts stat_plan rows whose planned differs from a recount of the raw
@@ -134,15 +76,16 @@ test_plan_create_and_read(void **state)
     int64_t total = 0;
 
     time_set_fake_ms(NOW);
-    r = put(at, &at->admin, &plan_kind, plan_obj("P-001", "p1", "[\"" SUB1 "\",\"" SUB2 "\",\"" SUB1 "\"]"));
+    r = apptest_put(at, &at->admin, &plan_kind,
+                    apptest_plan_obj("P-001", "p1", "[\"" SUB1 "\",\"" SUB2 "\",\"" SUB1 "\"]"));
     assert_int_equal(r.status, INGEST_ACCEPTED);
-    r = put(at, &at->admin, &plan_kind, plan_obj("P-002", "p2", NULL)); /* whole district */
+    r = apptest_put(at, &at->admin, &plan_kind, apptest_plan_obj("P-002", "p2", NULL)); /* whole district */
     assert_int_equal(r.status, INGEST_ACCEPTED);
-    json_t *later = plan_obj("P-003", "p3", "[\"" SUB3 "\"]");
+    json_t *later = apptest_plan_obj("P-003", "p3", "[\"" SUB3 "\"]");
     json_object_set_new(later, "starts_at", json_integer(NOW + 30 * DAY)); /* scheduled ahead */
     json_object_set_new(later, "ends_at", json_integer(NOW + 31 * DAY));
     json_object_set_new(later, "kind", json_string("school"));
-    assert_int_equal(put(at, &at->admin, &plan_kind, later).status, INGEST_ACCEPTED);
+    assert_int_equal(apptest_put(at, &at->admin, &plan_kind, later).status, INGEST_ACCEPTED);
 
     assert_int_equal(plan_get(at->db, &at->admin, "P-001", &arena, &p), 0);
     assert_string_equal(p.name, "第1轮全员核酸");
@@ -153,8 +96,8 @@ test_plan_create_and_read(void **state)
     assert_int_equal(plan_get(at->db, &at->admin, "P-404", &arena, &p), ERR_NOT_FOUND);
 
     /* scope: a subdistrict sees the plans covering it */
-    scoped(at, SUB1, &s1);
-    scoped(at, SUB3, &s3);
+    apptest_scoped(at, SUB1, &s1);
+    apptest_scoped(at, SUB3, &s3);
     assert_int_equal(plan_list(at->db, &s1, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(total, 2);
     assert_string_equal(items[0].plan_no, "P-001");
@@ -179,7 +122,7 @@ test_plan_create_and_read(void **state)
     assert_int_equal(plan_latest(at->db, &s3, NOW - 2 * DAY, &arena, &p), 0);
     assert_string_equal(p.plan_no, "P-002"); /* none begun yet: the earliest to come */
 
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE topic = ?1", "plans"), 3);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE topic = ?1", "plans"), 3);
     assert_int_equal(apptest_count_audit(at->db, "plans.ingest", NULL, "ok"), 3);
     arena_release(&arena);
 }
@@ -188,9 +131,7 @@ static void
 test_plan_validation(void **state)
 {
     struct apptest *at = *state;
-    static const struct {
-        const char *key, *value_json, *field;
-    } cases[] = {
+    static const struct apptest_reject_case cases[] = {
         { "plan_no", NULL, "plan_no" },
         { "plan_no", "\"P 1\"", "plan_no" },
         { "name", "\"\"", "name" },
@@ -198,8 +139,8 @@ test_plan_validation(void **state)
         { "starts_at", NULL, "starts_at" },
         { "starts_at", "\"yesterday\"", "starts_at" },
         { "starts_at", "1000", "starts_at" },
-        { "ends_at", "1767225600000", "ends_at" },           /* before starts_at */
-        { "ends_at", "1900000000000", "ends_at" },           /* more than a year ahead */
+        { "ends_at", "1767225600000", "ends_at" }, /* before starts_at */
+        { "ends_at", "1900000000000", "ends_at" }, /* more than a year ahead */
         { "scope", "\"" SUB1 "\"", "scope" },
         { "scope", "[\"110102999\"]", "scope" },
         { "scope", "[\"" COMM1 "\"]", "scope" },
@@ -210,34 +151,27 @@ test_plan_validation(void **state)
     struct actor s1;
 
     time_set_fake_ms(NOW);
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        json_t *o = plan_obj("PV-1", "pv1", NULL);
-        if (cases[i].value_json)
-            json_object_set_new(o, cases[i].key, parse(cases[i].value_json));
-        else
-            json_object_del(o, cases[i].key);
-        r = put(at, &at->admin, &plan_kind, o);
-        if (r.status != INGEST_REJECTED || strcmp(r.field ? r.field : "", cases[i].field))
-            fail_msg("case %zu (%s): status %d field '%s' reason '%s'", i, cases[i].key, (int)r.status,
-                     r.field ? r.field : "", r.reason);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        apptest_expect_rejected(at, &plan_kind, apptest_plan_obj("PV-1", "pv1", NULL), &cases[i]);
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM plans", 0), 0);
 
     /* duplicates and taken numbers */
-    assert_int_equal(put(at, &at->admin, &plan_kind, plan_obj("PV-1", "pv1", NULL)).status, INGEST_ACCEPTED);
-    assert_int_equal(put(at, &at->admin, &plan_kind, plan_obj("PV-1", "pv1", NULL)).status, INGEST_DUPLICATE);
-    r = put(at, &at->admin, &plan_kind, plan_obj("PV-1", "pv1-again", NULL));
+    assert_int_equal(apptest_put(at, &at->admin, &plan_kind, apptest_plan_obj("PV-1", "pv1", NULL)).status,
+                     INGEST_ACCEPTED);
+    assert_int_equal(apptest_put(at, &at->admin, &plan_kind, apptest_plan_obj("PV-1", "pv1", NULL)).status,
+                     INGEST_DUPLICATE);
+    r = apptest_put(at, &at->admin, &plan_kind, apptest_plan_obj("PV-1", "pv1-again", NULL));
     assert_int_equal(r.status, INGEST_REJECTED);
     assert_string_equal(r.field, "plan_no");
 
     /* a subdistrict actor may only plan for exactly its own subdistrict */
-    scoped(at, SUB1, &s1);
-    r = put(at, &s1, &plan_kind, plan_obj("PV-2", "pv2", NULL));
+    apptest_scoped(at, SUB1, &s1);
+    r = apptest_put(at, &s1, &plan_kind, apptest_plan_obj("PV-2", "pv2", NULL));
     assert_int_equal(r.status, INGEST_REJECTED);
     assert_string_equal(r.field, "scope");
-    r = put(at, &s1, &plan_kind, plan_obj("PV-2", "pv2", "[\"" SUB1 "\",\"" SUB2 "\"]"));
+    r = apptest_put(at, &s1, &plan_kind, apptest_plan_obj("PV-2", "pv2", "[\"" SUB1 "\",\"" SUB2 "\"]"));
     assert_int_equal(r.status, INGEST_REJECTED);
-    r = put(at, &s1, &plan_kind, plan_obj("PV-2", "pv2", "[\"" SUB1 "\"]"));
+    r = apptest_put(at, &s1, &plan_kind, apptest_plan_obj("PV-2", "pv2", "[\"" SUB1 "\"]"));
     assert_int_equal(r.status, INGEST_ACCEPTED);
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM plans", 0), 2);
 }
@@ -251,7 +185,8 @@ test_planned_counters(void **state)
     json_t *batch, *o;
 
     time_set_fake_ms(NOW);
-    assert_int_equal(put(at, &at->admin, &plan_kind, plan_obj("P-1", "p1", NULL)).status, INGEST_ACCEPTED);
+    assert_int_equal(apptest_put(at, &at->admin, &plan_kind, apptest_plan_obj("P-1", "p1", NULL)).status,
+                     INGEST_ACCEPTED);
     o = planned_obj("a", "P-1", SUB1, NULL, 1000);
     json_object_set_new(o, "community", json_string(COMM1));
     batch = json_pack("[o, o, o, o, o, o]", o, planned_obj("b", "P-1", SUB1, "C", 300),
@@ -273,14 +208,14 @@ test_planned_counters(void **state)
     assert_int_equal(planned_mismatches(at->db), 0);
 
     /* a retry in a later batch changes nothing */
-    assert_int_equal(put(at, &at->admin, &plan_planned_kind, planned_obj("c", "P-1", SUB1, "P", 200)).status,
+    assert_int_equal(apptest_put(at, &at->admin, &plan_planned_kind, planned_obj("c", "P-1", SUB1, "P", 200)).status,
                      INGEST_DUPLICATE);
     assert_int_equal(stat_planned(at->db, SUB1, ""), 1500);
 
     /* one event per (plan, subdistrict) with the records and head-count added */
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE topic = ?1", "planned"), 2);
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE topic = 'planned' AND payload LIKE ?1",
-                            "%\"records\":3%\"count\":1500%"),
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE topic = ?1", "planned"), 2);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE topic = 'planned' AND payload LIKE ?1",
+                                      "%\"records\":3%\"count\":1500%"),
                      1);
     assert_int_equal(apptest_count_audit(at->db, "planned.ingest", NULL, "ok"), 1);
     assert_int_equal(apptest_count_audit(at->db, "planned.ingest", NULL, "none"), 1);
@@ -291,9 +226,7 @@ test_planned_validation_and_scope(void **state)
 {
     struct apptest *at = *state;
     struct arena arena = ARENA_INIT;
-    static const struct {
-        const char *key, *value_json, *field;
-    } cases[] = {
+    static const struct apptest_reject_case cases[] = {
         { "plan_no", NULL, "plan_no" },
         { "plan_no", "\"P-404\"", "plan_no" },
         { "subdistrict", "\"110102999\"", "subdistrict" },
@@ -318,32 +251,24 @@ test_planned_validation_and_scope(void **state)
     int64_t total = 0;
 
     time_set_fake_ms(NOW);
-    assert_int_equal(put(at, &at->admin, &plan_kind, plan_obj("P-1", "p1", "[\"" SUB1 "\",\"" SUB2 "\"]")).status,
-                     INGEST_ACCEPTED);
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        json_t *o = planned_obj("v", "P-1", SUB1, NULL, 10);
-        if (cases[i].value_json)
-            json_object_set_new(o, cases[i].key, parse(cases[i].value_json));
-        else
-            json_object_del(o, cases[i].key);
-        r = put(at, &at->admin, &plan_planned_kind, o);
-        if (r.status != INGEST_REJECTED || strcmp(r.field ? r.field : "", cases[i].field))
-            fail_msg("case %zu (%s): status %d field '%s' reason '%s'", i, cases[i].key, (int)r.status,
-                     r.field ? r.field : "", r.reason);
-    }
+    assert_int_equal(
+        apptest_put(at, &at->admin, &plan_kind, apptest_plan_obj("P-1", "p1", "[\"" SUB1 "\",\"" SUB2 "\"]")).status,
+        INGEST_ACCEPTED);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        apptest_expect_rejected(at, &plan_planned_kind, planned_obj("v", "P-1", SUB1, NULL, 10), &cases[i]);
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM planned", 0), 0);
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM stat_plan", 0), 0);
 
     /* scope: a subdistrict actor reports and sees its own subdistrict only */
-    scoped(at, SUB1, &s1);
-    r = put(at, &s1, &plan_planned_kind, planned_obj("x2", "P-1", SUB2, NULL, 10));
+    apptest_scoped(at, SUB1, &s1);
+    r = apptest_put(at, &s1, &plan_planned_kind, planned_obj("x2", "P-1", SUB2, NULL, 10));
     assert_int_equal(r.status, INGEST_REJECTED);
     assert_string_equal(r.field, "subdistrict");
-    assert_int_equal(put(at, &s1, &plan_planned_kind, planned_obj("x1", "P-1", SUB1, NULL, 10)).status,
+    assert_int_equal(apptest_put(at, &s1, &plan_planned_kind, planned_obj("x1", "P-1", SUB1, NULL, 10)).status,
                      INGEST_ACCEPTED);
     json_t *o = planned_obj("x3", "P-1", SUB2, "C", 7);
     json_object_del(o, "reported_at"); /* defaults to now */
-    assert_int_equal(put(at, &at->admin, &plan_planned_kind, o).status, INGEST_ACCEPTED);
+    assert_int_equal(apptest_put(at, &at->admin, &plan_planned_kind, o).status, INGEST_ACCEPTED);
     assert_int_equal(plan_planned_list(at->db, &s1, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(total, 1);
     assert_string_equal(items[0].subdistrict, SUB1);

@@ -18,78 +18,19 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/idno.h"
-#include "core/str.h"
 #include "core/time.h"
 #include "domain/result.h"
 #include "domain/sample.h"
 
-#define NOW (APPTEST_T0 + 10 * 3600000LL)
+#define NOW APPTEST_NOW
 #define SUB1 APPTEST_SUBDISTRICT
 #define SUB2 APPTEST_SUBDISTRICT2
-
-static void
-site_insert(struct db *db, const char *code, const char *sub)
-{
-    static const char sql[] =
-        "INSERT INTO sites (code, name, type, subdistrict, lon_e6, lat_e6, source, external_id, created_at,"
-        " updated_at) VALUES (?1, ?1, 'fixed', ?2, 116370000, 39910000, 'test', ?1, 1, 1)";
-    struct db_stmt *st = NULL;
-    bool row;
-    assert_int_equal(db_prepare(db, sql, &st), 0);
-    assert_int_equal(db_bind_text(st, 1, code, strlen(code)), 0);
-    assert_int_equal(db_bind_text(st, 2, sub, strlen(sub)), 0);
-    assert_int_equal(db_step(st, &row), 0);
-    db_done(st);
-}
-
-static int64_t
-q_text(struct db *db, const char *sql, const char *p1, const char *p2)
-{
-    struct db_stmt *st = NULL;
-    bool row = false;
-    int64_t v;
-    assert_int_equal(db_prepare(db, sql, &st), 0);
-    assert_int_equal(db_bind_text(st, 1, p1, strlen(p1)), 0);
-    if (p2)
-        assert_int_equal(db_bind_text(st, 2, p2, strlen(p2)), 0);
-    assert_int_equal(db_step(st, &row), 0);
-    assert_true(row);
-    v = db_col_i64(st, 0);
-    db_done(st);
-    return v;
-}
-
-static int64_t
-gauge(struct db *db, const char *name, const char *sub)
-{
-    return q_text(db, "SELECT COALESCE(MAX(value), 0) FROM stat_gauges WHERE name = ?1 AND subdistrict = ?2", name,
-                  sub);
-}
-
-static struct ingest_outcome *
-run(struct apptest *at, const struct actor *a, const struct ingest_kind *kind, const char *text, size_t *n)
-{
-    json_error_t je;
-    json_t *items = json_loads(text, 0, &je);
-    struct ingest_outcome *out = NULL;
-    size_t accepted = 0;
-    if (!items)
-        fail_msg("bad test JSON: %s", je.text);
-    assert_int_equal(ingest_run(&at->app, at->db, a, kind, items, &out, n, &accepted), 0);
-    json_decref(items);
-    return out;
-}
 
 /* run1 ingests one record and returns its status. */
 static enum ingest_status
 run1(struct apptest *at, const struct actor *a, const struct ingest_kind *kind, const char *text)
 {
-    size_t n = 0;
-    struct ingest_outcome *out = run(at, a, kind, text, &n);
-    enum ingest_status s = out[0].status;
-    assert_int_equal(n, 1);
-    xfree(out);
-    return s;
+    return apptest_put(at, a, kind, apptest_json(text)).status;
 }
 
 static char *
@@ -115,13 +56,6 @@ sample(struct apptest *at, int seq, const char *tube, const char *site)
              "\"tube_code\":\"%s\",\"site_code\":\"%s\",\"collected_at\":%lld}",
              seq, id, tube, site, (long long)(NOW - 2 * 3600000LL));
     assert_int_equal(run1(at, &at->admin, &sample_kind, text), INGEST_ACCEPTED);
-}
-
-static void
-scoped(struct apptest *at, const char *sub, struct actor *a)
-{
-    *a = at->admin;
-    str_copy(a->subdistrict, sizeof a->subdistrict, sub);
 }
 
 static void
@@ -162,16 +96,12 @@ test_validation(void **state)
     for (size_t i = 0; i < ncases; i++)
         buf_printf(&b, "%s%s", i ? "," : "", cases[i].json);
     buf_addch(&b, ']');
-    out = run(at, &at->admin, &result_kind, b.data, &n);
+    out = apptest_ingest_text(at, &at->admin, &result_kind, b.data, &n);
     assert_int_equal(n, ncases);
     for (size_t i = 0; i < ncases; i++) {
-        if (!cases[i].field) {
-            assert_int_equal(out[i].status, INGEST_ACCEPTED);
-            continue;
-        }
-        if (out[i].status != INGEST_REJECTED || strcmp(out[i].field, cases[i].field) != 0)
-            fail_msg("case %zu: status %d field '%s' reason '%s'", i, out[i].status, out[i].field ? out[i].field : "",
-                     out[i].reason);
+        char what[16];
+        snprintf(what, sizeof what, "case %zu", i);
+        apptest_expect_outcome(&out[i], cases[i].field, what);
     }
     xfree(out);
     assert_int_equal(apptest_i64(at->db, "SELECT COUNT(*) FROM results", 0), 1);
@@ -210,22 +140,23 @@ test_duplicates_and_events(void **state)
         }
     }
     buf_addch(&b, ']');
-    out = run(at, &at->admin, &result_kind, b.data, &n);
+    out = apptest_ingest_text(at, &at->admin, &result_kind, b.data, &n);
     assert_int_equal(out[0].status, INGEST_DUPLICATE);
     for (size_t i = 1; i < 5; i++)
         assert_int_equal(out[i].status, INGEST_ACCEPTED);
     xfree(out);
     assert_int_equal(apptest_i64(at->db, "SELECT COUNT(*) FROM results", 0), 5);
-    assert_int_equal(gauge(at->db, "results_negative", ""), 3);
-    assert_int_equal(gauge(at->db, "results_positive", ""), 1);
-    assert_int_equal(gauge(at->db, "results_pending", ""), 1);
-    assert_int_equal(gauge(at->db, "results_invalid", ""), 0);
+    assert_int_equal(apptest_gauge(at->db, "results_negative", ""), 3);
+    assert_int_equal(apptest_gauge(at->db, "results_positive", ""), 1);
+    assert_int_equal(apptest_gauge(at->db, "results_pending", ""), 1);
+    assert_int_equal(apptest_gauge(at->db, "results_invalid", ""), 0);
     /* events: one per batch and (institution, subdistrict), counts only */
     assert_int_equal(apptest_i64(at->db, "SELECT COUNT(*) FROM outbox WHERE topic = 'results.counts'", 0), 2);
-    assert_int_equal(q_text(at->db, "SELECT COUNT(*) FROM outbox WHERE topic = 'results.counts' AND payload LIKE ?1",
-                            "%\"negative\":2,\"positive\":1,\"invalid\":0,\"pending\":1,\"added\":4%", NULL),
+    assert_int_equal(apptest_i64_text(at->db,
+                                      "SELECT COUNT(*) FROM outbox WHERE topic = 'results.counts' AND payload LIKE ?1",
+                                      "%\"negative\":2,\"positive\":1,\"invalid\":0,\"pending\":1,\"added\":4%"),
                      1);
-    assert_int_equal(q_text(at->db, "SELECT COUNT(*) FROM outbox WHERE payload LIKE ?1", "%T4%", NULL), 0);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT COUNT(*) FROM outbox WHERE payload LIKE ?1", "%T4%"), 0);
     assert_int_equal(apptest_count_audit(at->db, "results.ingest", NULL, NULL), 3);
     buf_release(&b);
 }
@@ -243,15 +174,15 @@ test_before_samples(void **state)
     char *x;
 
     time_set_fake_ms(NOW);
-    site_insert(at->db, "S1", SUB1);
-    site_insert(at->db, "S2", SUB2);
-    scoped(at, SUB1, &s1);
-    scoped(at, SUB2, &s2);
+    apptest_site(at, "S1", SUB1);
+    apptest_site(at, "S2", SUB2);
+    apptest_scoped(at, SUB1, &s1);
+    apptest_scoped(at, SUB2, &s2);
     /* the lab is faster than the sampling app */
     x = rjson("r1", "TUBE-1", "pending", NOW - 3600000);
     assert_int_equal(run1(at, &at->admin, &result_kind, x), INGEST_ACCEPTED);
     xfree(x);
-    assert_int_equal(gauge(at->db, "results_pending", ""), 1);
+    assert_int_equal(apptest_gauge(at->db, "results_pending", ""), 1);
     q.tube_code = "TUBE-1";
     q.limit = 10;
     assert_int_equal(result_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
@@ -274,10 +205,10 @@ test_before_samples(void **state)
     assert_int_equal(run1(at, &s1, &result_kind, x), INGEST_REJECTED); /* TUBE-2 is SUB2's */
     assert_int_equal(run1(at, &s2, &result_kind, x), INGEST_ACCEPTED);
     xfree(x);
-    assert_int_equal(gauge(at->db, "results_pending", ""), 1); /* counted where it was known then */
-    assert_int_equal(gauge(at->db, "results_positive", SUB1), 1);
-    assert_int_equal(gauge(at->db, "results_negative", SUB2), 1);
-    assert_int_equal(gauge(at->db, "results_positive", ""), 0);
+    assert_int_equal(apptest_gauge(at->db, "results_pending", ""), 1); /* counted where it was known then */
+    assert_int_equal(apptest_gauge(at->db, "results_positive", SUB1), 1);
+    assert_int_equal(apptest_gauge(at->db, "results_negative", SUB2), 1);
+    assert_int_equal(apptest_gauge(at->db, "results_positive", ""), 0);
 
     assert_int_equal(result_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(n, 2);
@@ -321,7 +252,7 @@ test_list_filters(void **state)
                    i ? "," : "", i, i, i % 3 ? "Lab A" : "Lab B", (long long)(NOW - (9 - i) * 3600000LL),
                    i == 4 ? "positive" : i == 7 ? "invalid" : "negative");
     buf_addch(&b, ']');
-    out = run(at, &at->admin, &result_kind, b.data, &n);
+    out = apptest_ingest_text(at, &at->admin, &result_kind, b.data, &n);
     assert_int_equal(n, 9);
     xfree(out);
 

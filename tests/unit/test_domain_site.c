@@ -22,7 +22,7 @@
 #include "domain/checkin.h"
 #include "domain/site.h"
 
-#define NOW (APPTEST_T0 + 10 * 3600000LL) /* 2026-01-01 18:00 Asia/Shanghai */
+#define NOW APPTEST_NOW /* 2026-01-01 18:00 Asia/Shanghai */
 #define SUB1 APPTEST_SUBDISTRICT
 #define SUB2 APPTEST_SUBDISTRICT2
 #define COMM1 "110102001004" /* a community of SUB1 */
@@ -31,21 +31,6 @@
 #define ADDRESS2 "西交民巷3号 ADDR-MARKER-9902"
 
 /* Helpers ----------------------------------------------------------------------------------- */
-
-/* put ingests one object (reference stolen) as a with kind and returns its outcome. */
-static struct ingest_outcome
-put(struct apptest *at, const struct actor *a, const struct ingest_kind *kind, json_t *obj)
-{
-    struct ingest_outcome *out = NULL, res;
-    size_t n = 0, accepted = 0;
-    assert_non_null(obj);
-    assert_int_equal(ingest_run(&at->app, at->db, a, kind, obj, &out, &n, &accepted), 0);
-    assert_int_equal(n, 1);
-    res = out[0];
-    xfree(out);
-    json_decref(obj);
-    return res;
-}
 
 static json_t *
 site_obj(const char *code, const char *ext, const char *sub)
@@ -58,49 +43,19 @@ site_obj(const char *code, const char *ext, const char *sub)
 static int64_t
 add_site(struct apptest *at, const char *code, const char *sub)
 {
-    struct ingest_outcome o = put(at, &at->admin, &site_kind, site_obj(code, code, sub));
-    if (o.status != INGEST_ACCEPTED)
-        fail_msg("site %s: %s (%s)", code, o.field ? o.field : "", o.reason);
-    return o.id;
-}
-
-static int64_t
-q_text(struct db *db, const char *sql, const char *p1)
-{
-    struct db_stmt *st = NULL;
-    bool row = false;
-    int64_t v;
-    assert_int_equal(db_prepare(db, sql, &st), 0);
-    assert_int_equal(db_bind_text(st, 1, p1, strlen(p1)), 0);
-    assert_int_equal(db_step(st, &row), 0);
-    assert_true(row);
-    v = db_col_i64(st, 0);
-    db_done(st);
-    return v;
+    return apptest_accept(at, &site_kind, site_obj(code, code, sub));
 }
 
 static int64_t
 gauge(struct db *db, const char *sub)
 {
-    return q_text(db, "SELECT COALESCE(MAX(value), 0) FROM stat_gauges WHERE name = 'sites_open' AND subdistrict = ?1",
-                  sub);
-}
-
-/* gauge_mismatches counts subdistricts whose sites_open gauge differs from a recount. */
-static int64_t
-gauge_mismatches(struct db *db)
-{
-    return apptest_i64(db,
-                       "SELECT count(*) FROM divisions d WHERE d.level = 2 AND COALESCE((SELECT g.value FROM"
-                       " stat_gauges g WHERE g.name = 'sites_open' AND g.subdistrict = d.code), 0) <> (SELECT count(*)"
-                       " FROM sites s WHERE s.subdistrict = d.code AND s.status = 'open' AND s.deleted_at = 0)",
-                       0);
+    return apptest_gauge(db, SITE_GAUGE_OPEN, sub);
 }
 
 static int64_t
 outbox_count(struct db *db, const char *topic)
 {
-    return q_text(db, "SELECT count(*) FROM outbox WHERE topic = ?1", topic);
+    return apptest_i64_text(db, "SELECT count(*) FROM outbox WHERE topic = ?1", topic);
 }
 
 /* assert_absent checks that no value of column 0 of sql (text or blob) contains needle;
@@ -137,20 +92,10 @@ token(struct actor *a, const char *sub)
     str_copy(a->request_id, sizeof a->request_id, "req-test");
 }
 
-static json_t *
-parse(const char *text)
-{
-    json_error_t je;
-    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-    if (!v)
-        fail_msg("bad test JSON: %s", je.text);
-    return v;
-}
-
 static int
 update(struct apptest *at, const struct actor *a, int64_t id, const char *patch, struct ingest_outcome *why)
 {
-    json_t *p = parse(patch);
+    json_t *p = apptest_json(patch);
     int rc = site_update(&at->app, at->db, a, id, p, why, NULL);
     json_decref(p);
     return rc;
@@ -171,7 +116,7 @@ test_create(void **state)
     o = site_obj("XC-001", "ext-1", SUB1);
     json_object_set_new(o, "community", json_string(COMM1));
     json_object_set_new(o, "type", json_string("convenience"));
-    struct ingest_outcome r = put(at, &at->admin, &site_kind, o);
+    struct ingest_outcome r = apptest_put(at, &at->admin, &site_kind, o);
     assert_int_equal(r.status, INGEST_ACCEPTED);
     id = r.id;
     assert_true(id > 0);
@@ -201,9 +146,10 @@ test_create(void **state)
     /* history, gauge, event, audit */
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM site_history WHERE site_id = ?1", id), 1);
     assert_int_equal(gauge(at->db, SUB1), 1);
-    assert_int_equal(gauge_mismatches(at->db), 0);
+    assert_int_equal(apptest_sites_open_mismatches(at->db), 0);
     assert_int_equal(outbox_count(at->db, "sites"), 1);
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE topic = 'sites' AND subdistrict = ?1", SUB1), 1);
+    assert_int_equal(
+        apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE topic = 'sites' AND subdistrict = ?1", SUB1), 1);
     assert_int_equal(apptest_count_audit(at->db, "sites.ingest", NULL, "ok"), 1);
 
     /* S1: the address is sealed at rest and never on the stream */
@@ -221,9 +167,7 @@ static void
 test_validation(void **state)
 {
     struct apptest *at = *state;
-    static const struct {
-        const char *key, *value_json, *field; /* value NULL: delete the key */
-    } cases[] = {
+    static const struct apptest_reject_case cases[] = {
         { "code", NULL, "code" },
         { "code", "\"A B\"", "code" },
         { "code", "\"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\"", "code" },
@@ -255,16 +199,7 @@ test_validation(void **state)
 
     time_set_fake_ms(NOW);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        json_t *o = site_obj("V-1", "v-1", SUB1);
-        struct ingest_outcome r;
-        if (cases[i].value_json)
-            json_object_set_new(o, cases[i].key, parse(cases[i].value_json));
-        else
-            json_object_del(o, cases[i].key);
-        r = put(at, &at->admin, &site_kind, o);
-        if (r.status != INGEST_REJECTED || strcmp(r.field ? r.field : "", cases[i].field))
-            fail_msg("case %zu (%s): status %d field '%s' reason '%s'", i, cases[i].key, (int)r.status,
-                     r.field ? r.field : "", r.reason);
+        struct ingest_outcome r = apptest_expect_rejected(at, &site_kind, site_obj("V-1", "v-1", SUB1), &cases[i]);
         assert_true(r.reason[0] != '\0');
     }
     /* the good one is still good, with every optional field left out */
@@ -275,7 +210,7 @@ test_validation(void **state)
     json_object_del(o, "city_code");
     json_object_set_new(o, "status", json_string("paused"));
     json_object_set_new(o, "community", json_null());
-    struct ingest_outcome r = put(at, &at->admin, &site_kind, o);
+    struct ingest_outcome r = apptest_put(at, &at->admin, &site_kind, o);
     assert_int_equal(r.status, INGEST_ACCEPTED);
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM sites", 0), 1);
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM sites WHERE address IS NULL AND city_code IS NULL"
@@ -294,10 +229,10 @@ test_duplicates(void **state)
     time_set_fake_ms(NOW);
     add_site(at, "D-1", SUB1);
     /* a retry of the same upstream record */
-    r = put(at, &at->admin, &site_kind, site_obj("D-1", "D-1", SUB1));
+    r = apptest_put(at, &at->admin, &site_kind, site_obj("D-1", "D-1", SUB1));
     assert_int_equal(r.status, INGEST_DUPLICATE);
     /* the same code from another upstream record */
-    r = put(at, &at->admin, &site_kind, site_obj("D-1", "other", SUB1));
+    r = apptest_put(at, &at->admin, &site_kind, site_obj("D-1", "other", SUB1));
     assert_int_equal(r.status, INGEST_REJECTED);
     assert_string_equal(r.field, "code");
     /* a batch: new, retry, same code twice within the batch, bad */
@@ -320,7 +255,7 @@ test_duplicates(void **state)
     assert_int_equal(outbox_count(at->db, "sites"), 3);
     assert_int_equal(gauge(at->db, SUB1), 2);
     assert_int_equal(gauge(at->db, SUB2), 1);
-    assert_int_equal(gauge_mismatches(at->db), 0);
+    assert_int_equal(apptest_sites_open_mismatches(at->db), 0);
 }
 
 static void
@@ -343,13 +278,13 @@ test_scope(void **state)
     token(&t1, SUB1);
     token(&t2, SUB2);
     /* a scoped token writes its own subdistrict only */
-    r = put(at, &t1, &site_kind, site_obj("S1-A", "s1a", SUB2));
+    r = apptest_put(at, &t1, &site_kind, site_obj("S1-A", "s1a", SUB2));
     assert_int_equal(r.status, INGEST_REJECTED);
     assert_string_equal(r.field, "subdistrict");
-    r = put(at, &t1, &site_kind, site_obj("S1-A", "s1a", SUB1));
+    r = apptest_put(at, &t1, &site_kind, site_obj("S1-A", "s1a", SUB1));
     assert_int_equal(r.status, INGEST_ACCEPTED);
     mine = r.id;
-    theirs = put(at, &t2, &site_kind, site_obj("S2-A", "s2a", SUB2)).id;
+    theirs = apptest_put(at, &t2, &site_kind, site_obj("S2-A", "s2a", SUB2)).id;
     assert_true(theirs > 0);
 
     /* another subdistrict's site reads, changes and deletes as not found */
@@ -398,7 +333,7 @@ test_update_history(void **state)
     assert_int_equal(gauge(at->db, SUB1), 1);
 
     time_set_fake_ms(NOW + 1000);
-    p = parse("{\"name\":\"新名字\",\"status\":\"closed\",\"version\":1}");
+    p = apptest_json("{\"name\":\"新名字\",\"status\":\"closed\",\"version\":1}");
     assert_int_equal(site_update(&at->app, at->db, &at->admin, id, p, &why, &version), 0);
     json_decref(p);
     assert_int_equal(version, 2);
@@ -435,7 +370,7 @@ test_update_history(void **state)
                      0);
     assert_int_equal(gauge(at->db, SUB1), 0);
     assert_int_equal(gauge(at->db, SUB2), 1);
-    assert_int_equal(gauge_mismatches(at->db), 0);
+    assert_int_equal(apptest_sites_open_mismatches(at->db), 0);
     /* a new address is sealed again, then cleared */
     assert_int_equal(update(at, &at->admin, id, "{\"address\":\"" ADDRESS2 "\"}", &why), 0);
     assert_int_equal(site_get(&at->app, at->db, &at->admin, id, true, &arena, &l), 0);
@@ -498,7 +433,7 @@ test_soft_delete(void **state)
     time_set_fake_ms(NOW + 5000);
     assert_int_equal(site_delete(&at->app, at->db, &at->admin, id), 0);
     assert_int_equal(gauge(at->db, SUB1), 1);
-    assert_int_equal(gauge_mismatches(at->db), 0);
+    assert_int_equal(apptest_sites_open_mismatches(at->db), 0);
 
     /* hidden from lists, still readable with its history */
     assert_int_equal(site_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
@@ -515,20 +450,20 @@ test_soft_delete(void **state)
     /* a deleted site cannot change, be deleted again, take check-ins, or lend its code */
     assert_int_equal(update(at, &at->admin, id, "{\"name\":\"back\"}", &why), ERR_NOT_FOUND);
     assert_int_equal(site_delete(&at->app, at->db, &at->admin, id), ERR_NOT_FOUND);
-    r = put(at, &at->admin, &site_kind, site_obj("DEL-1", "new-key", SUB1));
+    r = apptest_put(at, &at->admin, &site_kind, site_obj("DEL-1", "new-key", SUB1));
     assert_int_equal(r.status, INGEST_REJECTED);
     assert_string_equal(r.field, "code");
-    r = put(at, &at->admin, &checkin_kind,
-            json_pack("{s:s, s:s, s:s, s:s, s:I}", "source", "phone", "external_id", "c1", "site_code", "DEL-1", "kind",
-                      "open", "at", (json_int_t)NOW));
+    r = apptest_put(at, &at->admin, &checkin_kind,
+                    json_pack("{s:s, s:s, s:s, s:s, s:I}", "source", "phone", "external_id", "c1", "site_code", "DEL-1",
+                              "kind", "open", "at", (json_int_t)NOW));
     assert_int_equal(r.status, INGEST_REJECTED);
     assert_string_equal(r.field, "site_code");
     assert_int_equal(gauge(at->db, SUB1), 1);
 
     snprintf(target, sizeof target, "site:%lld", (long long)id);
     assert_int_equal(apptest_count_audit(at->db, "sites.delete", target, "ok"), 1);
-    assert_int_equal(q_text(at->db, "SELECT count(*) FROM outbox WHERE topic = 'sites' AND payload LIKE ?1",
-                            "%\"deleted\"%"),
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE topic = 'sites' AND payload LIKE ?1",
+                                      "%\"deleted\"%"),
                      1);
     arena_release(&arena);
 }
@@ -553,7 +488,7 @@ test_list_filters(void **state)
     json_object_set_new(o, "name", json_string("100%_便民点"));
     json_object_set_new(o, "type", json_string("mobile"));
     json_object_set_new(o, "community", json_string(COMM1));
-    ids[3] = put(at, &at->admin, &site_kind, o).id;
+    ids[3] = apptest_put(at, &at->admin, &site_kind, o).id;
     ids[4] = add_site(at, "ZZ-9", SUB2);
     ids[5] = add_site(at, "LF-6", SUB1);
     assert_int_equal(update(at, &at->admin, ids[1], "{\"status\":\"paused\"}", &why), 0);
@@ -626,10 +561,10 @@ test_gauge_recount(void **state)
         snprintf(code, sizeof code, "G-%d", i);
         o = site_obj(code, code, i % 2 ? SUB1 : SUB2);
         json_object_set_new(o, "status", json_string(statuses[i % 3]));
-        ids[i] = put(at, &at->admin, &site_kind, o).id;
+        ids[i] = apptest_put(at, &at->admin, &site_kind, o).id;
         assert_true(ids[i] > 0);
     }
-    assert_int_equal(gauge_mismatches(at->db), 0);
+    assert_int_equal(apptest_sites_open_mismatches(at->db), 0);
     for (int round = 0; round < 3; round++) {
         for (int i = 0; i < 8; i++) {
             char patch[96];
@@ -637,11 +572,11 @@ test_gauge_recount(void **state)
                      (i + round) % 2 ? SUB2 : SUB1);
             assert_int_equal(update(at, &at->admin, ids[i], patch, &why), 0);
         }
-        assert_int_equal(gauge_mismatches(at->db), 0);
+        assert_int_equal(apptest_sites_open_mismatches(at->db), 0);
     }
     assert_int_equal(site_delete(&at->app, at->db, &at->admin, ids[0]), 0);
     assert_int_equal(site_delete(&at->app, at->db, &at->admin, ids[3]), 0);
-    assert_int_equal(gauge_mismatches(at->db), 0);
+    assert_int_equal(apptest_sites_open_mismatches(at->db), 0);
     assert_true(gauge(at->db, SUB1) + gauge(at->db, SUB2) > 0);
 }
 
@@ -667,13 +602,13 @@ test_live_figures(void **state)
              SUB1, (long long)a, (long long)today, SUB1, (long long)a, (long long)(today + 7200000), SUB1,
              (long long)a, (long long)(today - 3600000));
     assert_int_equal(apptest_exec(at->db, sql), 0);
-    r = put(at, &at->admin, &checkin_kind,
-            json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "source", "phone", "external_id", "c1", "site_code", "L-1",
-                      "kind", "status", "queue_len", (json_int_t)12, "at", (json_int_t)(NOW - 60000)));
+    r = apptest_put(at, &at->admin, &checkin_kind,
+                    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "source", "phone", "external_id", "c1", "site_code",
+                              "L-1", "kind", "status", "queue_len", (json_int_t)12, "at", (json_int_t)(NOW - 60000)));
     assert_int_equal(r.status, INGEST_ACCEPTED);
-    r = put(at, &at->admin, &checkin_kind,
-            json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "source", "phone", "external_id", "c0", "site_code", "L-1",
-                      "kind", "status", "queue_len", (json_int_t)3, "at", (json_int_t)(NOW - 600000)));
+    r = apptest_put(at, &at->admin, &checkin_kind,
+                    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "source", "phone", "external_id", "c0", "site_code",
+                              "L-1", "kind", "status", "queue_len", (json_int_t)3, "at", (json_int_t)(NOW - 600000)));
     assert_int_equal(r.status, INGEST_ACCEPTED);
 
     assert_int_equal(site_get(&at->app, at->db, &at->admin, a, false, &arena, &l), 0);

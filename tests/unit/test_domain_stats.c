@@ -33,7 +33,7 @@
 #include "domain/transport.h"
 
 #define HOUR 3600000LL
-#define NOW (APPTEST_T0 + 10 * HOUR) /* 2026-01-01 18:00 Asia/Shanghai; today began at T0 - 8 h */
+#define NOW APPTEST_NOW /* 2026-01-01 18:00 Asia/Shanghai; today began at T0 - 8 h */
 #define SUB1 APPTEST_SUBDISTRICT
 #define SUB2 APPTEST_SUBDISTRICT2
 #define C1 "110102001004"
@@ -52,18 +52,16 @@ tick(void)
     time_set_fake_ms(clock_ms);
 }
 
+/* ingest_all ingests text one second later, asserting every record is accepted; ids (may
+ * be NULL) gets their ids. */
 static void
 ingest_all(struct apptest *at, const struct actor *a, const struct ingest_kind *kind, const char *text,
            int64_t *ids)
 {
-    json_error_t je;
-    json_t *items = json_loads(text, 0, &je);
-    struct ingest_outcome *out = NULL;
-    size_t n = 0, accepted = 0;
-    if (!items)
-        fail_msg("bad test JSON: %s", je.text);
+    struct ingest_outcome *out;
+    size_t n = 0;
     tick();
-    assert_int_equal(ingest_run(&at->app, at->db, a, kind, items, &out, &n, &accepted), 0);
+    out = apptest_ingest_text(at, a, kind, text, &n);
     for (size_t i = 0; i < n; i++) {
         if (out[i].status != INGEST_ACCEPTED)
             fail_msg("%s item %zu: status %d field '%s' reason '%s'", kind->name, i, out[i].status,
@@ -72,7 +70,6 @@ ingest_all(struct apptest *at, const struct actor *a, const struct ingest_kind *
             ids[i] = out[i].id;
     }
     xfree(out);
-    json_decref(items);
 }
 
 static void

@@ -16,77 +16,32 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
-#include "core/str.h"
 #include "core/time.h"
 #include "domain/transport.h"
 
-#define NOW (APPTEST_T0 + 10 * 3600000LL) /* 2026-01-01 18:00 Asia/Shanghai */
+#define NOW APPTEST_NOW /* 2026-01-01 18:00 Asia/Shanghai */
 #define SUB1 APPTEST_SUBDISTRICT
 #define SUB2 APPTEST_SUBDISTRICT2
-
-static void
-site_insert(struct db *db, const char *code, const char *sub)
-{
-    static const char sql[] =
-        "INSERT INTO sites (code, name, type, subdistrict, lon_e6, lat_e6, source, external_id, created_at,"
-        " updated_at) VALUES (?1, ?1, 'fixed', ?2, 116370000, 39910000, 'test', ?1, 1, 1)";
-    struct db_stmt *st = NULL;
-    bool row;
-    assert_int_equal(db_prepare(db, sql, &st), 0);
-    assert_int_equal(db_bind_text(st, 1, code, strlen(code)), 0);
-    assert_int_equal(db_bind_text(st, 2, sub, strlen(sub)), 0);
-    assert_int_equal(db_step(st, &row), 0);
-    db_done(st);
-}
-
-static int64_t
-count_text(struct db *db, const char *sql, const char *p1)
-{
-    struct db_stmt *st = NULL;
-    bool row = false;
-    int64_t v;
-    assert_int_equal(db_prepare(db, sql, &st), 0);
-    assert_int_equal(db_bind_text(st, 1, p1, strlen(p1)), 0);
-    assert_int_equal(db_step(st, &row), 0);
-    assert_true(row);
-    v = db_col_i64(st, 0);
-    db_done(st);
-    return v;
-}
 
 static int64_t
 gauge(struct db *db, const char *sub)
 {
-    return count_text(db, "SELECT COALESCE(MAX(value), 0) FROM stat_gauges WHERE name = 'transports_in_flight'"
-                          " AND subdistrict = ?1", sub);
+    return apptest_gauge(db, TRANSPORT_GAUGE, sub);
 }
 
+/* recount counts the transports of sub in flight from the raw rows (what gauge should say). */
 static int64_t
 recount(struct db *db, const char *sub)
 {
-    return count_text(db, "SELECT COUNT(*) FROM transports WHERE status = 'in_transit' AND subdistrict = ?1", sub);
+    return apptest_i64_text(db, "SELECT COUNT(*) FROM transports WHERE status = 'in_transit' AND subdistrict = ?1",
+                            sub);
 }
 
 /* run ingests JSON text as actor a; returns the outcomes (xfree) and their count. */
 static struct ingest_outcome *
 run(struct apptest *at, const struct actor *a, const char *text, size_t *n)
 {
-    json_error_t je;
-    json_t *items = json_loads(text, 0, &je);
-    struct ingest_outcome *out = NULL;
-    size_t accepted = 0;
-    if (!items)
-        fail_msg("bad test JSON: %s", je.text);
-    assert_int_equal(ingest_run(&at->app, at->db, a, &transport_kind, items, &out, n, &accepted), 0);
-    json_decref(items);
-    return out;
-}
-
-static void
-scoped(struct apptest *at, const char *sub, struct actor *a)
-{
-    *a = at->admin;
-    str_copy(a->subdistrict, sizeof a->subdistrict, sub);
+    return apptest_ingest_text(at, a, &transport_kind, text, n);
 }
 
 /* A transport in JSON: ext, box, tubes (a JSON array text), site, extra fields. */
@@ -128,7 +83,7 @@ test_validation(void **state)
     size_t ncases = sizeof cases / sizeof cases[0];
 
     time_set_fake_ms(NOW);
-    site_insert(at->db, "S1", SUB1);
+    apptest_site(at, "S1", SUB1);
     buf_addch(&batch, '[');
     for (size_t i = 0; i < ncases; i++) {
         char ext[16];
@@ -155,13 +110,9 @@ test_validation(void **state)
     out = run(at, &at->admin, batch.data, &n);
     assert_int_equal(n, ncases + 2);
     for (size_t i = 0; i < ncases; i++) {
-        if (!cases[i].field) {
-            assert_int_equal(out[i].status, INGEST_ACCEPTED);
-            continue;
-        }
-        if (out[i].status != INGEST_REJECTED || strcmp(out[i].field, cases[i].field) != 0)
-            fail_msg("case %zu: status %d field '%s' reason '%s'", i, out[i].status, out[i].field ? out[i].field : "",
-                     out[i].reason);
+        char what[16];
+        snprintf(what, sizeof what, "case %zu", i);
+        apptest_expect_outcome(&out[i], cases[i].field, what);
     }
     assert_int_equal(out[ncases].status, INGEST_REJECTED);
     assert_string_equal(out[ncases].field, "tube_codes");
@@ -198,7 +149,7 @@ test_duplicates(void **state)
     char *t;
 
     time_set_fake_ms(NOW);
-    site_insert(at->db, "S1", SUB1);
+    apptest_site(at, "S1", SUB1);
     t = tjson("d1", "[\"T1\",\"T2\",\"T3\"]", "S1", NULL);
     out = run(at, &at->admin, t, &n);
     assert_int_equal(out[0].status, INGEST_ACCEPTED);
@@ -242,8 +193,8 @@ test_gauge_arrival_and_loss(void **state)
     size_t n = 0;
 
     time_set_fake_ms(NOW);
-    site_insert(at->db, "S1", SUB1);
-    site_insert(at->db, "S2", SUB2);
+    apptest_site(at, "S1", SUB1);
+    apptest_site(at, "S2", SUB2);
     buf_adds(&batch, "[");
     for (int i = 0; i < 4; i++) {
         char ext[8], *x;
@@ -323,8 +274,9 @@ test_gauge_arrival_and_loss(void **state)
     assert_int_equal(gauge(at->db, SUB1), 1);
     assert_int_equal(apptest_count_audit(at->db, "transports.update", NULL, "ok"), 4);
     assert_int_equal(apptest_i64(at->db, "SELECT COUNT(*) FROM outbox WHERE topic = 'transports'", 0), 5 + 4);
-    assert_int_equal(count_text(at->db, "SELECT COUNT(*) FROM outbox WHERE topic = 'transports' AND payload LIKE ?1",
-                                "%\"action\":\"update\"%\"status\":\"lost\"%"),
+    assert_int_equal(apptest_i64_text(at->db,
+                                      "SELECT COUNT(*) FROM outbox WHERE topic = 'transports' AND payload LIKE ?1",
+                                      "%\"action\":\"update\"%\"status\":\"lost\"%"),
                      1);
     apptest_audit_intact(at);
     arena_release(&arena);
@@ -346,9 +298,9 @@ test_scope(void **state)
     size_t n = 0;
 
     time_set_fake_ms(NOW);
-    site_insert(at->db, "S1", SUB1);
-    site_insert(at->db, "S2", SUB2);
-    scoped(at, SUB2, &sub2);
+    apptest_site(at, "S1", SUB1);
+    apptest_site(at, "S2", SUB2);
+    apptest_scoped(at, SUB2, &sub2);
     x = tjson("s1", "[\"A\"]", "S1", NULL);
     out = run(at, &sub2, x, &n); /* another subdistrict's site */
     assert_int_equal(out[0].status, INGEST_REJECTED);
@@ -400,7 +352,7 @@ test_reads_never_courier(void **state)
     char *x, extra[96];
 
     time_set_fake_ms(NOW);
-    site_insert(at->db, "S1", SUB1);
+    apptest_site(at, "S1", SUB1);
     snprintf(extra, sizeof extra, "\"courier\":\"%s\"", courier);
     x = tjson("c1", "[\"Z2\",\"Z1\",\"Z3\"]", "S1", extra);
     out = run(at, &at->admin, x, &n);
@@ -428,8 +380,8 @@ test_reads_never_courier(void **state)
         assert_false(apptest_memmem(blob, len, courier, strlen(courier)));
         db_done(st);
     }
-    assert_int_equal(count_text(at->db, "SELECT COUNT(*) FROM outbox WHERE payload LIKE ?1", "%Zhang%"), 0);
-    assert_int_equal(count_text(at->db, "SELECT COUNT(*) FROM audit_log WHERE detail LIKE ?1", "%Zhang%"), 0);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT COUNT(*) FROM outbox WHERE payload LIKE ?1", "%Zhang%"), 0);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT COUNT(*) FROM audit_log WHERE detail LIKE ?1", "%Zhang%"), 0);
     q.limit = 5;
     assert_int_equal(transport_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(n, 1);
@@ -450,8 +402,8 @@ test_list_filters_and_paging(void **state)
     size_t n = 0;
 
     time_set_fake_ms(NOW);
-    site_insert(at->db, "S1", SUB1);
-    site_insert(at->db, "S2", SUB2);
+    apptest_site(at, "S1", SUB1);
+    apptest_site(at, "S2", SUB2);
     buf_adds(&batch, "[");
     for (int i = 0; i < 7; i++) {
         char ext[8], extra[64];

@@ -12,10 +12,13 @@ import MainLayout from '@/layouts/MainLayout.vue';
 import AccountPasswordView from '@/views/AccountPasswordView.vue';
 import AccountTotpView from '@/views/AccountTotpView.vue';
 import AuditView from '@/views/AuditView.vue';
+import BatchDetailView from '@/views/BatchDetailView.vue';
+import BatchesView from '@/views/BatchesView.vue';
 import DashboardView from '@/views/DashboardView.vue';
 import ForcePasswordView from '@/views/ForcePasswordView.vue';
 import ForceTotpView from '@/views/ForceTotpView.vue';
 import LoginView from '@/views/LoginView.vue';
+import PeopleView from '@/views/PeopleView.vue';
 import UsersView from '@/views/UsersView.vue';
 
 export const router = createRouter({
@@ -37,6 +40,9 @@ export const router = createRouter({
         { path: '', name: 'dashboard', component: DashboardView, meta: { title: 'nav.dashboard' } },
         { path: 'users', name: 'users', component: UsersView, meta: { title: 'nav.users', perm: 'users.read' } },
         { path: 'audit', name: 'audit', component: AuditView, meta: { title: 'nav.audit', perm: 'audit.read' } },
+        { path: 'people', name: 'people', component: PeopleView, meta: { title: 'nav.people', perm: 'people.read' } },
+        { path: 'batches', name: 'batches', component: BatchesView, meta: { title: 'nav.batches', perm: 'people.read' } },
+        { path: 'batches/:id(\\d+)', name: 'batch', component: BatchDetailView, meta: { title: 'nav.batch', perm: 'people.read' } },
         { path: 'account/password', name: 'account-password', component: AccountPasswordView, meta: { title: 'nav.password' } },
         { path: 'account/totp', name: 'account-totp', component: AccountTotpView, meta: { title: 'nav.totp' } },
       ],
