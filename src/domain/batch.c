@@ -1159,6 +1159,7 @@ batch_run(struct app *app, struct db *db, const struct actor *a, const struct ba
         all_rows++;
         if (row.ncells > st->max_cells)
             st->max_cells = row.ncells;
+        st->title_rows += batch_kind(&st->cols, row.num) == BATCH_ROW_TITLE;
         if (batch_kind(&st->cols, row.num) == BATCH_ROW_DATA) {
             if (nrows >= BATCH_MAX_ROWS) {
                 rc = batch_fail(w, ERR_TOO_LARGE, "the list has more than 2,000,000 rows");

@@ -192,6 +192,7 @@ struct batch_stats {
     struct batch_timings t;
     struct columns cols;      /* as detected on the first pass */
     size_t max_cells;         /* the widest row's ncells (where appended columns can start) */
+    uint64_t title_rows;      /* rows above the header row (BATCH_ROW_TITLE) */
     int days_window, days_count; /* as used */
     size_t samples_read, samples_opened, collisions; /* lookup work, for the benchmark */
     int64_t fetch_us, open_us, results_us; /* lookup time summed over its threads: fetching

@@ -543,6 +543,7 @@ test_hostile_uploads(void **state)
     assert_resp(&r, 413, "too_large");
     buf_release(&big);
     /* bad parameters on the other routes */
+    client_release(&a);
     login(&a, srv, "officer_a"); /* a 413 may close the connection: a fresh client */
     snprintf(path, sizeof path, "/api/v1/batches/%lld/export?rows=everything", (long long)id);
     client_call(&a, "GET", path, NULL, &r);

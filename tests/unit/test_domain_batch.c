@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 #include <xlsxwriter.h>
+#include <zip.h>
 
 #include "apptest.h"
 #include "cli/cli.h"
@@ -861,33 +862,42 @@ run_cli(int (*fn)(int, char **), const char *const *args, int n)
     return fn(n, argv);
 }
 
+/* cli_var_setup makes the var folder var with a KEK for the test's database and loads a
+ * demo district with params p into it (none when p is NULL). */
+static void
+cli_var_setup(struct apptest *at, const char *var, const struct demo_params *p)
+{
+    struct app app;
+    struct cli_args a;
+    const char *url = dbtest_url(at->db);
+    {
+        const char *args[] = { "init", "--var", var };
+        assert_int_equal(run_cli(cli_keys, args, 3), 0);
+    }
+    const char *args[] = { "--var", var, "--db", url };
+    assert_int_equal(cli_parse(4, (char **)args, (const char *const[]){ "var", "db", NULL }, NULL, &a), 0);
+    assert_int_equal(cli_app_open(&app, &a, CLI_OPEN_KEYS, 1), 0);
+    if (p) {
+        struct db *db = db_pool_get(app.pool);
+        assert_int_equal(demo_generate(&app, db, p, NULL, NULL), 0);
+        db_pool_put(app.pool, db);
+    }
+    cli_app_close(&app);
+}
+
 static void
 test_cli_end_to_end(void **state)
 {
     struct apptest *at = *state;
     char var[160], in[160], out[160], csv[200], cmd[600];
     struct demo_params p = { 7, 400, 2, 3, 90, 1 };
-    struct app app;
-    struct cli_args a;
     const char *url = dbtest_url(at->db);
 
     snprintf(var, sizeof var, "%s/var", tmpdir);
     snprintf(in, sizeof in, "%s/list.xlsx", tmpdir);
     snprintf(out, sizeof out, "%s/out.xlsx", tmpdir);
     /* a var folder with a KEK, the database with a tiny demo district */
-    {
-        const char *args[] = { "init", "--var", var };
-        assert_int_equal(run_cli(cli_keys, args, 3), 0);
-    }
-    {
-        const char *args[] = { "--var", var, "--db", url };
-        assert_int_equal(cli_parse(4, (char **)args, (const char *const[]){ "var", "db", NULL }, NULL, &a), 0);
-        assert_int_equal(cli_app_open(&app, &a, CLI_OPEN_KEYS, 1), 0);
-        struct db *db = db_pool_get(app.pool);
-        assert_int_equal(demo_generate(&app, db, &p, NULL, NULL), 0);
-        db_pool_put(app.pool, db);
-        cli_app_close(&app);
-    }
+    cli_var_setup(at, var, &p);
     /* the list: residents 0..99 (ID as a number for resident 5), one outsider, one typo */
     lxw_workbook *wb = workbook_new(in);
     lxw_worksheet *ws = workbook_add_worksheet(wb, "Sheet1");
@@ -896,10 +906,13 @@ test_cli_end_to_end(void **state)
     worksheet_write_string(ws, 0, 2, "备注", NULL);
     char distinct[100][19];
     size_t ndistinct = 0;
+    /* text the writer must escape and keep exactly: markup, a control character, spaces at
+       the ends (a literal "_x0041_" is checked through CSV in test_cli_two_sheets) */
+    static const char *const tricky[] = { "A&B<C>\x01 x ", " 前导空格" };
     for (int i = 0; i < 100; i++) {
         struct demo_person dp;
         demo_person_at(p.seed, (size_t)i, &dp);
-        worksheet_write_string(ws, (lxw_row_t)(i + 1), 0, dp.name, NULL);
+        worksheet_write_string(ws, (lxw_row_t)(i + 1), 0, i == 10 ? tricky[0] : i == 11 ? tricky[1] : dp.name, NULL);
         if (i == 5)
             worksheet_write_number(ws, (lxw_row_t)(i + 1), 1, strtod(dp.id_number, NULL), NULL);
         else
@@ -947,6 +960,8 @@ test_cli_end_to_end(void **state)
         data++;
         assert_true(row.ncells >= 4);
         const struct str status = row.cells[3];
+        if (data == 11 || data == 12)
+            assert_true(str_eq_cstr(row.cells[0], tricky[data - 11]));
         if (data <= 100 && data != 6) {
             assert_true(str_eq_cstr(status, "ok") || str_eq_cstr(status, "duplicate"));
             dup += str_eq_cstr(status, "duplicate");
@@ -1009,12 +1024,71 @@ test_cli_end_to_end(void **state)
     snprintf(want, sizeof want, "%s,备注文字,bad_checksum", typo);
     assert_non_null(strstr(text.data, want));
     assert_non_null(strstr(text.data, ",excel_corrupted"));
+    assert_non_null(strstr(text.data, "A&B<C>"));
+    assert_non_null(strstr(text.data, " 前导空格,"));
     snprintf(want, sizeof want, "%s,,ok,否,0", outsider);
     assert_non_null(strstr(text.data, want));
     snprintf(want, sizeof want, "%s,,ok,", distinct[0]);
     assert_non_null(strstr(text.data, want));
     buf_release(&text);
     buf_release(&why);
+}
+
+/* More rows than an Excel sheet holds: the output goes on in a second sheet, under the
+ * header again. */
+static void
+test_cli_two_sheets(void **state)
+{
+    struct apptest *at = *state;
+    enum { N = 1048600 };
+    char var[160], in[160], out[160];
+    const char *url = dbtest_url(at->db);
+
+    snprintf(var, sizeof var, "%s/var", tmpdir);
+    snprintf(in, sizeof in, "%s/big.csv", tmpdir);
+    snprintf(out, sizeof out, "%s/big.xlsx", tmpdir);
+    cli_var_setup(at, var, NULL);
+    FILE *f = fopen(in, "wb");
+    assert_non_null(f);
+    fputs("身份证号,备注\n", f);
+    for (int i = 0; i < N; i++)
+        if (i == N - 1)
+            fputs("110102199001010014,_x0041_\n", f); /* Excel's escape, literally */
+        else
+            fprintf(f, "x,%d\n", i);
+    fclose(f);
+    const char *args[] = { in, "-o", out, "--var", var, "--db", url };
+    assert_int_equal(run_cli(cli_batch, args, 7), 0);
+
+    struct table *t = NULL;
+    struct table_row row;
+    assert_int_equal(table_open_path(out, &t, NULL), 0);
+    assert_int_equal(table_sheet_count(t), 2);
+    size_t n = 0;
+    while (table_next_row(t, &row) == 0 && row.cells)
+        n++;
+    table_close(t);
+    assert_int_equal(n, 1048576); /* the first sheet: full */
+    /* the second sheet: the header and the remaining rows, read through libzip */
+    int zerr = 0;
+    zip_t *z = zip_open(out, ZIP_RDONLY, &zerr);
+    assert_non_null(z);
+    zip_stat_t zs;
+    assert_int_equal(zip_stat(z, "xl/worksheets/sheet2.xml", 0, &zs), 0);
+    char *xml = xcalloc(1, (size_t)zs.size + 1);
+    zip_file_t *zf = zip_fopen(z, "xl/worksheets/sheet2.xml", 0);
+    assert_non_null(zf);
+    assert_int_equal(zip_fread(zf, xml, zs.size), (zip_int64_t)zs.size);
+    zip_fclose(zf);
+    zip_close(z);
+    size_t rows = 0;
+    for (const char *p = xml; (p = strstr(p, "<row ")); p++)
+        rows++;
+    assert_int_equal(rows, 1 + (N - (1048576 - 1))); /* the header again, then the rest */
+    assert_non_null(strstr(xml, "状态"));
+    assert_non_null(strstr(xml, "110102199001010014"));
+    assert_non_null(strstr(xml, "<t>_x005F_x0041_</t>")); /* so Excel shows it as written */
+    xfree(xml);
 }
 
 static int
@@ -1044,7 +1118,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         BTEST(test_csv_utf8_bom),        BTEST(test_csv_gbk),          BTEST(test_xlsx_shared_strings),
         BTEST(test_xlsx_inline_strings), BTEST(test_windows),          BTEST(test_errors_and_cancel),
-        BTEST(test_chunks_and_threads),  BTEST(test_cli_end_to_end),
+        BTEST(test_chunks_and_threads),  BTEST(test_cli_end_to_end),  BTEST(test_cli_two_sheets),
     };
     suite_setup(NULL);
     int failed = apptest_run("batch", tests, sizeof tests / sizeof tests[0]);

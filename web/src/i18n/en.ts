@@ -276,6 +276,9 @@ const en: typeof zh = {
   batches: {
     uploadTitle: 'Upload a list',
     uploadHint: 'Upload an Excel (.xlsx) or CSV list of up to 64 MiB (well over a million rows). The ID, name and phone columns are found automatically, common formatting problems are cleaned and every row gets a status; the list is stored encrypted and the results can be exported at any time.',
+    chooseFile: 'Choose a file',
+    changeFile: 'Choose another',
+    noFile: 'No file chosen (.xlsx or .csv)',
     daysLabel: 'Count tests over',
     lastDays: 'last {n} days',
     upload: 'Upload and look up',

@@ -274,6 +274,9 @@ export default {
   batches: {
     uploadTitle: '上传名单',
     uploadHint: '上传 Excel（.xlsx）或 CSV 名单，最大 64 MiB（约 100 万行以上）。系统自动识别身份证号、姓名和电话列，清洗常见格式问题，逐行给出状态；名单加密保存，结果可随时导出。',
+    chooseFile: '选择文件',
+    changeFile: '重新选择',
+    noFile: '未选择文件（.xlsx 或 .csv）',
     daysLabel: '检测次数统计',
     lastDays: '近 {n} 天',
     upload: '上传并查询',
