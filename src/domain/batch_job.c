@@ -30,10 +30,12 @@
 #include "io/xlsxw.h"
 
 #define JOB_AD_CELLS "batch_rows.cells"
-#define JOB_INSERT_ROWS 128       /* rows per multi-row INSERT (batch_rows) */
-#define JOB_RESULT_ROWS 64        /* rows per multi-row INSERT (batch_results) */
+#define JOB_INSERT_ROWS 512       /* rows per multi-row INSERT (batch_rows): 2,049 parameters */
+#define JOB_RESULT_ROWS 256       /* rows per multi-row INSERT (batch_results): 3,073 */
 #define JOB_TX_ROWS 8192          /* rows per transaction while storing */
 #define JOB_PAGE_ROWS 1024        /* rows per page read back */
+#define JOB_TEXT_CAP ((size_t)1 << 30) /* bytes of cell text in one upload (JSON): a 64 MiB
+                                          .xlsx may inflate to far more than is sane to keep */
 #define JOB_PROGRESS_MS 300       /* progress written / cancellation checked this often */
 #define JOB_ROW_PARAMS 4          /* per row of batch_rows: row_no, num, id_bidx, cells */
 #define JOB_RESULT_PARAMS 12      /* per row of batch_results */
@@ -92,11 +94,13 @@ static const char sql_requeue_all[] =
 static const char sql_uploading[] = "SELECT id FROM batches WHERE status = 'uploading' ORDER BY id LIMIT 100";
 static const char sql_page_rows[] =
     "SELECT row_no, num, cells FROM batch_rows WHERE batch_id = ?1 AND row_no >= ?2 ORDER BY row_no LIMIT ?3";
+/* The results of a page's rows, read apart from the rows and merged by row_no: a join
+ * of the two tables, paged, leaves PostgreSQL's planner sorting all of a fresh batch's
+ * results for every page (statistics say the table is empty). */
 static const char sql_page_results[] =
-    "SELECT r.row_no, r.num, r.cells, s.status, s.first_num, s.found, s.tested, s.tests, s.sampled_at,"
-    " s.tested_at, s.institution, s.result, s.site_code, s.site_name FROM batch_rows r"
-    " LEFT JOIN batch_results s ON s.batch_id = r.batch_id AND s.row_no = r.row_no"
-    " WHERE r.batch_id = ?1 AND r.row_no >= ?2 ORDER BY r.row_no LIMIT ?3";
+    "SELECT row_no, status, first_num, found, tested, tests, sampled_at, tested_at, institution, result,"
+    " site_code, site_name FROM batch_results WHERE batch_id = ?1 AND row_no >= ?2 AND row_no <= ?3"
+    " ORDER BY row_no";
 
 /* Multi-row INSERTs, built once: placeholders only, never values (style: no SQL is
  * assembled from data). ?1 is the batch id in every tuple. */
@@ -458,7 +462,7 @@ job_page_init(struct job_page *pg, struct app *app, struct db *db, int64_t id, b
     pg->db = db;
     pg->batch_id = id;
     pg->with_results = with_results;
-    pg->text = (struct buf)BUF_INIT;
+    buf_init(&pg->text, JOB_TEXT_CAP);
     pg->meta = (struct buf)BUF_INIT;
     pg->rows = xcalloc(JOB_PAGE_ROWS, sizeof *pg->rows);
 }
@@ -519,7 +523,7 @@ job_page_load(struct job_page *pg)
     job_page_wipe(pg);
     if (pg->end)
         return 0;
-    if ((rc = db_prepare(pg->db, pg->with_results ? sql_page_results : sql_page_rows, &st)) ||
+    if ((rc = db_prepare(pg->db, sql_page_rows, &st)) ||
         (rc = db_bind_i64(st, 1, pg->batch_id)) || (rc = db_bind_i64(st, 2, (int64_t)pg->next_row_no)) ||
         (rc = db_bind_i64(st, 3, JOB_PAGE_ROWS)))
         goto out;
@@ -548,27 +552,44 @@ job_page_load(struct job_page *pg)
         if (rc)
             goto out;
         r->ncells = pg->ncells - r->first;
-        if (pg->with_results && !db_col_is_null(st, 3)) {
-            r->has_result = true;
-            job_col_text(st, 3, r->status, sizeof r->status);
-            r->first_num = db_col_i64(st, 4);
-            r->found = db_col_i64(st, 5) != 0;
-            r->tested = db_col_i64(st, 6) != 0;
-            r->tests = (unsigned)db_col_i64(st, 7);
-            r->sampled_at = db_col_i64(st, 8);
-            r->tested_at = db_col_i64(st, 9);
-            r->inst_off = job_meta(pg, st, 10);
-            r->result_off = job_meta(pg, st, 11);
-            r->site_code_off = job_meta(pg, st, 12);
-            r->site_name_off = job_meta(pg, st, 13);
-        }
         pg->next_row_no = r->row_no + 1;
         pg->nrows++;
     }
     if (rc)
         goto out;
+    db_done(st);
+    st = NULL;
     if (pg->nrows < JOB_PAGE_ROWS)
         pg->end = true;
+    if (pg->with_results && pg->nrows) {
+        size_t k = 0;
+        if ((rc = db_prepare(pg->db, sql_page_results, &st)) || (rc = db_bind_i64(st, 1, pg->batch_id)) ||
+            (rc = db_bind_i64(st, 2, (int64_t)pg->rows[0].row_no)) ||
+            (rc = db_bind_i64(st, 3, (int64_t)pg->rows[pg->nrows - 1].row_no)))
+            goto out;
+        while (!(rc = db_step(st, &row)) && row) {
+            uint64_t row_no = (uint64_t)db_col_i64(st, 0);
+            while (k < pg->nrows && pg->rows[k].row_no < row_no)
+                k++;
+            if (k == pg->nrows || pg->rows[k].row_no != row_no)
+                continue;
+            struct job_page_row *r = &pg->rows[k];
+            r->has_result = true;
+            job_col_text(st, 1, r->status, sizeof r->status);
+            r->first_num = db_col_i64(st, 2);
+            r->found = db_col_i64(st, 3) != 0;
+            r->tested = db_col_i64(st, 4) != 0;
+            r->tests = (unsigned)db_col_i64(st, 5);
+            r->sampled_at = db_col_i64(st, 6);
+            r->tested_at = db_col_i64(st, 7);
+            r->inst_off = job_meta(pg, st, 8);
+            r->result_off = job_meta(pg, st, 9);
+            r->site_code_off = job_meta(pg, st, 10);
+            r->site_name_off = job_meta(pg, st, 11);
+        }
+        if (rc)
+            goto out;
+    }
     if (buf_error(&pg->meta)) {
         rc = ERR_TOO_LARGE;
         goto out;
@@ -669,7 +690,7 @@ job_store(struct app *app, struct db *db, int64_t id, struct table *t, const str
     struct buf json = BUF_INIT;
     struct table_row tr;
     char id18[IDNO_LEN + 1];
-    size_t in_tx = 0;
+    size_t in_tx = 0, text = 0;
     bool tx = false;
     int rc;
 
@@ -689,7 +710,9 @@ job_store(struct app *app, struct db *db, int64_t id, struct table *t, const str
             *ncols = tr.ncells;
         buf_reset(&json);
         cells_encode(&json, tr.cells, tr.ncells);
-        if (buf_error(&json)) {
+        text += json.len;
+        if (buf_error(&json) || text > JOB_TEXT_CAP) {
+            buf_printf(why, "the file's cells hold more than %zu MiB of text", JOB_TEXT_CAP >> 20);
             rc = ERR_TOO_LARGE;
             goto out;
         }
@@ -1612,8 +1635,15 @@ batch_job_run(struct app *app, struct db *db, int64_t id, const struct batch_job
         goto out;
     }
     if (!rc) {
+        char rows[24], read_ms[24], lookup_ms[24], write_ms[24], total_ms[24];
         rc = run_finish(r, sql_done, &st, NULL);
-        log_info("batch.run", "batch", idtext, "stage", "done", NULL);
+        snprintf(rows, sizeof rows, "%llu", (unsigned long long)st.counts.rows);
+        snprintf(read_ms, sizeof read_ms, "%lld", (long long)((st.t.read_us + st.t.clean_us + st.t.index_us) / 1000));
+        snprintf(lookup_ms, sizeof lookup_ms, "%lld", (long long)(st.t.lookup_us / 1000));
+        snprintf(write_ms, sizeof write_ms, "%lld", (long long)(st.t.write_us / 1000));
+        snprintf(total_ms, sizeof total_ms, "%lld", (long long)(st.t.total_us / 1000));
+        log_info("batch.run", "batch", idtext, "stage", "done", "rows", rows, "read_ms", read_ms, "lookup_ms", lookup_ms,
+                 "write_ms", write_ms, "total_ms", total_ms, NULL);
         goto out;
     }
     if (rc == ERR_INVALID || rc == ERR_TOO_LARGE || rc == ERR_CRYPTO) {
