@@ -580,7 +580,9 @@ bxw_release(struct bxw *w)
     bxw_stop_workers(w);
     for (size_t i = 0; i < BXW_RING; i++) {
         if (w->blocks[i].in)
-            wipe(w->blocks[i].in, BXW_BLOCK); /* the user's cells */
+            wipe(w->blocks[i].in, BXW_BLOCK); /* the user's cells, and compressed below */
+        if (w->blocks[i].out)
+            wipe(w->blocks[i].out, w->blocks[i].out_cap);
         xfree(w->blocks[i].in);
         xfree(w->blocks[i].out);
     }

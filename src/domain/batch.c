@@ -35,7 +35,11 @@
 /* ---- SQL ----------------------------------------------------------------------------
  * The lookups bind BATCH_CHUNK values into an IN list. The statements are static text
  * built once, at first use, from fixed parts and numbered placeholders ("?3,?4,…"): no
- * value ever goes into SQL text. A chunk with fewer values repeats its last one. */
+ * value ever goes into SQL text. A chunk with fewer values repeats its last one.
+ * NEEDSWORK: samples_person and results_tube do not cover these queries, so every candidate
+ * costs a random row read; covering indexes make the lookup 2-3 times faster at district
+ * scale (bench/RESULTS.md, "Batch lookup") and want a migration. On PostgreSQL a small
+ * results table is scanned per chunk instead of probed (same section). */
 
 #define BATCH_SQL_CAP 8192
 

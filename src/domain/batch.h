@@ -6,8 +6,8 @@
  *
  *   pass 1  read    every row of the source (io/table.h or a caller's own source);
  *           clean   the ID cell of each data row with idno_normalize (Excel-corrupted values
- *                   are rejected, never repaired); duplicates of an earlier row's normalised
- *                   ID are marked BATCH duplicate;
+ *                   are rejected, never repaired); a repeat of an earlier row's normalised
+ *                   ID is marked duplicate;
  *           index   the blind index of each distinct valid ID, sorted unique;
  *   lookup          samples_person (person_bidx, collected_at) probed in chunks of
  *                   BATCH_CHUNK blind indexes with one prepared statement; every candidate
@@ -17,10 +17,11 @@
  *   pass 2  write   the source is read again from the start and each row is handed to the
  *                   sink, in input order, with its status and result columns.
  *
- * What the engine keeps in memory: per data row 8 bytes (status + index of its distinct ID),
- * per distinct valid ID about 64 bytes (blind index, the normalised ID packed as its first
- * 17 digits - plaintext, wiped before release, never written anywhere -, result fields).
- * About 80 MB for 1,000,000 distinct IDs. Nothing is written to disk by the engine.
+ * What the engine keeps in memory: per data row 5 bytes (status + index of its distinct ID),
+ * per distinct valid ID about 100 bytes (blind index, the normalised ID packed as its first
+ * 17 digits - plaintext, wiped before release, never written anywhere -, result fields,
+ * the sorted index, the duplicate set). About 100 MB for 1,000,000 distinct IDs. Nothing is
+ * written to disk by the engine.
  *
  * Statuses (column 状态, the stable codes of core/idno.h): a data row's status is what
  * idno_normalize says of its ID cell (ok, fixed, converted_15, bad_checksum, bad_date,
@@ -41,15 +42,18 @@
  * domain/person.h):
  *   是否检测        tested: at least one sample collected in the last days_window days;
  *   近N天检测次数    count: samples collected in the last days_count days (R4.6; N =
- *                   days_count, in the column name); a pooled tube counts once per person;
+ *                   days_count, in the column name), counted as distinct tubes (a
+ *                   re-scan into the same tube is not a second test);
  *   最近采样时间     sampled_at of the person's latest sample in max(days_window,
  *                   days_count) days (0 when none);
  *   最近检测时间,    tested_at, institution and result of the latest result (by tested_at)
  *   检测机构, 最近结果  of the tube of the latest sample that has a result (a newer sample
  *                   whose tube has no result yet is "pending": sampled_at is newer than
- *                   tested_at then); 0 / "" when none;
+ *                   tested_at then); results dated after now are ignored; 0 / "" when
+ *                   none;
  *   采样点          the site (code, name) of the latest sample.
- * "found" means at least one confirmed sample in max(days_window, days_count) days.
+ * "found" means at least one confirmed sample in max(days_window, days_count) days (so
+ * with days_count > days_window a person may be found but not tested).
  *
  * Confirmation. Every sample that determines an output column is confirmed by opening its
  * sealed ID and comparing with the row's ID: all samples in the count window, the latest
@@ -59,11 +63,14 @@
  *
  * Counts (struct batch_counts): rows = data rows = valid + duplicate + invalid; invalid =
  * rows with a rejected ID (bad_checksum, bad_date, excel_corrupted, empty, not_an_id);
- * valid = distinct valid IDs (first occurrences) = found + not_found; tested = valid rows
+ * valid = distinct valid IDs (first occurrences) = found + not_found; tested = valid IDs
  * tested in days_window. Duplicates are in neither valid nor invalid.
  *
  * Audit: one entry per run, action "batches.lookup", target opts->audit_target (default
- * "batch"), detail "rows=R valid=V found=F days=W/N" - counts only, never an ID.
+ * "batch"), detail "rows=R valid=V found=F invalid=I days=W/N" - counts only, never an
+ * ID. It is written (a transaction of its own, on db) as soon as the lookup is done, before
+ * pass 2 and before the sink's begin: a run that fails or is cancelled while writing is
+ * audited, one that fails before the lookup ends is not.
  *
  * Threads and the database: batch_run uses db only between the passes (lookup stage) and
  * for the audit entry; no engine statement is open while the sink or progress callbacks
@@ -73,8 +80,10 @@
  * With opts->threads > 1 the blind indexes are computed and the lookup chunks processed by
  * that many threads (the extra ones on connections from opts->pool), and pass 2 parses the
  * source on a helper thread while the caller's thread runs the sink: the source's
- * callbacks are then called from that helper thread (never two at once). The sink and the
- * progress callback are always called on the caller's thread.
+ * callbacks are then called from that helper thread in pass 2 (never two at once; pass 1
+ * calls them on the caller's thread), so a source must not share a connection with the
+ * sink when threads > 1. The sink and the progress callback are always called on the
+ * caller's thread.
  */
 #ifndef JY_DOMAIN_BATCH_H
 #define JY_DOMAIN_BATCH_H

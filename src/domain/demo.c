@@ -58,7 +58,10 @@ demo_hash(uint64_t seed, uint64_t what, uint64_t i)
     return demo_mix(seed ^ demo_mix(what * 0x100000001b3ULL ^ demo_mix(i)));
 }
 
-static const char *const demo_regions[] = { "110102", "110102", "110102", "110101", "110105",
+/* Region codes of the ID numbers: each listed once, so (region, date, sequence) stays unique
+ * per resident. 110103 (崇文) and 110104 (宣武) are the old district codes many Xicheng
+ * residents still carry; the others are neighbouring Beijing districts. */
+static const char *const demo_regions[] = { "110102", "110104", "110103", "110101", "110105",
                                             "110106", "110108" };
 static const char *const demo_surnames[] = { "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴",
                                              "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗" };

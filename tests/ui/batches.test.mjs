@@ -50,7 +50,7 @@ function mix(x) {
   return x ^ (x >> 31n);
 }
 const demoHash = (seed, what, i) => mix(BigInt(seed) ^ mix(((BigInt(what) * 0x100000001b3n) & M64) ^ mix(BigInt(i))));
-const REGIONS = ['110102', '110102', '110102', '110101', '110105', '110106', '110108'];
+const REGIONS = ['110102', '110104', '110103', '110101', '110105', '110106', '110108'];
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 
 function checkChar(first17) {
