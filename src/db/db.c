@@ -626,7 +626,7 @@ db_mig_apply(struct db *db, const struct db_mig *m, bool *did)
         goto out;
     *did = true;
     snprintf(vbuf, sizeof vbuf, "%d", m->version);
-    log_info("db.migrate.applied", "version", vbuf, "name", m->name, NULL);
+    log_info("db.migrate.applied", "version", vbuf, "migration", m->name, NULL);
 out:
     db_done(st);
     if (rc)
