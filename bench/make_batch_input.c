@@ -32,7 +32,7 @@
 #include "core/alloc.h"
 #include "core/idno.h"
 #include "core/str.h"
-#include "domain/demo.h"
+#include "demo/demo.h"
 
 enum kind { K_CLEAN, K_DUP, K_DIRTY, K_OUTSIDE, K_INVALID, K__N };
 static const char *const kind_names[] = { "clean", "duplicate", "dirty", "outside", "invalid" };

@@ -9,7 +9,7 @@
 #include "core/err.h"
 #include "core/str.h"
 #include "core/time.h"
-#include "domain/stats.h"
+#include "domain/stats/stats.h"
 
 int
 api_body(struct req *req, json_t **out)

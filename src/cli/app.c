@@ -11,9 +11,9 @@
 #include "core/str.h"
 #include "core/time.h"
 #include "crypto/sm.h"
-#include "domain/division.h"
-#include "domain/keystore.h"
-#include "domain/policy.h"
+#include "domain/platform/division.h"
+#include "domain/platform/keystore.h"
+#include "domain/platform/policy.h"
 #include "json/jsonio.h"
 
 int

@@ -1,5 +1,5 @@
 /* cli/batch.c - `jiayuan batch IN.xlsx|IN.csv -o OUT.xlsx [--days N] [--window N]
- * [--threads N]`: the batch test-result lookup (domain/batch.h) run offline against the
+ * [--threads N]`: the batch test-result lookup (domain/batch/batch.h) run offline against the
  * configured database, written to an .xlsx with the user's columns kept and 状态 plus the
  * result columns appended (R4.3-R4.7). Not the HTTP batch service.
  *
@@ -33,7 +33,7 @@
 #include "core/str.h"
 #include "core/strmap.h"
 #include "core/time.h"
-#include "domain/batch.h"
+#include "domain/batch/batch.h"
 
 /* ---- bxw: a streaming .xlsx writer -------------------------------------------------- */
 

@@ -8,7 +8,7 @@
 #define JY_CLI_CLI_H
 #include <stdbool.h>
 
-#include "domain/app.h"
+#include "domain/platform/app.h"
 
 #define CLI_MAX_OPTS 16
 

@@ -1,5 +1,5 @@
 /* cli/demo.c - `jiayuan demo --scale small|medium|district [--seed N]`: load the synthetic
- * district (domain/demo.h) into the configured database, with a progress line. */
+ * district (demo/demo.h) into the configured database, with a progress line. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include "core/err.h"
 #include "core/str.h"
 #include "core/time.h"
-#include "domain/demo.h"
+#include "demo/demo.h"
 
 static void
 demo_cli_progress(const char *phase, double done, void *arg)

@@ -12,7 +12,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "crypto/manifest.h"
-#include "domain/batch_worker.h"
+#include "domain/batch/batch_worker.h"
 #include "http/server.h"
 #include "http/static.h"
 #include "push/hub.h"

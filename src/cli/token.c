@@ -5,7 +5,7 @@
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/str.h"
-#include "domain/token.h"
+#include "domain/account/token.h"
 
 int
 cli_token(int argc, char **argv)

@@ -7,7 +7,7 @@
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/time.h"
-#include "domain/user.h"
+#include "domain/account/user.h"
 
 static const char *const user_opts[] = { "username", "role", "subdistrict", "password-stdin",
                                          "temporary", "var", "db", "keys", NULL };

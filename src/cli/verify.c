@@ -5,7 +5,7 @@
 #include "cli/cli.h"
 #include "core/embedded.h"
 #include "crypto/manifest.h"
-#include "domain/audit.h"
+#include "domain/platform/audit.h"
 
 int
 cli_verify(int argc, char **argv)

@@ -2,7 +2,7 @@
  * S6 confidentiality and residual information). The KEK file holds 32 random bytes from
  * which two keys are derived with HKDF-SM3 to wrap data keys in the field envelope format;
  * each data key yields one subkey per purpose, again by HKDF-SM3 with its own label. Where
- * wrapped data keys are stored and when keys rotate is domain/keystore.c's business.
+ * wrapped data keys are stored and when keys rotate is domain/platform/keystore.c's business.
  */
 #include "crypto/keyring.h"
 

@@ -3,7 +3,7 @@
  * The KEK lives in a file (default VAR/keys/kek, mode 0600, outside the database). Data
  * keys are 32 random bytes each with a 32-bit id; they are stored wrapped (sealed with a key
  * derived from the KEK, field_seal format, associated data "data_key:<id>") in the database
- * by domain/keystore.c. From each data key, subkeys are derived with HKDF-SM3 per purpose.
+ * by domain/platform/keystore.c. From each data key, subkeys are derived with HKDF-SM3 per purpose.
  * Key material is wiped on release and never logged.
  *
  * KEK file format (text, one line): "jiayuan-kek v1 <64 hex digits>\n".

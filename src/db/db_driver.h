@@ -1,5 +1,5 @@
 /* db/db_driver.h - private to src/db/: what db.c shares with the SQLite and PostgreSQL
- * drivers. Nothing outside src/db/ includes this, except tests/unit/test_db.c (to reach
+ * drivers. Nothing outside src/db/ includes this, except tests/unit/db/test_db.c (to reach
  * db__pg_rewrite directly).
  *
  * A driver embeds struct db as the first member of its connection and struct db_stmt as

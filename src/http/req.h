@@ -16,7 +16,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
-#include "domain/app.h"
+#include "domain/platform/app.h"
 
 #define REQ_MAX_PARAMS 4
 #define REQ_MAX_HEADERS 8

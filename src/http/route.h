@@ -6,7 +6,7 @@
 #define JY_HTTP_ROUTE_H
 #include <stddef.h>
 
-#include "domain/perm.h"
+#include "domain/platform/perm.h"
 #include "http/req.h"
 
 enum route_flags {

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "domain/app.h"
+#include "domain/platform/app.h"
 #include "http/route.h"
 
 struct http_config {

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "domain/app.h"
+#include "domain/platform/app.h"
 
 #define HUB_RING 8192
 #define HUB_HEARTBEAT_MS 15000

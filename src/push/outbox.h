@@ -9,7 +9,7 @@
 #include "db/db.h"
 
 /* outbox_lock takes the outbox head lock inside the caller's open transaction (once per
- * transaction, before any outbox_append; see the lock order in domain/ingest.h). */
+ * transaction, before any outbox_append; see the lock order in domain/ingest/ingest.h). */
 int outbox_lock(struct db *db);
 /* outbox_append adds one event inside the caller's transaction. payload is JSON text
  * without personal data; subdistrict "" means district-wide. *id (may be NULL) gets the

@@ -1,7 +1,7 @@
 /* push/webhook.c - the webhook delivery worker: outbox events to subscribers' URLs over
  * libcurl, signed with HMAC-SM3, in order per subscription, at least once, with back-off
  * and dead letters (issue 3 "Push"; R2.x "pushed to the GIS map and other vendors'
- * dashboards"). Subscriptions themselves are domain/webhook_sub.c's; this file only reads
+ * dashboards"). Subscriptions themselves are domain/notify/webhook_sub.c's; this file only reads
  * them and keeps the delivery state (cursor, webhook_deliveries). See webhook.h.
  */
 #include "push/webhook.h"
@@ -25,7 +25,7 @@
 #include "core/str.h"
 #include "core/time.h"
 #include "crypto/sm.h"
-#include "domain/webhook_sub.h"
+#include "domain/notify/webhook_sub.h"
 #include "push/outbox.h"
 
 #define WH_RETRIES_PER_PASS 20 /* requeued dead letters tried per subscription per pass */

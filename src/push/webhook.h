@@ -1,7 +1,7 @@
 /* push/webhook.h - the webhook delivery worker (architecture §5; issue 3 "Push": the GIS map
  * and other vendors' dashboards receive every change by HTTP POST).
  *
- * Subscriptions live in the webhooks table (domain/webhook_sub.h manages them). One worker
+ * Subscriptions live in the webhooks table (domain/notify/webhook_sub.h manages them). One worker
  * thread delivers, for each active subscription, the outbox events after its cursor whose
  * topic matches the subscription's topics (a name or a prefix, as on the SSE stream:
  * "samples" matches "samples.counts"; "" matches every topic), oldest first, one POST per
@@ -71,7 +71,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "domain/app.h"
+#include "domain/platform/app.h"
 
 #define WEBHOOK_TIMEOUT_MS 5000
 #define WEBHOOK_BACKOFF_MS 1000

@@ -29,7 +29,7 @@
 #include "core/idno.h"
 #include "core/str.h"
 #include "db/db.h"
-#include "domain/demo.h"
+#include "demo/demo.h"
 #include "io/table.h"
 #include "io/xlsxw.h"
 #include "server.h"

@@ -51,7 +51,7 @@
 #define MAX_ATTEMPTS "14"    /* JIAYUAN_WEBHOOK_MAX_ATTEMPTS of the shared server (~5 min) */
 #define WAIT_MS 30000        /* longest wait for something to arrive */
 
-/* --- a real HTTP receiver (same as tests/unit/test_push_webhook.c) ----------------------- */
+/* --- a real HTTP receiver (same as tests/unit/push/test_webhook.c) ----------------------- */
 
 #define RX_CONNS 16
 

@@ -14,9 +14,9 @@
 #include "core/str.h"
 #include "core/time.h"
 #include "crypto/sm.h"
-#include "domain/audit.h"
-#include "domain/division.h"
-#include "domain/site.h"
+#include "domain/platform/audit.h"
+#include "domain/platform/division.h"
+#include "domain/testing/site.h"
 
 int
 apptest_app_init(struct app *app, struct db *db)

@@ -31,9 +31,9 @@
 #include <jansson.h>
 
 #include "dbtest.h"
-#include "domain/app.h"
-#include "domain/ingest.h"
-#include "domain/user.h"
+#include "domain/platform/app.h"
+#include "domain/ingest/ingest.h"
+#include "domain/account/user.h"
 
 /* A stable fake-clock origin for tests: 2026-01-01T00:00:00Z. */
 #define APPTEST_T0 1767225600000LL

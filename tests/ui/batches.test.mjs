@@ -10,7 +10,7 @@
  *
  * The server: `keys init`, `demo --scale small` (20,000 residents, seed 1), a subdistrict
  * officer, then `serve`. The resident IDs of the upload are computed here exactly as
- * domain/demo.c computes them (demo_person_at, seed 1), so most of them really are in the
+ * demo/demo.c computes them (demo_person_at, seed 1), so most of them really are in the
  * database.
  *
  * Test 1 (batch): the officer uploads a CSV list (UTF-8 with BOM, as Excel saves it) of
@@ -40,7 +40,7 @@ const SUBDISTRICT = '110102001';
 const STEP_TIMEOUT = 20_000;
 const LIBREOFFICE = process.env.JIAYUAN_LIBREOFFICE || 'libreoffice';
 
-/* ---------- the demo district's residents (domain/demo.c, demo_person_at) ---------- */
+/* ---------- the demo district's residents (demo/demo.c, demo_person_at) ---------- */
 
 const M64 = (1n << 64n) - 1n;
 function mix(x) {

@@ -89,7 +89,7 @@ export interface Actual {
   reported_at: number;
 }
 
-/** The statistic names this page reads (see the server's domain/stats.h). */
+/** The statistic names this page reads (see the server's domain/stats/stats.h). */
 export type StatName = 'scans_by_hour' | 'plan_by_subdistrict' | 'scans_by_site' | 'scans_by_community';
 
 export function getOverview(planNo: string | null): Promise<Overview> {

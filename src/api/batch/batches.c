@@ -1,0 +1,365 @@
+/* api/batch/batches.c - the /api/v1/batches resource: batch test-result queries over HTTP
+ * (R4.3-R4.7). Upload a resident list (multipart field "file", .xlsx or .csv, at most
+ * BATCH_FILE_CAP bytes), list and read batches with status, counts and progress, re-run
+ * (迭代), export (.xlsx generated on demand and deleted as soon as it is opened), delete.
+ * Storage, scope and audit are domain/batch/batch_job.c's; the run is domain/batch/batch_worker.c's.
+ *
+ * Upload body: read whole into the request (route body cap API_BATCH_UPLOAD_CAP, checked
+ * against Content-Length before a byte is read), parsed in place by http/multipart.h, the
+ * file part handed to batch_job_create as a slice - never written to disk; the server
+ * wipes the body when the request ends. Scope: every route answers 404 for a batch of
+ * another subdistrict (batch_job.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "core/alloc.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "domain/batch/batch_job.h"
+#include "domain/batch/batch_worker.h"
+#include "http/multipart.h"
+#include "http/stream.h"
+
+/* The whole multipart body: the file plus room for the form's other fields and headers. */
+#define API_BATCH_UPLOAD_CAP (BATCH_FILE_CAP + ((size_t)1 << 20))
+
+#define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+/* --- streaming a generated file --------------------------------------------------------- */
+
+struct api_file {
+    int fd;
+};
+
+static size_t
+api_file_fill(void *cls, char *buf, size_t max, bool *end)
+{
+    struct api_file *f = cls;
+    for (;;) {
+        ssize_t n = read(f->fd, buf, max);
+        if (n > 0)
+            return (size_t)n;
+        if (n < 0 && errno == EINTR)
+            continue;
+        *end = true; /* end of file, or an error: the response ends (short) */
+        return 0;
+    }
+}
+
+static void
+api_file_release(void *cls)
+{
+    struct api_file *f = cls;
+    close(f->fd);
+    xfree(f);
+}
+
+static void
+api_disposition_name(struct buf *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("!#$&+-.^_`|~", *p))
+            buf_addch(b, (char)*p);
+        else
+            buf_printf(b, "%%%02X", *p);
+    }
+}
+
+int
+api__tmp_path(struct req *req, char *out, size_t cap)
+{
+    uint8_t rnd[12];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        return ERR_IO;
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "%s/.export-", req->app->var_dir);
+    for (size_t i = 0; i < sizeof rnd; i++)
+        buf_printf(&b, "%02x", rnd[i]);
+    buf_adds(&b, ".xlsx");
+    int rc = buf_error(&b) || b.len + 1 > cap ? ERR_IO : 0;
+    if (!rc)
+        str_copy(out, cap, b.data);
+    buf_release(&b);
+    return rc;
+}
+
+int
+api__send_xlsx(struct req *req, const char *path, const char *ascii_name, const char *utf8_name)
+{
+    struct api_file *f;
+    struct buf cd = BUF_INIT;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* the file holds plaintext: its name goes at once, the open descriptor streams it */
+    (void)unlink(path);
+    if (fd < 0) {
+        log_error("export.open", "error", strerror(errno), NULL);
+        return ERR_IO;
+    }
+    f = xcalloc(1, sizeof *f);
+    f->fd = fd;
+    buf_printf(&cd, "attachment; filename=\"%s\"", ascii_name);
+    if (utf8_name && *utf8_name) {
+        buf_adds(&cd, "; filename*=UTF-8''");
+        api_disposition_name(&cd, utf8_name);
+    }
+    req_add_header(req, "Content-Disposition", cd.data);
+    buf_release(&cd);
+    return req_reply_stream(req, XLSX_TYPE, api_file_fill, f, api_file_release, NULL);
+}
+
+/* --- JSON ------------------------------------------------------------------------------------- */
+
+static json_t *
+api_opt_time(int64_t ms)
+{
+    return ms ? json_integer(ms) : json_null();
+}
+
+static json_t *
+api_opt_col(int c)
+{
+    return c >= 0 ? json_integer(c) : json_null();
+}
+
+static json_t *
+batch_json(const struct batch_job *j)
+{
+    json_t *by = json_object();
+    for (int i = 0; i <= IDNO_NOT_AN_ID; i++)
+        json_object_set_new(by, idno_status_code((enum idno_status)i), json_integer((json_int_t)j->counts.by_status[i]));
+    double progress = strcmp(j->status, "done") == 0 ? 1.0 : (double)j->progress_ppm / BATCH_PROGRESS_ONE;
+    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:s?,"
+                     " s:i, s:i, s:s?, s:i, s:I, s:o, s:o, s:o, s:{s:i, s:o, s:o, s:o, s:s}}",
+                     "id", (json_int_t)j->id, "status", j->status, "file_name", j->file_name, "format", j->format,
+                     "file_bytes", (json_int_t)j->file_bytes, "owner", j->username, "subdistrict",
+                     j->subdistrict[0] ? j->subdistrict : NULL, "rows", (json_int_t)j->counts.rows, "valid",
+                     (json_int_t)j->counts.valid, "found", (json_int_t)j->counts.found, "not_found",
+                     (json_int_t)j->counts.not_found, "invalid", (json_int_t)j->counts.invalid, "duplicate",
+                     (json_int_t)j->counts.duplicate, "tested", (json_int_t)j->counts.tested, "by_status", by,
+                     "progress", progress, "stage", j->stage[0] ? j->stage : NULL, "days", j->days_count,
+                     "days_window", j->days_window, "error", j->error[0] ? j->error : NULL, "runs", j->runs,
+                     "created_at", (json_int_t)j->created_at, "queued_at", api_opt_time(j->queued_at),
+                     "started_at", api_opt_time(j->started_at), "finished_at", api_opt_time(j->finished_at),
+                     "columns", "id", j->col_id, "name", api_opt_col(j->col_name), "phone",
+                     api_opt_col(j->col_phone), "header_row",
+                     j->header_row ? json_integer((json_int_t)j->header_row) : json_null(), "id_rule", j->id_rule);
+}
+
+static int
+batch_fail_why(struct req *req, int rc, const struct buf *why)
+{
+    if (why->len && err_status(rc) < 500)
+        return req_fail(req, rc, "%s", why->data);
+    return rc;
+}
+
+/* --- handlers ------------------------------------------------------------------------------- */
+
+/* POST /api/v1/batches  multipart/form-data: file (.xlsx|.csv), days? (1..90)
+ *   -> 201 batch (status "queued") */
+static int
+batches_create(struct req *req)
+{
+    const char *ct = req_header(req, "Content-Type");
+    struct multipart_field f, fd;
+    struct buf why = BUF_INIT;
+    struct batch_job job;
+    int64_t days = 0;
+    char loc[64];
+    int rc;
+
+    if (!req->body.len) {
+        rc = req_fail(req, ERR_INVALID, "the form has no 'file' field");
+        goto out;
+    }
+    if ((rc = multipart_field(ct, req->body.data, req->body.len, "file", &f, &why))) {
+        rc = batch_fail_why(req, rc, &why);
+        goto out;
+    }
+    if (!f.found) {
+        rc = req_fail(req, ERR_INVALID, "the form has no 'file' field");
+        goto out;
+    }
+    if (f.data.n > BATCH_FILE_CAP) {
+        rc = req_fail(req, ERR_TOO_LARGE, "'file' may have at most %zu MiB", BATCH_FILE_CAP >> 20);
+        goto out;
+    }
+    if ((rc = multipart_field(ct, req->body.data, req->body.len, "days", &fd, NULL)))
+        goto out; /* cannot happen: the same body parsed above */
+    if (fd.found && str_to_i64(str_trim(fd.data), &days, 1, BATCH_DAYS_MAX)) {
+        rc = req_fail(req, ERR_INVALID, "'days' must be from 1 to %d", BATCH_DAYS_MAX);
+        goto out;
+    }
+    buf_reset(&why);
+    if ((rc = batch_job_create(req->app, req->db, &req->actor, f.filename, f.data.p, f.data.n, (int)days, &job,
+                               &why))) {
+        rc = batch_fail_why(req, rc, &why);
+        goto out;
+    }
+    batch_worker_kick();
+    snprintf(loc, sizeof loc, "/api/v1/batches/%lld", (long long)job.id);
+    req_add_header(req, "Location", loc);
+    rc = api_reply(req, 201, batch_json(&job));
+out:
+    buf_release(&why);
+    return rc;
+}
+
+/* GET /api/v1/batches?limit&next -> {"items":[batch…], "next"} newest first */
+static int
+batches_list(struct req *req)
+{
+    struct batch_job *items = NULL;
+    size_t limit, n = 0;
+    int64_t before, next = 0;
+    json_t *arr;
+    int rc;
+
+    if ((rc = api_page(req, 20, BATCH_LIST_MAX, &limit, &before)))
+        return rc;
+    if ((rc = batch_job_list(req->db, &req->actor, limit, before, &items, &n, &next)))
+        return rc;
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, batch_json(&items[i]));
+    xfree(items);
+    return api_reply(req, 200, json_pack("{s:o, s:o}", "items", arr, "next", api_next_cursor(next)));
+}
+
+static int
+batches_id(struct req *req, int64_t *id)
+{
+    return req_param_i64(req, 0, id);
+}
+
+/* GET /api/v1/batches/{id} -> batch */
+static int
+batches_get(struct req *req)
+{
+    struct batch_job job;
+    int64_t id;
+    int rc;
+    if ((rc = batches_id(req, &id)))
+        return rc;
+    if ((rc = batch_job_get(req->db, &req->actor, id, &job)))
+        return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such batch") : rc;
+    return api_reply(req, 200, batch_json(&job));
+}
+
+/* POST /api/v1/batches/{id}/rerun {"days"?: N} -> 202 batch (queued again) */
+static int
+batches_rerun(struct req *req)
+{
+    struct batch_job job;
+    json_t *body = NULL;
+    json_int_t days = 0;
+    int64_t id;
+    int rc;
+
+    if ((rc = batches_id(req, &id)) || (rc = api_body(req, &body)) ||
+        (rc = api_unpack(req, body, "{s?I}", "days", &days)))
+        goto out;
+    if (json_object_get(body, "days") && (days < 1 || days > BATCH_DAYS_MAX)) {
+        rc = req_fail(req, ERR_INVALID, "'days' must be from 1 to %d", BATCH_DAYS_MAX);
+        goto out;
+    }
+    rc = batch_job_rerun(req->app, req->db, &req->actor, id, (int)days, &job);
+    if (rc == ERR_NOT_FOUND) {
+        rc = req_fail(req, rc, "no such batch");
+        goto out;
+    }
+    if (rc == ERR_CONFLICT) {
+        rc = req_fail(req, rc, "the batch is already queued or running");
+        goto out;
+    }
+    if (rc)
+        goto out;
+    batch_worker_kick();
+    rc = api_reply(req, 202, batch_json(&job));
+out:
+    json_decref(body);
+    return rc;
+}
+
+/* The download's name: the upload's name without its extension, then what was exported. */
+static void
+batches_export_name(const struct batch_job *j, enum batch_export_rows rows, char *ascii, size_t acap, char *utf8,
+                    size_t ucap)
+{
+    static const char *const suffix[] = { "结果", "未找到", "无效" };
+    const char *code = batch_job_export_rows_code(rows);
+    char stem[BATCH_FILE_NAME_MAX + 1];
+    str_copy(stem, sizeof stem, j->file_name);
+    char *dot = strrchr(stem, '.');
+    if (dot && dot != stem)
+        *dot = '\0';
+    snprintf(ascii, acap, "batch-%lld-%s.xlsx", (long long)j->id, code);
+    if (stem[0])
+        snprintf(utf8, ucap, "%s-%s.xlsx", stem, suffix[rows]);
+    else
+        snprintf(utf8, ucap, "批量查询%lld-%s.xlsx", (long long)j->id, suffix[rows]);
+}
+
+/* GET /api/v1/batches/{id}/export?rows=all|not_found|invalid -> .xlsx attachment */
+static int
+batches_export(struct req *req)
+{
+    enum batch_export_rows rows;
+    struct batch_job job;
+    char path[1200], ascii[96], utf8[BATCH_FILE_NAME_MAX + 64];
+    int64_t id;
+    int rc;
+
+    if ((rc = batches_id(req, &id)))
+        return rc;
+    if (batch_job_export_rows_parse(req_query(req, "rows"), &rows))
+        return req_fail(req, ERR_INVALID, "'rows' must be all, not_found or invalid");
+    if ((rc = batch_job_get(req->db, &req->actor, id, &job)))
+        return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such batch") : rc;
+    if ((rc = api__tmp_path(req, path, sizeof path)))
+        return rc;
+    rc = batch_job_export(req->app, req->db, &req->actor, id, rows, path, req->app->var_dir, NULL);
+    if (rc == ERR_NOT_FOUND)
+        return req_fail(req, rc, "no such batch");
+    if (rc == ERR_CONFLICT)
+        return req_fail(req, rc, "the batch has no results yet (status '%s')", job.status);
+    if (rc)
+        return rc;
+    batches_export_name(&job, rows, ascii, sizeof ascii, utf8, sizeof utf8);
+    return api__send_xlsx(req, path, ascii, utf8);
+}
+
+/* DELETE /api/v1/batches/{id} (no body, or {}) -> 204 */
+static int
+batches_delete(struct req *req)
+{
+    json_t *body = NULL;
+    int64_t id;
+    int rc;
+    if ((rc = batches_id(req, &id)) || (rc = api_body(req, &body)) || (rc = api_unpack(req, body, "{}")))
+        goto out;
+    rc = batch_job_delete(req->app, req->db, &req->actor, id);
+    if (rc == ERR_NOT_FOUND)
+        rc = req_fail(req, rc, "no such batch");
+out:
+    json_decref(body);
+    return rc;
+}
+
+const struct route api_batches_routes[] = {
+    { "POST", "/api/v1/batches", batches_create, PERM_PEOPLE_READ, ROUTE_MULTIPART, API_BATCH_UPLOAD_CAP },
+    { "GET", "/api/v1/batches", batches_list, PERM_PEOPLE_READ, 0, 0 },
+    { "GET", "/api/v1/batches/{id}", batches_get, PERM_PEOPLE_READ, 0, 0 },
+    { "POST", "/api/v1/batches/{id}/rerun", batches_rerun, PERM_PEOPLE_READ, ROUTE_JSON, 1024 },
+    { "GET", "/api/v1/batches/{id}/export", batches_export, PERM_PEOPLE_READ, 0, 0 },
+    { "DELETE", "/api/v1/batches/{id}", batches_delete, PERM_PEOPLE_READ, ROUTE_JSON, 1024 },
+    ROUTE_END
+};

@@ -1,0 +1,43 @@
+/* api/platform/health.c - /healthz, /readyz, /metrics (O3: detect problems fast). */
+#include <string.h>
+
+#include "api/api.h"
+#include "core/alloc.h"
+#include "core/err.h"
+#include "http/metrics.h"
+
+/* GET /healthz -> {"status":"ok"}: the process answers. */
+static int
+health_live(struct req *req)
+{
+    return api_reply(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+/* GET /readyz -> 200 {"status":"ready"} when the database answers and keys are loaded. */
+static int
+health_ready(struct req *req)
+{
+    bool db_ok = db_ping(req->db) == 0, keys_ok = req->app->keys.n > 0;
+    return api_reply(req, db_ok && keys_ok ? 200 : 503,
+                     json_pack("{s:s, s:b, s:b}", "status", db_ok && keys_ok ? "ready" : "not_ready",
+                               "database", db_ok, "keys", keys_ok));
+}
+
+/* GET /metrics -> Prometheus text */
+static int
+health_metrics(struct req *req)
+{
+    struct buf b = BUF_INIT;
+    size_t len = 0;
+    metrics_format(&b, req->app->started_at);
+    char *s = buf_detach(&b, &len);
+    req_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", s, len);
+    return 0;
+}
+
+const struct route api_health_routes[] = {
+    { "GET", "/healthz", health_live, PERM_PUBLIC, 0, 0 },
+    { "GET", "/readyz", health_ready, PERM_PUBLIC, 0, 0 },
+    { "GET", "/metrics", health_metrics, PERM_PUBLIC, 0, 0 },
+    ROUTE_END
+};

@@ -1,0 +1,141 @@
+/* api/testing/actuals.c - /api/v1/actuals (实检报送, R2.2) and their corrections (R1.5, R1.6):
+ * upstream systems report actual counts (one or a batch, idempotent by source +
+ * external_id); subdistrict accounts correct their own subdistrict's reports and district
+ * accounts any report; the district reads the original next to the corrected values.
+ */
+#include "api/api.h"
+#include "core/err.h"
+#include "domain/testing/actual.h"
+
+#define ACTUALS_CORRECTION_CAP 4096
+
+static json_t *
+actuals_json(const struct actual *x)
+{
+    return json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:I, s:I, s:I, s:I, s:s, s:s}", "id", (json_int_t)x->id,
+                     "plan_no", x->plan_no, "subdistrict", x->subdistrict, "site_code",
+                     x->site_code[0] ? x->site_code : NULL, "industry", x->industry[0] ? x->industry : NULL, "count",
+                     (json_int_t)x->count, "corrected", (json_int_t)x->corrected, "corrections",
+                     (json_int_t)x->corrections, "reported_at", (json_int_t)x->reported_at, "source", x->source,
+                     "external_id", x->external_id);
+}
+
+static json_t *
+actuals_correction_json(const struct actual_correction *c)
+{
+    return json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:I}", "id", (json_int_t)c->id, "actual_id",
+                     (json_int_t)c->actual_id, "original", (json_int_t)c->original, "corrected",
+                     (json_int_t)c->corrected, "reason", c->reason, "actor", c->actor, "corrected_at",
+                     (json_int_t)c->corrected_at);
+}
+
+/* POST /api/v1/actuals {actual} -> 201 {"status":"accepted","id"} | 200 {"status":"duplicate"} */
+static int actuals_create(struct req *req) { return api_ingest_one(req, &actual_kind); }
+
+/* POST /api/v1/actuals/batch [{actual}…] -> 200 {"accepted","duplicate","rejected","items"} */
+static int actuals_batch(struct req *req) { return api_ingest_batch(req, &actual_kind); }
+
+/* GET /api/v1/actuals?plan_no&subdistrict&limit&next -> {"items","total","next"}; each item
+ * has the reported "count", the effective "corrected" value and the number of corrections */
+static int
+actuals_list(struct req *req)
+{
+    struct actual_query q = { 0 };
+    struct actual *items = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    json_t *arr;
+    int rc;
+
+    q.plan_no = req_query(req, "plan_no");
+    q.subdistrict = req_query(req, "subdistrict");
+    if ((rc = api_page(req, 50, ACTUAL_LIST_MAX, &q.limit, &q.after)) ||
+        (rc = api_text(req, "plan_no", q.plan_no, 32)) || (rc = api_text(req, "subdistrict", q.subdistrict, 12)) ||
+        (rc = actual_list(req->db, &req->actor, &q, &req->arena, &items, &n, &total)))
+        return rc;
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, actuals_json(&items[i]));
+    return api_reply(req, 200, api_list_json(arr, total, n == q.limit ? items[n - 1].id : 0));
+}
+
+/* GET /api/v1/actuals/{id} -> one report */
+static int
+actuals_get(struct req *req)
+{
+    struct actual x;
+    int64_t id;
+    int rc;
+    if ((rc = req_param_i64(req, 0, &id)))
+        return rc;
+    if ((rc = actual_get(req->db, &req->actor, id, &req->arena, &x)))
+        return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such actual report") : rc;
+    return api_reply(req, 200, actuals_json(&x));
+}
+
+/* POST /api/v1/actuals/{id}/corrections {"corrected": N, "reason": s}
+ *   -> 201 {"correction": {…}, "actual": {…}} */
+static int
+actuals_correct(struct req *req)
+{
+    struct ingest_outcome why;
+    struct actual_correction c;
+    struct actual x;
+    json_t *body = NULL, *out;
+    json_int_t corrected = 0;
+    const char *reason = NULL;
+    int64_t id;
+    int rc;
+
+    if ((rc = req_param_i64(req, 0, &id)) || (rc = api_body(req, &body)) ||
+        (rc = api_unpack(req, body, "{s:I, s:s}", "corrected", &corrected, "reason", &reason)))
+        goto out;
+    if ((rc = actual_correct(req->app, req->db, &req->actor, id, (int64_t)corrected, reason, &why, &c))) {
+        if (why.status == INGEST_REJECTED)
+            rc = req_fail(req, rc, "%s", why.reason);
+        else if (rc == ERR_NOT_FOUND)
+            rc = req_fail(req, rc, "no such actual report");
+        goto out;
+    }
+    if ((rc = actual_get(req->db, &req->actor, id, &req->arena, &x)))
+        goto out;
+    out = json_pack("{s:o, s:o}", "correction", actuals_correction_json(&c), "actual", actuals_json(&x));
+    rc = api_reply(req, 201, out);
+out:
+    json_decref(body);
+    return rc;
+}
+
+/* GET /api/v1/actuals/{id}/corrections -> {"actual": {…}, "items": [{original, corrected,
+ * reason, actor, corrected_at}…] oldest first, "total", "next": null} */
+static int
+actuals_corrections(struct req *req)
+{
+    struct actual_correction *items = NULL;
+    struct actual x;
+    size_t n = 0;
+    int64_t id;
+    json_t *arr;
+    int rc;
+    if ((rc = req_param_i64(req, 0, &id)))
+        return rc;
+    if ((rc = actual_corrections(req->db, &req->actor, id, &req->arena, &x, &items, &n)))
+        return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such actual report") : rc;
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, actuals_correction_json(&items[i]));
+    return api_reply(req, 200,
+                     json_pack("{s:o, s:o, s:I, s:n}", "actual", actuals_json(&x), "items", arr, "total",
+                               (json_int_t)n, "next"));
+}
+
+const struct route api_actuals_routes[] = {
+    { "POST", "/api/v1/actuals", actuals_create, PERM_ACTUALS_WRITE, ROUTE_JSON, API_INGEST_ONE_CAP },
+    { "POST", "/api/v1/actuals/batch", actuals_batch, PERM_ACTUALS_WRITE, ROUTE_JSON, API_INGEST_BATCH_CAP },
+    { "GET", "/api/v1/actuals", actuals_list, PERM_ACTUALS_READ, 0, 0 },
+    { "GET", "/api/v1/actuals/{id}", actuals_get, PERM_ACTUALS_READ, 0, 0 },
+    { "POST", "/api/v1/actuals/{id}/corrections", actuals_correct, PERM_ACTUALS_WRITE, ROUTE_JSON,
+      ACTUALS_CORRECTION_CAP },
+    { "GET", "/api/v1/actuals/{id}/corrections", actuals_corrections, PERM_ACTUALS_READ, 0, 0 },
+    ROUTE_END
+};

@@ -1,0 +1,63 @@
+/* api/testing/results.c - the /api/v1/results resource: laboratory results per tube (检测结果,
+ * R2.6), pushed by laboratories (a token with the results.write scope only), read by tube
+ * or as a filtered list. People never appear here: the personal query (R4) is elsewhere. */
+#include <string.h>
+
+#include "api/api.h"
+#include "core/err.h"
+#include "domain/testing/result.h"
+
+/* POST /api/v1/results {result} -> 201 {"status":"accepted","id"} | 200 duplicate */
+static int results_create(struct req *req) { return api_ingest_one(req, &result_kind); }
+
+/* POST /api/v1/results/batch [{result}…] -> 200 {"accepted","duplicate","rejected","items"} */
+static int results_batch(struct req *req) { return api_ingest_batch(req, &result_kind); }
+
+/* GET /api/v1/results?tube_code&institution&result&subdistrict&from&to&limit&next
+ *   -> {"items":[{"id","tube_code","institution","tested_at","result","source",
+ *       "external_id","created_at"}…],"total","next"} (newest first) */
+static int
+results_list(struct req *req)
+{
+    struct result_query q = { 0 };
+    struct result *items = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    bool known = false;
+    json_t *arr;
+    int rc;
+
+    q.tube_code = api_query_opt(req, "tube_code");
+    q.institution = api_query_opt(req, "institution");
+    q.result = api_query_opt(req, "result");
+    q.subdistrict = api_query_opt(req, "subdistrict");
+    if ((rc = api_page(req, 50, RESULT_LIST_MAX, &q.limit, &q.before_id)) ||
+        (rc = api_filter_time(req, "from", &q.from, NULL)) || (rc = api_filter_time(req, "to", &q.to, NULL)) ||
+        (rc = api_text(req, "tube_code", q.tube_code, 32)) || (rc = api_text(req, "institution", q.institution, 128)) ||
+        (rc = api_text(req, "subdistrict", q.subdistrict, 12)))
+        return rc;
+    for (const char *const *v = result_values; q.result && *v; v++)
+        known |= strcmp(*v, q.result) == 0;
+    if (q.result && !known)
+        return req_fail(req, ERR_INVALID, "'result' must be negative, positive, invalid or pending");
+    rc = result_list(req->db, &req->actor, &q, &req->arena, &items, &n, &total);
+    if (rc == ERR_FORBIDDEN)
+        return req_fail(req, rc, "'subdistrict' is outside your subdistrict");
+    if (rc)
+        return rc;
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)items[i].id,
+                                             "tube_code", items[i].tube_code, "institution", items[i].institution,
+                                             "tested_at", (json_int_t)items[i].tested_at, "result", items[i].result,
+                                             "source", items[i].source, "external_id", items[i].external_id,
+                                             "created_at", (json_int_t)items[i].created_at));
+    return api_reply(req, 200, api_list_json(arr, total, n == q.limit ? items[n - 1].id : 0));
+}
+
+const struct route api_results_routes[] = {
+    { "POST", "/api/v1/results", results_create, PERM_RESULTS_WRITE, ROUTE_JSON, API_INGEST_ONE_CAP },
+    { "POST", "/api/v1/results/batch", results_batch, PERM_RESULTS_WRITE, ROUTE_JSON, API_INGEST_BATCH_CAP },
+    { "GET", "/api/v1/results", results_list, PERM_RESULTS_READ, 0, 0 },
+    ROUTE_END
+};

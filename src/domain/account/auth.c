@@ -1,0 +1,315 @@
+/* domain/account/auth.c - login with password, lockout and TOTP second factor (R1.7, S6).
+ *
+ * Every failure answers ERR_LOGIN_FAILED, whatever the reason (unknown user, wrong
+ * password, locked, disabled, wrong code), so the answer tells an attacker nothing; the
+ * audit log records the real reason.
+ */
+#include "domain/account/user.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/codec.h"
+#include "core/alloc.h"
+#include "core/err.h"
+#include "core/str.h"
+#include "core/time.h"
+#include "crypto/field.h"
+#include "crypto/password.h"
+#include "crypto/totp.h"
+#include "domain/platform/audit.h"
+#include "domain/account/session.h"
+
+/* The TOTP secret's associated data binds it to its column AND row: a secret copied to
+ * another account in the database does not open there. */
+static void
+auth_totp_ad(int64_t user_id, char *out, size_t cap)
+{
+    snprintf(out, cap, "users.totp_secret:%lld", (long long)user_id);
+}
+
+static const char sql_fail_count[] =
+    "UPDATE users SET failed_count = failed_count + 1 WHERE id = ?1 RETURNING failed_count";
+static const char sql_lock[] = "UPDATE users SET failed_count = 0, locked_until = ?2 WHERE id = ?1";
+static const char sql_success[] = "UPDATE users SET failed_count = 0, locked_until = 0 WHERE id = ?1";
+/* Claims a TOTP step once: a replay (or a parallel login with the same code) changes nothing. */
+static const char sql_claim_step[] =
+    "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2";
+static const char sql_totp_store[] =
+    "UPDATE users SET totp_secret = ?2, totp_enabled = 0, updated_at = ?3 WHERE id = ?1";
+static const char sql_totp_enable[] =
+    "UPDATE users SET totp_enabled = 1, totp_last_step = ?2, updated_at = ?3 WHERE id = ?1";
+
+/* A hash to verify against when the user does not exist, so both paths cost the same. */
+static const char auth_dummy_hash[] =
+    "pbkdf2-sm3$100000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+/* auth_exec runs sql with (?1 id, ?2 v); *changed (may be NULL) gets the rows changed and
+ * *returned (may be NULL) the first column of a RETURNING row. */
+static int
+auth_exec(struct db *db, const char *sql, int64_t id, int64_t v, bool bind_v, int64_t *changed, int64_t *returned)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc;
+    if (!(rc = db_prepare(db, sql, &st)) && !(rc = db_bind_i64(st, 1, id)) &&
+        !(bind_v && (rc = db_bind_i64(st, 2, v))) && !(rc = db_step(st, &row))) {
+        if (returned)
+            *returned = row ? db_col_i64(st, 0) : 0;
+        if (row)
+            while (!(rc = db_step(st, &row)) && row)
+                ;
+        if (changed)
+            *changed = db_changes(st);
+    }
+    db_done(st);
+    return rc;
+}
+
+static void
+auth_target(char *out, size_t cap, int64_t user_id)
+{
+    snprintf(out, cap, "user:%lld", (long long)user_id);
+}
+
+/* auth_note audits an attempt that changes no counter (unknown user, locked account). */
+static void
+auth_note(struct app *app, struct db *db, const struct actor *who, int64_t user_id, const char *result,
+          const char *detail)
+{
+    char target[64];
+    auth_target(target, sizeof target, user_id);
+    (void)audit_record(db, &app->keys, who, "auth.login", target, result, detail);
+}
+
+/* auth_fail counts one failed attempt atomically and locks the account when the count
+ * reaches the policy, auditing either, in one transaction (parallel attempts cannot slip
+ * past the limit). */
+static void
+auth_fail(struct app *app, struct db *db, const struct actor *who, int64_t user_id, const char *detail)
+{
+    char target[64];
+    int64_t count = 0;
+    bool lock;
+    int rc;
+    auth_target(target, sizeof target, user_id);
+    if (db_begin(db))
+        return;
+    if ((rc = auth_exec(db, sql_fail_count, user_id, 0, false, NULL, &count)))
+        goto out;
+    lock = count >= app->policy.lockout_attempts;
+    if (lock && (rc = auth_exec(db, sql_lock, user_id, time_now_ms() + app->policy.lockout_ms, true, NULL, NULL)))
+        goto out;
+    if ((rc = audit_append(db, &app->keys, who, lock ? "auth.lockout" : "auth.login", target,
+                           lock ? "locked" : "failed", lock ? "too many failed attempts" : detail)))
+        goto out;
+    rc = db_commit(db);
+out:
+    if (rc)
+        db_rollback(db);
+}
+
+/* auth_succeed clears the failure count and audits the login. */
+static int
+auth_succeed(struct app *app, struct db *db, const struct actor *who, int64_t user_id)
+{
+    char target[64];
+    int rc;
+    auth_target(target, sizeof target, user_id);
+    if ((rc = db_begin(db)))
+        return rc;
+    if ((rc = auth_exec(db, sql_success, user_id, 0, false, NULL, NULL)) ||
+        (rc = audit_append(db, &app->keys, who, "auth.login", target, "ok", NULL)) || (rc = db_commit(db)))
+        db_rollback(db);
+    return rc;
+}
+
+static int
+auth_totp_secret(const struct app *app, const struct user *u, uint8_t *secret, size_t *n)
+{
+    uint8_t plain[TOTP_SEALED_MAX];
+    int rc;
+    if (!u->totp_sealed_len)
+        return ERR_CRYPTO;
+    char ad[48];
+    auth_totp_ad(u->id, ad, sizeof ad);
+    rc = field_open(&app->keys, ad, u->totp_sealed, u->totp_sealed_len, plain, sizeof plain, n);
+    if (!rc && *n == TOTP_SECRET_LEN)
+        memcpy(secret, plain, *n);
+    else if (!rc)
+        rc = ERR_CRYPTO;
+    wipe(plain, sizeof plain);
+    return rc;
+}
+
+int
+auth_login(struct app *app, struct db *db, struct actor *who, const char *username,
+           const char *password, const char *totp, struct user *out)
+{
+    struct user u;
+    int64_t now = time_now_ms();
+    int rc;
+
+    /* what was typed is not recorded for unknown users: it may be a mistyped password */
+    str_copy(who->name, sizeof who->name, "(unknown)");
+    if ((rc = user_get_by_name(db, username, &u))) {
+        if (rc != ERR_NOT_FOUND)
+            return rc;
+        (void)password_verify(password, auth_dummy_hash);
+        auth_note(app, db, who, 0, "failed", "unknown user");
+        return ERR_LOGIN_FAILED;
+    }
+    str_copy(who->name, sizeof who->name, u.username);
+    who->role = u.role;
+    if (user_is_locked(&u, now)) {
+        (void)password_verify(password, auth_dummy_hash);
+        auth_note(app, db, who, u.id, "locked", NULL);
+        return ERR_LOGIN_FAILED;
+    }
+    if (u.disabled) {
+        (void)password_verify(password, auth_dummy_hash);
+        auth_note(app, db, who, u.id, "failed", "disabled");
+        return ERR_LOGIN_FAILED;
+    }
+    if (password_verify(password, u.password_hash) != 0) {
+        auth_fail(app, db, who, u.id, "wrong password");
+        return ERR_LOGIN_FAILED;
+    }
+    if (u.totp_enabled) {
+        uint8_t secret[TOTP_SECRET_LEN];
+        size_t n = 0;
+        int64_t step = u.totp_last_step, changed = 0;
+        if (!totp || !*totp)
+            return ERR_TOTP_REQUIRED;
+        rc = auth_totp_secret(app, &u, secret, &n);
+        if (!rc)
+            rc = totp_verify(secret, n, now / 1000, totp, &step);
+        wipe(secret, sizeof secret);
+        /* claim the step atomically: a replayed or concurrently reused code fails here */
+        if (!rc && (rc = auth_exec(db, sql_claim_step, u.id, step, true, &changed, NULL)))
+            return rc;
+        if (rc || changed != 1) {
+            auth_fail(app, db, who, u.id, rc ? "wrong code" : "code reused");
+            return ERR_LOGIN_FAILED;
+        }
+        u.totp_last_step = step;
+    }
+    if ((rc = auth_succeed(app, db, who, u.id)))
+        return rc;
+    u.failed_count = 0;
+    u.locked_until = 0;
+    *out = u;
+    return 0;
+}
+
+int
+auth_totp_setup(struct app *app, struct db *db, const struct actor *a, struct buf *secret_b32)
+{
+    uint8_t secret[TOTP_SECRET_LEN], sealed[FIELD_SEALED_LEN(TOTP_SECRET_LEN)];
+    size_t n = 0;
+    struct db_stmt *st = NULL;
+    struct user u;
+    bool row;
+    int rc;
+
+    if ((rc = user_get(db, a->id, &u)))
+        goto out;
+    if (u.totp_enabled) {
+        rc = ERR_CONFLICT;
+        goto out;
+    }
+    char ad[48];
+    auth_totp_ad(a->id, ad, sizeof ad);
+    if ((rc = crypto_random(secret, sizeof secret)) ||
+        (rc = field_seal(&app->keys, ad, secret, sizeof secret, sealed, sizeof sealed, &n)))
+        goto out;
+    if ((rc = db_begin(db)))
+        goto out;
+    if ((rc = db_prepare(db, sql_totp_store, &st)) || (rc = db_bind_i64(st, 1, a->id)) ||
+        (rc = db_bind_blob(st, 2, sealed, n)) || (rc = db_bind_i64(st, 3, time_now_ms())) ||
+        (rc = db_step(st, &row)) ||
+        (rc = audit_append(db, &app->keys, a, "auth.totp.setup", "self", "ok", NULL)) ||
+        (rc = db_commit(db))) {
+        db_done(st);
+        st = NULL;
+        db_rollback(db);
+        goto out;
+    }
+    base32_encode(secret_b32, secret, sizeof secret);
+out:
+    db_done(st);
+    wipe(secret, sizeof secret);
+    return rc;
+}
+
+static const char sql_totp_reset[] =
+    "UPDATE users SET totp_secret = NULL, totp_enabled = 0, totp_last_step = 0, updated_at = ?2 WHERE id = ?1";
+
+int
+auth_totp_reset(struct app *app, struct db *db, const struct actor *a, int64_t user_id)
+{
+    char target[64];
+    int64_t changed = 0;
+    int rc;
+    auth_target(target, sizeof target, user_id);
+    if ((rc = db_begin(db)))
+        return rc;
+    if ((rc = auth_exec(db, sql_totp_reset, user_id, time_now_ms(), true, &changed, NULL)))
+        goto out;
+    if (!changed) {
+        rc = ERR_NOT_FOUND;
+        goto out;
+    }
+    if ((rc = session_end_user(db, user_id, 0)) ||
+        (rc = audit_append(db, &app->keys, a, "auth.totp.reset", target, "ok", NULL)))
+        goto out;
+    rc = db_commit(db);
+out:
+    if (rc)
+        db_rollback(db);
+    return rc;
+}
+
+int
+auth_totp_enable(struct app *app, struct db *db, const struct actor *a, const char *code)
+{
+    uint8_t secret[TOTP_SECRET_LEN];
+    size_t n = 0;
+    struct db_stmt *st = NULL;
+    struct user u;
+    bool row;
+    int rc;
+
+    if ((rc = user_get(db, a->id, &u)))
+        goto out;
+    if (u.totp_enabled) {
+        rc = ERR_CONFLICT;
+        goto out;
+    }
+    if (!u.totp_sealed_len) {
+        rc = ERR_INVALID;
+        goto out;
+    }
+    if ((rc = auth_totp_secret(app, &u, secret, &n)))
+        goto out;
+    if (totp_verify(secret, n, time_now_ms() / 1000, code, &u.totp_last_step)) {
+        rc = ERR_INVALID;
+        goto out;
+    }
+    if ((rc = db_begin(db)))
+        goto out;
+    if ((rc = db_prepare(db, sql_totp_enable, &st)) || (rc = db_bind_i64(st, 1, a->id)) ||
+        (rc = db_bind_i64(st, 2, u.totp_last_step)) || (rc = db_bind_i64(st, 3, time_now_ms())) ||
+        (rc = db_step(st, &row)) ||
+        (rc = audit_append(db, &app->keys, a, "auth.totp.enable", "self", "ok", NULL)) ||
+        (rc = db_commit(db))) {
+        db_done(st);
+        st = NULL;
+        db_rollback(db);
+        goto out;
+    }
+out:
+    db_done(st);
+    wipe(secret, sizeof secret);
+    return rc;
+}

@@ -1,0 +1,195 @@
+/* domain/account/token.c - API tokens for upstream systems (R2.1-R2.6 ingest, S6 access control). */
+#include "domain/account/token.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/str.h"
+#include "core/time.h"
+#include "domain/platform/audit.h"
+#include "domain/platform/division.h"
+#include "domain/account/session.h"
+
+static const char sql_insert[] =
+    "INSERT INTO api_tokens (name, token_hash, scopes, subdistrict, created_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id";
+static const char sql_find[] =
+    "SELECT id, name, scopes, subdistrict, last_used_at FROM api_tokens"
+    " WHERE token_hash = ?1 AND revoked_at = 0";
+static const char sql_touch[] = "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1";
+static const char sql_revoke[] =
+    "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0";
+static const char sql_list[] =
+    "SELECT id, name, scopes, subdistrict, created_at, revoked_at, last_used_at FROM api_tokens"
+    " ORDER BY id";
+
+int
+token_create(struct app *app, struct db *db, const struct actor *a, const char *name,
+             perm_set scopes, const char *subdistrict, struct buf *secret_out, int64_t *id)
+{
+    struct buf secret = BUF_INIT, scope_text = BUF_INIT;
+    uint8_t digest[32];
+    struct db_stmt *st = NULL;
+    bool row = false, in_tx = false;
+    char target[64];
+    int rc;
+    size_t name_len = strlen(name);
+
+    if (name_len == 0 || name_len > 100 || !str_is_utf8(name, name_len) || str_has_ctl(name, name_len)) {
+        rc = ERR_INVALID;
+        goto out;
+    }
+    if (scopes & ~PERM_TOKEN_ALLOWED) {
+        rc = ERR_FORBIDDEN;
+        goto out;
+    }
+    if (subdistrict && *subdistrict && (rc = division_check_subdistrict(db, subdistrict)))
+        goto out;
+    perm_format(scopes, &scope_text);
+    if ((rc = secret_generate("jy_", &secret)) ||
+        (rc = secret_digest(&app->keys, secret.data, secret.len, digest)) || (rc = db_begin(db)))
+        goto out;
+    in_tx = true;
+    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = db_bind_text(st, 1, name, name_len)) ||
+        (rc = db_bind_blob(st, 2, digest, sizeof digest)) ||
+        (rc = db_bind_text(st, 3, scope_text.data, scope_text.len)) ||
+        (rc = db_bind_opt_text(st, 4, subdistrict && *subdistrict ? subdistrict : NULL)) ||
+        (rc = db_bind_i64(st, 5, time_now_ms())) || (rc = db_step(st, &row)))
+        goto out;
+    *id = row ? db_col_i64(st, 0) : 0;
+    db_done(st);
+    st = NULL;
+    snprintf(target, sizeof target, "token:%lld", (long long)*id);
+    if ((rc = audit_append(db, &app->keys, a, "token.create", target, "ok", scope_text.data)) ||
+        (rc = db_commit(db)))
+        goto out;
+    in_tx = false;
+    buf_add(secret_out, secret.data, secret.len);
+out:
+    if (in_tx)
+        db_rollback(db);
+    db_done(st);
+    buf_release_secret(&secret);
+    buf_release(&scope_text);
+    return rc;
+}
+
+int
+token_authenticate(struct app *app, struct db *db, const char *secret, size_t n, struct actor *a)
+{
+    uint8_t digest[32];
+    struct db_stmt *st = NULL;
+    bool row = false;
+    size_t len = 0;
+    int64_t now = time_now_ms(), last_used;
+    const char *s;
+    int rc;
+
+    if (n < 10 || n > 128 || memcmp(secret, "jy_", 3) != 0)
+        return ERR_UNAUTHENTICATED;
+    if ((rc = secret_digest(&app->keys, secret, n, digest)))
+        return rc;
+    if ((rc = db_prepare(db, sql_find, &st)) || (rc = db_bind_blob(st, 1, digest, sizeof digest)) ||
+        (rc = db_step(st, &row)))
+        goto out;
+    if (!row) {
+        rc = ERR_UNAUTHENTICATED;
+        goto out;
+    }
+    a->kind = ACTOR_TOKEN;
+    a->id = db_col_i64(st, 0);
+    a->role = ROLE_NONE;
+    snprintf(a->name, sizeof a->name, "token:%lld", (long long)a->id);
+    s = db_col_text(st, 2, &len);
+    const char *bad;
+    size_t bad_len;
+    char scopes[512];
+    str_copy(scopes, sizeof scopes, s ? s : "");
+    if (perm_parse_scopes(scopes, &a->perms, &bad, &bad_len))
+        a->perms = 0;
+    a->perms &= PERM_TOKEN_ALLOWED; /* defence in depth for rows written by older versions */
+    s = db_col_text(st, 3, &len);
+    str_copy(a->subdistrict, sizeof a->subdistrict, s ? s : "");
+    last_used = db_col_i64(st, 4);
+    db_done(st);
+    st = NULL;
+    if (now - last_used > 60000) {
+        if ((rc = db_prepare(db, sql_touch, &st)) || (rc = db_bind_i64(st, 1, a->id)) ||
+            (rc = db_bind_i64(st, 2, now)) || (rc = db_step(st, &row)))
+            goto out;
+    }
+out:
+    db_done(st);
+    return rc;
+}
+
+int
+token_revoke(struct app *app, struct db *db, const struct actor *a, int64_t id)
+{
+    struct db_stmt *st = NULL;
+    bool row;
+    char target[64];
+    int rc;
+    if ((rc = db_begin(db)))
+        return rc;
+    if ((rc = db_prepare(db, sql_revoke, &st)) || (rc = db_bind_i64(st, 1, id)) ||
+        (rc = db_bind_i64(st, 2, time_now_ms())) || (rc = db_step(st, &row)))
+        goto out;
+    if (db_changes(st) == 0) {
+        rc = ERR_NOT_FOUND;
+        goto out;
+    }
+    db_done(st);
+    st = NULL;
+    snprintf(target, sizeof target, "token:%lld", (long long)id);
+    if ((rc = audit_append(db, &app->keys, a, "token.revoke", target, "ok", NULL)))
+        goto out;
+    rc = db_commit(db);
+out:
+    db_done(st);
+    if (rc)
+        db_rollback(db);
+    return rc;
+}
+
+static const char *
+token_col(struct db_stmt *st, int col, struct arena *arena)
+{
+    size_t n = 0;
+    const char *s = db_col_text(st, col, &n);
+    return arena_strndup(arena, s ? s : "", n);
+}
+
+int
+token_list(struct db *db, struct arena *arena, struct token_info **items, size_t *n)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    size_t count = 0, cap = 16;
+    struct token_info *out = arena_alloc(arena, cap * sizeof *out);
+    int rc;
+    if ((rc = db_prepare(db, sql_list, &st)))
+        goto out;
+    while (!(rc = db_step(st, &row)) && row) {
+        if (count == cap) {
+            struct token_info *bigger = arena_alloc(arena, 2 * cap * sizeof *out);
+            memcpy(bigger, out, cap * sizeof *out);
+            out = bigger;
+            cap *= 2;
+        }
+        struct token_info *t = &out[count++];
+        t->id = db_col_i64(st, 0);
+        t->name = token_col(st, 1, arena);
+        t->scopes = token_col(st, 2, arena);
+        t->subdistrict = token_col(st, 3, arena);
+        t->created_at = db_col_i64(st, 4);
+        t->revoked_at = db_col_i64(st, 5);
+        t->last_used_at = db_col_i64(st, 6);
+    }
+    *items = out;
+    *n = count;
+out:
+    db_done(st);
+    return rc;
+}

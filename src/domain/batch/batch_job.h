@@ -1,0 +1,155 @@
+/* domain/batch/batch_job.h - batch queries as stored objects (R4.3-R4.7): an uploaded resident
+ * list, its rows sealed in the database, its status, counts and progress, re-runs,
+ * exports and deletion, each visible to its subdistrict only.
+ *
+ * Life cycle. batch_job_create reads the upload from memory (io/table.h: .xlsx or .csv by
+ * content), and stores every row - title and header rows included, in order - as one
+ * sealed JSON array of its original cells (ad "batch_rows.cells"), with the blind index of
+ * the row's normalised ID when it is valid. The upload itself is never written anywhere;
+ * the caller wipes it. The batch is then "queued"; a worker (domain/batch/batch_worker.h) claims
+ * it ("running"), runs the lookup engine (domain/batch/batch.h) over the stored rows and stores
+ * each data row's status code and result columns in plain columns ("done", or "failed"
+ * with a reason that never quotes a cell). batch_job_rerun queues the same rows again
+ * (迭代); batch_job_export writes an .xlsx on demand (the original columns, then 状态 and
+ * the result columns); batch_job_delete removes the batch, its rows and its results.
+ *
+ * Visibility. A batch belongs to its uploader's subdistrict ('' for a district-wide
+ * account). Every function taking an actor answers ERR_NOT_FOUND - never ERR_FORBIDDEN,
+ * which would confirm the id exists - for a batch outside actor_in_scope, and for one
+ * still being uploaded. The route's permission (people.read) is checked by the router.
+ *
+ * Audit (counts only, never a cell): batches.upload, batches.rerun, batches.export,
+ * batches.delete by the user; batches.lookup by the engine for each run (as the uploader,
+ * detail "rows=… valid=… found=…").
+ *
+ * Caps: an upload holds at most BATCH_FILE_CAP bytes and BATCH_MAX_ROWS data rows (the
+ * reader's own caps, io/table.h, apply too), so 1,000,000 rows of ID, name and phone fit
+ * in either format with room to spare (measured: 26.7 MB as .xlsx with four text columns
+ * in shared strings, 47 MB as CSV).
+ */
+#ifndef JY_DOMAIN_BATCH_JOB_H
+#define JY_DOMAIN_BATCH_JOB_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "domain/platform/app.h"
+#include "domain/batch/batch.h"
+
+#define BATCH_FILE_CAP ((size_t)64 << 20)  /* bytes of one uploaded file */
+#define BATCH_FILE_NAME_MAX 255            /* bytes; longer names are cut */
+#define BATCH_LIST_MAX 100
+#define BATCH_PROGRESS_ONE 1000000         /* progress_ppm of a finished run */
+
+/* Row filters of an export. */
+enum batch_export_rows {
+    BATCH_EXPORT_ALL,       /* every row */
+    BATCH_EXPORT_NOT_FOUND, /* data rows with a valid ID (first occurrences) not found */
+    BATCH_EXPORT_INVALID,   /* data rows whose ID was rejected (bad_checksum … not_an_id) */
+};
+
+/* A batch as stored. Strings are NUL-terminated copies. counts are the last finished
+ * run's (zero before the first); by_status is filled too. */
+struct batch_job {
+    int64_t id, user_id;
+    char username[64], role[16], subdistrict[16];
+    char status[16];        /* queued | running | done | failed (uploading is never shown) */
+    char file_name[BATCH_FILE_NAME_MAX + 1];
+    char format[8];         /* xlsx | csv */
+    int64_t file_bytes;
+    int col_id, col_name, col_phone;
+    char id_rule[16];       /* header | content */
+    uint64_t header_row;    /* table_row.num of the header row, 0 = none */
+    size_t ncols;           /* widest row, in cells */
+    uint64_t nrows;         /* stored rows, title and header rows included */
+    int days_window, days_count;
+    struct batch_counts counts;
+    int64_t progress_ppm;   /* 0..BATCH_PROGRESS_ONE */
+    char stage[16];         /* read | lookup | write while running, else "" */
+    char error[256];
+    int runs;
+    int64_t created_at, queued_at, started_at, finished_at;
+};
+
+/* batch_job_create stores the upload p[0..n) (xlsx or csv) named file_name (user text,
+ * kept as given when it is UTF-8 without control characters, else ""; cut at
+ * BATCH_FILE_NAME_MAX bytes; never logged) for actor a, with the count window days_count
+ * (0 = BATCH_DAYS_COUNT_DEFAULT) and queues it. On success *out is the queued batch.
+ * Errors: ERR_INVALID (empty or unreadable file, no ID column, days out of range) and
+ * ERR_TOO_LARGE (over BATCH_FILE_CAP or BATCH_MAX_ROWS, or a reader cap), each with one
+ * line of English appended to why (never cell contents); ERR_DB, ERR_CRYPTO. Nothing is
+ * left behind on failure. The caller wipes p afterwards. Blocks for the whole storing
+ * (a few seconds for a million rows). */
+int batch_job_create(struct app *app, struct db *db, const struct actor *a, const char *file_name,
+                     const void *p, size_t n, int days_count, struct batch_job *out, struct buf *why);
+
+/* batch_job_get loads batch id as a may see it (ERR_NOT_FOUND otherwise). */
+int batch_job_get(struct db *db, const struct actor *a, int64_t id, struct batch_job *out);
+
+/* batch_job_list returns up to limit (1..BATCH_LIST_MAX) batches a may see, newest first,
+ * with id < before (0 = from the newest). *items is an xmalloc'd array (free with xfree),
+ * *n its length; *next is the id to pass as before for the next page, 0 at the end. */
+int batch_job_list(struct db *db, const struct actor *a, size_t limit, int64_t before,
+                   struct batch_job **items, size_t *n, int64_t *next);
+
+/* batch_job_rerun queues a done or failed batch again, with days_count (0 = keep its
+ * own), and returns it in *out. ERR_CONFLICT while it is queued or running. */
+int batch_job_rerun(struct app *app, struct db *db, const struct actor *a, int64_t id, int days_count,
+                    struct batch_job *out);
+
+/* batch_job_delete removes the batch, its rows and its results. A run in progress notices
+ * (its next progress check finds the batch gone) and stops without a trace. */
+int batch_job_delete(struct app *app, struct db *db, const struct actor *a, int64_t id);
+
+/* batch_job_export writes batch id (done only: ERR_CONFLICT otherwise) as .xlsx to path
+ * (created mode 0600; libxlsxwriter's temporary files go to tmpdir, see io/xlsxw.h): the
+ * original rows with their original cells as text, each data row followed by 状态 and the
+ * result columns of domain/batch/batch.h; title rows as they were, the header row (or, without
+ * one, a first row) naming the appended columns; past Excel's row limit rows continue on a
+ * second sheet. rows filters the data rows; title and header rows are always written.
+ * *written (may be NULL) receives the data rows written. The file holds plaintext: the
+ * caller opens it, unlinks it at once and streams it. Audited as batches.export. */
+int batch_job_export(struct app *app, struct db *db, const struct actor *a, int64_t id,
+                     enum batch_export_rows rows, const char *path, const char *tmpdir, uint64_t *written);
+
+/* batch_job_export_rows_parse maps "all", "not_found", "invalid" (NULL = "all");
+ * ERR_INVALID otherwise. batch_job_export_rows_code is the reverse. */
+int batch_job_export_rows_parse(const char *s, enum batch_export_rows *out);
+const char *batch_job_export_rows_code(enum batch_export_rows rows);
+
+/* --- for the worker (domain/batch/batch_worker.h) ------------------------------------------ */
+
+/* A queued batch, as the scheduler sees it. */
+struct batch_queued {
+    int64_t id, queued_at;
+    char subdistrict[16];
+};
+
+/* batch_job_queued lists up to cap queued batches, oldest first. */
+int batch_job_queued(struct db *db, struct batch_queued *out, size_t cap, size_t *n);
+/* batch_job_claim moves batch id from queued to running; ERR_CONFLICT when someone else
+ * claimed it first (or it is gone). */
+int batch_job_claim(struct db *db, int64_t id);
+
+/* Control of a run: stop (may be NULL) is polled a few times a second; when it answers
+ * true the run ends and the batch goes back to the queue. */
+struct batch_job_ctl {
+    bool (*stop)(void *arg);
+    void *arg;
+};
+
+/* batch_job_run runs claimed batch id to the end: results replaced, counts, status done
+ * or failed (with the engine's message), progress kept up to date. Returns 0 when the
+ * batch is done, failed (a bad upload is the batch's failure, not the worker's), or was
+ * deleted meanwhile; ERR_UNAVAILABLE when ctl asked to stop (the batch is queued again);
+ * an ERR_* when the database failed (the batch is marked failed when possible). */
+int batch_job_run(struct app *app, struct db *db, int64_t id, const struct batch_job_ctl *ctl);
+
+/* batch_job_recover readies storage after a restart: batches left running are queued
+ * again (*requeued), uploads that never finished are removed (*dropped). Either count
+ * pointer may be NULL. NEEDSWORK: assumes one server per database; with several nodes
+ * sharing PostgreSQL it would requeue another node's live run. */
+int batch_job_recover(struct db *db, int64_t *requeued, int64_t *dropped);
+
+#endif

@@ -1,0 +1,730 @@
+/* domain/ingest/ingest.c - the batch ingest pipeline shared by every upstream resource (R2.1-R2.6):
+ * validate each item, store the valid ones idempotently in one transaction with their
+ * counters, outbox events and one audit entry, then wake push/. See ingest.h.
+ */
+#include "domain/ingest/ingest.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/idno.h"
+#include "core/str.h"
+#include "core/strmap.h"
+#include "core/time.h"
+#include "crypto/field.h"
+#include "domain/platform/audit.h"
+#include "domain/platform/division.h"
+#include "json/jsonio.h"
+#include "push/outbox.h"
+
+#define INGEST_EARLIEST_MS 1546300800000LL /* 2019-01-01T00:00:00Z */
+#define INGEST_FUTURE_MS (10 * 60 * 1000)
+
+struct ingest_counter {
+    const char *key; /* "s|…", "p|…", "g|…": the flush order */
+    int kind;        /* 0 scans, 1 plan, 2 gauge */
+    int64_t plan_id, site_id, hour;
+    const char *subdistrict, *community, *industry, *name;
+    int64_t deltas[4];
+};
+
+struct ingest_event_row {
+    const char *topic, *subdistrict;
+    json_t *payload;
+};
+
+struct ingest {
+    struct app *app;
+    struct db *db;
+    const struct actor *actor;
+    const struct ingest_kind *kind;
+    struct arena arena;
+    int64_t now;
+    void *state;
+    struct strmap sites, plans, counters;
+    struct ingest_counter **counter_list;
+    size_t n_counters, cap_counters;
+    struct ingest_event_row *events;
+    size_t n_events, cap_events;
+};
+
+struct db *ingest_db(struct ingest *ing) { return ing->db; }
+struct app *ingest_app(struct ingest *ing) { return ing->app; }
+const struct actor *ingest_actor(struct ingest *ing) { return ing->actor; }
+struct arena *ingest_arena(struct ingest *ing) { return &ing->arena; }
+void *ingest_state(struct ingest *ing) { return ing->state; }
+int64_t ingest_now(struct ingest *ing) { return ing->now; }
+
+int
+ingest_reject(struct ingest_outcome *out, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    out->status = INGEST_REJECTED;
+    out->field = field;
+    va_start(ap, fmt);
+    vsnprintf(out->reason, sizeof out->reason, fmt, ap);
+    va_end(ap);
+    return ERR_INVALID;
+}
+
+/* Field readers ------------------------------------------------------------------------- */
+
+/* ingest_field fetches key; *absent when missing or null (an error if required). */
+static int
+ingest_field(json_t *obj, const char *key, bool required, json_t **v, bool *absent, struct ingest_outcome *out)
+{
+    *v = json_object_get(obj, key);
+    *absent = !*v || json_is_null(*v);
+    if (*absent && required)
+        return ingest_reject(out, key, "'%s' is required", key);
+    return 0;
+}
+
+bool
+ingest_is_code(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == ':' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+int
+ingest_text(json_t *obj, const char *key, bool required, size_t max, const char **s, struct ingest_outcome *out)
+{
+    json_t *v;
+    bool absent;
+    int rc;
+    if ((rc = ingest_field(obj, key, required, &v, &absent, out)) || absent)
+        return rc;
+    if (!json_is_string(v))
+        return ingest_reject(out, key, "'%s' must be a string", key);
+    size_t n = json_string_length(v);
+    const char *p = json_string_value(v);
+    if (n == 0 || n > max)
+        return ingest_reject(out, key, "'%s' must have 1 to %zu bytes", key, max);
+    if (strlen(p) != n || !str_is_utf8(p, n) || str_has_ctl(p, n))
+        return ingest_reject(out, key, "'%s' contains characters that are not allowed", key);
+    *s = p;
+    return 0;
+}
+
+int
+ingest_code(json_t *obj, const char *key, bool required, size_t max, const char **s, struct ingest_outcome *out)
+{
+    const char *p = NULL;
+    int rc = ingest_text(obj, key, required, max, &p, out);
+    if (rc || !p)
+        return rc;
+    if (!ingest_is_code(p, strlen(p)))
+        return ingest_reject(out, key, "'%s' may hold only letters, digits and . _ : -", key);
+    *s = p;
+    return 0;
+}
+
+int
+ingest_known_keys(json_t *obj, const char *const *known, struct ingest_outcome *out)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        bool found = false;
+        for (const char *const *k = known; *k && !found; k++)
+            found = strcmp(*k, key) == 0;
+        if (!found && jsonio_is_field_name(key))
+            return ingest_reject(out, "", "unknown field '%s'", key);
+        if (!found)
+            return ingest_reject(out, "", "the record has a field that is not allowed here");
+    }
+    return 0;
+}
+
+int
+ingest_source(json_t *obj, const char **source, const char **external_id, struct ingest_outcome *out)
+{
+    int rc = ingest_code(obj, "source", true, 64, source, out);
+    return rc ? rc : ingest_code(obj, "external_id", true, 64, external_id, out);
+}
+
+int
+ingest_enum(json_t *obj, const char *key, bool required, const char *const *values, const char **s,
+            struct ingest_outcome *out)
+{
+    const char *p = NULL;
+    int rc = ingest_text(obj, key, required, 64, &p, out);
+    if (rc || !p)
+        return rc;
+    for (const char *const *v = values; *v; v++) {
+        if (strcmp(*v, p) == 0) {
+            *s = *v;
+            return 0;
+        }
+    }
+    return ingest_reject(out, key, "'%s' is not one of the allowed values", key);
+}
+
+int
+ingest_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max, int64_t *v,
+           struct ingest_outcome *out)
+{
+    json_t *j;
+    bool absent;
+    int rc;
+    if ((rc = ingest_field(obj, key, required, &j, &absent, out)) || absent)
+        return rc;
+    if (!json_is_integer(j))
+        return ingest_reject(out, key, "'%s' must be a whole number", key);
+    json_int_t x = json_integer_value(j);
+    if (x < min || x > max)
+        return ingest_reject(out, key, "'%s' must be from %lld to %lld", key, (long long)min, (long long)max);
+    *v = x;
+    return 0;
+}
+
+int
+ingest_time(json_t *obj, const char *key, bool required, int64_t now_ms, int64_t *ms, struct ingest_outcome *out)
+{
+    json_t *j;
+    bool absent;
+    int64_t t = 0;
+    int rc;
+    if ((rc = ingest_field(obj, key, required, &j, &absent, out)) || absent)
+        return rc;
+    if (json_is_integer(j))
+        t = json_integer_value(j);
+    else if (!json_is_string(j) || time_parse_rfc3339(json_string_value(j), &t))
+        return ingest_reject(out, key, "'%s' must be an RFC 3339 time with offset or milliseconds since the epoch", key);
+    if (t < INGEST_EARLIEST_MS)
+        return ingest_reject(out, key, "'%s' is before 2019", key);
+    if (t > now_ms + INGEST_FUTURE_MS)
+        return ingest_reject(out, key, "'%s' is in the future", key);
+    *ms = t;
+    return 0;
+}
+
+static int
+ingest_degrees(json_t *obj, const char *key, double min, double max, int64_t *e6, struct ingest_outcome *out)
+{
+    json_t *j = json_object_get(obj, key);
+    if (!json_is_number(j))
+        return ingest_reject(out, key, "'%s' must be a number (WGS-84 degrees)", key);
+    double d = json_number_value(j);
+    if (!isfinite(d) || d < min || d > max)
+        return ingest_reject(out, key, "'%s' is outside the service area", key);
+    *e6 = (int64_t)llround(d * 1e6);
+    return 0;
+}
+
+int
+ingest_coord(json_t *obj, const char *lon_key, const char *lat_key, bool required, int64_t *lon_e6,
+             int64_t *lat_e6, struct ingest_outcome *out)
+{
+    json_t *lon = json_object_get(obj, lon_key), *lat = json_object_get(obj, lat_key);
+    bool has_lon = lon && !json_is_null(lon), has_lat = lat && !json_is_null(lat);
+    int rc;
+    if (!has_lon && !has_lat) {
+        if (required)
+            return ingest_reject(out, lon_key, "'%s' and '%s' are required", lon_key, lat_key);
+        return 0;
+    }
+    if (!has_lon || !has_lat)
+        return ingest_reject(out, has_lon ? lat_key : lon_key, "'%s' and '%s' go together", lon_key, lat_key);
+    if ((rc = ingest_degrees(obj, lon_key, 115.4, 117.6, lon_e6, out)))
+        return rc;
+    return ingest_degrees(obj, lat_key, 39.4, 41.1, lat_e6, out);
+}
+
+int
+ingest_idno(json_t *obj, const char *key, char out_id[19], struct ingest_outcome *out)
+{
+    json_t *j = json_object_get(obj, key);
+    enum idno_status st;
+    if (!j || json_is_null(j))
+        return ingest_reject(out, key, "'%s' is required", key);
+    if (!json_is_string(j))
+        return ingest_reject(out, key, "'%s' must be a string", key);
+    st = idno_normalize(json_string_value(j), json_string_length(j), out_id);
+    if (st != IDNO_OK && st != IDNO_FIXED && st != IDNO_CONVERTED_15)
+        return ingest_reject(out, key, "'%s' is not a valid ID number (%s)", key, idno_status_code(st));
+    return 0;
+}
+
+int
+ingest_subdistrict(struct ingest *ing, json_t *obj, const char *key, bool required, const char **code,
+                   struct ingest_outcome *out)
+{
+    const char *c = NULL;
+    int rc = ingest_code(obj, key, required, 12, &c, out);
+    if (rc || !c)
+        return rc;
+    if (division_check_subdistrict(ing->db, c))
+        return ingest_reject(out, key, "'%s' is not a known subdistrict code", key);
+    *code = c;
+    return 0;
+}
+
+/* Cached lookups ------------------------------------------------------------------------ */
+
+static const char sql_site[] =
+    "SELECT id, code, subdistrict, community FROM sites WHERE code = ?1 AND deleted_at = 0";
+static const char sql_plan[] = "SELECT id FROM plans WHERE plan_no = ?1";
+
+int
+ingest_site(struct ingest *ing, const char *field, const char *code, struct ingest_site *site,
+            struct ingest_outcome *out)
+{
+    struct ingest_site *hit = strmap_get(&ing->sites, code, strlen(code));
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc;
+    if (!hit) {
+        if ((rc = db_prepare(ing->db, sql_site, &st)) || (rc = db_bind_text(st, 1, code, strlen(code))) ||
+            (rc = db_step(st, &row))) {
+            db_done(st);
+            return rc;
+        }
+        if (row) {
+            hit = arena_alloc(&ing->arena, sizeof *hit);
+            hit->id = db_col_i64(st, 0);
+            hit->code = ingest_col_str(st, 1, &ing->arena);
+            hit->subdistrict = ingest_col_str(st, 2, &ing->arena);
+            hit->community = ingest_col_str(st, 3, &ing->arena);
+            strmap_put(&ing->sites, code, strlen(code), hit);
+        }
+        db_done(st);
+        if (!hit)
+            return ingest_reject(out, field, "'%s' is not a known site", field);
+    }
+    *site = *hit;
+    return 0;
+}
+
+int
+ingest_plan(struct ingest *ing, const char *field, const char *plan_no, int64_t *plan_id,
+            struct ingest_outcome *out)
+{
+    int64_t *hit = strmap_get(&ing->plans, plan_no, strlen(plan_no));
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc;
+    if (!hit) {
+        if ((rc = db_prepare(ing->db, sql_plan, &st)) || (rc = db_bind_text(st, 1, plan_no, strlen(plan_no))) ||
+            (rc = db_step(st, &row))) {
+            db_done(st);
+            return rc;
+        }
+        if (row) {
+            hit = arena_alloc(&ing->arena, sizeof *hit);
+            *hit = db_col_i64(st, 0);
+            strmap_put(&ing->plans, plan_no, strlen(plan_no), hit);
+        }
+        db_done(st);
+        if (!hit)
+            return ingest_reject(out, field, "'%s' is not a known plan", field);
+    }
+    *plan_id = *hit;
+    return 0;
+}
+
+int
+ingest_in_scope(struct ingest *ing, const char *field, const char *subdistrict, struct ingest_outcome *out)
+{
+    if (actor_in_scope(ing->actor, subdistrict))
+        return 0;
+    return ingest_reject(out, field, "'%s' is outside your subdistrict", field);
+}
+
+int
+ingest_seal(struct ingest *ing, const char *ad, const char *text, const uint8_t **blob, size_t *len)
+{
+    size_t n = strlen(text), cap = FIELD_SEALED_LEN(n);
+    uint8_t *out = arena_alloc(&ing->arena, cap);
+    int rc = field_seal(&ing->app->keys, ad, text, n, out, cap, len);
+    if (!rc)
+        *blob = out;
+    return rc;
+}
+
+int64_t
+ingest_blind(struct ingest *ing, const char *domain, const char *value)
+{
+    return blind_index(&ing->app->keys, domain, value, strlen(value));
+}
+
+/* Counters and events ------------------------------------------------------------------- */
+
+static struct ingest_counter *
+ingest_counter(struct ingest *ing, const char *key)
+{
+    struct ingest_counter *c = strmap_get(&ing->counters, key, strlen(key));
+    if (c)
+        return c;
+    c = arena_alloc(&ing->arena, sizeof *c);
+    memset(c, 0, sizeof *c);
+    c->key = strmap_put(&ing->counters, key, strlen(key), c);
+    if (ing->n_counters == ing->cap_counters) {
+        ing->cap_counters = ing->cap_counters ? ing->cap_counters * 2 : 64;
+        ing->counter_list = xrealloc(ing->counter_list, ing->cap_counters * sizeof *ing->counter_list);
+    }
+    ing->counter_list[ing->n_counters++] = c;
+    return c;
+}
+
+int
+ingest_count_scan(struct ingest *ing, int64_t plan_id, const char *subdistrict, const char *community,
+                  int64_t site_id, int64_t at_ms, int64_t delta)
+{
+    int64_t hour = at_ms - ((at_ms % 3600000) + 3600000) % 3600000;
+    char *key = arena_printf(&ing->arena, "s|%lld|%s|%s|%lld|%lld", (long long)plan_id, subdistrict,
+                             community ? community : "", (long long)site_id, (long long)hour);
+    struct ingest_counter *c = ingest_counter(ing, key);
+    c->kind = 0;
+    c->plan_id = plan_id;
+    c->subdistrict = subdistrict;
+    c->community = community ? community : "";
+    c->site_id = site_id;
+    c->hour = hour;
+    c->deltas[0] += delta;
+    return 0;
+}
+
+int
+ingest_count_plan(struct ingest *ing, int64_t plan_id, const char *subdistrict, const char *industry,
+                  enum ingest_plan_col col, int64_t delta)
+{
+    char *key = arena_printf(&ing->arena, "p|%lld|%s|%s", (long long)plan_id, subdistrict, industry ? industry : "");
+    struct ingest_counter *c = ingest_counter(ing, key);
+    c->kind = 1;
+    c->plan_id = plan_id;
+    c->subdistrict = subdistrict;
+    c->industry = industry ? industry : "";
+    c->deltas[col] += delta;
+    return 0;
+}
+
+int
+ingest_gauge(struct ingest *ing, const char *name, const char *subdistrict, int64_t delta)
+{
+    char *key = arena_printf(&ing->arena, "g|%s|%s", name, subdistrict);
+    struct ingest_counter *c = ingest_counter(ing, key);
+    c->kind = 2;
+    c->name = name;
+    c->subdistrict = subdistrict;
+    c->deltas[0] += delta;
+    return 0;
+}
+
+int
+ingest_event(struct ingest *ing, const char *topic, const char *subdistrict, json_t *payload)
+{
+    if (ing->n_events == ing->cap_events) {
+        ing->cap_events = ing->cap_events ? ing->cap_events * 2 : 16;
+        ing->events = xrealloc(ing->events, ing->cap_events * sizeof *ing->events);
+    }
+    ing->events[ing->n_events++] = (struct ingest_event_row){ topic, subdistrict ? subdistrict : "", payload };
+    return 0;
+}
+
+int
+ingest_insert_step(struct db_stmt *st, struct ingest_outcome *out)
+{
+    bool row = false;
+    int rc = db_step(st, &row);
+    if (rc)
+        return rc;
+    if (!row)
+        return ERR_CONFLICT;
+    out->id = db_col_i64(st, 0);
+    return 0;
+}
+
+static const char sql_scan_upsert[] =
+    "INSERT INTO stat_scans (plan_id, subdistrict, community, site_id, hour, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    " ON CONFLICT (plan_id, subdistrict, community, site_id, hour) DO UPDATE SET n = stat_scans.n + excluded.n";
+static const char sql_plan_upsert[] =
+    "INSERT INTO stat_plan (plan_id, subdistrict, industry, planned, actual_reported, actual_corrected, sampled)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (plan_id, subdistrict, industry) DO UPDATE SET"
+    " planned = stat_plan.planned + excluded.planned,"
+    " actual_reported = stat_plan.actual_reported + excluded.actual_reported,"
+    " actual_corrected = stat_plan.actual_corrected + excluded.actual_corrected,"
+    " sampled = stat_plan.sampled + excluded.sampled";
+static const char sql_gauge_upsert[] =
+    "INSERT INTO stat_gauges (name, subdistrict, value) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (name, subdistrict) DO UPDATE SET value = stat_gauges.value + excluded.value";
+
+static int
+ingest_flush_counter(struct ingest *ing, const struct ingest_counter *c)
+{
+    struct db_stmt *st = NULL;
+    bool row;
+    int rc;
+    if (c->kind == 0) {
+        if (!(rc = db_prepare(ing->db, sql_scan_upsert, &st)) && !(rc = db_bind_i64(st, 1, c->plan_id)) &&
+            !(rc = ingest_bind_str(st, 2, c->subdistrict)) && !(rc = ingest_bind_str(st, 3, c->community)) &&
+            !(rc = db_bind_i64(st, 4, c->site_id)) && !(rc = db_bind_i64(st, 5, c->hour)) &&
+            !(rc = db_bind_i64(st, 6, c->deltas[0])))
+            rc = db_step(st, &row);
+    } else if (c->kind == 1) {
+        if (!(rc = db_prepare(ing->db, sql_plan_upsert, &st)) && !(rc = db_bind_i64(st, 1, c->plan_id)) &&
+            !(rc = ingest_bind_str(st, 2, c->subdistrict)) && !(rc = ingest_bind_str(st, 3, c->industry)) &&
+            !(rc = db_bind_i64(st, 4, c->deltas[STAT_PLANNED])) &&
+            !(rc = db_bind_i64(st, 5, c->deltas[STAT_ACTUAL_REPORTED])) &&
+            !(rc = db_bind_i64(st, 6, c->deltas[STAT_ACTUAL_CORRECTED])) &&
+            !(rc = db_bind_i64(st, 7, c->deltas[STAT_SAMPLED])))
+            rc = db_step(st, &row);
+    } else {
+        rc = ingest_gauge_add(ing->db, c->name, c->subdistrict, c->deltas[0]);
+    }
+    db_done(st);
+    return rc;
+}
+
+static int
+ingest_counter_order(const void *a, const void *b)
+{
+    return strcmp((*(struct ingest_counter *const *)a)->key, (*(struct ingest_counter *const *)b)->key);
+}
+
+/* ingest_flush writes the counters in one global order (by key), so two concurrent batches
+ * lock counter rows in the same order and cannot deadlock (PostgreSQL 40P01), then the
+ * events. */
+static int
+ingest_flush(struct ingest *ing)
+{
+    if (ing->n_counters > 1)
+        qsort(ing->counter_list, ing->n_counters, sizeof *ing->counter_list, ingest_counter_order);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < ing->n_counters; i++)
+        rc = ingest_flush_counter(ing, ing->counter_list[i]);
+    if (!rc && ing->n_events)
+        rc = outbox_lock(ing->db);
+    for (size_t i = 0; !rc && i < ing->n_events; i++) {
+        size_t len = 0;
+        char *text = jsonio_dump(ing->events[i].payload, &len);
+        rc = outbox_append(ing->db, ing->events[i].topic, ing->events[i].subdistrict, text, NULL);
+        xfree(text);
+    }
+    return rc;
+}
+
+/* Rows ------------------------------------------------------------------------------------ */
+
+int
+ingest_bind_str(struct db_stmt *st, int idx, const char *s)
+{
+    return db_bind_text(st, idx, s ? s : "", s ? strlen(s) : 0);
+}
+
+int
+ingest_bind_nonempty(struct db_stmt *st, int idx, const char *s)
+{
+    return s && *s ? db_bind_text(st, idx, s, strlen(s)) : db_bind_null(st, idx);
+}
+
+const char *
+ingest_col_str(struct db_stmt *st, int col, struct arena *arena)
+{
+    size_t n = 0;
+    const char *s = db_col_text(st, col, &n);
+    return arena_strndup(arena, s ? s : "", n);
+}
+
+const char *
+ingest_like(struct arena *arena, const char *q)
+{
+    struct buf b = BUF_INIT;
+    const char *out;
+    if (!q || !*q)
+        return "";
+    buf_addch(&b, '%');
+    for (const char *p = q; *p; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            buf_addch(&b, '\\');
+        buf_addch(&b, *p);
+    }
+    buf_addch(&b, '%');
+    out = arena_strdup(arena, b.data);
+    buf_release(&b);
+    return out;
+}
+
+void *
+ingest_grow(struct arena *arena, void *items, size_t n, size_t *cap, size_t size)
+{
+    void *bigger;
+    if (n < *cap)
+        return items;
+    *cap = *cap ? *cap * 2 : 16;
+    bigger = arena_alloc(arena, *cap * size);
+    if (n)
+        memcpy(bigger, items, n * size);
+    return bigger;
+}
+
+/* Changes outside ingest_run -------------------------------------------------------------- */
+
+int
+ingest_lock_row(struct db *db, const char *sql, int64_t id)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc;
+    if (!(rc = db_prepare(db, sql, &st)) && !(rc = db_bind_i64(st, 1, id)) && !(rc = db_step(st, &row)) &&
+        db_changes(st) != 1)
+        rc = ERR_NOT_FOUND;
+    db_done(st);
+    return rc;
+}
+
+int
+ingest_gauge_add(struct db *db, const char *name, const char *subdistrict, int64_t delta)
+{
+    struct db_stmt *st = NULL;
+    bool row;
+    int rc;
+    if (!(rc = db_prepare(db, sql_gauge_upsert, &st)) && !(rc = ingest_bind_str(st, 1, name)) &&
+        !(rc = ingest_bind_str(st, 2, subdistrict)) && !(rc = db_bind_i64(st, 3, delta)))
+        rc = db_step(st, &row);
+    db_done(st);
+    return rc;
+}
+
+int
+ingest_emit(struct db *db, const char *topic, const char *subdistrict, json_t *payload)
+{
+    size_t len = 0;
+    char *text;
+    int rc;
+    if (!payload)
+        return ERR_INTERNAL;
+    text = jsonio_dump(payload, &len);
+    json_decref(payload);
+    rc = outbox_append(db, topic, subdistrict, text, NULL);
+    xfree(text);
+    return rc;
+}
+
+int
+ingest_audit_commit(struct app *app, struct db *db, const struct actor *a, const char *action,
+                    const char *target, const char *detail)
+{
+    int rc;
+    if ((rc = audit_append(db, &app->keys, a, action, target, "ok", detail)) || (rc = db_commit(db)))
+        return rc;
+    push_kick();
+    return 0;
+}
+
+/* The pipeline ---------------------------------------------------------------------------- */
+
+static void
+ingest_release(struct ingest *ing)
+{
+    for (size_t i = 0; i < ing->n_events; i++)
+        json_decref(ing->events[i].payload);
+    xfree(ing->events);
+    xfree(ing->counter_list);
+    strmap_release(&ing->sites);
+    strmap_release(&ing->plans);
+    strmap_release(&ing->counters);
+    arena_release(&ing->arena);
+}
+
+int
+ingest_run(struct app *app, struct db *db, const struct actor *a, const struct ingest_kind *kind,
+           json_t *items, struct ingest_outcome **outcomes, size_t *n, size_t *accepted)
+{
+    struct ingest ing = { .app = app, .db = db, .actor = a, .kind = kind, .now = time_now_ms(),
+                          .sites = STRMAP_INIT, .plans = STRMAP_INIT, .counters = STRMAP_INIT };
+    size_t count = json_is_array(items) ? json_array_size(items) : 1, stored = 0, dup = 0, rej = 0;
+    struct ingest_outcome *out = NULL;
+    char **recs = NULL;
+    bool in_tx = false;
+    int rc = ERR_INVALID;
+
+    *outcomes = NULL;
+    *n = *accepted = 0;
+    if (!json_is_array(items) && !json_is_object(items))
+        return ERR_INVALID;
+    if (count > INGEST_BATCH_MAX)
+        return ERR_TOO_LARGE;
+    out = xcalloc(count ? count : 1, sizeof *out);
+    recs = xcalloc(count ? count : 1, sizeof *recs);
+    ing.state = kind->state_size ? arena_alloc(&ing.arena, kind->state_size) : NULL;
+    if (ing.state)
+        memset(ing.state, 0, kind->state_size);
+
+    /* 1. validate without writing */
+    for (size_t i = 0; i < count; i++) {
+        json_t *obj = json_is_array(items) ? json_array_get(items, i) : items;
+        if (!json_is_object(obj)) {
+            ingest_reject(&out[i], "", "item %zu is not a JSON object", i);
+            continue;
+        }
+        recs[i] = arena_alloc(&ing.arena, kind->record_size);
+        memset(recs[i], 0, kind->record_size);
+        if (kind->parse(&ing, obj, recs[i], &out[i])) {
+            if (out[i].status != INGEST_REJECTED)
+                ingest_reject(&out[i], "", "item %zu is not valid", i);
+            recs[i] = NULL;
+        }
+    }
+
+    /* 2. store in one transaction */
+    if ((rc = db_begin(db)))
+        goto out;
+    in_tx = true;
+    for (size_t i = 0; i < count; i++) {
+        if (!recs[i])
+            continue;
+        rc = kind->store(&ing, recs[i], &out[i]);
+        if (rc == ERR_CONFLICT) {
+            out[i].status = INGEST_DUPLICATE;
+        } else if (rc == ERR_INVALID) {
+            if (out[i].status != INGEST_REJECTED)
+                ingest_reject(&out[i], "", "item %zu is not valid", i);
+        } else if (rc) {
+            goto out;
+        } else {
+            out[i].status = INGEST_ACCEPTED;
+            stored++;
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        dup += out[i].status == INGEST_DUPLICATE;
+        rej += out[i].status == INGEST_REJECTED;
+    }
+    if ((kind->finish && (rc = kind->finish(&ing))) || (rc = ingest_flush(&ing)))
+        goto out;
+    char action[64], detail[96];
+    snprintf(action, sizeof action, "%s.ingest", kind->name);
+    snprintf(detail, sizeof detail, "accepted=%zu duplicate=%zu rejected=%zu", stored, dup, rej);
+    if ((rc = audit_append(db, &app->keys, a, action, kind->name, stored ? "ok" : "none", detail)) ||
+        (rc = db_commit(db)))
+        goto out;
+    in_tx = false;
+    if (ing.n_events)
+        push_kick();
+    rc = 0;
+out:
+    if (in_tx)
+        db_rollback(db);
+    ingest_release(&ing);
+    xfree(recs);
+    if (rc) {
+        xfree(out);
+        return rc;
+    }
+    *outcomes = out;
+    *n = count;
+    *accepted = stored;
+    return 0;
+}

@@ -1,0 +1,384 @@
+/* domain/platform/audit.c - append-only hash-chained audit log (S6: 安全审计).
+ *
+ * Not a log of requests (that is the access log); a record of security-relevant acts:
+ * logins, lockouts, denials, data changes, personal-data lookups.
+ */
+#include "domain/platform/audit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "crypto/sm.h"
+
+static void
+audit_field(struct buf *b, const char *s)
+{
+    uint32_t n = (uint32_t)strlen(s ? s : "");
+    uint8_t len[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+    buf_add(b, len, 4);
+    buf_add(b, s ? s : "", n);
+}
+
+/* audit_mac chains e to prev. The row id is not covered: order is the chain itself, and a
+ * deleted or edited row breaks the link of the row after it. */
+static int
+audit_mac(const struct datakey *k, const uint8_t prev[SM3_LEN], const struct audit_entry *e,
+          uint8_t out[SM3_LEN])
+{
+    struct buf b = BUF_INIT;
+    char ts[24];
+    int rc;
+    buf_add(&b, prev, SM3_LEN);
+    snprintf(ts, sizeof ts, "%lld", (long long)e->ts);
+    audit_field(&b, ts);
+    audit_field(&b, e->actor);
+    audit_field(&b, e->role);
+    audit_field(&b, e->ip);
+    audit_field(&b, e->action);
+    audit_field(&b, e->target);
+    audit_field(&b, e->result);
+    audit_field(&b, e->request_id);
+    audit_field(&b, e->detail);
+    rc = buf_error(&b) ? ERR_INTERNAL : hmac_sm3(k->audit, sizeof k->audit, b.data, b.len, out);
+    buf_release(&b);
+    return rc;
+}
+
+static const char sql_head_lock[] = "UPDATE audit_head SET last_id = last_id WHERE id = 1";
+static const char sql_head_get[] = "SELECT last_id, mac, tag FROM audit_head WHERE id = 1";
+static const char sql_head_init[] =
+    "INSERT INTO audit_head (id, last_id, mac, tag) VALUES (1, 0, ?1, ?2) ON CONFLICT (id) DO NOTHING";
+static const char sql_head_set[] = "UPDATE audit_head SET last_id = ?1, mac = ?2, tag = ?3 WHERE id = 1";
+
+/* audit_head_tag keys the head: HMAC-SM3(audit key of the oldest data key, "audit-head" |
+ * last_id | mac). Without the key the head cannot be pointed at an earlier row. */
+static int
+audit_head_tag(const struct keyring *kr, int64_t last_id, const uint8_t mac[SM3_LEN], uint8_t out[SM3_LEN])
+{
+    uint8_t msg[10 + 8 + SM3_LEN];
+    if (!kr->n)
+        return ERR_CRYPTO;
+    memcpy(msg, "audit-head", 10);
+    for (int i = 0; i < 8; i++)
+        msg[10 + i] = (uint8_t)((uint64_t)last_id >> (56 - 8 * i));
+    memcpy(msg + 18, mac, SM3_LEN);
+    return hmac_sm3(kr->keys[0].audit, sizeof kr->keys[0].audit, msg, sizeof msg, out);
+}
+static const char sql_insert[] =
+    "INSERT INTO audit_log (ts, actor, role, ip, action, target, result, request_id, detail,"
+    " key_id, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id";
+
+/* audit_head_read locks the chain head (creating it at genesis; a concurrent genesis waits
+ * on the other insert and then finds the row) and returns the last mac (32 zero bytes at
+ * genesis) and the last row id. */
+static int
+audit_head_read(struct db *db, const struct keyring *kr, uint8_t prev[SM3_LEN], int64_t *last_id)
+{
+    uint8_t tag[SM3_LEN];
+    struct db_stmt *st = NULL;
+    bool row = false;
+    size_t n = 0;
+    int rc;
+    memset(prev, 0, SM3_LEN);
+    *last_id = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if ((rc = db_prepare(db, sql_head_lock, &st)) || (rc = db_step(st, &row)))
+            goto out;
+        bool locked = db_changes(st) > 0;
+        db_done(st);
+        st = NULL;
+        if (locked)
+            break;
+        if (attempt == 1) {
+            rc = ERR_DB;
+            goto out;
+        }
+        if ((rc = audit_head_tag(kr, 0, prev, tag)) || (rc = db_prepare(db, sql_head_init, &st)) ||
+            (rc = db_bind_blob(st, 1, prev, SM3_LEN)) || (rc = db_bind_blob(st, 2, tag, SM3_LEN)) ||
+            (rc = db_step(st, &row)))
+            goto out;
+        db_done(st);
+        st = NULL;
+    }
+    if ((rc = db_prepare(db, sql_head_get, &st)) || (rc = db_step(st, &row)))
+        goto out;
+    if (!row) {
+        rc = ERR_DB;
+        goto out;
+    }
+    *last_id = db_col_i64(st, 0);
+    const void *mac = db_col_blob(st, 1, &n), *stored_tag;
+    size_t tn = 0;
+    if (n != SM3_LEN) {
+        rc = ERR_DB;
+        goto out;
+    }
+    memcpy(prev, mac, SM3_LEN);
+    /* Fail closed: appending to a head that does not carry its keyed tag would seal a cut
+     * or rewound chain as if it were intact. Only the console can re-anchor
+     * (audit_reanchor) after someone looked at what happened. */
+    stored_tag = db_col_blob(st, 2, &tn);
+    if ((*last_id > 0 || stored_tag) &&
+        (tn != SM3_LEN || audit_head_tag(kr, *last_id, prev, tag) || !crypto_equal(stored_tag, tag, SM3_LEN))) {
+        log_error("audit.head_invalid", "hint", "run 'jiayuan verify' at the console", NULL);
+        rc = ERR_CRYPTO;
+        goto out;
+    }
+out:
+    db_done(st);
+    return rc;
+}
+
+static int
+bind_str(struct db_stmt *st, int idx, const char *s)
+{
+    return db_bind_text(st, idx, s, strlen(s));
+}
+
+int
+audit_append(struct db *db, const struct keyring *kr, const struct actor *a,
+             const char *action, const char *target, const char *result, const char *detail)
+{
+    const struct datakey *k = keyring_active(kr);
+    struct db_stmt *st = NULL;
+    uint8_t prev[SM3_LEN], mac[SM3_LEN];
+    int64_t last_id = 0, id = 0;
+    bool row = false;
+    int rc = ERR_INTERNAL;
+    struct audit_entry e = {
+        .ts = time_now_ms(),
+        .actor = a->name[0] ? a->name : "anonymous",
+        .role = a->kind == ACTOR_TOKEN    ? "token"
+                : a->kind == ACTOR_SYSTEM ? "system"
+                                          : role_name(a->role), /* "none" when unknown */
+        .ip = a->ip,
+        .action = action,
+        .target = target ? target : "",
+        .result = result,
+        .request_id = a->request_id,
+        .detail = detail ? detail : "",
+    };
+
+    if (!k)
+        return ERR_CRYPTO;
+    if ((rc = audit_head_read(db, kr, prev, &last_id)) || (rc = audit_mac(k, prev, &e, mac)))
+        goto out;
+    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = db_bind_i64(st, 1, e.ts)) ||
+        (rc = bind_str(st, 2, e.actor)) || (rc = bind_str(st, 3, e.role)) ||
+        (rc = bind_str(st, 4, e.ip)) || (rc = bind_str(st, 5, e.action)) ||
+        (rc = bind_str(st, 6, e.target)) || (rc = bind_str(st, 7, e.result)) ||
+        (rc = bind_str(st, 8, e.request_id)) || (rc = bind_str(st, 9, e.detail)) ||
+        (rc = db_bind_i64(st, 10, k->id)) || (rc = db_bind_blob(st, 11, mac, SM3_LEN)) ||
+        (rc = db_step(st, &row)))
+        goto out;
+    id = row ? db_col_i64(st, 0) : 0;
+    db_done(st);
+    st = NULL;
+    if (id <= last_id) {
+        rc = ERR_DB;
+        goto out;
+    }
+    uint8_t tag[SM3_LEN];
+    if (!(rc = audit_head_tag(kr, id, mac, tag)) && !(rc = db_prepare(db, sql_head_set, &st)) &&
+        !(rc = db_bind_i64(st, 1, id)) && !(rc = db_bind_blob(st, 2, mac, SM3_LEN)) &&
+        !(rc = db_bind_blob(st, 3, tag, SM3_LEN)))
+        rc = db_step(st, &row);
+out:
+    db_done(st);
+    return rc;
+}
+
+int
+audit_record(struct db *db, const struct keyring *kr, const struct actor *a,
+             const char *action, const char *target, const char *result, const char *detail)
+{
+    int rc;
+    if ((rc = db_begin(db)))
+        return rc;
+    if ((rc = audit_append(db, kr, a, action, target, result, detail)) || (rc = db_commit(db)))
+        db_rollback(db);
+    return rc;
+}
+
+static const char sql_list[] =
+    "SELECT id, ts, actor, role, ip, action, target, result, request_id, detail FROM audit_log"
+    " WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2) AND (?3 = 0 OR ts >= ?3)"
+    " AND (?4 = 0 OR ts < ?4) AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6";
+static const char sql_count[] =
+    "SELECT count(*) FROM audit_log WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2)"
+    " AND (?3 = 0 OR ts >= ?3) AND (?4 = 0 OR ts < ?4)";
+
+static int
+audit_bind_filter(struct db_stmt *st, const struct audit_query *q)
+{
+    int rc;
+    const char *actor = q->actor ? q->actor : "", *action = q->action ? q->action : "";
+    if ((rc = bind_str(st, 1, actor)) || (rc = bind_str(st, 2, action)) ||
+        (rc = db_bind_i64(st, 3, q->from)) || (rc = db_bind_i64(st, 4, q->to)))
+        return rc;
+    return 0;
+}
+
+static const char *
+audit_col(struct db_stmt *st, int col, struct arena *arena)
+{
+    size_t n = 0;
+    const char *s = db_col_text(st, col, &n);
+    return arena_strndup(arena, s ? s : "", n);
+}
+
+int
+audit_list(struct db *db, const struct audit_query *q, struct arena *arena,
+           struct audit_entry **items, size_t *n, int64_t *total)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc;
+    size_t count = 0;
+    struct audit_entry *out = arena_alloc(arena, sizeof *out * (q->limit ? q->limit : 1));
+
+    if ((rc = db_prepare(db, sql_count, &st)) || (rc = audit_bind_filter(st, q)) ||
+        (rc = db_step(st, &row)))
+        goto out;
+    *total = row ? db_col_i64(st, 0) : 0;
+    db_done(st);
+    st = NULL;
+    if ((rc = db_prepare(db, sql_list, &st)) || (rc = audit_bind_filter(st, q)) ||
+        (rc = db_bind_i64(st, 5, q->before_id)) || (rc = db_bind_i64(st, 6, (int64_t)q->limit)))
+        goto out;
+    while (count < q->limit && !(rc = db_step(st, &row)) && row) {
+        struct audit_entry *e = &out[count++];
+        e->id = db_col_i64(st, 0);
+        e->ts = db_col_i64(st, 1);
+        e->actor = audit_col(st, 2, arena);
+        e->role = audit_col(st, 3, arena);
+        e->ip = audit_col(st, 4, arena);
+        e->action = audit_col(st, 5, arena);
+        e->target = audit_col(st, 6, arena);
+        e->result = audit_col(st, 7, arena);
+        e->request_id = audit_col(st, 8, arena);
+        e->detail = audit_col(st, 9, arena);
+    }
+    *items = out;
+    *n = count;
+out:
+    db_done(st);
+    return rc;
+}
+
+static const char sql_head_retag[] = "UPDATE audit_head SET tag = ?1 WHERE id = 1";
+
+int
+audit_reanchor(struct db *db, const struct keyring *kr, const struct actor *a, const char *finding)
+{
+    struct db_stmt *st = NULL;
+    uint8_t mac[SM3_LEN], tag[SM3_LEN];
+    int64_t last_id = 0;
+    bool row = false;
+    size_t n = 0;
+    int rc;
+    if ((rc = db_begin(db)))
+        return rc;
+    if ((rc = db_prepare(db, sql_head_lock, &st)) || (rc = db_step(st, &row)))
+        goto out;
+    db_done(st);
+    st = NULL;
+    if ((rc = db_prepare(db, sql_head_get, &st)) || (rc = db_step(st, &row)))
+        goto out;
+    if (row) {
+        const void *m = db_col_blob(st, 1, &n);
+        last_id = db_col_i64(st, 0);
+        if (n != SM3_LEN) {
+            rc = ERR_DB;
+            goto out;
+        }
+        memcpy(mac, m, SM3_LEN);
+        db_done(st);
+        st = NULL;
+        if ((rc = audit_head_tag(kr, last_id, mac, tag)) || (rc = db_prepare(db, sql_head_retag, &st)) ||
+            (rc = db_bind_blob(st, 1, tag, SM3_LEN)) || (rc = db_step(st, &row)))
+            goto out;
+    }
+    db_done(st);
+    st = NULL;
+    /* the re-anchoring itself is the next link of the chain, with what was found */
+    if ((rc = audit_append(db, kr, a, "audit.reanchor", "audit_head", "ok", finding)) || (rc = db_commit(db)))
+        goto out;
+    log_warn("audit.reanchored", "by", a->name, NULL);
+out:
+    db_done(st);
+    if (rc)
+        db_rollback(db);
+    return rc;
+}
+
+static const char sql_walk[] =
+    "SELECT id, ts, actor, role, ip, action, target, result, request_id, detail, key_id, mac"
+    " FROM audit_log ORDER BY id";
+
+int
+audit_verify(struct db *db, const struct keyring *kr, int64_t *checked, int64_t *first_broken)
+{
+    struct db_stmt *st = NULL;
+    uint8_t prev[SM3_LEN] = { 0 }, mac[SM3_LEN];
+    int64_t last_id = 0, head_id = 0;
+    bool row = false;
+    int rc;
+    struct arena arena = ARENA_INIT;
+
+    *checked = 0;
+    *first_broken = 0;
+    if ((rc = db_prepare(db, sql_walk, &st)))
+        goto out;
+    while (!(rc = db_step(st, &row)) && row) {
+        struct audit_entry e;
+        size_t n = 0;
+        const void *stored;
+        const struct datakey *k = keyring_find(kr, (uint32_t)db_col_i64(st, 10));
+        e.id = db_col_i64(st, 0);
+        e.ts = db_col_i64(st, 1);
+        e.actor = audit_col(st, 2, &arena);
+        e.role = audit_col(st, 3, &arena);
+        e.ip = audit_col(st, 4, &arena);
+        e.action = audit_col(st, 5, &arena);
+        e.target = audit_col(st, 6, &arena);
+        e.result = audit_col(st, 7, &arena);
+        e.request_id = audit_col(st, 8, &arena);
+        e.detail = audit_col(st, 9, &arena);
+        stored = db_col_blob(st, 11, &n);
+        if (!k || n != SM3_LEN || audit_mac(k, prev, &e, mac) || !crypto_equal(mac, stored, SM3_LEN)) {
+            *first_broken = e.id;
+            goto out;
+        }
+        memcpy(prev, mac, SM3_LEN);
+        last_id = e.id;
+        (*checked)++;
+        arena_release(&arena);
+    }
+    if (rc)
+        goto out;
+    db_done(st);
+    st = NULL;
+    /* The head must point at the last row: a cut-off tail shows here. */
+    if ((rc = db_prepare(db, sql_head_get, &st)) || (rc = db_step(st, &row)))
+        goto out;
+    if (row) {
+        size_t n = 0, tn = 0;
+        const void *hm = db_col_blob(st, 1, &n), *ht = db_col_blob(st, 2, &tn);
+        uint8_t want[SM3_LEN];
+        head_id = db_col_i64(st, 0);
+        if (head_id != last_id || n != SM3_LEN || !crypto_equal(hm, prev, SM3_LEN) || tn != SM3_LEN ||
+            audit_head_tag(kr, head_id, prev, want) || !crypto_equal(ht, want, SM3_LEN))
+            *first_broken = -1;
+    } else if (last_id) {
+        *first_broken = -1;
+    }
+out:
+    db_done(st);
+    arena_release(&arena);
+    return rc;
+}

@@ -1,0 +1,266 @@
+/* domain/platform/division.c - reference data: divisions and industries (architecture §4). */
+#include "domain/platform/division.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/embedded.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/str.h"
+
+static const char sql_count_div[] = "SELECT count(*) FROM divisions";
+static const char sql_insert_div[] =
+    "INSERT INTO divisions (code, level, parent, name) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (code) DO NOTHING";
+static const char sql_insert_ind[] =
+    "INSERT INTO industries (code, name, name_en) VALUES (?1, ?2, ?3) ON CONFLICT (code) DO NOTHING";
+static const char sql_get[] = "SELECT code, level, parent, name FROM divisions WHERE code = ?1";
+static const char sql_list[] =
+    "SELECT code, level, parent, name FROM divisions WHERE (?1 = 0 OR level = ?1)"
+    " AND (?2 = '' OR parent = ?2) ORDER BY code";
+
+static const struct embedded_file *
+reference_file(const char *name)
+{
+    for (size_t i = 0; i < embedded_data_count; i++)
+        if (strcmp(embedded_data[i].path, name) == 0)
+            return &embedded_data[i];
+    return NULL;
+}
+
+/* reference_csv_fields splits one line of our own committed CSV into up to max fields.
+ * Fields may be double-quoted (RFC 4180, "" for a quote inside); unquoted copies are
+ * borrowed from line, unquoted-with-escapes copies live in arena. Returns the count. */
+static size_t
+reference_csv_fields(struct str line, struct str *f, size_t max, struct arena *arena)
+{
+    size_t n = 0, i = 0;
+    while (n < max && i <= line.n) {
+        if (i < line.n && line.p[i] == '"') {
+            char *out = arena_alloc(arena, line.n - i + 1);
+            size_t o = 0;
+            for (i++; i < line.n; i++) {
+                if (line.p[i] == '"' && i + 1 < line.n && line.p[i + 1] == '"')
+                    out[o++] = line.p[i++];
+                else if (line.p[i] == '"')
+                    break;
+                else
+                    out[o++] = line.p[i];
+            }
+            f[n++] = (struct str){ out, o };
+            i++; /* the closing quote */
+            while (i < line.n && line.p[i] != ',')
+                i++;
+        } else {
+            const char *c = memchr(line.p + i, ',', line.n - i);
+            size_t len = c ? (size_t)(c - (line.p + i)) : line.n - i;
+            f[n++] = str_trim((struct str){ line.p + i, len });
+            i += len;
+        }
+        if (i >= line.n)
+            break;
+        i++; /* the comma */
+    }
+    return n;
+}
+
+/* reference_load runs insert_sql for each data line of file (header skipped). */
+static int
+reference_load(struct db *db, const char *file, const char *insert_sql, int kind)
+{
+    const struct embedded_file *ef = reference_file(file);
+    struct str rest;
+    struct db_stmt *st = NULL;
+    bool row, header = true;
+    size_t loaded = 0;
+    int rc = 0;
+    char count[24];
+    struct arena arena = ARENA_INIT;
+
+    if (!ef) {
+        log_warn("reference.missing", "file", file, NULL);
+        return 0;
+    }
+    rest = (struct str){ (const char *)ef->data, ef->len };
+    while (rest.n) {
+        const char *nl = memchr(rest.p, '\n', rest.n);
+        struct str line = { rest.p, nl ? (size_t)(nl - rest.p) : rest.n }, f[4];
+        size_t nf;
+        rest.p += line.n + (nl ? 1 : 0);
+        rest.n -= line.n + (nl ? 1 : 0);
+        line = str_trim(line);
+        if (!line.n || header) {
+            header = false;
+            continue;
+        }
+        nf = reference_csv_fields(line, f, 4, &arena);
+        if ((rc = db_prepare(db, insert_sql, &st)))
+            goto out;
+        if (kind == 0 && nf == 4) {
+            int64_t level = 0;
+            if (str_to_i64(f[1], &level, 1, 3)) {
+                db_done(st);
+                st = NULL;
+                continue;
+            }
+            rc = db_bind_text(st, 1, f[0].p, f[0].n);
+            if (!rc) rc = db_bind_i64(st, 2, level);
+            if (!rc) rc = f[2].n ? db_bind_text(st, 3, f[2].p, f[2].n) : db_bind_null(st, 3);
+            if (!rc) rc = db_bind_text(st, 4, f[3].p, f[3].n);
+        } else if (kind == 1 && nf >= 2) {
+            rc = db_bind_text(st, 1, f[0].p, f[0].n);
+            if (!rc) rc = db_bind_text(st, 2, f[1].p, f[1].n);
+            if (!rc) rc = nf > 2 ? db_bind_text(st, 3, f[2].p, f[2].n) : db_bind_text(st, 3, "", 0);
+        } else {
+            db_done(st);
+            st = NULL;
+            continue;
+        }
+        if (rc || (rc = db_step(st, &row)))
+            goto out;
+        db_done(st);
+        st = NULL;
+        loaded++;
+    }
+    snprintf(count, sizeof count, "%zu", loaded);
+    log_info("reference.loaded", "file", file, "rows", count, NULL);
+out:
+    db_done(st);
+    arena_release(&arena);
+    return rc;
+}
+
+int
+reference_seed(struct db *db)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int64_t have = 0;
+    int rc;
+
+    if ((rc = db_prepare(db, sql_count_div, &st)) || (rc = db_step(st, &row)))
+        goto out;
+    have = row ? db_col_i64(st, 0) : 0;
+    db_done(st);
+    st = NULL;
+    if (have)
+        return 0;
+    if ((rc = db_begin(db)))
+        return rc;
+    if ((rc = reference_load(db, "divisions.csv", sql_insert_div, 0)) ||
+        (rc = reference_load(db, "industries.csv", sql_insert_ind, 1)) || (rc = db_commit(db)))
+        db_rollback(db);
+out:
+    db_done(st);
+    return rc;
+}
+
+static void
+division_read(struct db_stmt *st, struct arena *arena, struct division *d)
+{
+    size_t n = 0;
+    const char *s;
+    s = db_col_text(st, 0, &n);
+    d->code = arena_strndup(arena, s ? s : "", n);
+    d->level = (int)db_col_i64(st, 1);
+    s = db_col_text(st, 2, &n);
+    d->parent = arena_strndup(arena, s ? s : "", n);
+    s = db_col_text(st, 3, &n);
+    d->name = arena_strndup(arena, s ? s : "", n);
+}
+
+int
+division_get(struct db *db, const char *code, struct arena *arena, struct division *out)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc;
+    if ((rc = db_prepare(db, sql_get, &st)) || (rc = db_bind_text(st, 1, code, strlen(code))) ||
+        (rc = db_step(st, &row)))
+        goto out;
+    if (!row) {
+        rc = ERR_NOT_FOUND;
+        goto out;
+    }
+    division_read(st, arena, out);
+out:
+    db_done(st);
+    return rc;
+}
+
+int
+division_list(struct db *db, int level, const char *parent, struct arena *arena,
+              struct division **items, size_t *n)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    size_t count = 0, cap = 32;
+    struct division *out = arena_alloc(arena, cap * sizeof *out);
+    int rc;
+    if ((rc = db_prepare(db, sql_list, &st)) || (rc = db_bind_i64(st, 1, level)) ||
+        (rc = db_bind_text(st, 2, parent ? parent : "", parent ? strlen(parent) : 0)))
+        goto out;
+    while (!(rc = db_step(st, &row)) && row) {
+        if (count == cap) {
+            struct division *bigger = arena_alloc(arena, 2 * cap * sizeof *out);
+            memcpy(bigger, out, cap * sizeof *out);
+            out = bigger;
+            cap *= 2;
+        }
+        division_read(st, arena, &out[count++]);
+    }
+    *items = out;
+    *n = count;
+out:
+    db_done(st);
+    return rc;
+}
+
+static const char sql_industries[] = "SELECT code, name, name_en FROM industries ORDER BY code";
+
+int
+industry_list(struct db *db, struct arena *arena, struct industry **items, size_t *n)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    size_t count = 0, cap = 32;
+    struct industry *out = arena_alloc(arena, cap * sizeof *out);
+    int rc;
+    if ((rc = db_prepare(db, sql_industries, &st)))
+        goto out;
+    while (!(rc = db_step(st, &row)) && row) {
+        if (count == cap) {
+            struct industry *bigger = arena_alloc(arena, 2 * cap * sizeof *out);
+            memcpy(bigger, out, cap * sizeof *out);
+            out = bigger;
+            cap *= 2;
+        }
+        const char *v[3];
+        for (int c = 0; c < 3; c++) {
+            size_t len = 0;
+            const char *t = db_col_text(st, c, &len);
+            v[c] = arena_strndup(arena, t ? t : "", len);
+        }
+        out[count++] = (struct industry){ v[0], v[1], v[2] };
+    }
+    *items = out;
+    *n = count;
+out:
+    db_done(st);
+    return rc;
+}
+
+int
+division_check_subdistrict(struct db *db, const char *code)
+{
+    struct arena arena = ARENA_INIT;
+    struct division d;
+    int rc = division_get(db, code, &arena, &d);
+    if (rc == 0 && d.level != DIVISION_SUBDISTRICT)
+        rc = ERR_INVALID;
+    if (rc == ERR_NOT_FOUND)
+        rc = ERR_INVALID;
+    arena_release(&arena);
+    return rc;
+}

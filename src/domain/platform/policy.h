@@ -1,0 +1,19 @@
+/* domain/platform/policy.h - the security policy (S6): password rules, lockout, session timeouts,
+ * second factor. Stored in table settings ("policy.*" keys); defaults in POLICY_DEFAULTS.
+ */
+#ifndef JY_DOMAIN_POLICY_H
+#define JY_DOMAIN_POLICY_H
+#include "core/buf.h"
+#include "domain/platform/app.h"
+
+/* policy_load fills p with defaults overridden by stored settings. */
+int policy_load(struct db *db, struct policy *p);
+/* policy_save stores p (validated: ERR_INVALID with *why set) and audits the change. */
+int policy_save(struct db *db, const struct keyring *kr, const struct actor *a,
+                const struct policy *p, const char **why);
+/* policy_check_password: 0, or ERR_WEAK_PASSWORD with a reason appended to why (English,
+ * fit for the client: it never echoes the password). */
+int policy_check_password(const struct policy *p, const char *username, const char *pw,
+                          struct buf *why);
+
+#endif

@@ -1,0 +1,181 @@
+/* domain/testing/person.c - personal query by ID number (R4.1, R4.2; S1 masked by default; S6
+ * every lookup audited by blind index). */
+#include "domain/testing/person.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/codec.h"
+#include "core/err.h"
+#include "core/idno.h"
+#include "core/str.h"
+#include "core/time.h"
+#include "crypto/field.h"
+#include "domain/platform/audit.h"
+
+static const char sql_history[] =
+    "SELECT s.id, s.id_number, s.name, s.collected_at, t.code, t.name, s.tube_code,"
+    " (SELECT r.institution FROM results r WHERE r.tube_code = s.tube_code ORDER BY r.tested_at DESC, r.id DESC LIMIT 1),"
+    " (SELECT r.tested_at FROM results r WHERE r.tube_code = s.tube_code ORDER BY r.tested_at DESC, r.id DESC LIMIT 1),"
+    " (SELECT r.result FROM results r WHERE r.tube_code = s.tube_code ORDER BY r.tested_at DESC, r.id DESC LIMIT 1)"
+    " FROM samples s JOIN sites t ON t.id = s.site_id"
+    " WHERE s.person_bidx = ?1 AND s.collected_at >= ?2 AND s.deleted_at = 0"
+    " ORDER BY s.collected_at DESC, s.id DESC LIMIT ?3";
+
+void
+person_mask_name(const char *name, char *out, size_t cap)
+{
+    size_t n = strlen(name), first = 1, chars = 0;
+    struct buf b = BUF_INIT;
+    if (n == 0) {
+        str_copy(out, cap, "");
+        return;
+    }
+    unsigned char c = (unsigned char)name[0];
+    first = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
+    if (first > n)
+        first = n;
+    for (size_t i = first; i < n; i++)
+        chars += ((unsigned char)name[i] & 0xc0) != 0x80;
+    buf_add(&b, name, first);
+    for (size_t i = 0; i < (chars ? chars : 1); i++)
+        buf_addch(&b, '*');
+    str_copy(out, cap, b.data);
+    buf_release(&b);
+}
+
+/* person_reason_ok: 1..200 bytes of text, and no run of 15 or more digits (the reason is
+ * kept in the audit log, which must never hold an ID number). */
+static bool
+person_reason_ok(const char *reason)
+{
+    size_t n = reason ? strlen(reason) : 0, run = 0;
+    if (n == 0 || n > 200 || !str_is_utf8(reason, n) || str_has_ctl(reason, n))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        run = (reason[i] >= '0' && reason[i] <= '9') ? run + 1 : 0;
+        if (run >= 15)
+            return false;
+    }
+    return true;
+}
+
+static const char *
+person_col(struct db_stmt *st, int col, struct arena *arena)
+{
+    size_t n = 0;
+    const char *s = db_col_text(st, col, &n);
+    return arena_strndup(arena, s ? s : "", n);
+}
+
+/* person_open opens a sealed text column into the arena (NULL when it does not open). */
+static char *
+person_open(const struct app *app, const char *ad, const void *blob, size_t n, struct arena *arena)
+{
+    if (!blob || n < FIELD_OVERHEAD)
+        return NULL;
+    size_t cap = n - FIELD_OVERHEAD + 1, len = 0;
+    uint8_t *out = arena_alloc(arena, cap);
+    if (field_open(&app->keys, ad, blob, n, out, cap, &len))
+        return NULL;
+    return (char *)out;
+}
+
+int
+person_lookup(struct app *app, struct db *db, const struct actor *a, const char *id_number, int days,
+              bool reveal, const char *reason, struct arena *arena, struct person_history *out,
+              const char **why)
+{
+    char id[IDNO_LEN + 1], target[40], detail[64];
+    enum idno_status status;
+    struct db_stmt *st = NULL;
+    bool row = false;
+    size_t cap = 16;
+    int64_t bidx, since;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    out->name = "";
+    status = idno_normalize(id_number, strlen(id_number), id);
+    if (status != IDNO_OK && status != IDNO_FIXED && status != IDNO_CONVERTED_15) {
+        *why = idno_status_code(status);
+        return ERR_INVALID;
+    }
+    if (days < 1 || days > PERSON_DAYS_MAX) {
+        *why = "days";
+        return ERR_INVALID;
+    }
+    bidx = blind_index(&app->keys, "idno", id, IDNO_LEN);
+    snprintf(target, sizeof target, "blind:%016llx", (unsigned long long)bidx);
+    if (reveal && !actor_can(a, PERM_BIT_PII_REVEAL)) {
+        /* a refused reveal is audited like every other denial */
+        wipe(id, sizeof id);
+        (void)audit_record(db, &app->keys, a, "people.reveal", target, "denied", NULL);
+        return ERR_FORBIDDEN;
+    }
+    if (reveal && !person_reason_ok(reason)) {
+        *why = "reason";
+        wipe(id, sizeof id);
+        return ERR_INVALID;
+    }
+    since = time_now_ms() - (int64_t)days * 86400000LL;
+    out->tests = arena_alloc(arena, cap * sizeof *out->tests);
+    if ((rc = db_prepare(db, sql_history, &st)) || (rc = db_bind_i64(st, 1, bidx)) ||
+        (rc = db_bind_i64(st, 2, since)) || (rc = db_bind_i64(st, 3, PERSON_TESTS_MAX)))
+        goto out;
+    while (!(rc = db_step(st, &row)) && row) {
+        size_t n = 0;
+        const void *blob = db_col_blob(st, 1, &n);
+        char *plain_id = person_open(app, "samples.id_number", blob, n, arena);
+        bool same = plain_id && strcmp(plain_id, id) == 0;
+        if (plain_id)
+            wipe(plain_id, strlen(plain_id));
+        if (!same)
+            continue; /* a blind-index collision: not this person */
+        if (!out->name[0]) {
+            blob = db_col_blob(st, 2, &n);
+            char *name = person_open(app, "samples.name", blob, n, arena);
+            out->name = name ? name : "";
+        }
+        if (out->ntests == cap) {
+            struct person_test *bigger = arena_alloc(arena, 2 * cap * sizeof *bigger);
+            memcpy(bigger, out->tests, cap * sizeof *bigger);
+            out->tests = bigger;
+            cap *= 2;
+        }
+        struct person_test *t = &out->tests[out->ntests++];
+        t->sample_id = db_col_i64(st, 0);
+        t->sampled_at = db_col_i64(st, 3);
+        t->site_code = person_col(st, 4, arena);
+        t->site_name = person_col(st, 5, arena);
+        t->tube_code = person_col(st, 6, arena);
+        t->institution = person_col(st, 7, arena);
+        t->tested_at = db_col_i64(st, 8);
+        t->result = person_col(st, 9, arena);
+    }
+    if (rc)
+        goto out;
+    db_done(st);
+    st = NULL;
+    out->revealed = reveal;
+    if (reveal) {
+        memcpy(out->id_number, id, sizeof id);
+    } else {
+        idno_mask(id, out->id_number);
+        if (out->name[0]) {
+            char masked[64];
+            person_mask_name(out->name, masked, sizeof masked);
+            wipe((char *)out->name, strlen(out->name));
+            out->name = arena_strdup(arena, masked);
+        }
+    }
+    /* audited by blind index: the number itself is never written anywhere */
+    snprintf(detail, sizeof detail, "days=%d tests=%zu%s", days, out->ntests, reveal ? " reveal" : "");
+    rc = audit_record(db, &app->keys, a, reveal ? "people.reveal" : "people.lookup", target, "ok",
+                      reveal ? reason : detail);
+out:
+    db_done(st);
+    wipe(id, sizeof id);
+    return rc;
+}

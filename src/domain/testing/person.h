@@ -1,0 +1,47 @@
+/* domain/testing/person.h - the personal test-result query (R4.1, R4.2): who is this ID number,
+ * when and where were they sampled, by which institution tested, with what result.
+ *
+ * Lookups go by the blind index of the normalised ID number and are confirmed by opening
+ * the sealed ID of each candidate row (a 64-bit index can collide). Names and IDs come back
+ * masked unless the caller asks to reveal and holds pii.reveal; every lookup and every
+ * reveal is audited by blind index, never by the number. Subdistrict accounts may look up
+ * people sampled anywhere (the tender's use case) but see masked fields only.
+ */
+#ifndef JY_DOMAIN_PERSON_H
+#define JY_DOMAIN_PERSON_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "domain/platform/app.h"
+
+#define PERSON_DAYS_DEFAULT 14
+#define PERSON_DAYS_MAX 90
+#define PERSON_TESTS_MAX 200
+
+struct person_test {
+    int64_t sample_id, sampled_at, tested_at; /* tested_at 0 = no result yet */
+    const char *site_code, *site_name, *tube_code, *institution, *result; /* result "" = pending */
+};
+
+struct person_history {
+    char id_number[19]; /* masked unless revealed */
+    const char *name;   /* masked unless revealed; "" when never sampled */
+    bool revealed;
+    struct person_test *tests;
+    size_t ntests;
+};
+
+/* person_lookup answers for id_number (any user spelling; normalised here: ERR_INVALID with
+ * the idno status in *why when it is not a valid ID) over the last days days. reveal asks for
+ * unmasked name and ID: ERR_FORBIDDEN without pii.reveal (audited as a denied
+ * "people.reveal"), ERR_INVALID without a reason (1..200 bytes, no run of 15+ digits: it is
+ * kept in the audit log). Strings live in arena. */
+int person_lookup(struct app *app, struct db *db, const struct actor *a, const char *id_number, int days,
+                  bool reveal, const char *reason, struct arena *arena, struct person_history *out,
+                  const char **why);
+/* person_mask_name keeps the first character: "张三" -> "张*", "欧阳娜娜" -> "欧***". */
+void person_mask_name(const char *name, char *out, size_t cap);
+
+#endif

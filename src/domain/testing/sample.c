@@ -1,0 +1,249 @@
+/* domain/testing/sample.c - sampling scans (扫码取样, R2.4): validation, sealed storage, counters
+ * (R2.7: scans per plan x subdistrict x community x site x hour, sampled per plan x
+ * subdistrict) and "samples.counts" events that carry counts, never people. */
+#include "domain/testing/sample.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/strmap.h"
+#include "core/time.h"
+#include "push/outbox.h"
+
+struct sample {
+    const char *source, *external_id, *name, *phone, *tube_code, *site_code, *plan_no, *collector;
+    char id_number[19];
+    int64_t collected_at, mix_size, mix_index;
+};
+
+/* Per batch: accepted samples per (site, plan), for one event each at the end. */
+struct sample_group {
+    const char *site_code, *plan_no, *subdistrict;
+    int64_t added;
+};
+struct sample_state {
+    struct strmap groups;
+    struct sample_group **list;
+    size_t n, cap;
+};
+
+static bool
+sample_phone_ok(const char *p)
+{
+    size_t n = strlen(p), digits = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] >= '0' && p[i] <= '9')
+            digits++;
+        else if (p[i] != '-' && p[i] != '+' && p[i] != ' ')
+            return false;
+    }
+    return digits >= 5 && digits <= 20;
+}
+
+static int
+sample_parse(struct ingest *ing, json_t *obj, void *rec, struct ingest_outcome *out)
+{
+    struct sample *s = rec;
+    int rc;
+    static const char *const known[] = { "source", "external_id", "id_number", "name", "phone",
+                                         "tube_code", "site_code", "plan_no", "collected_at",
+                                         "mix_size", "mix_index", "collector", NULL };
+    s->mix_size = s->mix_index = 1;
+    if ((rc = ingest_known_keys(obj, known, out)) || (rc = ingest_source(obj, &s->source, &s->external_id, out)) ||
+        (rc = ingest_idno(obj, "id_number", s->id_number, out)) ||
+        (rc = ingest_text(obj, "name", true, 64, &s->name, out)) ||
+        (rc = ingest_text(obj, "phone", false, 32, &s->phone, out)) ||
+        (rc = ingest_code(obj, "tube_code", true, 32, &s->tube_code, out)) ||
+        (rc = ingest_code(obj, "site_code", true, 32, &s->site_code, out)) ||
+        (rc = ingest_code(obj, "plan_no", false, 32, &s->plan_no, out)) ||
+        (rc = ingest_time(obj, "collected_at", true, ingest_now(ing), &s->collected_at, out)) ||
+        (rc = ingest_int(obj, "mix_size", false, 1, 50, &s->mix_size, out)) ||
+        (rc = ingest_int(obj, "mix_index", false, 1, 50, &s->mix_index, out)) ||
+        (rc = ingest_text(obj, "collector", false, 64, &s->collector, out)))
+        return rc;
+    if (s->phone && !sample_phone_ok(s->phone))
+        return ingest_reject(out, "phone", "'phone' is not a phone number");
+    if (s->mix_index > s->mix_size)
+        return ingest_reject(out, "mix_index", "'mix_index' is larger than 'mix_size'");
+    return 0;
+}
+
+static const char sql_insert[] =
+    "INSERT INTO samples (source, external_id, person_bidx, id_number, name, phone, tube_code, mix_size,"
+    " mix_index, site_id, plan_id, subdistrict, community, collected_at, collector, created_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+    " ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
+
+static int
+sample_bind_sealed(struct ingest *ing, struct db_stmt *st, int idx, const char *ad, const char *text)
+{
+    const uint8_t *blob;
+    size_t len;
+    int rc;
+    if (!text)
+        return db_bind_null(st, idx);
+    if ((rc = ingest_seal(ing, ad, text, &blob, &len)))
+        return rc;
+    return db_bind_blob(st, idx, blob, len);
+}
+
+static int
+sample_count(struct ingest *ing, const struct sample *s, const struct ingest_site *site, int64_t plan_id)
+{
+    struct sample_state *state = ingest_state(ing);
+    char *key = arena_printf(ingest_arena(ing), "%s|%s", s->site_code, s->plan_no ? s->plan_no : "");
+    struct sample_group *g = strmap_get(&state->groups, key, strlen(key));
+    int rc;
+    if ((rc = ingest_count_scan(ing, plan_id, site->subdistrict, site->community, site->id, s->collected_at, 1)))
+        return rc;
+    if (plan_id && (rc = ingest_count_plan(ing, plan_id, site->subdistrict, "", STAT_SAMPLED, 1)))
+        return rc;
+    if (!g) {
+        g = arena_alloc(ingest_arena(ing), sizeof *g);
+        *g = (struct sample_group){ site->code, s->plan_no, site->subdistrict, 0 };
+        strmap_put(&state->groups, key, strlen(key), g);
+        state->list = ingest_grow(ingest_arena(ing), state->list, state->n, &state->cap, sizeof *state->list);
+        state->list[state->n++] = g;
+    }
+    g->added++;
+    return 0;
+}
+
+static int
+sample_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
+{
+    struct sample *s = rec;
+    struct ingest_site site;
+    struct db_stmt *st = NULL;
+    int64_t plan_id = 0;
+    int rc;
+
+    if ((rc = ingest_site(ing, "site_code", s->site_code, &site, out)) ||
+        (rc = ingest_in_scope(ing, "site_code", site.subdistrict, out)) ||
+        (s->plan_no && (rc = ingest_plan(ing, "plan_no", s->plan_no, &plan_id, out))))
+        return rc;
+    if ((rc = db_prepare(ingest_db(ing), sql_insert, &st)) || (rc = ingest_bind_str(st, 1, s->source)) ||
+        (rc = ingest_bind_str(st, 2, s->external_id)) ||
+        (rc = db_bind_i64(st, 3, ingest_blind(ing, "idno", s->id_number))) ||
+        (rc = sample_bind_sealed(ing, st, 4, "samples.id_number", s->id_number)) ||
+        (rc = sample_bind_sealed(ing, st, 5, "samples.name", s->name)) ||
+        (rc = sample_bind_sealed(ing, st, 6, "samples.phone", s->phone)) ||
+        (rc = ingest_bind_str(st, 7, s->tube_code)) ||
+        (rc = db_bind_i64(st, 8, s->mix_size)) || (rc = db_bind_i64(st, 9, s->mix_index)) ||
+        (rc = db_bind_i64(st, 10, site.id)) ||
+        (rc = plan_id ? db_bind_i64(st, 11, plan_id) : db_bind_null(st, 11)) ||
+        (rc = ingest_bind_str(st, 12, site.subdistrict)) || (rc = ingest_bind_nonempty(st, 13, site.community)) ||
+        (rc = db_bind_i64(st, 14, s->collected_at)) ||
+        (rc = sample_bind_sealed(ing, st, 15, "samples.collector", s->collector)) ||
+        (rc = db_bind_i64(st, 16, ingest_now(ing))) || (rc = ingest_insert_step(st, out)))
+        goto out;
+    rc = sample_count(ing, s, &site, plan_id);
+out:
+    db_done(st);
+    return rc;
+}
+
+static int
+sample_finish(struct ingest *ing)
+{
+    struct sample_state *state = ingest_state(ing);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < state->n; i++) {
+        const struct sample_group *g = state->list[i];
+        json_t *p = json_pack("{s:s, s:s?, s:s, s:I}", "site_code", g->site_code, "plan_no", g->plan_no,
+                              "subdistrict", g->subdistrict, "added", (json_int_t)g->added);
+        rc = ingest_event(ing, "samples.counts", g->subdistrict, p);
+    }
+    strmap_release(&state->groups);
+    return rc;
+}
+
+const struct ingest_kind sample_kind = {
+    .name = "samples",
+    .record_size = sizeof(struct sample),
+    .state_size = sizeof(struct sample_state),
+    .parse = sample_parse,
+    .store = sample_store,
+    .finish = sample_finish,
+};
+
+static const char sql_get_live[] =
+    "SELECT s.site_id, COALESCE(s.plan_id, 0), s.subdistrict, s.community, s.collected_at, t.code, p.plan_no"
+    " FROM samples s JOIN sites t ON t.id = s.site_id LEFT JOIN plans p ON p.id = s.plan_id"
+    " WHERE s.id = ?1 AND s.deleted_at = 0";
+static const char sql_tombstone[] = "UPDATE samples SET deleted_at = ?2 WHERE id = ?1 AND deleted_at = 0";
+static const char sql_scan_dec[] =
+    "UPDATE stat_scans SET n = n - 1 WHERE plan_id = ?1 AND subdistrict = ?2 AND community = ?3"
+    " AND site_id = ?4 AND hour = ?5";
+static const char sql_plan_dec[] =
+    "UPDATE stat_plan SET sampled = sampled - 1 WHERE plan_id = ?1 AND subdistrict = ?2 AND industry = ''";
+
+int
+sample_delete(struct app *app, struct db *db, const struct actor *a, int64_t id)
+{
+    struct db_stmt *st = NULL;
+    bool row = false, in_tx = false;
+    int64_t site_id, plan_id, at, hour;
+    char sub[16] = "", comm[16] = "", target[48];
+    json_t *ev = NULL;
+    size_t n = 0;
+    const char *s;
+    int rc;
+
+    if ((rc = db_begin(db)))
+        return rc;
+    in_tx = true;
+    if ((rc = db_prepare(db, sql_get_live, &st)) || (rc = db_bind_i64(st, 1, id)) || (rc = db_step(st, &row)))
+        goto out;
+    if (!row) {
+        rc = ERR_NOT_FOUND;
+        goto out;
+    }
+    site_id = db_col_i64(st, 0);
+    plan_id = db_col_i64(st, 1);
+    s = db_col_text(st, 2, &n);
+    snprintf(sub, sizeof sub, "%.*s", (int)n, s ? s : "");
+    s = db_col_text(st, 3, &n);
+    snprintf(comm, sizeof comm, "%.*s", (int)n, s ? s : "");
+    at = db_col_i64(st, 4);
+    /* the same event shape as an ingest: {"site_code","plan_no","subdistrict","added"} */
+    s = db_col_text(st, 5, &n);
+    ev = json_pack("{s:s#, s:s, s:i}", "site_code", s ? s : "", (int)n, "subdistrict", sub, "added", -1);
+    s = db_col_text(st, 6, &n);
+    json_object_set_new(ev, "plan_no", s ? json_stringn(s, n) : json_null());
+    db_done(st);
+    st = NULL;
+    if (!actor_in_scope(a, sub)) {
+        rc = ERR_NOT_FOUND;
+        goto out;
+    }
+    hour = at - ((at % 3600000) + 3600000) % 3600000;
+    if ((rc = db_prepare(db, sql_tombstone, &st)) || (rc = db_bind_i64(st, 1, id)) ||
+        (rc = db_bind_i64(st, 2, time_now_ms())) || (rc = db_step(st, &row)))
+        goto out;
+    db_done(st);
+    st = NULL;
+    if ((rc = db_prepare(db, sql_scan_dec, &st)) || (rc = db_bind_i64(st, 1, plan_id)) ||
+        (rc = ingest_bind_str(st, 2, sub)) || (rc = ingest_bind_str(st, 3, comm)) ||
+        (rc = db_bind_i64(st, 4, site_id)) || (rc = db_bind_i64(st, 5, hour)) || (rc = db_step(st, &row)))
+        goto out;
+    db_done(st);
+    st = NULL;
+    if (plan_id && ((rc = db_prepare(db, sql_plan_dec, &st)) || (rc = db_bind_i64(st, 1, plan_id)) ||
+                    (rc = ingest_bind_str(st, 2, sub)) || (rc = db_step(st, &row))))
+        goto out;
+    db_done(st);
+    st = NULL;
+    snprintf(target, sizeof target, "sample:%lld", (long long)id);
+    if ((rc = outbox_lock(db)) || (rc = ingest_emit(db, "samples.counts", sub, json_incref(ev))) ||
+        (rc = ingest_audit_commit(app, db, a, "samples.delete", target, NULL)))
+        goto out;
+    in_tx = false;
+out:
+    db_done(st);
+    if (in_tx)
+        db_rollback(db);
+    json_decref(ev);
+    return rc;
+}

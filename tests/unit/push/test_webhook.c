@@ -1,0 +1,928 @@
+/* tests/unit/push/test_webhook.c - webhook subscriptions (domain/notify/webhook_sub.h) and the
+ * delivery worker (push/webhook.h) against a real HTTP/1.1 receiver on a loopback socket,
+ * on SQLite and PostgreSQL (issue 3 "Push": signed, ordered, at-least-once delivery with
+ * back-off, dead letters and requeue; S1 sealed secrets; S6 audit).
+ *
+ * The receiver is a plain POSIX-socket HTTP/1.1 server on its own thread (keep-alive, poll
+ * over the listening socket and its connections); it can be taken down (connection
+ * refused) and brought up again on the same port, answer 500 to one "poisoned" event, or
+ * never answer. Signatures are checked with OpenSSL's HMAC-SM3 (EVP_Q_mac), not with the
+ * server's code.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "apptest.h"
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/str.h"
+#include "core/time.h"
+#include "crypto/field.h"
+#include "domain/notify/webhook_sub.h"
+#include "push/outbox.h"
+#include "push/webhook.h"
+
+/* --- a real HTTP receiver --------------------------------------------------------------- */
+
+#define RX_CONNS 16
+
+struct rx_hit {
+    int64_t event_id;
+    char topic[64], ts[32], sig[128], type[64];
+    char *body;
+    size_t len;
+    int answered; /* 0 = not answered (hang) */
+};
+
+struct rx_conn {
+    int fd;
+    struct buf in;
+};
+
+struct rx {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    int port;
+    atomic_int want_up, is_up;
+    atomic_bool quit;
+    /* behaviour, under mu */
+    int status;     /* answer to every event (200) */
+    int64_t poison; /* this event id is answered 500 (0 = none) */
+    bool hang;      /* read requests, never answer */
+    /* what arrived, under mu */
+    struct rx_hit *hits;
+    size_t n, cap;
+    /* the thread's own */
+    int lfd;
+    struct rx_conn conns[RX_CONNS];
+};
+
+static int
+rx_listen(int port, int *bound)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 64) ||
+        getsockname(fd, (struct sockaddr *)&a, &len)) {
+        close(fd);
+        return -1;
+    }
+    if (bound)
+        *bound = ntohs(a.sin_port);
+    return fd;
+}
+
+static void
+rx_close_conn(struct rx_conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    buf_release(&c->in);
+}
+
+static void
+rx_header(const char *head, size_t n, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    out[0] = '\0';
+    for (const char *p = head; p && p < head + n;) {
+        const char *eol = memmem(p, (size_t)(head + n - p), "\r\n", 2);
+        size_t len = eol ? (size_t)(eol - p) : (size_t)(head + n - p);
+        if (len > nl + 1 && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            while (*v == ' ')
+                v++;
+            size_t vl = (size_t)(p + len - v);
+            if (vl >= cap)
+                vl = cap - 1;
+            memcpy(out, v, vl);
+            out[vl] = '\0';
+            return;
+        }
+        p = eol ? eol + 2 : NULL;
+    }
+}
+
+/* rx_serve answers every complete request buffered on c; false when c must close. */
+static bool
+rx_serve(struct rx *rx, struct rx_conn *c)
+{
+    for (;;) {
+        char *end = memmem(c->in.data, c->in.len, "\r\n\r\n", 4);
+        char value[128];
+        int64_t clen = 0;
+        if (!end)
+            return true;
+        size_t hlen = (size_t)(end - c->in.data) + 4;
+        rx_header(c->in.data, hlen, "Content-Length", value, sizeof value);
+        if (value[0] && cstr_to_i64(value, &clen, 0, 1 << 24))
+            return false;
+        if (c->in.len < hlen + (size_t)clen)
+            return true;
+        struct rx_hit h = { 0 };
+        rx_header(c->in.data, hlen, "X-Jiayuan-Event-Id", value, sizeof value);
+        if (cstr_to_i64(value, &h.event_id, 0, INT64_MAX))
+            h.event_id = -1;
+        rx_header(c->in.data, hlen, "X-Jiayuan-Topic", h.topic, sizeof h.topic);
+        rx_header(c->in.data, hlen, "X-Jiayuan-Timestamp", h.ts, sizeof h.ts);
+        rx_header(c->in.data, hlen, "X-Jiayuan-Signature", h.sig, sizeof h.sig);
+        rx_header(c->in.data, hlen, "Content-Type", h.type, sizeof h.type);
+        h.body = xstrndup(c->in.data + hlen, (size_t)clen);
+        h.len = (size_t)clen;
+        pthread_mutex_lock(&rx->mu);
+        bool hang = rx->hang;
+        h.answered = hang ? 0 : (h.event_id == rx->poison ? 500 : rx->status);
+        if (rx->n == rx->cap) {
+            rx->cap = rx->cap ? rx->cap * 2 : 64;
+            rx->hits = xrealloc(rx->hits, rx->cap * sizeof *rx->hits);
+        }
+        rx->hits[rx->n++] = h;
+        pthread_mutex_unlock(&rx->mu);
+        memmove(c->in.data, c->in.data + hlen + clen, c->in.len - hlen - (size_t)clen);
+        c->in.len -= hlen + (size_t)clen;
+        c->in.data[c->in.len] = '\0';
+        if (hang)
+            continue;
+        char resp[128];
+        int n = snprintf(resp, sizeof resp, "HTTP/1.1 %d X\r\nContent-Length: 2\r\n\r\nok", h.answered);
+        if (write(c->fd, resp, (size_t)n) != n)
+            return false;
+    }
+}
+
+static void *
+rx_main(void *arg)
+{
+    struct rx *rx = arg;
+    while (!atomic_load(&rx->quit)) {
+        struct pollfd fds[RX_CONNS + 1];
+        int idx[RX_CONNS + 1];
+        nfds_t n = 0;
+        if (atomic_load(&rx->want_up) && rx->lfd < 0) {
+            rx->lfd = rx_listen(rx->port, NULL);
+            if (rx->lfd < 0) {
+                usleep(10000);
+                continue;
+            }
+        } else if (!atomic_load(&rx->want_up) && rx->lfd >= 0) {
+            close(rx->lfd);
+            rx->lfd = -1;
+            for (size_t i = 0; i < RX_CONNS; i++)
+                rx_close_conn(&rx->conns[i]);
+        }
+        atomic_store(&rx->is_up, rx->lfd >= 0);
+        if (rx->lfd >= 0) {
+            fds[n] = (struct pollfd){ rx->lfd, POLLIN, 0 };
+            idx[n++] = -1;
+        }
+        for (int i = 0; i < RX_CONNS; i++) {
+            if (rx->conns[i].fd >= 0) {
+                fds[n] = (struct pollfd){ rx->conns[i].fd, POLLIN, 0 };
+                idx[n++] = i;
+            }
+        }
+        if (poll(fds, n, 10) <= 0)
+            continue;
+        for (nfds_t k = 0; k < n; k++) {
+            if (!fds[k].revents)
+                continue;
+            if (idx[k] < 0) {
+                int fd = accept4(rx->lfd, NULL, NULL, SOCK_CLOEXEC);
+                int slot = -1;
+                for (int i = 0; i < RX_CONNS && slot < 0 && fd >= 0; i++)
+                    if (rx->conns[i].fd < 0)
+                        slot = i;
+                if (slot < 0) {
+                    if (fd >= 0)
+                        close(fd);
+                    continue;
+                }
+                rx->conns[slot].fd = fd;
+                buf_init(&rx->conns[slot].in, 1 << 24);
+                continue;
+            }
+            struct rx_conn *c = &rx->conns[idx[k]];
+            char tmp[16384];
+            ssize_t got = read(c->fd, tmp, sizeof tmp);
+            if (got <= 0) {
+                rx_close_conn(c);
+                continue;
+            }
+            buf_add(&c->in, tmp, (size_t)got);
+            if (!rx_serve(rx, c))
+                rx_close_conn(c);
+        }
+    }
+    if (rx->lfd >= 0)
+        close(rx->lfd);
+    for (size_t i = 0; i < RX_CONNS; i++)
+        rx_close_conn(&rx->conns[i]);
+    return NULL;
+}
+
+/* The one receiver of a test: static, so a failed test's teardown can still stop it. */
+static struct rx the_rx;
+static bool rx_running;
+
+static struct rx *
+rx_start(void)
+{
+    struct rx *rx = &the_rx;
+    memset(rx, 0, sizeof *rx);
+    pthread_mutex_init(&rx->mu, NULL);
+    rx->status = 200;
+    for (size_t i = 0; i < RX_CONNS; i++)
+        rx->conns[i].fd = -1;
+    rx->lfd = rx_listen(0, &rx->port);
+    assert_true(rx->lfd >= 0);
+    atomic_store(&rx->want_up, 1);
+    atomic_store(&rx->is_up, 1);
+    assert_int_equal(pthread_create(&rx->thread, NULL, rx_main, rx), 0);
+    rx_running = true;
+    return rx;
+}
+
+static void
+rx_stop(struct rx *rx)
+{
+    if (!rx_running)
+        return;
+    rx_running = false;
+    atomic_store(&rx->quit, true);
+    pthread_join(rx->thread, NULL);
+    for (size_t i = 0; i < rx->n; i++)
+        xfree(rx->hits[i].body);
+    xfree(rx->hits);
+    pthread_mutex_destroy(&rx->mu);
+}
+
+/* rx_set_up takes the receiver down (connections refused) or up, and waits until it is. */
+static void
+rx_set_up(struct rx *rx, bool up)
+{
+    atomic_store(&rx->want_up, up);
+    for (int i = 0; i < 500 && atomic_load(&rx->is_up) != up; i++)
+        usleep(10000);
+    assert_int_equal(atomic_load(&rx->is_up), up);
+}
+
+static size_t
+rx_count(struct rx *rx)
+{
+    pthread_mutex_lock(&rx->mu);
+    size_t n = rx->n;
+    pthread_mutex_unlock(&rx->mu);
+    return n;
+}
+
+static void
+rx_set(struct rx *rx, int status, int64_t poison, bool hang)
+{
+    pthread_mutex_lock(&rx->mu);
+    rx->status = status;
+    rx->poison = poison;
+    rx->hang = hang;
+    pthread_mutex_unlock(&rx->mu);
+}
+
+/* rx_verify checks a hit's signature with OpenSSL's own HMAC-SM3. */
+static bool
+rx_verify(const struct rx_hit *h, const char *secret)
+{
+    struct buf msg = BUF_INIT;
+    unsigned char mac[64];
+    size_t len = 0;
+    char hex[2 * sizeof mac + 16] = "hmac-sm3=";
+    bool ok;
+    buf_adds(&msg, h->ts);
+    buf_addch(&msg, '.');
+    buf_add(&msg, h->body, h->len);
+    ok = EVP_Q_mac(NULL, "HMAC", NULL, "SM3", NULL, secret, strlen(secret), (const unsigned char *)msg.data,
+                   msg.len, mac, sizeof mac, &len) != NULL && len == 32;
+    for (size_t i = 0; ok && i < len; i++)
+        snprintf(hex + 9 + 2 * i, 3, "%02x", mac[i]);
+    buf_release(&msg);
+    return ok && strcmp(hex, h->sig) == 0;
+}
+
+/* --- fixtures and helpers ----------------------------------------------------------------- */
+
+/* A pool on the test database, for the worker (it takes connections from app.pool). */
+static int
+push_setup(void **state)
+{
+    struct apptest *at;
+    if (apptest_setup(state))
+        return -1;
+    at = *state;
+    if (db_pool_new(dbtest_url(at->db), "/tmp", 3, &at->app.pool)) {
+        apptest_teardown(state);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+push_teardown(void **state)
+{
+    struct apptest *at = *state;
+    webhook_stop();   /* after a failed test: no-ops otherwise */
+    rx_stop(&the_rx);
+    if (at) {
+        db_pool_free(at->app.pool);
+        at->app.pool = NULL;
+    }
+    return apptest_teardown(state);
+}
+
+#define PUSHTEST(fn) cmocka_unit_test_setup_teardown(fn, push_setup, push_teardown)
+
+static struct webhook_config
+cfg_fast(int max_attempts)
+{
+    struct webhook_config c = { .backoff_ms = 1000, .max_attempts = max_attempts, .timeout_ms = 2000,
+                                .poll_ms = 50 };
+    return c;
+}
+
+/* emit appends one event the way ingest does (lock, append, commit, kick). */
+static int64_t
+emit(struct db *db, const char *topic, const char *subdistrict, const char *payload)
+{
+    int64_t id = 0;
+    assert_int_equal(db_begin(db), 0);
+    assert_int_equal(outbox_lock(db), 0);
+    assert_int_equal(outbox_append(db, topic, subdistrict, payload, &id), 0);
+    assert_int_equal(db_commit(db), 0);
+    push_kick();
+    return id;
+}
+
+static int64_t
+make_sub(struct apptest *at, struct rx *rx, const char *topics, const char *secret, struct buf *generated)
+{
+    char url[128];
+    int64_t id = 0;
+    const char *why = NULL;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/hook?k=v", rx->port);
+    assert_int_equal(webhook_sub_create(&at->app, at->db, &at->admin, url, topics, secret, generated, &id, &why), 0);
+    assert_true(id > 0);
+    return id;
+}
+
+static const char sql_delivery[] =
+    "SELECT attempts, status, http_status, next_at FROM webhook_deliveries WHERE webhook_id = ?1 AND event_id = ?2";
+
+struct drow {
+    int64_t attempts, http_status, next_at;
+    char status[16];
+    bool found;
+};
+
+static struct drow
+delivery(struct db *db, int64_t webhook, int64_t event)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    struct drow d = { 0 };
+    assert_int_equal(db_prepare(db, sql_delivery, &st), 0);
+    assert_int_equal(db_bind_i64(st, 1, webhook), 0);
+    assert_int_equal(db_bind_i64(st, 2, event), 0);
+    assert_int_equal(db_step(st, &row), 0);
+    if (row) {
+        size_t n = 0;
+        const char *s = db_col_text(st, 1, &n);
+        d.found = true;
+        d.attempts = db_col_i64(st, 0);
+        str_copy(d.status, sizeof d.status, s ? s : "");
+        d.http_status = db_col_i64(st, 2);
+        d.next_at = db_col_i64(st, 3);
+    }
+    db_done(st);
+    return d;
+}
+
+static int64_t
+cursor_of(struct db *db, int64_t webhook)
+{
+    return apptest_i64(db, "SELECT cursor FROM webhooks WHERE id = ?1", webhook);
+}
+
+static size_t
+pass(struct apptest *at, const struct webhook_config *cfg)
+{
+    size_t progress = 0;
+    int64_t due = 0;
+    assert_int_equal(webhook_pass(&at->app, cfg, &progress, &due), 0);
+    return progress;
+}
+
+/* --- tests ----------------------------------------------------------------------------- */
+
+static void
+test_checks(void **state)
+{
+    char host[256];
+    const char *why = NULL;
+    char longurl[WEBHOOK_URL_MAX + 32];
+    (void)state;
+
+    assert_int_equal(webhook_url_check("https://gis.example.cn:8443/hooks/jy?a=b", host, sizeof host, &why), 0);
+    assert_string_equal(host, "gis.example.cn");
+    assert_int_equal(webhook_url_check("http://127.0.0.1:9/x", host, sizeof host, NULL), 0);
+    assert_string_equal(host, "127.0.0.1");
+    static const char *const bad[] = {
+        "", "ftp://example.cn/x", "file:///etc/passwd", "gopher://x/", "example.cn/hook", "http://",
+        "http://user:pw@example.cn/", "https://user@example.cn/", "http://example.cn@evil.cn/",
+        "http://exa mple.cn/", "http://example.cn/\r\nX-Evil: 1", "http://example.cn/\xe4\xb8\xad",
+        "javascript:alert(1)", NULL,
+    };
+    for (const char *const *u = bad; *u; u++) {
+        why = NULL;
+        assert_int_equal(webhook_url_check(*u, host, sizeof host, &why), ERR_INVALID);
+        assert_non_null(why);
+        assert_null(strstr(why, "pw")); /* the reason never echoes the URL */
+    }
+    memset(longurl, 'a', sizeof longurl - 1);
+    memcpy(longurl, "http://x/", 9);
+    longurl[sizeof longurl - 1] = '\0';
+    assert_int_equal(webhook_url_check(longurl, NULL, 0, &why), ERR_INVALID);
+
+    assert_int_equal(webhook_topics_check(""), 0);
+    assert_int_equal(webhook_topics_check("sites,samples.counts"), 0);
+    assert_int_equal(webhook_topics_check("samples"), 0);
+    assert_int_equal(webhook_topics_check("Sites"), ERR_INVALID);
+    assert_int_equal(webhook_topics_check("sites,"), ERR_INVALID);
+    assert_int_equal(webhook_topics_check(",sites"), ERR_INVALID);
+    assert_int_equal(webhook_topics_check("sites,,plans"), ERR_INVALID);
+    assert_int_equal(webhook_topics_check("sites;drop"), ERR_INVALID);
+    assert_int_equal(webhook_topics_check("a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q"), ERR_INVALID);
+
+    assert_true(webhook_topic_match("", "anything"));
+    assert_true(webhook_topic_match("samples", "samples.counts"));
+    assert_true(webhook_topic_match("sites,samples.counts", "samples.counts"));
+    assert_true(webhook_topic_match("sites,samples.counts", "sites"));
+    assert_false(webhook_topic_match("samples", "samplesx"));
+    assert_false(webhook_topic_match("samples.counts", "samples"));
+    assert_false(webhook_topic_match("sites", "results.counts"));
+}
+
+static void
+test_sign_and_backoff(void **state)
+{
+    struct webhook_config cfg = cfg_fast(10);
+    char sig[WEBHOOK_SIG_LEN + 1];
+    static const char body[] = "{\"id\":7,\"topic\":\"sites\",\"data\":{}}";
+    struct rx_hit h = { .body = (char *)body, .len = sizeof body - 1 };
+    (void)state;
+
+    assert_int_equal(webhook_sign("s3cret-s3cret-s3cret", 20, "1767225600000", body, sizeof body - 1, sig), 0);
+    assert_int_equal(strlen(sig), WEBHOOK_SIG_LEN);
+    str_copy(h.ts, sizeof h.ts, "1767225600000");
+    str_copy(h.sig, sizeof h.sig, sig);
+    assert_true(rx_verify(&h, "s3cret-s3cret-s3cret"));
+    assert_false(rx_verify(&h, "s3cret-s3cret-s3creT"));
+    str_copy(h.ts, sizeof h.ts, "1767225600001"); /* the timestamp is covered */
+    assert_false(rx_verify(&h, "s3cret-s3cret-s3cret"));
+
+    assert_int_equal(webhook_backoff_ms(&cfg, 1), 1000);
+    assert_int_equal(webhook_backoff_ms(&cfg, 2), 2000);
+    assert_int_equal(webhook_backoff_ms(&cfg, 3), 4000);
+    assert_int_equal(webhook_backoff_ms(&cfg, 9), 256000);
+    assert_int_equal(webhook_backoff_ms(&cfg, 10), WEBHOOK_BACKOFF_MAX_MS);
+    assert_int_equal(webhook_backoff_ms(&cfg, 1000), WEBHOOK_BACKOFF_MAX_MS);
+
+    setenv("JIAYUAN_WEBHOOK_BACKOFF_MS", "25", 1);
+    setenv("JIAYUAN_WEBHOOK_MAX_ATTEMPTS", "0", 1); /* out of range: ignored */
+    webhook_config_init(&cfg);
+    assert_int_equal(cfg.backoff_ms, 25);
+    assert_int_equal(cfg.max_attempts, WEBHOOK_MAX_ATTEMPTS);
+    assert_int_equal(cfg.timeout_ms, WEBHOOK_TIMEOUT_MS);
+    unsetenv("JIAYUAN_WEBHOOK_BACKOFF_MS");
+    unsetenv("JIAYUAN_WEBHOOK_MAX_ATTEMPTS");
+}
+
+static void
+test_subscriptions(void **state)
+{
+    struct apptest *at = *state;
+    struct buf secret = BUF_INIT, none = BUF_INIT;
+    struct arena arena = ARENA_INIT;
+    struct webhook_sub *items = NULL, w;
+    struct webhook_patch p = WEBHOOK_PATCH_INIT;
+    struct actor scoped = at->admin;
+    size_t n = 0;
+    int64_t total = 0, id, id2, head;
+    const char *why = NULL;
+    char target[64];
+
+    time_set_fake_ms(APPTEST_T0);
+    emit(at->db, "sites", APPTEST_SUBDISTRICT, "{\"code\":\"S1\"}");
+    head = emit(at->db, "samples.counts", APPTEST_SUBDISTRICT, "{\"added\":1}");
+
+    /* generated secret: returned once, sealed at rest */
+    assert_int_equal(webhook_sub_create(&at->app, at->db, &at->admin, "https://gis.example.cn/hook?key=abc",
+                                        "sites,samples.counts", NULL, &secret, &id, &why),
+                     0);
+    assert_true(strncmp(secret.data, WEBHOOK_SECRET_PREFIX, strlen(WEBHOOK_SECRET_PREFIX)) == 0);
+    assert_int_equal(secret.len, strlen(WEBHOOK_SECRET_PREFIX) + 43);
+    {
+        struct db_stmt *st = NULL;
+        bool row = false;
+        size_t blen = 0;
+        struct buf opened = BUF_INIT;
+        assert_int_equal(db_prepare(at->db, "SELECT secret FROM webhooks WHERE id = ?1", &st), 0);
+        assert_int_equal(db_bind_i64(st, 1, id), 0);
+        assert_int_equal(db_step(st, &row), 0);
+        assert_true(row);
+        const void *blob = db_col_blob(st, 0, &blen);
+        assert_int_equal(blen, FIELD_SEALED_LEN(secret.len));
+        assert_false(apptest_memmem(blob, blen, secret.data, secret.len));
+        assert_int_equal(webhook_sub_open_secret(&at->app, blob, blen, &opened), 0);
+        assert_string_equal(opened.data, secret.data);
+        buf_release_secret(&opened);
+        db_done(st);
+    }
+    /* a given secret is not echoed back */
+    assert_int_equal(webhook_sub_create(&at->app, at->db, &at->admin, "http://10.0.0.5:8080/in", "", "0123456789abcdef!",
+                                        &none, &id2, &why),
+                     0);
+    assert_int_equal(none.len, 0);
+
+    /* starts at the outbox head */
+    assert_int_equal(webhook_sub_get(at->db, &at->admin, id, &arena, &w), 0);
+    assert_int_equal(w.cursor, head);
+    assert_string_equal(w.url, "https://gis.example.cn/hook?key=abc");
+    assert_string_equal(w.topics, "sites,samples.counts");
+    assert_true(w.active);
+    assert_int_equal(w.delivered + w.pending + w.dead, 0);
+
+    /* bad input */
+    static const struct {
+        const char *url, *topics, *secret;
+    } bad[] = {
+        { "ftp://x.cn/", "", NULL },         { "http://a:b@x.cn/", "", NULL },
+        { "http://x.cn/", "Sites", NULL },    { "http://x.cn/", "sites", "short" },
+        { "http://x.cn/", "sites", "has a space in it!" }, { NULL, "sites", NULL },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int64_t x = 0;
+        why = NULL;
+        assert_int_equal(webhook_sub_create(&at->app, at->db, &at->admin, bad[i].url, bad[i].topics, bad[i].secret,
+                                            &none, &x, &why),
+                         ERR_INVALID);
+        assert_non_null(why);
+    }
+
+    /* list: both, counts, no secret anywhere in the struct */
+    assert_int_equal(webhook_sub_list(at->db, &at->admin, 0, 10, &arena, &items, &n, &total), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(total, 2);
+    assert_int_equal(items[0].id, id);
+    assert_int_equal(webhook_sub_list(at->db, &at->admin, id, 10, &arena, &items, &n, &total), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(items[0].id, id2);
+
+    /* update */
+    p.active = 0;
+    p.topics = "sites";
+    assert_int_equal(webhook_sub_update(&at->app, at->db, &at->admin, id, &p, &why), 0);
+    assert_int_equal(webhook_sub_get(at->db, &at->admin, id, &arena, &w), 0);
+    assert_false(w.active);
+    assert_string_equal(w.topics, "sites");
+    assert_string_equal(w.url, "https://gis.example.cn/hook?key=abc");
+    p = (struct webhook_patch)WEBHOOK_PATCH_INIT;
+    p.url = "http://u:p@x.cn/";
+    assert_int_equal(webhook_sub_update(&at->app, at->db, &at->admin, id, &p, &why), ERR_INVALID);
+    p.url = "https://gis2.example.cn/h";
+    assert_int_equal(webhook_sub_update(&at->app, at->db, &at->admin, 9999, &p, &why), ERR_NOT_FOUND);
+    assert_int_equal(webhook_sub_update(&at->app, at->db, &at->admin, id, &p, &why), 0);
+
+    /* scoped actors cannot see or change district-wide subscriptions */
+    str_copy(scoped.subdistrict, sizeof scoped.subdistrict, APPTEST_SUBDISTRICT);
+    assert_int_equal(webhook_sub_list(at->db, &scoped, 0, 10, &arena, &items, &n, &total), ERR_FORBIDDEN);
+    assert_int_equal(webhook_sub_get(at->db, &scoped, id, &arena, &w), ERR_FORBIDDEN);
+    assert_int_equal(webhook_sub_delete(&at->app, at->db, &scoped, id), ERR_FORBIDDEN);
+    assert_int_equal(webhook_sub_create(&at->app, at->db, &scoped, "http://x.cn/", "", NULL, &none, &id2, &why),
+                     ERR_FORBIDDEN);
+
+    /* delete */
+    assert_int_equal(webhook_sub_delete(&at->app, at->db, &at->admin, id), 0);
+    assert_int_equal(webhook_sub_get(at->db, &at->admin, id, &arena, &w), ERR_NOT_FOUND);
+    assert_int_equal(webhook_sub_delete(&at->app, at->db, &at->admin, id), ERR_NOT_FOUND);
+
+    /* audited, host only */
+    snprintf(target, sizeof target, "webhook:%lld", (long long)id);
+    assert_int_equal(apptest_count_audit(at->db, "webhook.create", target, "ok"), 1);
+    assert_int_equal(apptest_count_audit(at->db, "webhook.update", target, "ok"), 2);
+    assert_int_equal(apptest_count_audit(at->db, "webhook.delete", target, "ok"), 1);
+    assert_int_equal(apptest_i64(at->db, "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%key=abc%'", 0), 0);
+    assert_int_equal(apptest_i64(at->db, "SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%jywh_%'", 0), 0);
+    apptest_audit_intact(at);
+
+    buf_release_secret(&secret);
+    arena_release(&arena);
+}
+
+static void
+test_delivery_order_retry_resume(void **state)
+{
+    struct apptest *at = *state;
+    struct webhook_config cfg = cfg_fast(10);
+    struct rx *rx;
+    struct buf secret = BUF_INIT;
+    int64_t t = APPTEST_T0, wid, ev[6];
+
+    time_set_fake_ms(t);
+    rx = rx_start();
+    emit(at->db, "sites", "", "{\"before\":true}"); /* before the subscription: never sent */
+    wid = make_sub(at, rx, "sites,samples", NULL, &secret);
+    ev[0] = emit(at->db, "sites", APPTEST_SUBDISTRICT, "{\"code\":\"S1\",\"name\":\"\\u7ad9\\\"q\"}");
+    ev[1] = emit(at->db, "results.counts", APPTEST_SUBDISTRICT, "{\"n\":1}"); /* not subscribed */
+    ev[2] = emit(at->db, "samples.counts", APPTEST_SUBDISTRICT, "{\"added\":3}");
+    ev[3] = emit(at->db, "samples.counts", APPTEST_SUBDISTRICT2, "{\"added\":4}");
+
+    /* receiver down: the first event fails and blocks the rest */
+    rx_set_up(rx, false);
+    assert_int_equal(pass(at, &cfg), 0);
+    struct drow d = delivery(at->db, wid, ev[0]);
+    assert_true(d.found);
+    assert_string_equal(d.status, "pending");
+    assert_int_equal(d.attempts, 1);
+    assert_int_equal(d.http_status, 0);
+    assert_int_equal(d.next_at, t + 1000);
+    assert_false(delivery(at->db, wid, ev[2]).found);
+    assert_int_equal(cursor_of(at->db, wid), ev[0] - 1);
+
+    /* not due yet: nothing is tried */
+    time_set_fake_ms(t + 999);
+    assert_int_equal(pass(at, &cfg), 0);
+    assert_int_equal(delivery(at->db, wid, ev[0]).attempts, 1);
+
+    /* due, still down: second attempt, back-off doubles */
+    time_set_fake_ms(t + 1000);
+    pass(at, &cfg);
+    d = delivery(at->db, wid, ev[0]);
+    assert_int_equal(d.attempts, 2);
+    assert_int_equal(d.next_at, t + 1000 + 2000);
+
+    /* a "restart": nothing in memory survives a pass; the state in the database does */
+    ev[4] = emit(at->db, "sites", APPTEST_SUBDISTRICT, "{\"code\":\"S2\"}");
+    rx_set_up(rx, true);
+    time_set_fake_ms(t + 3000);
+    assert_int_equal(pass(at, &cfg), 5); /* ev0, ev1 (skipped), ev2, ev3, ev4 */
+    assert_int_equal(rx_count(rx), 4);
+    d = delivery(at->db, wid, ev[0]);
+    assert_string_equal(d.status, "delivered");
+    assert_int_equal(d.attempts, 3);
+    assert_int_equal(d.http_status, 200);
+    assert_false(delivery(at->db, wid, ev[1]).found);
+    assert_int_equal(cursor_of(at->db, wid), ev[4]);
+
+    /* in order, signed, with the documented body */
+    int64_t want[] = { ev[0], ev[2], ev[3], ev[4] };
+    for (size_t i = 0; i < 4; i++) {
+        const struct rx_hit *h = &rx->hits[i];
+        json_error_t jerr;
+        json_t *j = json_loadb(h->body, h->len, JSON_REJECT_DUPLICATES, &jerr);
+        assert_non_null(j);
+        assert_int_equal(h->event_id, want[i]);
+        assert_true(rx_verify(h, secret.data));
+        assert_string_equal(h->type, "application/json");
+        assert_int_equal(json_integer_value(json_object_get(j, "id")), want[i]);
+        assert_string_equal(json_string_value(json_object_get(j, "topic")), h->topic);
+        assert_true(json_is_integer(json_object_get(j, "created_at")));
+        assert_true(json_is_object(json_object_get(j, "data")));
+        assert_true(json_is_string(json_object_get(j, "subdistrict")));
+        if (i == 0) {
+            assert_string_equal(h->topic, "sites");
+            assert_string_equal(json_string_value(json_object_get(json_object_get(j, "data"), "name")), "\xe7\xab\x99\"q");
+            assert_string_equal(json_string_value(json_object_get(j, "subdistrict")), APPTEST_SUBDISTRICT);
+        }
+        if (i == 2)
+            assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "data"), "added")), 4);
+        json_decref(j);
+    }
+
+    /* nothing left: another pass sends nothing */
+    assert_int_equal(pass(at, &cfg), 0);
+    assert_int_equal(rx_count(rx), 4);
+
+    /* paused: nothing sent; resumed: the backlog arrives */
+    struct webhook_patch p = WEBHOOK_PATCH_INIT;
+    p.active = 0;
+    assert_int_equal(webhook_sub_update(&at->app, at->db, &at->admin, wid, &p, NULL), 0);
+    ev[5] = emit(at->db, "samples.counts", APPTEST_SUBDISTRICT, "{\"added\":5}");
+    assert_int_equal(pass(at, &cfg), 0);
+    assert_int_equal(rx_count(rx), 4);
+    p.active = 1;
+    assert_int_equal(webhook_sub_update(&at->app, at->db, &at->admin, wid, &p, NULL), 0);
+    assert_int_equal(pass(at, &cfg), 1);
+    assert_int_equal(rx_count(rx), 5);
+    assert_int_equal(rx->hits[4].event_id, ev[5]);
+
+    /* counts for the API */
+    struct arena arena = ARENA_INIT;
+    struct webhook_sub w;
+    assert_int_equal(webhook_sub_get(at->db, &at->admin, wid, &arena, &w), 0);
+    assert_int_equal(w.delivered, 5);
+    assert_int_equal(w.pending, 0);
+    assert_int_equal(w.dead, 0);
+    arena_release(&arena);
+
+    rx_stop(rx);
+    buf_release_secret(&secret);
+}
+
+static void
+test_dead_letter_and_requeue(void **state)
+{
+    struct apptest *at = *state;
+    struct webhook_config cfg = cfg_fast(3);
+    struct rx *rx;
+    struct arena arena = ARENA_INIT;
+    struct webhook_delivery *items = NULL;
+    size_t n = 0;
+    int64_t total = 0, t = APPTEST_T0, wid, poison, after;
+
+    time_set_fake_ms(t);
+    rx = rx_start();
+    wid = make_sub(at, rx, "samples", "a-secret-of-16-chars", NULL);
+    poison = emit(at->db, "samples.counts", APPTEST_SUBDISTRICT, "{\"added\":1}");
+    after = emit(at->db, "samples.counts", APPTEST_SUBDISTRICT, "{\"added\":2}");
+    rx_set(rx, 200, poison, false);
+
+    assert_int_equal(pass(at, &cfg), 0);
+    time_set_fake_ms(t += 1000);
+    assert_int_equal(pass(at, &cfg), 0);
+    assert_int_equal(delivery(at->db, wid, poison).attempts, 2);
+    assert_int_equal(rx_count(rx), 2); /* the events behind it wait */
+    time_set_fake_ms(t += 2000);
+    assert_int_equal(pass(at, &cfg), 2); /* third attempt: dead; the stream moves on */
+    struct drow d = delivery(at->db, wid, poison);
+    assert_string_equal(d.status, "dead");
+    assert_int_equal(d.attempts, 3);
+    assert_int_equal(d.http_status, 500);
+    assert_string_equal(delivery(at->db, wid, after).status, "delivered");
+    assert_int_equal(cursor_of(at->db, wid), after);
+    assert_int_equal(rx_count(rx), 4);
+    assert_int_equal(rx->hits[3].event_id, after);
+
+    /* the log */
+    assert_int_equal(webhook_sub_deliveries(at->db, &at->admin, wid, "dead", 0, 10, &arena, &items, &n, &total), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(total, 1);
+    assert_int_equal(items[0].event_id, poison);
+    assert_string_equal(items[0].topic, "samples.counts");
+    assert_int_equal(webhook_sub_deliveries(at->db, &at->admin, wid, NULL, 0, 1, &arena, &items, &n, &total), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(total, 2);
+    assert_int_equal(items[0].event_id, after); /* newest first */
+    assert_int_equal(webhook_sub_deliveries(at->db, &at->admin, wid, NULL, after, 10, &arena, &items, &n, &total), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(items[0].event_id, poison);
+    assert_int_equal(webhook_sub_deliveries(at->db, &at->admin, wid, "bogus", 0, 10, &arena, &items, &n, &total),
+                     ERR_INVALID);
+    assert_int_equal(webhook_sub_deliveries(at->db, &at->admin, 999, NULL, 0, 10, &arena, &items, &n, &total),
+                     ERR_NOT_FOUND);
+
+    /* requeue: only dead letters */
+    assert_int_equal(webhook_sub_retry(&at->app, at->db, &at->admin, wid, after), ERR_CONFLICT);
+    assert_int_equal(webhook_sub_retry(&at->app, at->db, &at->admin, wid, 123456), ERR_NOT_FOUND);
+    assert_int_equal(webhook_sub_retry(&at->app, at->db, &at->admin, 999, poison), ERR_NOT_FOUND);
+    assert_int_equal(webhook_sub_retry(&at->app, at->db, &at->admin, wid, poison), 0);
+    d = delivery(at->db, wid, poison);
+    assert_string_equal(d.status, "pending");
+    assert_int_equal(d.attempts, 0);
+    assert_int_equal(webhook_sub_retry(&at->app, at->db, &at->admin, wid, poison), ERR_CONFLICT);
+
+    /* still poisoned: counts attempts again on its own, not blocking new events */
+    int64_t later = emit(at->db, "samples.counts", APPTEST_SUBDISTRICT, "{\"added\":3}");
+    assert_int_equal(pass(at, &cfg), 1);
+    assert_string_equal(delivery(at->db, wid, later).status, "delivered");
+    d = delivery(at->db, wid, poison);
+    assert_string_equal(d.status, "pending");
+    assert_int_equal(d.attempts, 1);
+
+    /* the receiver is fixed: the requeued event arrives */
+    rx_set(rx, 200, 0, false);
+    time_set_fake_ms(t += 1000);
+    assert_int_equal(pass(at, &cfg), 1);
+    d = delivery(at->db, wid, poison);
+    assert_string_equal(d.status, "delivered");
+    assert_int_equal(d.attempts, 2);
+    assert_int_equal(rx->hits[rx_count(rx) - 1].event_id, poison);
+    assert_int_equal(rx->hits[rx_count(rx) - 1].answered, 200);
+    char target[64];
+    snprintf(target, sizeof target, "webhook:%lld", (long long)wid);
+    assert_int_equal(apptest_count_audit(at->db, "webhook.retry", target, "ok"), 1);
+
+    rx_stop(rx);
+    arena_release(&arena);
+}
+
+static void
+test_topics_change_unblocks(void **state)
+{
+    struct apptest *at = *state;
+    struct webhook_config cfg = cfg_fast(10);
+    struct rx *rx;
+    int64_t wid, a, b;
+
+    time_set_fake_ms(APPTEST_T0);
+    rx = rx_start();
+    wid = make_sub(at, rx, "sites,samples", "a-secret-of-16-chars", NULL);
+    a = emit(at->db, "sites", "", "{}");
+    b = emit(at->db, "samples.counts", "", "{}");
+    rx_set_up(rx, false);
+    pass(at, &cfg);
+    assert_string_equal(delivery(at->db, wid, a).status, "pending");
+    rx_set_up(rx, true);
+    /* "sites" is no longer wanted: the blocked event gets out of the way */
+    struct webhook_patch p = WEBHOOK_PATCH_INIT;
+    p.topics = "samples";
+    assert_int_equal(webhook_sub_update(&at->app, at->db, &at->admin, wid, &p, NULL), 0);
+    pass(at, &cfg);
+    assert_string_equal(delivery(at->db, wid, a).status, "dead");
+    assert_string_equal(delivery(at->db, wid, b).status, "delivered");
+    assert_int_equal(rx_count(rx), 1);
+    rx_stop(rx);
+}
+
+static void
+test_worker_thread(void **state)
+{
+    struct apptest *at = *state;
+    struct webhook_config cfg = cfg_fast(10);
+    struct rx *rx;
+    int64_t wid, ev[50];
+
+    cfg.timeout_ms = 5000;
+    rx = rx_start();
+    wid = make_sub(at, rx, "", "a-secret-of-16-chars", NULL);
+    assert_int_equal(webhook_start(&at->app, &cfg), 0);
+    for (size_t i = 0; i < 50; i++)
+        ev[i] = emit(at->db, i % 2 ? "sites" : "samples.counts", APPTEST_SUBDISTRICT, "{\"n\":1}");
+    for (int i = 0; i < 1000 && rx_count(rx) < 50; i++)
+        usleep(10000);
+    assert_int_equal(rx_count(rx), 50);
+    for (size_t i = 0; i < 50; i++)
+        assert_int_equal(rx->hits[i].event_id, ev[i]);
+    for (int i = 0; i < 300 && cursor_of(at->db, wid) != ev[49]; i++)
+        usleep(10000);
+    assert_int_equal(cursor_of(at->db, wid), ev[49]);
+
+    /* a receiver that never answers: webhook_stop aborts the request at once and does not
+     * count it as an attempt */
+    rx_set(rx, 200, 0, true);
+    int64_t hung = emit(at->db, "sites", "", "{}");
+    for (int i = 0; i < 500 && rx_count(rx) < 51; i++)
+        usleep(10000);
+    assert_int_equal(rx_count(rx), 51);
+    int64_t t0 = time_mono_us();
+    webhook_stop();
+    assert_true(time_mono_us() - t0 < 2500000);
+    assert_false(delivery(at->db, wid, hung).found);
+    assert_int_equal(cursor_of(at->db, wid), ev[49]);
+    webhook_stop(); /* twice is fine */
+    rx_stop(rx);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_checks),
+        cmocka_unit_test(test_sign_and_backoff),
+        PUSHTEST(test_subscriptions),
+        PUSHTEST(test_delivery_order_retry_resume),
+        PUSHTEST(test_dead_letter_and_requeue),
+        PUSHTEST(test_topics_change_unblocks),
+        PUSHTEST(test_worker_thread),
+    };
+    return apptest_run("push_webhook", tests, sizeof tests / sizeof tests[0]);
+}
