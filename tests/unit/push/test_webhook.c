@@ -528,6 +528,96 @@ test_sign_and_backoff(void **state)
     unsetenv("JIAYUAN_WEBHOOK_MAX_ATTEMPTS");
 }
 
+/* The transport alone (push/webhook.h), without a table: one attempt per call, the wire
+ * format, non-2xx and refused answers, a missing secret, and cancellation by the caller. */
+static atomic_bool post_cancel;
+
+static bool
+post_cancelled(void *arg)
+{
+    (void)arg;
+    return atomic_load(&post_cancel);
+}
+
+static int
+post_teardown(void **state)
+{
+    (void)state;
+    rx_stop(&the_rx);
+    return 0;
+}
+
+static void
+test_post_transport(void **state)
+{
+    static const char secret[] = "transport-secret-0123";
+    struct outbox_event ev = { 42, 1767225600000, "samples.counts", "110102001", "{\"added\":3}" };
+    struct webhook_client *c = NULL;
+    struct rx *rx = rx_start();
+    char url[64];
+    long status = -1;
+    const char *error = NULL;
+    (void)state;
+
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/in", rx->port);
+    struct webhook_post p = { url, secret, sizeof secret - 1, &ev, 10000 };
+    atomic_store(&post_cancel, false);
+    assert_int_equal(webhook_client_new(post_cancelled, NULL, &c), 0);
+
+    /* delivered: the headers, the body and a signature OpenSSL agrees with */
+    assert_int_equal(webhook_post(c, &p, &status, &error), 0);
+    assert_int_equal(status, 200);
+    assert_int_equal(rx_count(rx), 1);
+    pthread_mutex_lock(&rx->mu);
+    struct rx_hit h = rx->hits[0];
+    pthread_mutex_unlock(&rx->mu);
+    assert_int_equal(h.event_id, 42);
+    assert_string_equal(h.topic, "samples.counts");
+    assert_string_equal(h.type, "application/json");
+    assert_true(rx_verify(&h, secret));
+    assert_false(rx_verify(&h, "transport-secret-0124"));
+    static const char body[] =
+        "{\"id\":42,\"topic\":\"samples.counts\",\"subdistrict\":\"110102001\",\"created_at\":1767225600000,"
+        "\"data\":{\"added\":3}}";
+    assert_int_equal(h.len, sizeof body - 1);
+    assert_memory_equal(h.body, body, sizeof body - 1);
+
+    /* another status: one failed attempt, no retry here (retries are the caller's) */
+    rx_set(rx, 503, 0, false);
+    assert_int_equal(webhook_post(c, &p, &status, &error), ERR_UNAVAILABLE);
+    assert_int_equal(status, 503);
+    assert_non_null(error);
+    assert_true(error[0] != '\0');
+    assert_int_equal(rx_count(rx), 2);
+
+    /* no secret: nothing is sent */
+    struct webhook_post unsigned_post = p;
+    unsigned_post.secret = NULL;
+    rx_set(rx, 200, 0, false);
+    assert_int_equal(webhook_post(c, &unsigned_post, &status, &error), ERR_UNAVAILABLE);
+    assert_int_equal(status, 0);
+    assert_int_equal(rx_count(rx), 2);
+
+    /* refused: no status */
+    rx_set_up(rx, false);
+    assert_int_equal(webhook_post(c, &p, &status, &error), ERR_UNAVAILABLE);
+    assert_int_equal(status, 0);
+
+    /* a receiver that never answers, and a caller that cancels: not an attempt */
+    rx_set_up(rx, true);
+    rx_set(rx, 200, 0, true);
+    atomic_store(&post_cancel, true);
+    assert_int_equal(webhook_post(c, &p, &status, &error), ERR_INTERNAL);
+    atomic_store(&post_cancel, false);
+
+    /* the same client goes on working after all of that */
+    rx_set(rx, 200, 0, false);
+    assert_int_equal(webhook_post(c, &p, &status, &error), 0);
+    assert_int_equal(status, 200);
+    webhook_client_free(c);
+    webhook_client_free(NULL);
+}
+
 static void
 test_subscriptions(void **state)
 {
@@ -920,6 +1010,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_sign_and_backoff),
+        cmocka_unit_test_teardown(test_post_transport, post_teardown),
         PUSHTEST(test_subscriptions),
         PUSHTEST(test_delivery_order_retry_resume),
         PUSHTEST(test_dead_letter_and_requeue),
