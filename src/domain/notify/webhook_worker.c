@@ -31,6 +31,8 @@ static const char sql_subs[] =
     "SELECT w.id, w.url, w.topics, w.secret, w.cursor,"
     " (SELECT MIN(d.next_at) FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.status = 'pending')"
     " FROM webhooks w WHERE w.active = 1 ORDER BY w.id";
+/* Requeued dead letters with their events: the one query here that reads the outbox table
+ * itself (a join, rather than an outbox_read per letter); new events come from outbox_read. */
 static const char sql_retries[] =
     "SELECT d.event_id, d.attempts, d.next_at, o.id, o.topic, o.subdistrict, o.created_at, o.payload"
     " FROM webhook_deliveries d LEFT JOIN outbox o ON o.id = d.event_id"
