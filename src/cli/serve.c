@@ -13,10 +13,10 @@
 #include "core/str.h"
 #include "crypto/manifest.h"
 #include "domain/batch/batch_worker.h"
+#include "domain/notify/webhook_worker.h"
 #include "http/server.h"
 #include "http/static.h"
 #include "push/hub.h"
-#include "push/webhook.h"
 
 #define SERVE_MANIFEST_PERIOD_S 300
 
@@ -75,19 +75,19 @@ cli_serve(int argc, char **argv)
         .gate = api_gate,
         .tls_offloaded = cli_flag(&a, "tls-offloaded"),
     };
-    if ((rc = hub_start(&app))) {
+    if ((rc = hub_start(app.pool))) {
         fprintf(stderr, "jiayuan: cannot start the event hub (%s)\n", err_name(rc));
         cli_app_close(&app);
         return 1;
     }
-    if ((rc = webhook_start(&app, NULL))) {
+    if ((rc = webhook_worker_start(&app, NULL))) {
         hub_stop();
         fprintf(stderr, "jiayuan: cannot start the webhook worker (%s)\n", err_name(rc));
         cli_app_close(&app);
         return 1;
     }
     if ((rc = batch_worker_start(&app, BATCH_WORKERS))) {
-        webhook_stop();
+        webhook_worker_stop();
         hub_stop();
         fprintf(stderr, "jiayuan: cannot start the batch workers (%s)\n", err_name(rc));
         cli_app_close(&app);
@@ -95,7 +95,7 @@ cli_serve(int argc, char **argv)
     }
     if ((rc = http_start(&app, &cfg, &srv))) {
         batch_worker_stop();
-        webhook_stop();
+        webhook_worker_stop();
         hub_stop();
         fprintf(stderr, "jiayuan: cannot listen on '%s'%s\n", cfg.listen,
                 rc == ERR_INVALID ? " (use host:port)" : " (in use, or not allowed)");
@@ -115,7 +115,7 @@ cli_serve(int argc, char **argv)
     }
     log_info("server.stop", "listen", cfg.listen, NULL);
     batch_worker_stop();
-    webhook_stop();
+    webhook_worker_stop();
     hub_stop();
     http_stop(srv);
     cli_app_close(&app);

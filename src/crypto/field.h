@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto/keyring.h"
+#include "crypto/keys.h"
 
 #define FIELD_VERSION 1
 #define FIELD_OVERHEAD (1 + 4 + 16 + 16)

@@ -294,34 +294,3 @@ keyring_add(struct keyring *kr, uint32_t id, const uint8_t raw[DATA_KEY_LEN])
     kr->active = id;
     return 0;
 }
-
-const struct datakey *
-keyring_find(const struct keyring *kr, uint32_t id)
-{
-    if (!kr)
-        return NULL;
-    for (size_t i = 0; i < kr->n && i < KEYRING_MAX; i++)
-        if (kr->keys[i].id == id)
-            return &kr->keys[i];
-    return NULL;
-}
-
-const struct datakey *
-keyring_active(const struct keyring *kr)
-{
-    return kr ? keyring_find(kr, kr->active) : NULL;
-}
-
-void
-keyring_wipe(struct keyring *kr)
-{
-    if (kr)
-        wipe(kr, sizeof *kr);
-}
-
-void
-kek_wipe(struct kek *kek)
-{
-    if (kek)
-        wipe(kek, sizeof *kek);
-}

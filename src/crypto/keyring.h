@@ -13,31 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto/sm.h"
-
-#define KEYRING_MAX 16
-#define DATA_KEY_LEN 32
-
-struct kek {
-    uint8_t enc[SM4_KEY_LEN];
-    uint8_t mac[SM3_LEN];
-};
-
-/* The subkeys derived from one data key. */
-struct datakey {
-    uint32_t id;
-    uint8_t field_enc[SM4_KEY_LEN]; /* SM4-CTR for field encryption */
-    uint8_t field_mac[SM3_LEN];     /* HMAC-SM3 tag for field encryption */
-    uint8_t blind[SM3_LEN];         /* blind index HMAC key */
-    uint8_t audit[SM3_LEN];         /* audit-chain HMAC key */
-    uint8_t token[SM3_LEN];         /* HMAC key for session/API token hashes */
-};
-
-struct keyring {
-    struct datakey keys[KEYRING_MAX];
-    size_t n;
-    uint32_t active; /* id used for new ciphertexts */
-};
+#include "crypto/keys.h" /* struct kek, struct datakey, struct keyring */
 
 /* keyring_kek_create writes a new random KEK file at path (creating parent folders, mode
  * 0600). ERR_CONFLICT when the file already exists: it is never overwritten. */
@@ -54,11 +30,7 @@ int keyring_unwrap(const struct kek *kek, uint32_t id, const uint8_t *wrapped, s
 /* keyring_add derives subkeys from raw and appends them (ERR_TOO_LARGE when full). The
  * last key added becomes active. */
 int keyring_add(struct keyring *kr, uint32_t id, const uint8_t raw[DATA_KEY_LEN]);
-const struct datakey *keyring_find(const struct keyring *kr, uint32_t id);
-const struct datakey *keyring_active(const struct keyring *kr);
-/* keyring_wipe clears all key material. */
-void keyring_wipe(struct keyring *kr);
-void kek_wipe(struct kek *kek);
+/* keyring_find, keyring_active, keyring_wipe and kek_wipe are declared in crypto/keys.h. */
 
 /* Details beyond the original contract (keyring.c): the 32 bytes of the KEK file are never
  * used directly; struct kek holds two keys derived from them by HKDF-SM3 ("jiayuan kek-enc

@@ -35,7 +35,7 @@ static struct {
     pthread_mutex_t mu;
     pthread_t thread;
     atomic_bool running;
-    struct app *app;
+    struct db_pool *pool;
     struct hub_event ring[HUB_RING];
     int64_t head;      /* newest id in the ring (0 = none yet) */
     int64_t oldest;    /* oldest id in the ring */
@@ -78,7 +78,7 @@ hub_col(struct db_stmt *st, int col)
 static size_t
 hub_poll(void)
 {
-    struct db *db = db_pool_get(hub.app->pool);
+    struct db *db = db_pool_get(hub.pool);
     struct db_stmt *st = NULL;
     bool row = false;
     size_t added = 0;
@@ -99,7 +99,7 @@ hub_poll(void)
     }
 out:
     db_done(st);
-    db_pool_put(hub.app->pool, db);
+    db_pool_put(hub.pool, db);
     return added;
 }
 
@@ -130,19 +130,19 @@ hub_main(void *arg)
 }
 
 int
-hub_start(struct app *app)
+hub_start(struct db_pool *pool)
 {
-    struct db *db = db_pool_get(app->pool);
+    struct db *db = db_pool_get(pool);
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    hub.app = app;
+    hub.pool = pool;
     hub.subs.next = hub.subs.prev = &hub.subs;
     /* start at the current end: older events are read from the table on resume */
     if (!(rc = db_prepare(db, sql_max, &st)) && !(rc = db_step(st, &row)) && row)
         hub.head = hub.oldest = db_col_i64(st, 0);
     db_done(st);
-    db_pool_put(app->pool, db);
+    db_pool_put(pool, db);
     if (rc)
         return rc;
     hub.oldest = hub.head + 1;
@@ -244,7 +244,7 @@ hub_format(struct buf *b, int64_t id, const char *topic, const char *payload)
 static void
 hub_backfill(struct hub_sub *s, int64_t upto)
 {
-    struct db *db = db_pool_get(hub.app->pool);
+    struct db *db = db_pool_get(hub.pool);
     struct db_stmt *st = NULL;
     bool row = false;
     if (!db_prepare(db, sql_tail, &st) && !db_bind_i64(st, 1, s->last_id) && !db_bind_i64(st, 2, 500)) {
@@ -263,7 +263,7 @@ hub_backfill(struct hub_sub *s, int64_t upto)
         }
     }
     db_done(st);
-    db_pool_put(hub.app->pool, db);
+    db_pool_put(hub.pool, db);
 }
 
 size_t

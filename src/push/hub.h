@@ -13,14 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "domain/platform/app.h"
+#include "db/db.h"
 
 #define HUB_RING 8192
 #define HUB_HEARTBEAT_MS 15000
 #define HUB_TOPICS_MAX 16
 
-/* hub_start starts the tailing thread for app's database. */
-int hub_start(struct app *app);
+/* hub_start starts the tailing thread; it takes connections from pool (one at a time, only
+ * while it reads) until hub_stop. The pool must outlive the hub. */
+int hub_start(struct db_pool *pool);
 /* hub_stop stops it and wakes every subscriber one last time. */
 void hub_stop(void);
 /* hub_running is false once hub_stop began: streams should end. */

@@ -1,5 +1,5 @@
-/* push/outbox.c - write events in the data transaction; wake the deliverers (R2.x "pushed
- * to the dashboards and the map"). */
+/* push/outbox.c - write events in the data transaction, read them back for the deliverers,
+ * wake the deliverers (R2.x "pushed to the dashboards and the map"). */
 #include "push/outbox.h"
 
 #include <pthread.h>
@@ -12,6 +12,10 @@
 static const char sql_lock[] = "UPDATE outbox_head SET last_id = last_id WHERE id = 1";
 static const char sql_append[] =
     "INSERT INTO outbox (topic, subdistrict, created_at, payload) VALUES (?1, ?2, ?3, ?4) RETURNING id";
+
+static const char sql_head[] = "SELECT COALESCE(MAX(id), 0) FROM outbox";
+static const char sql_read[] =
+    "SELECT id, topic, subdistrict, created_at, payload FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2";
 
 static pthread_mutex_t push_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t push_cv = PTHREAD_COND_INITIALIZER;
@@ -40,6 +44,51 @@ outbox_append(struct db *db, const char *topic, const char *subdistrict, const c
         !(rc = db_bind_i64(st, 3, time_now_ms())) &&
         !(rc = db_bind_text(st, 4, payload, strlen(payload))) && !(rc = db_step(st, &row)) && id)
         *id = row ? db_col_i64(st, 0) : 0;
+    db_done(st);
+    return rc;
+}
+
+int
+outbox_head(struct db *db, int64_t *id)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc;
+    *id = 0;
+    if (!(rc = db_prepare(db, sql_head, &st)) && !(rc = db_step(st, &row)) && row)
+        *id = db_col_i64(st, 0);
+    db_done(st);
+    return rc;
+}
+
+static const char *
+outbox_col(struct arena *arena, struct db_stmt *st, int col)
+{
+    size_t n = 0;
+    const char *s = db_col_text(st, col, &n);
+    return arena_strndup(arena, s ? s : "", s ? n : 0);
+}
+
+int
+outbox_read(struct db *db, int64_t after, size_t limit, struct arena *arena, struct outbox_event *out, size_t *n)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc;
+
+    *n = 0;
+    if ((rc = db_prepare(db, sql_read, &st)) || (rc = db_bind_i64(st, 1, after)) ||
+        (rc = db_bind_i64(st, 2, (int64_t)limit)))
+        goto out;
+    while (*n < limit && !(rc = db_step(st, &row)) && row) {
+        struct outbox_event *e = &out[(*n)++];
+        e->id = db_col_i64(st, 0);
+        e->topic = outbox_col(arena, st, 1);
+        e->subdistrict = outbox_col(arena, st, 2);
+        e->created_at = db_col_i64(st, 3);
+        e->payload = outbox_col(arena, st, 4);
+    }
+out:
     db_done(st);
     return rc;
 }

@@ -1,11 +1,14 @@
 /* push/outbox.h - the transactional outbox (architecture §5): events are written in the
  * same transaction as the change they describe, then delivered by the hub (SSE) and the
- * webhook worker. Event ids are the outbox row ids: increasing in commit order.
+ * webhook worker (domain/notify/webhook_worker.h), which reads them with outbox_read.
+ * Event ids are the outbox row ids: increasing in commit order.
  */
 #ifndef JY_PUSH_OUTBOX_H
 #define JY_PUSH_OUTBOX_H
+#include <stddef.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "db/db.h"
 
 /* outbox_lock takes the outbox head lock inside the caller's open transaction (once per
@@ -16,6 +19,20 @@ int outbox_lock(struct db *db);
  * event id. */
 int outbox_append(struct db *db, const char *topic, const char *subdistrict, const char *payload,
                   int64_t *id);
+/* One event as stored. Strings are never NULL ("" when empty); payload is JSON text. */
+struct outbox_event {
+    int64_t id, created_at;
+    const char *topic, *subdistrict, *payload;
+};
+
+/* outbox_head sets *id to the newest event id (0 when the outbox is empty). */
+int outbox_head(struct db *db, int64_t *id);
+/* outbox_read reads up to limit events with id > after, oldest first, into out (room for
+ * limit events; strings copied into arena). *n gets the count. 0 or the ERR_* of the
+ * storage failure (*n is then the events read before it). */
+int outbox_read(struct db *db, int64_t after, size_t limit, struct arena *arena, struct outbox_event *out,
+                size_t *n);
+
 /* push_kick wakes the deliverers after a commit that appended events (cheap, any thread). */
 void push_kick(void);
 /* push_wait blocks until the next push_kick or timeout_ms passes (for deliverers). */

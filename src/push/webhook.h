@@ -1,11 +1,10 @@
-/* push/webhook.h - the webhook delivery worker (architecture §5; issue 3 "Push": the GIS map
- * and other vendors' dashboards receive every change by HTTP POST).
+/* push/webhook.h - the webhook transport: one signed HTTP POST of one outbox event
+ * (architecture §5; issue 3 "Push": the GIS map and other vendors' dashboards receive every
+ * change by HTTP POST). Transport only: which URLs receive which events, the cursor,
+ * retries, back-off and dead letters are domain/notify/webhook_worker.h's; this file knows
+ * no table but the event it is handed, and makes exactly one attempt per call.
  *
- * Subscriptions live in the webhooks table (domain/notify/webhook_sub.h manages them). One worker
- * thread delivers, for each active subscription, the outbox events after its cursor whose
- * topic matches the subscription's topics (a name or a prefix, as on the SSE stream:
- * "samples" matches "samples.counts"; "" matches every topic), oldest first, one POST per
- * event:
+ * The request (the wire format receivers rely on):
  *
  *     POST <url>
  *     Content-Type: application/json
@@ -34,36 +33,11 @@
  *   &len); in Python (hashlib on OpenSSL 3): hmac.new(secret, ts.encode() + b"." + body,
  *   "sm3").hexdigest(); then hmac.compare_digest with the header's hex.
  *
- * Ordering and failures. Per subscription, events go out strictly in event-id order (so in
- * order per topic): the subscription's cursor only moves past an event once it was
- * delivered (a 2xx answer) or declared dead. A failed event is retried after 1 s, 2 s,
- * 4 s … (base configurable, doubled per attempt, capped at 5 min) and blocks the events
- * behind it meanwhile. After max_attempts attempts (default 10, about 8.5 minutes at the
- * default base) it becomes a dead letter and the cursor moves on: one poisoned event
- * (a receiver that always answers 400 for it) must not stop the map's feed forever, at the
- * price that it will arrive out of order if a sysadmin requeues it
- * (POST /api/v1/webhooks/{id}/deliveries/{event_id}/retry). A requeued dead letter is
- * retried on its own, beside the stream, with a fresh attempt count.
- *
- * State is persisted in webhooks.cursor and webhook_deliveries (one row per attempted event:
- * attempts, status pending|delivered|dead, last HTTP status, next attempt), so a restart
- * resumes where it stopped. Successful deliveries are recorded in batches of up to
- * WEBHOOK_BATCH per transaction: after a crash the events of the unrecorded batch are sent
- * again (at least once, never lost).
- *
- * The worker never holds a database connection during an HTTP request. It is woken by
- * push_kick after local commits and polls every poll_ms for commits of other nodes.
- * Logs name the URL's host only, never the URL, the secret or a payload.
- * NEEDSWORK: one thread delivers for every subscription, so a receiver that hangs until
- * the timeout slows the others (curl multi or a thread per subscription would not).
- * NEEDSWORK: two nodes sharing one PostgreSQL database each run a worker and may both
- * deliver an event (still at least once; receivers de-duplicate by event id). A
- * lease row or advisory lock would elect one.
- * NEEDSWORK: delivered rows of webhook_deliveries are never pruned.
  * Transport: http and https only, redirects are not followed, TLS peers are verified
- * against the system CA store. NEEDSWORK: no egress allow-list, so a sysadmin can point a
- * subscription at any address the server reaches (internal ones included); no per-
- * subscription CA or client certificate.
+ * against the system CA store; the answer's body is read and dropped. NEEDSWORK: no egress
+ * allow-list, so a sysadmin can point a subscription at any address the server reaches
+ * (internal ones included); no per-subscription CA or client certificate.
+ * libcurl is included by this folder only (push/webhook.c).
  */
 #ifndef JY_PUSH_WEBHOOK_H
 #define JY_PUSH_WEBHOOK_H
@@ -71,49 +45,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "domain/platform/app.h"
+#include "push/outbox.h"
 
-#define WEBHOOK_TIMEOUT_MS 5000
-#define WEBHOOK_BACKOFF_MS 1000
-#define WEBHOOK_BACKOFF_MAX_MS (5 * 60 * 1000)
-#define WEBHOOK_MAX_ATTEMPTS 10
-#define WEBHOOK_POLL_MS 1000
-#define WEBHOOK_BATCH 100   /* events delivered per subscription per pass (one transaction) */
+#define WEBHOOK_TIMEOUT_MS 5000 /* default whole-request timeout, connect included */
 #define WEBHOOK_URL_MAX 2048
 #define WEBHOOK_TOPICS_MAX 16 /* topics per subscription, each 1..47 bytes of [a-z0-9._] */
 #define WEBHOOK_SIG_PREFIX "hmac-sm3="
 #define WEBHOOK_SIG_LEN (sizeof WEBHOOK_SIG_PREFIX - 1 + 64) /* without the NUL */
-
-struct webhook_config {
-    int64_t backoff_ms; /* delay before the 2nd attempt; doubled for each further one */
-    int max_attempts;   /* attempts before an event is dead (>= 1) */
-    int64_t timeout_ms; /* whole request, connect included */
-    int64_t poll_ms;    /* longest idle sleep (commits by other nodes are seen this late) */
-};
-
-/* webhook_config_init fills cfg with the defaults above, then applies the environment:
- * JIAYUAN_WEBHOOK_BACKOFF_MS (1..300000), JIAYUAN_WEBHOOK_MAX_ATTEMPTS (1..100),
- * JIAYUAN_WEBHOOK_TIMEOUT_MS (100..60000). Values out of range are ignored (and logged). */
-void webhook_config_init(struct webhook_config *cfg);
-/* webhook_backoff_ms is the wait after the attempts-th failed attempt (attempts >= 1):
- * backoff_ms * 2^(attempts-1), at most WEBHOOK_BACKOFF_MAX_MS. */
-int64_t webhook_backoff_ms(const struct webhook_config *cfg, int64_t attempts);
-
-/* webhook_start starts the worker thread for app (cfg NULL: webhook_config_init). Call
- * after hub_start and before serving; ERR_INTERNAL when the thread or libcurl cannot
- * start. */
-int webhook_start(struct app *app, const struct webhook_config *cfg);
-/* webhook_stop stops the worker: a request in flight is aborted (and not counted as an
- * attempt) and the thread joined. Safe when not started. */
-void webhook_stop(void);
-
-/* webhook_pass runs one pass of the worker in the calling thread (the thread runs it in a
- * loop; tests call it directly): for every active subscription, due retries and up to
- * WEBHOOK_BATCH new events. *progress (may be NULL) gets the number of events delivered,
- * declared dead or skipped as not matching; *next_due (may be NULL) the earliest time
- * (ms) a waiting retry falls due, INT64_MAX when none. Returns 0 or the ERR_* of a
- * storage failure (deliveries done before it may be sent again: at least once). */
-int webhook_pass(struct app *app, const struct webhook_config *cfg, size_t *progress, int64_t *next_due);
 
 /* webhook_url_check accepts an absolute http:// or https:// URL of at most WEBHOOK_URL_MAX
  * printable ASCII bytes with a host and without user name, password or login options.
@@ -129,5 +67,33 @@ bool webhook_topic_match(const char *topics, const char *topic);
  * HMAC-SM3 under secret of timestamp "." body. 0 or ERR_CRYPTO. */
 int webhook_sign(const char *secret, size_t secret_len, const char *timestamp, const void *body,
                  size_t body_len, char out[WEBHOOK_SIG_LEN + 1]);
+
+/* A sender: one libcurl handle, reused from request to request (connections are kept
+ * alive). One thread at a time. */
+struct webhook_client;
+
+/* webhook_client_new makes a sender. cancelled (may be NULL) is polled, with arg, while a
+ * request is in flight: when it returns true the request is aborted (webhook_post then
+ * answers ERR_INTERNAL). ERR_INTERNAL when libcurl cannot start. */
+int webhook_client_new(bool (*cancelled)(void *arg), void *arg, struct webhook_client **out);
+/* webhook_client_free frees c (NULL is fine). */
+void webhook_client_free(struct webhook_client *c);
+
+/* One POST to make: where, with which key, which event, how long to wait. */
+struct webhook_post {
+    const char *url;        /* checked with webhook_url_check beforehand */
+    const char *secret;     /* the subscription secret, secret_len bytes */
+    size_t secret_len;
+    const struct outbox_event *event;
+    int64_t timeout_ms;     /* whole request, connect included (> 0) */
+};
+
+/* webhook_post makes one attempt: builds the body of p->event, signs it with the current
+ * time and sends it. 0 when the receiver answered 2xx; ERR_UNAVAILABLE when it did not
+ * (refused, timeout, TLS failure, another status, a body or header that cannot be built),
+ * with *error set to a static reason for logs (never the URL, the secret or the payload);
+ * ERR_INTERNAL when the client's cancelled callback stopped it (not an attempt).
+ * *status gets the HTTP status, 0 when no answer arrived. */
+int webhook_post(struct webhook_client *c, const struct webhook_post *p, long *status, const char **error);
 
 #endif

@@ -1,6 +1,6 @@
 /* api/notify/webhooks.c - the /api/v1/webhooks resource: webhook subscriptions for the GIS map and
  * other vendors' dashboards, their delivery log and dead-letter requeue (issue 3 "Push",
- * managed by sysadmin: webhooks.read / webhooks.write). Delivery itself is push/webhook.c's;
+ * managed by sysadmin: webhooks.read / webhooks.write). Delivery is domain/notify/webhook_worker.c's;
  * the rules (URL checks, sealed secret, audit) are domain/notify/webhook_sub.c's. A secret is
  * returned once, when the server generated it, and never listed.
  */

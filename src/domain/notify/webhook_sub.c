@@ -1,5 +1,5 @@
 /* domain/notify/webhook_sub.c - webhook subscriptions (URL, topics, sealed secret, cursor) and the
- * delivery log the worker in push/webhook.c keeps (issue 3 "Push": delivery log visible in
+ * delivery log the worker in webhook_worker.c keeps (issue 3 "Push": delivery log visible in
  * the API, dead letters requeued by sysadmin; every change audited, S6). Not the delivery
  * itself. See webhook_sub.h.
  */

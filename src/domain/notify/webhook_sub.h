@@ -4,7 +4,7 @@
  * A subscription has a URL (http or https, no credentials in it), a topic list (as the SSE
  * stream: names or prefixes, "" = all), a secret (sealed with ad "webhooks.secret"; shown
  * once, when generated at creation; never listed), an active flag and a cursor: the last
- * outbox event id the worker (push/webhook.h) has handled. A new subscription starts at the
+ * outbox event id the worker (webhook_worker.h) has handled. A new subscription starts at the
  * current outbox head, so it receives events committed after it, not the history.
  * Deactivating pauses delivery; reactivating resumes at the cursor (nothing is skipped).
  *

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/err.h"
 #include "core/str.h"
 
 void
@@ -26,4 +27,17 @@ bool
 actor_in_scope(const struct actor *a, const char *subdistrict)
 {
     return a->subdistrict[0] == '\0' || (subdistrict && strcmp(a->subdistrict, subdistrict) == 0);
+}
+
+int
+actor_scope(const struct actor *a, const char *requested, const char **effective)
+{
+    if (a->subdistrict[0]) {
+        if (requested && *requested && strcmp(requested, a->subdistrict) != 0)
+            return ERR_FORBIDDEN;
+        *effective = a->subdistrict;
+        return 0;
+    }
+    *effective = requested ? requested : "";
+    return 0;
 }

@@ -59,5 +59,10 @@ void actor_system(struct actor *a, const char *name);
 bool actor_can(const struct actor *a, enum perm_bit p);
 /* actor_in_scope: may a see rows of subdistrict code? (district-wide actors see all) */
 bool actor_in_scope(const struct actor *a, const char *subdistrict);
+/* actor_scope resolves the subdistrict a query of actor a may read: a scoped actor's own
+ * ("requested" NULL, "" or the same), else requested ("" when NULL). ERR_FORBIDDEN when a
+ * scoped actor asks for another subdistrict. *effective points at a's or requested's
+ * storage. Shared by the statistics and the lists of transports and results. */
+int actor_scope(const struct actor *a, const char *requested, const char **effective);
 
 #endif

@@ -234,19 +234,6 @@ stats_catalogue(void)
 }
 
 int
-stats_scope(const struct actor *a, const char *requested, const char **effective)
-{
-    if (a->subdistrict[0]) {
-        if (requested && *requested && strcmp(requested, a->subdistrict) != 0)
-            return ERR_FORBIDDEN;
-        *effective = a->subdistrict;
-        return 0;
-    }
-    *effective = requested ? requested : "";
-    return 0;
-}
-
-int
 stats_parse_time(const char *s, int64_t *ms)
 {
     if (!s || !*s)
@@ -372,7 +359,7 @@ stats_run(struct db *db, const struct actor *a, const struct stat_def *d, const 
     why[0] = '\0';
     if ((rc = stats_shape(d, &sh, why, cap)) || (rc = stats_refuse(d, &sh, f, why, cap)))
         return rc;
-    if ((rc = stats_scope(a, f->subdistrict, &sub))) {
+    if ((rc = actor_scope(a, f->subdistrict, &sub))) {
         snprintf(why, cap, "'subdistrict' is outside your subdistrict");
         return rc;
     }

@@ -217,12 +217,6 @@ struct stats_filter {
 int stats_run(struct db *db, const struct actor *a, const struct stat_def *d, const struct stats_filter *f,
               json_t **rows, json_t **applied, char *why, size_t cap);
 
-/* stats_scope resolves the subdistrict a query of actor a may read: a scoped actor's own
- * ("requested" NULL, "" or the same), else requested ("" when NULL). ERR_FORBIDDEN when a
- * scoped actor asks for another subdistrict. *effective points at a's or requested's
- * storage. Shared by the lists of transports and results. */
-int stats_scope(const struct actor *a, const char *requested, const char **effective);
-
 /* stats_parse_time reads a query-string time: integer ms since the epoch or RFC 3339
  * with offset. ERR_INVALID otherwise. */
 int stats_parse_time(const char *s, int64_t *ms);

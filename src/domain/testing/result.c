@@ -8,7 +8,7 @@
 
 #include "core/err.h"
 #include "core/strmap.h"
-#include "domain/stats/stats.h"
+#include "domain/platform/app.h"
 
 const char *const result_values[] = { "negative", "positive", "invalid", "pending", NULL };
 static const char *const result_gauges[] = { "results_negative", "results_positive", "results_invalid",
@@ -197,7 +197,7 @@ result_list(struct db *db, const struct actor *a, const struct result_query *q, 
     *total = 0;
     if (q->result && result_value_index(q->result) < 0)
         return ERR_INVALID;
-    if ((rc = stats_scope(a, q->subdistrict, &sub)))
+    if ((rc = actor_scope(a, q->subdistrict, &sub)))
         return rc;
     if ((rc = db_prepare(db, q->tube_code ? sql_count_tube : sql_count, &st)) ||
         (rc = result_bind(st, q, sub, false)) || (rc = db_step(st, &row)))

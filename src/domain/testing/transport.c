@@ -10,7 +10,7 @@
 
 #include "core/err.h"
 #include "core/time.h"
-#include "domain/stats/stats.h"
+#include "domain/platform/app.h"
 #include "push/outbox.h"
 
 #define TRANSPORT_FUTURE_MS (10 * 60 * 1000)
@@ -236,7 +236,7 @@ transport_list(struct db *db, const struct actor *a, const struct transport_quer
     *items = NULL;
     *n = 0;
     *total = 0;
-    if ((rc = stats_scope(a, q->subdistrict, &sub)))
+    if ((rc = actor_scope(a, q->subdistrict, &sub)))
         return rc;
     if ((rc = db_prepare(db, sql_count, &st)) || (rc = transport_bind_filters(st, q, sub)) ||
         (rc = db_step(st, &row)))

@@ -1,5 +1,6 @@
-/* tests/unit/push/test_webhook.c - webhook subscriptions (domain/notify/webhook_sub.h) and the
- * delivery worker (push/webhook.h) against a real HTTP/1.1 receiver on a loopback socket,
+/* tests/unit/push/test_webhook.c - the webhook transport (push/webhook.h: URL and topic
+ * checks, signature), subscriptions (domain/notify/webhook_sub.h) and the delivery worker
+ * (domain/notify/webhook_worker.h) against a real HTTP/1.1 receiver on a loopback socket,
  * on SQLite and PostgreSQL (issue 3 "Push": signed, ordered, at-least-once delivery with
  * back-off, dead letters and requeue; S1 sealed secrets; S6 audit).
  *
@@ -37,6 +38,7 @@
 #include "core/time.h"
 #include "crypto/field.h"
 #include "domain/notify/webhook_sub.h"
+#include "domain/notify/webhook_worker.h"
 #include "push/outbox.h"
 #include "push/webhook.h"
 
@@ -350,7 +352,7 @@ static int
 push_teardown(void **state)
 {
     struct apptest *at = *state;
-    webhook_stop();   /* after a failed test: no-ops otherwise */
+    webhook_worker_stop();   /* after a failed test: no-ops otherwise */
     rx_stop(&the_rx);
     if (at) {
         db_pool_free(at->app.pool);
@@ -361,10 +363,10 @@ push_teardown(void **state)
 
 #define PUSHTEST(fn) cmocka_unit_test_setup_teardown(fn, push_setup, push_teardown)
 
-static struct webhook_config
+static struct webhook_worker_config
 cfg_fast(int max_attempts)
 {
-    struct webhook_config c = { .backoff_ms = 1000, .max_attempts = max_attempts, .timeout_ms = 2000,
+    struct webhook_worker_config c = { .backoff_ms = 1000, .max_attempts = max_attempts, .timeout_ms = 2000,
                                 .poll_ms = 50 };
     return c;
 }
@@ -433,11 +435,11 @@ cursor_of(struct db *db, int64_t webhook)
 }
 
 static size_t
-pass(struct apptest *at, const struct webhook_config *cfg)
+pass(struct apptest *at, const struct webhook_worker_config *cfg)
 {
     size_t progress = 0;
     int64_t due = 0;
-    assert_int_equal(webhook_pass(&at->app, cfg, &progress, &due), 0);
+    assert_int_equal(webhook_worker_pass(&at->app, cfg, &progress, &due), 0);
     return progress;
 }
 
@@ -494,7 +496,7 @@ test_checks(void **state)
 static void
 test_sign_and_backoff(void **state)
 {
-    struct webhook_config cfg = cfg_fast(10);
+    struct webhook_worker_config cfg = cfg_fast(10);
     char sig[WEBHOOK_SIG_LEN + 1];
     static const char body[] = "{\"id\":7,\"topic\":\"sites\",\"data\":{}}";
     struct rx_hit h = { .body = (char *)body, .len = sizeof body - 1 };
@@ -509,21 +511,111 @@ test_sign_and_backoff(void **state)
     str_copy(h.ts, sizeof h.ts, "1767225600001"); /* the timestamp is covered */
     assert_false(rx_verify(&h, "s3cret-s3cret-s3cret"));
 
-    assert_int_equal(webhook_backoff_ms(&cfg, 1), 1000);
-    assert_int_equal(webhook_backoff_ms(&cfg, 2), 2000);
-    assert_int_equal(webhook_backoff_ms(&cfg, 3), 4000);
-    assert_int_equal(webhook_backoff_ms(&cfg, 9), 256000);
-    assert_int_equal(webhook_backoff_ms(&cfg, 10), WEBHOOK_BACKOFF_MAX_MS);
-    assert_int_equal(webhook_backoff_ms(&cfg, 1000), WEBHOOK_BACKOFF_MAX_MS);
+    assert_int_equal(webhook_worker_backoff_ms(&cfg, 1), 1000);
+    assert_int_equal(webhook_worker_backoff_ms(&cfg, 2), 2000);
+    assert_int_equal(webhook_worker_backoff_ms(&cfg, 3), 4000);
+    assert_int_equal(webhook_worker_backoff_ms(&cfg, 9), 256000);
+    assert_int_equal(webhook_worker_backoff_ms(&cfg, 10), WEBHOOK_BACKOFF_MAX_MS);
+    assert_int_equal(webhook_worker_backoff_ms(&cfg, 1000), WEBHOOK_BACKOFF_MAX_MS);
 
     setenv("JIAYUAN_WEBHOOK_BACKOFF_MS", "25", 1);
     setenv("JIAYUAN_WEBHOOK_MAX_ATTEMPTS", "0", 1); /* out of range: ignored */
-    webhook_config_init(&cfg);
+    webhook_worker_config_init(&cfg);
     assert_int_equal(cfg.backoff_ms, 25);
     assert_int_equal(cfg.max_attempts, WEBHOOK_MAX_ATTEMPTS);
     assert_int_equal(cfg.timeout_ms, WEBHOOK_TIMEOUT_MS);
     unsetenv("JIAYUAN_WEBHOOK_BACKOFF_MS");
     unsetenv("JIAYUAN_WEBHOOK_MAX_ATTEMPTS");
+}
+
+/* The transport alone (push/webhook.h), without a table: one attempt per call, the wire
+ * format, non-2xx and refused answers, a missing secret, and cancellation by the caller. */
+static atomic_bool post_cancel;
+
+static bool
+post_cancelled(void *arg)
+{
+    (void)arg;
+    return atomic_load(&post_cancel);
+}
+
+static int
+post_teardown(void **state)
+{
+    (void)state;
+    rx_stop(&the_rx);
+    return 0;
+}
+
+static void
+test_post_transport(void **state)
+{
+    static const char secret[] = "transport-secret-0123";
+    struct outbox_event ev = { 42, 1767225600000, "samples.counts", "110102001", "{\"added\":3}" };
+    struct webhook_client *c = NULL;
+    struct rx *rx = rx_start();
+    char url[64];
+    long status = -1;
+    const char *error = NULL;
+    (void)state;
+
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/in", rx->port);
+    struct webhook_post p = { url, secret, sizeof secret - 1, &ev, 10000 };
+    atomic_store(&post_cancel, false);
+    assert_int_equal(webhook_client_new(post_cancelled, NULL, &c), 0);
+
+    /* delivered: the headers, the body and a signature OpenSSL agrees with */
+    assert_int_equal(webhook_post(c, &p, &status, &error), 0);
+    assert_int_equal(status, 200);
+    assert_int_equal(rx_count(rx), 1);
+    pthread_mutex_lock(&rx->mu);
+    struct rx_hit h = rx->hits[0];
+    pthread_mutex_unlock(&rx->mu);
+    assert_int_equal(h.event_id, 42);
+    assert_string_equal(h.topic, "samples.counts");
+    assert_string_equal(h.type, "application/json");
+    assert_true(rx_verify(&h, secret));
+    assert_false(rx_verify(&h, "transport-secret-0124"));
+    static const char body[] =
+        "{\"id\":42,\"topic\":\"samples.counts\",\"subdistrict\":\"110102001\",\"created_at\":1767225600000,"
+        "\"data\":{\"added\":3}}";
+    assert_int_equal(h.len, sizeof body - 1);
+    assert_memory_equal(h.body, body, sizeof body - 1);
+
+    /* another status: one failed attempt, no retry here (retries are the caller's) */
+    rx_set(rx, 503, 0, false);
+    assert_int_equal(webhook_post(c, &p, &status, &error), ERR_UNAVAILABLE);
+    assert_int_equal(status, 503);
+    assert_non_null(error);
+    assert_true(error[0] != '\0');
+    assert_int_equal(rx_count(rx), 2);
+
+    /* no secret: nothing is sent */
+    struct webhook_post unsigned_post = p;
+    unsigned_post.secret = NULL;
+    rx_set(rx, 200, 0, false);
+    assert_int_equal(webhook_post(c, &unsigned_post, &status, &error), ERR_UNAVAILABLE);
+    assert_int_equal(status, 0);
+    assert_int_equal(rx_count(rx), 2);
+
+    /* refused: no status */
+    rx_set_up(rx, false);
+    assert_int_equal(webhook_post(c, &p, &status, &error), ERR_UNAVAILABLE);
+    assert_int_equal(status, 0);
+
+    /* a receiver that never answers, and a caller that cancels: not an attempt */
+    rx_set_up(rx, true);
+    rx_set(rx, 200, 0, true);
+    atomic_store(&post_cancel, true);
+    assert_int_equal(webhook_post(c, &p, &status, &error), ERR_INTERNAL);
+    atomic_store(&post_cancel, false);
+
+    /* the same client goes on working after all of that */
+    rx_set(rx, 200, 0, false);
+    assert_int_equal(webhook_post(c, &p, &status, &error), 0);
+    assert_int_equal(status, 200);
+    webhook_client_free(c);
+    webhook_client_free(NULL);
 }
 
 static void
@@ -652,7 +744,7 @@ static void
 test_delivery_order_retry_resume(void **state)
 {
     struct apptest *at = *state;
-    struct webhook_config cfg = cfg_fast(10);
+    struct webhook_worker_config cfg = cfg_fast(10);
     struct rx *rx;
     struct buf secret = BUF_INIT;
     int64_t t = APPTEST_T0, wid, ev[6];
@@ -762,7 +854,7 @@ static void
 test_dead_letter_and_requeue(void **state)
 {
     struct apptest *at = *state;
-    struct webhook_config cfg = cfg_fast(3);
+    struct webhook_worker_config cfg = cfg_fast(3);
     struct rx *rx;
     struct arena arena = ARENA_INIT;
     struct webhook_delivery *items = NULL;
@@ -849,7 +941,7 @@ static void
 test_topics_change_unblocks(void **state)
 {
     struct apptest *at = *state;
-    struct webhook_config cfg = cfg_fast(10);
+    struct webhook_worker_config cfg = cfg_fast(10);
     struct rx *rx;
     int64_t wid, a, b;
 
@@ -877,14 +969,14 @@ static void
 test_worker_thread(void **state)
 {
     struct apptest *at = *state;
-    struct webhook_config cfg = cfg_fast(10);
+    struct webhook_worker_config cfg = cfg_fast(10);
     struct rx *rx;
     int64_t wid, ev[50];
 
     cfg.timeout_ms = 5000;
     rx = rx_start();
     wid = make_sub(at, rx, "", "a-secret-of-16-chars", NULL);
-    assert_int_equal(webhook_start(&at->app, &cfg), 0);
+    assert_int_equal(webhook_worker_start(&at->app, &cfg), 0);
     for (size_t i = 0; i < 50; i++)
         ev[i] = emit(at->db, i % 2 ? "sites" : "samples.counts", APPTEST_SUBDISTRICT, "{\"n\":1}");
     for (int i = 0; i < 1000 && rx_count(rx) < 50; i++)
@@ -896,7 +988,7 @@ test_worker_thread(void **state)
         usleep(10000);
     assert_int_equal(cursor_of(at->db, wid), ev[49]);
 
-    /* a receiver that never answers: webhook_stop aborts the request at once and does not
+    /* a receiver that never answers: webhook_worker_stop aborts the request at once and does not
      * count it as an attempt */
     rx_set(rx, 200, 0, true);
     int64_t hung = emit(at->db, "sites", "", "{}");
@@ -904,11 +996,11 @@ test_worker_thread(void **state)
         usleep(10000);
     assert_int_equal(rx_count(rx), 51);
     int64_t t0 = time_mono_us();
-    webhook_stop();
+    webhook_worker_stop();
     assert_true(time_mono_us() - t0 < 2500000);
     assert_false(delivery(at->db, wid, hung).found);
     assert_int_equal(cursor_of(at->db, wid), ev[49]);
-    webhook_stop(); /* twice is fine */
+    webhook_worker_stop(); /* twice is fine */
     rx_stop(rx);
 }
 
@@ -918,6 +1010,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_sign_and_backoff),
+        cmocka_unit_test_teardown(test_post_transport, post_teardown),
         PUSHTEST(test_subscriptions),
         PUSHTEST(test_delivery_order_retry_resume),
         PUSHTEST(test_dead_letter_and_requeue),

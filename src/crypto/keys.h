@@ -1,0 +1,54 @@
+/* crypto/keys.h - the key structures shared by the field envelope and the keyring (S1):
+ * the two KEK-derived keys, one data key's subkeys, the ring of data keys, and the lookups
+ * on it. Nothing here does cryptography; field.h seals with these keys and keyring.h makes
+ * them (from the key file and wrapped data keys), so neither of the two includes the other's
+ * header for the structures (keyring.c uses field.h to wrap: one direction only).
+ *
+ * The lookups keep the keyring_ / kek_ prefix of the structure they work on. Key material
+ * is wiped by keyring_wipe / kek_wipe and never logged.
+ */
+#ifndef JY_CRYPTO_KEYS_H
+#define JY_CRYPTO_KEYS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/sm.h"
+
+#define KEYRING_MAX 16
+#define DATA_KEY_LEN 32
+
+/* The two keys derived from the key file (HKDF-SM3), used only to wrap data keys. */
+struct kek {
+    uint8_t enc[SM4_KEY_LEN];
+    uint8_t mac[SM3_LEN];
+};
+
+/* The subkeys derived from one data key. */
+struct datakey {
+    uint32_t id;
+    uint8_t field_enc[SM4_KEY_LEN]; /* SM4-CTR for field encryption */
+    uint8_t field_mac[SM3_LEN];     /* HMAC-SM3 tag for field encryption */
+    uint8_t blind[SM3_LEN];         /* blind index HMAC key */
+    uint8_t audit[SM3_LEN];         /* audit-chain HMAC key */
+    uint8_t token[SM3_LEN];         /* HMAC key for session/API token hashes */
+};
+
+/* Up to KEYRING_MAX data keys in the order they were added; ready for keyring_add
+ * (keyring.h) when zeroed ({0}). */
+struct keyring {
+    struct datakey keys[KEYRING_MAX];
+    size_t n;
+    uint32_t active; /* id used for new ciphertexts */
+};
+
+/* keyring_find returns the key with id, NULL when kr is NULL or has no such key. The
+ * pointer stays valid while kr is neither changed nor wiped. */
+const struct datakey *keyring_find(const struct keyring *kr, uint32_t id);
+/* keyring_active returns the key for new ciphertexts; NULL while kr is empty (or NULL). */
+const struct datakey *keyring_active(const struct keyring *kr);
+/* keyring_wipe clears all key material of kr (NULL is fine). */
+void keyring_wipe(struct keyring *kr);
+/* kek_wipe clears kek (NULL is fine). */
+void kek_wipe(struct kek *kek);
+
+#endif
