@@ -14,6 +14,12 @@
  * in db_pg_map alone. The DETAIL field of server errors can contain values ("Key
  * (username)=(x) already exists") and is never read; the primary message of data
  * exceptions (SQLSTATE class 22) can too and is withheld. Serves S3, S4, S6, O2, O3.
+ *
+ * Over 800 lines because it is the whole libpq binding in one unit: connection upkeep,
+ * transactions, the per-connection statement cache, binary binding and binary decoding all
+ * work on the private struct db_pg / db_pg_stmt and share db_pg_map / db_pg_fail; a split
+ * would have to publish those structures in a header that only this driver may use. The
+ * write-path issue (pipeline mode) is the moment to revisit.
  */
 #include <libpq-fe.h>
 #include <limits.h>
