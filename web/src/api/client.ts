@@ -99,11 +99,12 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return data as T;
 }
 
-/** Progress of an upload: the share of the bytes sent (0-100), and whether all were sent
- * and the server is now working on them. */
+/** Progress of an upload. */
 export interface UploadProgress {
+  /** 0..100 of the bytes sent */
   percent: number;
-  sent: boolean;
+  /** true once every byte is sent and the server is working on the file */
+  processing: boolean;
 }
 
 /** POSTs multipart form data with progress events; expects 200 or 201 with a JSON body. */
@@ -114,9 +115,9 @@ function upload<T>(path: string, form: FormData, onProgress?: (p: UploadProgress
     xhr.setRequestHeader('Accept', 'application/json');
     if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
     xhr.upload.onprogress = (ev) => {
-      if (ev.lengthComputable && ev.total > 0) onProgress?.({ percent: Math.min(100, Math.round((ev.loaded / ev.total) * 100)), sent: false });
+      if (ev.lengthComputable && ev.total > 0) onProgress?.({ percent: Math.min(100, Math.round((ev.loaded / ev.total) * 100)), processing: false });
     };
-    xhr.upload.onload = () => onProgress?.({ percent: 100, sent: true });
+    xhr.upload.onload = () => onProgress?.({ percent: 100, processing: true });
     xhr.onerror = () => reject(fail(new ApiError(0, 'network', 'network error', null, path)));
     xhr.onload = () => {
       const data = parseJson(xhr.responseText);

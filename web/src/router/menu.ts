@@ -1,9 +1,8 @@
 /* router/menu.ts - the left menu of the main layout, gathered from the features.
  *
  * Each feature's routes.ts exports `menu` entries beside its routes; this list only says
- * which features take part and in what order (entries are sorted by `order`, so a new
- * feature adds one import and one spread here). The layout shows the entries whose
- * permission the user holds. */
+ * which features take part and in what order (a new feature adds one import and one
+ * spread here). The layout shows the entries whose permission the user holds. */
 import type { Component } from 'vue';
 import { menu as account } from '@/features/account/routes';
 import { menu as batch } from '@/features/batch/routes';
@@ -20,8 +19,6 @@ export interface MenuEntry {
   /** Permission the user must hold; null = every logged-in user. */
   perm: string | null;
   testid: string;
-  /** Position in the menu (ascending). */
-  order: number;
 }
 
-export const MENU: MenuEntry[] = [...stats, ...testing, ...batch, ...account, ...platform].sort((a, b) => a.order - b.order);
+export const MENU: MenuEntry[] = [...stats, ...testing, ...batch, ...account, ...platform];

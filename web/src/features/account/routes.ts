@@ -26,4 +26,4 @@ export const routes: RouteRecordRaw[] = [
   { path: 'account/totp', name: 'account-totp', component: AccountTotpView, meta: { title: 'nav.totp' } },
 ];
 
-export const menu: MenuEntry[] = [{ path: '/users', key: 'nav.users', icon: User, perm: 'users.read', testid: 'menu-users', order: 80 }];
+export const menu: MenuEntry[] = [{ path: '/users', key: 'nav.users', icon: User, perm: 'users.read', testid: 'menu-users' }];

@@ -11,4 +11,4 @@ export const routes: RouteRecordRaw[] = [
   { path: 'batches/:id(\\d+)', name: 'batch', component: BatchDetailView, meta: { title: 'nav.batch', perm: 'people.read' } },
 ];
 
-export const menu: MenuEntry[] = [{ path: '/batches', key: 'nav.batches', icon: Files, perm: 'people.read', testid: 'menu-batches', order: 40 }];
+export const menu: MenuEntry[] = [{ path: '/batches', key: 'nav.batches', icon: Files, perm: 'people.read', testid: 'menu-batches' }];

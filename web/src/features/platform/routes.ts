@@ -9,4 +9,4 @@ export const routes: RouteRecordRaw[] = [
   { path: 'audit', name: 'audit', component: AuditView, meta: { title: 'nav.audit', perm: 'audit.read' } },
 ];
 
-export const menu: MenuEntry[] = [{ path: '/audit', key: 'nav.audit', icon: Document, perm: 'audit.read', testid: 'menu-audit', order: 90 }];
+export const menu: MenuEntry[] = [{ path: '/audit', key: 'nav.audit', icon: Document, perm: 'audit.read', testid: 'menu-audit' }];

@@ -7,4 +7,4 @@ import DashboardView from './views/DashboardView.vue';
 /** Children of / (main layout). */
 export const routes: RouteRecordRaw[] = [{ path: '', name: 'dashboard', component: DashboardView, meta: { title: 'nav.dashboard' } }];
 
-export const menu: MenuEntry[] = [{ path: '/', key: 'nav.dashboard', icon: DataBoard, perm: null, testid: 'menu-dashboard', order: 10 }];
+export const menu: MenuEntry[] = [{ path: '/', key: 'nav.dashboard', icon: DataBoard, perm: null, testid: 'menu-dashboard' }];

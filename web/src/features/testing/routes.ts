@@ -9,4 +9,4 @@ export const routes: RouteRecordRaw[] = [
   { path: 'people', name: 'people', component: PeopleView, meta: { title: 'nav.people', perm: 'people.read' } },
 ];
 
-export const menu: MenuEntry[] = [{ path: '/people', key: 'nav.people', icon: Postcard, perm: 'people.read', testid: 'menu-people', order: 30 }];
+export const menu: MenuEntry[] = [{ path: '/people', key: 'nav.people', icon: Postcard, perm: 'people.read', testid: 'menu-people' }];
