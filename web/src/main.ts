@@ -9,6 +9,7 @@ import { onApiError } from './api/client';
 import { i18n } from './i18n';
 import { router } from './router';
 import { useSession } from './stores/session';
+import { SESSION_PATHS } from './features/account/api';
 
 const app = createApp(App);
 const pinia = createPinia();
@@ -20,7 +21,7 @@ app.use(router);
  * naming a forced step means the server wants that step first. */
 const session = useSession(pinia);
 onApiError((e) => {
-  if (/^\/api\/v1\/auth\/(login|me|logout)\b/.test(e.path)) return;
+  if (SESSION_PATHS.test(e.path)) return;
   if (e.status === 401 && (e.code === 'unauthenticated' || e.code === 'unauthorized')) {
     session.clear();
     session.expired = true;

@@ -995,9 +995,9 @@ test_worker_thread(void **state)
     for (int i = 0; i < 500 && rx_count(rx) < 51; i++)
         usleep(10000);
     assert_int_equal(rx_count(rx), 51);
-    int64_t t0 = time_mono_us();
+    /* Had webhook_worker_stop waited for the 5 s timeout instead of aborting, the timed-out
+     * request would be a failed attempt with a delivery row: behaviour, not a stopwatch. */
     webhook_worker_stop();
-    assert_true(time_mono_us() - t0 < 2500000);
     assert_false(delivery(at->db, wid, hung).found);
     assert_int_equal(cursor_of(at->db, wid), ev[49]);
     webhook_worker_stop(); /* twice is fine */

@@ -1,11 +1,14 @@
-/* api/client.ts - fetch wrapper for the same-origin JSON API.
+/* api/client.ts - fetch wrapper for the same-origin JSON API (generic: no API paths here;
+ * every path lives in a feature's api.ts under web/src/features/<area>/).
  *
  * Every request carries the session cookie (same-origin). Every non-GET request sends
  * Content-Type: application/json and, once known, X-CSRF-Token. A non-2xx reply becomes an
  * ApiError built from the envelope {"error":{"code","message","request_id"}}; replies that
  * are not that envelope still give an ApiError with a synthetic code (http_<status>,
  * network). A listener (set by the session store) hears every ApiError so that an expired
- * session or a forced step can send the user to the right page.
+ * session or a forced step can send the user to the right page. Besides JSON calls:
+ * upload() sends multipart form data with progress events (XMLHttpRequest), and blob()
+ * POSTs JSON and answers a file (downloads); both report errors the same way.
  */
 
 export class ApiError extends Error {
@@ -47,6 +50,34 @@ export function withQuery(path: string, q: Query): string {
   return s ? `${path}?${s}` : path;
 }
 
+/** The ApiError of a non-2xx reply: the envelope's code, message and request id when the
+ * body is {"error":{…}}, else a synthetic http_<status> code. */
+function errorOf(status: number, statusText: string, data: unknown, requestId: string | null, path: string): ApiError {
+  const env = (data as { error?: { code?: unknown; message?: unknown; request_id?: unknown } } | null)?.error;
+  return new ApiError(
+    status,
+    typeof env?.code === 'string' ? env.code : `http_${status}`,
+    typeof env?.message === 'string' ? env.message : statusText,
+    typeof env?.request_id === 'string' ? env.request_id : requestId,
+    path,
+  );
+}
+
+/** Tells the listener, then gives the error back to be thrown. */
+function fail(e: ApiError): ApiError {
+  errorListener?.(e);
+  return e;
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   const init: RequestInit = { method, headers, credentials: 'same-origin', cache: 'no-store' };
@@ -59,34 +90,68 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   try {
     res = await fetch(path, init);
   } catch {
-    const e = new ApiError(0, 'network', 'network error', null, path);
-    errorListener?.(e);
-    throw e;
+    throw fail(new ApiError(0, 'network', 'network error', null, path));
   }
   if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  let data: unknown = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
-  }
-  if (!res.ok) {
-    const env = (data as { error?: { code?: unknown; message?: unknown; request_id?: unknown } } | null)?.error;
-    const e = new ApiError(
-      res.status,
-      typeof env?.code === 'string' ? env.code : `http_${res.status}`,
-      typeof env?.message === 'string' ? env.message : res.statusText,
-      typeof env?.request_id === 'string' ? env.request_id : res.headers.get('X-Request-Id'),
-      path,
-    );
-    errorListener?.(e);
-    throw e;
-  }
+  const data = parseJson(await res.text());
+  if (!res.ok) throw fail(errorOf(res.status, res.statusText, data, res.headers.get('X-Request-Id'), path));
   if (data === null) throw new ApiError(res.status, 'bad_response', 'reply is not JSON', res.headers.get('X-Request-Id'), path);
   return data as T;
+}
+
+/** Progress of an upload. */
+export interface UploadProgress {
+  /** 0..100 of the bytes sent */
+  percent: number;
+  /** true once every byte is sent and the server is working on the file */
+  processing: boolean;
+}
+
+/** POSTs multipart form data with progress events; expects 200 or 201 with a JSON body. */
+function upload<T>(path: string, form: FormData, onProgress?: (p: UploadProgress) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+    xhr.upload.onprogress = (ev) => {
+      if (ev.lengthComputable && ev.total > 0) onProgress?.({ percent: Math.min(100, Math.round((ev.loaded / ev.total) * 100)), processing: false });
+    };
+    xhr.upload.onload = () => onProgress?.({ percent: 100, processing: true });
+    xhr.onerror = () => reject(fail(new ApiError(0, 'network', 'network error', null, path)));
+    xhr.onload = () => {
+      const data = parseJson(xhr.responseText);
+      if ((xhr.status === 200 || xhr.status === 201) && data !== null) resolve(data as T);
+      else reject(fail(errorOf(xhr.status, xhr.statusText, data, xhr.getResponseHeader('X-Request-Id'), path)));
+    };
+    xhr.send(form);
+  });
+}
+
+/** POSTs a JSON body and answers the reply as a Blob (a generated file). */
+async function blob(path: string, body: unknown): Promise<Blob> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: '*/*' };
+  if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch(path, { method: 'POST', credentials: 'same-origin', cache: 'no-store', headers, body: JSON.stringify(body ?? {}) });
+  } catch {
+    throw fail(new ApiError(0, 'network', 'network error', null, path));
+  }
+  if (!res.ok) throw fail(errorOf(res.status, res.statusText, parseJson(await res.text()), res.headers.get('X-Request-Id'), path));
+  return res.blob();
+}
+
+/** Saves a Blob as a file through a temporary object URL. */
+export function saveBlob(b: Blob, fileName: string): void {
+  const url = URL.createObjectURL(b);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export const api = {
@@ -94,4 +159,6 @@ export const api = {
   post: <T>(path: string, body?: unknown) => request<T>('POST', path, body),
   patch: <T>(path: string, body?: unknown) => request<T>('PATCH', path, body),
   del: <T>(path: string) => request<T>('DELETE', path),
+  upload,
+  blob,
 };

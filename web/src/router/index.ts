@@ -9,43 +9,23 @@ import { useSession } from '@/stores/session';
 import { safeRedirect } from './redirect';
 import BareLayout from '@/layouts/BareLayout.vue';
 import MainLayout from '@/layouts/MainLayout.vue';
-import AccountPasswordView from '@/views/AccountPasswordView.vue';
-import AccountTotpView from '@/views/AccountTotpView.vue';
-import AuditView from '@/views/AuditView.vue';
-import BatchDetailView from '@/views/BatchDetailView.vue';
-import BatchesView from '@/views/BatchesView.vue';
-import DashboardView from '@/views/DashboardView.vue';
-import ForcePasswordView from '@/views/ForcePasswordView.vue';
-import ForceTotpView from '@/views/ForceTotpView.vue';
-import LoginView from '@/views/LoginView.vue';
-import PeopleView from '@/views/PeopleView.vue';
-import UsersView from '@/views/UsersView.vue';
+import * as account from '@/features/account/routes';
+import * as batch from '@/features/batch/routes';
+import * as platform from '@/features/platform/routes';
+import * as stats from '@/features/stats/routes';
+import * as testing from '@/features/testing/routes';
 
+/* One route list per feature (web/src/features/<area>/routes.ts), children of the main
+ * layout unless said otherwise; a new feature adds one import and one spread. */
 export const router = createRouter({
   history: createWebHistory('/'),
   routes: [
-    { path: '/login', name: 'login', component: LoginView, meta: { public: true } },
-    {
-      path: '/welcome',
-      component: BareLayout,
-      children: [
-        { path: 'password', name: 'force-password', component: ForcePasswordView },
-        { path: 'totp', name: 'force-totp', component: ForceTotpView },
-      ],
-    },
+    ...account.publicRoutes,
+    { path: '/welcome', component: BareLayout, children: account.welcomeRoutes },
     {
       path: '/',
       component: MainLayout,
-      children: [
-        { path: '', name: 'dashboard', component: DashboardView, meta: { title: 'nav.dashboard' } },
-        { path: 'users', name: 'users', component: UsersView, meta: { title: 'nav.users', perm: 'users.read' } },
-        { path: 'audit', name: 'audit', component: AuditView, meta: { title: 'nav.audit', perm: 'audit.read' } },
-        { path: 'people', name: 'people', component: PeopleView, meta: { title: 'nav.people', perm: 'people.read' } },
-        { path: 'batches', name: 'batches', component: BatchesView, meta: { title: 'nav.batches', perm: 'people.read' } },
-        { path: 'batches/:id(\\d+)', name: 'batch', component: BatchDetailView, meta: { title: 'nav.batch', perm: 'people.read' } },
-        { path: 'account/password', name: 'account-password', component: AccountPasswordView, meta: { title: 'nav.password' } },
-        { path: 'account/totp', name: 'account-totp', component: AccountTotpView, meta: { title: 'nav.totp' } },
-      ],
+      children: [...stats.routes, ...testing.routes, ...batch.routes, ...account.routes, ...platform.routes],
     },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],

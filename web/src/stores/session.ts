@@ -6,8 +6,9 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { api, ApiError, setCsrfToken } from '@/api/client';
-import type { SessionReply, User, UserReply } from '@/api/types';
+import { ApiError, setCsrfToken } from '@/api/client';
+import * as account from '@/features/account/api';
+import type { User, UserReply } from '@/features/account/api';
 
 export type Step = 'login' | 'password' | 'totp' | 'ready';
 
@@ -33,7 +34,7 @@ export const useSession = defineStore('session', () => {
   /** Loads the session from GET /auth/me; a 401 means "not logged in". */
   async function refresh(): Promise<void> {
     try {
-      const r = await api.get<SessionReply>('/api/v1/auth/me');
+      const r = await account.getMe();
       setSession(r.user, r.csrf_token);
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) clear();
@@ -45,16 +46,14 @@ export const useSession = defineStore('session', () => {
   }
 
   async function login(username: string, password: string, totp?: string): Promise<User> {
-    const body: Record<string, string> = { username, password };
-    if (totp) body.totp = totp;
-    const r = await api.post<SessionReply>('/api/v1/auth/login', body);
+    const r = await account.login(username, password, totp);
     setSession(r.user, r.csrf_token);
     return r.user;
   }
 
   async function logout(): Promise<void> {
     try {
-      await api.post<void>('/api/v1/auth/logout', {});
+      await account.logout();
     } finally {
       clear();
     }

@@ -1,4 +1,4 @@
-/* views/dashboard/throttle.ts - coalesces refresh requests.
+/* features/stats/throttle.ts - coalesces refresh requests.
  *
  * Callers mark what became stale (a set of keys); the runner is called with everything
  * marked since its last call, never twice at once, and starts at most once per gap (500 ms:

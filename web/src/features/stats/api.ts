@@ -1,12 +1,14 @@
-/* api/stats.ts - the reads behind the dashboard (仪表盘 / 大屏): the statistics of
+/* features/stats/api.ts - the reads behind the dashboard (仪表盘 / 大屏): the statistics of
  * /api/v1/stats (answered from counters only, within the caller's subdistrict), the plans
  * (rounds) to choose from, and the actual reports with their corrections.
  *
  * The server scopes every answer: a subdistrict account or scoped token only ever gets its
- * own subdistrict's numbers, whatever is asked here.
+ * own subdistrict's numbers, whatever is asked here. Plans and actuals belong to the
+ * server's testing/ area; they are read here because only the dashboard lists them. Labels
+ * (subdistricts, industries) come from features/platform/api.ts.
  */
-import { api, type Query } from './client';
-import type { Page } from './types';
+import { api, type Query } from '@/api/client';
+import type { Page } from '@/api/types';
 
 /** GET /api/v1/stats/overview: the big-screen summary. completion is in basis points
  * (10000 = 100 %); plan_no is the plan the figures are for (null when there is none). */
@@ -122,22 +124,4 @@ export async function listPlans(): Promise<Plan[]> {
 /** The actual reports of one plan (at most a few thousand). */
 export function listActuals(planNo: string): Promise<Actual[]> {
   return readAll<Actual>('/api/v1/actuals', { plan_no: planNo }, 1000, 5);
-}
-
-export interface Industry {
-  code: string;
-  name: string;
-  name_en: string;
-}
-
-/** The district's subdistricts (code -> name), for labels. */
-export async function listSubdistricts(): Promise<Map<string, string>> {
-  const r = await api.get<Page<{ code: string; name: string }>>('/api/v1/divisions', { level: 2 });
-  return new Map(r.items.map((d) => [d.code, d.name]));
-}
-
-/** The industry classification (GB/T 4754 sections), for labels. */
-export async function listIndustries(): Promise<Map<string, Industry>> {
-  const r = await api.get<Page<Industry>>('/api/v1/industries');
-  return new Map(r.items.map((i) => [i.code, i]));
 }

@@ -1,4 +1,4 @@
-/* views/dashboard/format.ts - numbers with thousands separators, basis points as percent,
+/* features/stats/format.ts - numbers with thousands separators, basis points as percent,
  * and clock times in Beijing time (Asia/Shanghai) whatever the browser's zone is. */
 
 const numberFormats = new Map<string, Intl.NumberFormat>();

@@ -1,0 +1,92 @@
+/* features/batch/api.ts - batch queries (server area batch/: api/batch/batches.c;
+ * people.read; R4.3-R4.7): upload a resident list (.xlsx or .csv, at most 64 MiB), list and
+ * read batches (progress while they run), re-run with a window, delete, and the export
+ * links (.xlsx generated on demand). Subdistrict accounts see their subdistrict's batches,
+ * district accounts all (the server decides).
+ */
+import { api, type UploadProgress } from '@/api/client';
+
+/** The largest file the server takes (it answers 413 above). */
+export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+
+/** Days to look back that the pages offer. */
+export const DAY_CHOICES = [1, 3, 5, 7, 14];
+
+export type BatchStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/** The per-row status codes of a batch, in the order the detail page lists them. */
+export const ROW_STATUS_CODES = ['ok', 'fixed', 'converted_15', 'duplicate', 'bad_checksum', 'bad_date', 'excel_corrupted', 'empty', 'not_an_id'];
+
+/** A batch as GET /api/v1/batches and GET /api/v1/batches/{id} give it. */
+export interface Batch {
+  id: number;
+  status: BatchStatus | string;
+  file_name: string;
+  format: string;
+  file_bytes: number;
+  owner: string;
+  subdistrict: string | null;
+  rows: number;
+  valid: number;
+  found: number;
+  not_found: number;
+  invalid: number;
+  duplicate: number;
+  tested: number;
+  by_status: Record<string, number>;
+  /** 0..1 */
+  progress: number;
+  stage: string | null;
+  days: number;
+  days_window: number;
+  error: string | null;
+  runs: number;
+  created_at: number;
+  queued_at: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+  /** The columns found in the file (0-based; null = none). */
+  columns: { id: number; name: number | null; phone: number | null; header_row: number | null; id_rule: string };
+}
+
+export interface BatchPage {
+  items: Batch[];
+  next: string | null;
+}
+
+/** Queued or running: its numbers still change. */
+export function isOpen(b: Pick<Batch, 'status'> | null | undefined): boolean {
+  return b?.status === 'queued' || b?.status === 'running';
+}
+
+export function listBatches(limit: number, next: string | null): Promise<BatchPage> {
+  return api.get<BatchPage>('/api/v1/batches', { limit, next });
+}
+
+export function getBatch(id: number | string): Promise<Batch> {
+  return api.get<Batch>(`/api/v1/batches/${encodeURIComponent(String(id))}`);
+}
+
+/** Uploads a list; days = the window to look back. onProgress hears the bytes sent. */
+export function uploadBatch(file: File, days: number, onProgress?: (p: UploadProgress) => void): Promise<Batch> {
+  const fd = new FormData();
+  fd.append('days', String(days));
+  fd.append('file', file, file.name);
+  return api.upload<Batch>('/api/v1/batches', fd, onProgress);
+}
+
+/** Queues the batch again; days omitted = its previous window. */
+export function rerunBatch(id: number, days?: number): Promise<Batch> {
+  return api.post<Batch>(`/api/v1/batches/${id}/rerun`, days === undefined ? {} : { days });
+}
+
+export function deleteBatch(id: number): Promise<void> {
+  return api.del<void>(`/api/v1/batches/${id}`);
+}
+
+export type ExportRows = 'all' | 'not_found' | 'invalid';
+
+/** The link of an export (a plain GET the browser downloads with the session cookie). */
+export function exportHref(id: number | string, rows: ExportRows): string {
+  return `/api/v1/batches/${encodeURIComponent(String(id))}/export?rows=${rows}`;
+}
