@@ -12,10 +12,11 @@
  * "FALSE", an error its code ("#N/A"). Each cell comes with its kind (enum table_cell_kind),
  * telling how its text was obtained:
  *   - a formula that is a plain literal (="110102…", "a ""quoted"" word", =123, =-1.5,
- *     =T("…")) is evaluated, cached result or not (scripts such as openpyxl cache none,
- *     libxlsxwriter caches 0), with kind TABLE_CELL_FORMULA_LITERAL; any other formula
- *     gives its cached result (TABLE_CELL_VALUE) or, without one, "" with kind
- *     TABLE_CELL_FORMULA_UNCACHED, and such a cell counts as non-empty (it is never
+ *     =T("…")) has kind TABLE_CELL_FORMULA_LITERAL and gives its cached result when the
+ *     file has one of the literal's type, else the literal's value (scripts such as
+ *     openpyxl cache nothing, libxlsxwriter caches the number 0 even for a string); any
+ *     other formula gives its cached result (TABLE_CELL_VALUE) or, without one, "" with
+ *     kind TABLE_CELL_FORMULA_UNCACHED, and such a cell counts as non-empty (it is never
  *     mistaken for an empty cell); a formula cached as the empty string is empty;
  *   - a number whose cell format (xl/styles.xml: built-in formats 14-22, 27-36, 45-47,
  *     50-58, or a custom format with y, m, d, h or s outside quotes, brackets and escapes)

@@ -145,24 +145,30 @@ xlsx_cell_stored(struct xlsx__stream *st)
     }
 }
 
-/* xlsx_cell_formula applies the cell's formula. A literal is evaluated and makes the cell
- * FORMULA_LITERAL; its value is certain, so it also replaces a cached result (equal when
- * a spreadsheet computed it; libxlsxwriter caches 0 for every formula). Any other formula
- * keeps its cached result, or without one makes the cell FORMULA_UNCACHED; a formula
- * string cached as "" (t="str" with a <v>) is a real empty result. *number tells whether
- * the text is a number. */
+/* xlsx_cell_formula applies the cell's formula. A literal makes the cell FORMULA_LITERAL:
+ * its cached result is kept when there is one of the literal's type (t="str" for a
+ * string, a number otherwise), else the literal's value is used (scripts cache nothing;
+ * libxlsxwriter caches the number 0 for every formula, also for a string). Any other
+ * formula keeps its cached result or, without one, makes the cell FORMULA_UNCACHED; a
+ * formula string cached as "" (t="str" with a <v>) is a real empty result. *number tells
+ * whether the text is a number. */
 static uint8_t
 xlsx_cell_formula(struct xlsx__stream *st, bool *number)
 {
     size_t cached = st->text.len - st->mark;
     bool lnum = false;
     if (!st->f_over && xlsx__formula_literal(st->ftext.data, st->ftext.len, &st->text, &lnum)) {
-        if (cached) {                                   /* the evaluation goes first */
+        bool fits = lnum ? st->type == XLSX_T_NUM : st->type == XLSX_T_STR;
+        if (cached && fits) {
+            st->text.len = st->mark + cached;       /* the cache stays, the evaluation goes */
+        } else if (cached) {
             memmove(st->text.data + st->mark, st->text.data + st->mark + cached,
                     st->text.len - st->mark - cached);
             st->text.len -= cached;
+            *number = lnum;
+        } else {
+            *number = lnum;
         }
-        *number = lnum;
         return TABLE_CELL_FORMULA_LITERAL;
     }
     if (cached || (st->has_v && st->type == XLSX_T_STR))

@@ -248,8 +248,9 @@ test_libreoffice_csv(void **state)
 
 /* ---- libxlsxwriter ----------------------------------------------------------------------- */
 
-/* libxlsxwriter caches 0 for every formula: a literal is evaluated all the same; a date
- * written with a built-in format index (14) or a custom format. */
+/* libxlsxwriter caches the number 0 for every formula: a string literal is evaluated all
+ * the same, a cached result of the literal's type is kept; a date written with a built-in
+ * format index (14) or a custom format. */
 static void
 test_lxw_formulas_and_formats(void **state)
 {
@@ -271,10 +272,11 @@ test_lxw_formulas_and_formats(void **state)
     worksheet_write_number(ws, 1, 2, 44652.75, builtin);
     worksheet_write_number(ws, 1, 3, 44652.75, custom);
     worksheet_write_number(ws, 1, 4, 44652.75, money);
-    worksheet_write_formula_num(ws, 1, 5, "=44652", builtin, 7);    /* literal: evaluated */
+    worksheet_write_formula_num(ws, 1, 5, "=44652", builtin, 7);    /* a number cached: kept */
+    worksheet_write_formula_str(ws, 1, 6, "=\"a\"", NULL, "b");     /* a string cached: kept */
     assert_int_equal(workbook_close(wb), LXW_NO_ERROR);
     buf_printf(&want, "1:证件号码\n2:%s~L|0|2022-04-01 18:00:00~D|2022-04-01 18:00:00~D|"
-                      "44652.75|2022-04-01~D\n", id);
+                      "44652.75|1900-01-07~D|b~L\n", id);
     expect_rows(tmp_path("lxw.xlsx"), NULL, 0, want.data);
     buf_release(&want);
 }
