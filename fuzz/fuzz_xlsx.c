@@ -2,12 +2,15 @@
  *
  * Two input shapes. Bytes starting with "PK" are handed to table_open_mem as they are (a
  * whole package: zip damage, lying sizes). Anything else is cut at NUL bytes into up to
- * five XML parts - sheet, shared strings, workbook, workbook relationships, package
- * relationships - which are zipped here (stored, so the fuzzer's bytes reach expat
- * unchanged; defaults fill the missing parts): that is what reaches the XML handlers,
- * which random zips never would. Either way every row is read and the io/table.h contract
- * is checked: cells are UTF-8 without NUL, NUL-terminated, within the caps, the last one
- * non-empty, row numbers within TABLE_MAX_ROWS; failures carry a message and stick.
+ * six XML parts - sheet, shared strings, workbook, workbook relationships, package
+ * relationships, styles - which are zipped here (stored, so the fuzzer's bytes reach expat
+ * unchanged; defaults fill the missing parts, and the default sheet and styles hold
+ * formulas and dates): that is what reaches the XML handlers, which random zips never
+ * would. Either way every row is read and the io/table.h contract is checked: cells are
+ * UTF-8 without NUL, NUL-terminated, within the caps, the last one non-empty or an
+ * uncached formula, row numbers within TABLE_MAX_ROWS, every cell has a known kind, an
+ * uncached formula is "" and judged "formula" (never "empty") by columns_idno, a date is
+ * "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS"; failures carry a message and stick.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +21,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/idno.h"
 #include "core/str.h"
 #include "io/columns.h"
 #include "io/table.h"
@@ -36,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char DEF_SHEET[] =
     "<worksheet xmlns=\"" NS_MAIN "\"><sheetData><row r=\"1\"><c t=\"s\"><v>0</v></c></row>"
-    "</sheetData></worksheet>";
+    "<row r=\"2\"><c><f>\"110102199003077777\"</f><v></v></c><c s=\"1\"><v>44652.5</v></c>"
+    "<c><f>A1&amp;B1</f></c><c s=\"2\"><f>45000</f></c></row></sheetData></worksheet>";
 static const char DEF_SST[] = "<sst xmlns=\"" NS_MAIN "\"><si><t>身份证号</t></si></sst>";
 static const char DEF_WB[] =
     "<workbook xmlns=\"" NS_MAIN "\" xmlns:r=\"" NS_REL "\"><sheets>"
@@ -45,10 +50,36 @@ static const char DEF_WBRELS[] =
     "<Relationships xmlns=\"" NS_PKG "\">"
     "<Relationship Id=\"rId1\" Type=\"" NS_REL "/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
     "<Relationship Id=\"rId2\" Type=\"" NS_REL "/sharedStrings\" Target=\"sharedStrings.xml\"/>"
+    "<Relationship Id=\"rId3\" Type=\"" NS_REL "/styles\" Target=\"styles.xml\"/>"
     "</Relationships>";
 static const char DEF_PKGRELS[] =
     "<Relationships xmlns=\"" NS_PKG "\"><Relationship Id=\"rId1\" Type=\"" NS_REL
     "/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>";
+
+static const char DEF_STYLES[] =
+    "<styleSheet xmlns=\"" NS_MAIN "\"><numFmts><numFmt numFmtId=\"164\" "
+    "formatCode=\"yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;\"/></numFmts>"
+    "<cellXfs><xf numFmtId=\"0\"/><xf numFmtId=\"22\"/><xf numFmtId=\"164\"/></cellXfs>"
+    "</styleSheet>";
+
+/* fuzz_cell checks cell i of row against its kind. */
+static void
+fuzz_cell(const struct table_row *row, size_t i)
+{
+    struct str s = row->cells[i];
+    char out[IDNO_LEN + 1];
+    enum idno_status st = columns_idno(row, (int)i, out);
+    FUZZ_CHECK(row->kinds[i] <= TABLE_CELL_DATE);
+    FUZZ_CHECK((st == IDNO_FORMULA) == (row->kinds[i] == TABLE_CELL_FORMULA_UNCACHED));
+    if (row->kinds[i] == TABLE_CELL_FORMULA_UNCACHED)
+        FUZZ_CHECK(s.n == 0);
+    if (row->kinds[i] == TABLE_CELL_DATE) {
+        FUZZ_CHECK(s.n == 10 || s.n == 19);
+        for (size_t k = 0; k < s.n; k++)
+            FUZZ_CHECK(k == 4 || k == 7 ? s.p[k] == '-' : k == 10 ? s.p[k] == ' '
+                       : k == 13 || k == 16 ? s.p[k] == ':' : (s.p[k] >= '0' && s.p[k] <= '9'));
+    }
+}
 
 static void
 fuzz_read(const void *p, size_t n)
@@ -73,8 +104,11 @@ fuzz_read(const void *p, size_t n)
     while ((rc = table_next_row(t, &row)) == 0 && row.cells) {
         FUZZ_CHECK(row.ncells > 0 && row.ncells <= TABLE_MAX_COLS);
         FUZZ_CHECK(row.num >= 1 && row.num <= TABLE_MAX_ROWS);
-        FUZZ_CHECK(row.cells[row.ncells - 1].n > 0);
+        FUZZ_CHECK(row.kinds != NULL);
+        FUZZ_CHECK(row.cells[row.ncells - 1].n > 0 ||
+                   row.kinds[row.ncells - 1] == TABLE_CELL_FORMULA_UNCACHED);
         for (size_t i = 0; i < row.ncells; i++) {
+            fuzz_cell(&row, i);
             struct str s = row.cells[i];
             FUZZ_CHECK(s.p != NULL && s.n <= TABLE_MAX_CELL && s.p[s.n] == '\0');
             FUZZ_CHECK(str_is_utf8(s.p, s.n));
@@ -151,14 +185,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         xfree(copy);
         return 0;
     }
-    static const char *const names[5] = { "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml",
+    static const char *const names[6] = { "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml",
                                            "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
-                                           "_rels/.rels" };
-    const char *parts[5] = { DEF_SHEET, DEF_SST, DEF_WB, DEF_WBRELS, DEF_PKGRELS };
-    size_t lens[5] = { sizeof DEF_SHEET - 1, sizeof DEF_SST - 1, sizeof DEF_WB - 1,
-                       sizeof DEF_WBRELS - 1, sizeof DEF_PKGRELS - 1 };
+                                           "_rels/.rels", "xl/styles.xml" };
+    const char *parts[6] = { DEF_SHEET, DEF_SST, DEF_WB, DEF_WBRELS, DEF_PKGRELS, DEF_STYLES };
+    size_t lens[6] = { sizeof DEF_SHEET - 1, sizeof DEF_SST - 1, sizeof DEF_WB - 1,
+                       sizeof DEF_WBRELS - 1, sizeof DEF_PKGRELS - 1, sizeof DEF_STYLES - 1 };
     const char *p = (const char *)data, *end = p + size;
-    for (size_t k = 0; k < 5 && p <= end; k++) {
+    for (size_t k = 0; k < 6 && p <= end; k++) {
         const char *nul = memchr(p, '\0', (size_t)(end - p));
         const char *stop = nul ? nul : end;
         if (stop > p) {
@@ -168,7 +202,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = stop + 1;
     }
     struct buf zipped = BUF_INIT;
-    if (fuzz_zip(names, parts, lens, 5, &zipped)) {
+    if (fuzz_zip(names, parts, lens, 6, &zipped)) {
         char *copy = xmalloc(zipped.len);
         memcpy(copy, zipped.data, zipped.len);
         fuzz_read(copy, zipped.len);

@@ -38,7 +38,11 @@
 
 #define IDNO_LEN 18
 
-/* Row statuses, in the stable codes used by batch exports (R4.5). */
+/* Row statuses, in the stable codes used by batch exports (R4.5). FORMULA is a cell whose
+ * formula has no cached result and is not a plain literal, so its value cannot be known
+ * without a spreadsheet program (io/columns.h columns_idno; idno_normalize never returns
+ * it): rejected, never called empty. NOT_AN_ID stays last: loops over every status run
+ * up to it. */
 #define IDNO_STATUS_TABLE(X)                \
     X(OK, "ok")                             \
     X(FIXED, "fixed")                       \
@@ -48,6 +52,7 @@
     X(EXCEL_CORRUPTED, "excel_corrupted")   \
     X(EMPTY, "empty")                       \
     X(DUPLICATE, "duplicate")               \
+    X(FORMULA, "formula")                   \
     X(NOT_AN_ID, "not_an_id")
 
 enum idno_status {
@@ -61,8 +66,8 @@ const char *idno_status_code(enum idno_status st);
 /* idno_normalize cleans in[0..n) into out (18 chars + NUL, uppercase X) and returns the
  * status: OK (already clean), FIXED (cleaned), CONVERTED_15, or a rejection (BAD_CHECKSUM,
  * BAD_DATE, EXCEL_CORRUPTED, EMPTY, NOT_AN_ID) in which case out is "". Never returns
- * DUPLICATE (that is the batch's business). Birth dates must be real calendar dates between
- * 1900-01-01 and today. */
+ * DUPLICATE (that is the batch's business) nor FORMULA (the reader's). Birth dates must
+ * be real calendar dates between 1900-01-01 and today. */
 enum idno_status idno_normalize(const char *in, size_t n, char out[IDNO_LEN + 1]);
 /* idno_is_valid: true when s is exactly 18 normalised characters with valid date and check
  * digit. */

@@ -220,6 +220,25 @@ columns_cell(const struct table_row *r, size_t col)
     return col < r->ncells ? r->cells[col] : (struct str){ "", 0 };
 }
 
+static unsigned
+columns_cell_kind(const struct table_row *r, size_t col)
+{
+    return col < r->ncells && r->kinds ? r->kinds[col] : TABLE_CELL_VALUE;
+}
+
+enum idno_status
+columns_idno(const struct table_row *row, int col, char out[IDNO_LEN + 1])
+{
+    struct str cell = col >= 0 ? columns_cell(row, (size_t)col) : (struct str){ "", 0 };
+    unsigned kind = col >= 0 ? columns_cell_kind(row, (size_t)col) : TABLE_CELL_VALUE;
+    if (kind == TABLE_CELL_FORMULA_UNCACHED) {
+        out[0] = '\0';
+        return IDNO_FORMULA;
+    }
+    enum idno_status s = idno_normalize(cell.p, cell.n, out);
+    return s == IDNO_OK && kind == TABLE_CELL_FORMULA_LITERAL ? IDNO_FIXED : s;
+}
+
 struct columns_stat {
     size_t nonempty, id, corrupted, phone;
 };
@@ -269,9 +288,12 @@ columns_detect(const struct table_row *rows, size_t n, struct columns *out)
             ncols = nc;
         for (size_t c = 0; c < nc; c++) {
             struct str v = rows[r].cells[c];
-            if (v.n == 0)
+            unsigned kind = columns_cell_kind(&rows[r], c);
+            if (v.n == 0 && kind != TABLE_CELL_FORMULA_UNCACHED)
                 continue;
             stat[c].nonempty++;
+            if (kind == TABLE_CELL_FORMULA_UNCACHED || kind == TABLE_CELL_DATE)
+                continue;                           /* looks like nothing */
             switch (columns_look(v)) {
             case LOOK_ID:
                 stat[c].id++;

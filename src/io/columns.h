@@ -29,12 +29,16 @@
  * text without digits. Name: by header only. Phone: by header, else by content (values
  * that are 11-digit mainland mobile numbers, 1[3-9]xxxxxxxxx, for at least half of the
  * column's non-empty values).
+ *
+ * Cell kinds (io/table.h): a formula literal counts as the value it gives; an uncached
+ * formula counts as a non-empty cell that looks like nothing; a date looks like nothing.
  */
 #ifndef JY_IO_COLUMNS_H
 #define JY_IO_COLUMNS_H
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/idno.h"
 #include "core/str.h"
 #include "io/table.h"
 
@@ -61,6 +65,13 @@ void columns_detect(const struct table_row *rows, size_t n, struct columns *out)
 
 /* columns_header_kind tells which known column a header cell names, COLUMNS_NONE if none. */
 enum columns_kind columns_header_kind(struct str cell);
+
+/* columns_idno judges the ID cell of row (column col; absent or col < 0: empty) with
+ * core/idno.h, taking into account how the cell was obtained: an uncached formula is
+ * IDNO_FORMULA (never IDNO_EMPTY, whatever its text), a formula literal that is a clean ID
+ * is IDNO_FIXED (the user typed a formula, not the number). out as idno_normalize leaves it
+ * (the ID, or "" for a rejection). The one place importers turn an ID cell into a status. */
+enum idno_status columns_idno(const struct table_row *row, int col, char out[IDNO_LEN + 1]);
 
 /* columns_rule_code returns the stable code of rule ("header"); static storage. */
 const char *columns_rule_code(enum columns_rule rule);

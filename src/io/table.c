@@ -26,6 +26,7 @@ struct table_probe_row {
 
 struct table_probe_cell {
     size_t off, len;            /* in the probe text */
+    uint8_t kind;               /* enum table_cell_kind */
 };
 
 struct table {
@@ -44,6 +45,7 @@ struct table {
     size_t nprow, prow_pos;
     bool probe_end;             /* the source was exhausted within the read-ahead */
     struct str *out_cells;      /* the row being handed out from the read-ahead */
+    uint8_t *out_kinds;
     size_t out_alloc;
 
     bool done;
@@ -95,6 +97,7 @@ table_close(struct table *t)
     buf_release_secret(&t->ptext);
     xfree(t->pcells);
     xfree(t->out_cells);
+    xfree(t->out_kinds);
     buf_release(&t->msg);
     xfree(t);
 }
@@ -115,6 +118,7 @@ table_probe(struct table *t, struct buf *why)
     struct table_row row;
     struct table_row sample[TABLE_PROBE_ROWS];
     struct str *cells = NULL;
+    uint8_t *kinds = NULL;
     int rc = ERR_INTERNAL;
 
     buf_reset(&t->ptext);
@@ -141,6 +145,7 @@ table_probe(struct table *t, struct buf *why)
         for (size_t i = 0; i < row.ncells; i++) {
             t->pcells[t->npcells].off = t->ptext.len;
             t->pcells[t->npcells].len = row.cells[i].n;
+            t->pcells[t->npcells].kind = row.kinds[i];
             t->npcells++;
             buf_add(&t->ptext, row.cells[i].p, row.cells[i].n);
             buf_addch(&t->ptext, '\0');
@@ -152,15 +157,20 @@ table_probe(struct table *t, struct buf *why)
     }
     /* Columns over the sample, with pointers that stay valid (ptext no longer grows). */
     cells = xmalloc((t->npcells ? t->npcells : 1) * sizeof *cells);
-    for (size_t i = 0; i < t->npcells; i++)
+    kinds = xmalloc(t->npcells ? t->npcells : 1);
+    for (size_t i = 0; i < t->npcells; i++) {
         cells[i] = (struct str){ t->ptext.data + t->pcells[i].off, t->pcells[i].len };
+        kinds[i] = t->pcells[i].kind;
+    }
     for (size_t r = 0; r < t->nprow; r++)
-        sample[r] = (struct table_row){ cells + t->prow[r].first, t->prow[r].ncells, t->prow[r].num };
+        sample[r] = (struct table_row){ cells + t->prow[r].first, kinds + t->prow[r].first,
+                                        t->prow[r].ncells, t->prow[r].num };
     t->cols = (struct columns)COLUMNS_INIT;
     columns_detect(sample, t->nprow, &t->cols);
     rc = 0;
 out:
     xfree(cells);
+    xfree(kinds);
     return rc;
 }
 
@@ -334,7 +344,7 @@ out:
 int
 table_next_row(struct table *t, struct table_row *row)
 {
-    *row = (struct table_row){ NULL, 0, 0 };
+    *row = (struct table_row){ NULL, NULL, 0, 0 };
     if (t->rc)
         return t->rc;
     if (t->done)
@@ -343,13 +353,15 @@ table_next_row(struct table *t, struct table_row *row)
         const struct table_probe_row *pr = &t->prow[t->prow_pos++];
         if (pr->ncells > t->out_alloc) {
             t->out_cells = xrealloc(t->out_cells, pr->ncells * sizeof *t->out_cells);
+            t->out_kinds = xrealloc(t->out_kinds, pr->ncells);
             t->out_alloc = pr->ncells;
         }
         for (size_t i = 0; i < pr->ncells; i++) {
             const struct table_probe_cell *pc = &t->pcells[pr->first + i];
             t->out_cells[i] = (struct str){ t->ptext.data + pc->off, pc->len };
+            t->out_kinds[i] = pc->kind;
         }
-        *row = (struct table_row){ t->out_cells, pr->ncells, pr->num };
+        *row = (struct table_row){ t->out_cells, t->out_kinds, pr->ncells, pr->num };
         return 0;
     }
     if (t->probe_end) {
@@ -363,13 +375,27 @@ table_next_row(struct table *t, struct table_row *row)
     buf_reset(&t->msg);
     int rc = table_source_next(t, row, &t->msg);
     if (rc) {
-        *row = (struct table_row){ NULL, 0, 0 };
+        *row = (struct table_row){ NULL, NULL, 0, 0 };
         t->rc = rc;
         return rc;
     }
     if (!row->cells)
         t->done = true;
     return 0;
+}
+
+const uint8_t table__value_kinds[TABLE_MAX_COLS];
+
+const char *
+table_cell_kind_code(unsigned kind)
+{
+    switch (kind) {
+    case TABLE_CELL_VALUE: return "value";
+    case TABLE_CELL_FORMULA_LITERAL: return "formula_literal";
+    case TABLE_CELL_FORMULA_UNCACHED: return "formula_uncached";
+    case TABLE_CELL_DATE: return "date";
+    default: return "unknown";
+    }
 }
 
 const char *table_message(const struct table *t) { return t->rc ? t->msg.data : ""; }

@@ -9,8 +9,22 @@
  * workbook's shared-string table is the one part held whole, because any row may refer to
  * any of its strings). Cells are handed over as text, exactly as stored: a number keeps the
  * literal of the file ("1.10102199003077E+17", "110102199003077000"), a boolean is "TRUE" or
- * "FALSE", a formula gives its cached result, an error its code ("#N/A"). Cell formats are
- * not read, so a date typed into Excel comes as the serial number it stores ("44652").
+ * "FALSE", an error its code ("#N/A"). Each cell comes with its kind (enum table_cell_kind),
+ * telling how its text was obtained:
+ *   - a formula that is a plain literal (="110102…", "a ""quoted"" word", =123, =-1.5,
+ *     =T("…")) has kind TABLE_CELL_FORMULA_LITERAL and gives its cached result when the
+ *     file has one of the literal's type, else the literal's value (scripts such as
+ *     openpyxl cache nothing, libxlsxwriter caches the number 0 even for a string); any
+ *     other formula gives its cached result (TABLE_CELL_VALUE) or, without one, "" with
+ *     kind TABLE_CELL_FORMULA_UNCACHED, and such a cell counts as non-empty (it is never
+ *     mistaken for an empty cell); a formula cached as the empty string is empty;
+ *   - a number whose cell format (xl/styles.xml: built-in formats 14-22, 27-36, 45-47,
+ *     50-58, or a custom format with y, m, d, h or s outside quotes, brackets and escapes)
+ *     is a date or time is turned into "YYYY-MM-DD", or "YYYY-MM-DD HH:MM:SS" when the value
+ *     has a time of day (rounded to the second), honouring the workbook's 1904 date system,
+ *     with kind TABLE_CELL_DATE. Excel's fictitious 1900-02-29 (serial 60) is written as
+ *     Excel shows it; serials below 1 (1900 system) or below 0 (1904 system), and beyond
+ *     9999-12-31, stay numbers. Cells of type "d" (ISO 8601 text) stay as written.
  * Judging what is corrupted is the cleaning step's business (core/idno.h), not this one's.
  *
  * Workbooks: the sheets are the workbook's worksheets that have a part (chart sheets,
@@ -56,6 +70,9 @@
 #define TABLE_MAX_SHEETS 1024                /* sheets listed in the workbook */
 #define TABLE_MAX_XML_DEPTH 64               /* element nesting in any XML part */
 #define TABLE_MAX_NAME 1024                  /* bytes of a sheet name or part name */
+#define TABLE_MAX_STYLES_BYTES ((uint64_t)64 << 20) /* xl/styles.xml once uncompressed */
+#define TABLE_MAX_XFS 65536                  /* cell formats (cellXfs); Excel stops at 64000 */
+#define TABLE_MAX_NUMFMTS 4096               /* custom number formats */
 
 /* Read-ahead used for sheet choice and column detection. */
 #define TABLE_PROBE_ROWS 200
@@ -66,18 +83,34 @@ struct columns;
 
 enum table_format { TABLE_XLSX, TABLE_CSV };
 
+/* How a cell's text was obtained (see the top of this file). Stored in a uint8_t. */
+enum table_cell_kind {
+    TABLE_CELL_VALUE = 0,           /* a value as stored, or a formula's cached result */
+    TABLE_CELL_FORMULA_LITERAL,     /* a formula that is a plain string or number literal */
+    TABLE_CELL_FORMULA_UNCACHED,    /* any other formula without a cached result: "" */
+    TABLE_CELL_DATE,                /* a number in a date format, as "YYYY-MM-DD[ HH:MM:SS]" */
+};
+
 /* One row. cells[0..ncells) are UTF-8 without NUL bytes, each followed by a NUL
- * (cells[i].p[cells[i].n] == '\0'); empty cells and gaps are "" (p is never NULL). ncells
- * is one more than the index of the last non-empty cell: rows with no non-empty cell are
- * skipped. num is the row number the user sees in Excel: the sheet's own row number for a
- * workbook (rows may skip numbers), the 1-based record number for CSV (blank lines count,
- * a quoted newline does not start a record). The memory belongs to the table and stays
- * valid until the next table_next_row or table_close. */
+ * (cells[i].p[cells[i].n] == '\0'); empty cells and gaps are "" (p is never NULL).
+ * kinds[0..ncells) tell how each cell was obtained (enum table_cell_kind); kinds is never
+ * NULL when cells is not, gaps are TABLE_CELL_VALUE and so is every CSV cell. ncells is one
+ * more than the index of the last non-empty cell, an uncached formula counting as
+ * non-empty: rows with no non-empty cell are skipped. num is the row number the user sees
+ * in Excel: the sheet's own row number for a workbook (rows may skip numbers), the 1-based
+ * record number for CSV (blank lines count, a quoted newline does not start a record). The
+ * memory belongs to the table and stays valid until the next table_next_row or
+ * table_close. */
 struct table_row {
     const struct str *cells;
+    const uint8_t *kinds;
     size_t ncells;
     uint64_t num;
 };
+
+/* table_cell_kind_code returns a stable code for kind: "value", "formula_literal",
+ * "formula_uncached", "date"; "unknown" for anything else. Static storage. */
+const char *table_cell_kind_code(unsigned kind);
 
 /* table_open_path opens the file at path; table_open_mem reads p[0..n), which must stay
  * valid and unchanged until table_close. On success *out is a new table positioned before

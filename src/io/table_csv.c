@@ -491,7 +491,7 @@ const char *table__csv_encoding(const struct table__csv *c) { return csv_enc_nam
 int
 table__csv_next(struct table__csv *c, struct table_row *row, struct buf *msg)
 {
-    *row = (struct table_row){ NULL, 0, 0 };
+    *row = (struct table_row){ NULL, NULL, 0, 0 };
     /* Records finished before a failure are handed out first; then the failure. */
     while (c->qpos == c->qn) {
         if (c->rc) {
@@ -509,7 +509,7 @@ table__csv_next(struct table__csv *c, struct table_row *row, struct buf *msg)
         const struct csv_qcell *qc = &c->qcells[r->first + i];
         c->out[i] = qc->len ? (struct str){ c->q.data + qc->off, qc->len } : (struct str){ "", 0 };
     }
-    *row = (struct table_row){ c->out, r->ncells, r->num };
+    *row = (struct table_row){ c->out, table__value_kinds, r->ncells, r->num };
     return 0;
 }
 

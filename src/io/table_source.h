@@ -11,12 +11,16 @@
 #define JY_IO_TABLE_SOURCE_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "io/table.h"
 
 struct table__xlsx;
 struct table__csv;
+
+/* TABLE_MAX_COLS zeros (TABLE_CELL_VALUE): the kinds of a row whose cells are all values. */
+extern const uint8_t table__value_kinds[TABLE_MAX_COLS];
 
 /* Cell text is personal data (ID numbers, names, phones), so every buffer that held some is
  * wiped before it goes back to the allocator. These two are for the libraries that take an

@@ -950,6 +950,7 @@ struct batch_cell_ref {
 struct batch_block {
     struct buf text;                 /* the cells' bytes, each followed by a NUL */
     struct batch_cell_ref *cells;
+    uint8_t *kinds;                  /* beside cells (io/table.h table_row.kinds) */
     size_t ncells, capcells;
     uint64_t num[BATCH_BLOCK_ROWS];
     size_t first[BATCH_BLOCK_ROWS + 1];
@@ -1005,7 +1006,9 @@ batch_pipe_reader(void *arg)
                 if (b->ncells == b->capcells) {
                     b->capcells = b->capcells ? 2 * b->capcells : 4096;
                     b->cells = xrealloc(b->cells, b->capcells * sizeof *b->cells);
+                    b->kinds = xrealloc(b->kinds, b->capcells);
                 }
+                b->kinds[b->ncells] = row.kinds[i];
                 b->cells[b->ncells++] = (struct batch_cell_ref){ b->text.len, row.cells[i].n };
                 buf_add(&b->text, row.cells[i].p, row.cells[i].n);
                 buf_addch(&b->text, '\0');
@@ -1061,7 +1064,7 @@ batch_pass2_piped(struct batch_emit *em, const struct batch_source *src)
                 const struct batch_cell_ref *c = &b->cells[b->first[r] + i];
                 cells[i] = (struct str){ b->text.data + c->off, c->n };
             }
-            struct table_row row = { cells, n, b->num[r] };
+            struct table_row row = { cells, b->kinds + b->first[r], n, b->num[r] };
             rc = batch_emit_row(em, &row);
         }
         if (!rc && b->last) {
@@ -1088,6 +1091,7 @@ out:
     for (size_t i = 0; i < BATCH_RING; i++) {
         buf_release_secret(&p.blocks[i].text); /* the user's cells */
         xfree(p.blocks[i].cells);
+        xfree(p.blocks[i].kinds);
     }
     buf_release(&p.why);
     pthread_cond_destroy(&p.cv);
@@ -1174,8 +1178,7 @@ batch_run(struct app *app, struct db *db, const struct actor *a, const struct ba
                 row_status = xrealloc(row_status, cap_rows);
                 row_key = xrealloc(row_key, cap_rows * sizeof *row_key);
             }
-            const struct str cell = (size_t)st->cols.id < row.ncells ? row.cells[st->cols.id] : STR_LIT("");
-            enum idno_status s = idno_normalize(cell.p, cell.n, id);
+            enum idno_status s = columns_idno(&row, st->cols.id, id); /* kinds count (io/table.h) */
             uint32_t key = BATCH_NONE;
             if (batch_valid(s)) {
                 uint64_t v = 0;

@@ -278,16 +278,22 @@ job_file_name(const char *in, char *out, size_t cap)
 
 /* --- the sealed cells: a JSON array of strings ----------------------------------------- */
 
+/* The strings, then, only when a cell is not a plain value, an array of the cell kinds
+ * (io/table.h enum table_cell_kind): ["a","",[0,2]]. */
 static void
-cells_encode(struct buf *b, const struct str *cells, size_t n)
+cells_encode(struct buf *b, const struct str *cells, const uint8_t *kinds, size_t n)
 {
+    bool plain = true;
     buf_addch(b, '[');
     for (size_t i = 0; i < n; i++) {
         if (i)
             buf_addch(b, ',');
         json_escape(b, cells[i].p); /* cells are NUL-terminated (io/table.h) */
+        plain &= kinds[i] == TABLE_CELL_VALUE;
     }
-    buf_addch(b, ']');
+    for (size_t i = 0; !plain && i < n; i++)
+        buf_printf(b, "%s%u", i ? "," : ",[", (unsigned)kinds[i]);
+    buf_adds(b, plain ? "]" : "]]");
 }
 
 static int
@@ -340,7 +346,25 @@ cells_utf8(struct buf *b, unsigned cp)
 /* One decoded cell: offset and length in the page text. */
 struct job_cell {
     size_t off, len;
+    uint8_t kind; /* io/table.h enum table_cell_kind */
 };
+
+/* cells_kinds parses the kinds array at p[*i] for the cells [first, n) just decoded. */
+static int
+cells_kinds(const char *p, size_t end, size_t *i, struct job_cell *cells, size_t first, size_t n)
+{
+    size_t k = first;
+    (*i)++;
+    while (*i < end && k < n && p[*i] >= '0' && p[*i] <= '3') {
+        cells[k++].kind = (uint8_t)(p[(*i)++] - '0');
+        if (*i < end && p[*i] == ',')
+            (*i)++;
+    }
+    if (k != n || *i + 1 != end || p[*i] != ']')
+        return ERR_CRYPTO;
+    *i = end;
+    return 0;
+}
 
 /* cells_decode parses p[0..n) (what cells_encode wrote) appending each cell's text and a
  * NUL to text and its place to *cells (grown; *ncells used of *cap). ERR_CRYPTO when malformed:
@@ -348,13 +372,15 @@ struct job_cell {
 static int
 cells_decode(const char *p, size_t n, struct buf *text, struct job_cell **cells, size_t *ncells, size_t *cap)
 {
-    size_t i = 0;
+    size_t i = 0, first = *ncells;
     if (n < 2 || p[0] != '[' || p[n - 1] != ']')
         return ERR_CRYPTO;
     i = 1;
     if (i == n - 1)
         return 0;
     for (;;) {
+        if (p[i] == '[' && *ncells > first)
+            return cells_kinds(p, n - 1, &i, *cells, first, *ncells);
         if (p[i] != '"')
             return ERR_CRYPTO;
         i++;
@@ -364,6 +390,7 @@ cells_decode(const char *p, size_t n, struct buf *text, struct job_cell **cells,
         }
         struct job_cell *c = &(*cells)[(*ncells)++];
         c->off = text->len;
+        c->kind = TABLE_CELL_VALUE;
         while (i < n - 1 && p[i] != '"') {
             if (p[i] != '\\') {
                 size_t j = i;
@@ -445,6 +472,7 @@ struct job_page {
     struct job_cell *cells;
     size_t ncells, cap;
     struct str *strs; /* cells as slices, valid until the next load */
+    uint8_t *kinds;   /* beside strs */
     size_t strs_cap;
     struct job_page_row *rows;
     size_t nrows, pos;
@@ -495,6 +523,7 @@ job_page_release(struct job_page *pg)
     buf_release(&pg->meta);
     xfree(pg->cells);
     xfree(pg->strs);
+    xfree(pg->kinds);
     xfree(pg->rows);
     if (pg->plain)
         xfree_secret(pg->plain, pg->plain_cap);
@@ -598,9 +627,12 @@ job_page_load(struct job_page *pg)
     if (pg->ncells > pg->strs_cap) {
         pg->strs_cap = pg->ncells;
         pg->strs = xrealloc(pg->strs, pg->strs_cap * sizeof *pg->strs);
+        pg->kinds = xrealloc(pg->kinds, pg->strs_cap);
     }
-    for (size_t i = 0; i < pg->ncells; i++)
+    for (size_t i = 0; i < pg->ncells; i++) {
         pg->strs[i] = (struct str){ pg->text.data + pg->cells[i].off, pg->cells[i].len };
+        pg->kinds[i] = pg->cells[i].kind;
+    }
     rc = 0;
 out:
     db_done(st);
@@ -709,7 +741,7 @@ job_store(struct app *app, struct db *db, int64_t id, struct table *t, const str
         if (tr.ncells > *ncols)
             *ncols = tr.ncells;
         buf_reset(&json);
-        cells_encode(&json, tr.cells, tr.ncells);
+        cells_encode(&json, tr.cells, tr.kinds, tr.ncells);
         text += json.len;
         if (buf_error(&json) || text > JOB_TEXT_CAP) {
             buf_printf(why, "the file's cells hold more than %zu MiB of text", JOB_TEXT_CAP >> 20);
@@ -733,8 +765,7 @@ job_store(struct app *app, struct db *db, int64_t id, struct table *t, const str
         c->num[i] = tr.num;
         c->has_bidx[i] = false;
         if (data && cols->id >= 0 && (size_t)cols->id < tr.ncells) {
-            const struct str *cell = &tr.cells[cols->id];
-            enum idno_status s = idno_normalize(cell->p, cell->n, id18);
+            enum idno_status s = columns_idno(&tr, cols->id, id18); /* kinds count (io/table.h) */
             if (job_status_valid(s)) {
                 c->bidx[i] = blind_index(&app->keys, "idno", id18, IDNO_LEN);
                 c->has_bidx[i] = true;
@@ -1335,6 +1366,7 @@ run_src_next(void *arg, struct table_row *row, struct buf *why)
     if (!pr)
         return 0;
     row->cells = r->pg.strs + pr->first;
+    row->kinds = r->pg.kinds + pr->first;
     row->ncells = pr->ncells;
     row->num = pr->num;
     return 0;

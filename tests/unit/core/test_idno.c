@@ -496,6 +496,7 @@ test_status_codes(void **state)
     assert_string_equal(idno_status_code(IDNO_EXCEL_CORRUPTED), "excel_corrupted");
     assert_string_equal(idno_status_code(IDNO_EMPTY), "empty");
     assert_string_equal(idno_status_code(IDNO_DUPLICATE), "duplicate");
+    assert_string_equal(idno_status_code(IDNO_FORMULA), "formula");
     assert_string_equal(idno_status_code(IDNO_NOT_AN_ID), "not_an_id");
     assert_string_equal(idno_status_code((enum idno_status)99), "unknown");
 }

@@ -85,6 +85,7 @@ test_header_names(void **state)
 struct sample {
     struct table_row rows[64];
     struct str cells[64][8];
+    uint8_t kinds[64][8];       /* all TABLE_CELL_VALUE unless a test says otherwise */
     char ids[64][19];
     size_t n;
 };
@@ -106,7 +107,7 @@ add(struct sample *s, uint64_t num, ...)
         s->cells[s->n][k++] = str_of(c);
     }
     va_end(ap);
-    s->rows[s->n] = (struct table_row){ s->cells[s->n], k, num };
+    s->rows[s->n] = (struct table_row){ s->cells[s->n], s->kinds[s->n], k, num };
     s->n++;
 }
 

@@ -341,6 +341,7 @@ const en: typeof zh = {
       bad_date: 'Impossible birth date',
       excel_corrupted: 'Damaged by Excel (scientific notation)',
       empty: 'Empty',
+      formula: 'Formula without a value (open and save in Excel)',
       not_an_id: 'Not an ID number',
     },
   },

@@ -339,6 +339,7 @@ export default {
       bad_date: '出生日期错误',
       excel_corrupted: '被 Excel 改坏（科学计数法）',
       empty: '空',
+      formula: '公式无结果（请用 Excel 打开并保存后再上传）',
       not_an_id: '不是身份证号',
     },
   },

@@ -10,7 +10,8 @@
  * mode, numeric ID cells, empty rows, a merged title row, an extra sheet in front). The
  * data is stored through the real ingest kinds (samples, results) except the collision,
  * which has to be forged with SQL. The command is run end to end on a small demo district
- * and its output read back with io/table.h and, when installed, LibreOffice. All ID
+ * and its output read back with io/table.h and, when installed, LibreOffice; also on a list
+ * written by openpyxl whose ID cells are formulas without cached values (issue 7). All ID
  * numbers are synthetic (region 110102, check digits computed here).
  */
 #include <iconv.h>
@@ -1034,6 +1035,64 @@ test_cli_end_to_end(void **state)
     buf_release(&why);
 }
 
+/* `jiayuan batch` on a list written by openpyxl (issue 7): ID cells that are ="…" or
+ * =T("…") formulas without cached values are read as Excel shows them and reported
+ * `fixed`; an uncached =A1&B1 is `formula`, never `empty`. */
+static void
+test_cli_formulas(void **state)
+{
+    struct apptest *at = *state;
+    char var[160], in[160], out[160], tsv[160], py[160], cmd[800], a[19], b[19], c[19];
+    const char *url = dbtest_url(at->db);
+
+    snprintf(var, sizeof var, "%s/var", tmpdir);
+    snprintf(in, sizeof in, "%s/script.xlsx", tmpdir);
+    snprintf(out, sizeof out, "%s/script_out.xlsx", tmpdir);
+    snprintf(tsv, sizeof tsv, "%s/script.tsv", tmpdir);
+    snprintf(py, sizeof py, "%s/tsv2xlsx.py", tmpdir);
+    cli_var_setup(at, var, NULL);
+    make_id("11010219800101001", a);
+    make_id("11010219900202002", b);
+    make_id("11010220000303003", c);
+    FILE *f = fopen(tsv, "wb");
+    assert_non_null(f);
+    fprintf(f, "姓名\t身份证号\n甲\t=\"%s\"\n乙\t=T(\"%s\")\n丙\t%s\n丁\t=A1&B1\n戊\t\t备注\n", a, b, c);
+    assert_int_equal(fclose(f), 0);
+    f = fopen(py, "wb");
+    assert_non_null(f);
+    fputs("import sys, openpyxl\n"
+          "wb = openpyxl.Workbook()\n"
+          "for line in open(sys.argv[1], encoding='utf-8').read().splitlines():\n"
+          "    wb.active.append([c if c else None for c in line.split('\\t')])\n"
+          "wb.save(sys.argv[2])\n", f);
+    assert_int_equal(fclose(f), 0);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' '%s'", py, tsv, in);
+    if (system(cmd) != 0)
+        fail_msg("/usr/bin/python3 with python3-openpyxl is needed (run scripts/bootstrap): %s", cmd);
+
+    const char *args[] = { in, "-o", out, "--var", var, "--db", url };
+    assert_int_equal(run_cli(cli_batch, args, 7), 0);
+
+    struct table *t = NULL;
+    struct table_row row;
+    static const char *const want[] = { "fixed", "fixed", "ok", "formula", "empty" };
+    const char *const want_id[] = { a, b, c, "", "" };
+    assert_int_equal(table_open_path(out, &t, NULL), 0);
+    assert_int_equal(table_next_row(t, &row), 0);                 /* the header */
+    assert_true(str_eq_cstr(row.cells[3], "状态"));
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(table_next_row(t, &row), 0);
+        assert_non_null(row.cells);
+        assert_true(row.ncells >= 4);
+        if (!str_eq_cstr(row.cells[3], want[i]))
+            fail_msg("row %zu: status %.*s, wanted %s", i + 2, (int)row.cells[3].n, row.cells[3].p, want[i]);
+        assert_true(str_eq_cstr(row.cells[1], want_id[i]));      /* written out as read */
+    }
+    assert_int_equal(table_next_row(t, &row), 0);
+    assert_null(row.cells);
+    table_close(t);
+}
+
 /* More rows than an Excel sheet holds: the output goes on in a second sheet, under the
  * header again. */
 static void
@@ -1119,6 +1178,7 @@ main(void)
         BTEST(test_csv_utf8_bom),        BTEST(test_csv_gbk),          BTEST(test_xlsx_shared_strings),
         BTEST(test_xlsx_inline_strings), BTEST(test_windows),          BTEST(test_errors_and_cancel),
         BTEST(test_chunks_and_threads),  BTEST(test_cli_end_to_end),  BTEST(test_cli_two_sheets),
+        BTEST(test_cli_formulas),
     };
     suite_setup(NULL);
     int failed = apptest_run("batch", tests, sizeof tests / sizeof tests[0]);

@@ -10,7 +10,8 @@
  * re-run, delete (also while running), stop (queued again), restart recovery, scope (every
  * function answers "not found" to another subdistrict), audit entries with counts only,
  * the round-robin rule, and real worker threads on a connection pool finishing batches
- * of two subdistricts.
+ * of two subdistricts; and a list written by openpyxl whose ID cells are formulas without
+ * cached values (issue 7).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -394,6 +395,86 @@ test_xlsx_title_rows(void **state)
     fixture_release(&fx);
 }
 
+/* openpyxl_from_tsv turns a TSV file into an .xlsx with openpyxl (/usr/bin/python3 with
+ * python3-openpyxl, installed by scripts/bootstrap): cells starting with '=' become
+ * formulas without cached values, as scripts write them. */
+static void
+openpyxl_from_tsv(const char *dir, const char *tsv, const char *xlsx)
+{
+    char py[160], cmd[640];
+    snprintf(py, sizeof py, "%s/tsv2xlsx.py", dir);
+    FILE *f = fopen(py, "wb");
+    assert_non_null(f);
+    fputs("import sys, openpyxl\n"
+          "wb = openpyxl.Workbook()\n"
+          "for line in open(sys.argv[1], encoding='utf-8').read().splitlines():\n"
+          "    wb.active.append([c if c else None for c in line.split('\\t')])\n"
+          "wb.save(sys.argv[2])\n", f);
+    assert_int_equal(fclose(f), 0);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' '%s'", py, tsv, xlsx);
+    if (system(cmd) != 0)
+        fail_msg("/usr/bin/python3 with python3-openpyxl is needed (run scripts/bootstrap): %s", cmd);
+}
+
+/* A list written by a script (issue 7): ID cells that are ="…" formulas without cached
+ * values are fixed and looked up, an uncached =A1&B1 is "formula", never "empty"; the
+ * stored rows keep the cell kinds, so the run (which reads them back) agrees. */
+static void
+test_formula_cells(void **state)
+{
+    struct apptest *at = *state;
+    struct fixture fx;
+    struct demo_person p;
+    struct batch_job job;
+    struct buf why = BUF_INIT, got = BUF_INIT, tsv = BUF_INIT, data = BUF_INIT;
+    char path[128], in[128], out[128];
+
+    fixture_init(&fx, at);
+    snprintf(path, sizeof path, "%s/in.tsv", fx.dir);
+    snprintf(in, sizeof in, "%s/in.xlsx", fx.dir);
+    snprintf(out, sizeof out, "%s/out.xlsx", fx.dir);
+    buf_adds(&tsv, "姓名\t身份证号\n");
+    for (size_t k = 0; k < 5; k++) {
+        person(k, &p);
+        buf_printf(&tsv, "%s\t=\"%s\"\n", p.name, p.id_number);
+    }
+    buf_adds(&tsv, "拼接\t=A1&B1\n空号\t\t备注\n");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(tsv.data, 1, tsv.len, f), tsv.len);
+    assert_int_equal(fclose(f), 0);
+    openpyxl_from_tsv(fx.dir, path, in);
+    f = fopen(in, "rb");
+    assert_non_null(f);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_add(&data, chunk, n);
+    fclose(f);
+
+    assert_int_equal(batch_job_create(&at->app, at->db, &fx.district, "脚本.xlsx", data.data, data.len, 0, &job, &why), 0);
+    assert_int_equal(job.counts.rows, 7);
+    run_one(at, job.id);
+    assert_int_equal(batch_job_get(at->db, &fx.district, job.id, &job), 0);
+    assert_int_equal(job.counts.by_status[IDNO_FIXED], 5);
+    assert_int_equal(job.counts.by_status[IDNO_FORMULA], 1);
+    assert_int_equal(job.counts.by_status[IDNO_EMPTY], 1);
+    assert_int_equal(job.counts.valid, 5);
+    assert_true(job.counts.found >= 1);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_ALL, out, fx.dir, NULL), 0);
+    read_table(out, &got);
+    assert_int_equal(count_lines(got.data, "|fixed|"), 5);
+    assert_int_equal(count_lines(got.data, "拼接|||formula"), 1);
+    assert_int_equal(count_lines(got.data, "空号||备注|empty"), 1);
+    person(0, &p);
+    assert_int_equal(count_lines(got.data, p.id_number), 1);   /* the ID as Excel shows it */
+    buf_release(&why);
+    buf_release(&got);
+    buf_release(&tsv);
+    buf_release(&data);
+    fixture_release(&fx);
+}
+
 static void
 test_bad_uploads(void **state)
 {
@@ -677,7 +758,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         APPTEST(test_create_run_export), APPTEST(test_xlsx_title_rows), APPTEST(test_bad_uploads),
         APPTEST(test_many_rows),         APPTEST(test_rerun_delete_stop), APPTEST(test_recover),         cmocka_unit_test(test_sched_round_robin),
-        APPTEST(test_worker_threads),
+        APPTEST(test_worker_threads),    APPTEST(test_formula_cells),
     };
     return apptest_run("batch_job", tests, sizeof tests / sizeof tests[0]);
 }
