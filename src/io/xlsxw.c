@@ -332,13 +332,15 @@ xlsxw_cell(struct xlsxw *w, const struct xlsxw_cell *c, size_t col, uint64_t row
     if (c->type == XLSXW_EMPTY || !c->text.n)
         return;
     xlsxw_cell_head(b, col, row);
+    buf_add(b, " s=\"", 4);
+    buf_addch(b, (char)('0' + style));
     if (c->type == XLSXW_SHARED && (idx = xlsxw_sst_index(w, c->text)) >= 0) {
-        buf_printf(b, " s=\"%d\" t=\"s\"><v>", style);
+        buf_add(b, "\" t=\"s\"><v>", 11);
         xlsxw_add_u64(b, (uint64_t)idx);
         buf_add(b, "</v></c>", 8);
         return;
     }
-    buf_printf(b, " s=\"%d\" t=\"inlineStr\"><is>", style);
+    buf_add(b, "\" t=\"inlineStr\"><is>", 20);
     if (ooxml_space_edge(c->text.p, c->text.n))
         buf_adds(b, "<t xml:space=\"preserve\">");
     else
