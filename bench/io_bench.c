@@ -12,7 +12,8 @@
  *                                   columns plus status and masked ID (the batch export)
  *
  * Built by hand for now (see the report): gcc -O2 over bench/io_bench.c, src/io/ and the
- * src/core/ files it needs, linked with -lzip -lexpat -lcsv -lxlsxwriter -lz -lm.
+ * src/core/ files it needs, linked with -lzip -lexpat -lcsv -lxlsxwriter -lz -lpthread -lm
+ * (libxlsxwriter only for gen-xlsx: the input "Excel wrote").
  * All data is synthetic (region 110102, computed check digits).
  */
 #include <iconv.h>

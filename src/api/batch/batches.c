@@ -326,7 +326,7 @@ batches_export(struct req *req)
         return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such batch") : rc;
     if ((rc = api__tmp_path(req, path, sizeof path)))
         return rc;
-    rc = batch_job_export(req->app, req->db, &req->actor, id, rows, path, req->app->var_dir, NULL);
+    rc = batch_job_export(req->app, req->db, &req->actor, id, rows, path, NULL);
     if (rc == ERR_NOT_FOUND)
         return req_fail(req, rc, "no such batch");
     if (rc == ERR_CONFLICT)

@@ -2,8 +2,9 @@
  * (R4.2 "export it to .xlsx"). The same lookup, masking, reveal rule and audit as
  * POST /api/v1/people/lookup (domain/testing/person.h), one more audit entry for the download
  * (people.export, by blind index). The ID number travels in the body, never in the URL.
- * The file is written under the var directory, opened, unlinked and streamed
- * (api__send_xlsx): it holds only what the reply of the lookup would have shown.
+ * The file is written with io/xlsxw.h (no temporary file of its own) under the var
+ * directory, opened, unlinked and streamed (api__send_xlsx): it holds only what the reply
+ * of the lookup would have shown.
  */
 #include <stdio.h>
 #include <string.h>
@@ -38,21 +39,20 @@ people_result_text(const char *r)
 }
 
 static int
-people_export_write(const char *path, const char *tmpdir, const struct person_history *h, int days)
+people_export_write(const char *path, const struct person_history *h, int days)
 {
     static const struct str names[PEOPLE_EXPORT_COLS] = {
         STR_LIT("姓名"), STR_LIT("身份证号"), STR_LIT("采样时间"), STR_LIT("采样点编码"), STR_LIT("采样点"),
         STR_LIT("试管编码"), STR_LIT("检测机构"), STR_LIT("检测时间"), STR_LIT("检测结果"),
     };
     static const double widths[PEOPLE_EXPORT_COLS] = { 12, 22, 20, 14, 24, 18, 24, 20, 10 };
-    struct xlsxw_opts opts = { tmpdir };
     struct xlsxw *w = NULL;
     struct xlsxw_cell cells[PEOPLE_EXPORT_COLS];
     char sampled[32], tested[32], sheet[32];
     int rc;
 
     snprintf(sheet, sizeof sheet, "近%d天检测记录", days);
-    if ((rc = xlsxw_open(path, sheet, &opts, &w)) || (rc = xlsxw_header(w, names, PEOPLE_EXPORT_COLS)))
+    if ((rc = xlsxw_open(path, sheet, NULL, &w)) || (rc = xlsxw_header(w, names, PEOPLE_EXPORT_COLS)))
         goto out;
     for (size_t c = 0; c < PEOPLE_EXPORT_COLS; c++)
         if ((rc = xlsxw_set_width(w, c, widths[c])))
@@ -118,7 +118,7 @@ people_export(struct req *req)
     }
     if (rc || (rc = api__tmp_path(req, path, sizeof path)))
         goto out;
-    if ((rc = people_export_write(path, req->app->var_dir, &h, (int)days)))
+    if ((rc = people_export_write(path, &h, (int)days)))
         goto out;
     (void)idno_normalize(id, strlen(id), norm); /* valid: person_lookup accepted it */
     snprintf(target, sizeof target, "blind:%016llx",

@@ -1,9 +1,12 @@
 /* tests/unit/io/test_xlsxw.c - io/xlsxw.h, the streaming .xlsx writer (R4.2, R4.3).
  *
- * What is written is read back with io/table.h (and, for formatting, looked at in the
- * package with libzip): IDs come back as the exact 18 characters, numbers as numbers, the
- * header bold and frozen, text cells formatted as Text, control characters and literal
- * "_x0041_" sequences intact. Refused rows write nothing. IDs are synthetic.
+ * What is written is read back with io/table.h, with openpyxl (tests/support/xlsx_peer.py,
+ * a real other reader) and, for formatting, looked at in the package with libzip: IDs come
+ * back as the exact 18 characters, numbers as numbers, the header bold and frozen, text
+ * cells formatted as Text, control characters and literal "_x0041_" sequences intact,
+ * shared words, escaped sheet names, 60,000 rows deflated on two threads, a full sheet
+ * continued on a second. Refused rows write nothing; no file but the output is ever open.
+ * IDs are synthetic.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,6 +89,24 @@ part(const char *path, const char *name, struct buf *out)
         buf_add(out, chunk, (size_t)n);
     zip_fclose(f);
     zip_discard(z);
+}
+
+/* peer runs tests/support/xlsx_peer.py (openpyxl: a real other reader) with args and
+ * returns what it printed; the script must succeed. */
+static void
+peer(struct buf *out, const char *mode, const char *path, long n)
+{
+    const char *src = getenv("JIAYUAN_SRC");
+    char cmd[1024], chunk[4096];
+    size_t k;
+    assert_non_null(src);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tests/support/xlsx_peer.py' %s '%s' %ld", src, mode, path, n);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    buf_reset(out);
+    while ((k = fread(chunk, 1, sizeof chunk, p)) > 0)
+        buf_add(out, chunk, k);
+    assert_int_equal(pclose(p), 0);
 }
 
 static void
@@ -173,8 +194,6 @@ test_refusals(void **state)
     assert_int_equal(xlsxw_open(path, "0123456789012345678901234567890x", NULL, &w), ERR_INVALID);
     assert_int_equal(xlsxw_open(path, "'quoted'", NULL, &w), ERR_INVALID);
     assert_int_equal(xlsxw_open(path, "\xFF", NULL, &w), ERR_INVALID);
-    struct xlsxw_opts bad_tmp = { "/nonexistent/tmp" };
-    assert_int_equal(xlsxw_open(path, "a", &bad_tmp, &w), ERR_IO);
 
     assert_int_equal(xlsxw_open(path, "a", NULL, &w), 0);
     struct xlsxw_cell bad_utf8 = XLSXW_TEXT_CELL(((struct str){ "\xC0\x80", 2 }));
@@ -229,10 +248,10 @@ test_refusals(void **state)
     xfree(wide);
 }
 
-/* open_files_under counts this process's open files whose path starts with dir (deleted
- * files included: libxlsxwriter unlinks its temporary files at once). */
+/* open_files counts this process's open files whose path starts with prefix (deleted
+ * files included: a temporary file unlinked at once still shows). */
 static int
-open_files_under(const char *dir)
+open_files(const char *prefix)
 {
     char link[64], target[512];
     int n = 0;
@@ -242,34 +261,211 @@ open_files_under(const char *dir)
         if (len <= 0)
             continue;
         target[len] = '\0';
-        n += strncmp(target, dir, strlen(dir)) == 0;
+        n += strncmp(target, prefix, strlen(prefix)) == 0;
     }
     return n;
 }
 
-/* A full sheet refuses the next row; a new sheet takes it; tmpdir is honoured. */
+/* A full sheet refuses the next row; a new sheet takes it. While a million rows are
+ * written the writer holds no file open but the output (no temporary file, deleted or
+ * not, under TMPDIR, /tmp or anywhere), and the folder holds nothing else. */
 static void
-test_full_sheet_and_tmpdir(void **state)
+test_full_sheet_no_temp_file(void **state)
 {
     (void)state;
     const char *path = tmp_path("full.xlsx");
-    struct xlsxw_opts opts = { tmpdir };
+    struct xlsxw_opts opts = { 2 };
     struct xlsxw *w;
     struct str head[1] = { STR_LIT("身份证号") };
     struct xlsxw_cell c = XLSXW_NUMBER_CELL(1);
-    assert_int_equal(open_files_under(tmpdir), 0);
+    int before = open_files("/");
+    assert_int_equal(open_files(tmpdir), 0);
     assert_int_equal(xlsxw_open(path, "第1页", &opts, &w), 0);
     assert_int_equal(xlsxw_header(w, head, 1), 0);
-    assert_true(open_files_under(tmpdir) >= 1);          /* the sheet's temporary file */
     for (uint64_t i = 1; i < XLSXW_MAX_ROWS; i++)
         assert_int_equal(xlsxw_row(w, &c, 1), 0);
+    assert_int_equal(open_files(tmpdir), 1);             /* the output, nothing else */
+    assert_int_equal(open_files(path), 1);
+    assert_int_equal(open_files("/"), before + 1);
     assert_int_equal(xlsxw_rows(w), XLSXW_MAX_ROWS);
     assert_int_equal(xlsxw_row(w, &c, 1), ERR_TOO_LARGE);
     assert_int_equal(xlsxw_add_sheet(w, "第2页"), 0);
     assert_int_equal(xlsxw_rows(w), 0);
     assert_int_equal(xlsxw_header(w, head, 1), 0);
     assert_int_equal(xlsxw_row(w, &c, 1), 0);
-    xlsxw_free(w);                       /* packing 1M rows is not what this test is about */
+    assert_int_equal(open_files("/"), before + 1);
+    assert_int_equal(xlsxw_close(w), 0);
+    assert_int_equal(open_files(tmpdir), 0);
+
+    /* read back: the full sheet by io/table.h, the continuation sheet by openpyxl */
+    struct table *t;
+    struct table_row row;
+    uint64_t rows = 0, last = 0;
+    int rc;
+    assert_int_equal(table_open_path(path, &t, NULL), 0);
+    assert_string_equal(table_sheet_name(t), "第1页");
+    while ((rc = table_next_row(t, &row)) == 0 && row.cells) {
+        rows++;
+        last = row.num;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(rows, XLSXW_MAX_ROWS);
+    assert_int_equal(last, XLSXW_MAX_ROWS);
+    table_close(t);
+    struct buf got = BUF_INIT;
+    peer(&got, "last", path, 0);
+    assert_string_equal(got.data, "sheets [\"第1页\", \"第2页\"]\n[\"身份证号\"]\n[1]\n");
+    buf_release(&got);
+    unlink(path);
+}
+
+/* bulk_cells fills row i (1-based) of the bulk test; tests/support/xlsx_peer.py "bulk"
+ * knows the same pattern. */
+static void
+bulk_cells(uint64_t i, char *id, char *note, struct xlsxw_cell cells[4])
+{
+    static const char *const status[3] = { "阴性", "阳性", "待出结果" };
+    snprintf(id, 32, "1101011990%08llu", (unsigned long long)i);
+    snprintf(note, 64, "行%llu <&> \"q\"", (unsigned long long)i);
+    cells[0] = XLSXW_TEXT_CELL(str_of(id));
+    cells[1] = XLSXW_SHARED_CELL(str_of(status[i % 3]));
+    cells[2] = XLSXW_NUMBER_CELL((double)i);
+    cells[3] = XLSXW_TEXT_CELL(str_of(note));
+}
+
+/* 60,000 rows (several deflate blocks, deflated on two threads and written in order) read
+ * back whole by io/table.h and by openpyxl. */
+static void
+test_peer_bulk(void **state)
+{
+    (void)state;
+    enum { N = 60000 };
+    const char *path = tmp_path("bulk.xlsx");
+    struct xlsxw_opts opts = { 2 };
+    struct xlsxw *w;
+    struct str head[4] = { STR_LIT("身份证号"), STR_LIT("结果"), STR_LIT("序号"), STR_LIT("备注") };
+    struct xlsxw_cell cells[4];
+    char id[32], note[64], want[160];
+
+    assert_int_equal(xlsxw_open(path, "结果", &opts, &w), 0);
+    assert_int_equal(xlsxw_header(w, head, 4), 0);
+    for (uint64_t i = 1; i <= N; i++) {
+        bulk_cells(i, id, note, cells);
+        assert_int_equal(xlsxw_row(w, cells, 4), 0);
+    }
+    assert_int_equal(xlsxw_close(w), 0);
+
+    struct table *t;
+    struct table_row row;
+    uint64_t i = 0;
+    assert_int_equal(table_open_path(path, &t, NULL), 0);
+    assert_int_equal(table_next_row(t, &row), 0);
+    assert_int_equal(row.num, 1);
+    while (table_next_row(t, &row) == 0 && row.cells) {
+        i++;
+        bulk_cells(i, id, note, cells);
+        assert_int_equal(row.num, i + 1);
+        assert_int_equal(row.ncells, 4);
+        snprintf(want, sizeof want, "%s|%s|%llu|%s", id, cells[1].text.p, (unsigned long long)i, note);
+        char gotrow[160];
+        snprintf(gotrow, sizeof gotrow, "%s|%s|%s|%s", row.cells[0].p, row.cells[1].p, row.cells[2].p,
+                 row.cells[3].p);
+        assert_string_equal(gotrow, want);
+    }
+    assert_int_equal(i, N);
+    table_close(t);
+
+    struct buf got = BUF_INIT;
+    peer(&got, "bulk", path, N);
+    assert_string_equal(got.data, "bulk ok 60000\n");
+    buf_release(&got);
+}
+
+/* A workbook with what exports hold - a title row, a frozen bold header, IDs, shared words,
+ * numbers, empty cells, text that needs escaping, a second sheet with a name that needs
+ * escaping - read back by io/table.h and by openpyxl. (openpyxl does not decode Excel's
+ * _xHHHH_ escapes, so control characters and literal "_x0041_" are test_round_trip's.) */
+static void
+test_peer_detail(void **state)
+{
+    (void)state;
+    const char *path = tmp_path("peer.xlsx");
+    struct xlsxw *w;
+    struct str head[5] = { STR_LIT("姓名"), STR_LIT("身份证号"), STR_LIT("次数"), STR_LIT("结果"), STR_LIT("备注") };
+    struct xlsxw_cell title[1] = { XLSXW_TEXT_CELL(STR_LIT("2026年11月 居民名单")) };
+    struct xlsxw_cell r1[5] = {
+        XLSXW_TEXT_CELL(STR_LIT("张三")), XLSXW_TEXT_CELL(STR_LIT("11010219900307123X")), XLSXW_NUMBER_CELL(3),
+        XLSXW_SHARED_CELL(STR_LIT("阴性")), XLSXW_TEXT_CELL(STR_LIT("a & <b> \"c\" 'd'")),
+    };
+    struct xlsxw_cell r2[5] = {
+        XLSXW_TEXT_CELL(STR_LIT("李四")), XLSXW_TEXT_CELL(STR_LIT("110102198511240023")),
+        XLSXW_NUMBER_CELL(-0.125), XLSXW_SHARED_CELL(STR_LIT("阴性")), XLSXW_TEXT_CELL(STR_LIT("  edge\t")),
+    };
+    struct xlsxw_cell r3[5] = {
+        XLSXW_EMPTY_CELL, XLSXW_TEXT_CELL(STR_LIT("")), XLSXW_NUMBER_CELL(1.10102199003077e17),
+        XLSXW_SHARED_CELL(STR_LIT("阳性 <&>")), XLSXW_TEXT_CELL(STR_LIT("x_1 😀 行\n二")),
+    };
+    struct str head2[2] = { STR_LIT("采样点"), STR_LIT("份数") };
+    struct xlsxw_cell s2[2] = { XLSXW_SHARED_CELL(STR_LIT("阴性")), XLSXW_NUMBER_CELL(42) };
+
+    assert_int_equal(xlsxw_open(path, "名单", NULL, &w), 0);
+    assert_int_equal(xlsxw_set_width(w, 1, 22), 0);
+    assert_int_equal(xlsxw_row(w, title, 1), 0);
+    assert_int_equal(xlsxw_header(w, head, 5), 0);
+    assert_int_equal(xlsxw_row(w, r1, 5), 0);
+    assert_int_equal(xlsxw_set_width(w, 2, 9), ERR_INVALID);   /* the layout is written */
+    assert_int_equal(xlsxw_row(w, r2, 5), 0);
+    assert_int_equal(xlsxw_row(w, r3, 5), 0);
+    assert_int_equal(xlsxw_add_sheet(w, "名单"), ERR_INVALID);
+    assert_int_equal(xlsxw_add_sheet(w, "A&B <\"2\">"), 0);
+    assert_int_equal(xlsxw_set_width(w, 0, 30), 0);
+    assert_int_equal(xlsxw_header(w, head2, 2), 0);
+    assert_int_equal(xlsxw_row(w, s2, 2), 0);
+    assert_int_equal(xlsxw_close(w), 0);
+
+    struct table *t;
+    struct buf got = BUF_INIT;
+    assert_int_equal(table_open_path(path, &t, NULL), 0);
+    assert_string_equal(table_sheet_name(t), "名单");
+    assert_int_equal(table_columns(t)->header_row, 2);
+    assert_int_equal(dump(t, &got), 0);
+    assert_string_equal(got.data, "1:2026年11月 居民名单\n"
+                                  "2:姓名|身份证号|次数|结果|备注\n"
+                                  "3:张三|11010219900307123X|3|阴性|a & <b> \"c\" 'd'\n"
+                                  "4:李四|110102198511240023|-0.125|阴性|  edge\t\n"
+                                  "5:||1.10102199003077e+17|阳性 <&>|x_1 😀 行\n二\n");
+    table_close(t);
+
+    /* openpyxl: text as text with the "@" format, numbers as numbers, the header bold and
+     * frozen, widths in Excel's unit, both sheet names back as given */
+    peer(&got, "dump", path, 0);
+    assert_string_equal(got.data,
+                        "sheet\t名单\tfreeze=A3\twidths=B=22.7109\n"
+                        "A1\ts\t@\t0\t\"2026年11月 居民名单\"\n"
+                        "A2\ts\t@\t1\t\"姓名\"\n"
+                        "B2\ts\t@\t1\t\"身份证号\"\n"
+                        "C2\ts\t@\t1\t\"次数\"\n"
+                        "D2\ts\t@\t1\t\"结果\"\n"
+                        "E2\ts\t@\t1\t\"备注\"\n"
+                        "A3\ts\t@\t0\t\"张三\"\n"
+                        "B3\ts\t@\t0\t\"11010219900307123X\"\n"
+                        "C3\tn\tGeneral\t0\t3\n"
+                        "D3\ts\t@\t0\t\"阴性\"\n"
+                        "E3\ts\t@\t0\t\"a & <b> \\\"c\\\" 'd'\"\n"
+                        "A4\ts\t@\t0\t\"李四\"\n"
+                        "B4\ts\t@\t0\t\"110102198511240023\"\n"
+                        "C4\tn\tGeneral\t0\t-0.125\n"
+                        "D4\ts\t@\t0\t\"阴性\"\n"
+                        "E4\ts\t@\t0\t\"  edge\\t\"\n"
+                        "C5\tn\tGeneral\t0\t1.10102199003077e+17\n"
+                        "D5\ts\t@\t0\t\"阳性 <&>\"\n"
+                        "E5\ts\t@\t0\t\"x_1 😀 行\\n二\"\n"
+                        "sheet\tA&B <\"2\">\tfreeze=A2\twidths=A=30.7109\n"
+                        "A1\ts\t@\t1\t\"采样点\"\n"
+                        "B1\ts\t@\t1\t\"份数\"\n"
+                        "A2\ts\t@\t0\t\"阴性\"\n"
+                        "B2\tn\tGeneral\t0\t42\n");
+    buf_release(&got);
 }
 
 int
@@ -278,7 +474,9 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_full_sheet_and_tmpdir),
+        cmocka_unit_test(test_full_sheet_no_temp_file),
+        cmocka_unit_test(test_peer_detail),
+        cmocka_unit_test(test_peer_bulk),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

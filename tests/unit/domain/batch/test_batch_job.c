@@ -225,7 +225,7 @@ test_create_run_export(void **state)
     assert_int_equal(batch_job_rerun(&at->app, at->db, &fx.sub2, job.id, 0, &other), ERR_NOT_FOUND);
     assert_int_equal(batch_job_delete(&at->app, at->db, &fx.sub2, job.id), ERR_NOT_FOUND);
     snprintf(path, sizeof path, "%s/x.xlsx", fx.dir);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub2, job.id, BATCH_EXPORT_ALL, path, fx.dir, NULL),
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub2, job.id, BATCH_EXPORT_ALL, path, NULL),
                      ERR_NOT_FOUND);
     assert_int_equal(access(path, F_OK), -1);
     assert_int_equal(batch_job_list(at->db, &fx.sub2, 10, 0, &items, &n, &next), 0);
@@ -238,7 +238,7 @@ test_create_run_export(void **state)
     assert_int_equal(batch_job_get(at->db, &fx.district, job.id, &other), 0);
 
     /* no export before the run */
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, fx.dir, NULL),
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, NULL),
                      ERR_CONFLICT);
 
     run_one(at, job.id);
@@ -271,7 +271,7 @@ test_create_run_export(void **state)
     assert_int_equal(job.counts.not_found, NPEOPLE + 1 - found);
 
     /* exports */
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, fx.dir, &written), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
     assert_int_equal(written, NPEOPLE + 4);
     read_table(path, &got);
     assert_true(str_has_prefix(str_of(got.data), "序号|姓名|身份证号|电话|状态|是否检测|近3天检测次数|最近采样时间|"));
@@ -285,7 +285,7 @@ test_create_run_export(void **state)
     assert_int_equal(count_lines(got.data, "|是|") + count_lines(got.data, "|否|"), NPEOPLE + 2);
     buf_reset(&got);
     assert_int_equal(unlink(path), 0);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_NOT_FOUND, path, fx.dir,
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_NOT_FOUND, path,
                                       &written),
                      0);
     assert_int_equal(written, job.counts.not_found);
@@ -293,7 +293,7 @@ test_create_run_export(void **state)
     assert_int_equal(count_lines(got.data, NULL), 1 + job.counts.not_found);
     assert_non_null(strstr(got.data, "外地人"));
     buf_reset(&got);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_INVALID, path, fx.dir,
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_INVALID, path,
                                       &written),
                      0);
     assert_int_equal(written, 2);
@@ -382,7 +382,7 @@ test_xlsx_title_rows(void **state)
     assert_int_equal(batch_job_get(at->db, &fx.sub1, job.id, &job), ERR_NOT_FOUND); /* district's own */
     assert_int_equal(batch_job_get(at->db, &fx.district, job.id, &job), 0);
     assert_int_equal(job.counts.by_status[IDNO_EXCEL_CORRUPTED], 1);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_ALL, out, fx.dir, NULL), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_ALL, out, NULL), 0);
     read_table(out, &got);
     /* the title row first, as it was; the header with ours appended (N = 7 days) */
     assert_true(str_has_prefix(str_of(got.data), "西长安街街道 核酸检测名单\n姓名|身份证号码（必填）|备注|状态|是否检测|近7天检测次数|"));
@@ -461,7 +461,7 @@ test_formula_cells(void **state)
     assert_int_equal(job.counts.by_status[IDNO_EMPTY], 1);
     assert_int_equal(job.counts.valid, 5);
     assert_true(job.counts.found >= 1);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_ALL, out, fx.dir, NULL), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_ALL, out, NULL), 0);
     read_table(out, &got);
     assert_int_equal(count_lines(got.data, "|fixed|"), 5);
     assert_int_equal(count_lines(got.data, "拼接|||formula"), 1);
@@ -563,7 +563,7 @@ test_many_rows(void **state)
     assert_int_equal(job.counts.valid + job.counts.duplicate, n - 2);
     assert_int_equal(apptest_i64(at->db, "SELECT COUNT(*) FROM batch_results WHERE batch_id = ?1", job.id), n);
     snprintf(path, sizeof path, "%s/many.xlsx", fx.dir);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, fx.dir, &written), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
     assert_int_equal(written, n);
     read_table(path, &got);
     assert_int_equal(count_lines(got.data, NULL), n + 1);
