@@ -245,6 +245,13 @@ place_hit_order(const void *x, const void *y)
     return a->p.id < b->p.id ? -1 : a->p.id > b->p.id;
 }
 
+static int
+place_id_order(const void *x, const void *y)
+{
+    const struct place *a = x, *b = y;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
 int
 place_near(struct db *db, const struct actor *a, struct geo_point p, double within_m, const char *kind,
            size_t cap, struct arena *arena, struct place **items, double **dist_m, size_t *n)
@@ -290,10 +297,22 @@ place_near(struct db *db, const struct actor *a, struct geo_point p, double with
         count = cap;
     struct place *out = arena_alloc(arena, (count ? count : 1) * sizeof *out);
     double *d = arena_alloc(arena, (count ? count : 1) * sizeof *d);
-    for (size_t i = 0; i < count && !rc; i++) {
+    for (size_t i = 0; i < count; i++) {
         out[i] = hits[i].p;
         d[i] = hits[i].d;
-        rc = place_load_cameras(db, a, arena, &out[i], 1);
+    }
+    /* Bound cameras in one query over the id range: load them on a copy sorted by id. */
+    if (count) {
+        struct place *byid = arena_alloc(arena, count * sizeof *byid);
+        memcpy(byid, out, count * sizeof *byid);
+        qsort(byid, count, sizeof *byid, place_id_order);
+        if ((rc = place_load_cameras(db, a, arena, byid, count)))
+            goto out;
+        for (size_t i = 0; i < count; i++) {
+            struct place *m = bsearch(&out[i], byid, count, sizeof *byid, place_id_order);
+            out[i].camera_ids = m->camera_ids;
+            out[i].n_cameras = m->n_cameras;
+        }
     }
     *items = out;
     *dist_m = d;
