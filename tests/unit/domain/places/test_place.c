@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "apptest.h"
+#include "core/alloc.h"
 #include "core/arena.h"
 #include "core/err.h"
 #include "core/time.h"
@@ -271,7 +272,7 @@ test_near(void **state)
     free(text);
     for (size_t i = 0; i < nout; i++)
         assert_int_equal(outs[i].status, INGEST_ACCEPTED);
-    free(outs);
+    xfree(outs);
     int64_t site = apptest_site(at, "XC-NEAR", SUB1); /* at 116.38, 39.9 */
     (void)site;
     struct geo_point c = { 116.3570, 39.8970 };
