@@ -77,6 +77,7 @@ extern const struct route api_people_export_routes[];
 extern const struct route api_places_export_routes[];
 extern const struct route api_places_routes[];
 extern const struct route api_cameras_routes[];
+extern const struct route api_bindings_routes[];
 extern const struct route *const api_routes[];
 
 

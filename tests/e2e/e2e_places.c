@@ -148,6 +148,15 @@ test_scope_and_secrets(void **state)
     assert_resp(&r, 200, NULL);
     assert_string_equal(resp_str(&r, "type"), "FeatureCollection");
     assert_int_equal(json_array_size(resp_get(&r, "features")), 2);
+    client_call(&sam1, "GET", "/api/v1/bindings", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 1);
+    assert_string_equal(resp_str(&r, "items.0.gb_id"), "11010200001320000001");
+    client_call(&sam2, "GET", "/api/v1/bindings", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 0);
+    client_call(&sam1, "GET", "/api/v1/bindings/export.xlsx", NULL, &r);
+    assert_resp(&r, 200, NULL);
     /* Every list is exportable. */
     client_call(&sam1, "GET", "/api/v1/places/export.xlsx?kind=toilet", NULL, &r);
     assert_resp(&r, 200, NULL);
