@@ -157,6 +157,9 @@ test_scope_and_secrets(void **state)
     assert_int_equal(resp_int(&r, "total"), 0);
     client_call(&sam1, "GET", "/api/v1/bindings/export.xlsx", NULL, &r);
     assert_resp(&r, 200, NULL);
+    client_call(&sam1, "GET", "/api/v1/camera-checks/export.xlsx?kind=toilet&stale_days=30", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_true(r.body.len > 4 && memcmp(r.body.data, "PK", 2) == 0);
     /* Every list is exportable. */
     client_call(&sam1, "GET", "/api/v1/places/export.xlsx?kind=toilet", NULL, &r);
     assert_resp(&r, 200, NULL);
