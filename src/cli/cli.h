@@ -47,5 +47,6 @@ int cli_token(int argc, char **argv);
 int cli_verify(int argc, char **argv);
 int cli_demo(int argc, char **argv);
 int cli_batch(int argc, char **argv);
+int cli_places(int argc, char **argv);
 
 #endif
