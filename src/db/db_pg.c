@@ -885,6 +885,9 @@ db_pg_col_is_null(struct db_stmt *base, int col)
     return !db_pg_col_ok(st, col) || PQgetisnull(st->res, st->row, col);
 }
 
+/* The protocol counts a statement's parameters in 16 bits. */
+static int db_pg_max_params(struct db *db) { return 65535; }
+
 static const struct db__ops db_pg_ops = {
     .kind = DB_POSTGRES,
     .name = "postgres",
@@ -909,4 +912,5 @@ static const struct db__ops db_pg_ops = {
     .col_text = db_pg_col_text,
     .col_blob = db_pg_col_blob,
     .col_is_null = db_pg_col_is_null,
+    .max_params = db_pg_max_params,
 };

@@ -456,6 +456,12 @@ db_sqlite_col_is_null(struct db_stmt *base, int col)
     return !db_sqlite_col_ok(st, col) || sqlite3_column_type(st->s, col) == SQLITE_NULL;
 }
 
+static int
+db_sqlite_max_params(struct db *db)
+{
+    return sqlite3_limit(db_sqlite_of(db)->h, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+}
+
 static const struct db__ops db_sqlite_ops = {
     .kind = DB_SQLITE,
     .name = "sqlite",
@@ -479,4 +485,5 @@ static const struct db__ops db_sqlite_ops = {
     .col_text = db_sqlite_col_text,
     .col_blob = db_sqlite_col_blob,
     .col_is_null = db_sqlite_col_is_null,
+    .max_params = db_sqlite_max_params,
 };

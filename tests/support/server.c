@@ -26,6 +26,7 @@
 #include <openssl/hmac.h>
 
 #include "core/alloc.h"
+#include "core/codec.h"
 #include "core/str.h"
 #include "db/db.h"
 #include "json/jsonio.h"
@@ -1166,8 +1167,7 @@ server_find(struct server *srv, unsigned where, const void *needle, size_t n, bo
             found |= SCAN_DB;
         if (srv->pg) { /* bytea columns read as hex */
             struct buf hex = BUF_INIT;
-            for (size_t i = 0; i < n; i++)
-                buf_printf(&hex, "%02x", ((const unsigned char *)needle)[i]);
+            hex_encode(&hex, needle, n);
             if (server_contains(b.data, b.len, hex.data, hex.len, true))
                 found |= SCAN_DB;
             buf_release(&hex);

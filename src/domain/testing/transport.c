@@ -10,6 +10,7 @@
 
 #include "core/err.h"
 #include "core/time.h"
+#include "db/db_value.h"
 #include "domain/stats/stats.h"
 #include "push/outbox.h"
 
@@ -135,13 +136,13 @@ transport_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
         return rc;
     if (r->courier && (rc = ingest_seal(ing, "transports.courier", r->courier, &courier, &courier_len)))
         return rc;
-    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = ingest_bind_str(st, 1, r->source)) ||
-        (rc = ingest_bind_str(st, 2, r->external_id)) || (rc = ingest_bind_str(st, 3, r->box_code)) ||
-        (rc = db_bind_i64(st, 4, site.id)) || (rc = ingest_bind_str(st, 5, site.subdistrict)) ||
-        (rc = ingest_bind_str(st, 6, r->to_lab)) || (rc = db_bind_i64(st, 7, r->handed_at)) ||
+    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = db_bind_str(st, 1, r->source)) ||
+        (rc = db_bind_str(st, 2, r->external_id)) || (rc = db_bind_str(st, 3, r->box_code)) ||
+        (rc = db_bind_i64(st, 4, site.id)) || (rc = db_bind_str(st, 5, site.subdistrict)) ||
+        (rc = db_bind_str(st, 6, r->to_lab)) || (rc = db_bind_i64(st, 7, r->handed_at)) ||
         (rc = db_bind_i64(st, 8, r->received_at)) ||
         (rc = courier ? db_bind_blob(st, 9, courier, courier_len) : db_bind_null(st, 9)) ||
-        (rc = ingest_bind_str(st, 10, r->status)) || (rc = db_bind_i64(st, 11, (int64_t)r->n_tubes)) ||
+        (rc = db_bind_str(st, 10, r->status)) || (rc = db_bind_i64(st, 11, (int64_t)r->n_tubes)) ||
         (rc = db_bind_i64(st, 12, ingest_now(ing))) || (rc = ingest_insert_step(st, out)))
         goto out;
     id = out->id;
@@ -149,7 +150,7 @@ transport_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     st = NULL;
     for (size_t i = 0; i < r->n_tubes; i++) {
         if ((rc = db_prepare(db, sql_insert_tube, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-            (rc = ingest_bind_str(st, 2, r->tubes[i])) || (rc = db_step(st, &row)))
+            (rc = db_bind_str(st, 2, r->tubes[i])) || (rc = db_step(st, &row)))
             goto out;
         db_done(st);
         st = NULL;
@@ -197,13 +198,13 @@ transport_row(struct db_stmt *st, struct arena *arena, struct transport *t)
 {
     memset(t, 0, sizeof *t);
     t->id = db_col_i64(st, 0);
-    t->source = ingest_col_str(st, 1, arena);
-    t->external_id = ingest_col_str(st, 2, arena);
-    t->box_code = ingest_col_str(st, 3, arena);
-    t->from_site = ingest_col_str(st, 4, arena);
-    t->subdistrict = ingest_col_str(st, 5, arena);
-    t->to_lab = ingest_col_str(st, 6, arena);
-    t->status = ingest_col_str(st, 7, arena);
+    t->source = db_col_arena(st, 1, arena);
+    t->external_id = db_col_arena(st, 2, arena);
+    t->box_code = db_col_arena(st, 3, arena);
+    t->from_site = db_col_arena(st, 4, arena);
+    t->subdistrict = db_col_arena(st, 5, arena);
+    t->to_lab = db_col_arena(st, 6, arena);
+    t->status = db_col_arena(st, 7, arena);
     t->handed_at = db_col_i64(st, 8);
     t->received_at = db_col_i64(st, 9);
     t->tube_count = db_col_i64(st, 10);
@@ -215,8 +216,8 @@ static int
 transport_bind_filters(struct db_stmt *st, const struct transport_query *q, const char *sub)
 {
     int rc;
-    if ((rc = ingest_bind_str(st, 1, q->status)) || (rc = ingest_bind_str(st, 2, q->from_site)) ||
-        (rc = ingest_bind_str(st, 3, sub)) || (rc = db_bind_i64(st, 4, q->from)) ||
+    if ((rc = db_bind_str(st, 1, q->status)) || (rc = db_bind_str(st, 2, q->from_site)) ||
+        (rc = db_bind_str(st, 3, sub)) || (rc = db_bind_i64(st, 4, q->from)) ||
         (rc = db_bind_i64(st, 5, q->to ? q->to : INT64_MAX)))
         return rc;
     return 0;
@@ -295,7 +296,7 @@ transport_get(struct db *db, const struct actor *a, int64_t id, struct arena *ar
     if ((rc = db_prepare(db, sql_tubes, &st)) || (rc = db_bind_i64(st, 1, id)))
         goto out;
     while (!(rc = db_step(st, &row)) && row && out->n_tubes < cap)
-        out->tubes[out->n_tubes++] = ingest_col_str(st, 0, arena);
+        out->tubes[out->n_tubes++] = db_col_arena(st, 0, arena);
 out:
     db_done(st);
     return rc;
@@ -394,8 +395,8 @@ transport_update(struct app *app, struct db *db, const struct actor *a, int64_t 
         goto done;
     }
     if ((rc = db_prepare(db, sql_update, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-        (rc = ingest_bind_str(st, 2, status)) || (rc = db_bind_i64(st, 3, received_at)) ||
-        (rc = db_bind_i64(st, 4, now)) || (rc = ingest_bind_str(st, 5, t.status)) || (rc = db_step(st, &row)))
+        (rc = db_bind_str(st, 2, status)) || (rc = db_bind_i64(st, 3, received_at)) ||
+        (rc = db_bind_i64(st, 4, now)) || (rc = db_bind_str(st, 5, t.status)) || (rc = db_step(st, &row)))
         goto out;
     if (db_changes(st) != 1) {
         snprintf(why, cap, "the transport changed meanwhile; read it again");
