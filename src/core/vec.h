@@ -17,9 +17,12 @@
 
 struct arena;
 
-/* vec_grow returns items (xmalloc'd, n elements used, room for *cap; NULL when *cap is 0),
- * reallocated with room for twice as many (16 when *cap is 0) when n == *cap; else items
- * unchanged. *cap is updated. Free the result with xfree. */
+/* vec_reserve returns items (xmalloc'd with room for *cap elements; NULL when *cap is 0)
+ * with room for at least need elements: unchanged when need <= *cap, else reallocated to
+ * twice the capacity (16 when *cap is 0), or to need when that is more. *cap is updated.
+ * Free the result with xfree. */
+void *vec_reserve(void *items, size_t need, size_t *cap, size_t size);
+/* vec_grow is vec_reserve for one more element than the n in use. */
 void *vec_grow(void *items, size_t n, size_t *cap, size_t size);
 /* vec_grow_arena is vec_grow for an array in arena: when full, it returns a copy of the n
  * elements in a new arena block with twice the room (the old block stays until the arena
@@ -28,6 +31,8 @@ void *vec_grow_arena(struct arena *arena, void *items, size_t n, size_t *cap, si
 
 /* VEC_ROOM makes room for one more element: afterwards items[n] may be written. */
 #define VEC_ROOM(items, n, cap) ((items) = vec_grow((items), (n), &(cap), sizeof *(items)))
+/* VEC_RESERVE makes room for need elements in all. */
+#define VEC_RESERVE(items, need, cap) ((items) = vec_reserve((items), (need), &(cap), sizeof *(items)))
 #define VEC_ARENA_ROOM(arena, items, n, cap) \
     ((items) = vec_grow_arena((arena), (items), (n), &(cap), sizeof *(items)))
 

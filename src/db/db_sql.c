@@ -19,6 +19,11 @@ struct db__insert_sql {
     size_t rows[2];
 };
 
+/* The most parameters a multi-row INSERT carries, whatever the driver allows: SQLite's
+ * compile time grows with the square of the numbered parameters (Debian's build allows
+ * 250,000: seconds to prepare), so never more than SQLite's own default limit. */
+#define DB_INSERT_MAX_PARAMS 32766
+
 static pthread_mutex_t db_sql_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void
@@ -61,6 +66,8 @@ static size_t
 db_insert_build(struct db *db, struct db_insert *ins, const char **single, const char **multi)
 {
     int kind = db_kind(db) == DB_POSTGRES, limit = db_max_params(db);
+    if (limit > DB_INSERT_MAX_PARAMS)
+        limit = DB_INSERT_MAX_PARAMS;
     size_t rows = 0;
     if (!ins->head || !*ins->head || ins->shared < 0 || ins->per_row < 1 || ins->rows < 1)
         return 0;

@@ -18,8 +18,9 @@
 void db_placeholders(struct buf *b, int first, size_t n);
 
 /* db_max_params returns how many parameters one statement may have on db: SQLite's
- * SQLITE_LIMIT_VARIABLE_NUMBER of the linked library (32,766 by default), 65,535 on
- * PostgreSQL (the protocol's 16-bit count). */
+ * SQLITE_LIMIT_VARIABLE_NUMBER of the linked library (32,766 by default, 250,000 in
+ * Debian's build); 7,498 on PostgreSQL (the protocol allows 65,535, but libpq refuses to
+ * describe a statement with more than 7,498). */
 int db_max_params(struct db *db);
 
 /* A multi-row INSERT, declared once as static data (it is not const: the SQL built at
@@ -31,7 +32,8 @@ int db_max_params(struct db *db);
  * Each tuple is "(?1 … ?shared, then per_row parameters of its own)": the shared
  * parameters hold values the same for every row (a parent id) and are bound once. The
  * statement carries `rows` tuples, fewer when the driver's parameter limit would be
- * passed (shared + rows × per_row ≤ db_max_params). tail (NULL for none) follows the
+ * passed: shared + rows × per_row ≤ db_max_params, and never more than 32,766 parameters
+ * (SQLite's default limit; SQLite's prepare time grows with their square). tail (NULL for none) follows the
  * tuples, e.g. " ON CONFLICT (k) DO NOTHING"; the statement must not return rows. */
 struct db_insert {
     const char *head;
@@ -56,7 +58,7 @@ typedef int (*db_insert_row_fn)(struct db_stmt *st, int first, size_t row, void 
  * ON CONFLICT … DO NOTHING skipped counts 0). Returns 0 or the first error, from a binder
  * or the database; rows already inserted stay (run it inside db_begin … db_commit and
  * roll back on error to make it all or nothing). A head that is NULL or empty, shared < 0,
- * per_row < 1 or rows < 1 is ERR_INVALID; shared + per_row over the driver's limit is
+ * per_row < 1 or rows < 1 is ERR_INVALID; shared + per_row over that limit is
  * ERR_TOO_LARGE. Thread-safe: the SQL is built once under a lock. */
 int db_insert_run(struct db *db, struct db_insert *ins, size_t nrows, db_insert_shared_fn bind_shared,
                   db_insert_row_fn bind_row, void *ctx, int64_t *changes);

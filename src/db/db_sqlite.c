@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/vec.h"
 #include "db/db_driver.h"
 
 #define DB_SQLITE_BUSY_MS 10000
@@ -317,13 +318,7 @@ db_sqlite_drain(struct db_sqlite_stmt *st)
     st->ncols = (size_t)sqlite3_column_count(st->s);
     while (src == SQLITE_ROW) {
         if (st->ncols) {
-            size_t need = (st->nrows + 1) * st->ncols;
-            if (need > cap) {
-                cap = cap ? cap * 2 : need * 4;
-                if (cap < need)
-                    cap = need;
-                st->rows = xrealloc(st->rows, cap * sizeof *st->rows);
-            }
+            VEC_RESERVE(st->rows, (st->nrows + 1) * st->ncols, cap);
             for (size_t c = 0; c < st->ncols; c++) {
                 sqlite3_value *v = sqlite3_value_dup(sqlite3_column_value(st->s, (int)c));
                 if (!v)

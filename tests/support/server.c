@@ -28,6 +28,7 @@
 #include "core/alloc.h"
 #include "core/codec.h"
 #include "core/str.h"
+#include "core/vec.h"
 #include "db/db.h"
 #include "json/jsonio.h"
 
@@ -723,10 +724,7 @@ client_on_seek(void *ud, curl_off_t offset, int origin)
 static void
 server_record(struct server *srv, long status, const char *body, size_t len)
 {
-    if (srv->nrecs == srv->caprecs) {
-        srv->caprecs = srv->caprecs ? srv->caprecs * 2 : 64;
-        srv->recs = xrealloc(srv->recs, srv->caprecs * sizeof *srv->recs);
-    }
+    VEC_ROOM(srv->recs, srv->nrecs, srv->caprecs);
     srv->recs[srv->nrecs].status = status;
     srv->recs[srv->nrecs].body = xmemdup(body, len + 1);
     srv->recs[srv->nrecs].len = len;

@@ -7,6 +7,8 @@
 #include "core/err.h"
 #include "core/str.h"
 #include "core/time.h"
+#include "core/vec.h"
+#include "db/db_value.h"
 #include "domain/platform/audit.h"
 #include "domain/platform/division.h"
 #include "domain/account/session.h"
@@ -153,14 +155,6 @@ out:
     return rc;
 }
 
-static const char *
-token_col(struct db_stmt *st, int col, struct arena *arena)
-{
-    size_t n = 0;
-    const char *s = db_col_text(st, col, &n);
-    return arena_strndup(arena, s ? s : "", n);
-}
-
 int
 token_list(struct db *db, struct arena *arena, struct token_info **items, size_t *n)
 {
@@ -172,17 +166,12 @@ token_list(struct db *db, struct arena *arena, struct token_info **items, size_t
     if ((rc = db_prepare(db, sql_list, &st)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
-        if (count == cap) {
-            struct token_info *bigger = arena_alloc(arena, 2 * cap * sizeof *out);
-            memcpy(bigger, out, cap * sizeof *out);
-            out = bigger;
-            cap *= 2;
-        }
+        VEC_ARENA_ROOM(arena, out, count, cap);
         struct token_info *t = &out[count++];
         t->id = db_col_i64(st, 0);
-        t->name = token_col(st, 1, arena);
-        t->scopes = token_col(st, 2, arena);
-        t->subdistrict = token_col(st, 3, arena);
+        t->name = db_col_arena(st, 1, arena);
+        t->scopes = db_col_arena(st, 2, arena);
+        t->subdistrict = db_col_arena(st, 3, arena);
         t->created_at = db_col_i64(st, 4);
         t->revoked_at = db_col_i64(st, 5);
         t->last_used_at = db_col_i64(st, 6);

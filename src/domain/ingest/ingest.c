@@ -16,6 +16,7 @@
 #include "core/str.h"
 #include "core/strmap.h"
 #include "core/time.h"
+#include "core/vec.h"
 #include "crypto/field.h"
 #include "db/db_value.h"
 #include "domain/platform/audit.h"
@@ -371,10 +372,7 @@ ingest_counter(struct ingest *ing, const char *key)
     c = arena_alloc(&ing->arena, sizeof *c);
     memset(c, 0, sizeof *c);
     c->key = strmap_put(&ing->counters, key, strlen(key), c);
-    if (ing->n_counters == ing->cap_counters) {
-        ing->cap_counters = ing->cap_counters ? ing->cap_counters * 2 : 64;
-        ing->counter_list = xrealloc(ing->counter_list, ing->cap_counters * sizeof *ing->counter_list);
-    }
+    VEC_ROOM(ing->counter_list, ing->n_counters, ing->cap_counters);
     ing->counter_list[ing->n_counters++] = c;
     return c;
 }
@@ -426,10 +424,7 @@ ingest_gauge(struct ingest *ing, const char *name, const char *subdistrict, int6
 int
 ingest_event(struct ingest *ing, const char *topic, const char *subdistrict, json_t *payload)
 {
-    if (ing->n_events == ing->cap_events) {
-        ing->cap_events = ing->cap_events ? ing->cap_events * 2 : 16;
-        ing->events = xrealloc(ing->events, ing->cap_events * sizeof *ing->events);
-    }
+    VEC_ROOM(ing->events, ing->n_events, ing->cap_events);
     ing->events[ing->n_events++] = (struct ingest_event_row){ topic, subdistrict ? subdistrict : "", payload };
     return 0;
 }

@@ -8,6 +8,8 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "core/vec.h"
+#include "db/db_value.h"
 
 static const char sql_count_div[] = "SELECT count(*) FROM divisions";
 static const char sql_insert_div[] =
@@ -159,15 +161,10 @@ out:
 static void
 division_read(struct db_stmt *st, struct arena *arena, struct division *d)
 {
-    size_t n = 0;
-    const char *s;
-    s = db_col_text(st, 0, &n);
-    d->code = arena_strndup(arena, s ? s : "", n);
+    d->code = db_col_arena(st, 0, arena);
     d->level = (int)db_col_i64(st, 1);
-    s = db_col_text(st, 2, &n);
-    d->parent = arena_strndup(arena, s ? s : "", n);
-    s = db_col_text(st, 3, &n);
-    d->name = arena_strndup(arena, s ? s : "", n);
+    d->parent = db_col_arena(st, 2, arena);
+    d->name = db_col_arena(st, 3, arena);
 }
 
 int
@@ -202,12 +199,7 @@ division_list(struct db *db, int level, const char *parent, struct arena *arena,
         (rc = db_bind_text(st, 2, parent ? parent : "", parent ? strlen(parent) : 0)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
-        if (count == cap) {
-            struct division *bigger = arena_alloc(arena, 2 * cap * sizeof *out);
-            memcpy(bigger, out, cap * sizeof *out);
-            out = bigger;
-            cap *= 2;
-        }
+        VEC_ARENA_ROOM(arena, out, count, cap);
         division_read(st, arena, &out[count++]);
     }
     *items = out;
@@ -230,19 +222,9 @@ industry_list(struct db *db, struct arena *arena, struct industry **items, size_
     if ((rc = db_prepare(db, sql_industries, &st)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
-        if (count == cap) {
-            struct industry *bigger = arena_alloc(arena, 2 * cap * sizeof *out);
-            memcpy(bigger, out, cap * sizeof *out);
-            out = bigger;
-            cap *= 2;
-        }
-        const char *v[3];
-        for (int c = 0; c < 3; c++) {
-            size_t len = 0;
-            const char *t = db_col_text(st, c, &len);
-            v[c] = arena_strndup(arena, t ? t : "", len);
-        }
-        out[count++] = (struct industry){ v[0], v[1], v[2] };
+        VEC_ARENA_ROOM(arena, out, count, cap);
+        out[count++] = (struct industry){ db_col_arena(st, 0, arena), db_col_arena(st, 1, arena),
+                                          db_col_arena(st, 2, arena) };
     }
     *items = out;
     *n = count;

@@ -369,15 +369,7 @@ site_lock_read(struct db *db, const struct actor *a, int64_t id, struct arena *a
         goto out;
     }
     site_read_row(st, arena, s);
-    *blob = NULL;
-    *blob_len = 0;
-    if (!db_col_is_null(st, SITE_NCOLS)) {
-        const void *b = db_col_blob(st, SITE_NCOLS, blob_len);
-        uint8_t *copy = arena_alloc(arena, *blob_len ? *blob_len : 1);
-        if (*blob_len)
-            memcpy(copy, b, *blob_len);
-        *blob = copy;
-    }
+    *blob = db_col_blob_arena(st, SITE_NCOLS, arena, blob_len);
     if (!actor_in_scope(a, s->subdistrict))
         rc = ERR_NOT_FOUND;
 out:
