@@ -68,13 +68,13 @@ policy_put(struct db *db, const char *key, int64_t v)
 
 int
 policy_save(struct db *db, const struct keyring *kr, const struct actor *a,
-            const struct policy *p, const char **why)
+            const struct policy *p, struct buf *why)
 {
     int rc;
-#define POLICY__CHECK(name, field, min, max)                          \
-    if ((int64_t)p->field < (min) || (int64_t)p->field > (max)) {     \
-        *why = name;                                                  \
-        return ERR_INVALID;                                           \
+#define POLICY__CHECK(name, field, min, max)                                          \
+    if ((int64_t)p->field < (min) || (int64_t)p->field > (max)) {                     \
+        buf_printf(why, "'%s' is out of range", name + sizeof "policy." - 1);         \
+        return ERR_INVALID;                                                           \
     }
     POLICY_FIELDS(POLICY__CHECK)
 #undef POLICY__CHECK

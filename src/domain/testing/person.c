@@ -78,7 +78,7 @@ person_open(const struct app *app, const char *ad, const void *blob, size_t n, s
 int
 person_lookup(struct app *app, struct db *db, const struct actor *a, const char *id_number, int days,
               bool reveal, const char *reason, struct arena *arena, struct person_history *out,
-              const char **why)
+              struct buf *why)
 {
     char id[IDNO_LEN + 1], target[40], detail[64];
     enum idno_status status;
@@ -92,11 +92,11 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
     out->name = "";
     status = idno_normalize(id_number, strlen(id_number), id);
     if (status != IDNO_OK && status != IDNO_FIXED && status != IDNO_CONVERTED_15) {
-        *why = idno_status_code(status);
+        buf_printf(why, "'id_number' is not a valid ID number (%s)", idno_status_code(status));
         return ERR_INVALID;
     }
     if (days < 1 || days > PERSON_DAYS_MAX) {
-        *why = "days";
+        buf_printf(why, "'days' must be from 1 to %d", PERSON_DAYS_MAX);
         return ERR_INVALID;
     }
     bidx = blind_index(&app->keys, "idno", id, IDNO_LEN);
@@ -108,7 +108,7 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
         return ERR_FORBIDDEN;
     }
     if (reveal && !person_reason_ok(reason)) {
-        *why = "reason";
+        buf_adds(why, "revealing needs a 'reason' (1 to 200 bytes, without ID numbers)");
         wipe(id, sizeof id);
         return ERR_INVALID;
     }

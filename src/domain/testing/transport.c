@@ -308,17 +308,17 @@ static const char sql_update[] =
     "UPDATE transports SET status = ?2, received_at = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?5";
 
 /* transport_check decides the new status and time; 0, or ERR_INVALID / ERR_CONFLICT with
- * why filled. *noop: nothing would change. */
+ * the reason appended to why. *noop: nothing would change. */
 static int
 transport_check(const struct transport *t, const struct transport_change *c, int64_t now, const char **status,
-                int64_t *received_at, bool *noop, char *why, size_t cap)
+                int64_t *received_at, bool *noop, struct buf *why)
 {
     const char *s = c->status;
     bool known = false;
 
     *noop = false;
     if (!s && !c->received_at) {
-        snprintf(why, cap, "give 'status' or 'received_at'");
+        buf_adds(why, "give 'status' or 'received_at'");
         return ERR_INVALID;
     }
     if (!s)
@@ -326,22 +326,22 @@ transport_check(const struct transport *t, const struct transport_change *c, int
     for (const char *const *v = transport_statuses; *v; v++)
         known |= strcmp(*v, s) == 0;
     if (!known) {
-        snprintf(why, cap, "'status' is not one of in_transit, received, lost");
+        buf_adds(why, "'status' is not one of in_transit, received, lost");
         return ERR_INVALID;
     }
     if (strcmp(s, "in_transit") == 0) {
-        snprintf(why, cap, "'status' can only become received or lost");
+        buf_adds(why, "'status' can only become received or lost");
         return ERR_INVALID;
     }
     if (strcmp(s, "lost") == 0) {
         if (c->received_at) {
-            snprintf(why, cap, "'received_at' goes only with 'status' received");
+            buf_adds(why, "'received_at' goes only with 'status' received");
             return ERR_INVALID;
         }
         if (strcmp(t->status, "lost") == 0) {
             *noop = true;
         } else if (strcmp(t->status, "in_transit") != 0) {
-            snprintf(why, cap, "the transport was already received");
+            buf_adds(why, "the transport was already received");
             return ERR_CONFLICT;
         }
         *status = "lost";
@@ -350,11 +350,11 @@ transport_check(const struct transport *t, const struct transport_change *c, int
     }
     /* received */
     if (c->received_at && c->received_at > now + TRANSPORT_FUTURE_MS) {
-        snprintf(why, cap, "'received_at' is in the future");
+        buf_adds(why, "'received_at' is in the future");
         return ERR_INVALID;
     }
     if (c->received_at && c->received_at < t->handed_at) {
-        snprintf(why, cap, "'received_at' is before 'handed_at'");
+        buf_adds(why, "'received_at' is before 'handed_at'");
         return ERR_INVALID;
     }
     *status = "received";
@@ -371,8 +371,7 @@ transport_check(const struct transport *t, const struct transport_change *c, int
 
 int
 transport_update(struct app *app, struct db *db, const struct actor *a, int64_t id,
-                 const struct transport_change *c, struct arena *arena, struct transport *out, char *why,
-                 size_t cap)
+                 const struct transport_change *c, struct arena *arena, struct transport *out, struct buf *why)
 {
     struct transport t;
     struct db_stmt *st = NULL;
@@ -382,12 +381,11 @@ transport_update(struct app *app, struct db *db, const struct actor *a, int64_t 
     char target[48], detail[96];
     int rc;
 
-    why[0] = '\0';
     if ((rc = db_begin(db)))
         return rc;
     in_tx = true;
     if ((rc = transport_read(db, a, id, arena, &t)) ||
-        (rc = transport_check(&t, c, now, &status, &received_at, &noop, why, cap)))
+        (rc = transport_check(&t, c, now, &status, &received_at, &noop, why)))
         goto out;
     if (noop) {
         if ((rc = db_commit(db)))
@@ -399,7 +397,7 @@ transport_update(struct app *app, struct db *db, const struct actor *a, int64_t 
         (rc = db_bind_i64(st, 4, now)) || (rc = db_bind_str(st, 5, t.status)) || (rc = db_step(st, &row)))
         goto out;
     if (db_changes(st) != 1) {
-        snprintf(why, cap, "the transport changed meanwhile; read it again");
+        buf_adds(why, "the transport changed meanwhile; read it again");
         rc = ERR_CONFLICT;
         goto out;
     }
