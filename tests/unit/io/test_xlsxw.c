@@ -24,51 +24,7 @@
 #include "io/columns.h"
 #include "io/table.h"
 #include "io/xlsxw.h"
-
-static char tmpdir[64];
-
-static int
-setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "%s", "/tmp/test_io_xlsxw.XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    char cmd[128];
-    (void)state;
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    assert_int_equal(system(cmd), 0);
-    return 0;
-}
-
-static const char *
-tmp_path(const char *name)
-{
-    static char path[4][128];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(path[k], sizeof path[k], "%s/%s", tmpdir, name);
-    return path[k];
-}
-
-static int
-dump(struct table *t, struct buf *out)
-{
-    struct table_row row;
-    int rc;
-    while ((rc = table_next_row(t, &row)) == 0 && row.cells) {
-        buf_printf(out, "%llu:", (unsigned long long)row.num);
-        for (size_t i = 0; i < row.ncells; i++)
-            buf_printf(out, "%s%.*s", i ? "|" : "", (int)row.cells[i].n, row.cells[i].p);
-        buf_addch(out, '\n');
-    }
-    return rc;
-}
+#include "iotest.h"
 
 /* part reads one member of the package at path into out. */
 static void
@@ -92,7 +48,7 @@ static void
 test_round_trip(void **state)
 {
     (void)state;
-    const char *path = tmp_path("out.xlsx");
+    const char *path = iotest_path("out.xlsx");
     struct xlsxw *w;
     struct str head[5] = { STR_LIT("姓名"), STR_LIT("身份证号"), STR_LIT("检测时间"),
                            STR_LIT("次数"), STR_LIT("备注") };
@@ -127,7 +83,7 @@ test_round_trip(void **state)
     assert_string_equal(table_sheet_name(t), "查询结果");
     assert_int_equal(table_columns(t)->id, 1);
     assert_int_equal(table_columns(t)->header_row, 1);
-    assert_int_equal(dump(t, &rows), 0);
+    assert_int_equal(iotest_dump(t, &rows), 0);
     assert_string_equal(rows.data,
                         "1:姓名|身份证号|检测时间|次数|备注\n"
                         "2:张三|11010219900307123X|2022-04-01 10:00|3|a\x01" "b _x0041_ c\td\r\ne \n"
@@ -162,10 +118,10 @@ static void
 test_refusals(void **state)
 {
     (void)state;
-    const char *path = tmp_path("bad.xlsx");
+    const char *path = iotest_path("bad.xlsx");
     struct xlsxw *w = (struct xlsxw *)1;
 
-    assert_int_equal(xlsxw_open(tmp_path("no/such/dir.xlsx"), "a", NULL, &w), ERR_IO);
+    assert_int_equal(xlsxw_open(iotest_path("no/such/dir.xlsx"), "a", NULL, &w), ERR_IO);
     assert_null(w);
     assert_int_equal(xlsxw_open(path, "a/b", NULL, &w), ERR_INVALID);
     assert_int_equal(access(path, F_OK), -1);                /* nothing left behind */
@@ -247,20 +203,20 @@ open_files_under(const char *dir)
     return n;
 }
 
-/* A full sheet refuses the next row; a new sheet takes it; tmpdir is honoured. */
+/* A full sheet refuses the next row; a new sheet takes it; the tmpdir option is honoured. */
 static void
 test_full_sheet_and_tmpdir(void **state)
 {
     (void)state;
-    const char *path = tmp_path("full.xlsx");
-    struct xlsxw_opts opts = { tmpdir };
+    const char *path = iotest_path("full.xlsx");
+    struct xlsxw_opts opts = { iotest_dir() };
     struct xlsxw *w;
     struct str head[1] = { STR_LIT("身份证号") };
     struct xlsxw_cell c = XLSXW_NUMBER_CELL(1);
-    assert_int_equal(open_files_under(tmpdir), 0);
+    assert_int_equal(open_files_under(iotest_dir()), 0);
     assert_int_equal(xlsxw_open(path, "第1页", &opts, &w), 0);
     assert_int_equal(xlsxw_header(w, head, 1), 0);
-    assert_true(open_files_under(tmpdir) >= 1);          /* the sheet's temporary file */
+    assert_true(open_files_under(iotest_dir()) >= 1);          /* the sheet's temporary file */
     for (uint64_t i = 1; i < XLSXW_MAX_ROWS; i++)
         assert_int_equal(xlsxw_row(w, &c, 1), 0);
     assert_int_equal(xlsxw_rows(w), XLSXW_MAX_ROWS);
@@ -280,5 +236,5 @@ main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_full_sheet_and_tmpdir),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, iotest_setup, iotest_teardown);
 }
