@@ -83,9 +83,7 @@ token_authenticate(struct app *app, struct db *db, const char *secret, size_t n,
     uint8_t digest[32];
     struct db_stmt *st = NULL;
     bool row = false;
-    size_t len = 0;
     int64_t now = time_now_ms(), last_used;
-    const char *s;
     int rc;
 
     if (n < 10 || n > 128 || memcmp(secret, "jy_", 3) != 0)
@@ -103,16 +101,14 @@ token_authenticate(struct app *app, struct db *db, const char *secret, size_t n,
     a->id = db_col_i64(st, 0);
     a->role = ROLE_NONE;
     snprintf(a->name, sizeof a->name, "token:%lld", (long long)a->id);
-    s = db_col_text(st, 2, &len);
     const char *bad;
     size_t bad_len;
     char scopes[512];
-    str_copy(scopes, sizeof scopes, s ? s : "");
+    db_col_copy(st, 2, scopes, sizeof scopes);
     if (perm_parse_scopes(scopes, &a->perms, &bad, &bad_len))
         a->perms = 0;
     a->perms &= PERM_TOKEN_ALLOWED; /* defence in depth for rows written by older versions */
-    s = db_col_text(st, 3, &len);
-    str_copy(a->subdistrict, sizeof a->subdistrict, s ? s : "");
+    db_col_copy(st, 3, a->subdistrict, sizeof a->subdistrict);
     last_used = db_col_i64(st, 4);
     db_done(st);
     st = NULL;

@@ -204,10 +204,8 @@ sample_delete(struct app *app, struct db *db, const struct actor *a, int64_t id)
     }
     site_id = db_col_i64(st, 0);
     plan_id = db_col_i64(st, 1);
-    s = db_col_text(st, 2, &n);
-    snprintf(sub, sizeof sub, "%.*s", (int)n, s ? s : "");
-    s = db_col_text(st, 3, &n);
-    snprintf(comm, sizeof comm, "%.*s", (int)n, s ? s : "");
+    db_col_copy(st, 2, sub, sizeof sub);
+    db_col_copy(st, 3, comm, sizeof comm);
     at = db_col_i64(st, 4);
     /* the same event shape as an ingest: {"site_code","plan_no","subdistrict","added"} */
     s = db_col_text(st, 5, &n);
