@@ -73,7 +73,7 @@ policy_save(struct db *db, const struct keyring *kr, const struct actor *a,
     int rc;
 #define POLICY__CHECK(name, field, min, max)                                          \
     if ((int64_t)p->field < (min) || (int64_t)p->field > (max)) {                     \
-        buf_printf(why, "'%s' is out of range", name + sizeof "policy." - 1);         \
+        buf_printf(why, "'%s' is out of range", &(name)[sizeof "policy." - 1]);       \
         return ERR_INVALID;                                                           \
     }
     POLICY_FIELDS(POLICY__CHECK)
