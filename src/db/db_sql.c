@@ -60,18 +60,23 @@ db_insert_text(const struct db_insert *ins, size_t rows)
     return buf_detach(&b, NULL);
 }
 
-/* db_insert_build returns the statement's row count on db (0 when ins is invalid),
- * building its SQL first when needed; *single and *multi receive the texts. */
+static bool
+db_insert_valid(const struct db_insert *ins)
+{
+    return ins->head && *ins->head && ins->shared >= 0 && ins->per_row >= 1 && ins->rows >= 1;
+}
+
+/* db_insert_build returns the statement's row count on db (0 when ins is invalid or one
+ * row is over the parameter limit), building its SQL first when needed; *single and
+ * *multi receive the texts. */
 static size_t
 db_insert_build(struct db *db, struct db_insert *ins, const char **single, const char **multi)
 {
     int kind = db_kind(db) == DB_POSTGRES, limit = db_max_params(db);
+    size_t rows = 0;
     if (limit > DB_INSERT_MAX_PARAMS)
         limit = DB_INSERT_MAX_PARAMS;
-    size_t rows = 0;
-    if (!ins->head || !*ins->head || ins->shared < 0 || ins->per_row < 1 || ins->rows < 1)
-        return 0;
-    if (ins->per_row > limit - ins->shared)
+    if (!db_insert_valid(ins) || ins->per_row > limit - ins->shared)
         return 0;
     pthread_mutex_lock(&db_sql_lock);
     struct db__insert_sql *s = ins->built_;
@@ -136,9 +141,7 @@ db_insert_run(struct db *db, struct db_insert *ins, size_t nrows, db_insert_shar
     if (!ins || !bind_row)
         return ERR_INVALID;
     if (!(rows = db_insert_build(db, ins, &single, &multi)))
-        return ins->head && *ins->head && ins->shared >= 0 && ins->per_row >= 1 && ins->rows >= 1
-                   ? ERR_TOO_LARGE
-                   : ERR_INVALID;
+        return db_insert_valid(ins) ? ERR_TOO_LARGE : ERR_INVALID;
     for (; rows > 1 && nrows - base >= rows; base += rows)
         if ((rc = db_insert_one(db, ins, multi, base, rows, bind_shared, bind_row, ctx, &done)))
             goto out;

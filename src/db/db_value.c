@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/str.h"
 #include "core/utf8.h"
 
 int
