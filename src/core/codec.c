@@ -18,7 +18,18 @@ hex_encode(struct buf *b, const void *p, size_t n)
     }
 }
 
-static int
+void
+hex_to_str(const void *p, size_t n, char *out)
+{
+    const uint8_t *s = p;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex_digits[s[i] >> 4];
+        out[2 * i + 1] = hex_digits[s[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int
 hex_value(char c)
 {
     if (c >= '0' && c <= '9')

@@ -11,7 +11,12 @@
 
 #include "core/buf.h"
 
+/* hex_encode appends 2n lower-case hex digits of p[0..n) to b. */
 void hex_encode(struct buf *b, const void *p, size_t n);
+/* hex_to_str writes 2n lower-case hex digits and a NUL to out (room for 2n + 1). */
+void hex_to_str(const void *p, size_t n, char *out);
+/* hex_value returns the value of one hex digit (either case), or -1 when c is not one. */
+int hex_value(char c);
 int hex_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size_t *n);
 /* b64url_encode writes URL-safe base64 without padding. */
 void b64url_encode(struct buf *b, const void *p, size_t n);

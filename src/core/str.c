@@ -2,6 +2,7 @@
 #include "core/str.h"
 
 #include "core/err.h"
+#include "core/utf8.h"
 
 bool
 str_eq(struct str a, struct str b)
@@ -16,6 +17,13 @@ str_has_prefix(struct str a, const char *prefix)
 {
     size_t n = strlen(prefix);
     return a.n >= n && memcmp(a.p, prefix, n) == 0;
+}
+
+bool
+str_has_suffix(struct str a, const char *suffix)
+{
+    size_t n = strlen(suffix);
+    return a.n >= n && memcmp(a.p + a.n - n, suffix, n) == 0;
 }
 
 static bool
@@ -82,42 +90,7 @@ str_copy(char *dst, size_t cap, const char *src)
 bool
 str_is_utf8(const char *p, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)p;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t len;
-        uint32_t cp;
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            len = 2;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += len;
-    }
-    return true;
+    return n == 0 || (!memchr(p, '\0', n) && utf8_valid(p, n));
 }
 
 bool

@@ -22,6 +22,7 @@ static inline struct str str_of(const char *s) { return (struct str){ s, s ? str
 bool str_eq(struct str a, struct str b);
 bool str_eq_cstr(struct str a, const char *s);
 bool str_has_prefix(struct str a, const char *prefix);
+bool str_has_suffix(struct str a, const char *suffix);
 /* str_trim drops ASCII white space at both ends. */
 struct str str_trim(struct str s);
 /* str_to_i64 parses an optional '-' and decimal digits, in [min, max]. */

@@ -5,15 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/codec.h"
 #include "core/err.h"
 #include "crypto/sm.h"
-
-static void
-manifest_hex(const unsigned char *md, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
 
 int
 manifest_verify(const struct embedded_file *files, const char **bad)
@@ -26,12 +20,12 @@ manifest_verify(const struct embedded_file *files, const char **bad)
     for (const struct embedded_file *f = files; f->path; f++) {
         if (!EVP_Digest(f->data, f->len, md, &n, EVP_sha256(), NULL))
             goto bad;
-        manifest_hex(md, n, hex);
+        hex_to_str(md, n, hex);
         if (strcmp(hex, f->sha256) != 0)
             goto bad;
         if (sm3(f->data, f->len, sm))
             goto bad;
-        manifest_hex(sm, SM3_LEN, hex);
+        hex_to_str(sm, SM3_LEN, hex);
         if (strcmp(hex, f->sm3) != 0)
             goto bad;
         continue;

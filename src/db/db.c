@@ -1,11 +1,11 @@
 /* db/db.c - the driver-independent half of the storage interface (architecture §3): URL
  * dispatch, the per-connection statement cache, the statement state machine, transaction
- * bookkeeping, the migration runner, the connection pool and the ?N -> $N rewrite used by
- * the PostgreSQL driver. It never sees a driver handle; db_sqlite.c and db_pg.c do.
+ * bookkeeping, the connection pool and the ?N -> $N rewrite used by the PostgreSQL driver
+ * (the migration runner is db_migrate.c). It never sees a driver handle; db_sqlite.c and
+ * db_pg.c do.
  *
  * Serves S3 (SQL is static text, values are always bound), S4 (driver detail is logged,
- * never returned, and never with bound values), S6 (the migrations that make the audit log
- * append-only run on every start) and O2/O3 (a pool that survives a database restart,
+ * never returned, and never with bound values) and O2/O3 (a pool that survives a database restart,
  * readiness via db_ping).
  */
 #include "db/db.h"
@@ -21,6 +21,7 @@
 #include "core/embedded.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "core/time.h"
 #include "db/db_driver.h"
 
@@ -46,19 +47,6 @@ db__log_fail(const char *event, int rc, const char *code, const char *detail, co
 
 /* ---- opening ---------------------------------------------------------------------- */
 
-static bool
-db_has_prefix(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static bool
-db_has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
 int
 db_open(const char *url, const char *var_dir, struct db **out)
 {
@@ -77,18 +65,18 @@ db_open(const char *url, const char *var_dir, struct db **out)
         if (buf_error(&path))
             goto out;
         rc = db__sqlite_open(path.data, out);
-    } else if (db_has_prefix(url, "postgres://") || db_has_prefix(url, "postgresql://")) {
+    } else if (str_has_prefix(str_of(url), "postgres://") || str_has_prefix(str_of(url), "postgresql://")) {
         rc = db__pg_open(url, out);
-    } else if (db_has_prefix(url, "sqlite:")) {
+    } else if (str_has_prefix(str_of(url), "sqlite:")) {
         const char *p = url + strlen("sqlite:");
-        if (db_has_prefix(p, "//"))
+        if (str_has_prefix(str_of(p), "//"))
             p += 2;
         if (!*p) {
             log_warn("db.open.url", "error", "empty sqlite path", NULL);
             goto out;
         }
         rc = db__sqlite_open(p, out);
-    } else if (db_has_suffix(url, ".db")) {
+    } else if (str_has_suffix(str_of(url), ".db")) {
         rc = db__sqlite_open(url, out);
     } else {
         /* The URL is not logged: it may hold a password. */
@@ -415,294 +403,6 @@ db_rollback(struct db *db)
         return;
     db->ops->rollback(db);
     db->in_tx = false;
-}
-
-/* ---- migrations --------------------------------------------------------------------- */
-
-struct db_mig {
-    int version;
-    char *name;
-    const struct embedded_file *file;
-};
-
-static const char db_sql_mig_table[] =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version INTEGER PRIMARY KEY,"
-    " name TEXT NOT NULL,"
-    " applied_at BIGINT NOT NULL)";
-static const char db_sql_mig_max[] =
-    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
-static const char db_sql_mig_has[] =
-    "SELECT 1 FROM schema_migrations WHERE version = ?1";
-static const char db_sql_mig_add[] =
-    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)";
-
-/* db_mig_parse splits "0002_audit.postgres.sql" into version 2, name "audit", and tells
- * whether the file is for kind. */
-static int
-db_mig_parse(const char *path, enum db_kind kind, struct db_mig *m, bool *mine)
-{
-    static const struct {
-        const char *suffix;
-        int kind; /* -1: both */
-    } suffixes[] = {
-        { ".sqlite.sql", DB_SQLITE },
-        { ".postgres.sql", DB_POSTGRES },
-        { ".sql", -1 },
-    };
-    const char *p = path;
-    int v = 0, digits = 0;
-
-    for (; *p >= '0' && *p <= '9' && digits < 9; p++, digits++)
-        v = v * 10 + (*p - '0');
-    if (!digits || *p != '_' || v <= 0)
-        return ERR_INTERNAL;
-    p++;
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        if (!db_has_suffix(p, suffixes[i].suffix))
-            continue;
-        size_t n = strlen(p) - strlen(suffixes[i].suffix);
-        if (!n)
-            return ERR_INTERNAL;
-        for (size_t k = 0; k < n; k++)
-            if (!((p[k] >= 'a' && p[k] <= 'z') || (p[k] >= '0' && p[k] <= '9') || p[k] == '_'))
-                return ERR_INTERNAL;
-        m->version = v;
-        m->name = xstrndup(p, n);
-        *mine = suffixes[i].kind < 0 || suffixes[i].kind == (int)kind;
-        return 0;
-    }
-    return ERR_INTERNAL;
-}
-
-static void
-db_mig_plan_free(struct db_mig *plan, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        xfree(plan[i].name);
-    xfree(plan);
-}
-
-/* db_mig_plan lists the embedded migrations for kind, in version order. */
-static int
-db_mig_plan(enum db_kind kind, struct db_mig **out, size_t *nout)
-{
-    struct db_mig *plan = xcalloc(embedded_migrations_count + 1, sizeof *plan);
-    size_t n = 0;
-    int rc = ERR_INTERNAL;
-
-    for (size_t i = 0; i < embedded_migrations_count; i++) {
-        struct db_mig m = { 0, NULL, &embedded_migrations[i] };
-        bool mine = false;
-        if (db_mig_parse(m.file->path, kind, &m, &mine)) {
-            log_error("db.migrate.bad_name", "file", m.file->path, NULL);
-            goto out;
-        }
-        if (!mine) {
-            xfree(m.name);
-            continue;
-        }
-        if (n && plan[n - 1].version >= m.version) {
-            log_error("db.migrate.duplicate_version", "file", m.file->path, NULL);
-            xfree(m.name);
-            goto out;
-        }
-        plan[n++] = m;
-    }
-    *out = plan;
-    *nout = n;
-    plan = NULL;
-    rc = 0;
-out:
-    if (plan)
-        db_mig_plan_free(plan, n);
-    return rc;
-}
-
-/* db_mig_text replaces the dialect tokens of a migration. */
-static int
-db_mig_text(enum db_kind kind, const char *src, struct buf *out)
-{
-    static const struct {
-        const char *token, *sqlite, *postgres;
-    } tokens[] = {
-        { "{{ID}}", "INTEGER PRIMARY KEY AUTOINCREMENT",
-          "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY" },
-        { "{{BLOB}}", "BLOB", "BYTEA" },
-        { "{{BIGINT}}", "INTEGER", "BIGINT" },
-    };
-    const char *p = src, *open;
-
-    while ((open = strstr(p, "{{"))) {
-        size_t i, n = sizeof tokens / sizeof tokens[0];
-        buf_add(out, p, (size_t)(open - p));
-        for (i = 0; i < n; i++)
-            if (db_has_prefix(open, tokens[i].token))
-                break;
-        if (i == n) {
-            log_error("db.migrate.unknown_token", NULL);
-            return ERR_INTERNAL;
-        }
-        buf_adds(out, kind == DB_SQLITE ? tokens[i].sqlite : tokens[i].postgres);
-        p = open + strlen(tokens[i].token);
-    }
-    buf_adds(out, p);
-    return buf_error(out) ? ERR_TOO_LARGE : 0;
-}
-
-/* db_query_i64 runs sql (one optional text parameter) and reads column 0 of the first row
- * into *v; *found tells whether there was a row. */
-static int
-db_query_i64(struct db *db, const char *sql, const char *arg, bool *found, int64_t *v)
-{
-    struct db_stmt *st = NULL;
-    bool row = false;
-    int rc;
-
-    if ((rc = db_prepare(db, sql, &st)))
-        return rc;
-    if (arg && (rc = db_bind_text(st, 1, arg, strlen(arg))))
-        goto out;
-    if ((rc = db_step(st, &row)))
-        goto out;
-    *found = row;
-    *v = row ? db_col_i64(st, 0) : 0;
-out:
-    db_done(st);
-    return rc;
-}
-
-static int
-db_mig_begin(struct db *db)
-{
-    int rc;
-    if ((rc = db_begin(db)))
-        return rc;
-    if (db->ops->sql_migrate_lock && (rc = db_exec(db, db->ops->sql_migrate_lock)))
-        db_rollback(db);
-    return rc;
-}
-
-static int
-db_mig_applied(struct db *db, int version, bool *yes)
-{
-    struct db_stmt *st = NULL;
-    int rc;
-
-    if ((rc = db_prepare(db, db_sql_mig_has, &st)))
-        return rc;
-    if (!(rc = db_bind_i64(st, 1, version)))
-        rc = db_step(st, yes);
-    db_done(st);
-    return rc;
-}
-
-static int
-db_mig_apply(struct db *db, const struct db_mig *m, bool *did)
-{
-    struct buf text = BUF_INIT;
-    struct db_stmt *st = NULL;
-    char vbuf[16];
-    bool done = false, row;
-    int rc;
-
-    *did = false;
-    if ((rc = db_mig_begin(db)))
-        return rc;
-    /* Another process may have applied it since we looked: decide under the lock. */
-    if ((rc = db_mig_applied(db, m->version, &done)) || done)
-        goto out;
-    if ((rc = db_mig_text(db->ops->kind, (const char *)m->file->data, &text)))
-        goto out;
-    if ((rc = db_exec(db, text.data)))
-        goto out;
-    if ((rc = db_prepare(db, db_sql_mig_add, &st)) || (rc = db_bind_i64(st, 1, m->version)) ||
-        (rc = db_bind_text(st, 2, m->name, strlen(m->name))) ||
-        (rc = db_bind_i64(st, 3, time_now_ms())) || (rc = db_step(st, &row)))
-        goto out;
-    db_done(st);
-    st = NULL;
-    if ((rc = db_commit(db)))
-        goto out;
-    *did = true;
-    snprintf(vbuf, sizeof vbuf, "%d", m->version);
-    log_info("db.migrate.applied", "version", vbuf, "migration", m->name, NULL);
-out:
-    db_done(st);
-    if (rc)
-        log_error("db.migrate.failed", "file", m->file->path, "error", err_name(rc), NULL);
-    if (db->in_tx)
-        db_rollback(db);
-    buf_release(&text);
-    return rc;
-}
-
-int
-db_migrate(struct db *db, int *applied)
-{
-    struct db_mig *plan = NULL;
-    size_t n = 0;
-    int64_t max = 0;
-    bool found = false;
-    int count = 0, rc;
-
-    if (applied)
-        *applied = 0;
-    if (db->in_tx) {
-        db__log_fail("db.migrate", ERR_DB, NULL, "called inside a transaction", NULL);
-        return ERR_DB;
-    }
-    if ((rc = db_mig_plan(db->ops->kind, &plan, &n)))
-        goto out;
-    if ((rc = db_mig_begin(db)))
-        goto out;
-    if ((rc = db_exec(db, db_sql_mig_table)) || (rc = db_commit(db))) {
-        db_rollback(db);
-        goto out;
-    }
-    if ((rc = db_query_i64(db, db_sql_mig_max, NULL, &found, &max)))
-        goto out;
-    if (n && max > plan[n - 1].version) {
-        char vbuf[24];
-        snprintf(vbuf, sizeof vbuf, "%lld", (long long)max);
-        log_error("db.migrate.newer_schema", "version", vbuf, NULL);
-        rc = ERR_DB;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        bool yes = false, did = false;
-        if ((rc = db_mig_applied(db, plan[i].version, &yes)))
-            goto out;
-        if (yes)
-            continue;
-        if ((rc = db_mig_apply(db, &plan[i], &did)))
-            goto out;
-        count += did;
-    }
-    rc = 0;
-out:
-    if (applied)
-        *applied = count;
-    db_mig_plan_free(plan, n);
-    return rc;
-}
-
-int
-db_schema_version(struct db *db, int *version)
-{
-    int64_t v = 0;
-    bool found = false;
-    int rc;
-
-    *version = 0;
-    if ((rc = db_query_i64(db, db->ops->sql_table_exists, "schema_migrations", &found, &v)))
-        return rc;
-    if (!found)
-        return 0;
-    if ((rc = db_query_i64(db, db_sql_mig_max, NULL, &found, &v)))
-        return rc;
-    *version = (int)v;
-    return 0;
 }
 
 /* ---- pool --------------------------------------------------------------------------- */

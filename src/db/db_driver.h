@@ -67,6 +67,8 @@ struct db__ops {
     const char *(*col_text)(struct db_stmt *st, int col, size_t *n);
     const void *(*col_blob)(struct db_stmt *st, int col, size_t *n);
     bool (*col_is_null)(struct db_stmt *st, int col);
+    /* max_params: the most parameters one statement may have (db_max_params). */
+    int (*max_params)(struct db *db);
 };
 
 /* The statement cache: open addressing on the SQL pointer, grown to at most

@@ -891,6 +891,12 @@ db_pg_col_is_null(struct db_stmt *base, int col)
     return !db_pg_col_ok(st, col) || PQgetisnull(st->res, st->row, col);
 }
 
+/* The protocol counts a statement's parameters in 16 bits (65,535), but libpq (15 at
+ * least) refuses a ParameterDescription message over 30,000 bytes as "lost
+ * synchronization", and every statement is described: 4 bytes a parameter after a 6-byte
+ * header. */
+static int db_pg_max_params(struct db *db) { return (30000 - 6) / 4; }
+
 static const struct db__ops db_pg_ops = {
     .kind = DB_POSTGRES,
     .name = "postgres",
@@ -915,4 +921,5 @@ static const struct db__ops db_pg_ops = {
     .col_text = db_pg_col_text,
     .col_blob = db_pg_col_blob,
     .col_is_null = db_pg_col_is_null,
+    .max_params = db_pg_max_params,
 };

@@ -17,6 +17,7 @@
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/vec.h"
 #include "db/db_driver.h"
 
 #define DB_SQLITE_BUSY_MS 10000
@@ -317,13 +318,7 @@ db_sqlite_drain(struct db_sqlite_stmt *st)
     st->ncols = (size_t)sqlite3_column_count(st->s);
     while (src == SQLITE_ROW) {
         if (st->ncols) {
-            size_t need = (st->nrows + 1) * st->ncols;
-            if (need > cap) {
-                cap = cap ? cap * 2 : need * 4;
-                if (cap < need)
-                    cap = need;
-                st->rows = xrealloc(st->rows, cap * sizeof *st->rows);
-            }
+            VEC_RESERVE(st->rows, (st->nrows + 1) * st->ncols, cap);
             for (size_t c = 0; c < st->ncols; c++) {
                 sqlite3_value *v = sqlite3_value_dup(sqlite3_column_value(st->s, (int)c));
                 if (!v)
@@ -456,6 +451,12 @@ db_sqlite_col_is_null(struct db_stmt *base, int col)
     return !db_sqlite_col_ok(st, col) || sqlite3_column_type(st->s, col) == SQLITE_NULL;
 }
 
+static int
+db_sqlite_max_params(struct db *db)
+{
+    return sqlite3_limit(db_sqlite_of(db)->h, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+}
+
 static const struct db__ops db_sqlite_ops = {
     .kind = DB_SQLITE,
     .name = "sqlite",
@@ -479,4 +480,5 @@ static const struct db__ops db_sqlite_ops = {
     .col_text = db_sqlite_col_text,
     .col_blob = db_sqlite_col_blob,
     .col_is_null = db_sqlite_col_is_null,
+    .max_params = db_sqlite_max_params,
 };

@@ -17,6 +17,7 @@
 
 #include "core/alloc.h"
 #include "core/err.h"
+#include "core/utf8.h"
 
 enum mp_state {
     MP_PREAMBLE,  /* data before the first delimiter, discarded */
@@ -381,13 +382,7 @@ mp_headers_done(struct multipart *m)
                 base = c + 1;
         memmove(filename, base, strlen(base) + 1);
         /* cut at MULTIPART_MAX_NAME bytes on a UTF-8 character boundary */
-        size_t len = strlen(filename);
-        if (len > MULTIPART_MAX_NAME) {
-            len = MULTIPART_MAX_NAME;
-            while (len > 0 && ((unsigned char)filename[len] & 0xc0) == 0x80)
-                len--;
-            filename[len] = '\0';
-        }
+        filename[utf8_cut(filename, strlen(filename), MULTIPART_MAX_NAME)] = '\0';
     }
     (void)has_name;
     part.name = name;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/codec.h"
 #include "core/err.h"
 #include "core/json_escape.h"
 #include "core/log.h"
@@ -54,8 +55,9 @@ http_request_id(char *out, size_t cap)
     uint8_t rnd[8];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
         memset(rnd, 0, sizeof rnd);
-    snprintf(out, cap, "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
-             rnd[5], rnd[6], rnd[7]);
+    char hex[2 * sizeof rnd + 1];
+    hex_to_str(rnd, sizeof rnd, hex);
+    str_copy(out, cap, hex);
 }
 
 static void
@@ -304,18 +306,6 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_
 }
 
 static void http_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-static int
-hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* http_unescape decodes %XX in place like libmicrohttpd's default, except %00: a NUL would
  * silently cut the path or a query argument short ("/users/1%00/reset" read as "/users/1"),
  * so it stays literal text and fails to match or parse. */
@@ -327,7 +317,7 @@ http_unescape(void *cls, struct MHD_Connection *conn, char *s)
     (void)conn;
     while (*r) {
         int hi, lo;
-        if (r[0] == '%' && r[1] && r[2] && (hi = hex_nibble(r[1])) >= 0 && (lo = hex_nibble(r[2])) >= 0 &&
+        if (r[0] == '%' && r[1] && r[2] && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0 &&
             (hi | lo) != 0) {
             *w++ = (char)(hi << 4 | lo);
             r += 3;

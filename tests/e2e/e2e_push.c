@@ -11,8 +11,8 @@
  *   - a dead letter after N failed attempts, requeued by hand and then delivered;
  *   - delivery throughput to a local receiver (printed, with the SSE resume rate).
  * Events come from the real ingest APIs (/api/v1/sites/batch, /api/v1/samples/batch) with
- * API tokens. The webhook receiver is a plain POSIX-socket HTTP/1.1 server on a thread of
- * this process; signatures are checked with OpenSSL's HMAC-SM3, not the server's code; SSE
+ * API tokens. The webhook receiver (tests/support/rx.h) is a plain POSIX-socket HTTP/1.1
+ * server on a thread of this process; signatures are checked with OpenSSL's HMAC-SM3, not the server's code; SSE
  * is read with libcurl.
  */
 #include <arpa/inet.h>
@@ -43,6 +43,7 @@
 #include "core/str.h"
 #include "core/time.h"
 #include "db/db.h"
+#include "rx.h"
 #include "server.h"
 
 #define SUB_A "110102001"
@@ -51,294 +52,7 @@
 #define MAX_ATTEMPTS "14"    /* JIAYUAN_WEBHOOK_MAX_ATTEMPTS of the shared server (~5 min) */
 #define WAIT_MS 30000        /* longest wait for something to arrive */
 
-/* --- a real HTTP receiver (same as tests/unit/push/test_webhook.c) ----------------------- */
-
-#define RX_CONNS 16
-
-struct rx_hit {
-    int64_t event_id;
-    char topic[64], ts[32], sig[128];
-    char *body;
-    size_t len;
-    int answered;
-};
-
-struct rx_conn {
-    int fd;
-    struct buf in;
-};
-
-struct rx {
-    pthread_t thread;
-    pthread_mutex_t mu;
-    int port;
-    atomic_int want_up, is_up;
-    atomic_bool quit;
-    int status;
-    struct rx_hit *hits;
-    size_t n, cap;
-    int lfd;
-    struct rx_conn conns[RX_CONNS];
-};
-
-static int
-rx_listen(int port, int *bound)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0)
-        return -1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 64) ||
-        getsockname(fd, (struct sockaddr *)&a, &len)) {
-        close(fd);
-        return -1;
-    }
-    if (bound)
-        *bound = ntohs(a.sin_port);
-    return fd;
-}
-
-static void
-rx_close_conn(struct rx_conn *c)
-{
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
-    buf_release(&c->in);
-}
-
-static void
-rx_header(const char *head, size_t n, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    out[0] = '\0';
-    for (const char *p = head; p && p < head + n;) {
-        const char *eol = memmem(p, (size_t)(head + n - p), "\r\n", 2);
-        size_t len = eol ? (size_t)(eol - p) : (size_t)(head + n - p);
-        if (len > nl + 1 && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-            const char *v = p + nl + 1;
-            while (*v == ' ')
-                v++;
-            size_t vl = (size_t)(p + len - v);
-            if (vl >= cap)
-                vl = cap - 1;
-            memcpy(out, v, vl);
-            out[vl] = '\0';
-            return;
-        }
-        p = eol ? eol + 2 : NULL;
-    }
-}
-
-static bool
-rx_serve(struct rx *rx, struct rx_conn *c)
-{
-    for (;;) {
-        char *end = memmem(c->in.data, c->in.len, "\r\n\r\n", 4);
-        char value[128], resp[128];
-        int64_t clen = 0;
-        if (!end)
-            return true;
-        size_t hlen = (size_t)(end - c->in.data) + 4;
-        rx_header(c->in.data, hlen, "Content-Length", value, sizeof value);
-        if (value[0] && cstr_to_i64(value, &clen, 0, 1 << 24))
-            return false;
-        if (c->in.len < hlen + (size_t)clen)
-            return true;
-        struct rx_hit h = { 0 };
-        rx_header(c->in.data, hlen, "X-Jiayuan-Event-Id", value, sizeof value);
-        if (cstr_to_i64(value, &h.event_id, 0, INT64_MAX))
-            h.event_id = -1;
-        rx_header(c->in.data, hlen, "X-Jiayuan-Topic", h.topic, sizeof h.topic);
-        rx_header(c->in.data, hlen, "X-Jiayuan-Timestamp", h.ts, sizeof h.ts);
-        rx_header(c->in.data, hlen, "X-Jiayuan-Signature", h.sig, sizeof h.sig);
-        h.body = xstrndup(c->in.data + hlen, (size_t)clen);
-        h.len = (size_t)clen;
-        pthread_mutex_lock(&rx->mu);
-        h.answered = rx->status;
-        if (rx->n == rx->cap) {
-            rx->cap = rx->cap ? rx->cap * 2 : 256;
-            rx->hits = xrealloc(rx->hits, rx->cap * sizeof *rx->hits);
-        }
-        rx->hits[rx->n++] = h;
-        pthread_mutex_unlock(&rx->mu);
-        memmove(c->in.data, c->in.data + hlen + clen, c->in.len - hlen - (size_t)clen);
-        c->in.len -= hlen + (size_t)clen;
-        c->in.data[c->in.len] = '\0';
-        int n = snprintf(resp, sizeof resp, "HTTP/1.1 %d X\r\nContent-Length: 2\r\n\r\nok", h.answered);
-        if (write(c->fd, resp, (size_t)n) != n)
-            return false;
-    }
-}
-
-static void *
-rx_main(void *arg)
-{
-    struct rx *rx = arg;
-    while (!atomic_load(&rx->quit)) {
-        struct pollfd fds[RX_CONNS + 1];
-        int idx[RX_CONNS + 1];
-        nfds_t n = 0;
-        if (atomic_load(&rx->want_up) && rx->lfd < 0) {
-            rx->lfd = rx_listen(rx->port, NULL);
-            if (rx->lfd < 0) {
-                usleep(10000);
-                continue;
-            }
-        } else if (!atomic_load(&rx->want_up) && rx->lfd >= 0) {
-            close(rx->lfd);
-            rx->lfd = -1;
-            for (size_t i = 0; i < RX_CONNS; i++)
-                rx_close_conn(&rx->conns[i]);
-        }
-        atomic_store(&rx->is_up, rx->lfd >= 0);
-        if (rx->lfd >= 0) {
-            fds[n] = (struct pollfd){ rx->lfd, POLLIN, 0 };
-            idx[n++] = -1;
-        }
-        for (int i = 0; i < RX_CONNS; i++) {
-            if (rx->conns[i].fd >= 0) {
-                fds[n] = (struct pollfd){ rx->conns[i].fd, POLLIN, 0 };
-                idx[n++] = i;
-            }
-        }
-        if (poll(fds, n, 10) <= 0)
-            continue;
-        for (nfds_t k = 0; k < n; k++) {
-            if (!fds[k].revents)
-                continue;
-            if (idx[k] < 0) {
-                int fd = accept4(rx->lfd, NULL, NULL, SOCK_CLOEXEC);
-                int slot = -1;
-                for (int i = 0; i < RX_CONNS && slot < 0 && fd >= 0; i++)
-                    if (rx->conns[i].fd < 0)
-                        slot = i;
-                if (slot < 0) {
-                    if (fd >= 0)
-                        close(fd);
-                    continue;
-                }
-                rx->conns[slot].fd = fd;
-                buf_init(&rx->conns[slot].in, 1 << 24);
-                continue;
-            }
-            struct rx_conn *c = &rx->conns[idx[k]];
-            char tmp[16384];
-            ssize_t got = read(c->fd, tmp, sizeof tmp);
-            if (got <= 0) {
-                rx_close_conn(c);
-                continue;
-            }
-            buf_add(&c->in, tmp, (size_t)got);
-            if (!rx_serve(rx, c))
-                rx_close_conn(c);
-        }
-    }
-    if (rx->lfd >= 0)
-        close(rx->lfd);
-    for (size_t i = 0; i < RX_CONNS; i++)
-        rx_close_conn(&rx->conns[i]);
-    return NULL;
-}
-
-static struct rx the_rx;
-static bool rx_running;
-
-static struct rx *
-rx_start(void)
-{
-    struct rx *rx = &the_rx;
-    memset(rx, 0, sizeof *rx);
-    pthread_mutex_init(&rx->mu, NULL);
-    rx->status = 200;
-    for (size_t i = 0; i < RX_CONNS; i++)
-        rx->conns[i].fd = -1;
-    rx->lfd = rx_listen(0, &rx->port);
-    assert_true(rx->lfd >= 0);
-    atomic_store(&rx->want_up, 1);
-    atomic_store(&rx->is_up, 1);
-    assert_int_equal(pthread_create(&rx->thread, NULL, rx_main, rx), 0);
-    rx_running = true;
-    return rx;
-}
-
-static void
-rx_stop(struct rx *rx)
-{
-    if (!rx_running)
-        return;
-    rx_running = false;
-    atomic_store(&rx->quit, true);
-    pthread_join(rx->thread, NULL);
-    for (size_t i = 0; i < rx->n; i++)
-        xfree(rx->hits[i].body);
-    xfree(rx->hits);
-    pthread_mutex_destroy(&rx->mu);
-}
-
-static void
-rx_set_up(struct rx *rx, bool up)
-{
-    atomic_store(&rx->want_up, up);
-    for (int i = 0; i < 500 && atomic_load(&rx->is_up) != up; i++)
-        usleep(10000);
-    assert_int_equal(atomic_load(&rx->is_up), up);
-}
-
-static void
-rx_set_status(struct rx *rx, int status)
-{
-    pthread_mutex_lock(&rx->mu);
-    rx->status = status;
-    pthread_mutex_unlock(&rx->mu);
-}
-
-static size_t
-rx_count(struct rx *rx)
-{
-    pthread_mutex_lock(&rx->mu);
-    size_t n = rx->n;
-    pthread_mutex_unlock(&rx->mu);
-    return n;
-}
-
-/* rx_delivered counts the distinct event ids in want[0..n) answered 2xx so far. */
-static size_t
-rx_delivered(struct rx *rx, const int64_t *want, size_t n)
-{
-    size_t got = 0;
-    pthread_mutex_lock(&rx->mu);
-    for (size_t i = 0; i < n; i++) {
-        bool seen = false;
-        for (size_t k = 0; k < rx->n && !seen; k++)
-            seen = rx->hits[k].event_id == want[i] && rx->hits[k].answered / 100 == 2;
-        got += seen;
-    }
-    pthread_mutex_unlock(&rx->mu);
-    return got;
-}
-
-static bool
-rx_verify(const struct rx_hit *h, const char *secret)
-{
-    struct buf msg = BUF_INIT;
-    unsigned char mac[64];
-    size_t len = 0;
-    char hex[2 * sizeof mac + 16] = "hmac-sm3=";
-    bool ok;
-    buf_adds(&msg, h->ts);
-    buf_addch(&msg, '.');
-    buf_add(&msg, h->body, h->len);
-    ok = EVP_Q_mac(NULL, "HMAC", NULL, "SM3", NULL, secret, strlen(secret), (const unsigned char *)msg.data,
-                   msg.len, mac, sizeof mac, &len) != NULL && len == 32;
-    for (size_t i = 0; ok && i < len; i++)
-        snprintf(hex + 9 + 2 * i, 3, "%02x", mac[i]);
-    buf_release(&msg);
-    return ok && strcmp(hex, h->sig) == 0;
-}
+/* The webhook receiver is tests/support/rx.h. */
 
 /* --- an SSE client on libcurl ------------------------------------------------------------ */
 
@@ -719,7 +433,7 @@ static int
 teardown(void **state)
 {
     (void)state;
-    rx_stop(&the_rx);
+    rx_stop(NULL);
     return 0;
 }
 

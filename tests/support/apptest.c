@@ -301,6 +301,19 @@ apptest_plan_obj(const char *plan_no, const char *ext, const char *scope_json)
     return o;
 }
 
+/* Reasons ----------------------------------------------------------------------------------- */
+
+static struct buf apptest_why_buf = BUF_INIT;
+
+struct buf *
+apptest_why(void)
+{
+    buf_reset(&apptest_why_buf);
+    return &apptest_why_buf;
+}
+
+const char *apptest_why_text(void) { return apptest_why_buf.data; }
+
 /* Counters ---------------------------------------------------------------------------------- */
 
 int64_t

@@ -30,6 +30,7 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "dbtest.h"
 #include "domain/platform/app.h"
 #include "domain/ingest/ingest.h"
@@ -71,6 +72,12 @@ int64_t apptest_user(struct apptest *at, const char *name, enum role role,
                      const char *subdistrict, const char *pw, struct user *out);
 /* apptest_actor fills a as the router would for user id (user_to_actor, ip, request id). */
 void apptest_actor(struct apptest *at, int64_t id, struct actor *a);
+
+/* apptest_why empties and returns one process-wide buffer to pass as a domain function's
+ * struct buf *why (the house way to return a reason); apptest_why_text reads what the last
+ * call appended ("" when nothing). */
+struct buf *apptest_why(void);
+const char *apptest_why_text(void);
 
 /* apptest_i64 runs a one-row, one-column query with up to one bound i64 parameter ?1
  * (ignored when the SQL has none) and returns the value (asserting a row exists). */

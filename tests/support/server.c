@@ -26,7 +26,9 @@
 #include <openssl/hmac.h>
 
 #include "core/alloc.h"
+#include "core/codec.h"
 #include "core/str.h"
+#include "core/vec.h"
 #include "db/db.h"
 #include "json/jsonio.h"
 
@@ -722,10 +724,7 @@ client_on_seek(void *ud, curl_off_t offset, int origin)
 static void
 server_record(struct server *srv, long status, const char *body, size_t len)
 {
-    if (srv->nrecs == srv->caprecs) {
-        srv->caprecs = srv->caprecs ? srv->caprecs * 2 : 64;
-        srv->recs = xrealloc(srv->recs, srv->caprecs * sizeof *srv->recs);
-    }
+    VEC_ROOM(srv->recs, srv->nrecs, srv->caprecs);
     srv->recs[srv->nrecs].status = status;
     srv->recs[srv->nrecs].body = xmemdup(body, len + 1);
     srv->recs[srv->nrecs].len = len;
@@ -1166,8 +1165,7 @@ server_find(struct server *srv, unsigned where, const void *needle, size_t n, bo
             found |= SCAN_DB;
         if (srv->pg) { /* bytea columns read as hex */
             struct buf hex = BUF_INIT;
-            for (size_t i = 0; i < n; i++)
-                buf_printf(&hex, "%02x", ((const unsigned char *)needle)[i]);
+            hex_encode(&hex, needle, n);
             if (server_contains(b.data, b.len, hex.data, hex.len, true))
                 found |= SCAN_DB;
             buf_release(&hex);

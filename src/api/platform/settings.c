@@ -33,7 +33,7 @@ settings_put(struct req *req)
     struct policy p;
     json_int_t min_len, classes, max_age, attempts, lockout_ms, idle, absolute, iter;
     int totp_all = 0;
-    const char *why = NULL;
+    struct buf why = BUF_INIT;
     int rc;
     if ((rc = api_body(req, &body)) ||
         (rc = api_unpack(req, body, "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:I}", "password_min_length",
@@ -58,12 +58,13 @@ settings_put(struct req *req)
     p.pbkdf2_iterations = (uint32_t)iter;
     if ((rc = policy_save(req->db, &req->app->keys, &req->actor, &p, &why))) {
         if (rc == ERR_INVALID)
-            req_fail(req, rc, "'%s' is out of range", why + 7);
+            req_fail(req, rc, "%s", why.data);
         goto out;
     }
     req->app->policy = p; /* NEEDSWORK: other nodes pick it up at their next start */
     rc = api_reply(req, 200, settings_policy_json(&p));
 out:
+    buf_release(&why);
     json_decref(body);
     return rc;
 }

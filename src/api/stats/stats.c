@@ -27,7 +27,7 @@ stats_get_handler(struct req *req)
     struct stats_filter f = { 0 };
     json_t *rows = NULL, *applied = NULL, *one;
     const char *limit;
-    char why[160];
+    struct buf why = BUF_INIT;
     int rc;
 
     if (!d)
@@ -46,8 +46,12 @@ stats_get_handler(struct req *req)
             return req_fail(req, ERR_INVALID, "'limit' must be a whole number from 1 to 1000");
         f.has_limit = true;
     }
-    if ((rc = stats_run(req->db, &req->actor, d, &f, &rows, &applied, why, sizeof why)))
-        return why[0] ? req_fail(req, rc, "%s", why) : rc;
+    rc = stats_run(req->db, &req->actor, d, &f, &rows, &applied, &why);
+    if (rc && why.len)
+        rc = req_fail(req, rc, "%s", why.data);
+    buf_release(&why);
+    if (rc)
+        return rc;
     if (d->flags & STAT_ONE_ROW) {
         one = json_array_size(rows) ? json_incref(json_array_get(rows, 0)) : json_object();
         json_decref(rows);

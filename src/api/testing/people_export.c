@@ -88,7 +88,8 @@ static int
 people_export(struct req *req)
 {
     json_t *body = NULL;
-    const char *id = NULL, *reason = NULL, *why = NULL;
+    const char *id = NULL, *reason = NULL;
+    struct buf why = BUF_INIT;
     json_int_t days = PERSON_DAYS_DEFAULT;
     int reveal = 0, rc;
     struct person_history h;
@@ -104,18 +105,10 @@ people_export(struct req *req)
         goto out;
     }
     rc = person_lookup(req->app, req->db, &req->actor, id, (int)days, reveal, reason, &req->arena, &h, &why);
-    if (rc == ERR_INVALID && why && strcmp(why, "reason") == 0) {
-        rc = req_fail(req, rc, "revealing needs a 'reason' (1 to 200 characters)");
-        goto out;
-    }
-    if (rc == ERR_INVALID) {
-        rc = req_fail(req, rc, "'id_number' is not a valid ID number (%s)", why ? why : "invalid");
-        goto out;
-    }
-    if (rc == ERR_FORBIDDEN) {
+    if (rc == ERR_FORBIDDEN)
         rc = req_fail(req, rc, "permission 'pii.reveal' is required to reveal");
-        goto out;
-    }
+    else if (rc && why.len)
+        rc = req_fail(req, rc, "%s", why.data);
     if (rc || (rc = api__tmp_path(req, path, sizeof path)))
         goto out;
     if ((rc = people_export_write(path, &h, (int)days)))
@@ -133,6 +126,7 @@ people_export(struct req *req)
 out:
     if (h.name && h.revealed)
         wipe((char *)h.name, strlen(h.name));
+    buf_release(&why);
     json_decref(body);
     return rc;
 }

@@ -91,7 +91,7 @@ transports_update(struct req *req)
     const char *status = NULL;
     struct transport_change c = { 0 };
     struct transport t;
-    char why[160];
+    struct buf why = BUF_INIT;
     int64_t id;
     int rc;
 
@@ -111,14 +111,15 @@ transports_update(struct req *req)
     if ((rc = api_text(req, "status", status, 16)))
         goto out;
     c.status = status;
-    rc = transport_update(req->app, req->db, &req->actor, id, &c, &req->arena, &t, why, sizeof why);
+    rc = transport_update(req->app, req->db, &req->actor, id, &c, &req->arena, &t, &why);
     if (rc == ERR_NOT_FOUND)
         rc = req_fail(req, rc, "no such transport");
-    else if (rc && why[0])
-        rc = req_fail(req, rc, "%s", why);
+    else if (rc && why.len)
+        rc = req_fail(req, rc, "%s", why.data);
     else if (!rc)
         rc = api_reply(req, 200, transports_json(&t));
 out:
+    buf_release(&why);
     json_decref(body);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include "core/str.h"
 #include "core/time.h"
 #include "crypto/sm.h"
+#include "db/db_value.h"
 
 static const char sql_insert[] =
     "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, ip)"
@@ -80,7 +81,6 @@ session_lookup(struct app *app, struct db *db, const char *token, size_t n, stru
     struct db_stmt *st = NULL;
     bool row = false;
     int64_t now = time_now_ms();
-    size_t cn = 0;
     int rc;
 
     if (n < 16 || n > 128)
@@ -97,8 +97,7 @@ session_lookup(struct app *app, struct db *db, const char *token, size_t n, stru
     memset(s, 0, sizeof *s);
     s->id = db_col_i64(st, 0);
     s->user_id = db_col_i64(st, 1);
-    const char *csrf = db_col_text(st, 2, &cn);
-    str_copy(s->csrf, sizeof s->csrf, csrf ? csrf : "");
+    db_col_copy(st, 2, s->csrf, sizeof s->csrf);
     s->created_at = db_col_i64(st, 3);
     s->last_seen_at = db_col_i64(st, 4);
     db_done(st);

@@ -7,6 +7,8 @@
 #include "core/err.h"
 #include "core/str.h"
 #include "core/time.h"
+#include "core/vec.h"
+#include "db/db_value.h"
 #include "domain/platform/audit.h"
 #include "domain/platform/division.h"
 #include "domain/account/session.h"
@@ -81,9 +83,7 @@ token_authenticate(struct app *app, struct db *db, const char *secret, size_t n,
     uint8_t digest[32];
     struct db_stmt *st = NULL;
     bool row = false;
-    size_t len = 0;
     int64_t now = time_now_ms(), last_used;
-    const char *s;
     int rc;
 
     if (n < 10 || n > 128 || memcmp(secret, "jy_", 3) != 0)
@@ -101,16 +101,14 @@ token_authenticate(struct app *app, struct db *db, const char *secret, size_t n,
     a->id = db_col_i64(st, 0);
     a->role = ROLE_NONE;
     snprintf(a->name, sizeof a->name, "token:%lld", (long long)a->id);
-    s = db_col_text(st, 2, &len);
     const char *bad;
     size_t bad_len;
     char scopes[512];
-    str_copy(scopes, sizeof scopes, s ? s : "");
+    db_col_copy(st, 2, scopes, sizeof scopes);
     if (perm_parse_scopes(scopes, &a->perms, &bad, &bad_len))
         a->perms = 0;
     a->perms &= PERM_TOKEN_ALLOWED; /* defence in depth for rows written by older versions */
-    s = db_col_text(st, 3, &len);
-    str_copy(a->subdistrict, sizeof a->subdistrict, s ? s : "");
+    db_col_copy(st, 3, a->subdistrict, sizeof a->subdistrict);
     last_used = db_col_i64(st, 4);
     db_done(st);
     st = NULL;
@@ -153,14 +151,6 @@ out:
     return rc;
 }
 
-static const char *
-token_col(struct db_stmt *st, int col, struct arena *arena)
-{
-    size_t n = 0;
-    const char *s = db_col_text(st, col, &n);
-    return arena_strndup(arena, s ? s : "", n);
-}
-
 int
 token_list(struct db *db, struct arena *arena, struct token_info **items, size_t *n)
 {
@@ -172,17 +162,12 @@ token_list(struct db *db, struct arena *arena, struct token_info **items, size_t
     if ((rc = db_prepare(db, sql_list, &st)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
-        if (count == cap) {
-            struct token_info *bigger = arena_alloc(arena, 2 * cap * sizeof *out);
-            memcpy(bigger, out, cap * sizeof *out);
-            out = bigger;
-            cap *= 2;
-        }
+        VEC_ARENA_ROOM(arena, out, count, cap);
         struct token_info *t = &out[count++];
         t->id = db_col_i64(st, 0);
-        t->name = token_col(st, 1, arena);
-        t->scopes = token_col(st, 2, arena);
-        t->subdistrict = token_col(st, 3, arena);
+        t->name = db_col_arena(st, 1, arena);
+        t->scopes = db_col_arena(st, 2, arena);
+        t->subdistrict = db_col_arena(st, 3, arena);
         t->created_at = db_col_i64(st, 4);
         t->revoked_at = db_col_i64(st, 5);
         t->last_used_at = db_col_i64(st, 6);

@@ -12,6 +12,7 @@
 #include "core/time.h"
 #include "crypto/password.h"
 #include "crypto/sm.h"
+#include "db/db_value.h"
 #include "domain/platform/audit.h"
 #include "domain/platform/division.h"
 #include "domain/platform/policy.h"
@@ -62,14 +63,11 @@ user_read(struct db_stmt *st, struct user *u)
     const void *b;
     memset(u, 0, sizeof *u);
     u->id = db_col_i64(st, 0);
-    s = db_col_text(st, 1, &n);
-    str_copy(u->username, sizeof u->username, s ? s : "");
+    db_col_copy(st, 1, u->username, sizeof u->username);
     s = db_col_text(st, 2, &n);
     u->role = role_parse(s ? s : "");
-    s = db_col_text(st, 3, &n);
-    str_copy(u->subdistrict, sizeof u->subdistrict, s ? s : "");
-    s = db_col_text(st, 4, &n);
-    str_copy(u->password_hash, sizeof u->password_hash, s ? s : "");
+    db_col_copy(st, 3, u->subdistrict, sizeof u->subdistrict);
+    db_col_copy(st, 4, u->password_hash, sizeof u->password_hash);
     u->password_changed_at = db_col_i64(st, 5);
     u->must_change = db_col_i64(st, 6) != 0;
     b = db_col_blob(st, 7, &n);

@@ -9,7 +9,9 @@
 
 #include "core/err.h"
 #include "core/time.h"
+#include "core/vec.h"
 #include "db/db.h"
+#include "db/db_value.h"
 #include "domain/cameras/camera.h"
 #include "domain/ingest/ingest.h"
 #include "domain/places/place.h"
@@ -44,8 +46,8 @@ binding__batch_new(struct db *db, const struct actor *a, const char *kind, const
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    if (!(rc = db_prepare(db, sql_batch_new, &st)) && !(rc = ingest_bind_str(st, 1, kind)) &&
-        !(rc = ingest_bind_str(st, 2, ref)) && !(rc = ingest_bind_str(st, 3, a->name)) &&
+    if (!(rc = db_prepare(db, sql_batch_new, &st)) && !(rc = db_bind_str(st, 1, kind)) &&
+        !(rc = db_bind_str(st, 2, ref)) && !(rc = db_bind_str(st, 3, a->name)) &&
         !(rc = db_bind_i64(st, 4, now)) && !(rc = db_step(st, &row)))
         rc = row ? (*batch_id = db_col_i64(st, 0), 0) : ERR_DB;
     db_done(st);
@@ -60,7 +62,7 @@ binding__put(struct db *db, const struct actor *a, int64_t place_id, int64_t cam
     bool row = false;
     int rc;
     if (!(rc = db_prepare(db, sql_put, &st)) && !(rc = db_bind_i64(st, 1, place_id)) &&
-        !(rc = db_bind_i64(st, 2, camera_id)) && !(rc = ingest_bind_str(st, 3, a->name)) &&
+        !(rc = db_bind_i64(st, 2, camera_id)) && !(rc = db_bind_str(st, 3, a->name)) &&
         !(rc = db_bind_i64(st, 4, now)) && !(rc = batch_id ? db_bind_i64(st, 5, batch_id) : db_bind_null(st, 5)) &&
         !(rc = db_step(st, &row)))
         *created = db_changes(st) == 1;
@@ -171,7 +173,7 @@ binding_batch_undo(struct app *app, struct db *db, const struct actor *a, int64_
     st = NULL;
     if (a->subdistrict[0]) {
         if ((rc = db_prepare(db, sql_batch_out_of_scope, &st)) || (rc = db_bind_i64(st, 1, batch_id)) ||
-            (rc = ingest_bind_str(st, 2, a->subdistrict)) || (rc = db_step(st, &row)))
+            (rc = db_bind_str(st, 2, a->subdistrict)) || (rc = db_step(st, &row)))
             goto out;
         if (row && db_col_i64(st, 0) > 0) {
             rc = ERR_FORBIDDEN;
@@ -186,7 +188,7 @@ binding_batch_undo(struct app *app, struct db *db, const struct actor *a, int64_
     db_done(st);
     st = NULL;
     if ((rc = db_prepare(db, sql_batch_undone, &st)) || (rc = db_bind_i64(st, 1, batch_id)) ||
-        (rc = ingest_bind_str(st, 2, a->name)) || (rc = db_bind_i64(st, 3, now)) || (rc = db_step(st, &row)))
+        (rc = db_bind_str(st, 2, a->name)) || (rc = db_bind_i64(st, 3, now)) || (rc = db_step(st, &row)))
         goto out;
     db_done(st);
     st = NULL;
@@ -217,20 +219,20 @@ binding_list(struct db *db, const struct actor *a, int64_t place_id, int64_t cam
     *items = NULL;
     *n = 0;
     if ((rc = db_prepare(db, sql_list, &st)) || (rc = db_bind_i64(st, 1, place_id)) ||
-        (rc = db_bind_i64(st, 2, camera_id)) || (rc = ingest_bind_str(st, 3, a->subdistrict)) ||
+        (rc = db_bind_i64(st, 2, camera_id)) || (rc = db_bind_str(st, 3, a->subdistrict)) ||
         (rc = db_bind_i64(st, 4, (int64_t)cap)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
-        out = ingest_grow(arena, out, count, &acap, sizeof *out);
+        VEC_ARENA_ROOM(arena, out, count, acap);
         struct binding *b = &out[count++];
         b->place_id = db_col_i64(st, 0);
         b->camera_id = db_col_i64(st, 1);
         b->batch_id = db_col_i64(st, 2);
         b->bound_at = db_col_i64(st, 3);
-        b->gb_id = ingest_col_str(st, 4, arena);
-        b->place_name = ingest_col_str(st, 5, arena);
-        b->camera_name = ingest_col_str(st, 6, arena);
-        b->bound_by = ingest_col_str(st, 7, arena);
+        b->gb_id = db_col_arena(st, 4, arena);
+        b->place_name = db_col_arena(st, 5, arena);
+        b->camera_name = db_col_arena(st, 6, arena);
+        b->bound_by = db_col_arena(st, 7, arena);
     }
     *items = out;
     *n = count;

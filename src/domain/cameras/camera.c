@@ -12,7 +12,9 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/time.h"
+#include "core/vec.h"
 #include "crypto/field.h"
+#include "db/db_value.h"
 #include "domain/platform/division.h"
 #include "push/outbox.h"
 
@@ -67,17 +69,17 @@ camera__read_row(struct db_stmt *st, struct arena *arena, struct camera *c)
     g = db_col_text(st, 1, &n);
     if (g && n == CAMERA_ID_LEN)
         memcpy(c->gb_id, g, n);
-    c->name = ingest_col_str(st, 2, arena);
-    c->owner = ingest_col_str(st, 3, arena);
-    c->status = ingest_col_str(st, 4, arena);
+    c->name = db_col_arena(st, 2, arena);
+    c->owner = db_col_arena(st, 3, arena);
+    c->status = db_col_arena(st, 4, arena);
     c->has_pos = !db_col_is_null(st, 5);
     c->lon_e6 = db_col_i64(st, 5);
     c->lat_e6 = db_col_i64(st, 6);
     c->direction = db_col_i64(st, 7);
     c->last_seen_at = db_col_i64(st, 8);
-    c->subdistrict = ingest_col_str(st, 9, arena);
-    c->source = ingest_col_str(st, 10, arena);
-    c->external_id = ingest_col_str(st, 11, arena);
+    c->subdistrict = db_col_arena(st, 9, arena);
+    c->source = db_col_arena(st, 10, arena);
+    c->external_id = db_col_arena(st, 11, arena);
     c->has_stream = db_col_i64(st, 12) != 0;
     c->version = db_col_i64(st, 13);
     c->created_at = db_col_i64(st, 14);
@@ -98,7 +100,7 @@ camera__load_places(struct db *db, struct arena *arena, struct camera *items, si
         if ((rc = db_prepare(db, sql_places_of, &st)) || (rc = db_bind_i64(st, 1, items[i].id)))
             break;
         while (!(rc = db_step(st, &row)) && row) {
-            ids = ingest_grow(arena, ids, k, &cap, sizeof *ids);
+            VEC_ARENA_ROOM(arena, ids, k, cap);
             ids[k++] = db_col_i64(st, 0);
         }
         db_done(st);
@@ -249,24 +251,24 @@ camera_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     int rc;
     if (r->stream && (rc = ingest_seal(ing, CAMERA_AD, r->stream, &blob, &blob_len)))
         return rc;
-    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = ingest_bind_str(st, 1, r->gb_id)) ||
-        (rc = ingest_bind_str(st, 2, r->name)))
+    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = db_bind_str(st, 1, r->gb_id)) ||
+        (rc = db_bind_str(st, 2, r->name)))
         goto out;
     if (r->has_pos && ((rc = db_bind_i64(st, 3, r->lon_e6)) || (rc = db_bind_i64(st, 4, r->lat_e6)) ||
                        (rc = db_bind_i64(st, 5, geo_cell_key_e6(r->lon_e6, r->lat_e6)))))
         goto out;
-    if ((rc = db_bind_i64(st, 6, r->direction)) || (rc = ingest_bind_str(st, 7, r->owner)) ||
-        (rc = ingest_bind_str(st, 8, r->status)) || (rc = db_bind_i64(st, 9, r->last_seen_at)) ||
+    if ((rc = db_bind_i64(st, 6, r->direction)) || (rc = db_bind_str(st, 7, r->owner)) ||
+        (rc = db_bind_str(st, 8, r->status)) || (rc = db_bind_i64(st, 9, r->last_seen_at)) ||
         (rc = blob ? db_bind_blob(st, 10, blob, blob_len) : db_bind_null(st, 10)) ||
-        (rc = ingest_bind_nonempty(st, 11, r->subdistrict)) || (rc = ingest_bind_str(st, 12, r->source)) ||
-        (rc = ingest_bind_str(st, 13, r->external_id)) || (rc = db_bind_i64(st, 14, ingest_now(ing))) ||
+        (rc = db_bind_nonempty(st, 11, r->subdistrict)) || (rc = db_bind_str(st, 12, r->source)) ||
+        (rc = db_bind_str(st, 13, r->external_id)) || (rc = db_bind_i64(st, 14, ingest_now(ing))) ||
         (rc = db_step(st, &row)))
         goto out;
     if (!row) { /* the key was seen before (a duplicate) or the gb_id belongs to another key */
         size_t n1 = 0, n2 = 0;
         db_done(st);
         st = NULL;
-        if ((rc = db_prepare(db, sql_key_of_gb, &st)) || (rc = ingest_bind_str(st, 1, r->gb_id)) ||
+        if ((rc = db_prepare(db, sql_key_of_gb, &st)) || (rc = db_bind_str(st, 1, r->gb_id)) ||
             (rc = db_step(st, &row)))
             goto out;
         if (row) {
@@ -354,15 +356,15 @@ camera_update(struct app *app, struct db *db, const struct actor *a, int64_t id,
         db_done(st);
         st = NULL;
     }
-    if ((rc = db_prepare(db, sql_update, &st)) || (rc = db_bind_i64(st, 1, id)) || (rc = ingest_bind_str(st, 2, r.name)))
+    if ((rc = db_prepare(db, sql_update, &st)) || (rc = db_bind_i64(st, 1, id)) || (rc = db_bind_str(st, 2, r.name)))
         goto out;
     if (r.has_pos && ((rc = db_bind_i64(st, 3, r.lon_e6)) || (rc = db_bind_i64(st, 4, r.lat_e6)) ||
                       (rc = db_bind_i64(st, 5, geo_cell_key_e6(r.lon_e6, r.lat_e6)))))
         goto out;
-    if ((rc = db_bind_i64(st, 6, r.direction)) || (rc = ingest_bind_str(st, 7, r.owner)) ||
-        (rc = ingest_bind_str(st, 8, r.status)) || (rc = db_bind_i64(st, 9, r.last_seen_at)) ||
+    if ((rc = db_bind_i64(st, 6, r.direction)) || (rc = db_bind_str(st, 7, r.owner)) ||
+        (rc = db_bind_str(st, 8, r.status)) || (rc = db_bind_i64(st, 9, r.last_seen_at)) ||
         (rc = blob ? db_bind_blob(st, 10, blob, blob_len) : db_bind_null(st, 10)) ||
-        (rc = ingest_bind_nonempty(st, 11, r.subdistrict)) || (rc = db_bind_i64(st, 12, now)) ||
+        (rc = db_bind_nonempty(st, 11, r.subdistrict)) || (rc = db_bind_i64(st, 12, now)) ||
         (rc = db_step(st, &row)))
         goto out;
     if (db_changes(st) != 1) {
@@ -413,7 +415,7 @@ camera_set_status(struct app *app, struct db *db, const struct actor *a, int64_t
         goto out;
     }
     if ((rc = db_prepare(db, sql_status, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-        (rc = ingest_bind_str(st, 2, status)) || (rc = db_bind_i64(st, 3, at)) || (rc = db_step(st, &row)))
+        (rc = db_bind_str(st, 2, status)) || (rc = db_bind_i64(st, 3, at)) || (rc = db_step(st, &row)))
         goto out;
     db_done(st);
     st = NULL;
@@ -480,10 +482,10 @@ static int
 camera_bind_filter(struct db_stmt *st, const struct actor *a, const struct camera_query *q, const char *like)
 {
     int rc;
-    if ((rc = ingest_bind_str(st, 1, a->subdistrict)) || (rc = ingest_bind_str(st, 2, q->subdistrict)) ||
-        (rc = ingest_bind_str(st, 3, q->status)))
+    if ((rc = db_bind_str(st, 1, a->subdistrict)) || (rc = db_bind_str(st, 2, q->subdistrict)) ||
+        (rc = db_bind_str(st, 3, q->status)))
         return rc;
-    return ingest_bind_str(st, 4, like);
+    return db_bind_str(st, 4, like);
 }
 
 int
@@ -491,7 +493,7 @@ camera_list(struct db *db, const struct actor *a, const struct camera_query *q, 
             struct camera **items, size_t *n, int64_t *total)
 {
     struct db_stmt *st = NULL;
-    const char *like = ingest_like(arena, q->q);
+    const char *like = db_like_contains(arena, q->q);
     size_t limit = q->limit && q->limit <= CAMERA_LIST_MAX ? q->limit : CAMERA_LIST_MAX, count = 0;
     struct camera *out = arena_alloc(arena, limit * sizeof *out);
     bool row = false;
@@ -527,8 +529,8 @@ camera_get_by(struct db *db, const char *sql, int64_t id, const char *gb, const 
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    if ((rc = db_prepare(db, sql, &st)) || (rc = gb ? ingest_bind_str(st, 1, gb) : db_bind_i64(st, 1, id)) ||
-        (rc = ingest_bind_str(st, 2, a->subdistrict)) || (rc = db_step(st, &row)))
+    if ((rc = db_prepare(db, sql, &st)) || (rc = gb ? db_bind_str(st, 1, gb) : db_bind_i64(st, 1, id)) ||
+        (rc = db_bind_str(st, 2, a->subdistrict)) || (rc = db_step(st, &row)))
         goto out;
     if (!row) {
         rc = ERR_NOT_FOUND;

@@ -9,7 +9,9 @@
 
 #include "core/err.h"
 #include "core/time.h"
+#include "core/vec.h"
 #include "db/db.h"
+#include "db/db_value.h"
 #include "domain/cameras/camera.h"
 #include "domain/ingest/ingest.h"
 #include "domain/places/place.h"
@@ -56,8 +58,8 @@ camera_check_add(struct app *app, struct db *db, const struct actor *a, const st
     if ((rc = db_prepare(db, sql_add, &st)) || (rc = db_bind_i64(st, 1, in->camera_id)) ||
         (rc = in->place_id ? db_bind_i64(st, 2, in->place_id) : db_bind_null(st, 2)) ||
         (rc = db_bind_i64(st, 3, in->position_ok)) || (rc = db_bind_i64(st, 4, in->playable)) ||
-        (rc = ingest_bind_str(st, 5, in->covers)) || (rc = ingest_bind_str(st, 6, in->note)) ||
-        (rc = ingest_bind_str(st, 7, a->name)) || (rc = db_bind_i64(st, 8, now)) || (rc = db_step(st, &row)))
+        (rc = db_bind_str(st, 5, in->covers)) || (rc = db_bind_str(st, 6, in->note)) ||
+        (rc = db_bind_str(st, 7, a->name)) || (rc = db_bind_i64(st, 8, now)) || (rc = db_step(st, &row)))
         goto out;
     if (!row) {
         rc = ERR_DB;
@@ -91,28 +93,28 @@ camera_check_list(struct db *db, const struct actor *a, const char *kind, int64_
     *n = 0;
     if (stale_days < 0 || stale_days > 3650 || cap == 0 || cap > CAMERA_CHECK_LIST_MAX)
         return ERR_INVALID;
-    if ((rc = db_prepare(db, sql_list, &st)) || (rc = ingest_bind_str(st, 1, kind)) ||
-        (rc = ingest_bind_str(st, 2, a->subdistrict)) ||
+    if ((rc = db_prepare(db, sql_list, &st)) || (rc = db_bind_str(st, 1, kind)) ||
+        (rc = db_bind_str(st, 2, a->subdistrict)) ||
         (rc = db_bind_i64(st, 3, stale_days ? now - stale_days * CHECK_DAY_MS : 0)) ||
         (rc = db_bind_i64(st, 4, (int64_t)cap)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
-        out = ingest_grow(arena, out, count, &acap, sizeof *out);
+        VEC_ARENA_ROOM(arena, out, count, acap);
         struct camera_check_row *r = &out[count++];
         memset(r, 0, sizeof *r);
         r->camera_id = db_col_i64(st, 0);
         r->place_id = db_col_i64(st, 1);
-        r->gb_id = ingest_col_str(st, 2, arena);
-        r->camera_name = ingest_col_str(st, 3, arena);
-        r->place_name = ingest_col_str(st, 4, arena);
-        r->place_kind = ingest_col_str(st, 5, arena);
+        r->gb_id = db_col_arena(st, 2, arena);
+        r->camera_name = db_col_arena(st, 3, arena);
+        r->place_name = db_col_arena(st, 4, arena);
+        r->place_kind = db_col_arena(st, 5, arena);
         r->checked = !db_col_is_null(st, 6);
         r->check_id = db_col_i64(st, 6);
         r->checked_at = db_col_i64(st, 7);
         r->position_ok = db_col_i64(st, 8) != 0;
         r->playable = db_col_i64(st, 9) != 0;
-        r->covers = ingest_col_str(st, 10, arena);
-        r->checked_by = ingest_col_str(st, 11, arena);
+        r->covers = db_col_arena(st, 10, arena);
+        r->checked_by = db_col_arena(st, 11, arena);
     }
     *items = out;
     *n = count;

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/vec.h"
+#include "db/db_value.h"
 
 /* Candidates of one column, in scope and of the status asked for. */
 static const char sql_cells[] =
@@ -47,7 +49,7 @@ camera_box_scan(struct db *db, const struct actor *a, const char *status, struct
         int64_t lo, hi;
         geo_cell_span_key_range(&sp, x, &lo, &hi);
         if ((rc = db_prepare(db, sql_cells, &st)) || (rc = db_bind_i64(st, 1, lo)) || (rc = db_bind_i64(st, 2, hi)) ||
-            (rc = ingest_bind_str(st, 3, a->subdistrict)) || (rc = ingest_bind_str(st, 4, status)) ||
+            (rc = db_bind_str(st, 3, a->subdistrict)) || (rc = db_bind_str(st, 4, status)) ||
             (rc = db_bind_i64(st, 5, geo_e6(mn.lon))) || (rc = db_bind_i64(st, 6, geo_e6(mx.lon))) ||
             (rc = db_bind_i64(st, 7, geo_e6(mn.lat))) || (rc = db_bind_i64(st, 8, geo_e6(mx.lat))))
             break;
@@ -56,7 +58,7 @@ camera_box_scan(struct db *db, const struct actor *a, const char *status, struct
             double d = 0;
             if (!keep(ctx, q, &d))
                 continue;
-            c = ingest_grow(arena, c, count, &cap, sizeof *c);
+            VEC_ARENA_ROOM(arena, c, count, cap);
             camera__read_row(st, arena, &c[count]);
             c[count++].distance_m = d;
         }

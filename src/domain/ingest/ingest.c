@@ -16,7 +16,9 @@
 #include "core/str.h"
 #include "core/strmap.h"
 #include "core/time.h"
+#include "core/vec.h"
 #include "crypto/field.h"
+#include "db/db_value.h"
 #include "domain/platform/audit.h"
 #include "domain/platform/division.h"
 #include "json/jsonio.h"
@@ -294,9 +296,9 @@ ingest_site(struct ingest *ing, const char *field, const char *code, struct inge
         if (row) {
             hit = arena_alloc(&ing->arena, sizeof *hit);
             hit->id = db_col_i64(st, 0);
-            hit->code = ingest_col_str(st, 1, &ing->arena);
-            hit->subdistrict = ingest_col_str(st, 2, &ing->arena);
-            hit->community = ingest_col_str(st, 3, &ing->arena);
+            hit->code = db_col_arena(st, 1, &ing->arena);
+            hit->subdistrict = db_col_arena(st, 2, &ing->arena);
+            hit->community = db_col_arena(st, 3, &ing->arena);
             strmap_put(&ing->sites, code, strlen(code), hit);
         }
         db_done(st);
@@ -370,10 +372,7 @@ ingest_counter(struct ingest *ing, const char *key)
     c = arena_alloc(&ing->arena, sizeof *c);
     memset(c, 0, sizeof *c);
     c->key = strmap_put(&ing->counters, key, strlen(key), c);
-    if (ing->n_counters == ing->cap_counters) {
-        ing->cap_counters = ing->cap_counters ? ing->cap_counters * 2 : 64;
-        ing->counter_list = xrealloc(ing->counter_list, ing->cap_counters * sizeof *ing->counter_list);
-    }
+    VEC_ROOM(ing->counter_list, ing->n_counters, ing->cap_counters);
     ing->counter_list[ing->n_counters++] = c;
     return c;
 }
@@ -425,10 +424,7 @@ ingest_gauge(struct ingest *ing, const char *name, const char *subdistrict, int6
 int
 ingest_event(struct ingest *ing, const char *topic, const char *subdistrict, json_t *payload)
 {
-    if (ing->n_events == ing->cap_events) {
-        ing->cap_events = ing->cap_events ? ing->cap_events * 2 : 16;
-        ing->events = xrealloc(ing->events, ing->cap_events * sizeof *ing->events);
-    }
+    VEC_ROOM(ing->events, ing->n_events, ing->cap_events);
     ing->events[ing->n_events++] = (struct ingest_event_row){ topic, subdistrict ? subdistrict : "", payload };
     return 0;
 }
@@ -468,13 +464,13 @@ ingest_flush_counter(struct ingest *ing, const struct ingest_counter *c)
     int rc;
     if (c->kind == 0) {
         if (!(rc = db_prepare(ing->db, sql_scan_upsert, &st)) && !(rc = db_bind_i64(st, 1, c->plan_id)) &&
-            !(rc = ingest_bind_str(st, 2, c->subdistrict)) && !(rc = ingest_bind_str(st, 3, c->community)) &&
+            !(rc = db_bind_str(st, 2, c->subdistrict)) && !(rc = db_bind_str(st, 3, c->community)) &&
             !(rc = db_bind_i64(st, 4, c->site_id)) && !(rc = db_bind_i64(st, 5, c->hour)) &&
             !(rc = db_bind_i64(st, 6, c->deltas[0])))
             rc = db_step(st, &row);
     } else if (c->kind == 1) {
         if (!(rc = db_prepare(ing->db, sql_plan_upsert, &st)) && !(rc = db_bind_i64(st, 1, c->plan_id)) &&
-            !(rc = ingest_bind_str(st, 2, c->subdistrict)) && !(rc = ingest_bind_str(st, 3, c->industry)) &&
+            !(rc = db_bind_str(st, 2, c->subdistrict)) && !(rc = db_bind_str(st, 3, c->industry)) &&
             !(rc = db_bind_i64(st, 4, c->deltas[STAT_PLANNED])) &&
             !(rc = db_bind_i64(st, 5, c->deltas[STAT_ACTUAL_REPORTED])) &&
             !(rc = db_bind_i64(st, 6, c->deltas[STAT_ACTUAL_CORRECTED])) &&
@@ -515,60 +511,6 @@ ingest_flush(struct ingest *ing)
     return rc;
 }
 
-/* Rows ------------------------------------------------------------------------------------ */
-
-int
-ingest_bind_str(struct db_stmt *st, int idx, const char *s)
-{
-    return db_bind_text(st, idx, s ? s : "", s ? strlen(s) : 0);
-}
-
-int
-ingest_bind_nonempty(struct db_stmt *st, int idx, const char *s)
-{
-    return s && *s ? db_bind_text(st, idx, s, strlen(s)) : db_bind_null(st, idx);
-}
-
-const char *
-ingest_col_str(struct db_stmt *st, int col, struct arena *arena)
-{
-    size_t n = 0;
-    const char *s = db_col_text(st, col, &n);
-    return arena_strndup(arena, s ? s : "", n);
-}
-
-const char *
-ingest_like(struct arena *arena, const char *q)
-{
-    struct buf b = BUF_INIT;
-    const char *out;
-    if (!q || !*q)
-        return "";
-    buf_addch(&b, '%');
-    for (const char *p = q; *p; p++) {
-        if (*p == '%' || *p == '_' || *p == '\\')
-            buf_addch(&b, '\\');
-        buf_addch(&b, *p);
-    }
-    buf_addch(&b, '%');
-    out = arena_strdup(arena, b.data);
-    buf_release(&b);
-    return out;
-}
-
-void *
-ingest_grow(struct arena *arena, void *items, size_t n, size_t *cap, size_t size)
-{
-    void *bigger;
-    if (n < *cap)
-        return items;
-    *cap = *cap ? *cap * 2 : 16;
-    bigger = arena_alloc(arena, *cap * size);
-    if (n)
-        memcpy(bigger, items, n * size);
-    return bigger;
-}
-
 /* Changes outside ingest_run -------------------------------------------------------------- */
 
 int
@@ -590,8 +532,8 @@ ingest_gauge_add(struct db *db, const char *name, const char *subdistrict, int64
     struct db_stmt *st = NULL;
     bool row;
     int rc;
-    if (!(rc = db_prepare(db, sql_gauge_upsert, &st)) && !(rc = ingest_bind_str(st, 1, name)) &&
-        !(rc = ingest_bind_str(st, 2, subdistrict)) && !(rc = db_bind_i64(st, 3, delta)))
+    if (!(rc = db_prepare(db, sql_gauge_upsert, &st)) && !(rc = db_bind_str(st, 1, name)) &&
+        !(rc = db_bind_str(st, 2, subdistrict)) && !(rc = db_bind_i64(st, 3, delta)))
         rc = db_step(st, &row);
     db_done(st);
     return rc;

@@ -149,21 +149,8 @@ int ingest_event(struct ingest *ing, const char *topic, const char *subdistrict,
  * ERR_CONFLICT when it returned no row (the record was stored before: a duplicate). */
 int ingest_insert_step(struct db_stmt *st, struct ingest_outcome *out);
 
-/* Rows: helpers the modules of upstream resources share between their kinds, their reads
- * and their changes. --------------------------------------------------------------------- */
-/* ingest_bind_str binds s as text; NULL binds "" (what the list filters read as "any"). */
-int ingest_bind_str(struct db_stmt *st, int idx, const char *s);
-/* ingest_bind_nonempty binds s as text, or SQL NULL when s is NULL or "". */
-int ingest_bind_nonempty(struct db_stmt *st, int idx, const char *s);
-/* ingest_col_str copies text column col of the current row into arena ("" for NULL). */
-const char *ingest_col_str(struct db_stmt *st, int col, struct arena *arena);
-/* ingest_like makes a LIKE pattern (ESCAPE '\') in arena that matches q anywhere, with %, _
- * and \ in q matching themselves; "" when q is NULL or "" (no filter). */
-const char *ingest_like(struct arena *arena, const char *q);
-/* ingest_grow returns items, an arena array of n elements of size bytes with room for
- * *cap; when it is full (n == *cap), a copy in arena with room for twice as many (16 when
- * *cap is 0), *cap updated. */
-void *ingest_grow(struct arena *arena, void *items, size_t n, size_t *cap, size_t size);
+/* Rows: the bind, column, LIKE and array helpers that the modules of upstream resources
+ * share are in db/db_value.h and core/vec.h. ---------------------------------------------- */
 
 /* Changes outside ingest_run (updates, deletes, corrections): one transaction the caller
  * begins, then row lock, the change, gauges, outbox_lock and ingest_emit, and last

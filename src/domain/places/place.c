@@ -13,6 +13,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/time.h"
+#include "db/db_value.h"
 #include "domain/platform/division.h"
 #include "domain/testing/site.h"
 #include "json/jsonio.h"
@@ -190,9 +191,9 @@ static int
 place_bind_rec(struct db_stmt *st, int base, const struct place_rec *r)
 {
     int rc;
-    if ((rc = ingest_bind_str(st, base, r->code)) || (rc = ingest_bind_str(st, base + 1, r->name)) ||
-        (rc = ingest_bind_nonempty(st, base + 2, r->subdistrict)) ||
-        (rc = ingest_bind_nonempty(st, base + 3, r->community)) || (rc = ingest_bind_str(st, base + 4, r->address)))
+    if ((rc = db_bind_str(st, base, r->code)) || (rc = db_bind_str(st, base + 1, r->name)) ||
+        (rc = db_bind_nonempty(st, base + 2, r->subdistrict)) ||
+        (rc = db_bind_nonempty(st, base + 3, r->community)) || (rc = db_bind_str(st, base + 4, r->address)))
         return rc;
     if (r->has_pos) {
         if ((rc = db_bind_i64(st, base + 5, r->lon_e6)) || (rc = db_bind_i64(st, base + 6, r->lat_e6)) ||
@@ -203,7 +204,7 @@ place_bind_rec(struct db_stmt *st, int base, const struct place_rec *r)
             return rc;
     }
     if ((rc = db_bind_opt_text(st, base + 13, r->zone_level)) || (rc = db_bind_i64(st, base + 14, r->starts_at)) ||
-        (rc = db_bind_i64(st, base + 15, r->ends_at)) || (rc = ingest_bind_str(st, base + 16, r->note)))
+        (rc = db_bind_i64(st, base + 15, r->ends_at)) || (rc = db_bind_str(st, base + 16, r->note)))
         return rc;
     return 0;
 }
@@ -247,8 +248,8 @@ place_history_append(struct db *db, const struct place *p, const char *action, c
     text = jsonio_dump(snap, &len);
     json_decref(snap);
     if (!(rc = db_prepare(db, sql_history, &st)) && !(rc = db_bind_i64(st, 1, p->id)) &&
-        !(rc = db_bind_i64(st, 2, p->version)) && !(rc = ingest_bind_str(st, 3, action)) &&
-        !(rc = ingest_bind_str(st, 4, a->name)) && !(rc = db_bind_i64(st, 5, at)) &&
+        !(rc = db_bind_i64(st, 2, p->version)) && !(rc = db_bind_str(st, 3, action)) &&
+        !(rc = db_bind_str(st, 4, a->name)) && !(rc = db_bind_i64(st, 5, at)) &&
         !(rc = db_bind_text(st, 6, text, len)))
         rc = db_step(st, &row);
     db_done(st);
@@ -301,9 +302,9 @@ place_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     struct db_stmt *st = NULL;
     struct place p;
     int rc;
-    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = ingest_bind_str(st, 1, r->kind)) ||
-        (rc = place_bind_rec(st, 2, r)) || (rc = ingest_bind_str(st, 19, r->source)) ||
-        (rc = ingest_bind_str(st, 20, r->external_id)) || (rc = db_bind_i64(st, 21, ingest_now(ing))) ||
+    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = db_bind_str(st, 1, r->kind)) ||
+        (rc = place_bind_rec(st, 2, r)) || (rc = db_bind_str(st, 19, r->source)) ||
+        (rc = db_bind_str(st, 20, r->external_id)) || (rc = db_bind_i64(st, 21, ingest_now(ing))) ||
         (rc = ingest_insert_step(st, out)))
         goto out;
     db_done(st);

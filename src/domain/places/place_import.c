@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/str.h"
+#include "core/vec.h"
 #include "domain/places/place.h"
 #include "domain/platform/division.h"
 #include "io/table.h"
@@ -188,7 +189,7 @@ static struct place_import_row *
 imp_row(struct imp *m, uint64_t num)
 {
     struct place_import_report *r = m->rep;
-    r->rows = ingest_grow(m->arena, r->rows, r->n, &m->cap, sizeof *r->rows);
+    VEC_ARENA_ROOM(m->arena, r->rows, r->n, m->cap);
     struct place_import_row *row = &r->rows[r->n++];
     memset(row, 0, sizeof *row);
     row->num = num;

@@ -11,6 +11,8 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/time.h"
+#include "core/vec.h"
+#include "db/db_value.h"
 
 #define PLACE_COLS                                                                                   \
     "v.id, v.kind, v.code, v.name, COALESCE(v.subdistrict, ''), COALESCE(d.name, ''),"              \
@@ -46,23 +48,23 @@ place_read_row(struct db_stmt *st, struct arena *arena, struct place *p)
 {
     memset(p, 0, sizeof *p);
     p->id = db_col_i64(st, 0);
-    p->kind = ingest_col_str(st, 1, arena);
-    p->code = ingest_col_str(st, 2, arena);
-    p->name = ingest_col_str(st, 3, arena);
-    p->subdistrict = ingest_col_str(st, 4, arena);
-    p->subdistrict_name = ingest_col_str(st, 5, arena);
-    p->community = ingest_col_str(st, 6, arena);
-    p->address = ingest_col_str(st, 7, arena);
+    p->kind = db_col_arena(st, 1, arena);
+    p->code = db_col_arena(st, 2, arena);
+    p->name = db_col_arena(st, 3, arena);
+    p->subdistrict = db_col_arena(st, 4, arena);
+    p->subdistrict_name = db_col_arena(st, 5, arena);
+    p->community = db_col_arena(st, 6, arena);
+    p->address = db_col_arena(st, 7, arena);
     p->lon_e6 = db_col_i64(st, 8);
     p->lat_e6 = db_col_i64(st, 9);
     p->has_pos = db_col_i64(st, 10) != 0;
-    p->geometry = db_col_is_null(st, 11) ? NULL : ingest_col_str(st, 11, arena);
-    p->zone_level = db_col_is_null(st, 12) ? NULL : ingest_col_str(st, 12, arena);
+    p->geometry = db_col_is_null(st, 11) ? NULL : db_col_arena(st, 11, arena);
+    p->zone_level = db_col_is_null(st, 12) ? NULL : db_col_arena(st, 12, arena);
     p->starts_at = db_col_i64(st, 13);
     p->ends_at = db_col_i64(st, 14);
-    p->note = ingest_col_str(st, 15, arena);
-    p->source = ingest_col_str(st, 16, arena);
-    p->external_id = ingest_col_str(st, 17, arena);
+    p->note = db_col_arena(st, 15, arena);
+    p->source = db_col_arena(st, 16, arena);
+    p->external_id = db_col_arena(st, 17, arena);
     p->site_id = db_col_i64(st, 18);
     p->version = db_col_i64(st, 19);
     p->created_at = db_col_i64(st, 20);
@@ -81,7 +83,7 @@ place_load_cameras(struct db *db, const struct actor *a, struct arena *arena, st
     if (n == 0)
         return 0;
     if ((rc = db_prepare(db, sql_cams_range, &st)) || (rc = db_bind_i64(st, 1, items[0].id)) ||
-        (rc = db_bind_i64(st, 2, items[n - 1].id)) || (rc = ingest_bind_str(st, 3, a->subdistrict)))
+        (rc = db_bind_i64(st, 2, items[n - 1].id)) || (rc = db_bind_str(st, 3, a->subdistrict)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
         int64_t pid = db_col_i64(st, 0);
@@ -99,7 +101,7 @@ place_load_cameras(struct db *db, const struct actor *a, struct arena *arena, st
                 memcpy(g, p->camera_ids, p->n_cameras * sizeof *g);
             p->camera_ids = g;
         }
-        p->camera_ids[p->n_cameras++] = ingest_col_str(st, 1, arena);
+        p->camera_ids[p->n_cameras++] = db_col_arena(st, 1, arena);
     }
 out:
     db_done(st);
@@ -111,8 +113,8 @@ place_bind_filter(struct db_stmt *st, const struct actor *a, const struct place_
                   int64_t now)
 {
     int rc;
-    if ((rc = ingest_bind_str(st, 1, a->subdistrict)) || (rc = ingest_bind_str(st, 2, q->subdistrict)) ||
-        (rc = ingest_bind_str(st, 3, q->kind)) || (rc = ingest_bind_str(st, 4, like)))
+    if ((rc = db_bind_str(st, 1, a->subdistrict)) || (rc = db_bind_str(st, 2, q->subdistrict)) ||
+        (rc = db_bind_str(st, 3, q->kind)) || (rc = db_bind_str(st, 4, like)))
         return rc;
     return db_bind_i64(st, 5, q->active_only ? now : 0);
 }
@@ -122,7 +124,7 @@ place_list(struct db *db, const struct actor *a, const struct place_query *q, st
            struct place **items, size_t *n, int64_t *total)
 {
     struct db_stmt *st = NULL;
-    const char *like = ingest_like(arena, q->q);
+    const char *like = db_like_contains(arena, q->q);
     size_t limit = q->limit && q->limit <= PLACE_LIST_MAX ? q->limit : PLACE_LIST_MAX, count = 0;
     struct place *out = arena_alloc(arena, limit * sizeof *out);
     int64_t now = time_now_ms();
@@ -161,7 +163,7 @@ place_get(struct db *db, const struct actor *a, int64_t id, struct arena *arena,
     bool row = false;
     int rc;
     if ((rc = db_prepare(db, sql_get, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-        (rc = ingest_bind_str(st, 2, a->subdistrict)) || (rc = db_step(st, &row)))
+        (rc = db_bind_str(st, 2, a->subdistrict)) || (rc = db_step(st, &row)))
         goto out;
     if (!row) {
         rc = ERR_NOT_FOUND;
@@ -193,13 +195,13 @@ place_history(struct db *db, const struct actor *a, int64_t id, struct arena *ar
     if ((rc = db_prepare(db, sql_history, &st)) || (rc = db_bind_i64(st, 1, id)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
-        out = ingest_grow(arena, out, count, &cap, sizeof *out);
+        VEC_ARENA_ROOM(arena, out, count, cap);
         struct place_version *v = &out[count++];
         v->version = db_col_i64(st, 0);
         v->changed_at = db_col_i64(st, 1);
-        v->action = ingest_col_str(st, 2, arena);
-        v->actor = ingest_col_str(st, 3, arena);
-        v->snapshot = ingest_col_str(st, 4, arena);
+        v->action = db_col_arena(st, 2, arena);
+        v->actor = db_col_arena(st, 3, arena);
+        v->snapshot = db_col_arena(st, 4, arena);
     }
     *items = out;
     *n = count;
@@ -276,7 +278,7 @@ place_near(struct db *db, const struct actor *a, struct geo_point p, double with
         int64_t lo, hi;
         geo_cell_span_key_range(&sp, x, &lo, &hi);
         if ((rc = db_prepare(db, sql_near, &st)) || (rc = db_bind_i64(st, 1, lo)) || (rc = db_bind_i64(st, 2, hi)) ||
-            (rc = ingest_bind_str(st, 3, a->subdistrict)) || (rc = ingest_bind_str(st, 4, kind)) ||
+            (rc = db_bind_str(st, 3, a->subdistrict)) || (rc = db_bind_str(st, 4, kind)) ||
             (rc = db_bind_i64(st, 5, geo_e6(mn.lon))) || (rc = db_bind_i64(st, 6, geo_e6(mx.lon))) ||
             (rc = db_bind_i64(st, 7, geo_e6(mn.lat))) || (rc = db_bind_i64(st, 8, geo_e6(mx.lat))))
             break;
@@ -285,7 +287,7 @@ place_near(struct db *db, const struct actor *a, struct geo_point p, double with
             double d = geo_distance_m(p, q);
             if (d > within_m)
                 continue;
-            hits = ingest_grow(arena, hits, count, &hcap, sizeof *hits);
+            VEC_ARENA_ROOM(arena, hits, count, hcap);
             place_read_row(st, arena, &hits[count].p);
             hits[count++].d = d;
         }

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "crypto/sm.h"
+#include "db/db_value.h"
 
 static void
 audit_field(struct buf *b, const char *s)
@@ -223,14 +224,6 @@ audit_bind_filter(struct db_stmt *st, const struct audit_query *q)
     return 0;
 }
 
-static const char *
-audit_col(struct db_stmt *st, int col, struct arena *arena)
-{
-    size_t n = 0;
-    const char *s = db_col_text(st, col, &n);
-    return arena_strndup(arena, s ? s : "", n);
-}
-
 int
 audit_list(struct db *db, const struct audit_query *q, struct arena *arena,
            struct audit_entry **items, size_t *n, int64_t *total)
@@ -254,14 +247,14 @@ audit_list(struct db *db, const struct audit_query *q, struct arena *arena,
         struct audit_entry *e = &out[count++];
         e->id = db_col_i64(st, 0);
         e->ts = db_col_i64(st, 1);
-        e->actor = audit_col(st, 2, arena);
-        e->role = audit_col(st, 3, arena);
-        e->ip = audit_col(st, 4, arena);
-        e->action = audit_col(st, 5, arena);
-        e->target = audit_col(st, 6, arena);
-        e->result = audit_col(st, 7, arena);
-        e->request_id = audit_col(st, 8, arena);
-        e->detail = audit_col(st, 9, arena);
+        e->actor = db_col_arena(st, 2, arena);
+        e->role = db_col_arena(st, 3, arena);
+        e->ip = db_col_arena(st, 4, arena);
+        e->action = db_col_arena(st, 5, arena);
+        e->target = db_col_arena(st, 6, arena);
+        e->result = db_col_arena(st, 7, arena);
+        e->request_id = db_col_arena(st, 8, arena);
+        e->detail = db_col_arena(st, 9, arena);
     }
     *items = out;
     *n = count;
@@ -341,14 +334,14 @@ audit_verify(struct db *db, const struct keyring *kr, int64_t *checked, int64_t 
         const struct datakey *k = keyring_find(kr, (uint32_t)db_col_i64(st, 10));
         e.id = db_col_i64(st, 0);
         e.ts = db_col_i64(st, 1);
-        e.actor = audit_col(st, 2, &arena);
-        e.role = audit_col(st, 3, &arena);
-        e.ip = audit_col(st, 4, &arena);
-        e.action = audit_col(st, 5, &arena);
-        e.target = audit_col(st, 6, &arena);
-        e.result = audit_col(st, 7, &arena);
-        e.request_id = audit_col(st, 8, &arena);
-        e.detail = audit_col(st, 9, &arena);
+        e.actor = db_col_arena(st, 2, &arena);
+        e.role = db_col_arena(st, 3, &arena);
+        e.ip = db_col_arena(st, 4, &arena);
+        e.action = db_col_arena(st, 5, &arena);
+        e.target = db_col_arena(st, 6, &arena);
+        e.result = db_col_arena(st, 7, &arena);
+        e.request_id = db_col_arena(st, 8, &arena);
+        e.detail = db_col_arena(st, 9, &arena);
         stored = db_col_blob(st, 11, &n);
         if (!k || n != SM3_LEN || audit_mac(k, prev, &e, mac) || !crypto_equal(mac, stored, SM3_LEN)) {
             *first_broken = e.id;

@@ -8,13 +8,16 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "core/vec.h"
+#include "db/db_sql.h"
+#include "db/db_value.h"
 
 static const char sql_count_div[] = "SELECT count(*) FROM divisions";
-static const char sql_insert_div[] =
-    "INSERT INTO divisions (code, level, parent, name) VALUES (?1, ?2, ?3, ?4)"
-    " ON CONFLICT (code) DO NOTHING";
-static const char sql_insert_ind[] =
-    "INSERT INTO industries (code, name, name_en) VALUES (?1, ?2, ?3) ON CONFLICT (code) DO NOTHING";
+/* Reference rows go in as multi-row INSERTs (64 rows a statement, the rest one by one). */
+static struct db_insert ins_div = DB_INSERT("INSERT INTO divisions (code, level, parent, name) VALUES",
+                                            " ON CONFLICT (code) DO NOTHING", 0, 4, 64);
+static struct db_insert ins_ind =
+    DB_INSERT("INSERT INTO industries (code, name, name_en) VALUES", " ON CONFLICT (code) DO NOTHING", 0, 3, 64);
 static const char sql_get[] = "SELECT code, level, parent, name FROM divisions WHERE code = ?1";
 static const char sql_list[] =
     "SELECT code, level, parent, name FROM divisions WHERE (?1 = 0 OR level = ?1)"
@@ -65,15 +68,48 @@ reference_csv_fields(struct str line, struct str *f, size_t max, struct arena *a
     return n;
 }
 
-/* reference_load runs insert_sql for each data line of file (header skipped). */
+/* One data line of a reference file: its fields (borrowed from the file or the arena). */
+struct reference_row {
+    struct str f[4];
+    size_t nf;
+    int64_t level; /* divisions only */
+};
+
+struct reference_rows {
+    struct reference_row *v;
+    size_t n, cap;
+    bool divisions;
+};
+
+/* reference_bind binds row i: divisions (code, level, parent or NULL, name), industries
+ * (code, name, name_en or ""). */
 static int
-reference_load(struct db *db, const char *file, const char *insert_sql, int kind)
+reference_bind(struct db_stmt *st, int p, size_t i, void *ctx)
+{
+    const struct reference_rows *rows = ctx;
+    const struct reference_row *r = &rows->v[i];
+    const struct str *f = r->f;
+    int rc;
+    if (rows->divisions) {
+        if ((rc = db_bind_text(st, p, f[0].p, f[0].n)) || (rc = db_bind_i64(st, p + 1, r->level)) ||
+            (rc = f[2].n ? db_bind_text(st, p + 2, f[2].p, f[2].n) : db_bind_null(st, p + 2)))
+            return rc;
+        return db_bind_text(st, p + 3, f[3].p, f[3].n);
+    }
+    if ((rc = db_bind_text(st, p, f[0].p, f[0].n)) || (rc = db_bind_text(st, p + 1, f[1].p, f[1].n)))
+        return rc;
+    return r->nf > 2 ? db_bind_text(st, p + 2, f[2].p, f[2].n) : db_bind_text(st, p + 2, "", 0);
+}
+
+/* reference_load inserts each well-formed data line of file (header skipped); divisions
+ * picks the divisions table and its columns, else industries. */
+static int
+reference_load(struct db *db, const char *file, bool divisions)
 {
     const struct embedded_file *ef = reference_file(file);
+    struct reference_rows rows = { NULL, 0, 0, divisions };
     struct str rest;
-    struct db_stmt *st = NULL;
-    bool row, header = true;
-    size_t loaded = 0;
+    bool header = true;
     int rc = 0;
     char count[24];
     struct arena arena = ARENA_INIT;
@@ -85,8 +121,8 @@ reference_load(struct db *db, const char *file, const char *insert_sql, int kind
     rest = (struct str){ (const char *)ef->data, ef->len };
     while (rest.n) {
         const char *nl = memchr(rest.p, '\n', rest.n);
-        struct str line = { rest.p, nl ? (size_t)(nl - rest.p) : rest.n }, f[4];
-        size_t nf;
+        struct str line = { rest.p, nl ? (size_t)(nl - rest.p) : rest.n };
+        struct reference_row r = { .level = 0 };
         rest.p += line.n + (nl ? 1 : 0);
         rest.n -= line.n + (nl ? 1 : 0);
         line = str_trim(line);
@@ -94,39 +130,17 @@ reference_load(struct db *db, const char *file, const char *insert_sql, int kind
             header = false;
             continue;
         }
-        nf = reference_csv_fields(line, f, 4, &arena);
-        if ((rc = db_prepare(db, insert_sql, &st)))
-            goto out;
-        if (kind == 0 && nf == 4) {
-            int64_t level = 0;
-            if (str_to_i64(f[1], &level, 1, 3)) {
-                db_done(st);
-                st = NULL;
-                continue;
-            }
-            rc = db_bind_text(st, 1, f[0].p, f[0].n);
-            if (!rc) rc = db_bind_i64(st, 2, level);
-            if (!rc) rc = f[2].n ? db_bind_text(st, 3, f[2].p, f[2].n) : db_bind_null(st, 3);
-            if (!rc) rc = db_bind_text(st, 4, f[3].p, f[3].n);
-        } else if (kind == 1 && nf >= 2) {
-            rc = db_bind_text(st, 1, f[0].p, f[0].n);
-            if (!rc) rc = db_bind_text(st, 2, f[1].p, f[1].n);
-            if (!rc) rc = nf > 2 ? db_bind_text(st, 3, f[2].p, f[2].n) : db_bind_text(st, 3, "", 0);
-        } else {
-            db_done(st);
-            st = NULL;
+        r.nf = reference_csv_fields(line, r.f, 4, &arena);
+        if (divisions ? r.nf != 4 || str_to_i64(r.f[1], &r.level, 1, 3) : r.nf < 2)
             continue;
-        }
-        if (rc || (rc = db_step(st, &row)))
-            goto out;
-        db_done(st);
-        st = NULL;
-        loaded++;
+        VEC_ARENA_ROOM(&arena, rows.v, rows.n, rows.cap);
+        rows.v[rows.n++] = r;
     }
-    snprintf(count, sizeof count, "%zu", loaded);
+    if ((rc = db_insert_run(db, divisions ? &ins_div : &ins_ind, rows.n, NULL, reference_bind, &rows, NULL)))
+        goto out;
+    snprintf(count, sizeof count, "%zu", rows.n);
     log_info("reference.loaded", "file", file, "rows", count, NULL);
 out:
-    db_done(st);
     arena_release(&arena);
     return rc;
 }
@@ -148,8 +162,8 @@ reference_seed(struct db *db)
         return 0;
     if ((rc = db_begin(db)))
         return rc;
-    if ((rc = reference_load(db, "divisions.csv", sql_insert_div, 0)) ||
-        (rc = reference_load(db, "industries.csv", sql_insert_ind, 1)) || (rc = db_commit(db)))
+    if ((rc = reference_load(db, "divisions.csv", true)) || (rc = reference_load(db, "industries.csv", false)) ||
+        (rc = db_commit(db)))
         db_rollback(db);
 out:
     db_done(st);
@@ -159,15 +173,10 @@ out:
 static void
 division_read(struct db_stmt *st, struct arena *arena, struct division *d)
 {
-    size_t n = 0;
-    const char *s;
-    s = db_col_text(st, 0, &n);
-    d->code = arena_strndup(arena, s ? s : "", n);
+    d->code = db_col_arena(st, 0, arena);
     d->level = (int)db_col_i64(st, 1);
-    s = db_col_text(st, 2, &n);
-    d->parent = arena_strndup(arena, s ? s : "", n);
-    s = db_col_text(st, 3, &n);
-    d->name = arena_strndup(arena, s ? s : "", n);
+    d->parent = db_col_arena(st, 2, arena);
+    d->name = db_col_arena(st, 3, arena);
 }
 
 int
@@ -202,12 +211,7 @@ division_list(struct db *db, int level, const char *parent, struct arena *arena,
         (rc = db_bind_text(st, 2, parent ? parent : "", parent ? strlen(parent) : 0)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
-        if (count == cap) {
-            struct division *bigger = arena_alloc(arena, 2 * cap * sizeof *out);
-            memcpy(bigger, out, cap * sizeof *out);
-            out = bigger;
-            cap *= 2;
-        }
+        VEC_ARENA_ROOM(arena, out, count, cap);
         division_read(st, arena, &out[count++]);
     }
     *items = out;
@@ -230,19 +234,9 @@ industry_list(struct db *db, struct arena *arena, struct industry **items, size_
     if ((rc = db_prepare(db, sql_industries, &st)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
-        if (count == cap) {
-            struct industry *bigger = arena_alloc(arena, 2 * cap * sizeof *out);
-            memcpy(bigger, out, cap * sizeof *out);
-            out = bigger;
-            cap *= 2;
-        }
-        const char *v[3];
-        for (int c = 0; c < 3; c++) {
-            size_t len = 0;
-            const char *t = db_col_text(st, c, &len);
-            v[c] = arena_strndup(arena, t ? t : "", len);
-        }
-        out[count++] = (struct industry){ v[0], v[1], v[2] };
+        VEC_ARENA_ROOM(arena, out, count, cap);
+        out[count++] = (struct industry){ db_col_arena(st, 0, arena), db_col_arena(st, 1, arena),
+                                          db_col_arena(st, 2, arena) };
     }
     *items = out;
     *n = count;

@@ -8,6 +8,7 @@
 
 #include "core/err.h"
 #include "core/str.h"
+#include "core/utf8.h"
 #include "domain/platform/audit.h"
 
 #define POLICY_FIELDS(X)                                            \
@@ -67,13 +68,13 @@ policy_put(struct db *db, const char *key, int64_t v)
 
 int
 policy_save(struct db *db, const struct keyring *kr, const struct actor *a,
-            const struct policy *p, const char **why)
+            const struct policy *p, struct buf *why)
 {
     int rc;
-#define POLICY__CHECK(name, field, min, max)                          \
-    if ((int64_t)p->field < (min) || (int64_t)p->field > (max)) {     \
-        *why = name;                                                  \
-        return ERR_INVALID;                                           \
+#define POLICY__CHECK(name, field, min, max)                                          \
+    if ((int64_t)p->field < (min) || (int64_t)p->field > (max)) {                     \
+        buf_printf(why, "'%s' is out of range", &(name)[sizeof "policy." - 1]);       \
+        return ERR_INVALID;                                                           \
     }
     POLICY_FIELDS(POLICY__CHECK)
 #undef POLICY__CHECK
@@ -107,11 +108,9 @@ int
 policy_check_password(const struct policy *p, const char *username, const char *pw,
                       struct buf *why)
 {
-    size_t chars = 0;
+    size_t chars = utf8_count(pw, strlen(pw));
     int lower = 0, upper = 0, digit = 0, other = 0;
     for (const unsigned char *c = (const unsigned char *)pw; *c; c++) {
-        if ((*c & 0xc0) != 0x80)
-            chars++;
         if (islower(*c))
             lower = 1;
         else if (isupper(*c))

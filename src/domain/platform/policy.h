@@ -8,9 +8,10 @@
 
 /* policy_load fills p with defaults overridden by stored settings. */
 int policy_load(struct db *db, struct policy *p);
-/* policy_save stores p (validated: ERR_INVALID with *why set) and audits the change. */
+/* policy_save stores p and audits the change. A field out of range is ERR_INVALID with
+ * "'<field>' is out of range" appended to why (the key without "policy."). */
 int policy_save(struct db *db, const struct keyring *kr, const struct actor *a,
-                const struct policy *p, const char **why);
+                const struct policy *p, struct buf *why);
 /* policy_check_password: 0, or ERR_WEAK_PASSWORD with a reason appended to why (English,
  * fit for the client: it never echoes the password). */
 int policy_check_password(const struct policy *p, const char *username, const char *pw,

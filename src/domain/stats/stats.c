@@ -63,7 +63,7 @@ stats_is_name(const char *s, size_t n)
 
 /* stats_shape parses dims and params of d; ERR_INVALID with why. */
 static int
-stats_shape(const struct stat_def *d, struct stats_shape *sh, char *why, size_t cap)
+stats_shape(const struct stat_def *d, struct stats_shape *sh, struct buf *why)
 {
     const char *p;
     memset(sh, 0, sizeof *sh);
@@ -75,7 +75,7 @@ stats_shape(const struct stat_def *d, struct stats_shape *sh, char *why, size_t 
             continue;
         }
         if (sh->ndims == STATS_MAX_DIMS || nn >= n || nn >= sizeof sh->dims[0].name || !stats_is_name(p, nn)) {
-            snprintf(why, cap, "'%s': dimension %zu is not name:type", d->name, sh->ndims + 1);
+            buf_printf(why, "'%s': dimension %zu is not name:type", d->name, sh->ndims + 1);
             return ERR_INVALID;
         }
         memcpy(sh->dims[sh->ndims].name, p, nn);
@@ -88,7 +88,7 @@ stats_shape(const struct stat_def *d, struct stats_shape *sh, char *why, size_t 
             }
         }
         if (!typed) {
-            snprintf(why, cap, "'%s': dimension '%s' has an unknown type", d->name, sh->dims[sh->ndims].name);
+            buf_printf(why, "'%s': dimension '%s' has an unknown type", d->name, sh->dims[sh->ndims].name);
             return ERR_INVALID;
         }
         sh->ndims++;
@@ -104,7 +104,7 @@ stats_shape(const struct stat_def *d, struct stats_shape *sh, char *why, size_t 
         for (int w = 0; w < SP__N && !known; w++) {
             if (strlen(stats_param_words[w]) == n && strncmp(p, stats_param_words[w], n) == 0) {
                 if (sh->accepts[w] || sh->nparams == STATS_MAX_PARAMS) {
-                    snprintf(why, cap, "'%s': parameter '%s' repeated or too many", d->name, stats_param_words[w]);
+                    buf_printf(why, "'%s': parameter '%s' repeated or too many", d->name, stats_param_words[w]);
                     return ERR_INVALID;
                 }
                 sh->accepts[w] = true;
@@ -113,13 +113,13 @@ stats_shape(const struct stat_def *d, struct stats_shape *sh, char *why, size_t 
             }
         }
         if (!known) {
-            snprintf(why, cap, "'%s': parameter %zu is not a known word", d->name, sh->nparams + 1);
+            buf_printf(why, "'%s': parameter %zu is not a known word", d->name, sh->nparams + 1);
             return ERR_INVALID;
         }
         p += n;
     }
     if (sh->ndims == 0 || !sh->accepts[SP_SUBDISTRICT]) {
-        snprintf(why, cap, "'%s' needs dimensions and the 'subdistrict' parameter", d->name);
+        buf_printf(why, "'%s' needs dimensions and the 'subdistrict' parameter", d->name);
         return ERR_INVALID;
     }
     return 0;
@@ -149,7 +149,7 @@ stats_reads_raw(const char *sql, const char **table)
 }
 
 int
-stats_check(const struct stat_def *d, char *why, size_t cap)
+stats_check(const struct stat_def *d, struct buf *why)
 {
     const char *raw = NULL;
     struct stats_shape sh;
@@ -159,19 +159,19 @@ stats_check(const struct stat_def *d, char *why, size_t cap)
 
     if (!d->name || !stats_is_name(d->name, strlen(d->name)) || !d->zh || !*d->zh || !d->en || !*d->en ||
         !d->source || !*d->source || !d->sql) {
-        snprintf(why, cap, "an entry lacks a name, descriptions, source or SQL");
+        buf_printf(why, "an entry lacks a name, descriptions, source or SQL");
         return ERR_INVALID;
     }
     for (size_t i = 0; i < stats_count; i++)
         same += strcmp(stats_table[i].name, d->name) == 0;
     if (same > 1) {
-        snprintf(why, cap, "'%s' is declared twice", d->name);
+        buf_printf(why, "'%s' is declared twice", d->name);
         return ERR_INVALID;
     }
-    if ((rc = stats_shape(d, &sh, why, cap)))
+    if ((rc = stats_shape(d, &sh, why)))
         return rc;
     if (stats_reads_raw(d->sql, &raw)) {
-        snprintf(why, cap, "'%s' reads raw records (%s): statistics read counters only", d->name, raw);
+        buf_printf(why, "'%s' reads raw records (%s): statistics read counters only", d->name, raw);
         return ERR_INVALID;
     }
     for (const char *p = d->sql; (p = strchr(p, '?'));) {
@@ -181,7 +181,7 @@ stats_check(const struct stat_def *d, char *why, size_t cap)
         while (p[n] >= '0' && p[n] <= '9')
             n++;
         if (n == 0 || str_to_i64((struct str){ p, n }, &k, 1, (int64_t)sh.nparams)) {
-            snprintf(why, cap, "'%s': the SQL holds a parameter that params does not declare", d->name);
+            buf_printf(why, "'%s': the SQL holds a parameter that params does not declare", d->name);
             return ERR_INVALID;
         }
         used[k] = true;
@@ -189,7 +189,7 @@ stats_check(const struct stat_def *d, char *why, size_t cap)
     }
     for (size_t i = 1; i <= sh.nparams; i++) {
         if (!used[i]) {
-            snprintf(why, cap, "'%s': the SQL does not use ?%zu (%s)", d->name, i, stats_param_words[sh.params[i - 1]]);
+            buf_printf(why, "'%s': the SQL does not use ?%zu (%s)", d->name, i, stats_param_words[sh.params[i - 1]]);
             return ERR_INVALID;
         }
     }
@@ -212,9 +212,11 @@ stats_catalogue(void)
     for (size_t i = 0; i < stats_count; i++) {
         const struct stat_def *d = &stats_table[i];
         struct stats_shape sh;
-        char why[160];
+        struct buf why = BUF_INIT;
         json_t *dims, *filters;
-        if (stats_shape(d, &sh, why, sizeof why))
+        int bad = stats_shape(d, &sh, &why);
+        buf_release(&why);
+        if (bad)
             continue; /* the tests keep the table valid */
         dims = json_array();
         filters = json_array();
@@ -277,7 +279,7 @@ stats_site(struct db *db, const char *code, int64_t *id)
  * that started last; none: 0), else 0 (any plan). */
 static int
 stats_plan(struct db *db, const struct actor *a, const char *plan_no, bool current, int64_t *id, char *no,
-           size_t cap, char *why, size_t why_cap)
+           size_t cap, struct buf *why)
 {
     struct arena arena = ARENA_INIT;
     struct plan p;
@@ -293,7 +295,7 @@ stats_plan(struct db *db, const struct actor *a, const char *plan_no, bool curre
     if (rc == ERR_NOT_FOUND && !plan_no) {
         rc = 0;
     } else if (rc == ERR_NOT_FOUND) {
-        snprintf(why, why_cap, "'plan_no' is not a known plan");
+        buf_printf(why, "'plan_no' is not a known plan");
         rc = ERR_INVALID;
     } else if (!rc) {
         *id = p.id;
@@ -305,15 +307,15 @@ out:
 }
 
 static int
-stats_refuse(const struct stat_def *d, const struct stats_shape *sh, const struct stats_filter *f, char *why,
-             size_t cap)
+stats_refuse(const struct stat_def *d, const struct stats_shape *sh, const struct stats_filter *f,
+             struct buf *why)
 {
     const bool given[SP__N] = { [SP_PLAN] = f->plan_no != NULL, [SP_SUBDISTRICT] = f->subdistrict != NULL,
                                 [SP_FROM] = f->has_from,         [SP_TO] = f->has_to,
                                 [SP_SITE] = f->site_code != NULL, [SP_LIMIT] = f->has_limit };
     for (int w = 0; w <= SP_LIMIT; w++) {
         if (given[w] && !sh->accepts[w]) {
-            snprintf(why, cap, "'%s' is not a filter of the statistic '%s'", stats_param_words[w], d->name);
+            buf_printf(why, "'%s' is not a filter of the statistic '%s'", stats_param_words[w], d->name);
             return ERR_INVALID;
         }
     }
@@ -342,7 +344,7 @@ stats_row(struct db_stmt *st, const struct stats_shape *sh)
 
 int
 stats_run(struct db *db, const struct actor *a, const struct stat_def *d, const struct stats_filter *f,
-          json_t **rows, json_t **applied, char *why, size_t cap)
+          json_t **rows, json_t **applied, struct buf *why)
 {
     struct stats_shape sh;
     struct db_stmt *st = NULL;
@@ -356,25 +358,24 @@ stats_run(struct db *db, const struct actor *a, const struct stat_def *d, const 
     *rows = NULL;
     if (applied)
         *applied = NULL;
-    why[0] = '\0';
-    if ((rc = stats_shape(d, &sh, why, cap)) || (rc = stats_refuse(d, &sh, f, why, cap)))
+    if ((rc = stats_shape(d, &sh, why)) || (rc = stats_refuse(d, &sh, f, why)))
         return rc;
     if ((rc = actor_scope(a, f->subdistrict, &sub))) {
-        snprintf(why, cap, "'subdistrict' is outside your subdistrict");
+        buf_printf(why, "'subdistrict' is outside your subdistrict");
         return rc;
     }
     if (*sub && !a->subdistrict[0] && division_check_subdistrict(db, sub)) {
-        snprintf(why, cap, "'subdistrict' is not a known subdistrict code");
+        buf_printf(why, "'subdistrict' is not a known subdistrict code");
         return ERR_INVALID;
     }
     if ((rc = stats_plan(db, a, f->plan_no, (d->flags & STAT_CURRENT_PLAN) != 0, &plan_id, plan_no,
-                         sizeof plan_no, why, cap)))
+                         sizeof plan_no, why)))
         return rc;
     if (f->site_code) {
         if ((rc = stats_site(db, f->site_code, &site_id)))
             return rc;
         if (!site_id) {
-            snprintf(why, cap, "'site_code' is not a known site");
+            buf_printf(why, "'site_code' is not a known site");
             return ERR_INVALID;
         }
     }
@@ -388,12 +389,12 @@ stats_run(struct db *db, const struct actor *a, const struct stat_def *d, const 
         to = today[1];
     }
     if (from >= to) {
-        snprintf(why, cap, "'from' must be before 'to'");
+        buf_printf(why, "'from' must be before 'to'");
         return ERR_INVALID;
     }
     if (f->has_limit) {
         if (f->limit < 1 || f->limit > STATS_LIMIT_MAX) {
-            snprintf(why, cap, "'limit' must be from 1 to %d", STATS_LIMIT_MAX);
+            buf_printf(why, "'limit' must be from 1 to %d", STATS_LIMIT_MAX);
             return ERR_INVALID;
         }
         limit = f->limit;

@@ -56,6 +56,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "domain/platform/app.h"
 
 enum stat_flags {
@@ -193,8 +194,8 @@ const struct stat_def *stats_find(const char *name);
 
 /* stats_check verifies one entry against the rules above (name, dims, params words,
  * "subdistrict" present, ?1..?N all used and nothing beyond, no FROM/JOIN of a raw-record
- * table). 0, or ERR_INVALID with the reason in why (cap bytes). */
-int stats_check(const struct stat_def *d, char *why, size_t cap);
+ * table). 0, or ERR_INVALID with the reason appended to why. */
+int stats_check(const struct stat_def *d, struct buf *why);
 
 /* stats_catalogue returns a new JSON array describing every entry: name, description
  * {zh, en}, source, dimensions [{name, type}], filters [names], defaults (today /
@@ -211,11 +212,11 @@ struct stats_filter {
 /* stats_run runs statistic d for actor a with filters f. *rows (new reference) is an
  * array of objects keyed by the dims' names; *applied (new reference, may be NULL) an
  * object with the filters as bound (plan_no, subdistrict, from, to, site_code, limit).
- * Errors, with a client-safe reason in why: ERR_INVALID for a filter d does not accept,
+ * Errors, with a client-safe reason appended to why: ERR_INVALID for a filter d does not accept,
  * an unknown plan_no, site_code or subdistrict, from >= to or a limit out of range;
  * ERR_FORBIDDEN for a subdistrict outside a scoped actor's own. Storage errors as db.h. */
 int stats_run(struct db *db, const struct actor *a, const struct stat_def *d, const struct stats_filter *f,
-              json_t **rows, json_t **applied, char *why, size_t cap);
+              json_t **rows, json_t **applied, struct buf *why);
 
 /* stats_parse_time reads a query-string time: integer ms since the epoch or RFC 3339
  * with offset. ERR_INVALID otherwise. */

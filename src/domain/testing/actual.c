@@ -11,6 +11,8 @@
 #include "core/err.h"
 #include "core/str.h"
 #include "core/time.h"
+#include "core/vec.h"
+#include "db/db_value.h"
 #include "domain/testing/plan.h"
 #include "push/outbox.h"
 
@@ -98,11 +100,11 @@ actual_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
             return ingest_reject(out, "site_code", "'site_code' is not a site of 'subdistrict'");
     }
     if ((rc = db_prepare(ingest_db(ing), sql_insert, &st)) || (rc = db_bind_i64(st, 1, plan_id)) ||
-        (rc = ingest_bind_str(st, 2, r->subdistrict)) ||
+        (rc = db_bind_str(st, 2, r->subdistrict)) ||
         (rc = site.id ? db_bind_i64(st, 3, site.id) : db_bind_null(st, 3)) ||
-        (rc = ingest_bind_str(st, 4, r->industry)) || (rc = db_bind_i64(st, 5, r->count)) ||
-        (rc = db_bind_i64(st, 6, r->reported_at)) || (rc = ingest_bind_str(st, 7, r->source)) ||
-        (rc = ingest_bind_str(st, 8, r->external_id)) || (rc = ingest_insert_step(st, out)))
+        (rc = db_bind_str(st, 4, r->industry)) || (rc = db_bind_i64(st, 5, r->count)) ||
+        (rc = db_bind_i64(st, 6, r->reported_at)) || (rc = db_bind_str(st, 7, r->source)) ||
+        (rc = db_bind_str(st, 8, r->external_id)) || (rc = ingest_insert_step(st, out)))
         goto out;
     if ((rc = plan__count(ing, plan_id, r->subdistrict, r->industry, STAT_ACTUAL_REPORTED, r->count)) ||
         (rc = plan__count(ing, plan_id, r->subdistrict, r->industry, STAT_ACTUAL_CORRECTED, r->count)))
@@ -135,12 +137,12 @@ static void
 actual_read_row(struct db_stmt *st, struct arena *arena, struct actual *x, int64_t *plan_id)
 {
     x->id = db_col_i64(st, 0);
-    x->plan_no = ingest_col_str(st, 1, arena);
-    x->subdistrict = ingest_col_str(st, 2, arena);
-    x->site_code = ingest_col_str(st, 3, arena);
-    x->industry = ingest_col_str(st, 4, arena);
-    x->source = ingest_col_str(st, 5, arena);
-    x->external_id = ingest_col_str(st, 6, arena);
+    x->plan_no = db_col_arena(st, 1, arena);
+    x->subdistrict = db_col_arena(st, 2, arena);
+    x->site_code = db_col_arena(st, 3, arena);
+    x->industry = db_col_arena(st, 4, arena);
+    x->source = db_col_arena(st, 5, arena);
+    x->external_id = db_col_arena(st, 6, arena);
     x->count = db_col_i64(st, 7);
     x->reported_at = db_col_i64(st, 8);
     x->corrected = db_col_is_null(st, 9) ? x->count : db_col_i64(st, 9);
@@ -153,9 +155,9 @@ static int
 actual_bind_filter(struct db_stmt *st, const struct actor *a, const struct actual_query *q)
 {
     int rc;
-    if ((rc = ingest_bind_str(st, 1, a->subdistrict)) || (rc = ingest_bind_str(st, 2, q->plan_no)))
+    if ((rc = db_bind_str(st, 1, a->subdistrict)) || (rc = db_bind_str(st, 2, q->plan_no)))
         return rc;
-    return ingest_bind_str(st, 3, q->subdistrict);
+    return db_bind_str(st, 3, q->subdistrict);
 }
 
 int
@@ -230,14 +232,14 @@ actual_corrections(struct db *db, const struct actor *a, int64_t id, struct aren
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
         struct actual_correction *c;
-        out = ingest_grow(arena, out, count, &cap, sizeof *out);
+        VEC_ARENA_ROOM(arena, out, count, cap);
         c = &out[count++];
         c->id = db_col_i64(st, 0);
         c->actual_id = db_col_i64(st, 1);
         c->original = db_col_i64(st, 2);
         c->corrected = db_col_i64(st, 3);
-        c->reason = ingest_col_str(st, 4, arena);
-        c->actor = ingest_col_str(st, 5, arena);
+        c->reason = db_col_arena(st, 4, arena);
+        c->actor = db_col_arena(st, 5, arena);
         c->corrected_at = db_col_i64(st, 6);
     }
     if (!rc) {
@@ -258,7 +260,7 @@ actual_corrected_add(struct db *db, int64_t plan_id, const char *subdistrict, co
     bool row;
     int rc;
     if (!(rc = db_prepare(db, sql_corrected_add, &st)) && !(rc = db_bind_i64(st, 1, plan_id)) &&
-        !(rc = ingest_bind_str(st, 2, subdistrict)) && !(rc = ingest_bind_str(st, 3, industry)) &&
+        !(rc = db_bind_str(st, 2, subdistrict)) && !(rc = db_bind_str(st, 3, industry)) &&
         !(rc = db_bind_i64(st, 4, delta)))
         rc = db_step(st, &row);
     db_done(st);
@@ -307,7 +309,7 @@ actual_correct(struct app *app, struct db *db, const struct actor *a, int64_t id
     delta = corrected - cur.corrected;
     if ((rc = db_prepare(db, sql_correction_insert, &st)) || (rc = db_bind_i64(st, 1, id)) ||
         (rc = db_bind_i64(st, 2, cur.corrected)) || (rc = db_bind_i64(st, 3, corrected)) ||
-        (rc = ingest_bind_str(st, 4, reason)) || (rc = ingest_bind_str(st, 5, who)) ||
+        (rc = db_bind_str(st, 4, reason)) || (rc = db_bind_str(st, 5, who)) ||
         (rc = db_bind_i64(st, 6, now)) || (rc = db_step(st, &row)))
         goto out;
     cid = row ? db_col_i64(st, 0) : 0;
@@ -359,15 +361,15 @@ actual_areas(struct db *db, const struct actor *a, int64_t plan_id, struct arena
 
     *items = out;
     *n = 0;
-    if ((rc = db_prepare(db, sql_areas, &st)) || (rc = ingest_bind_str(st, 1, a->subdistrict)) ||
+    if ((rc = db_prepare(db, sql_areas, &st)) || (rc = db_bind_str(st, 1, a->subdistrict)) ||
         (rc = db_bind_i64(st, 2, plan_id)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
         struct actual_area *x;
-        out = ingest_grow(arena, out, count, &cap, sizeof *out);
+        VEC_ARENA_ROOM(arena, out, count, cap);
         x = &out[count++];
-        x->subdistrict = ingest_col_str(st, 0, arena);
-        x->name = ingest_col_str(st, 1, arena);
+        x->subdistrict = db_col_arena(st, 0, arena);
+        x->name = db_col_arena(st, 1, arena);
         x->planned = db_col_i64(st, 2);
         x->reported = db_col_i64(st, 3);
         x->corrected = db_col_i64(st, 4);

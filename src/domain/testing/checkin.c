@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/str.h"
+#include "db/db_value.h"
 #include "domain/testing/site.h"
 
 static const char *const checkin_kinds[] = { "open", "close", "status", "staff_change", NULL };
@@ -164,14 +165,14 @@ checkin_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
         return rc;
     if (c->staff && (rc = ingest_seal(ing, "checkins.staff", c->staff, &blob, &blob_len)))
         return rc;
-    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = ingest_bind_str(st, 1, c->source)) ||
-        (rc = ingest_bind_str(st, 2, c->external_id)) || (rc = db_bind_i64(st, 3, site.id)) ||
-        (rc = ingest_bind_str(st, 4, c->kind)) ||
+    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = db_bind_str(st, 1, c->source)) ||
+        (rc = db_bind_str(st, 2, c->external_id)) || (rc = db_bind_i64(st, 3, site.id)) ||
+        (rc = db_bind_str(st, 4, c->kind)) ||
         (rc = blob ? db_bind_blob(st, 5, blob, blob_len) : db_bind_null(st, 5)) ||
         (rc = db_bind_i64(st, 6, c->queue_len)) ||
         (rc = c->has_position ? db_bind_i64(st, 7, c->lon_e6) : db_bind_null(st, 7)) ||
         (rc = c->has_position ? db_bind_i64(st, 8, c->lat_e6) : db_bind_null(st, 8)) ||
-        (rc = db_bind_i64(st, 9, c->at)) || (rc = ingest_bind_str(st, 10, c->operator_code)) ||
+        (rc = db_bind_i64(st, 9, c->at)) || (rc = db_bind_str(st, 10, c->operator_code)) ||
         (rc = db_bind_i64(st, 11, ingest_now(ing))) || (rc = ingest_insert_step(st, out)))
         goto out;
     id = out->id;
@@ -186,9 +187,9 @@ checkin_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
         rc = ERR_DB;
         goto out;
     }
-    name = ingest_col_str(st, 0, ingest_arena(ing));
-    type = ingest_col_str(st, 1, ingest_arena(ing));
-    status = ingest_col_str(st, 2, ingest_arena(ing));
+    name = db_col_arena(st, 0, ingest_arena(ing));
+    type = db_col_arena(st, 1, ingest_arena(ing));
+    status = db_col_arena(st, 2, ingest_arena(ing));
     lon = db_col_i64(st, 3);
     lat = db_col_i64(st, 4);
     version = db_col_i64(st, 5);
@@ -222,8 +223,8 @@ static int
 checkin_bind_filter(struct db_stmt *st, const struct actor *a, const struct checkin_query *q)
 {
     int rc;
-    if ((rc = ingest_bind_str(st, 1, a->subdistrict)) || (rc = ingest_bind_str(st, 2, q->site_code)) ||
-        (rc = ingest_bind_str(st, 3, q->subdistrict)) || (rc = db_bind_i64(st, 4, q->from)) ||
+    if ((rc = db_bind_str(st, 1, a->subdistrict)) || (rc = db_bind_str(st, 2, q->site_code)) ||
+        (rc = db_bind_str(st, 3, q->subdistrict)) || (rc = db_bind_i64(st, 4, q->from)) ||
         (rc = db_bind_i64(st, 5, q->to)))
         return rc;
     return db_bind_i64(st, 6, q->newest_first ? 1 : 0);
@@ -254,13 +255,13 @@ checkin_list(struct db *db, const struct actor *a, const struct checkin_query *q
         struct checkin *c = &out[count++];
         c->id = db_col_i64(st, 0);
         c->site_id = db_col_i64(st, 1);
-        c->site_code = ingest_col_str(st, 2, arena);
-        c->site_name = ingest_col_str(st, 3, arena);
-        c->subdistrict = ingest_col_str(st, 4, arena);
-        c->kind = ingest_col_str(st, 5, arena);
-        c->operator_code = ingest_col_str(st, 6, arena);
-        c->source = ingest_col_str(st, 7, arena);
-        c->external_id = ingest_col_str(st, 8, arena);
+        c->site_code = db_col_arena(st, 2, arena);
+        c->site_name = db_col_arena(st, 3, arena);
+        c->subdistrict = db_col_arena(st, 4, arena);
+        c->kind = db_col_arena(st, 5, arena);
+        c->operator_code = db_col_arena(st, 6, arena);
+        c->source = db_col_arena(st, 7, arena);
+        c->external_id = db_col_arena(st, 8, arena);
         c->queue_len = db_col_i64(st, 9);
         c->own_position = db_col_i64(st, 17) != 0;
         c->lon_e6 = c->own_position ? db_col_i64(st, 10) : db_col_i64(st, 12);

@@ -11,7 +11,10 @@
 #include "core/idno.h"
 #include "core/str.h"
 #include "core/time.h"
+#include "core/utf8.h"
+#include "core/vec.h"
 #include "crypto/field.h"
+#include "db/db_value.h"
 #include "domain/platform/audit.h"
 
 static const char sql_history[] =
@@ -32,12 +35,10 @@ person_mask_name(const char *name, char *out, size_t cap)
         str_copy(out, cap, "");
         return;
     }
-    unsigned char c = (unsigned char)name[0];
-    first = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
+    first = utf8_len((unsigned char)name[0]);
     if (first > n)
         first = n;
-    for (size_t i = first; i < n; i++)
-        chars += ((unsigned char)name[i] & 0xc0) != 0x80;
+    chars = utf8_count(name + first, n - first);
     buf_add(&b, name, first);
     for (size_t i = 0; i < (chars ? chars : 1); i++)
         buf_addch(&b, '*');
@@ -61,14 +62,6 @@ person_reason_ok(const char *reason)
     return true;
 }
 
-static const char *
-person_col(struct db_stmt *st, int col, struct arena *arena)
-{
-    size_t n = 0;
-    const char *s = db_col_text(st, col, &n);
-    return arena_strndup(arena, s ? s : "", n);
-}
-
 /* person_open opens a sealed text column into the arena (NULL when it does not open). */
 static char *
 person_open(const struct app *app, const char *ad, const void *blob, size_t n, struct arena *arena)
@@ -85,7 +78,7 @@ person_open(const struct app *app, const char *ad, const void *blob, size_t n, s
 int
 person_lookup(struct app *app, struct db *db, const struct actor *a, const char *id_number, int days,
               bool reveal, const char *reason, struct arena *arena, struct person_history *out,
-              const char **why)
+              struct buf *why)
 {
     char id[IDNO_LEN + 1], target[40], detail[64];
     enum idno_status status;
@@ -99,11 +92,11 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
     out->name = "";
     status = idno_normalize(id_number, strlen(id_number), id);
     if (status != IDNO_OK && status != IDNO_FIXED && status != IDNO_CONVERTED_15) {
-        *why = idno_status_code(status);
+        buf_printf(why, "'id_number' is not a valid ID number (%s)", idno_status_code(status));
         return ERR_INVALID;
     }
     if (days < 1 || days > PERSON_DAYS_MAX) {
-        *why = "days";
+        buf_printf(why, "'days' must be from 1 to %d", PERSON_DAYS_MAX);
         return ERR_INVALID;
     }
     bidx = blind_index(&app->keys, "idno", id, IDNO_LEN);
@@ -115,7 +108,7 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
         return ERR_FORBIDDEN;
     }
     if (reveal && !person_reason_ok(reason)) {
-        *why = "reason";
+        buf_adds(why, "revealing needs a 'reason' (1 to 200 bytes, without ID numbers)");
         wipe(id, sizeof id);
         return ERR_INVALID;
     }
@@ -138,21 +131,16 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
             char *name = person_open(app, "samples.name", blob, n, arena);
             out->name = name ? name : "";
         }
-        if (out->ntests == cap) {
-            struct person_test *bigger = arena_alloc(arena, 2 * cap * sizeof *bigger);
-            memcpy(bigger, out->tests, cap * sizeof *bigger);
-            out->tests = bigger;
-            cap *= 2;
-        }
+        VEC_ARENA_ROOM(arena, out->tests, out->ntests, cap);
         struct person_test *t = &out->tests[out->ntests++];
         t->sample_id = db_col_i64(st, 0);
         t->sampled_at = db_col_i64(st, 3);
-        t->site_code = person_col(st, 4, arena);
-        t->site_name = person_col(st, 5, arena);
-        t->tube_code = person_col(st, 6, arena);
-        t->institution = person_col(st, 7, arena);
+        t->site_code = db_col_arena(st, 4, arena);
+        t->site_name = db_col_arena(st, 5, arena);
+        t->tube_code = db_col_arena(st, 6, arena);
+        t->institution = db_col_arena(st, 7, arena);
         t->tested_at = db_col_i64(st, 8);
-        t->result = person_col(st, 9, arena);
+        t->result = db_col_arena(st, 9, arena);
     }
     if (rc)
         goto out;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "core/buf.h"
 #include "domain/platform/app.h"
 
 #define PERSON_DAYS_DEFAULT 14
@@ -33,14 +34,15 @@ struct person_history {
     size_t ntests;
 };
 
-/* person_lookup answers for id_number (any user spelling; normalised here: ERR_INVALID with
- * the idno status in *why when it is not a valid ID) over the last days days. reveal asks for
- * unmasked name and ID: ERR_FORBIDDEN without pii.reveal (audited as a denied
- * "people.reveal"), ERR_INVALID without a reason (1..200 bytes, no run of 15+ digits: it is
- * kept in the audit log). Strings live in arena. */
+/* person_lookup answers for id_number (any user spelling; normalised here) over the last
+ * days days (1..PERSON_DAYS_MAX). reveal asks for unmasked name and ID: ERR_FORBIDDEN
+ * without pii.reveal (audited as a denied "people.reveal"). ERR_INVALID, with the reason
+ * appended to why (naming the field; for an ID, its idno status code in parentheses), for
+ * an ID that is not valid, days out of range, or a reveal without a reason (1..200 bytes,
+ * no run of 15+ digits: it is kept in the audit log). Strings live in arena. */
 int person_lookup(struct app *app, struct db *db, const struct actor *a, const char *id_number, int days,
                   bool reveal, const char *reason, struct arena *arena, struct person_history *out,
-                  const char **why);
+                  struct buf *why);
 /* person_mask_name keeps the first character: "张三" -> "张*", "欧阳娜娜" -> "欧***". */
 void person_mask_name(const char *name, char *out, size_t cap);
 

@@ -10,6 +10,8 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/str.h"
+#include "core/vec.h"
+#include "db/db_value.h"
 #include "domain/platform/division.h"
 #include "domain/testing/site.h"
 
@@ -95,7 +97,7 @@ plan__check(struct ingest *ing, const char *field, const char *plan_no, const ch
     if ((rc = db_prepare(ingest_db(ing), sql_plan_scope, &st)) || (rc = db_bind_i64(st, 1, *plan_id)) ||
         (rc = db_step(st, &row)))
         goto out;
-    if (row && !plan_scope_has(ingest_col_str(st, 0, ingest_arena(ing)), subdistrict))
+    if (row && !plan_scope_has(db_col_arena(st, 0, ingest_arena(ing)), subdistrict))
         rc = ingest_reject(out, "subdistrict", "'subdistrict' is not in the scope of plan '%s'", plan_no);
 out:
     db_done(st);
@@ -108,7 +110,7 @@ plan__check_industry(struct ingest *ing, const char *field, const char *industry
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    if (!(rc = db_prepare(ingest_db(ing), sql_industry, &st)) && !(rc = ingest_bind_str(st, 1, industry)) &&
+    if (!(rc = db_prepare(ingest_db(ing), sql_industry, &st)) && !(rc = db_bind_str(st, 1, industry)) &&
         !(rc = db_step(st, &row)) && (!row || db_col_i64(st, 0) != 1))
         rc = ingest_reject(out, field, "'%s' is not a known industry code", field);
     db_done(st);
@@ -139,7 +141,7 @@ plan__tally_add(struct ingest *ing, struct plan__tally *t, const char *plan_no, 
         if (!strcmp(t->rows[i].plan_no, plan_no) && !strcmp(t->rows[i].subdistrict, subdistrict))
             r = &t->rows[i];
     if (!r) {
-        t->rows = ingest_grow(ingest_arena(ing), t->rows, t->n, &t->cap, sizeof *t->rows);
+        VEC_ARENA_ROOM(ingest_arena(ing), t->rows, t->n, t->cap);
         r = &t->rows[t->n++];
         *r = (struct plan__tally_row){ plan_no, subdistrict, 0, 0 };
     }
@@ -236,8 +238,8 @@ plan_no_taken(struct ingest *ing, const struct plan_rec *p, struct ingest_outcom
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    if ((rc = db_prepare(ingest_db(ing), sql_plan_key, &st)) || (rc = ingest_bind_str(st, 1, p->source)) ||
-        (rc = ingest_bind_str(st, 2, p->external_id)) || (rc = db_step(st, &row)))
+    if ((rc = db_prepare(ingest_db(ing), sql_plan_key, &st)) || (rc = db_bind_str(st, 1, p->source)) ||
+        (rc = db_bind_str(st, 2, p->external_id)) || (rc = db_step(st, &row)))
         goto out;
     if (row) {
         rc = ERR_CONFLICT;
@@ -245,7 +247,7 @@ plan_no_taken(struct ingest *ing, const struct plan_rec *p, struct ingest_outcom
     }
     db_done(st);
     st = NULL;
-    if ((rc = db_prepare(ingest_db(ing), sql_plan_no_owner, &st)) || (rc = ingest_bind_str(st, 1, p->plan_no)) ||
+    if ((rc = db_prepare(ingest_db(ing), sql_plan_no_owner, &st)) || (rc = db_bind_str(st, 1, p->plan_no)) ||
         (rc = db_step(st, &row)))
         goto out;
     if (row)
@@ -266,11 +268,11 @@ plan_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
 
     if ((rc = plan_no_taken(ing, p, out)))
         return rc;
-    if ((rc = db_prepare(ingest_db(ing), sql_plan_insert, &st)) || (rc = ingest_bind_str(st, 1, p->plan_no)) ||
-        (rc = ingest_bind_str(st, 2, p->name)) || (rc = ingest_bind_str(st, 3, p->kind)) ||
+    if ((rc = db_prepare(ingest_db(ing), sql_plan_insert, &st)) || (rc = db_bind_str(st, 1, p->plan_no)) ||
+        (rc = db_bind_str(st, 2, p->name)) || (rc = db_bind_str(st, 3, p->kind)) ||
         (rc = db_bind_i64(st, 4, p->starts_at)) || (rc = db_bind_i64(st, 5, p->ends_at)) ||
-        (rc = ingest_bind_str(st, 6, p->scope)) || (rc = ingest_bind_str(st, 7, p->source)) ||
-        (rc = ingest_bind_str(st, 8, p->external_id)) || (rc = db_bind_i64(st, 9, ingest_now(ing))) ||
+        (rc = db_bind_str(st, 6, p->scope)) || (rc = db_bind_str(st, 7, p->source)) ||
+        (rc = db_bind_str(st, 8, p->external_id)) || (rc = db_bind_i64(st, 9, ingest_now(ing))) ||
         (rc = db_step(st, &row)))
         goto out;
     if (!row) {
@@ -342,10 +344,10 @@ planned_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     if ((rc = plan__check(ing, "plan_no", p->plan_no, p->subdistrict, &plan_id, out)))
         return rc;
     if ((rc = db_prepare(ingest_db(ing), sql_planned_insert, &st)) || (rc = db_bind_i64(st, 1, plan_id)) ||
-        (rc = ingest_bind_str(st, 2, p->subdistrict)) || (rc = ingest_bind_str(st, 3, p->community)) ||
-        (rc = ingest_bind_str(st, 4, p->industry)) || (rc = db_bind_i64(st, 5, p->count)) ||
-        (rc = db_bind_i64(st, 6, p->reported_at)) || (rc = ingest_bind_str(st, 7, p->source)) ||
-        (rc = ingest_bind_str(st, 8, p->external_id)) || (rc = ingest_insert_step(st, out)))
+        (rc = db_bind_str(st, 2, p->subdistrict)) || (rc = db_bind_str(st, 3, p->community)) ||
+        (rc = db_bind_str(st, 4, p->industry)) || (rc = db_bind_i64(st, 5, p->count)) ||
+        (rc = db_bind_i64(st, 6, p->reported_at)) || (rc = db_bind_str(st, 7, p->source)) ||
+        (rc = db_bind_str(st, 8, p->external_id)) || (rc = ingest_insert_step(st, out)))
         goto out;
     if (!(rc = plan__count(ing, plan_id, p->subdistrict, p->industry, STAT_PLANNED, p->count)))
         rc = plan__tally_add(ing, ingest_state(ing), p->plan_no, p->subdistrict, p->count);
@@ -375,12 +377,12 @@ static void
 plan_read_row(struct db_stmt *st, struct arena *arena, struct plan *p)
 {
     p->id = db_col_i64(st, 0);
-    p->plan_no = ingest_col_str(st, 1, arena);
-    p->name = ingest_col_str(st, 2, arena);
-    p->kind = ingest_col_str(st, 3, arena);
-    p->scope = ingest_col_str(st, 4, arena);
-    p->source = ingest_col_str(st, 5, arena);
-    p->external_id = ingest_col_str(st, 6, arena);
+    p->plan_no = db_col_arena(st, 1, arena);
+    p->name = db_col_arena(st, 2, arena);
+    p->kind = db_col_arena(st, 3, arena);
+    p->scope = db_col_arena(st, 4, arena);
+    p->source = db_col_arena(st, 5, arena);
+    p->external_id = db_col_arena(st, 6, arena);
     p->starts_at = db_col_i64(st, 7);
     p->ends_at = db_col_i64(st, 8);
     p->created_at = db_col_i64(st, 9);
@@ -392,7 +394,7 @@ plan_list(struct db *db, const struct actor *a, const struct plan_query *q, stru
           struct plan **items, size_t *n, int64_t *total)
 {
     struct db_stmt *st = NULL;
-    const char *like = ingest_like(arena, q->q);
+    const char *like = db_like_contains(arena, q->q);
     size_t limit = q->limit && q->limit <= PLAN_LIST_MAX ? q->limit : PLAN_LIST_MAX, count = 0;
     struct plan *out = arena_alloc(arena, limit * sizeof *out);
     bool row = false;
@@ -401,14 +403,14 @@ plan_list(struct db *db, const struct actor *a, const struct plan_query *q, stru
     *items = out;
     *n = 0;
     *total = 0;
-    if ((rc = db_prepare(db, sql_plan_count, &st)) || (rc = ingest_bind_str(st, 1, a->subdistrict)) ||
-        (rc = ingest_bind_str(st, 2, like)) || (rc = db_bind_i64(st, 3, q->at)) || (rc = db_step(st, &row)))
+    if ((rc = db_prepare(db, sql_plan_count, &st)) || (rc = db_bind_str(st, 1, a->subdistrict)) ||
+        (rc = db_bind_str(st, 2, like)) || (rc = db_bind_i64(st, 3, q->at)) || (rc = db_step(st, &row)))
         goto out;
     *total = row ? db_col_i64(st, 0) : 0;
     db_done(st);
     st = NULL;
-    if ((rc = db_prepare(db, sql_plan_list, &st)) || (rc = ingest_bind_str(st, 1, a->subdistrict)) ||
-        (rc = ingest_bind_str(st, 2, like)) || (rc = db_bind_i64(st, 3, q->at)) ||
+    if ((rc = db_prepare(db, sql_plan_list, &st)) || (rc = db_bind_str(st, 1, a->subdistrict)) ||
+        (rc = db_bind_str(st, 2, like)) || (rc = db_bind_i64(st, 3, q->at)) ||
         (rc = db_bind_i64(st, 4, q->after)) || (rc = db_bind_i64(st, 5, (int64_t)limit)))
         goto out;
     while (!(rc = db_step(st, &row)) && row && count < limit)
@@ -440,8 +442,8 @@ plan_get(struct db *db, const struct actor *a, const char *plan_no, struct arena
 {
     struct db_stmt *st = NULL;
     int rc;
-    if (!(rc = db_prepare(db, sql_plan_get, &st)) && !(rc = ingest_bind_str(st, 1, a->subdistrict)))
-        rc = ingest_bind_str(st, 2, plan_no);
+    if (!(rc = db_prepare(db, sql_plan_get, &st)) && !(rc = db_bind_str(st, 1, a->subdistrict)))
+        rc = db_bind_str(st, 2, plan_no);
     return plan_read_one(st, rc, arena, out);
 }
 
@@ -450,7 +452,7 @@ plan_latest(struct db *db, const struct actor *a, int64_t now, struct arena *are
 {
     struct db_stmt *st = NULL;
     int rc;
-    if (!(rc = db_prepare(db, sql_plan_latest, &st)) && !(rc = ingest_bind_str(st, 1, a->subdistrict)))
+    if (!(rc = db_prepare(db, sql_plan_latest, &st)) && !(rc = db_bind_str(st, 1, a->subdistrict)))
         rc = db_bind_i64(st, 2, now);
     return plan_read_one(st, rc, arena, out);
 }
@@ -462,7 +464,7 @@ plan_totals(struct db *db, const struct actor *a, int64_t plan_id, struct plan_t
     bool row = false;
     int rc;
     memset(out, 0, sizeof *out);
-    if (!(rc = db_prepare(db, sql_plan_totals, &st)) && !(rc = ingest_bind_str(st, 1, a->subdistrict)) &&
+    if (!(rc = db_prepare(db, sql_plan_totals, &st)) && !(rc = db_bind_str(st, 1, a->subdistrict)) &&
         !(rc = db_bind_i64(st, 2, plan_id)) && !(rc = db_step(st, &row)) && row) {
         out->planned = db_col_i64(st, 0);
         out->reported = db_col_i64(st, 1);
@@ -477,9 +479,9 @@ static int
 planned_bind_filter(struct db_stmt *st, const struct actor *a, const struct plan_planned_query *q)
 {
     int rc;
-    if ((rc = ingest_bind_str(st, 1, a->subdistrict)) || (rc = ingest_bind_str(st, 2, q->plan_no)))
+    if ((rc = db_bind_str(st, 1, a->subdistrict)) || (rc = db_bind_str(st, 2, q->plan_no)))
         return rc;
-    return ingest_bind_str(st, 3, q->subdistrict);
+    return db_bind_str(st, 3, q->subdistrict);
 }
 
 int
@@ -507,12 +509,12 @@ plan_planned_list(struct db *db, const struct actor *a, const struct plan_planne
     while (!(rc = db_step(st, &row)) && row && count < limit) {
         struct plan_planned *p = &out[count++];
         p->id = db_col_i64(st, 0);
-        p->plan_no = ingest_col_str(st, 1, arena);
-        p->subdistrict = ingest_col_str(st, 2, arena);
-        p->community = ingest_col_str(st, 3, arena);
-        p->industry = ingest_col_str(st, 4, arena);
-        p->source = ingest_col_str(st, 5, arena);
-        p->external_id = ingest_col_str(st, 6, arena);
+        p->plan_no = db_col_arena(st, 1, arena);
+        p->subdistrict = db_col_arena(st, 2, arena);
+        p->community = db_col_arena(st, 3, arena);
+        p->industry = db_col_arena(st, 4, arena);
+        p->source = db_col_arena(st, 5, arena);
+        p->external_id = db_col_arena(st, 6, arena);
         p->count = db_col_i64(st, 7);
         p->reported_at = db_col_i64(st, 8);
     }

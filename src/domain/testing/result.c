@@ -8,6 +8,8 @@
 
 #include "core/err.h"
 #include "core/strmap.h"
+#include "core/vec.h"
+#include "db/db_value.h"
 #include "domain/platform/app.h"
 
 const char *const result_values[] = { "negative", "positive", "invalid", "pending", NULL };
@@ -70,9 +72,9 @@ result_subdistrict(struct ingest *ing, const char *tube, const char **sub)
     bool row = false;
     int rc;
     *sub = "";
-    if (!(rc = db_prepare(ingest_db(ing), sql_tube_subdistrict, &st)) && !(rc = ingest_bind_str(st, 1, tube)) &&
+    if (!(rc = db_prepare(ingest_db(ing), sql_tube_subdistrict, &st)) && !(rc = db_bind_str(st, 1, tube)) &&
         !(rc = db_step(st, &row)) && row)
-        *sub = ingest_col_str(st, 0, ingest_arena(ing));
+        *sub = db_col_arena(st, 0, ingest_arena(ing));
     db_done(st);
     return rc;
 }
@@ -92,7 +94,7 @@ result_count(struct ingest *ing, const struct result_rec *r, const char *sub, in
         g->institution = r->institution;
         g->subdistrict = sub;
         strmap_put(&state->groups, key, strlen(key), g);
-        state->list = ingest_grow(ingest_arena(ing), state->list, state->n, &state->cap, sizeof *state->list);
+        VEC_ARENA_ROOM(ingest_arena(ing), state->list, state->n, state->cap);
         state->list[state->n++] = g;
     }
     g->counts[value]++;
@@ -110,10 +112,10 @@ result_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
 
     if ((rc = result_subdistrict(ing, r->tube_code, &sub)) || (rc = ingest_in_scope(ing, "tube_code", sub, out)))
         return rc;
-    if ((rc = db_prepare(ingest_db(ing), sql_insert, &st)) || (rc = ingest_bind_str(st, 1, r->source)) ||
-        (rc = ingest_bind_str(st, 2, r->external_id)) || (rc = ingest_bind_str(st, 3, r->tube_code)) ||
-        (rc = ingest_bind_str(st, 4, r->institution)) || (rc = db_bind_i64(st, 5, r->tested_at)) ||
-        (rc = ingest_bind_str(st, 6, r->result)) || (rc = db_bind_i64(st, 7, ingest_now(ing))) ||
+    if ((rc = db_prepare(ingest_db(ing), sql_insert, &st)) || (rc = db_bind_str(st, 1, r->source)) ||
+        (rc = db_bind_str(st, 2, r->external_id)) || (rc = db_bind_str(st, 3, r->tube_code)) ||
+        (rc = db_bind_str(st, 4, r->institution)) || (rc = db_bind_i64(st, 5, r->tested_at)) ||
+        (rc = db_bind_str(st, 6, r->result)) || (rc = db_bind_i64(st, 7, ingest_now(ing))) ||
         (rc = ingest_insert_step(st, out)))
         goto out;
     rc = result_count(ing, r, sub, value);
@@ -172,9 +174,9 @@ static int
 result_bind(struct db_stmt *st, const struct result_query *q, const char *sub, bool page)
 {
     int rc;
-    if ((rc = ingest_bind_str(st, 1, q->institution)) || (rc = ingest_bind_str(st, 2, q->result)) ||
+    if ((rc = db_bind_str(st, 1, q->institution)) || (rc = db_bind_str(st, 2, q->result)) ||
         (rc = db_bind_i64(st, 3, q->from)) || (rc = db_bind_i64(st, 4, q->to ? q->to : INT64_MAX)) ||
-        (rc = ingest_bind_str(st, 5, sub)) || (rc = ingest_bind_str(st, 6, q->tube_code)))
+        (rc = db_bind_str(st, 5, sub)) || (rc = db_bind_str(st, 6, q->tube_code)))
         return rc;
     if (page && ((rc = db_bind_i64(st, 7, q->before_id)) || (rc = db_bind_i64(st, 8, (int64_t)q->limit))))
         return rc;
@@ -211,11 +213,11 @@ result_list(struct db *db, const struct actor *a, const struct result_query *q, 
     while (count < q->limit && !(rc = db_step(st, &row)) && row) {
         struct result *r = &list[count++];
         r->id = db_col_i64(st, 0);
-        r->source = ingest_col_str(st, 1, arena);
-        r->external_id = ingest_col_str(st, 2, arena);
-        r->tube_code = ingest_col_str(st, 3, arena);
-        r->institution = ingest_col_str(st, 4, arena);
-        r->result = ingest_col_str(st, 5, arena);
+        r->source = db_col_arena(st, 1, arena);
+        r->external_id = db_col_arena(st, 2, arena);
+        r->tube_code = db_col_arena(st, 3, arena);
+        r->institution = db_col_arena(st, 4, arena);
+        r->result = db_col_arena(st, 5, arena);
         r->tested_at = db_col_i64(st, 6);
         r->created_at = db_col_i64(st, 7);
     }

@@ -9,6 +9,8 @@
 #include "core/err.h"
 #include "core/strmap.h"
 #include "core/time.h"
+#include "core/vec.h"
+#include "db/db_value.h"
 #include "push/outbox.h"
 
 struct sample {
@@ -103,7 +105,7 @@ sample_count(struct ingest *ing, const struct sample *s, const struct ingest_sit
         g = arena_alloc(ingest_arena(ing), sizeof *g);
         *g = (struct sample_group){ site->code, s->plan_no, site->subdistrict, 0 };
         strmap_put(&state->groups, key, strlen(key), g);
-        state->list = ingest_grow(ingest_arena(ing), state->list, state->n, &state->cap, sizeof *state->list);
+        VEC_ARENA_ROOM(ingest_arena(ing), state->list, state->n, state->cap);
         state->list[state->n++] = g;
     }
     g->added++;
@@ -123,17 +125,17 @@ sample_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
         (rc = ingest_in_scope(ing, "site_code", site.subdistrict, out)) ||
         (s->plan_no && (rc = ingest_plan(ing, "plan_no", s->plan_no, &plan_id, out))))
         return rc;
-    if ((rc = db_prepare(ingest_db(ing), sql_insert, &st)) || (rc = ingest_bind_str(st, 1, s->source)) ||
-        (rc = ingest_bind_str(st, 2, s->external_id)) ||
+    if ((rc = db_prepare(ingest_db(ing), sql_insert, &st)) || (rc = db_bind_str(st, 1, s->source)) ||
+        (rc = db_bind_str(st, 2, s->external_id)) ||
         (rc = db_bind_i64(st, 3, ingest_blind(ing, "idno", s->id_number))) ||
         (rc = sample_bind_sealed(ing, st, 4, "samples.id_number", s->id_number)) ||
         (rc = sample_bind_sealed(ing, st, 5, "samples.name", s->name)) ||
         (rc = sample_bind_sealed(ing, st, 6, "samples.phone", s->phone)) ||
-        (rc = ingest_bind_str(st, 7, s->tube_code)) ||
+        (rc = db_bind_str(st, 7, s->tube_code)) ||
         (rc = db_bind_i64(st, 8, s->mix_size)) || (rc = db_bind_i64(st, 9, s->mix_index)) ||
         (rc = db_bind_i64(st, 10, site.id)) ||
         (rc = plan_id ? db_bind_i64(st, 11, plan_id) : db_bind_null(st, 11)) ||
-        (rc = ingest_bind_str(st, 12, site.subdistrict)) || (rc = ingest_bind_nonempty(st, 13, site.community)) ||
+        (rc = db_bind_str(st, 12, site.subdistrict)) || (rc = db_bind_nonempty(st, 13, site.community)) ||
         (rc = db_bind_i64(st, 14, s->collected_at)) ||
         (rc = sample_bind_sealed(ing, st, 15, "samples.collector", s->collector)) ||
         (rc = db_bind_i64(st, 16, ingest_now(ing))) || (rc = ingest_insert_step(st, out)))
@@ -202,10 +204,8 @@ sample_delete(struct app *app, struct db *db, const struct actor *a, int64_t id)
     }
     site_id = db_col_i64(st, 0);
     plan_id = db_col_i64(st, 1);
-    s = db_col_text(st, 2, &n);
-    snprintf(sub, sizeof sub, "%.*s", (int)n, s ? s : "");
-    s = db_col_text(st, 3, &n);
-    snprintf(comm, sizeof comm, "%.*s", (int)n, s ? s : "");
+    db_col_copy(st, 2, sub, sizeof sub);
+    db_col_copy(st, 3, comm, sizeof comm);
     at = db_col_i64(st, 4);
     /* the same event shape as an ingest: {"site_code","plan_no","subdistrict","added"} */
     s = db_col_text(st, 5, &n);
@@ -225,13 +225,13 @@ sample_delete(struct app *app, struct db *db, const struct actor *a, int64_t id)
     db_done(st);
     st = NULL;
     if ((rc = db_prepare(db, sql_scan_dec, &st)) || (rc = db_bind_i64(st, 1, plan_id)) ||
-        (rc = ingest_bind_str(st, 2, sub)) || (rc = ingest_bind_str(st, 3, comm)) ||
+        (rc = db_bind_str(st, 2, sub)) || (rc = db_bind_str(st, 3, comm)) ||
         (rc = db_bind_i64(st, 4, site_id)) || (rc = db_bind_i64(st, 5, hour)) || (rc = db_step(st, &row)))
         goto out;
     db_done(st);
     st = NULL;
     if (plan_id && ((rc = db_prepare(db, sql_plan_dec, &st)) || (rc = db_bind_i64(st, 1, plan_id)) ||
-                    (rc = ingest_bind_str(st, 2, sub)) || (rc = db_step(st, &row))))
+                    (rc = db_bind_str(st, 2, sub)) || (rc = db_step(st, &row))))
         goto out;
     db_done(st);
     st = NULL;

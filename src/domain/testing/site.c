@@ -13,7 +13,9 @@
 #include "core/err.h"
 #include "core/str.h"
 #include "core/time.h"
+#include "core/vec.h"
 #include "crypto/field.h"
+#include "db/db_value.h"
 #include "domain/platform/division.h"
 #include "push/outbox.h"
 
@@ -91,7 +93,7 @@ site_write_one(struct db_stmt *st)
 static const char *
 site_col_opt(struct db_stmt *st, int col, struct arena *arena)
 {
-    return db_col_is_null(st, col) ? NULL : ingest_col_str(st, col, arena);
+    return db_col_is_null(st, col) ? NULL : db_col_arena(st, col, arena);
 }
 
 static void
@@ -99,19 +101,19 @@ site_read_row(struct db_stmt *st, struct arena *arena, struct site *s)
 {
     memset(s, 0, sizeof *s);
     s->id = db_col_i64(st, 0);
-    s->code = ingest_col_str(st, 1, arena);
-    s->name = ingest_col_str(st, 2, arena);
-    s->type = ingest_col_str(st, 3, arena);
-    s->subdistrict = ingest_col_str(st, 4, arena);
-    s->community = ingest_col_str(st, 5, arena);
+    s->code = db_col_arena(st, 1, arena);
+    s->name = db_col_arena(st, 2, arena);
+    s->type = db_col_arena(st, 3, arena);
+    s->subdistrict = db_col_arena(st, 4, arena);
+    s->community = db_col_arena(st, 5, arena);
     s->lon_e6 = db_col_i64(st, 6);
     s->lat_e6 = db_col_i64(st, 7);
-    s->opening_hours = ingest_col_str(st, 8, arena);
-    s->status = ingest_col_str(st, 9, arena);
+    s->opening_hours = db_col_arena(st, 8, arena);
+    s->status = db_col_arena(st, 9, arena);
     s->capacity = db_col_i64(st, 10);
     s->city_code = site_col_opt(st, 11, arena);
-    s->source = ingest_col_str(st, 12, arena);
-    s->external_id = ingest_col_str(st, 13, arena);
+    s->source = db_col_arena(st, 12, arena);
+    s->external_id = db_col_arena(st, 13, arena);
     s->version = db_col_i64(st, 14);
     s->created_at = db_col_i64(st, 15);
     s->updated_at = db_col_i64(st, 16);
@@ -132,8 +134,8 @@ site__check_community(struct db *db, const char *subdistrict, const char *commun
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    if (!(rc = db_prepare(db, sql_community, &st)) && !(rc = ingest_bind_str(st, 1, community)) &&
-        !(rc = ingest_bind_str(st, 2, subdistrict)) && !(rc = db_step(st, &row)))
+    if (!(rc = db_prepare(db, sql_community, &st)) && !(rc = db_bind_str(st, 1, community)) &&
+        !(rc = db_bind_str(st, 2, subdistrict)) && !(rc = db_step(st, &row)))
         rc = row && db_col_i64(st, 0) == 1 ? 0 : ERR_INVALID;
     db_done(st);
     return rc;
@@ -148,7 +150,7 @@ site__history_append(struct db *db, int64_t site_id, const char *action, const s
     snprintf(who, sizeof who, "%s%s", a->kind == ACTOR_SYSTEM ? "system:" : "",
              a->name[0] ? a->name : "anonymous");
     if (!(rc = db_prepare(db, sql_history, &st)) && !(rc = db_bind_i64(st, 1, site_id)) &&
-        !(rc = ingest_bind_str(st, 2, action)) && !(rc = ingest_bind_str(st, 3, who)) &&
+        !(rc = db_bind_str(st, 2, action)) && !(rc = db_bind_str(st, 3, who)) &&
         !(rc = db_bind_i64(st, 4, at)))
         rc = site_write_one(st);
     db_done(st);
@@ -212,14 +214,14 @@ site_code_taken(struct ingest *ing, const struct site_rec *s, struct ingest_outc
     bool row = false, same = false, key = false;
     size_t n1 = 0, n2 = 0;
     int rc;
-    if ((rc = db_prepare(ingest_db(ing), sql_key_exists, &st)) || (rc = ingest_bind_str(st, 1, s->source)) ||
-        (rc = ingest_bind_str(st, 2, s->external_id)) || (rc = db_step(st, &key)))
+    if ((rc = db_prepare(ingest_db(ing), sql_key_exists, &st)) || (rc = db_bind_str(st, 1, s->source)) ||
+        (rc = db_bind_str(st, 2, s->external_id)) || (rc = db_step(st, &key)))
         goto out;
     db_done(st);
     st = NULL;
     if (key)
         return ERR_CONFLICT;
-    if ((rc = db_prepare(ingest_db(ing), sql_code_owner, &st)) || (rc = ingest_bind_str(st, 1, s->code)) ||
+    if ((rc = db_prepare(ingest_db(ing), sql_code_owner, &st)) || (rc = db_bind_str(st, 1, s->code)) ||
         (rc = db_step(st, &row)))
         goto out;
     if (row) {
@@ -249,14 +251,14 @@ site_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
         return rc;
     if (s->address && (rc = ingest_seal(ing, "sites.address", s->address, &blob, &blob_len)))
         return rc;
-    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = ingest_bind_str(st, 1, s->code)) ||
-        (rc = ingest_bind_str(st, 2, s->name)) || (rc = ingest_bind_str(st, 3, s->type)) ||
-        (rc = ingest_bind_str(st, 4, s->subdistrict)) || (rc = ingest_bind_nonempty(st, 5, s->community)) ||
+    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = db_bind_str(st, 1, s->code)) ||
+        (rc = db_bind_str(st, 2, s->name)) || (rc = db_bind_str(st, 3, s->type)) ||
+        (rc = db_bind_str(st, 4, s->subdistrict)) || (rc = db_bind_nonempty(st, 5, s->community)) ||
         (rc = blob ? db_bind_blob(st, 6, blob, blob_len) : db_bind_null(st, 6)) ||
         (rc = db_bind_i64(st, 7, s->lon_e6)) || (rc = db_bind_i64(st, 8, s->lat_e6)) ||
-        (rc = ingest_bind_str(st, 9, s->opening_hours)) || (rc = ingest_bind_str(st, 10, s->status)) ||
-        (rc = db_bind_i64(st, 11, s->capacity)) || (rc = ingest_bind_nonempty(st, 12, s->city_code)) ||
-        (rc = ingest_bind_str(st, 13, s->source)) || (rc = ingest_bind_str(st, 14, s->external_id)) ||
+        (rc = db_bind_str(st, 9, s->opening_hours)) || (rc = db_bind_str(st, 10, s->status)) ||
+        (rc = db_bind_i64(st, 11, s->capacity)) || (rc = db_bind_nonempty(st, 12, s->city_code)) ||
+        (rc = db_bind_str(st, 13, s->source)) || (rc = db_bind_str(st, 14, s->external_id)) ||
         (rc = db_bind_i64(st, 15, ingest_now(ing))) || (rc = db_step(st, &row)))
         goto out;
     if (!row) {
@@ -367,15 +369,7 @@ site_lock_read(struct db *db, const struct actor *a, int64_t id, struct arena *a
         goto out;
     }
     site_read_row(st, arena, s);
-    *blob = NULL;
-    *blob_len = 0;
-    if (!db_col_is_null(st, SITE_NCOLS)) {
-        const void *b = db_col_blob(st, SITE_NCOLS, blob_len);
-        uint8_t *copy = arena_alloc(arena, *blob_len ? *blob_len : 1);
-        if (*blob_len)
-            memcpy(copy, b, *blob_len);
-        *blob = copy;
-    }
+    *blob = db_col_blob_arena(st, SITE_NCOLS, arena, blob_len);
     if (!actor_in_scope(a, s->subdistrict))
         rc = ERR_NOT_FOUND;
 out:
@@ -462,12 +456,12 @@ site_update(struct app *app, struct db *db, const struct actor *a, int64_t id, j
         blob = sealed;
     }
     if ((rc = db_prepare(db, sql_update, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-        (rc = ingest_bind_str(st, 2, nx.name)) || (rc = ingest_bind_str(st, 3, nx.type)) ||
-        (rc = ingest_bind_str(st, 4, nx.subdistrict)) || (rc = ingest_bind_nonempty(st, 5, nx.community)) ||
+        (rc = db_bind_str(st, 2, nx.name)) || (rc = db_bind_str(st, 3, nx.type)) ||
+        (rc = db_bind_str(st, 4, nx.subdistrict)) || (rc = db_bind_nonempty(st, 5, nx.community)) ||
         (rc = blob ? db_bind_blob(st, 6, blob, blob_len) : db_bind_null(st, 6)) ||
         (rc = db_bind_i64(st, 7, nx.lon_e6)) || (rc = db_bind_i64(st, 8, nx.lat_e6)) ||
-        (rc = ingest_bind_str(st, 9, nx.opening_hours)) || (rc = ingest_bind_str(st, 10, nx.status)) ||
-        (rc = db_bind_i64(st, 11, nx.capacity)) || (rc = ingest_bind_nonempty(st, 12, nx.city_code)) ||
+        (rc = db_bind_str(st, 9, nx.opening_hours)) || (rc = db_bind_str(st, 10, nx.status)) ||
+        (rc = db_bind_i64(st, 11, nx.capacity)) || (rc = db_bind_nonempty(st, 12, nx.city_code)) ||
         (rc = db_bind_i64(st, 13, now)) || (rc = site_write_one(st)))
         goto out;
     db_done(st);
@@ -554,11 +548,11 @@ static int
 site_bind_filter(struct db_stmt *st, const struct actor *a, const struct site_query *q, const char *like)
 {
     int rc;
-    if ((rc = ingest_bind_str(st, 1, a->subdistrict)) || (rc = ingest_bind_str(st, 2, q->subdistrict)) ||
-        (rc = ingest_bind_str(st, 3, q->community)) || (rc = ingest_bind_str(st, 4, q->status)) ||
-        (rc = ingest_bind_str(st, 5, q->type)))
+    if ((rc = db_bind_str(st, 1, a->subdistrict)) || (rc = db_bind_str(st, 2, q->subdistrict)) ||
+        (rc = db_bind_str(st, 3, q->community)) || (rc = db_bind_str(st, 4, q->status)) ||
+        (rc = db_bind_str(st, 5, q->type)))
         return rc;
-    return ingest_bind_str(st, 6, like);
+    return db_bind_str(st, 6, like);
 }
 
 int
@@ -566,7 +560,7 @@ site_list(struct db *db, const struct actor *a, const struct site_query *q, stru
           struct site **items, size_t *n, int64_t *total)
 {
     struct db_stmt *st = NULL;
-    const char *like = ingest_like(arena, q->q);
+    const char *like = db_like_contains(arena, q->q);
     size_t limit = q->limit && q->limit <= SITE_LIST_MAX ? q->limit : SITE_LIST_MAX, count = 0;
     struct site *out = arena_alloc(arena, limit * sizeof *out);
     bool row = false;
@@ -616,7 +610,7 @@ site_last_checkin(struct db *db, struct arena *arena, struct site_live *l)
         goto out;
     l->has_checkin = row;
     if (row) {
-        l->checkin_kind = ingest_col_str(st, 0, arena);
+        l->checkin_kind = db_col_arena(st, 0, arena);
         l->checkin_at = db_col_i64(st, 1);
         l->queue_len = db_col_i64(st, 2);
     }
@@ -678,7 +672,7 @@ site_map(struct db *db, const struct actor *a, size_t cap, struct arena *arena, 
     *items = out;
     *n = 0;
     *more = false;
-    if ((rc = db_prepare(db, sql_map, &st)) || (rc = ingest_bind_str(st, 1, a->subdistrict)) ||
+    if ((rc = db_prepare(db, sql_map, &st)) || (rc = db_bind_str(st, 1, a->subdistrict)) ||
         (rc = db_bind_i64(st, 2, site__day_start(time_now_ms()))) || (rc = db_bind_i64(st, 3, (int64_t)cap + 1)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
@@ -693,7 +687,7 @@ site_map(struct db *db, const struct actor *a, size_t cap, struct arena *arena, 
         l->scans_today = db_col_i64(st, SITE_NCOLS);
         l->has_checkin = !db_col_is_null(st, SITE_NCOLS + 1);
         if (l->has_checkin) {
-            l->checkin_kind = ingest_col_str(st, SITE_NCOLS + 1, arena);
+            l->checkin_kind = db_col_arena(st, SITE_NCOLS + 1, arena);
             l->checkin_at = db_col_i64(st, SITE_NCOLS + 2);
             l->queue_len = db_col_i64(st, SITE_NCOLS + 3);
         }
@@ -728,22 +722,22 @@ site_history(struct db *db, const struct actor *a, int64_t id, struct arena *are
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
         struct site_version *v;
-        out = ingest_grow(arena, out, count, &cap, sizeof *out);
+        VEC_ARENA_ROOM(arena, out, count, cap);
         v = &out[count++];
         memset(v, 0, sizeof *v);
         v->s.id = db_col_i64(st, 0);
         v->s.version = db_col_i64(st, 1);
-        v->action = ingest_col_str(st, 2, arena);
-        v->actor = ingest_col_str(st, 3, arena);
+        v->action = db_col_arena(st, 2, arena);
+        v->actor = db_col_arena(st, 3, arena);
         v->changed_at = db_col_i64(st, 4);
-        v->s.name = ingest_col_str(st, 5, arena);
-        v->s.type = ingest_col_str(st, 6, arena);
-        v->s.subdistrict = ingest_col_str(st, 7, arena);
-        v->s.community = ingest_col_str(st, 8, arena);
+        v->s.name = db_col_arena(st, 5, arena);
+        v->s.type = db_col_arena(st, 6, arena);
+        v->s.subdistrict = db_col_arena(st, 7, arena);
+        v->s.community = db_col_arena(st, 8, arena);
         v->s.lon_e6 = db_col_i64(st, 9);
         v->s.lat_e6 = db_col_i64(st, 10);
-        v->s.opening_hours = ingest_col_str(st, 11, arena);
-        v->s.status = ingest_col_str(st, 12, arena);
+        v->s.opening_hours = db_col_arena(st, 11, arena);
+        v->s.status = db_col_arena(st, 12, arena);
         v->s.capacity = db_col_i64(st, 13);
         v->s.city_code = site_col_opt(st, 14, arena);
         v->address_set = db_col_i64(st, 15) != 0;

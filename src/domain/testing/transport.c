@@ -10,6 +10,7 @@
 
 #include "core/err.h"
 #include "core/time.h"
+#include "db/db_value.h"
 #include "domain/platform/app.h"
 #include "push/outbox.h"
 
@@ -135,13 +136,13 @@ transport_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
         return rc;
     if (r->courier && (rc = ingest_seal(ing, "transports.courier", r->courier, &courier, &courier_len)))
         return rc;
-    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = ingest_bind_str(st, 1, r->source)) ||
-        (rc = ingest_bind_str(st, 2, r->external_id)) || (rc = ingest_bind_str(st, 3, r->box_code)) ||
-        (rc = db_bind_i64(st, 4, site.id)) || (rc = ingest_bind_str(st, 5, site.subdistrict)) ||
-        (rc = ingest_bind_str(st, 6, r->to_lab)) || (rc = db_bind_i64(st, 7, r->handed_at)) ||
+    if ((rc = db_prepare(db, sql_insert, &st)) || (rc = db_bind_str(st, 1, r->source)) ||
+        (rc = db_bind_str(st, 2, r->external_id)) || (rc = db_bind_str(st, 3, r->box_code)) ||
+        (rc = db_bind_i64(st, 4, site.id)) || (rc = db_bind_str(st, 5, site.subdistrict)) ||
+        (rc = db_bind_str(st, 6, r->to_lab)) || (rc = db_bind_i64(st, 7, r->handed_at)) ||
         (rc = db_bind_i64(st, 8, r->received_at)) ||
         (rc = courier ? db_bind_blob(st, 9, courier, courier_len) : db_bind_null(st, 9)) ||
-        (rc = ingest_bind_str(st, 10, r->status)) || (rc = db_bind_i64(st, 11, (int64_t)r->n_tubes)) ||
+        (rc = db_bind_str(st, 10, r->status)) || (rc = db_bind_i64(st, 11, (int64_t)r->n_tubes)) ||
         (rc = db_bind_i64(st, 12, ingest_now(ing))) || (rc = ingest_insert_step(st, out)))
         goto out;
     id = out->id;
@@ -149,7 +150,7 @@ transport_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     st = NULL;
     for (size_t i = 0; i < r->n_tubes; i++) {
         if ((rc = db_prepare(db, sql_insert_tube, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-            (rc = ingest_bind_str(st, 2, r->tubes[i])) || (rc = db_step(st, &row)))
+            (rc = db_bind_str(st, 2, r->tubes[i])) || (rc = db_step(st, &row)))
             goto out;
         db_done(st);
         st = NULL;
@@ -197,13 +198,13 @@ transport_row(struct db_stmt *st, struct arena *arena, struct transport *t)
 {
     memset(t, 0, sizeof *t);
     t->id = db_col_i64(st, 0);
-    t->source = ingest_col_str(st, 1, arena);
-    t->external_id = ingest_col_str(st, 2, arena);
-    t->box_code = ingest_col_str(st, 3, arena);
-    t->from_site = ingest_col_str(st, 4, arena);
-    t->subdistrict = ingest_col_str(st, 5, arena);
-    t->to_lab = ingest_col_str(st, 6, arena);
-    t->status = ingest_col_str(st, 7, arena);
+    t->source = db_col_arena(st, 1, arena);
+    t->external_id = db_col_arena(st, 2, arena);
+    t->box_code = db_col_arena(st, 3, arena);
+    t->from_site = db_col_arena(st, 4, arena);
+    t->subdistrict = db_col_arena(st, 5, arena);
+    t->to_lab = db_col_arena(st, 6, arena);
+    t->status = db_col_arena(st, 7, arena);
     t->handed_at = db_col_i64(st, 8);
     t->received_at = db_col_i64(st, 9);
     t->tube_count = db_col_i64(st, 10);
@@ -215,8 +216,8 @@ static int
 transport_bind_filters(struct db_stmt *st, const struct transport_query *q, const char *sub)
 {
     int rc;
-    if ((rc = ingest_bind_str(st, 1, q->status)) || (rc = ingest_bind_str(st, 2, q->from_site)) ||
-        (rc = ingest_bind_str(st, 3, sub)) || (rc = db_bind_i64(st, 4, q->from)) ||
+    if ((rc = db_bind_str(st, 1, q->status)) || (rc = db_bind_str(st, 2, q->from_site)) ||
+        (rc = db_bind_str(st, 3, sub)) || (rc = db_bind_i64(st, 4, q->from)) ||
         (rc = db_bind_i64(st, 5, q->to ? q->to : INT64_MAX)))
         return rc;
     return 0;
@@ -295,7 +296,7 @@ transport_get(struct db *db, const struct actor *a, int64_t id, struct arena *ar
     if ((rc = db_prepare(db, sql_tubes, &st)) || (rc = db_bind_i64(st, 1, id)))
         goto out;
     while (!(rc = db_step(st, &row)) && row && out->n_tubes < cap)
-        out->tubes[out->n_tubes++] = ingest_col_str(st, 0, arena);
+        out->tubes[out->n_tubes++] = db_col_arena(st, 0, arena);
 out:
     db_done(st);
     return rc;
@@ -307,17 +308,17 @@ static const char sql_update[] =
     "UPDATE transports SET status = ?2, received_at = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?5";
 
 /* transport_check decides the new status and time; 0, or ERR_INVALID / ERR_CONFLICT with
- * why filled. *noop: nothing would change. */
+ * the reason appended to why. *noop: nothing would change. */
 static int
 transport_check(const struct transport *t, const struct transport_change *c, int64_t now, const char **status,
-                int64_t *received_at, bool *noop, char *why, size_t cap)
+                int64_t *received_at, bool *noop, struct buf *why)
 {
     const char *s = c->status;
     bool known = false;
 
     *noop = false;
     if (!s && !c->received_at) {
-        snprintf(why, cap, "give 'status' or 'received_at'");
+        buf_adds(why, "give 'status' or 'received_at'");
         return ERR_INVALID;
     }
     if (!s)
@@ -325,22 +326,22 @@ transport_check(const struct transport *t, const struct transport_change *c, int
     for (const char *const *v = transport_statuses; *v; v++)
         known |= strcmp(*v, s) == 0;
     if (!known) {
-        snprintf(why, cap, "'status' is not one of in_transit, received, lost");
+        buf_adds(why, "'status' is not one of in_transit, received, lost");
         return ERR_INVALID;
     }
     if (strcmp(s, "in_transit") == 0) {
-        snprintf(why, cap, "'status' can only become received or lost");
+        buf_adds(why, "'status' can only become received or lost");
         return ERR_INVALID;
     }
     if (strcmp(s, "lost") == 0) {
         if (c->received_at) {
-            snprintf(why, cap, "'received_at' goes only with 'status' received");
+            buf_adds(why, "'received_at' goes only with 'status' received");
             return ERR_INVALID;
         }
         if (strcmp(t->status, "lost") == 0) {
             *noop = true;
         } else if (strcmp(t->status, "in_transit") != 0) {
-            snprintf(why, cap, "the transport was already received");
+            buf_adds(why, "the transport was already received");
             return ERR_CONFLICT;
         }
         *status = "lost";
@@ -349,11 +350,11 @@ transport_check(const struct transport *t, const struct transport_change *c, int
     }
     /* received */
     if (c->received_at && c->received_at > now + TRANSPORT_FUTURE_MS) {
-        snprintf(why, cap, "'received_at' is in the future");
+        buf_adds(why, "'received_at' is in the future");
         return ERR_INVALID;
     }
     if (c->received_at && c->received_at < t->handed_at) {
-        snprintf(why, cap, "'received_at' is before 'handed_at'");
+        buf_adds(why, "'received_at' is before 'handed_at'");
         return ERR_INVALID;
     }
     *status = "received";
@@ -370,8 +371,7 @@ transport_check(const struct transport *t, const struct transport_change *c, int
 
 int
 transport_update(struct app *app, struct db *db, const struct actor *a, int64_t id,
-                 const struct transport_change *c, struct arena *arena, struct transport *out, char *why,
-                 size_t cap)
+                 const struct transport_change *c, struct arena *arena, struct transport *out, struct buf *why)
 {
     struct transport t;
     struct db_stmt *st = NULL;
@@ -381,12 +381,11 @@ transport_update(struct app *app, struct db *db, const struct actor *a, int64_t 
     char target[48], detail[96];
     int rc;
 
-    why[0] = '\0';
     if ((rc = db_begin(db)))
         return rc;
     in_tx = true;
     if ((rc = transport_read(db, a, id, arena, &t)) ||
-        (rc = transport_check(&t, c, now, &status, &received_at, &noop, why, cap)))
+        (rc = transport_check(&t, c, now, &status, &received_at, &noop, why)))
         goto out;
     if (noop) {
         if ((rc = db_commit(db)))
@@ -394,11 +393,11 @@ transport_update(struct app *app, struct db *db, const struct actor *a, int64_t 
         goto done;
     }
     if ((rc = db_prepare(db, sql_update, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-        (rc = ingest_bind_str(st, 2, status)) || (rc = db_bind_i64(st, 3, received_at)) ||
-        (rc = db_bind_i64(st, 4, now)) || (rc = ingest_bind_str(st, 5, t.status)) || (rc = db_step(st, &row)))
+        (rc = db_bind_str(st, 2, status)) || (rc = db_bind_i64(st, 3, received_at)) ||
+        (rc = db_bind_i64(st, 4, now)) || (rc = db_bind_str(st, 5, t.status)) || (rc = db_step(st, &row)))
         goto out;
     if (db_changes(st) != 1) {
-        snprintf(why, cap, "the transport changed meanwhile; read it again");
+        buf_adds(why, "the transport changed meanwhile; read it again");
         rc = ERR_CONFLICT;
         goto out;
     }

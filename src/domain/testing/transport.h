@@ -71,12 +71,12 @@ struct transport_change {
 /* transport_update applies c in one transaction: the row (compare-and-set on the status
  * read), the gauge, a "transports" event and an audit entry. Allowed: in_transit ->
  * received | lost, lost -> received, received -> received (a corrected arrival time);
- * nothing goes back to in_transit. ERR_INVALID (why filled, naming the field) for a bad
- * change; ERR_CONFLICT when the transport changed meanwhile or the transition is not
- * allowed (why filled); ERR_NOT_FOUND when absent or out of scope. On success *out (may
+ * nothing goes back to in_transit. ERR_INVALID (the reason appended to why, naming the
+ * field) for a bad change; ERR_CONFLICT when the transport changed meanwhile or the
+ * transition is not allowed (reason appended to why); ERR_NOT_FOUND when absent or out of scope. On success *out (may
  * be NULL) is the transport as it is now, without tubes, strings in arena. */
 int transport_update(struct app *app, struct db *db, const struct actor *a, int64_t id,
-                     const struct transport_change *c, struct arena *arena, struct transport *out, char *why,
-                     size_t cap);
+                     const struct transport_change *c, struct arena *arena, struct transport *out,
+                     struct buf *why);
 
 #endif

@@ -406,6 +406,17 @@ test_hex(void **state)
     buf_reset(&b);
     hex_encode(&b, "", 0);
     assert_string_equal(b.data, "");
+    char fixed[9];
+    hex_to_str("\x00\xff\x10\xab", 4, fixed);
+    assert_string_equal(fixed, "00ff10ab");
+    hex_to_str("", 0, fixed);
+    assert_string_equal(fixed, "");
+    assert_int_equal(hex_value('0'), 0);
+    assert_int_equal(hex_value('9'), 9);
+    assert_int_equal(hex_value('a'), 10);
+    assert_int_equal(hex_value('F'), 15);
+    assert_int_equal(hex_value('g'), -1);
+    assert_int_equal(hex_value('\0'), -1);
 
     assert_int_equal(hex_decode("00ff10AB", 8, out, sizeof out, &n), 0);
     assert_int_equal(n, 4);

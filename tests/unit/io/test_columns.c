@@ -16,21 +16,7 @@
 
 #include "io/columns.h"
 #include "io/table.h"
-
-static void
-make_id(char out[19], int y, int m, int d, int seq)
-{
-    static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
-    static const char check[11] = "10X98765432";
-    char tmp[64];
-    int s = 0;
-    snprintf(tmp, sizeof tmp, "110102%04d%02d%02d%03d", y % 10000, m % 100, d % 100, seq % 1000);
-    memcpy(out, tmp, 17);
-    for (int i = 0; i < 17; i++)
-        s += (out[i] - '0') * w[i];
-    out[17] = check[s % 11];
-    out[18] = '\0';
-}
+#include "iotest.h"
 
 static void
 test_header_names(void **state)
@@ -101,7 +87,7 @@ add(struct sample *s, uint64_t num, ...)
     va_start(ap, num);
     while ((c = va_arg(ap, const char *)) != NULL) {
         if (strcmp(c, "$ID") == 0) {
-            make_id(s->ids[s->n], 1960 + (int)s->n, 1 + (int)s->n % 12, 1 + (int)k, (int)s->n);
+            iotest_make_id(s->ids[s->n], 1960 + (int)s->n, 1 + (int)s->n % 12, 1 + (int)k, (int)s->n);
             c = s->ids[s->n];
         }
         s->cells[s->n][k++] = str_of(c);

@@ -26,24 +26,7 @@
 #include "core/err.h"
 #include "io/columns.h"
 #include "io/table.h"
-
-static int
-dump(struct table *t, struct buf *out)
-{
-    struct table_row row;
-    int rc;
-    while ((rc = table_next_row(t, &row)) == 0 && row.cells) {
-        assert_true(row.ncells > 0 && row.cells[row.ncells - 1].n > 0);
-        buf_printf(out, "%llu:", (unsigned long long)row.num);
-        for (size_t i = 0; i < row.ncells; i++) {
-            assert_int_equal(row.cells[i].p[row.cells[i].n], '\0');
-            assert_null(memchr(row.cells[i].p, '\0', row.cells[i].n));
-            buf_printf(out, "%s%.*s", i ? "|" : "", (int)row.cells[i].n, row.cells[i].p);
-        }
-        buf_addch(out, '\n');
-    }
-    return rc;
-}
+#include "iotest.h"
 
 /* read_all opens p[0..n) and returns the dump; the encoding is checked when enc is set. */
 static void
@@ -58,7 +41,7 @@ expect_rows(const void *p, size_t n, const char *enc, const char *want)
     assert_int_equal(table_sheet_count(t), 1);
     if (enc)
         assert_string_equal(table_encoding(t), enc);
-    if (dump(t, &rows))
+    if (iotest_dump(t, &rows))
         fail_msg("read failed: %s", table_message(t));
     assert_string_equal(rows.data, want);
     table_close(t);
@@ -95,21 +78,6 @@ convert(const char *to, const char *utf8, size_t n, struct buf *out)
     out->len = (size_t)(o - out->data);
     out->data[out->len] = '\0';
     iconv_close(cd);
-}
-
-static void
-make_id(char out[19], int y, int m, int d, int seq)
-{
-    static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
-    static const char check[11] = "10X98765432";
-    char tmp[64];
-    int s = 0;
-    snprintf(tmp, sizeof tmp, "110102%04d%02d%02d%03d", y % 10000, m % 100, d % 100, seq % 1000);
-    memcpy(out, tmp, 17);
-    for (int i = 0; i < 17; i++)
-        s += (out[i] - '0') * w[i];
-    out[17] = check[s % 11];
-    out[18] = '\0';
 }
 
 /* FAILS: expect_open_fails over a string literal. */
@@ -214,7 +182,7 @@ test_chunk_boundaries(void **state)
     buf_adds(&utf8, "序号,姓名,身份证号,备注\r\n");
     buf_adds(&want, "1:序号|姓名|身份证号|备注\n");
     for (int r = 1; r <= 20000; r++) {
-        make_id(id, 1950 + r % 60, 1 + r % 12, 1 + r % 28, r);
+        iotest_make_id(id, 1950 + r % 60, 1 + r % 12, 1 + r % 28, r);
         const char *nm = names[r % 6];
         /* A varying amount of filler moves the characters across chunk edges. */
         int fill = r % 7;
@@ -387,7 +355,7 @@ test_path_and_columns(void **state)
     assert_true(fd >= 0);
     buf_adds(&utf8, "XX社区核酸检测名单,,,\r\n序号,居民姓名,公民身份号码,手机号码\r\n");
     for (int r = 1; r <= 500; r++) {
-        make_id(id, 1960 + r % 40, 1 + r % 12, 1 + r % 28, r);
+        iotest_make_id(id, 1960 + r % 40, 1 + r % 12, 1 + r % 28, r);
         buf_printf(&utf8, "%d,居民%d,%s,1380013%04d\r\n", r, r, id, r);
     }
     convert("GBK", utf8.data, utf8.len, &gbk);
@@ -406,11 +374,11 @@ test_path_and_columns(void **state)
     assert_int_equal(c->phone, 3);
     assert_int_equal(c->sample_rows, TABLE_PROBE_ROWS - 2);
     assert_int_equal(c->id_like, TABLE_PROBE_ROWS - 2);
-    assert_int_equal(dump(t, &rows), 0);
+    assert_int_equal(iotest_dump(t, &rows), 0);
     table_close(t);
     struct buf rows2 = BUF_INIT;
     assert_int_equal(table_open_mem(gbk.data, gbk.len, &t, NULL), 0);
-    assert_int_equal(dump(t, &rows2), 0);
+    assert_int_equal(iotest_dump(t, &rows2), 0);
     assert_string_equal(rows.data, rows2.data);
     table_close(t);
     unlink(path);

@@ -28,91 +28,7 @@
 #include "core/err.h"
 #include "io/columns.h"
 #include "io/table.h"
-
-static char tmpdir[64];
-
-static int
-setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "%s", "/tmp/test_io_xlsx.XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    char cmd[128];
-    (void)state;
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    assert_int_equal(system(cmd), 0);
-    return 0;
-}
-
-static const char *
-tmp_path(const char *name)
-{
-    static char path[4][128];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(path[k], sizeof path[k], "%s/%s", tmpdir, name);
-    return path[k];
-}
-
-/* make_id writes a valid synthetic ID: 110102 + yyyymmdd + seq + MOD 11-2 check. */
-static void
-make_id(char out[19], int y, int m, int d, int seq)
-{
-    static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
-    static const char check[11] = "10X98765432";
-    char tmp[64];
-    int s = 0;
-    snprintf(tmp, sizeof tmp, "110102%04d%02d%02d%03d", y % 10000, m % 100, d % 100, seq % 1000);
-    memcpy(out, tmp, 17);
-    for (int i = 0; i < 17; i++)
-        s += (out[i] - '0') * w[i];
-    out[17] = check[s % 11];
-    out[18] = '\0';
-}
-
-/* dump reads every row of t into "num:cell|cell\n" lines (checking the cell contract on
- * the way) and returns table_next_row's final code. */
-static int
-dump(struct table *t, struct buf *out)
-{
-    struct table_row row;
-    int rc;
-    while ((rc = table_next_row(t, &row)) == 0 && row.cells) {
-        assert_true(row.ncells > 0);
-        assert_true(row.cells[row.ncells - 1].n > 0);
-        buf_printf(out, "%llu:", (unsigned long long)row.num);
-        for (size_t i = 0; i < row.ncells; i++) {
-            assert_non_null(row.cells[i].p);
-            assert_int_equal(row.cells[i].p[row.cells[i].n], '\0');
-            assert_null(memchr(row.cells[i].p, '\0', row.cells[i].n));
-            buf_printf(out, "%s%.*s", i ? "|" : "", (int)row.cells[i].n, row.cells[i].p);
-        }
-        buf_addch(out, '\n');
-    }
-    assert_null(row.cells);
-    assert_int_equal(row.ncells, 0);
-    return rc;
-}
-
-static void
-read_file(const char *path, struct buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    assert_non_null(f);
-    buf_reset(out);
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_add(out, chunk, n);
-    fclose(f);
-    assert_false(buf_error(out));
-}
+#include "iotest.h"
 
 /* ---- packages built part by part --------------------------------------------------------- */
 
@@ -225,7 +141,7 @@ expect_read_fails(const void *p, size_t n, int want, const char *what, const cha
     struct buf why = BUF_INIT, rows = BUF_INIT;
     struct table_row row;
     assert_int_equal(table_open_mem(p, n, &t, &why), 0);
-    assert_int_equal(dump(t, &rows), want);
+    assert_int_equal(iotest_dump(t, &rows), want);
     assert_string_equal(rows.data, rows_before);
     if (!strstr(table_message(t), what))
         fail_msg("message \"%s\" lacks \"%s\"", table_message(t), what);
@@ -245,10 +161,10 @@ static void
 test_lxw_title_numbers_shared_strings(void **state)
 {
     (void)state;
-    const char *path = tmp_path("list.xlsx");
+    const char *path = iotest_path("list.xlsx");
     char id1[19], id2[19];
-    make_id(id1, 1990, 3, 7, 123);
-    make_id(id2, 1985, 11, 24, 2);
+    iotest_make_id(id1, 1990, 3, 7, 123);
+    iotest_make_id(id2, 1985, 11, 24, 2);
 
     lxw_workbook *wb = workbook_new(path);
     lxw_worksheet *ws = workbook_add_worksheet(wb, "核酸名单");
@@ -292,7 +208,7 @@ test_lxw_title_numbers_shared_strings(void **state)
     assert_int_equal(c->header_row, 2);
     assert_int_equal(c->sample_rows, 3);
     assert_int_equal(c->id_like, 2);                 /* id1 and the formula's id2 */
-    assert_int_equal(dump(t, &rows), 0);
+    assert_int_equal(iotest_dump(t, &rows), 0);
     buf_printf(&want,
                "1:XX街道核酸检测人员名单\n"
                "2:序号|姓 名|*身份证号码（必填）|联系电话\n"
@@ -304,9 +220,9 @@ test_lxw_title_numbers_shared_strings(void **state)
 
     /* The same bytes from memory give the same rows. */
     struct buf file = BUF_INIT, rows2 = BUF_INIT;
-    read_file(path, &file);
+    iotest_read_file(path, &file);
     assert_int_equal(table_open_mem(file.data, file.len, &t, NULL), 0);
-    assert_int_equal(dump(t, &rows2), 0);
+    assert_int_equal(iotest_dump(t, &rows2), 0);
     assert_string_equal(rows2.data, want.data);
     table_close(t);
     buf_release(&file);
@@ -322,9 +238,9 @@ static void
 test_lxw_sheet_choice(void **state)
 {
     (void)state;
-    const char *path = tmp_path("sheets.xlsx");
+    const char *path = iotest_path("sheets.xlsx");
     char id[19];
-    make_id(id, 2001, 1, 31, 45);
+    iotest_make_id(id, 2001, 1, 31, 45);
 
     lxw_workbook *wb = workbook_new(path);
     lxw_worksheet *hidden = workbook_add_worksheet(wb, "旧名单");
@@ -348,7 +264,7 @@ test_lxw_sheet_choice(void **state)
     assert_int_equal(table_sheet_count(t), 3);
     assert_int_equal(table_columns(t)->id, 1);
     assert_int_equal(table_columns(t)->name, 0);
-    assert_int_equal(dump(t, &rows), 0);
+    assert_int_equal(iotest_dump(t, &rows), 0);
     buf_printf(&want, "1:name|ID_Number\n2:赵六|%s\n", id);
     assert_string_equal(rows.data, want.data);
     table_close(t);
@@ -380,7 +296,7 @@ test_lxw_sheet_choice(void **state)
     assert_int_equal(table_columns(t)->id_rule, COLUMNS_NOT_FOUND);
     assert_int_equal(table_columns(t)->name, 0);
     buf_reset(&rows);
-    assert_int_equal(dump(t, &rows), 0);
+    assert_int_equal(iotest_dump(t, &rows), 0);
     assert_string_equal(rows.data, "1:姓名\n2:钱七\n");
     table_close(t);
     buf_release(&rows);
@@ -392,13 +308,13 @@ static void
 test_lxw_past_read_ahead(void **state)
 {
     (void)state;
-    const char *path = tmp_path("ahead.xlsx");
+    const char *path = iotest_path("ahead.xlsx");
     lxw_workbook *wb = workbook_new(path);
     lxw_worksheet *ws = workbook_add_worksheet(wb, NULL);
     char id[19];
     worksheet_write_string(ws, 0, 0, "证件号码", NULL);
     for (int r = 1; r <= 3 * TABLE_PROBE_ROWS; r++) {
-        make_id(id, 1950 + r % 50, 1 + r % 12, 1 + r % 28, r);
+        iotest_make_id(id, 1950 + r % 50, 1 + r % 12, 1 + r % 28, r);
         worksheet_write_string(ws, (lxw_row_t)(2 * r), 0, id, NULL);   /* every other row */
     }
     assert_int_equal(workbook_close(wb), LXW_NO_ERROR);
@@ -413,7 +329,7 @@ test_lxw_past_read_ahead(void **state)
         assert_int_equal(table_next_row(t, &row), 0);
         assert_non_null(row.cells);
         assert_int_equal(row.num, 2 * r + 1);
-        make_id(id, 1950 + r % 50, 1 + r % 12, 1 + r % 28, r);
+        iotest_make_id(id, 1950 + r % 50, 1 + r % 12, 1 + r % 28, r);
         assert_int_equal(row.ncells, 1);
         assert_string_equal(row.cells[0].p, id);
     }
@@ -432,9 +348,9 @@ test_inline_strings_gaps_and_types(void **state)
     (void)state;
     char id1[19], id2[19], id3[19];
     struct buf sheet = BUF_INIT, sst = BUF_INIT, x = BUF_INIT, rows = BUF_INIT, want = BUF_INIT;
-    make_id(id1, 1970, 5, 6, 7);
-    make_id(id2, 1999, 12, 31, 999);
-    make_id(id3, 1960, 2, 29, 1);
+    iotest_make_id(id1, 1970, 5, 6, 7);
+    iotest_make_id(id2, 1999, 12, 31, 999);
+    iotest_make_id(id3, 1960, 2, 29, 1);
     buf_printf(&sst, "<?xml version=\"1.0\"?><sst xmlns=\"" NS_MAIN "\" count=\"3\" uniqueCount=\"3\">"
                      "<si><t>%s</t></si>"
                      "<si><r><rPr><b/></rPr><t>rich </t></r><r><t xml:space=\"preserve\">text</t>"
@@ -466,7 +382,7 @@ test_inline_strings_gaps_and_types(void **state)
     assert_int_equal(table_open_mem(x.data, x.len, &t, &why), 0);
     assert_int_equal(table_columns(t)->id, 2);
     assert_int_equal(table_columns(t)->name, 0);
-    assert_int_equal(dump(t, &rows), 0);
+    assert_int_equal(iotest_dump(t, &rows), 0);
     buf_printf(&want,
                "1:姓名||身份证号\n"
                "4:张三||%s\n"
@@ -493,7 +409,7 @@ test_prefixed_namespaces_and_odd_paths(void **state)
 {
     (void)state;
     char id[19];
-    make_id(id, 1980, 8, 8, 88);
+    iotest_make_id(id, 1980, 8, 8, 88);
     static const char rels[] =
         "<Relationships xmlns=\"" NS_PKG "\"><Relationship Id=\"R1\" Type=\"" NS_REL
         "/officeDocument\" Target=\"/book/Main.xml\"/></Relationships>";
@@ -525,7 +441,7 @@ test_prefixed_namespaces_and_odd_paths(void **state)
         fail_msg("open: %s", why.data);
     assert_int_equal(table_sheet_count(t), 2);                 /* the chart sheet is not one */
     assert_string_equal(table_sheet_name(t), "Data");
-    assert_int_equal(dump(t, &rows), 0);
+    assert_int_equal(iotest_dump(t, &rows), 0);
     buf_printf(&want, "1:|%s\n", id);
     assert_string_equal(rows.data, want.data);
     table_close(t);
@@ -557,7 +473,7 @@ test_prefixed_namespaces_and_odd_paths(void **state)
     if (table_open_mem(x.data, x.len, &t, &why))
         fail_msg("open: %s", why.data);
     buf_reset(&rows);
-    assert_int_equal(dump(t, &rows), 0);
+    assert_int_equal(iotest_dump(t, &rows), 0);
     assert_string_equal(rows.data, want.data);
     table_close(t);
     buf_release(&why);
@@ -603,7 +519,7 @@ test_not_a_workbook(void **state)
         int rc = table_open_mem(x.data, cut, &t, &why);
         if (rc == 0) {
             struct buf rows = BUF_INIT;
-            (void)dump(t, &rows);
+            (void)iotest_dump(t, &rows);
             table_close(t);
             buf_release(&rows);
         } else {
@@ -962,7 +878,7 @@ static const char *const surnames[] = { "王", "李", "张", "刘", "陈", "杨"
 static void
 expected_row(int r, char id[19], char name[32], char phone[16])
 {
-    make_id(id, 1940 + r % 80, 1 + r % 12, 1 + r % 28, r);
+    iotest_make_id(id, 1940 + r % 80, 1 + r % 12, 1 + r % 28, r);
     snprintf(name, 32, "%s%d", surnames[r % 8], r);
     snprintf(phone, 16, "139%08d", r);
 }
@@ -1013,7 +929,7 @@ test_100k_rows_memory(void **state)
 {
     (void)state;
     enum { N = 100000 };
-    const char *path = tmp_path("100k.xlsx");
+    const char *path = iotest_path("100k.xlsx");
     char id[19], name[32], phone[16], cmd[256], line[256];
     lxw_workbook *wb = workbook_new(path);
     lxw_worksheet *ws = workbook_add_worksheet(wb, "名单");
@@ -1063,5 +979,5 @@ main(int argc, char **argv)
         cmocka_unit_test(test_lying_and_bombing_zips),
         cmocka_unit_test(test_100k_rows_memory),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, iotest_setup, iotest_teardown);
 }

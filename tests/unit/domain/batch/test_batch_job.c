@@ -259,10 +259,9 @@ test_create_run_export(void **state)
     uint64_t found = 0;
     for (size_t k = 0; k < NPEOPLE; k++) {
         struct person_history h;
-        const char *w = NULL;
         person(k, &p);
         assert_int_equal(person_lookup(&at->app, at->db, &at->admin, p.id_number, BATCH_DAYS_WINDOW_DEFAULT, false,
-                                       NULL, &arena, &h, &w),
+                                       NULL, &arena, &h, apptest_why()),
                          0);
         found += h.ntests > 0;
     }

@@ -112,7 +112,6 @@ load(struct apptest *at, struct fixture *fx)
     struct transport t;
     struct ingest_outcome why;
     int64_t ids[64], actual_ids[8];
-    char why_text[160];
     static const char *const sites[] = { "S1", "S2", "S3", "S4" };
 
     clock_ms = NOW;
@@ -237,11 +236,11 @@ load(struct apptest *at, struct fixture *fx)
     tc.status = "received";
     tick();
     assert_int_equal(
-        transport_update(&at->app, at->db, &at->admin, ids[0], &tc, &arena, &t, why_text, sizeof why_text), 0);
+        transport_update(&at->app, at->db, &at->admin, ids[0], &tc, &arena, &t, apptest_why()), 0);
     tc.status = "lost";
     tick();
     assert_int_equal(
-        transport_update(&at->app, at->db, &at->admin, ids[1], &tc, &arena, &t, why_text, sizeof why_text), 0);
+        transport_update(&at->app, at->db, &at->admin, ids[1], &tc, &arena, &t, apptest_why()), 0);
     tick();
     buf_release(&b);
     arena_release(&arena);
@@ -473,10 +472,9 @@ check(struct apptest *at, const struct actor *a, const struct stat_def *d, const
       const char *label)
 {
     json_t *rows = NULL, *applied = NULL, *want;
-    char why[160];
-    int rc = stats_run(at->db, a, d, f, &rows, &applied, why, sizeof why);
+    int rc = stats_run(at->db, a, d, f, &rows, &applied, apptest_why());
     if (rc)
-        fail_msg("%s %s [%s]: %s (%s)", d->name, label, at->t->driver, err_name(rc), why);
+        fail_msg("%s %s [%s]: %s (%s)", d->name, label, at->t->driver, err_name(rc), apptest_why_text());
     want = recount(at, d, applied);
     if (!json_equal(rows, want)) {
         char *got_s = json_dumps(rows, JSON_COMPACT), *want_s = json_dumps(want, JSON_COMPACT);
@@ -504,13 +502,12 @@ check(struct apptest *at, const struct actor *a, const struct stat_def *d, const
 static void
 test_table_is_valid(void **state)
 {
-    char why[200];
     struct stat_def bad;
     (void)state;
     assert_true(stats_count >= 12);
     for (size_t i = 0; i < stats_count; i++) {
-        if (stats_check(&stats_table[i], why, sizeof why))
-            fail_msg("entry %zu: %s", i, why);
+        if (stats_check(&stats_table[i], apptest_why()))
+            fail_msg("entry %zu: %s", i, apptest_why_text());
         assert_ptr_equal(stats_find(stats_table[i].name), &stats_table[i]);
         recount_sql(stats_table[i].name); /* every entry has a recount here */
     }
@@ -520,25 +517,25 @@ test_table_is_valid(void **state)
     bad = *stats_find("sites_open");
     bad.params = "plan_no"; /* no subdistrict */
     bad.sql = "SELECT subdistrict, subdistrict, value FROM stat_gauges WHERE ?1 = 0";
-    assert_int_equal(stats_check(&bad, why, sizeof why), ERR_INVALID);
-    assert_non_null(strstr(why, "subdistrict"));
+    assert_int_equal(stats_check(&bad, apptest_why()), ERR_INVALID);
+    assert_non_null(strstr(apptest_why_text(), "subdistrict"));
     bad = *stats_find("sites_open");
     bad.params = "subdistrict plan_no"; /* ?2 unused */
-    assert_int_equal(stats_check(&bad, why, sizeof why), ERR_INVALID);
-    assert_non_null(strstr(why, "?2"));
+    assert_int_equal(stats_check(&bad, apptest_why()), ERR_INVALID);
+    assert_non_null(strstr(apptest_why_text(), "?2"));
     bad = *stats_find("sites_open");
     bad.sql = "SELECT subdistrict FROM stat_gauges WHERE ?1 = '' OR subdistrict = ?2";
-    assert_int_equal(stats_check(&bad, why, sizeof why), ERR_INVALID);
+    assert_int_equal(stats_check(&bad, apptest_why()), ERR_INVALID);
     bad = *stats_find("sites_open");
     bad.sql = "SELECT subdistrict, '', COUNT(*) FROM samples WHERE ?1 = '' GROUP BY subdistrict";
-    assert_int_equal(stats_check(&bad, why, sizeof why), ERR_INVALID);
-    assert_non_null(strstr(why, "samples"));
+    assert_int_equal(stats_check(&bad, apptest_why()), ERR_INVALID);
+    assert_non_null(strstr(apptest_why_text(), "samples"));
     bad = *stats_find("sites_open");
     bad.dims = "subdistrict:text open:float";
-    assert_int_equal(stats_check(&bad, why, sizeof why), ERR_INVALID);
+    assert_int_equal(stats_check(&bad, apptest_why()), ERR_INVALID);
     bad = *stats_find("sites_open");
     bad.params = "subdistrict planet";
-    assert_int_equal(stats_check(&bad, why, sizeof why), ERR_INVALID);
+    assert_int_equal(stats_check(&bad, apptest_why()), ERR_INVALID);
 }
 
 static void
@@ -679,10 +676,9 @@ test_overview(void **state)
     struct fixture fx;
     struct stats_filter f = { 0 };
     json_t *rows = NULL, *applied = NULL, *o;
-    char why[160];
 
     load(at, &fx);
-    assert_int_equal(stats_run(at->db, &at->admin, stats_find("overview"), &f, &rows, &applied, why, sizeof why), 0);
+    assert_int_equal(stats_run(at->db, &at->admin, stats_find("overview"), &f, &rows, &applied, apptest_why()), 0);
     assert_int_equal(json_array_size(rows), 1);
     o = json_array_get(rows, 0);
     /* figures worked out by hand from load() */
@@ -700,7 +696,7 @@ test_overview(void **state)
     json_decref(applied);
     /* for a past plan */
     f.plan_no = "P1";
-    assert_int_equal(stats_run(at->db, &fx.sub2, stats_find("overview"), &f, &rows, &applied, why, sizeof why), 0);
+    assert_int_equal(stats_run(at->db, &fx.sub2, stats_find("overview"), &f, &rows, &applied, apptest_why()), 0);
     o = json_array_get(rows, 0);
     assert_string_equal(json_string_value(json_object_get(o, "plan_no")), "P1");
     assert_int_equal(json_integer_value(json_object_get(o, "planned")), 700);
@@ -717,51 +713,50 @@ test_refusals(void **state)
     struct fixture fx;
     struct stats_filter f = { 0 };
     json_t *rows = NULL, *applied = NULL;
-    char why[160];
 
     load(at, &fx);
     f.subdistrict = SUB2; /* another subdistrict */
-    assert_int_equal(stats_run(at->db, &fx.sub1, stats_find("scans_by_site"), &f, &rows, &applied, why, sizeof why),
+    assert_int_equal(stats_run(at->db, &fx.sub1, stats_find("scans_by_site"), &f, &rows, &applied, apptest_why()),
                      ERR_FORBIDDEN);
     assert_null(rows);
     f.subdistrict = "110102999";
-    assert_int_equal(stats_run(at->db, &at->admin, stats_find("sites_open"), &f, &rows, NULL, why, sizeof why),
+    assert_int_equal(stats_run(at->db, &at->admin, stats_find("sites_open"), &f, &rows, NULL, apptest_why()),
                      ERR_INVALID);
     memset(&f, 0, sizeof f);
     f.plan_no = "P1"; /* not a filter of sites_open */
-    assert_int_equal(stats_run(at->db, &at->admin, stats_find("sites_open"), &f, &rows, NULL, why, sizeof why),
+    assert_int_equal(stats_run(at->db, &at->admin, stats_find("sites_open"), &f, &rows, NULL, apptest_why()),
                      ERR_INVALID);
-    assert_non_null(strstr(why, "plan_no"));
+    assert_non_null(strstr(apptest_why_text(), "plan_no"));
     f.plan_no = "P9";
-    assert_int_equal(stats_run(at->db, &at->admin, stats_find("overview"), &f, &rows, NULL, why, sizeof why),
+    assert_int_equal(stats_run(at->db, &at->admin, stats_find("overview"), &f, &rows, NULL, apptest_why()),
                      ERR_INVALID);
     memset(&f, 0, sizeof f);
     f.site_code = "S9";
-    assert_int_equal(stats_run(at->db, &at->admin, stats_find("scans_by_hour"), &f, &rows, NULL, why, sizeof why),
+    assert_int_equal(stats_run(at->db, &at->admin, stats_find("scans_by_hour"), &f, &rows, NULL, apptest_why()),
                      ERR_INVALID);
     memset(&f, 0, sizeof f);
     f.has_from = f.has_to = true;
     f.from = f.to = NOW;
-    assert_int_equal(stats_run(at->db, &at->admin, stats_find("scans_by_hour"), &f, &rows, NULL, why, sizeof why),
+    assert_int_equal(stats_run(at->db, &at->admin, stats_find("scans_by_hour"), &f, &rows, NULL, apptest_why()),
                      ERR_INVALID);
     memset(&f, 0, sizeof f);
     f.has_limit = true;
     f.limit = 0;
-    assert_int_equal(stats_run(at->db, &at->admin, stats_find("scans_by_site"), &f, &rows, NULL, why, sizeof why),
+    assert_int_equal(stats_run(at->db, &at->admin, stats_find("scans_by_site"), &f, &rows, NULL, apptest_why()),
                      ERR_INVALID);
     f.limit = 5;
-    assert_int_equal(stats_run(at->db, &at->admin, stats_find("overview"), &f, &rows, NULL, why, sizeof why),
+    assert_int_equal(stats_run(at->db, &at->admin, stats_find("overview"), &f, &rows, NULL, apptest_why()),
                      ERR_INVALID);
     /* defaults: today unless a range or a plan is given */
     memset(&f, 0, sizeof f);
-    assert_int_equal(stats_run(at->db, &at->admin, stats_find("scans_by_hour"), &f, &rows, &applied, why, sizeof why),
+    assert_int_equal(stats_run(at->db, &at->admin, stats_find("scans_by_hour"), &f, &rows, &applied, apptest_why()),
                      0);
     assert_int_equal(json_integer_value(json_object_get(applied, "from")), APPTEST_T0 - 8 * HOUR);
     assert_int_equal(json_integer_value(json_object_get(applied, "to")), APPTEST_T0 + 16 * HOUR);
     json_decref(rows);
     json_decref(applied);
     f.plan_no = "P2";
-    assert_int_equal(stats_run(at->db, &at->admin, stats_find("scans_by_hour"), &f, &rows, &applied, why, sizeof why),
+    assert_int_equal(stats_run(at->db, &at->admin, stats_find("scans_by_hour"), &f, &rows, &applied, apptest_why()),
                      0);
     assert_true(json_is_null(json_object_get(applied, "from")));
     json_decref(rows);
@@ -779,7 +774,6 @@ test_counters_only(void **state)
                                             "DELETE FROM transports",     "DELETE FROM samples",
                                             "DELETE FROM actual_corrections", "DELETE FROM actuals",
                                             "DELETE FROM planned" };
-    char why[160];
 
     load(at, &fx);
     for (int pass = 0; pass < 2; pass++) {
@@ -788,7 +782,7 @@ test_counters_only(void **state)
             for (size_t k = 0; k < 2; k++) {
                 struct stats_filter f = { 0 };
                 json_t *rows = NULL;
-                assert_int_equal(stats_run(at->db, as[k], &stats_table[i], &f, &rows, NULL, why, sizeof why), 0);
+                assert_int_equal(stats_run(at->db, as[k], &stats_table[i], &f, &rows, NULL, apptest_why()), 0);
                 json_array_append_new(pass ? after : before, rows);
             }
         }

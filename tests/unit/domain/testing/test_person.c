@@ -204,8 +204,18 @@ static int
 lookup(struct apptest *at, const struct actor *a, const char *id, int days, bool reveal, const char *reason,
        struct arena *arena, struct person_history *h, const char **why)
 {
-    *why = NULL;
-    return person_lookup(&at->app, at->db, a, id, days, reveal, reason, arena, h, why);
+    int rc = person_lookup(&at->app, at->db, a, id, days, reveal, reason, arena, h, apptest_why());
+    *why = apptest_why_text();
+    return rc;
+}
+
+/* why_names_status: why is the reason given for an ID whose idno status is code. */
+static bool
+why_names_status(const char *why, const char *code)
+{
+    char want[96];
+    snprintf(want, sizeof want, "'id_number' is not a valid ID number (%s)", code);
+    return strcmp(why, want) == 0;
 }
 
 /* expect_ids asserts that h lists exactly the sample ids in order. */
@@ -360,7 +370,7 @@ test_window(void **state)
         static const int bad[] = { 0, -1, -14, PERSON_DAYS_MAX + 1, 365, 1 << 30 };
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             int rc = lookup(at, &dora, P_ID, bad[i], false, NULL, &arena, &h, &why);
-            if (rc != ERR_INVALID || !why || strcmp(why, "days") != 0)
+            if (rc != ERR_INVALID || !strstr(why, "'days'"))
                 fail_msg("days=%d: rc %s why '%s'", bad[i], err_name(rc), why ? why : "(null)");
             assert_int_equal(h.ntests, 0);
         }
@@ -476,7 +486,7 @@ test_invalid_ids(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         for (int reveal = 0; reveal <= 1; reveal++) {
             int rc = lookup(at, &dora, cases[i].in, PERSON_DAYS_DEFAULT, reveal, REASON, &arena, &h, &why);
-            if (rc != ERR_INVALID || !why || strcmp(why, cases[i].why) != 0)
+            if (rc != ERR_INVALID || !why_names_status(why, cases[i].why))
                 fail_msg("case %zu (reveal %d): rc %s why '%s', expected '%s'", i, reveal, err_name(rc),
                          why ? why : "(null)", cases[i].why);
             assert_int_equal(h.ntests, 0);
@@ -486,7 +496,7 @@ test_invalid_ids(void **state)
     }
     /* an invalid ID is checked before the window */
     assert_int_equal(lookup(at, &dora, "abc", 0, false, NULL, &arena, &h, &why), ERR_INVALID);
-    assert_string_equal(why, "not_an_id");
+    assert_true(why_names_status(why, "not_an_id"));
     arena_release(&arena);
 }
 
@@ -557,20 +567,20 @@ test_reveal(void **state)
 
     /* the district may, with a reason of 1..200 bytes of clean text */
     assert_int_equal(lookup(at, &dora, P_ID, PERSON_DAYS_DEFAULT, true, NULL, &arena, &h, &why), ERR_INVALID);
-    assert_string_equal(why, "reason");
+    assert_non_null(strstr(why, "'reason'"));
     assert_int_equal(h.ntests, 0);
     assert_int_equal(lookup(at, &dora, P_ID, PERSON_DAYS_DEFAULT, true, "", &arena, &h, &why), ERR_INVALID);
-    assert_string_equal(why, "reason");
+    assert_non_null(strstr(why, "'reason'"));
     memset(reason, 'r', 201);
     reason[201] = '\0';
     assert_int_equal(lookup(at, &dora, P_ID, PERSON_DAYS_DEFAULT, true, reason, &arena, &h, &why), ERR_INVALID);
-    assert_string_equal(why, "reason");
+    assert_non_null(strstr(why, "'reason'"));
     assert_int_equal(lookup(at, &dora, P_ID, PERSON_DAYS_DEFAULT, true, "line\nbreak", &arena, &h, &why),
                      ERR_INVALID);
-    assert_string_equal(why, "reason");
+    assert_non_null(strstr(why, "'reason'"));
     assert_int_equal(lookup(at, &dora, P_ID, PERSON_DAYS_DEFAULT, true, "bad \xff utf-8", &arena, &h, &why),
                      ERR_INVALID);
-    assert_string_equal(why, "reason");
+    assert_non_null(strstr(why, "'reason'"));
     reason[200] = '\0';
     assert_int_equal(lookup(at, &dora, P_ID, PERSON_DAYS_DEFAULT, true, reason, &arena, &h, &why), 0);
     assert_true(h.revealed);

@@ -188,7 +188,6 @@ test_gauge_arrival_and_loss(void **state)
     struct transport t;
     struct arena arena = ARENA_INIT;
     struct buf batch = BUF_INIT;
-    char why[160];
     int64_t ids[5];
     size_t n = 0;
 
@@ -221,52 +220,52 @@ test_gauge_arrival_and_loss(void **state)
     /* arrival at the lab with a time */
     memset(&c, 0, sizeof c);
     c.received_at = NOW - 60000;
-    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[0], &c, &arena, &t, why, sizeof why), 0);
+    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[0], &c, &arena, &t, apptest_why()), 0);
     assert_string_equal(t.status, "received");
     assert_int_equal(t.received_at, NOW - 60000);
     assert_int_equal(gauge(at->db, SUB1), 2);
     /* the same arrival again: nothing changes, no second event */
-    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[0], &c, &arena, &t, why, sizeof why), 0);
+    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[0], &c, &arena, &t, apptest_why()), 0);
     assert_int_equal(gauge(at->db, SUB1), 2);
     /* status received without a time: now */
     memset(&c, 0, sizeof c);
     c.status = "received";
-    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[3], &c, &arena, &t, why, sizeof why), 0);
+    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[3], &c, &arena, &t, apptest_why()), 0);
     assert_int_equal(t.received_at, NOW);
     assert_int_equal(gauge(at->db, SUB2), 0);
     /* lost, then found */
     c.status = "lost";
-    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[1], &c, &arena, &t, why, sizeof why), 0);
+    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[1], &c, &arena, &t, apptest_why()), 0);
     assert_int_equal(gauge(at->db, SUB1), 1);
     c.status = "received";
-    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[1], &c, &arena, &t, why, sizeof why), 0);
+    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[1], &c, &arena, &t, apptest_why()), 0);
     assert_int_equal(gauge(at->db, SUB1), 1);
 
     /* refused changes leave everything as it was */
     c.status = "lost"; /* received -> lost */
-    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[0], &c, &arena, &t, why, sizeof why),
+    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[0], &c, &arena, &t, apptest_why()),
                      ERR_CONFLICT);
     c.status = "in_transit";
-    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[2], &c, &arena, &t, why, sizeof why),
+    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[2], &c, &arena, &t, apptest_why()),
                      ERR_INVALID);
-    assert_non_null(strstr(why, "status"));
+    assert_non_null(strstr(apptest_why_text(), "status"));
     c.status = "received";
     c.received_at = NOW - 7 * 3600000LL; /* before the hand-over */
-    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[2], &c, &arena, &t, why, sizeof why),
+    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[2], &c, &arena, &t, apptest_why()),
                      ERR_INVALID);
-    assert_non_null(strstr(why, "received_at"));
+    assert_non_null(strstr(apptest_why_text(), "received_at"));
     c.received_at = NOW + 3600000; /* in the future */
-    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[2], &c, &arena, &t, why, sizeof why),
+    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[2], &c, &arena, &t, apptest_why()),
                      ERR_INVALID);
     c.status = "lost";
     c.received_at = NOW;
-    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[2], &c, &arena, &t, why, sizeof why),
+    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[2], &c, &arena, &t, apptest_why()),
                      ERR_INVALID);
     memset(&c, 0, sizeof c);
-    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[2], &c, &arena, &t, why, sizeof why),
+    assert_int_equal(transport_update(&at->app, at->db, &at->admin, ids[2], &c, &arena, &t, apptest_why()),
                      ERR_INVALID);
     c.status = "received";
-    assert_int_equal(transport_update(&at->app, at->db, &at->admin, 999999, &c, &arena, &t, why, sizeof why),
+    assert_int_equal(transport_update(&at->app, at->db, &at->admin, 999999, &c, &arena, &t, apptest_why()),
                      ERR_NOT_FOUND);
 
     assert_int_equal(gauge(at->db, SUB1), recount(at->db, SUB1));
@@ -293,7 +292,7 @@ test_scope(void **state)
     struct transport *items = NULL, t;
     struct arena arena = ARENA_INIT;
     struct actor sub2;
-    char why[160], *x;
+    char *x;
     int64_t total = 0, id1;
     size_t n = 0;
 
@@ -333,7 +332,7 @@ test_scope(void **state)
 
     assert_int_equal(transport_get(at->db, &sub2, id1, &arena, &t), ERR_NOT_FOUND);
     c.status = "lost";
-    assert_int_equal(transport_update(&at->app, at->db, &sub2, id1, &c, &arena, &t, why, sizeof why), ERR_NOT_FOUND);
+    assert_int_equal(transport_update(&at->app, at->db, &sub2, id1, &c, &arena, &t, apptest_why()), ERR_NOT_FOUND);
     assert_int_equal(gauge(at->db, SUB1), 1);
     arena_release(&arena);
 }
