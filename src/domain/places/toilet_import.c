@@ -227,20 +227,24 @@ static int
 import_toilets(struct app *app, struct db *db, const struct actor *a, struct import_state *st,
                struct toilet_import_result *res)
 {
-    int rc = 0;
-    for (size_t at = 0; !rc && at < st->n_toilets; at += INGEST_BATCH_MAX) {
-        size_t end = at + INGEST_BATCH_MAX < st->n_toilets ? at + INGEST_BATCH_MAX : st->n_toilets;
+    /* toilets stored before (a re-import) are known by their external_id and skip the
+     * ingest; the others go through it in batches, then their ids are read */
+    int rc = import_place_ids(db, st);
+    size_t i = 0;
+    while (!rc && i < st->n_toilets) {
         json_t *arr = json_array();
         struct ingest_outcome *outcomes = NULL;
         size_t n = 0, accepted = 0;
-        for (size_t i = at; i < end; i++)
-            json_array_append_new(arr, import_toilet_json(&st->toilets[i]));
-        rc = ingest_run(app, db, a, &place_kind, arr, &outcomes, &n, &accepted);
+        for (; i < st->n_toilets && json_array_size(arr) < INGEST_BATCH_MAX; i++)
+            if (!st->toilets[i].id)
+                json_array_append_new(arr, import_toilet_json(&st->toilets[i]));
+        if (json_array_size(arr))
+            rc = ingest_run(app, db, a, &place_kind, arr, &outcomes, &n, &accepted);
         res->toilets_new += accepted;
         xfree(outcomes);
         json_decref(arr);
     }
-    if (!rc)
+    if (!rc && res->toilets_new)
         rc = import_place_ids(db, st);
     return rc;
 }
