@@ -3,7 +3,8 @@
  *
  * A circle becomes its bounding box (geo_bbox_around), the box its cell columns; each column
  * is one range scan "cell BETWEEN lo AND hi" of the index cameras_cell (cell, lon_e6, lat_e6,
- * deleted_at), so one statement per column (3 to 6 for the usual radii) reads the candidates,
+ * deleted_at) whose position columns also cut the cells to the exact box before a row is read,
+ * so one statement per column (3 to 6 for the usual radii) reads the candidates,
  * about (2r + 200 m)² / (π r²) times the answer, and the exact distance filters them: never a
  * scan of the ledger. A polygon is its bounding box, then the even-odd test.
  */
@@ -16,8 +17,9 @@
 
 /* Candidates of one column, in scope and of the status asked for. */
 static const char sql_cells[] =
-    "SELECT " CAMERA__COLS " FROM cameras c WHERE c.cell BETWEEN ?1 AND ?2 AND c.deleted_at = 0"
-    " AND (?3 = '' OR c.subdistrict = ?3) AND (?4 = '' OR c.status = ?4)";
+    "SELECT " CAMERA__COLS " FROM cameras c WHERE c.cell BETWEEN ?1 AND ?2 AND c.lon_e6 BETWEEN ?5 AND ?6"
+    " AND c.lat_e6 BETWEEN ?7 AND ?8 AND c.deleted_at = 0 AND (?3 = '' OR c.subdistrict = ?3)"
+    " AND (?4 = '' OR c.status = ?4)";
 
 static int
 camera_order(const void *x, const void *y)
@@ -45,7 +47,9 @@ camera_box_scan(struct db *db, const struct actor *a, const char *status, struct
         int64_t lo, hi;
         geo_cell_span_key_range(&sp, x, &lo, &hi);
         if ((rc = db_prepare(db, sql_cells, &st)) || (rc = db_bind_i64(st, 1, lo)) || (rc = db_bind_i64(st, 2, hi)) ||
-            (rc = ingest_bind_str(st, 3, a->subdistrict)) || (rc = ingest_bind_str(st, 4, status)))
+            (rc = ingest_bind_str(st, 3, a->subdistrict)) || (rc = ingest_bind_str(st, 4, status)) ||
+            (rc = db_bind_i64(st, 5, geo_e6(mn.lon))) || (rc = db_bind_i64(st, 6, geo_e6(mx.lon))) ||
+            (rc = db_bind_i64(st, 7, geo_e6(mn.lat))) || (rc = db_bind_i64(st, 8, geo_e6(mx.lat))))
             break;
         while (!(rc = db_step(st, &row)) && row) {
             struct geo_point q = { (double)db_col_i64(st, 5) / 1e6, (double)db_col_i64(st, 6) / 1e6 };
