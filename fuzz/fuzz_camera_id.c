@@ -1,4 +1,4 @@
-/* fuzz/fuzz_camera_id.c - libFuzzer target for camera ID cleaning (domain/cameras/camera_id.c).
+/* fuzz/fuzz_camera_id.c - libFuzzer target for camera ID cleaning (core/camera_id.c).
  *
  * Any bytes go in. camera_id_clean must not crash or read past n; on success the output is a
  * valid camera ID that cleans to itself unchanged, and no reason was written; on failure the
@@ -12,7 +12,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
-#include "domain/cameras/camera_id.h"
+#include "core/camera_id.h"
 
 #define FUZZ_CHECK(cond)                                                                  \
     do {                                                                                  \

@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #include "core/arena.h"
-#include "domain/cameras/camera_id.h"
+#include "core/camera_id.h"
 #include "domain/ingest/ingest.h"
 #include "geo/geo.h"
 

@@ -1,4 +1,4 @@
-/* tests/unit/domain/cameras/test_camera_id.c - GB/T 28181 camera IDs (R3.1, R3.7).
+/* tests/unit/core/test_camera_id.c - GB/T 28181 camera IDs (R3.1, R3.7).
  *
  * Inputs are the forms survey sheets really hold: clean IDs, full-width digits, blanks,
  * hyphens, a leading apostrophe, Excel ="…", scientific notation, a digit too few or too
@@ -14,7 +14,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
-#include "domain/cameras/camera_id.h"
+#include "core/camera_id.h"
 
 #define CAM "11010200001320000001"
 

@@ -1,9 +1,9 @@
-/* domain/cameras/camera_id.c - cleaning and checking GB/T 28181 camera IDs (R3.1, R3.7).
+/* core/camera_id.c - cleaning and checking GB/T 28181 camera IDs (R3.1, R3.7).
  *
  * See camera_id.h for the ID layout and what is repaired or refused. Refusals name the
  * problem (digit count, scientific notation, type code), never the text itself.
  */
-#include "domain/cameras/camera_id.h"
+#include "core/camera_id.h"
 
 #include <string.h>
 

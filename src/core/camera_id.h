@@ -1,4 +1,4 @@
-/* domain/cameras/camera_id.h - GB/T 28181 device IDs of cameras (R3.1, R3.7, R3.13).
+/* core/camera_id.h - GB/T 28181 device IDs of cameras (R3.1, R3.7, R3.13).
  *
  * A GB/T 28181-2016 device ID is 20 decimal digits: positions 1-8 the centre code
  * (administrative division, 2+2+2+2), 9-10 the industry code, 11-13 the type code, 14 the
