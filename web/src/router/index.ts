@@ -20,6 +20,8 @@ import ForceTotpView from '@/views/ForceTotpView.vue';
 import LoginView from '@/views/LoginView.vue';
 import PeopleView from '@/views/PeopleView.vue';
 import UsersView from '@/views/UsersView.vue';
+import { placesRoutes } from '@/features/places/routes';
+import { camerasRoutes } from '@/features/cameras/routes';
 
 export const router = createRouter({
   history: createWebHistory('/'),
@@ -43,6 +45,8 @@ export const router = createRouter({
         { path: 'people', name: 'people', component: PeopleView, meta: { title: 'nav.people', perm: 'people.read' } },
         { path: 'batches', name: 'batches', component: BatchesView, meta: { title: 'nav.batches', perm: 'people.read' } },
         { path: 'batches/:id(\\d+)', name: 'batch', component: BatchDetailView, meta: { title: 'nav.batch', perm: 'people.read' } },
+        ...placesRoutes,
+        ...camerasRoutes,
         { path: 'account/password', name: 'account-password', component: AccountPasswordView, meta: { title: 'nav.password' } },
         { path: 'account/totp', name: 'account-totp', component: AccountTotpView, meta: { title: 'nav.totp' } },
       ],

@@ -1,0 +1,114 @@
+/* features/places/api.ts - the place ledger, the map feeds and the toilet survey import
+ * (issue 8; R3.1-R3.10, R5.1). Shapes follow the issue 8 contract: lists are
+ * {"items","total","next"}, coordinates are WGS-84 degrees, times epoch milliseconds. */
+import { api, withQuery, type Query } from '@/api/client';
+import { uploadForm, type UploadProgress } from './upload';
+
+export type PlaceKind = 'site' | 'fangcang' | 'zone' | 'toilet' | 'street' | 'vaccination' | string;
+export type ZoneLevel = 'fengkong' | 'guankong' | 'fangfan';
+
+/** The kinds the UI knows by name; others (added by data) are shown by their code. */
+export const KNOWN_KINDS: PlaceKind[] = ['site', 'fangcang', 'zone', 'toilet', 'street', 'vaccination'];
+export const ZONE_LEVELS: ZoneLevel[] = ['fengkong', 'guankong', 'fangfan'];
+
+export interface GeoGeometry {
+  type: string;
+  coordinates: unknown;
+}
+
+export interface Place {
+  id: number;
+  kind: PlaceKind;
+  code: string | null;
+  name: string;
+  subdistrict: string | null;
+  subdistrict_name: string | null;
+  community: string | null;
+  address: string | null;
+  lon: number | null;
+  lat: number | null;
+  geometry: GeoGeometry | null;
+  zone_level: ZoneLevel | null;
+  starts_at: number | null;
+  ends_at: number | null;
+  source: string | null;
+  camera_ids: string[];
+  updated_at: number | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  next: string | null;
+}
+
+export interface PlaceFilter {
+  kind?: string;
+  q?: string;
+  subdistrict?: string;
+}
+
+/** A GeoJSON FeatureCollection as the server sends it (properties as in Place). */
+export interface FeatureCollection {
+  type: 'FeatureCollection';
+  features: Array<{ type: 'Feature'; id?: string | number; geometry: GeoGeometry | null; properties: Record<string, unknown> }>;
+}
+
+function pageQuery(f: PlaceFilter, limit: number, next: string | null): Query {
+  /* `next` is the server's opaque cursor; it is sent under both names the API family uses. */
+  return { kind: f.kind, q: f.q, subdistrict: f.subdistrict, limit, next, cursor: next };
+}
+
+export function listPlaces(f: PlaceFilter, limit = 20, next: string | null = null): Promise<Page<Place>> {
+  return api.get<Page<Place>>('/api/v1/places', pageQuery(f, limit, next));
+}
+
+export function getPlace(id: number): Promise<Place> {
+  return api.get<Place>(`/api/v1/places/${id}`);
+}
+
+export function placesExportUrl(f: PlaceFilter): string {
+  return withQuery('/api/v1/places/export.xlsx', { kind: f.kind, q: f.q, subdistrict: f.subdistrict });
+}
+
+/** Features of every place (or one kind) for the map layers. */
+export function mapPlaces(kind?: string): Promise<FeatureCollection> {
+  return api.get<FeatureCollection>('/api/v1/map/places.geojson', { kind });
+}
+
+/** District (level 1) and subdistrict (level 2) outlines, the vector base layer. */
+export function mapOutlines(): Promise<FeatureCollection> {
+  return api.get<FeatureCollection>('/api/v1/map/outlines');
+}
+
+/* ---------- toilet survey import (R3.7) ---------- */
+
+export type Crs = 'wgs84' | 'gcj02' | 'bd09';
+export const CRS_LIST: Crs[] = ['gcj02', 'wgs84', 'bd09'];
+
+/** One input row of the survey and what became of it. */
+export interface SurveyRow {
+  row: number;
+  status: 'accepted' | 'fixed' | 'rejected' | string;
+  reason: string | null;
+  toilet?: string | null;
+  camera_id?: string | null;
+  [k: string]: unknown;
+}
+
+export interface SurveyReport {
+  id?: number | string;
+  counts: Record<string, number>;
+  rows: SurveyRow[];
+  report_url?: string;
+}
+
+export function importToilets(file: File, crs: Crs, onProgress: (p: UploadProgress) => void): Promise<SurveyReport> {
+  return uploadForm<SurveyReport>('/api/v1/toilets/import', { crs }, file, onProgress);
+}
+
+/** Where the .xlsx row report of an import is; the reply's report_url wins when given. */
+export function surveyReportUrl(r: SurveyReport): string | null {
+  if (r.report_url) return r.report_url;
+  return r.id !== undefined && r.id !== null ? `/api/v1/toilets/import/${encodeURIComponent(String(r.id))}/report.xlsx` : null;
+}
