@@ -227,24 +227,44 @@ geo_ring_bbox(const struct geo_point *ring, size_t n, struct geo_point *min,
     }
 }
 
-static int64_t
-geo_cell_x(double lon)
+int64_t
+geo_e6(double deg)
 {
-    double x = floor((lon + 180.0) / GEO_CELL_DEG);
-    return x < 0 ? 0 : x > 180000 ? 180000 : (int64_t)x;
+    if (!(deg == deg))
+        return 0;
+    if (deg > 1000)
+        deg = 1000;
+    if (deg < -1000)
+        deg = -1000;
+    return llround(deg * 1e6);
 }
 
 static int64_t
-geo_cell_y(double lat)
+geo_cell_x(int64_t lon_e6)
 {
-    double y = floor((lat + 90.0) / GEO_CELL_DEG);
-    return y < 0 ? 0 : y > 90000 ? 90000 : (int64_t)y;
+    int64_t v = lon_e6 + 180000000;
+    v = v < 0 ? 0 : v > 360000000 ? 360000000 : v;
+    return v / GEO_CELL_E6;
+}
+
+static int64_t
+geo_cell_y(int64_t lat_e6)
+{
+    int64_t v = lat_e6 + 90000000;
+    v = v < 0 ? 0 : v > 180000000 ? 180000000 : v;
+    return v / GEO_CELL_E6;
+}
+
+int64_t
+geo_cell_key_e6(int64_t lon_e6, int64_t lat_e6)
+{
+    return geo_cell_x(lon_e6) * GEO_CELL_STRIDE + geo_cell_y(lat_e6);
 }
 
 int64_t
 geo_cell_key(struct geo_point p)
 {
-    return geo_cell_x(p.lon) * GEO_CELL_STRIDE + geo_cell_y(p.lat);
+    return geo_cell_key_e6(geo_e6(p.lon), geo_e6(p.lat));
 }
 
 void
@@ -268,6 +288,6 @@ geo_bbox_around(struct geo_point p, double radius_m, struct geo_point *min,
 struct geo_cell_span
 geo_cell_span_of(struct geo_point min, struct geo_point max)
 {
-    return (struct geo_cell_span){ geo_cell_x(min.lon), geo_cell_x(max.lon),
-                                   geo_cell_y(min.lat), geo_cell_y(max.lat) };
+    return (struct geo_cell_span){ geo_cell_x(geo_e6(min.lon)), geo_cell_x(geo_e6(max.lon)),
+                                   geo_cell_y(geo_e6(min.lat)), geo_cell_y(geo_e6(max.lat)) };
 }

@@ -89,14 +89,21 @@ struct geo_point geo_ring_centroid(const struct geo_point *ring, size_t n);
 void geo_ring_bbox(const struct geo_point *ring, size_t n, struct geo_point *min,
                    struct geo_point *max);
 
-/* Spatial index grid. A cell is GEO_CELL_DEG degrees square; its key is
- * cx * GEO_CELL_STRIDE + cy with cx = floor((lon + 180) / GEO_CELL_DEG) and
- * cy = floor((lat + 90) / GEO_CELL_DEG), so the cells of one column are consecutive keys and
- * a box is answered by one key range per column. Stored in an indexed integer column. */
+/* Spatial index grid. Positions are stored as integer micro-degrees (lon_e6, lat_e6); a
+ * cell is GEO_CELL_E6 micro-degrees (0.002 degrees, about 170 m x 220 m in Beijing) square
+ * and its key is cx * GEO_CELL_STRIDE + cy with cx = (lon_e6 + 180000000) / GEO_CELL_E6 and
+ * cy = (lat_e6 + 90000000) / GEO_CELL_E6 (integer division of non-negative values, the same
+ * expression the migration uses for sites), so the cells of one column are consecutive keys
+ * and a box is answered by one key range per column. Stored in an indexed integer column. */
+#define GEO_CELL_E6 INT64_C(2000)
 #define GEO_CELL_DEG 0.002
 #define GEO_CELL_STRIDE INT64_C(100000)
 
-/* geo_cell_key returns the key of the cell holding p. */
+/* geo_e6 rounds degrees to micro-degrees (clamped to ±1000 degrees; NaN gives 0). */
+int64_t geo_e6(double deg);
+/* geo_cell_key_e6 returns the key of the cell holding (lon_e6, lat_e6); geo_cell_key the
+ * key of p rounded to micro-degrees (so both agree). */
+int64_t geo_cell_key_e6(int64_t lon_e6, int64_t lat_e6);
 int64_t geo_cell_key(struct geo_point p);
 
 /* A box of cells: columns x0..x1, rows y0..y1 (inclusive). */
@@ -104,7 +111,9 @@ struct geo_cell_span {
     int64_t x0, x1, y0, y1;
 };
 /* geo_bbox_around sets the box of points within radius_m of p (in degrees, exact for the
- * haversine sphere or slightly larger, never smaller; clamped at the poles); geo_cell_span_of gives the cells covering a box. */
+ * haversine sphere or slightly larger, never smaller; clamped at the poles). geo_cell_span_of
+ * gives the cells covering a box: every point whose micro-degree position lies in the rounded
+ * box has its key in the span. */
 void geo_bbox_around(struct geo_point p, double radius_m, struct geo_point *min,
                      struct geo_point *max);
 struct geo_cell_span geo_cell_span_of(struct geo_point min, struct geo_point max);

@@ -25,10 +25,10 @@ static const struct {
 #define PERM_BUSINESS_READ                                                                   \
     (P(DASHBOARD_READ) | P(DIVISIONS_READ) | P(SITES_READ) | P(PLANS_READ) | P(ACTUALS_READ) | \
      P(SAMPLES_READ) | P(TRANSPORTS_READ) | P(RESULTS_READ) | P(CHECKINS_READ) | P(STATS_READ) | \
-     P(EVENTS_READ))
+     P(EVENTS_READ) | P(PLACES_READ) | P(CAMERAS_READ))
 const perm_set PERM_TOKEN_ALLOWED = PERM_BUSINESS_READ | P(SITES_WRITE) | P(PLANS_WRITE) | P(ACTUALS_WRITE) |
                                     P(SAMPLES_WRITE) | P(TRANSPORTS_WRITE) | P(RESULTS_WRITE) |
-                                    P(CHECKINS_WRITE);
+                                    P(CHECKINS_WRITE) | P(PLACES_WRITE) | P(CAMERAS_WRITE);
 
 static const perm_set role_perm_sets[ROLE__COUNT] = {
     [ROLE_SYSADMIN] = P(USERS_READ) | P(USERS_WRITE) | P(TOKENS_READ) | P(TOKENS_WRITE) |
@@ -36,9 +36,12 @@ static const perm_set role_perm_sets[ROLE__COUNT] = {
     [ROLE_SECADMIN] = P(SETTINGS_READ) | P(SETTINGS_WRITE) | P(USERS_READ) | P(DIVISIONS_READ),
     [ROLE_AUDITOR] = P(AUDIT_READ) | P(DIVISIONS_READ),
     [ROLE_DISTRICT] = PERM_BUSINESS_READ | P(SITES_WRITE) | P(PLANS_WRITE) | P(ACTUALS_WRITE) |
-                      P(PEOPLE_READ) | P(PII_REVEAL),
-    [ROLE_SUBDISTRICT] = PERM_BUSINESS_READ | P(ACTUALS_WRITE) | P(PEOPLE_READ),
-    [ROLE_VIEWER] = P(DASHBOARD_READ) | P(DIVISIONS_READ) | P(SITES_READ) | P(STATS_READ) | P(EVENTS_READ),
+                      P(PEOPLE_READ) | P(PII_REVEAL) | P(PLACES_WRITE) | P(CAMERAS_WRITE),
+    /* Places and cameras (issue 8): subdistrict accounts keep their own ledgers, scoped. */
+    [ROLE_SUBDISTRICT] = PERM_BUSINESS_READ | P(ACTUALS_WRITE) | P(PEOPLE_READ) | P(PLACES_WRITE) |
+                         P(CAMERAS_WRITE),
+    [ROLE_VIEWER] = P(DASHBOARD_READ) | P(DIVISIONS_READ) | P(SITES_READ) | P(STATS_READ) | P(EVENTS_READ) |
+                    P(PLACES_READ) | P(CAMERAS_READ),
 };
 #undef P
 

@@ -42,7 +42,11 @@
     X(EVENTS_READ, "events.read")            \
     X(WEBHOOKS_READ, "webhooks.read")        \
     X(WEBHOOKS_WRITE, "webhooks.write")      \
-    X(PEOPLE_READ, "people.read")
+    X(PEOPLE_READ, "people.read")            \
+    X(PLACES_READ, "places.read")            \
+    X(PLACES_WRITE, "places.write")          \
+    X(CAMERAS_READ, "cameras.read")          \
+    X(CAMERAS_WRITE, "cameras.write")
 
 enum perm_bit {
 #define PERM__BIT(name, scope) PERM_BIT_##name,

@@ -30,7 +30,8 @@ static const char *const business_scopes[] = {
     "dashboard.read", "pii.reveal", "sites.read", "sites.write", "plans.read", "plans.write",
     "actuals.read", "actuals.write", "samples.read", "samples.write", "transports.read",
     "transports.write", "results.read", "results.write", "checkins.read", "checkins.write",
-    "stats.read", "events.read", "people.read", NULL,
+    "stats.read", "events.read", "people.read", "places.read", "places.write", "cameras.read",
+    "cameras.write", NULL,
 };
 static const char *const admin_scopes[] = {
     "users.read", "users.write", "tokens.read", "tokens.write", "settings.read",
