@@ -143,6 +143,7 @@ test('survey import, reconciliation, binding, then the toilet on the map', async
       .locator('[data-testid="toilet-rows"] tbody tr')
       .evaluateAll((trs) => trs.filter((tr) => tr.querySelector('[data-status="rejected"]')).map((tr) => tr.lastElementChild.textContent.trim()));
     assert.ok(reasons.length > 0 && reasons.every((r) => r.length > 0), `every rejected row has a reason: ${reasons}`);
+    assert.ok((await dataN(page, 'toilet-stored-toilets_new')) > 0, 'the first import stores toilets');
     await screenshot(page, 'map-01-survey-report');
 
     await page.getByTestId('menu-places').click();
@@ -154,6 +155,8 @@ test('survey import, reconciliation, binding, then the toilet on the map', async
 
     await page.getByTestId('menu-toilet-import').click();
     await importSurvey(page);
+    assert.equal(await dataN(page, 'toilet-stored-toilets_new'), 0, 'the second import stores no new toilet');
+    assert.equal(await dataN(page, 'toilet-stored-cameras_new'), 0, 'the second import stores no new camera');
     await page.getByTestId('menu-places').click();
     await page.getByTestId('places-kind').click();
     await page.getByRole('option', { name: '公共厕所' }).click();

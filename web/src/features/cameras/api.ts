@@ -20,6 +20,8 @@ export interface Camera {
   subdistrict: string | null;
   place_ids: number[];
   distance_m?: number | null;
+  /** in /places/{id}/cameras: bound to the place, or only nearby */
+  bound?: boolean;
 }
 
 export interface CameraFilter {
@@ -33,7 +35,7 @@ export const RADIUS_MAX = 2000;
 export const RADIUS_DEFAULT = 300;
 
 export function listCameras(f: CameraFilter, limit = 20, next: string | null = null): Promise<Page<Camera>> {
-  return api.get<Page<Camera>>('/api/v1/cameras', { q: f.q, status: f.status, subdistrict: f.subdistrict, limit, next, cursor: next });
+  return api.get<Page<Camera>>('/api/v1/cameras', { q: f.q, status: f.status, subdistrict: f.subdistrict, limit, next });
 }
 
 export function camerasExportUrl(f: CameraFilter): string {
@@ -58,8 +60,12 @@ export const RECON_CLASSES: ReconClass[] = ['matched', 'conflict', 'only_survey'
 export interface Reconciliation {
   id: number | string;
   counts: Record<string, number>;
-  within?: number;
+  within_m?: number;
+  devices?: number;
+  rejected?: number;
   created_at?: number;
+  /** the binding made from this run and not undone, if any */
+  binding_batch?: number | null;
 }
 
 export interface ReconRow {
@@ -68,8 +74,11 @@ export interface ReconRow {
   distance_m: number | null;
   reason: string | null;
   toilets?: string[] | string | null;
+  place_ids?: number[];
+  name?: string | null;
   status?: string | null;
-  [k: string]: unknown;
+  lon?: number | null;
+  lat?: number | null;
 }
 
 export interface ReconPage extends Page<ReconRow> {
@@ -87,7 +96,7 @@ export function reconcile(file: File, within: number, onProgress: (p: UploadProg
 }
 
 export function reconRows(id: number | string, cls: string | undefined, limit = 50, next: string | null = null): Promise<ReconPage> {
-  return api.get<ReconPage>(`/api/v1/reconciliations/${encodeURIComponent(String(id))}`, { class: cls, limit, next, cursor: next });
+  return api.get<ReconPage>(`/api/v1/reconciliations/${encodeURIComponent(String(id))}`, { class: cls, limit, next });
 }
 
 export function reconExportUrl(id: number | string, cls?: string): string {

@@ -55,8 +55,7 @@ export interface FeatureCollection {
 }
 
 function pageQuery(f: PlaceFilter, limit: number, next: string | null): Query {
-  /* `next` is the server's opaque cursor; it is sent under both names the API family uses. */
-  return { kind: f.kind, q: f.q, subdistrict: f.subdistrict, limit, next, cursor: next };
+  return { kind: f.kind, q: f.q, subdistrict: f.subdistrict, limit, next };
 }
 
 export function listPlaces(f: PlaceFilter, limit = 20, next: string | null = null): Promise<Page<Place>> {
@@ -89,26 +88,40 @@ export const CRS_LIST: Crs[] = ['gcj02', 'wgs84', 'bd09'];
 /** One input row of the survey and what became of it. */
 export interface SurveyRow {
   row: number;
-  status: 'accepted' | 'fixed' | 'rejected' | string;
+  status: 'accepted' | 'fixed' | 'rejected' | 'duplicate' | 'skipped' | string;
   reason: string | null;
-  toilet?: string | null;
-  camera_id?: string | null;
-  [k: string]: unknown;
+  name: string | null;
+  subdistrict_name: string | null;
+  gb_id: string | null;
+  camera: string | null;
+  lon: number | null;
+  lat: number | null;
 }
 
-export interface SurveyReport {
-  id?: number | string;
+/** An import with one page of its rows: counts by row status, what was stored. */
+export interface SurveyImport extends Page<SurveyRow> {
+  id: number;
+  created_by: string;
+  created_at: number;
+  crs: string;
+  crs_from_sheet: boolean;
+  header_row: number;
+  rows: number;
+  toilets: number;
+  toilets_new: number;
+  cameras: number;
+  cameras_new: number;
   counts: Record<string, number>;
-  rows: SurveyRow[];
-  report_url?: string;
 }
 
-export function importToilets(file: File, crs: Crs, onProgress: (p: UploadProgress) => void): Promise<SurveyReport> {
-  return uploadForm<SurveyReport>('/api/v1/toilets/import', { crs }, file, onProgress);
+export function importToilets(file: File, crs: Crs, onProgress: (p: UploadProgress) => void): Promise<SurveyImport> {
+  return uploadForm<SurveyImport>('/api/v1/toilets/import', { crs }, file, onProgress);
 }
 
-/** Where the .xlsx row report of an import is; the reply's report_url wins when given. */
-export function surveyReportUrl(r: SurveyReport): string | null {
-  if (r.report_url) return r.report_url;
-  return r.id !== undefined && r.id !== null ? `/api/v1/toilets/import/${encodeURIComponent(String(r.id))}/report.xlsx` : null;
+export function surveyRows(id: number, status: string | undefined, limit = 100, next: string | null = null): Promise<SurveyImport> {
+  return api.get<SurveyImport>(`/api/v1/toilets/imports/${id}`, { status, limit, next });
+}
+
+export function surveyReportUrl(id: number): string {
+  return `/api/v1/toilets/imports/${id}/report.xlsx`;
 }
