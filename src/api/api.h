@@ -77,6 +77,8 @@ extern const struct route api_batches_routes[];
 extern const struct route api_people_export_routes[];
 extern const struct route api_places_routes[];
 extern const struct route api_cameras_routes[];
+extern const struct route api_toilet_import_routes[];   /* api/places/toilet_import.c */
+extern const struct route api_reconcile_routes[];       /* api/cameras/reconcile.c */
 extern const struct route *const api_routes[];
 
 

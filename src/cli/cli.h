@@ -47,5 +47,13 @@ int cli_token(int argc, char **argv);
 int cli_verify(int argc, char **argv);
 int cli_demo(int argc, char **argv);
 int cli_batch(int argc, char **argv);
+int cli_toilets(int argc, char **argv);
+int cli_cameras(int argc, char **argv);
+
+/* cli_split_args takes an input path (the first bare word) and "-o OUT" out of argv and
+ * copies the rest, values of the options named in valued included, to rest for cli_parse.
+ * 2 (after a message) on a second bare word. */
+int cli_split_args(int argc, char **argv, const char *const *valued, const char **in, const char **out,
+                   char **rest, int *nrest);
 
 #endif
