@@ -99,16 +99,20 @@ async function dataN(page, testid) {
   return Number(await page.getByTestId(testid).getAttribute('data-n'));
 }
 
-/** GETs an export link with the page's session: a real .xlsx (a zip) comes back. */
-async function assertXlsx(page, testid) {
+/** The href of an export link (checked at the end by assertXlsx). */
+async function exportHref(page, testid) {
   const href = await page.getByTestId(testid).getAttribute('href');
   assert.ok(href && /\.xlsx(\?|$)/.test(href), `export link: ${href}`);
+  return href;
+}
+
+/** GETs an export link with the page's session: a real .xlsx (a zip) comes back. */
+async function assertXlsx(page, href) {
   const r = await page.request.get(new URL(href, page.url()).toString());
   assert.equal(r.status(), 200, `${href}: ${r.status()}`);
   assert.match(r.headers()['content-type'] ?? '', /spreadsheetml|octet-stream/);
   const body = await r.body();
   assert.equal(body.subarray(0, 2).toString('latin1'), 'PK', `${href} is not a zip`);
-  return href;
 }
 
 async function importSurvey(page) {
@@ -124,6 +128,7 @@ test('survey import, reconciliation, binding, then the toilet on the map', async
   context.setDefaultTimeout(STEP_TIMEOUT);
   const page = await context.newPage();
   const w = await watch(context, page);
+  const exports = [];
   try {
     await page.goto(`${server.base}/login`);
     await page.getByTestId('login-username').fill('district1');
@@ -157,14 +162,16 @@ test('survey import, reconciliation, binding, then the toilet on the map', async
     await importSurvey(page);
     assert.equal(await dataN(page, 'toilet-stored-toilets_new'), 0, 'the second import stores no new toilet');
     assert.equal(await dataN(page, 'toilet-stored-cameras_new'), 0, 'the second import stores no new camera');
+    exports.push(await exportHref(page, 'toilet-report-xlsx'));
     await page.getByTestId('menu-places').click();
     await page.getByTestId('places-kind').click();
     await page.getByRole('option', { name: '公共厕所' }).click();
     await page.getByTestId('places-search').click();
     await until('the toilet list again', async () => (await page.getByTestId('place-name').allTextContents()).includes(TOILET) || 'not yet');
     assert.equal((await page.getByTestId('places-total').textContent()).trim(), toiletsFirst, 're-import changed the toilet count');
-    const placesHref = await assertXlsx(page, 'places-export');
+    const placesHref = await exportHref(page, 'places-export');
     assert.match(placesHref, /kind=toilet/);
+    exports.push(placesHref);
 
     /* ---- reconciliation against the network export (R3.8) ---- */
     await page.getByTestId('menu-reconcile').click();
@@ -180,7 +187,7 @@ test('survey import, reconciliation, binding, then the toilet on the map', async
       const cls = await page.getByTestId('recon-row-class').evaluateAll((els) => els.map((e) => e.getAttribute('data-class')));
       return (cls.length === fx.counts.conflict && cls.every((c) => c === 'conflict')) || cls;
     });
-    await assertXlsx(page, 'recon-export');
+    exports.push(await exportHref(page, 'recon-export'));
     await page.getByTestId('recon-class-conflict').click();
     await screenshot(page, 'map-02-reconciliation');
 
@@ -202,7 +209,7 @@ test('survey import, reconciliation, binding, then the toilet on the map', async
     await page.getByTestId('cameras-q').fill(fx.t1Bound[0]);
     await page.getByTestId('cameras-search').click();
     await until('the bound camera in the list', async () => (await page.getByTestId('camera-gb-id').allTextContents()).includes(fx.t1Bound[0]) || 'not yet');
-    await assertXlsx(page, 'cameras-export');
+    exports.push(await exportHref(page, 'cameras-export'));
 
     /* ---- the map: outlines, search a toilet (R5.1), its card, cameras near it ---- */
     const outlines = await page.request.get(`${server.base}/api/v1/map/outlines`);
@@ -228,11 +235,13 @@ test('survey import, reconciliation, binding, then the toilet on the map', async
     assert.ok(fx.t1Bound.every((id) => nearIds.includes(id)), `the bound camera is near its toilet: ${nearIds}`);
     await screenshot(page, 'map-04-card');
 
-    /* the same card by clicking the toilet where the map shows it (it was centred on it) */
+    /* the same card by clicking the toilet where the map draws it */
+    const px = (await page.getByTestId('map').getAttribute('data-selected-px')).split(',').map(Number);
+    assert.equal(px.length, 2, 'the selected toilet is drawn on the map');
     await page.getByTestId('card-close').click();
     await page.getByTestId('place-card').waitFor({ state: 'detached' });
     const box = await page.getByTestId('map').boundingBox();
-    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.click(box.x + px[0], box.y + px[1]);
     await until('the card from a map click', async () => ((await page.getByTestId('card-name').count()) === 1 && (await page.getByTestId('card-name').textContent()).trim() === TOILET) || 'no card');
     await screenshot(page, 'map-05-clicked');
 
@@ -240,6 +249,9 @@ test('survey import, reconciliation, binding, then the toilet on the map', async
     await page.getByTestId('layer-toilet').click();
     await page.getByTestId('layer-outlines').click();
     await screenshot(page, 'map-06-layers-off');
+
+    /* ---- every list exports to .xlsx with its filters ---- */
+    for (const href of exports) await assertXlsx(page, href);
     assertClean(w);
   } catch (e) {
     await screenshot(page, 'map-FAILED').catch(() => {});
