@@ -7,7 +7,9 @@
  * imports it again (nothing changes), reconciles the video network's export from
  * make_network.py, binds the matched online cameras, undoes and binds again, then finds a
  * toilet on the map by search, opens its card with the bound camera, asks for the cameras
- * near it, and opens the same card by clicking the toilet on the map. The place and camera
+ * near it, and opens the same card by clicking the toilet on the map. A second test loads
+ * zones of the three levels through the API and has a viewer (read only: no import or
+ * reconciliation menu) find a zone and open its card by clicking the polygon. The place and camera
  * lists and the reconciliation are exported to .xlsx. Expected values come from the
  * fixtures' own data (survey_data.py: EXPECTED classes, NETWORK statuses). The outlines of
  * the vector base layer are served. No CSP violation, no failed request, no unexpected
@@ -61,7 +63,9 @@ before(async () => {
   py([path.join(FIXTURES, 'make_survey.py'), path.join(tmp, '公厕摸排表.xlsx')]);
   py([path.join(FIXTURES, 'make_network.py'), path.join(tmp, '视频专网设备清单.xlsx')]);
   fx = expectations();
-  await server.start();
+  await server.start({
+    prepare: ({ cli }) => cli(['user', 'add', '--username', 'viewer1', '--role', 'viewer', '--password-stdin'], 'Viewer-Passw0rd!'),
+  });
   browser = await launchBrowser();
 });
 
@@ -80,7 +84,9 @@ function assertClean(w) {
   assert.deepEqual(w.failed, [], `failed requests: ${w.failed.join('\n')}`);
   assert.deepEqual(w.httpErrors, [], `HTTP errors: ${w.httpErrors.join('\n')}`);
   assert.deepEqual(w.consoleErrors, [], `console errors: ${w.consoleErrors.join('\n')}`);
-  assert.deepEqual(w.apiErrors, [], `API errors: ${JSON.stringify(w.apiErrors)}`);
+  /* the login page asks /auth/me before anyone is logged in: 401 */
+  const unexpected = w.apiErrors.filter((e) => !(e.path === '/api/v1/auth/me' && e.status === 401));
+  assert.deepEqual(unexpected, [], `API errors: ${JSON.stringify(unexpected)}`);
 }
 
 /** Waits until fn() (run in the test) is true; fails with what it last saw after the deadline. */
@@ -255,6 +261,79 @@ test('survey import, reconciliation, binding, then the toilet on the map', async
     assertClean(w);
   } catch (e) {
     await screenshot(page, 'map-FAILED').catch(() => {});
+    throw e;
+  } finally {
+    await context.close();
+  }
+});
+
+/** Logs in on a fresh page. */
+async function login(page, username, password) {
+  await page.goto(`${server.base}/login`);
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL(`${server.base}/`);
+}
+
+function square(lon, lat, d) {
+  return { type: 'Polygon', coordinates: [[[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]] };
+}
+
+test('zones by level on the map; a viewer reads the map and nothing more', async () => {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  const page = await context.newPage();
+  const w = await watch(context, page);
+  try {
+    /* district1 (its own context) loads three zones and a shelter through the ingest API */
+    const dctx = await browser.newContext();
+    const dpage = await dctx.newPage();
+    await login(dpage, 'district1', 'District-Passw0rd!');
+    const me = await (await dpage.request.get(`${server.base}/api/v1/auth/me`)).json();
+    const zones = [
+      ['fengkong', '陶然亭测试封控区', 116.378, 39.8795],
+      ['guankong', '椿树测试管控区', 116.3765, 39.8925],
+      ['fangfan', '牛街测试防范区', 116.3635, 39.8825],
+    ];
+    const records = zones.map(([level, name, lon, lat], i) => ({
+      source: 'ui-test', external_id: `zone-${i}`, kind: 'zone', code: `Z${i}`, name, subdistrict: '110102016',
+      geometry: square(lon, lat, 0.002), zone_level: level,
+    }));
+    records.push({ source: 'ui-test', external_id: 'fc-1', kind: 'fangcang', code: 'FC1', name: '展览路测试方舱', subdistrict: '110102009', lon: 116.3345, lat: 39.9325 });
+    const r = await dpage.request.post(`${server.base}/api/v1/places/batch`, { data: records, headers: { 'X-CSRF-Token': me.csrf_token } });
+    assert.equal(r.status(), 200, await r.text());
+    assert.equal((await r.json()).accepted, records.length);
+    await dctx.close();
+
+    /* viewer1: the map and the lists, no import or reconciliation */
+    await login(page, 'viewer1', 'Viewer-Passw0rd!');
+    for (const m of ['menu-map', 'menu-places', 'menu-cameras']) await page.getByTestId(m).waitFor();
+    assert.equal(await page.getByTestId('menu-toilet-import').count(), 0);
+    assert.equal(await page.getByTestId('menu-reconcile').count(), 0);
+    await page.getByTestId('menu-map').click();
+    await until('the zone layer with three zones', async () => {
+      const text = (await page.getByTestId('layer-zone').count()) ? await page.getByTestId('layer-zone').textContent() : '';
+      return text.includes('(3)') || text;
+    });
+    await until('the shelter layer', async () => (await page.getByTestId('layer-fangcang').count()) === 1 || 'none');
+    await screenshot(page, 'map-07-zones');
+
+    await page.getByTestId('map-search').fill('陶然亭测试');
+    await page.getByTestId('map-search-button').click();
+    await page.getByTestId('map-result').filter({ hasText: '陶然亭测试封控区' }).first().click();
+    await until('the zone card', async () => (await page.getByTestId('card-name').textContent()).trim() === '陶然亭测试封控区' || 'other');
+    assert.equal((await page.getByTestId('card-level').textContent()).trim(), '封控区');
+    const px = (await page.getByTestId('map').getAttribute('data-selected-px')).split(',').map(Number);
+    await page.getByTestId('card-close').click();
+    await page.getByTestId('place-card').waitFor({ state: 'detached' });
+    const box = await page.getByTestId('map').boundingBox();
+    await page.mouse.click(box.x + px[0], box.y + px[1]);
+    await until('the zone card from a click on the polygon', async () => ((await page.getByTestId('card-name').count()) === 1 && (await page.getByTestId('card-name').textContent()).trim() === '陶然亭测试封控区') || 'no card');
+    await screenshot(page, 'map-08-zone-card');
+    assertClean(w);
+  } catch (e) {
+    await screenshot(page, 'map-zones-FAILED').catch(() => {});
     throw e;
   } finally {
     await context.close();
