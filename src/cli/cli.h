@@ -55,5 +55,6 @@ int cli_cameras(int argc, char **argv);
  * 2 (after a message) on a second bare word. */
 int cli_split_args(int argc, char **argv, const char *const *valued, const char **in, const char **out,
                    char **rest, int *nrest);
+int cli_places(int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 /* demo/demo.c - the synthetic district (see demo.h). Deterministic for a seed and a day:
  * every value comes from a hash of (seed, what, index), never from rand(). */
 #include "demo/demo.h"
+#include "demo/places.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -470,6 +471,9 @@ demo_generate(struct app *app, struct db *db, const struct demo_params *p,
         goto out;
     demo_progress(&d, "sites", 0);
     if ((rc = demo_sites(&d)))
+        goto out;
+    demo_progress(&d, "places", 0);
+    if ((rc = demo_places(app, db, &d.actor, p->seed)))
         goto out;
     per_area = xcalloc(d.nareas, sizeof *per_area);
     for (size_t i = 0; i < p->residents; i++) {

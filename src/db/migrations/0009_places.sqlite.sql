@@ -69,7 +69,7 @@ SELECT p.id, 'site', s.code, s.name, s.subdistrict, s.community, '', s.lon_e6, s
        ((s.lon_e6 + 180000000) / 2000) * 100000 + (s.lat_e6 + 90000000) / 2000, NULL,
        s.lon_e6, s.lat_e6, s.lon_e6, s.lat_e6, NULL, 0, 0, '', s.source, s.external_id,
        s.version, s.created_at, s.updated_at, s.deleted_at, s.id
-  FROM places p JOIN sites s ON s.id = p.site_id;
+  FROM sites s JOIN places p ON p.site_id = s.id;
 
 INSERT INTO places (kind, site_id, source, external_id, created_at, updated_at)
 SELECT 'site', id, 'sites', CAST(id AS TEXT), created_at, created_at FROM sites;

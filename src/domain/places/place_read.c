@@ -29,8 +29,9 @@ static const char sql_list[] =
 static const char sql_count[] = "SELECT count(*) FROM place_v v" PLACE_FILTER;
 static const char sql_get[] = "SELECT " PLACE_COLS PLACE_FROM " WHERE v.id = ?1 AND (?2 = '' OR v.subdistrict = ?2)";
 static const char sql_near[] =
-    "SELECT " PLACE_COLS PLACE_FROM " WHERE v.cell BETWEEN ?1 AND ?2 AND v.deleted_at = 0"
-    " AND (?3 = '' OR v.subdistrict = ?3) AND (?4 = '' OR v.kind = ?4)";
+    "SELECT " PLACE_COLS PLACE_FROM " WHERE v.cell BETWEEN ?1 AND ?2 AND v.lon_e6 BETWEEN ?5 AND ?6"
+    " AND v.lat_e6 BETWEEN ?7 AND ?8 AND v.deleted_at = 0 AND (?3 = '' OR v.subdistrict = ?3)"
+    " AND (?4 = '' OR v.kind = ?4)";
 /* Bound cameras of a range of places (a page sorted by id), in scope. */
 static const char sql_cams_range[] =
     "SELECT pc.place_id, c.gb_id FROM place_cameras pc JOIN cameras c ON c.id = pc.camera_id"
@@ -245,6 +246,13 @@ place_hit_order(const void *x, const void *y)
     return a->p.id < b->p.id ? -1 : a->p.id > b->p.id;
 }
 
+static int
+place_id_order(const void *x, const void *y)
+{
+    const struct place *a = x, *b = y;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
 int
 place_near(struct db *db, const struct actor *a, struct geo_point p, double within_m, const char *kind,
            size_t cap, struct arena *arena, struct place **items, double **dist_m, size_t *n)
@@ -268,7 +276,9 @@ place_near(struct db *db, const struct actor *a, struct geo_point p, double with
         int64_t lo, hi;
         geo_cell_span_key_range(&sp, x, &lo, &hi);
         if ((rc = db_prepare(db, sql_near, &st)) || (rc = db_bind_i64(st, 1, lo)) || (rc = db_bind_i64(st, 2, hi)) ||
-            (rc = ingest_bind_str(st, 3, a->subdistrict)) || (rc = ingest_bind_str(st, 4, kind)))
+            (rc = ingest_bind_str(st, 3, a->subdistrict)) || (rc = ingest_bind_str(st, 4, kind)) ||
+            (rc = db_bind_i64(st, 5, geo_e6(mn.lon))) || (rc = db_bind_i64(st, 6, geo_e6(mx.lon))) ||
+            (rc = db_bind_i64(st, 7, geo_e6(mn.lat))) || (rc = db_bind_i64(st, 8, geo_e6(mx.lat))))
             break;
         while (!(rc = db_step(st, &row)) && row) {
             struct geo_point q = { (double)db_col_i64(st, 8) / 1e6, (double)db_col_i64(st, 9) / 1e6 };
@@ -290,10 +300,22 @@ place_near(struct db *db, const struct actor *a, struct geo_point p, double with
         count = cap;
     struct place *out = arena_alloc(arena, (count ? count : 1) * sizeof *out);
     double *d = arena_alloc(arena, (count ? count : 1) * sizeof *d);
-    for (size_t i = 0; i < count && !rc; i++) {
+    for (size_t i = 0; i < count; i++) {
         out[i] = hits[i].p;
         d[i] = hits[i].d;
-        rc = place_load_cameras(db, a, arena, &out[i], 1);
+    }
+    /* Bound cameras in one query over the id range: load them on a copy sorted by id. */
+    if (count) {
+        struct place *byid = arena_alloc(arena, count * sizeof *byid);
+        memcpy(byid, out, count * sizeof *byid);
+        qsort(byid, count, sizeof *byid, place_id_order);
+        if ((rc = place_load_cameras(db, a, arena, byid, count)))
+            goto out;
+        for (size_t i = 0; i < count; i++) {
+            struct place *m = bsearch(&out[i], byid, count, sizeof *byid, place_id_order);
+            out[i].camera_ids = m->camera_ids;
+            out[i].n_cameras = m->n_cameras;
+        }
     }
     *items = out;
     *dist_m = d;
