@@ -43,6 +43,8 @@ toilets_cli_print(const char *in, const struct toilet_import_result *res)
            (unsigned long long)res->counts.toilets, (unsigned long long)res->toilets_new,
            (unsigned long long)res->counts.cameras, (unsigned long long)res->cameras_new,
            (unsigned long long)res->counts.cameras_rejected);
+    printf("timing: read=%.2fs toilets=%.2fs listings+report=%.2fs\n", res->read_us / 1e6,
+           res->toilets_us / 1e6, res->store_us / 1e6);
     printf("crs=%s%s header_row=%llu\n", geo_crs_name(res->crs),
            res->crs_from_sheet ? " (named by the sheet)" : "", (unsigned long long)res->header_row);
 }

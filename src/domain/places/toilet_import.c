@@ -4,6 +4,7 @@
 #include "domain/places/toilet_import.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -16,19 +17,45 @@
 #include "domain/places/place.h"
 #include "domain/platform/audit.h"
 
-static const char sql_place_id[] =
-    "SELECT id FROM places WHERE source = ?1 AND external_id = ?2 AND deleted_at = 0";
+/* Rows go to the database in chunks of IMPORT_CHUNK, as one JSON array bound to one
+ * statement (json_each on SQLite, json_array_elements on PostgreSQL): a 100,000-row survey
+ * is a few hundred statements, not a few hundred thousand round trips. */
+#define IMPORT_CHUNK 1000
+
+static const char sql_place_ids_sqlite[] =
+    "SELECT p.id, p.external_id FROM places p WHERE p.source = ?1 AND p.deleted_at = 0"
+    " AND p.external_id IN (SELECT value FROM json_each(?2))";
+static const char sql_place_ids_pg[] =
+    "SELECT p.id, p.external_id FROM places p WHERE p.source = ?1 AND p.deleted_at = 0"
+    " AND p.external_id IN (SELECT json_array_elements_text(CAST(?2 AS json)))";
 static const char sql_import[] =
     "INSERT INTO toilet_imports (created_by, created_at, subdistrict, crs, crs_from_sheet, header_row,"
     " rows_total, accepted, fixed, rejected, duplicate, skipped, toilets, toilets_new, cameras,"
     " cameras_new) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
     " RETURNING id";
-static const char sql_import_row[] =
+/* report rows: [num, status, reason, name, subdistrict, lon_e6|null, lat_e6|null, gb_id, camera] */
+static const char sql_import_rows_sqlite[] =
     "INSERT INTO toilet_import_rows (import_id, num, status, reason, name, subdistrict, lon_e6, lat_e6,"
-    " gb_id, camera) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-static const char sql_listing[] =
+    " gb_id, camera) SELECT ?1, json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+    " json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'),"
+    " json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]'),"
+    " json_extract(value, '$[8]') FROM json_each(?2)";
+static const char sql_import_rows_pg[] =
+    "INSERT INTO toilet_import_rows (import_id, num, status, reason, name, subdistrict, lon_e6, lat_e6,"
+    " gb_id, camera) SELECT CAST(?1 AS BIGINT), CAST(x->>0 AS BIGINT), x->>1, x->>2, x->>3, x->>4,"
+    " CAST(x->>5 AS BIGINT), CAST(x->>6 AS BIGINT), x->>7, x->>8"
+    " FROM json_array_elements(CAST(?2 AS json)) AS x";
+/* listings: [place_id, gb_id, camera_name, first_row] */
+static const char sql_listings_sqlite[] =
     "INSERT INTO toilet_cameras (place_id, gb_id, camera_name, first_row, created_by, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (place_id, gb_id) DO NOTHING";
+    " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),"
+    " json_extract(value, '$[3]'), ?1, ?2 FROM json_each(?3) WHERE 1"
+    " ON CONFLICT (place_id, gb_id) DO NOTHING";
+static const char sql_listings_pg[] =
+    "INSERT INTO toilet_cameras (place_id, gb_id, camera_name, first_row, created_by, created_at)"
+    " SELECT CAST(x->>0 AS BIGINT), x->>1, x->>2, CAST(x->>3 AS BIGINT), CAST(?1 AS TEXT),"
+    " CAST(?2 AS BIGINT) FROM json_array_elements(CAST(?3 AS json)) AS x"
+    " ON CONFLICT (place_id, gb_id) DO NOTHING";
 
 struct pending_toilet {
     char ext[32];
@@ -131,59 +158,103 @@ import_toilet_json(const struct pending_toilet *t)
     return o;
 }
 
+/* import_exec binds (?1 .. ?nfixed as given) and the chunk as the last parameter, runs sql and
+ * adds the rows it changed to *changed (may be NULL). arr is released. */
+static int
+import_exec(struct db *db, const char *sql, json_t *arr, int64_t i1, const char *t1, int64_t i2,
+            int nfixed, uint64_t *changed)
+{
+    struct db_stmt *q = NULL;
+    char *text = json_dumps(arr, JSON_COMPACT | JSON_ENSURE_ASCII);
+    bool row;
+    int rc = text ? db_prepare(db, sql, &q) : ERR_INTERNAL;
+    if (!rc && nfixed == 1)
+        rc = db_bind_i64(q, 1, i1);
+    if (!rc && nfixed == 2) {
+        rc = db_bind_text(q, 1, t1, strlen(t1));
+        if (!rc) rc = db_bind_i64(q, 2, i2);
+    }
+    if (!rc) rc = db_bind_text(q, nfixed + 1, text, strlen(text));
+    if (!rc) rc = db_step(q, &row);
+    if (!rc && changed)
+        *changed += (uint64_t)db_changes(q);
+    db_done(q);
+    free(text);
+    json_decref(arr);
+    return rc;
+}
+
+/* import_place_ids reads the ids of the stored toilets, a chunk of external_ids at a time. */
+static int
+import_place_ids(struct db *db, struct import_state *st)
+{
+    const char *sql = db_kind(db) == DB_POSTGRES ? sql_place_ids_pg : sql_place_ids_sqlite;
+    struct strmap at = STRMAP_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < st->n_toilets; i++)
+        strmap_put(&at, st->toilets[i].ext, strlen(st->toilets[i].ext), &st->toilets[i]);
+    for (size_t from = 0; !rc && from < st->n_toilets; from += IMPORT_CHUNK) {
+        size_t end = from + IMPORT_CHUNK < st->n_toilets ? from + IMPORT_CHUNK : st->n_toilets;
+        json_t *arr = json_array();
+        struct db_stmt *q = NULL;
+        char *text;
+        bool row;
+        for (size_t i = from; i < end; i++)
+            json_array_append_new(arr, json_string(st->toilets[i].ext));
+        text = json_dumps(arr, JSON_COMPACT);
+        json_decref(arr);
+        if (!text)
+            rc = ERR_INTERNAL;
+        if (!rc) rc = db_prepare(db, sql, &q);
+        if (!rc) rc = db_bind_text(q, 1, TOILET_SOURCE, strlen(TOILET_SOURCE));
+        if (!rc) rc = db_bind_text(q, 2, text, strlen(text));
+        while (!rc && !(rc = db_step(q, &row)) && row) {
+            size_t n = 0;
+            const char *ext = db_col_text(q, 1, &n);
+            struct pending_toilet *t = ext ? strmap_get(&at, ext, n) : NULL;
+            if (t)
+                t->id = db_col_i64(q, 0);
+        }
+        db_done(q);
+        free(text);
+    }
+    strmap_release(&at);
+    return rc;
+}
+
 /* import_toilets stores the toilets in batches through the place kind and reads their ids. */
 static int
 import_toilets(struct app *app, struct db *db, const struct actor *a, struct import_state *st,
                struct toilet_import_result *res)
 {
-    int rc = 0;
-    for (size_t at = 0; !rc && at < st->n_toilets; at += INGEST_BATCH_MAX) {
-        size_t end = at + INGEST_BATCH_MAX < st->n_toilets ? at + INGEST_BATCH_MAX : st->n_toilets;
+    /* toilets stored before (a re-import) are known by their external_id and skip the
+     * ingest; the others go through it in batches, then their ids are read */
+    int rc = import_place_ids(db, st);
+    size_t i = 0;
+    while (!rc && i < st->n_toilets) {
         json_t *arr = json_array();
         struct ingest_outcome *outcomes = NULL;
         size_t n = 0, accepted = 0;
-        for (size_t i = at; i < end; i++)
-            json_array_append_new(arr, import_toilet_json(&st->toilets[i]));
-        rc = ingest_run(app, db, a, &place_kind, arr, &outcomes, &n, &accepted);
+        for (; i < st->n_toilets && json_array_size(arr) < INGEST_BATCH_MAX; i++)
+            if (!st->toilets[i].id)
+                json_array_append_new(arr, import_toilet_json(&st->toilets[i]));
+        if (json_array_size(arr))
+            rc = ingest_run(app, db, a, &place_kind, arr, &outcomes, &n, &accepted);
         res->toilets_new += accepted;
         xfree(outcomes);
         json_decref(arr);
     }
-    for (size_t i = 0; !rc && i < st->n_toilets; i++) {
-        struct db_stmt *q = NULL;
-        bool row = false;
-        if ((rc = db_prepare(db, sql_place_id, &q)))
-            break;
-        rc = db_bind_text(q, 1, TOILET_SOURCE, strlen(TOILET_SOURCE));
-        if (!rc)
-            rc = db_bind_text(q, 2, st->toilets[i].ext, strlen(st->toilets[i].ext));
-        if (!rc)
-            rc = db_step(q, &row);
-        st->toilets[i].id = !rc && row ? db_col_i64(q, 0) : 0;
-        db_done(q);
-    }
+    if (!rc && res->toilets_new)
+        rc = import_place_ids(db, st);
     return rc;
 }
 
-static int
-import_report_row(struct db *db, int64_t id, const struct toilet_report_row *r)
+static json_t *
+import_report_json(const struct toilet_report_row *r)
 {
-    struct db_stmt *q = NULL;
-    bool row;
-    int rc = db_prepare(db, sql_import_row, &q);
-    if (!rc) rc = db_bind_i64(q, 1, id);
-    if (!rc) rc = db_bind_i64(q, 2, (int64_t)r->num);
-    if (!rc) rc = db_bind_text(q, 3, r->status, strlen(r->status));
-    if (!rc) rc = db_bind_text(q, 4, r->reason, strlen(r->reason));
-    if (!rc) rc = db_bind_text(q, 5, r->name, strlen(r->name));
-    if (!rc) rc = db_bind_text(q, 6, r->subdistrict, strlen(r->subdistrict));
-    if (!rc) rc = r->has_pos ? db_bind_i64(q, 7, r->lon_e6) : db_bind_null(q, 7);
-    if (!rc) rc = r->has_pos ? db_bind_i64(q, 8, r->lat_e6) : db_bind_null(q, 8);
-    if (!rc) rc = db_bind_text(q, 9, r->gb_id, strlen(r->gb_id));
-    if (!rc) rc = db_bind_text(q, 10, r->camera, strlen(r->camera));
-    if (!rc) rc = db_step(q, &row);
-    db_done(q);
-    return rc;
+    return json_pack("[I, s, s, s, s, o, o, s, s]", (json_int_t)r->num, r->status, r->reason, r->name,
+                     r->subdistrict, r->has_pos ? json_integer(r->lon_e6) : json_null(),
+                     r->has_pos ? json_integer(r->lat_e6) : json_null(), r->gb_id, r->camera);
 }
 
 static const char sql_import_cameras_new[] = "UPDATE toilet_imports SET cameras_new = ?2 WHERE id = ?1";
@@ -231,8 +302,14 @@ import_record(struct db *db, const struct actor *a, struct import_state *st,
     if (!rc)
         res->id = db_col_i64(q, 0);
     db_done(q);
-    for (size_t i = 0; !rc && i < st->n_report; i++)
-        rc = import_report_row(db, res->id, &st->report[i]);
+    const char *sql = db_kind(db) == DB_POSTGRES ? sql_import_rows_pg : sql_import_rows_sqlite;
+    for (size_t from = 0; !rc && from < st->n_report; from += IMPORT_CHUNK) {
+        size_t end = from + IMPORT_CHUNK < st->n_report ? from + IMPORT_CHUNK : st->n_report;
+        json_t *arr = json_array();
+        for (size_t i = from; i < end; i++)
+            json_array_append_new(arr, import_report_json(&st->report[i]));
+        rc = import_exec(db, sql, arr, res->id, NULL, 0, 1, NULL);
+    }
     return rc;
 }
 
@@ -253,28 +330,24 @@ import_listings(struct app *app, struct db *db, const struct actor *a, struct im
         goto out;
     if ((rc = import_record(db, a, st, res, now)))
         goto fail;
+    const char *sql = db_kind(db) == DB_POSTGRES ? sql_listings_pg : sql_listings_sqlite;
+    json_t *arr = json_array();
     for (size_t i = 0; i < st->n_listings; i++) {
         const struct pending_listing *l = &st->listings[i];
         const struct pending_toilet *t = strmap_get(&ids, l->ext, strlen(l->ext));
-        struct db_stmt *q = NULL;
-        bool row;
-        if (!t)
-            continue;
-        if ((rc = db_prepare(db, sql_listing, &q)))
-            goto fail;
-        rc = db_bind_i64(q, 1, t->id);
-        if (!rc) rc = db_bind_text(q, 2, l->gb_id, CAMERA_ID_LEN);
-        if (!rc) rc = db_bind_text(q, 3, l->camera_name, strlen(l->camera_name));
-        if (!rc) rc = db_bind_i64(q, 4, (int64_t)l->row);
-        if (!rc) rc = db_bind_text(q, 5, a->name, strlen(a->name));
-        if (!rc) rc = db_bind_i64(q, 6, now);
-        if (!rc) rc = db_step(q, &row);
-        if (!rc)
-            res->cameras_new += (uint64_t)db_changes(q);
-        db_done(q);
-        if (rc)
-            goto fail;
+        if (t)
+            json_array_append_new(arr, json_pack("[I, s, s, I]", (json_int_t)t->id, l->gb_id, l->camera_name,
+                                                 (json_int_t)l->row));
+        if (json_array_size(arr) == IMPORT_CHUNK || (i + 1 == st->n_listings && json_array_size(arr))) {
+            rc = import_exec(db, sql, arr, 0, a->name, now, 2, &res->cameras_new);
+            arr = json_array();
+            if (rc)
+                break;
+        }
     }
+    json_decref(arr);
+    if (rc)
+        goto fail;
     if ((rc = import_set_cameras_new(db, res)))
         goto fail;
     snprintf(detail, sizeof detail, "rows=%llu toilets=%llu toilets_new=%llu cameras=%llu cameras_new=%llu",
@@ -325,6 +398,7 @@ toilet_import(struct app *app, struct db *db, const struct actor *a, struct tabl
     int rc;
 
     memset(res, 0, sizeof *res);
+    int64_t t0 = time_mono_us();
     toilet_survey_init(&s, &names, crs);
     if ((rc = subdistrict_names_load(&names, db)))
         goto out;
@@ -346,9 +420,14 @@ toilet_import(struct app *app, struct db *db, const struct actor *a, struct tabl
     res->header_row = s.header_row;
     res->crs = s.crs;
     res->crs_from_sheet = s.crs_from_sheet;
+    int64_t t1 = time_mono_us();
+    res->read_us = t1 - t0;
     if ((rc = import_toilets(app, db, a, &st, res)))
         goto out;
+    int64_t t2 = time_mono_us();
+    res->toilets_us = t2 - t1;
     rc = import_listings(app, db, a, &st, res);
+    res->store_us = time_mono_us() - t2;
 out:
     res->counts = s.counts;
     toilet_survey_release(&s);
