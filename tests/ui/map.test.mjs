@@ -141,7 +141,7 @@ test('survey import, reconciliation, binding, then the toilet on the map', async
     await page.getByTestId('login-password').fill('District-Passw0rd!');
     await page.getByTestId('login-submit').click();
     await page.waitForURL(`${server.base}/`);
-    for (const m of ['menu-map', 'menu-places', 'menu-toilet-import', 'menu-cameras', 'menu-reconcile']) {
+    for (const m of ['menu-map', 'menu-places', 'menu-toilet-import', 'menu-cameras', 'menu-camera-checks', 'menu-reconcile']) {
       await page.getByTestId(m).waitFor();
     }
 
@@ -209,6 +209,20 @@ test('survey import, reconciliation, binding, then the toilet on the map', async
     await page.getByTestId('recon-bound').waitFor();
     assert.equal(await dataN(page, 'recon-bound'), fx.bound);
     await screenshot(page, 'map-03-bound');
+
+    /* ---- camera checks (R3.11): the bound cameras are listed as never checked; record one ---- */
+    await page.getByTestId('menu-camera-checks').click();
+    await page.getByTestId('checks-search').click();
+    const checkRow = () => page.locator('[data-testid="checks-table"] tbody tr').filter({ hasText: fx.t1Bound[0] });
+    await until('the bound camera in the check list', async () => (await checkRow().count()) === 1 || (await checkRow().count()));
+    assert.equal(await checkRow().getByTestId('checks-never').count(), 1, 'never checked yet');
+    await checkRow().getByTestId('checks-record').click();
+    await page.getByTestId('checks-covers').fill('公厕入口');
+    await page.getByTestId('checks-save').click();
+    await until('the check recorded', async () => (await checkRow().getByTestId('checks-never').count()) === 0 || 'still never');
+    assert.match(await checkRow().textContent(), /district1/);
+    assert.match(await checkRow().textContent(), /公厕入口/);
+    await screenshot(page, 'map-03b-checks');
 
     /* ---- cameras list ---- */
     await page.getByTestId('menu-cameras').click();

@@ -110,3 +110,38 @@ export function bindMatched(id: number | string): Promise<BindResult> {
 export function undoBinding(batch: number | string): Promise<unknown> {
   return api.post<unknown>(`/api/v1/binding-batches/${encodeURIComponent(String(batch))}/undo`, {});
 }
+
+/* ---------- camera checks (R3.11) ---------- */
+
+export interface CameraCheckRow {
+  camera_id: number;
+  gb_id: string;
+  camera_name: string | null;
+  place_id: number;
+  place_name: string;
+  place_kind: string;
+  checked: boolean;
+  checked_at: number | null;
+  position_ok: boolean | null;
+  playable: boolean | null;
+  covers: string | null;
+  checked_by: string | null;
+}
+
+export interface CameraCheckInput {
+  position_ok: boolean;
+  playable: boolean;
+  covers?: string;
+  note?: string;
+  place_id?: number;
+}
+
+/** The cameras bound to places of a kind with their latest check; stale_days keeps those
+ * never checked or last checked that many days ago or more. */
+export function cameraChecks(kind: string | undefined, staleDays: number | undefined): Promise<Page<CameraCheckRow>> {
+  return api.get<Page<CameraCheckRow>>('/api/v1/camera-checks', { kind, stale_days: staleDays });
+}
+
+export function recordCheck(cameraId: number, c: CameraCheckInput): Promise<{ id: number }> {
+  return api.post<{ id: number }>(`/api/v1/cameras/${cameraId}/checks`, c);
+}

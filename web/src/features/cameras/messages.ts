@@ -2,7 +2,7 @@
  * (default) and en; merged into the app's messages by i18n/index.ts. Keep both in step. */
 export const zhCN = {
   cameras: {
-    nav: { cameras: '摄像头台账', reconcile: '摄像头核对' },
+    nav: { cameras: '摄像头台账', reconcile: '摄像头核对', checks: '摄像头核查' },
     col: {
       gbId: '国标编码',
       name: '名称',
@@ -17,6 +17,21 @@ export const zhCN = {
     status: { online: '在线', offline: '离线', unknown: '未知' },
     filter: { q: '国标编码或名称', status: '在线状态', all: '全部' },
     export: '导出Excel',
+  },
+  checks: {
+    place: '点位',
+    stale: '超过天数未核查',
+    checkedAt: '最近核查',
+    never: '从未核查',
+    positionOk: '位置确认',
+    playable: '可播放',
+    covers: '采集范围',
+    by: '核查人',
+    note: '备注',
+    record: '记录核查',
+    saved: '核查已记录',
+    yes: '是',
+    no: '否',
   },
   recon: {
     title: '与视频专网核对',
@@ -40,7 +55,7 @@ export const zhCN = {
 
 export const en: typeof zhCN = {
   cameras: {
-    nav: { cameras: 'Cameras', reconcile: 'Reconciliation' },
+    nav: { cameras: 'Cameras', reconcile: 'Reconciliation', checks: 'Camera checks' },
     col: {
       gbId: 'GB/T 28181 ID',
       name: 'Name',
@@ -55,6 +70,21 @@ export const en: typeof zhCN = {
     status: { online: 'Online', offline: 'Offline', unknown: 'Unknown' },
     filter: { q: 'ID or name', status: 'Status', all: 'All' },
     export: 'Export Excel',
+  },
+  checks: {
+    place: 'Place',
+    stale: 'Not checked for days',
+    checkedAt: 'Last check',
+    never: 'Never checked',
+    positionOk: 'Position confirmed',
+    playable: 'Playable',
+    covers: 'Covers',
+    by: 'Checked by',
+    note: 'Note',
+    record: 'Record a check',
+    saved: 'Check recorded',
+    yes: 'Yes',
+    no: 'No',
   },
   recon: {
     title: 'Reconcile with the video network',
