@@ -190,6 +190,12 @@ test_http(void **state)
 
     const char *net = make(srv, "make_network.py", "http-network.xlsx");
     assert_int_equal(upload(srv, tok_ro.data, net, "/api/v1/cameras/reconcile", NULL, NULL, &r), 403);
+    /* bad form values and a file that is not a device list */
+    assert_int_equal(upload(srv, tok_rw.data, net, "/api/v1/cameras/reconcile", "within", "0", &r), 400);
+    assert_int_equal(upload(srv, tok_rw.data, net, "/api/v1/cameras/reconcile", "within", "300'; DROP", &r), 400);
+    assert_int_equal(upload(srv, tok_rw.data, net, "/api/v1/toilets/import", "crs", "mars", &r), 400);
+    assert_int_equal(upload(srv, tok_rw.data, net, "/api/v1/toilets/import", NULL, NULL, &r), 400);
+    assert_non_null(strstr(resp_str(&r, "error.message"), "header"));
     assert_int_equal(upload(srv, tok_rw.data, net, "/api/v1/cameras/reconcile", "within", "300", &r), 201);
     assert_int_equal(resp_int(&r, "counts.matched"), 4);
     assert_int_equal(resp_int(&r, "counts.only_online"), 3);

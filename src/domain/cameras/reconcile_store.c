@@ -12,6 +12,7 @@
 #include "domain/cameras/binding.h"
 #include "domain/ingest/ingest.h"
 #include "domain/platform/audit.h"
+#include "push/outbox.h"
 
 static const char sql_listings[] =
     "SELECT tc.gb_id, p.id, p.name, p.lon_e6, p.lat_e6 FROM toilet_cameras tc"
@@ -449,9 +450,16 @@ reconcile_bind(struct app *app, struct db *db, const struct actor *a, int64_t id
     db_done(st);
     st = NULL;
     snprintf(detail, sizeof detail, "batch=%lld bound=%zu", (long long)*batch_id, *bound);
-    if ((rc = audit_append(db, &app->keys, a, "reconciliations.bind", ref, "ok", detail)))
+    /* one event for the step (lock order: outbox head, then audit head) */
+    if ((rc = outbox_lock(db)) ||
+        (rc = ingest_emit(db, "bindings", a->subdistrict,
+                          json_pack("{s:s, s:I, s:I, s:I}", "action", "batch_bound", "batch_id",
+                                    (json_int_t)*batch_id, "reconciliation_id", (json_int_t)id, "bound",
+                                    (json_int_t)*bound))) ||
+        (rc = audit_append(db, &app->keys, a, "reconciliations.bind", ref, "ok", detail)))
         goto fail;
-    rc = db_commit(db);
+    if (!(rc = db_commit(db)))
+        push_kick();
     goto out;
 fail:
     db_done(st);

@@ -222,6 +222,7 @@ test_bind_and_undo(void **state)
     int64_t b = 0;
     assert_int_equal(reconcile_bind(&at->app, at->db, &at->admin, id, &again, &b), ERR_CONFLICT);
     assert_int_equal(apptest_count_audit(at->db, "reconciliations.bind", NULL, "ok"), 1);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE topic = ?1", "bindings"), 1);
 
     assert_int_equal(binding_batch_undo(&at->app, at->db, &at->admin, batch, &removed), 0);
     assert_int_equal(removed, 3);
