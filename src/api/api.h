@@ -75,6 +75,7 @@ extern const struct route api_webhooks_routes[];
 extern const struct route api_people_routes[];
 extern const struct route api_batches_routes[];
 extern const struct route api_people_export_routes[];
+extern const struct route api_places_export_routes[];
 extern const struct route api_places_routes[];
 extern const struct route api_cameras_routes[];
 extern const struct route api_toilet_import_routes[];   /* api/places/toilet_import.c */

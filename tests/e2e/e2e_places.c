@@ -140,6 +140,13 @@ test_scope_and_secrets(void **state)
     assert_resp(&r, 200, NULL);
     assert_string_equal(resp_str(&r, "type"), "FeatureCollection");
     assert_int_equal(json_array_size(resp_get(&r, "features")), 2);
+    /* Every list is exportable. */
+    client_call(&sam1, "GET", "/api/v1/places/export.xlsx?kind=toilet", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_true(r.body.len > 4 && memcmp(r.body.data, "PK", 2) == 0);
+    client_call(&sam2, "GET", "/api/v1/cameras/export.xlsx", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_true(r.body.len > 4 && memcmp(r.body.data, "PK", 2) == 0);
     /* The viewer reads, never writes. */
     client_call(&vic, "GET", "/api/v1/cameras", NULL, &r);
     assert_resp(&r, 200, NULL);

@@ -106,10 +106,16 @@ place__geometry(json_t *geom, struct arena *arena, struct geo_point *pos, struct
         m--; /* stored closed in the text, open in memory */
     if (m < 3 || geo_ring_area_m2(r, m) < 1.0)
         return place_geom_fail(why, "'geometry' polygon has no area");
+    geo_ring_bbox(r, m, min, max);
     *pos = geo_ring_centroid(r, m);
+    if (!(pos->lon >= min->lon && pos->lon <= max->lon && pos->lat >= min->lat && pos->lat <= max->lat)) {
+        /* A self-intersecting ring's signed areas can cancel and throw the centroid far
+         * away (found by fuzz_place_geojson): take the middle of its box instead. */
+        pos->lon = (min->lon + max->lon) / 2;
+        pos->lat = (min->lat + max->lat) / 2;
+    }
     pos->lon = (double)geo_e6(pos->lon) / 1e6;
     pos->lat = (double)geo_e6(pos->lat) / 1e6;
-    geo_ring_bbox(r, m, min, max);
     *ring = r;
     *n = m;
     *text = place_ring_text(arena, r, m);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "apptest.h"
+#include "core/alloc.h"
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
@@ -164,7 +165,7 @@ test_near_matches_scan(void **state)
     struct ingest_outcome *outs = apptest_ingest_text(at, &at->admin, &camera_kind, text, &nout);
     free(text);
     assert_int_equal(nout, 300);
-    free(outs);
+    xfree(outs);
     struct geo_point c = { 116.3575, 39.8935 };
     for (double r = 100; r <= 1600; r *= 2) {
         assert_int_equal(camera_near(at->db, &at->admin, c, r, NULL, 1000, &arena, &items, &n, &more), 0);

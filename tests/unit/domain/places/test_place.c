@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "apptest.h"
+#include "core/alloc.h"
 #include "core/arena.h"
 #include "core/err.h"
 #include "core/time.h"
@@ -105,6 +106,16 @@ test_validation(void **state)
     apptest_expect_outcome((struct ingest_outcome[]){ apptest_put(at, &at->admin, &place_kind, z) }, "geometry",
                            "polygon outside Beijing");
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM places WHERE site_id IS NULL", 0), 0);
+    /* A self-intersecting ring (found by fuzz_place_geojson): the position stays in its box. */
+    z = apptest_json(ZONE);
+    json_object_set_new(z, "geometry", apptest_json("{\"type\":\"Polygon\",\"coordinates\":[[[116.38,39.90],"
+                                                    "[116.39,39.90],[116.39,39.51],[116.28,39.91],[116.39,39.45]]]}"));
+    int64_t id = apptest_accept(at, &place_kind, z);
+    struct arena arena = ARENA_INIT;
+    struct place p;
+    assert_int_equal(place_get(at->db, &at->admin, id, &arena, &p), 0);
+    assert_true(p.lon_e6 >= 116280000 && p.lon_e6 <= 116390000 && p.lat_e6 >= 39450000 && p.lat_e6 <= 39910000);
+    arena_release(&arena);
 }
 
 static void
@@ -271,7 +282,7 @@ test_near(void **state)
     free(text);
     for (size_t i = 0; i < nout; i++)
         assert_int_equal(outs[i].status, INGEST_ACCEPTED);
-    free(outs);
+    xfree(outs);
     int64_t site = apptest_site(at, "XC-NEAR", SUB1); /* at 116.38, 39.9 */
     (void)site;
     struct geo_point c = { 116.3570, 39.8970 };
