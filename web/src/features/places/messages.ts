@@ -117,7 +117,7 @@ export const en: typeof zhCN = {
     layers: 'Layers',
     outlines: 'District and subdistrict outlines',
     cameras: 'Cameras',
-    search: 'Search name, address or code',
+    search: 'Name, address or code',
     searchToilet: 'Find a toilet',
     toiletOnly: 'Toilets only',
     results: 'Results',
