@@ -9,7 +9,9 @@
  * toilet on the map by search, opens its card with the bound camera, asks for the cameras
  * near it, and opens the same card by clicking the toilet on the map. A second test loads
  * zones of the three levels through the API and has a viewer (read only: no import or
- * reconciliation menu) find a zone and open its card by clicking the polygon. The place and camera
+ * reconciliation menu) set a WMTS basemap template (tiles answered on this origin by the
+ * test: the map must ask for the tile under its centre), find a zone and open its card by
+ * clicking the polygon. The place and camera
  * lists and the reconciliation are exported to .xlsx. Expected values come from the
  * fixtures' own data (survey_data.py: EXPECTED classes, NETWORK statuses). The outlines of
  * the vector base layer are served. No CSP violation, no failed request, no unexpected
@@ -290,6 +292,18 @@ async function login(page, username, password) {
   await page.waitForURL(`${server.base}/`);
 }
 
+/** The XYZ (Web Mercator) tile that holds a WGS-84 point at zoom z. */
+function tileAt(lon, lat, z) {
+  const n = 2 ** z;
+  const r = (lat * Math.PI) / 180;
+  return { x: Math.floor(((lon + 180) / 360) * n), y: Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n) };
+}
+
+const ONE_PIXEL_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+  'base64',
+);
+
 function square(lon, lat, d) {
   return { type: 'Polygon', coordinates: [[[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]] };
 }
@@ -331,6 +345,20 @@ test('zones by level on the map; a viewer reads the map and nothing more', async
       return text.includes('(3)') || text;
     });
     await until('the shelter layer', async () => (await page.getByTestId('layer-fangcang').count()) === 1 || 'none');
+
+    /* a WMTS basemap template (天地图-style KVP placeholders) on this origin: the map asks
+     * for the tile under its centre, at its zoom, with row and column in the right places */
+    const tiles = [];
+    await page.route('**/tiles/**', (route) => {
+      const u = new URL(route.request().url());
+      tiles.push({ z: Number(u.searchParams.get('TILEMATRIX')), y: Number(u.searchParams.get('TILEROW')), x: Number(u.searchParams.get('TILECOL')) });
+      return route.fulfill({ status: 200, contentType: 'image/png', body: ONE_PIXEL_PNG });
+    });
+    await page.getByTestId('basemap-toggle').click();
+    await page.getByTestId('basemap-url').fill('/tiles/wmts?TILEMATRIX={TileMatrix}&TILEROW={TileRow}&TILECOL={TileCol}');
+    await page.getByTestId('basemap-apply').click();
+    const want = tileAt(116.366, 39.915, 13); /* the map's initial centre and zoom */
+    await until('the centre tile', async () => tiles.some((t) => t.z === 13 && t.x === want.x && t.y === want.y) || tiles.slice(0, 4));
     await screenshot(page, 'map-07-zones');
 
     await page.getByTestId('map-search').fill('陶然亭测试');
