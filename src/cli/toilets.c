@@ -49,9 +49,9 @@ toilets_cli_print(const char *in, const struct toilet_import_result *res)
            res->crs_from_sheet ? " (named by the sheet)" : "", (unsigned long long)res->header_row);
 }
 
-/* toilets_split takes the input path and -o out of argv; the rest go to cli_parse. */
-static int
-toilets_split(int argc, char **argv, const char *const *valued, const char **in, const char **out,
+/* cli_split_args: see cli/cli.h (shared with cli/cameras.c). */
+int
+cli_split_args(int argc, char **argv, const char *const *valued, const char **in, const char **out,
               char **rest, int *nrest)
 {
     for (int i = 0; i < argc; i++) {
@@ -92,7 +92,7 @@ toilets_import(int argc, char **argv)
     struct toilets_cli c = { NULL, 0 };
     struct toilet_import_result res;
 
-    if (toilets_split(argc, argv, allowed, &in, &out, rest, &nrest) ||
+    if (cli_split_args(argc, argv, allowed, &in, &out, rest, &nrest) ||
         cli_parse(nrest, rest, allowed, NULL, &a))
         goto out;
     if (!out)
@@ -154,12 +154,4 @@ cli_toilets(int argc, char **argv)
         return toilets_import(argc - 1, argv + 1);
     fprintf(stderr, "usage: jiayuan toilets import SURVEY.xlsx|.csv [--crs wgs84|gcj02|bd09] [-o REPORT.xlsx]\n");
     return 2;
-}
-
-/* cli_split_args is shared with cli/cameras.c. */
-int
-cli_split_args(int argc, char **argv, const char *const *valued, const char **in, const char **out,
-               char **rest, int *nrest)
-{
-    return toilets_split(argc, argv, valued, in, out, rest, nrest);
 }

@@ -39,6 +39,55 @@ subdistrict_key(struct str text, char key[SUBDISTRICT_KEY_MAX])
     return n;
 }
 
+static const char *const community_suffixes[] = { "社区居委会", "居委会", "社区" };
+
+/* community_key writes "<parent>|<short name>" into key; its length (0 when too long). */
+static size_t
+community_key(const char *parent, struct str text, char key[SUBDISTRICT_KEY_MAX])
+{
+    size_t pl = strlen(parent), n;
+    bool cut;
+    if (pl + 2 >= SUBDISTRICT_KEY_MAX)
+        return 0;
+    memcpy(key, parent, pl);
+    key[pl] = '|';
+    n = text_norm(text, 0, key + pl + 1, SUBDISTRICT_KEY_MAX - pl - 1, &cut);
+    if (cut || !n)
+        return 0;
+    for (size_t i = 0; i < sizeof community_suffixes / sizeof *community_suffixes; i++) {
+        size_t sl = strlen(community_suffixes[i]);
+        if (n > sl && memcmp(key + pl + 1 + n - sl, community_suffixes[i], sl) == 0) {
+            n -= sl;
+            break;
+        }
+    }
+    key[pl + 1 + n] = '\0';
+    return pl + 1 + n;
+}
+
+void
+subdistrict_names_add_community(struct subdistrict_names *r, const char *parent, const char *code,
+                                const char *name)
+{
+    struct subdistrict_entry *e = arena_alloc(&r->arena, sizeof *e);
+    char key[SUBDISTRICT_KEY_MAX];
+    size_t n;
+    e->code = arena_strdup(&r->arena, code);
+    e->name = arena_strdup(&r->arena, name);
+    if ((n = community_key(parent, str_of(code), key)) && !strmap_get(&r->communities, key, n))
+        strmap_put(&r->communities, key, n, e);
+    if ((n = community_key(parent, str_of(name), key)) && !strmap_get(&r->communities, key, n))
+        strmap_put(&r->communities, key, n, e);
+}
+
+const struct subdistrict_entry *
+subdistrict_names_community(const struct subdistrict_names *r, const char *sub, struct str text)
+{
+    char key[SUBDISTRICT_KEY_MAX];
+    size_t n = community_key(sub, text, key);
+    return n ? strmap_get(&r->communities, key, n) : NULL;
+}
+
 static void
 subdistrict_put(struct subdistrict_names *r, const char *key, size_t n,
                 const struct subdistrict_entry *e)
@@ -115,16 +164,19 @@ subdistrict_names_add_aliases(struct subdistrict_names *r)
 static void
 subdistrict_division_line(struct subdistrict_names *r, struct str *f, size_t nf)
 {
-    if (nf == 4 && str_eq_cstr(f[1], "2")) {
-        char code[32], name[256];
-        if (f[0].n >= sizeof code || f[3].n >= sizeof name)
-            return;
-        memcpy(code, f[0].p, f[0].n);
-        code[f[0].n] = '\0';
-        memcpy(name, f[3].p, f[3].n);
-        name[f[3].n] = '\0';
+    char code[32], parent[32], name[256];
+    if (nf != 4 || f[0].n >= sizeof code || f[2].n >= sizeof parent || f[3].n >= sizeof name)
+        return;
+    memcpy(code, f[0].p, f[0].n);
+    code[f[0].n] = '\0';
+    memcpy(parent, f[2].p, f[2].n);
+    parent[f[2].n] = '\0';
+    memcpy(name, f[3].p, f[3].n);
+    name[f[3].n] = '\0';
+    if (str_eq_cstr(f[1], "2"))
         subdistrict_names_add(r, code, name);
-    }
+    else if (str_eq_cstr(f[1], "3"))
+        subdistrict_names_add_community(r, parent, code, name);
 }
 
 void
@@ -143,6 +195,11 @@ subdistrict_names_load(struct subdistrict_names *r, struct db *db)
     int rc = division_list(db, DIVISION_SUBDISTRICT, NULL, &arena, &items, &n);
     for (size_t i = 0; !rc && i < n; i++)
         subdistrict_names_add(r, items[i].code, items[i].name);
+    if (!rc)
+        rc = division_list(db, DIVISION_COMMUNITY, NULL, &arena, &items, &n);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (items[i].parent)
+            subdistrict_names_add_community(r, items[i].parent, items[i].code, items[i].name);
     if (!rc)
         subdistrict_names_add_aliases(r);
     arena_release(&arena);
@@ -164,6 +221,7 @@ void
 subdistrict_names_release(struct subdistrict_names *r)
 {
     strmap_release(&r->by_key);
+    strmap_release(&r->communities);
     arena_release(&r->arena);
     *r = (struct subdistrict_names)SUBDISTRICT_NAMES_INIT;
 }

@@ -23,20 +23,31 @@
 
 struct subdistrict_names {
     struct strmap by_key;   /* normalised short name, alias or code → struct subdistrict_entry * */
+    struct strmap communities; /* "<subdistrict code>|<short name or code>" → struct subdistrict_entry * */
     struct arena arena;
 };
-#define SUBDISTRICT_NAMES_INIT { STRMAP_INIT, ARENA_INIT }
+#define SUBDISTRICT_NAMES_INIT { STRMAP_INIT, STRMAP_INIT, ARENA_INIT }
 
 struct subdistrict_entry {
     const char *code, *name;  /* "110102017", "广安门内街道" */
 };
+
+/* subdistrict_names_add_community registers community code (12 digits) with its official
+ * name under subdistrict parent. Communities resolve within their subdistrict only, by
+ * code or by name with 社区居委会/居委会/社区 dropped ("西便门西里社区" → 西便门西里社区居委会). */
+void subdistrict_names_add_community(struct subdistrict_names *r, const char *parent, const char *code,
+                                     const char *name);
+/* subdistrict_names_community resolves a written community of subdistrict sub; NULL when
+ * nothing matches. */
+const struct subdistrict_entry *subdistrict_names_community(const struct subdistrict_names *r,
+                                                            const char *sub, struct str text);
 
 /* subdistrict_names_add registers subdistrict code with its official name. */
 void subdistrict_names_add(struct subdistrict_names *r, const char *code, const char *name);
 /* subdistrict_names_add_aliases registers the compiled-in aliases whose code was added
  * before (aliases of unknown codes are ignored). */
 void subdistrict_names_add_aliases(struct subdistrict_names *r);
-/* subdistrict_names_load = add every level-2 division of db, then the aliases. Errors of
+/* subdistrict_names_load = add every level-2 and level-3 division of db, then the aliases. Errors of
  * division_list (ERR_DB …). */
 int subdistrict_names_load(struct subdistrict_names *r, struct db *db);
 /* subdistrict_names_from_data builds from the compiled-in data/divisions.csv (no database:

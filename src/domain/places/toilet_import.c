@@ -59,7 +59,7 @@ static const char sql_listings_pg[] =
 
 struct pending_toilet {
     char ext[32];
-    const char *name, *code, *subdistrict, *address;
+    const char *name, *code, *subdistrict, *community, *address;
     struct geo_point pos;
     int64_t id;
 };
@@ -124,6 +124,7 @@ import_collect(struct import_state *st, const struct toilet_survey_row *row)
         t->name = arena_strdup(&st->arena, row->toilet.name);
         t->code = arena_strdup(&st->arena, row->toilet.code);
         t->subdistrict = arena_strdup(&st->arena, row->toilet.subdistrict);
+        t->community = arena_strdup(&st->arena, row->toilet.community);
         t->address = arena_strdup(&st->arena, row->toilet.address);
         t->pos = row->toilet.pos;
         t->id = 0;
@@ -151,6 +152,8 @@ import_toilet_json(const struct pending_toilet *t)
     json_object_set_new(o, "subdistrict", json_string(t->subdistrict));
     if (t->code[0] && ingest_is_code(t->code, strlen(t->code)) && strlen(t->code) <= 64)
         json_object_set_new(o, "code", json_string(t->code));
+    if (t->community[0])
+        json_object_set_new(o, "community", json_string(t->community));
     if (t->address[0])
         json_object_set_new(o, "address", json_string(t->address));
     json_object_set_new(o, "lon", json_real(t->pos.lon));

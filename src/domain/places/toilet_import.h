@@ -17,8 +17,9 @@
  * the import (nothing of the listings is stored; toilets already committed stay, which a
  * re-import absorbs).
  *
- * Community cells are kept in the report but not stored: the ledger wants a community
- * division code (NEEDSWORK: resolve 社区 names as subdistricts are).
+ * A 社区 cell is stored as its community code when it names a community of the toilet's
+ * subdistrict (by code, or by name with or without 社区居委会/居委会/社区); else left out
+ * (the row notes it).
  */
 #ifndef JY_DOMAIN_PLACES_TOILET_IMPORT_H
 #define JY_DOMAIN_PLACES_TOILET_IMPORT_H

@@ -257,7 +257,13 @@ survey_read_toilet(struct toilet_survey *s, const struct table_row *row, struct 
         return false;
     t->name = survey_keep(&s->f[0], name);
     t->code = survey_keep(&s->f[1], code);
-    t->community = survey_keep(&s->f[2], survey_cell(s, row, TSC_COMMUNITY));
+    struct str comm = survey_cell(s, row, TSC_COMMUNITY);
+    const struct subdistrict_entry *ce = comm.n ? subdistrict_names_community(s->names, t->subdistrict, comm) : NULL;
+    if (comm.n && !ce) {
+        survey_note(s, "community not found in the subdistrict: left out");
+        *fixed = true;
+    }
+    t->community = ce ? ce->code : "";
     t->address = survey_keep(&s->f[3], survey_cell(s, row, TSC_ADDRESS));
     buf_reset(&s->f[4]);
     if (code.n) {

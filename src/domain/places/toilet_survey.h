@@ -63,7 +63,8 @@ enum toilet_row_status {
 enum toilet_camera_state { TOILET_CAMERA_NONE, TOILET_CAMERA_OK, TOILET_CAMERA_FIXED,
                            TOILET_CAMERA_REJECTED };
 
-/* A toilet as read; strings are "" when absent. key is the stable external id within the
+/* A toilet as read; strings are "" when absent. community is the 12-digit code of the
+ * community cell resolved within the subdistrict ("" when empty or unknown: noted). key is the stable external id within the
  * survey source: "code:<code>" when the sheet gives a code, else "<subdistrict>:<name>". */
 struct toilet_survey_toilet {
     const char *key, *name, *code, *subdistrict, *subdistrict_name, *community, *address;

@@ -198,6 +198,24 @@ test_not_a_survey(void **state)
     buf_release(&why);
 }
 
+/* a 社区 cell is stored as the community's code */
+static void
+test_community_code(void **state)
+{
+    struct apptest *at = *state;
+    struct table *t = NULL;
+    struct buf why = BUF_INIT;
+    struct toilet_import_result res;
+    static const char csv[] = "公厕名称,街道,社区,经度,纬度,摄像头编码\n"
+                              "西便门公厕,广内,西便门西里社区,116.35,39.90,11010200001310000001\n";
+    assert_int_equal(table_open_mem(csv, sizeof csv - 1, &t, &why), 0);
+    assert_int_equal(toilet_import(&at->app, at->db, &at->admin, t, GEO_WGS84, NULL, NULL, &res, &why), 0);
+    assert_int_equal(res.toilets_new, 1);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM places WHERE community = ?1", "110102017001"), 1);
+    table_close(t);
+    buf_release(&why);
+}
+
 int
 main(void)
 {
@@ -206,6 +224,7 @@ main(void)
         APPTEST(test_report_rows),
         APPTEST(test_scoped_actor),
         APPTEST(test_not_a_survey),
+        APPTEST(test_community_code),
     };
     int failed = apptest_run("toilet_import", tests, sizeof tests / sizeof tests[0]);
     if (tmpdir[0]) {

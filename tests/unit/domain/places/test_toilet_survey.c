@@ -238,6 +238,36 @@ test_hostile_rows(void **state)
     buf_release(&why);
 }
 
+/* 社区 cells resolve within the toilet's subdistrict; an unknown one is left out, noted. */
+static void
+test_community(void **state)
+{
+    struct subdistrict_names names = SUBDISTRICT_NAMES_INIT;
+    struct toilet_survey s;
+    struct toilet_survey_row out;
+    (void)state;
+    subdistrict_names_from_data(&names);
+    toilet_survey_init(&s, &names, GEO_WGS84);
+    struct str h[] = { STR_LIT("公厕名称"), STR_LIT("街道"), STR_LIT("社区"), STR_LIT("坐标"), STR_LIT("国标编码") };
+    struct table_row r = { h, 5, 1 };
+    toilet_survey_feed(&s, &r, &out);
+    struct str c1[] = { STR_LIT("西便门公厕"), STR_LIT("广安门内街道"), STR_LIT("西便门西里社区"),
+                        STR_LIT("116.35,39.90"), STR_LIT("") };
+    r = (struct table_row){ c1, 5, 2 };
+    toilet_survey_feed(&s, &r, &out);
+    assert_int_equal(out.status, TOILET_ROW_ACCEPTED);
+    assert_string_equal(out.toilet.community, "110102017001");
+    struct str c2[] = { STR_LIT("西便门公厕二"), STR_LIT("广安门内街道"), STR_LIT("新街口社区"),
+                        STR_LIT("116.35,39.90"), STR_LIT("") };
+    r = (struct table_row){ c2, 5, 3 };
+    toilet_survey_feed(&s, &r, &out);
+    assert_int_equal(out.status, TOILET_ROW_FIXED);
+    assert_string_equal(out.toilet.community, "");
+    assert_non_null(strstr(out.reason, "community not found"));
+    toilet_survey_release(&s);
+    subdistrict_names_release(&names);
+}
+
 int
 main(void)
 {
@@ -246,6 +276,7 @@ main(void)
         cmocka_unit_test(test_messy_xlsx),
         cmocka_unit_test(test_messy_csv),
         cmocka_unit_test(test_hostile_rows),
+        cmocka_unit_test(test_community),
     };
     return cmocka_run_group_tests_name("toilet_survey", tests, setup, teardown);
 }
