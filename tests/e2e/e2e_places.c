@@ -135,11 +135,31 @@ test_scope_and_secrets(void **state)
     client_call(&sam1, "GET", path, NULL, &r);
     assert_resp(&r, 200, NULL);
     assert_true(json_is_true(resp_get(&r, "items.0.bound")));
+    snprintf(path, sizeof path, "/api/v1/cameras/%lld/places?within=100&kind=toilet", (long long)c1);
+    client_call(&sam1, "GET", path, NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 1);
+    assert_int_equal(resp_int(&r, "items.0.id"), t1);
+    snprintf(path, sizeof path, "/api/v1/cameras/%lld/places", (long long)c1);
+    client_call(&sam2, "GET", path, NULL, &r);
+    assert_resp(&r, 404, "not_found");
     /* The map layer: the toilet and the zone of SUB1 for sam1. */
     client_call(&sam1, "GET", "/api/v1/map/places.geojson", NULL, &r);
     assert_resp(&r, 200, NULL);
     assert_string_equal(resp_str(&r, "type"), "FeatureCollection");
     assert_int_equal(json_array_size(resp_get(&r, "features")), 2);
+    client_call(&sam1, "GET", "/api/v1/bindings", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 1);
+    assert_string_equal(resp_str(&r, "items.0.gb_id"), "11010200001320000001");
+    client_call(&sam2, "GET", "/api/v1/bindings", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 0);
+    client_call(&sam1, "GET", "/api/v1/bindings/export.xlsx", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    client_call(&sam1, "GET", "/api/v1/camera-checks/export.xlsx?kind=toilet&stale_days=30", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_true(r.body.len > 4 && memcmp(r.body.data, "PK", 2) == 0);
     /* Every list is exportable. */
     client_call(&sam1, "GET", "/api/v1/places/export.xlsx?kind=toilet", NULL, &r);
     assert_resp(&r, 200, NULL);

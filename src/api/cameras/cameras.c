@@ -15,6 +15,7 @@
 #include "core/time.h"
 #include "domain/cameras/camera.h"
 #include "domain/cameras/camera_check.h"
+#include "domain/places/place.h"
 
 #define CAMERAS_PATCH_CAP (16 * 1024)
 #define CAMERAS_NEAR_MAX 1000
@@ -195,12 +196,49 @@ cameras_checks(struct req *req)
     return api_reply(req, 200, api_list_json(arr, (int64_t)n, 0));
 }
 
+/* GET /api/v1/cameras/{id}/places?within=M&kind=K -> {"items":[place + "distance_m"],"total",
+ * "next":null}: live places in scope within M metres (1-5000, default 300) of the camera,
+ * nearest first, at most 200 (binding suggestions from the camera's side). */
+static int
+cameras_places(struct req *req)
+{
+    const char *within = req_query(req, "within"), *kind = req_query(req, "kind");
+    struct place *items = NULL;
+    struct camera c;
+    double *d = NULL;
+    size_t n = 0;
+    int64_t id, w = 300;
+    json_t *arr;
+    int rc;
+    if ((rc = req_param_i64(req, 0, &id)) || (rc = api_text(req, "kind", kind, PLACE_KIND_MAX)))
+        return rc;
+    if (within && cstr_to_i64(within, &w, 1, (int64_t)CAMERA_NEAR_MAX_M))
+        return req_fail(req, ERR_INVALID, "'within' must be a whole number of metres from 1 to 5000");
+    if ((rc = camera_get(req->db, &req->actor, id, &req->arena, &c)))
+        return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such camera") : rc;
+    arr = json_array();
+    if (c.has_pos) {
+        struct geo_point p = { c.lon_e6 / 1e6, c.lat_e6 / 1e6 };
+        if ((rc = place_near(req->db, &req->actor, p, (double)w, kind, 200, &req->arena, &items, &d, &n))) {
+            json_decref(arr);
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = place__json(&items[i]);
+        json_object_set_new(o, "distance_m", json_real((double)(int64_t)(d[i] * 10 + 0.5) / 10));
+        json_array_append_new(arr, o);
+    }
+    return api_reply(req, 200, api_list_json(arr, (int64_t)n, 0));
+}
+
 const struct route api_cameras_routes[] = {
     { "POST", "/api/v1/cameras", cameras_create, PERM_CAMERAS_WRITE, ROUTE_JSON, API_INGEST_ONE_CAP },
     { "POST", "/api/v1/cameras/batch", cameras_batch, PERM_CAMERAS_WRITE, ROUTE_JSON, API_INGEST_BATCH_CAP },
     { "GET", "/api/v1/cameras", cameras_list, PERM_CAMERAS_READ, 0, 0 },
     { "GET", "/api/v1/cameras/{id}", cameras_get, PERM_CAMERAS_READ, 0, 0 },
     { "PATCH", "/api/v1/cameras/{id}", cameras_update, PERM_CAMERAS_WRITE, ROUTE_JSON, CAMERAS_PATCH_CAP },
+    { "GET", "/api/v1/cameras/{id}/places", cameras_places, PERM_PLACES_READ, 0, 0 },
     { "POST", "/api/v1/cameras/{id}/checks", cameras_check, PERM_CAMERAS_WRITE, ROUTE_JSON, 4096 },
     { "GET", "/api/v1/camera-checks", cameras_checks, PERM_CAMERAS_READ, 0, 0 },
     ROUTE_END

@@ -11,6 +11,9 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "domain/cameras/camera.h"
+#include "domain/cameras/camera_check.h"
+#include "core/str.h"
+#include "core/time.h"
 #include "domain/places/place.h"
 #include "io/xlsxw.h"
 
@@ -160,8 +163,61 @@ export_cameras(struct req *req)
     return api__send_xlsx(req, path, "cameras.xlsx", "摄像机.xlsx");
 }
 
+/* GET /api/v1/camera-checks/export.xlsx?kind&stale_days -> 摄像机核查.xlsx (the check list) */
+static int
+export_checks(struct req *req)
+{
+    static const struct str head[] = { STR_LIT("点位id"), STR_LIT("点位名称"), STR_LIT("类型"), STR_LIT("摄像机id"),
+                                       STR_LIT("国标编码"), STR_LIT("摄像机名称"), STR_LIT("已核查"),
+                                       STR_LIT("核查时间(ms)"), STR_LIT("位置确认"), STR_LIT("可播放"),
+                                       STR_LIT("覆盖范围"), STR_LIT("核查人") };
+    const char *kind = req_query(req, "kind"), *stale = req_query(req, "stale_days");
+    struct xlsxw_opts opts = { req->app->var_dir };
+    struct camera_check_row *rows = NULL;
+    struct xlsxw *w = NULL;
+    int64_t days = 0;
+    size_t n = 0;
+    char path[512];
+    int rc;
+    if ((rc = api_text(req, "kind", kind, 32)))
+        return rc;
+    if (stale && *stale && cstr_to_i64(stale, &days, 0, 3650))
+        return req_fail(req, ERR_INVALID, "'stale_days' must be a whole number from 0 to 3650");
+    if ((rc = camera_check_list(req->db, &req->actor, kind, days, time_now_ms(), CAMERA_CHECK_LIST_MAX, &req->arena,
+                                &rows, &n)) ||
+        (rc = api__tmp_path(req, path, sizeof path)))
+        return rc;
+    if ((rc = xlsxw_open(path, "摄像机核查", &opts, &w)) || (rc = xlsxw_header(w, head, 12)))
+        goto out;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const struct camera_check_row *r = &rows[i];
+        struct xlsxw_cell c[12] = {
+            XLSXW_NUMBER_CELL((double)r->place_id), export_text(r->place_name), export_text(r->place_kind),
+            XLSXW_NUMBER_CELL((double)r->camera_id), export_text(r->gb_id), export_text(r->camera_name),
+            export_text(r->checked ? "是" : "否"),
+            r->checked ? XLSXW_NUMBER_CELL((double)r->checked_at) : XLSXW_EMPTY_CELL,
+            export_text(!r->checked ? "" : r->position_ok ? "是" : "否"),
+            export_text(!r->checked ? "" : r->playable ? "是" : "否"), export_text(r->covers),
+            export_text(r->checked_by),
+        };
+        rc = xlsxw_row(w, c, 12);
+    }
+    if (!rc) {
+        rc = xlsxw_close(w);
+        w = NULL;
+    }
+out:
+    xlsxw_free(w);
+    if (rc) {
+        remove(path);
+        return rc;
+    }
+    return api__send_xlsx(req, path, "camera-checks.xlsx", "摄像机核查.xlsx");
+}
+
 const struct route api_places_export_routes[] = {
     { "GET", "/api/v1/places/export.xlsx", export_places, PERM_PLACES_READ, 0, 0 },
     { "GET", "/api/v1/cameras/export.xlsx", export_cameras, PERM_CAMERAS_READ, 0, 0 },
+    { "GET", "/api/v1/camera-checks/export.xlsx", export_checks, PERM_CAMERAS_READ, 0, 0 },
     ROUTE_END
 };
