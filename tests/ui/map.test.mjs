@@ -143,7 +143,7 @@ test('survey import, reconciliation, binding, then the toilet on the map', async
     await page.getByTestId('login-password').fill('District-Passw0rd!');
     await page.getByTestId('login-submit').click();
     await page.waitForURL(`${server.base}/`);
-    for (const m of ['menu-map', 'menu-places', 'menu-toilet-import', 'menu-cameras', 'menu-camera-checks', 'menu-reconcile']) {
+    for (const m of ['menu-map', 'menu-places', 'menu-toilet-import', 'menu-cameras', 'menu-bindings', 'menu-camera-checks', 'menu-reconcile']) {
       await page.getByTestId(m).waitFor();
     }
 
@@ -211,6 +211,13 @@ test('survey import, reconciliation, binding, then the toilet on the map', async
     await page.getByTestId('recon-bound').waitFor();
     assert.equal(await dataN(page, 'recon-bound'), fx.bound);
     await screenshot(page, 'map-03-bound');
+
+    /* ---- the bindings list: the batch's cameras, bound by district1 ---- */
+    await page.getByTestId('menu-bindings').click();
+    await until('the bindings', async () => (await dataN(page, 'bindings-total')) === fx.bound || (await dataN(page, 'bindings-total')));
+    const boundIds = await page.getByTestId('binding-gb-id').allTextContents();
+    assert.ok(fx.t1Bound.every((id) => boundIds.includes(id)), `bound: ${boundIds}`);
+    exports.push(await exportHref(page, 'bindings-export'));
 
     /* ---- camera checks (R3.11): the bound cameras are listed as never checked; record one ---- */
     await page.getByTestId('menu-camera-checks').click();

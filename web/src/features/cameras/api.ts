@@ -145,3 +145,23 @@ export function cameraChecks(kind: string | undefined, staleDays: number | undef
 export function recordCheck(cameraId: number, c: CameraCheckInput): Promise<{ id: number }> {
   return api.post<{ id: number }>(`/api/v1/cameras/${cameraId}/checks`, c);
 }
+
+/* ---------- bindings (R3.9) ---------- */
+
+export interface Binding {
+  place_id: number;
+  place_name: string;
+  camera_id: number;
+  gb_id: string;
+  camera_name: string;
+  bound_by: string;
+  bound_at: number;
+  batch_id: number | null;
+}
+
+/** Every binding in scope (the server sends them all, by place then camera). */
+export function listBindings(): Promise<Page<Binding>> {
+  return api.get<Page<Binding>>('/api/v1/bindings');
+}
+
+export const BINDINGS_EXPORT_URL = '/api/v1/bindings/export.xlsx';

@@ -2,7 +2,7 @@
  * (default) and en; merged into the app's messages by i18n/index.ts. Keep both in step. */
 export const zhCN = {
   cameras: {
-    nav: { cameras: '摄像头台账', reconcile: '摄像头核对', checks: '摄像头核查' },
+    nav: { cameras: '摄像头台账', reconcile: '摄像头核对', checks: '摄像头核查', bindings: '绑定关系' },
     col: {
       gbId: '国标编码',
       name: '名称',
@@ -18,6 +18,7 @@ export const zhCN = {
     filter: { q: '国标编码或名称', status: '在线状态', all: '全部' },
     export: '导出Excel',
   },
+  bindings: { filter: '点位、国标编码或摄像头名称', by: '绑定人', at: '绑定时间', batch: '批次' },
   checks: {
     place: '点位',
     stale: '超过天数未核查',
@@ -55,7 +56,7 @@ export const zhCN = {
 
 export const en: typeof zhCN = {
   cameras: {
-    nav: { cameras: 'Cameras', reconcile: 'Reconciliation', checks: 'Camera checks' },
+    nav: { cameras: 'Cameras', reconcile: 'Reconciliation', checks: 'Camera checks', bindings: 'Bindings' },
     col: {
       gbId: 'GB/T 28181 ID',
       name: 'Name',
@@ -71,6 +72,7 @@ export const en: typeof zhCN = {
     filter: { q: 'ID or name', status: 'Status', all: 'All' },
     export: 'Export Excel',
   },
+  bindings: { filter: 'Place, camera ID or name', by: 'Bound by', at: 'Bound at', batch: 'Batch' },
   checks: {
     place: 'Place',
     stale: 'Not checked for days',
