@@ -114,6 +114,17 @@ async function exportHref(page, testid) {
   return href;
 }
 
+/** Where the map draws the selected place, [x, y] in map pixels, once it is drawn. */
+async function selectedPx(page) {
+  let px = null;
+  await until('the selected place drawn on the map', async () => {
+    const v = (await page.getByTestId('map').getAttribute('data-selected-px')) ?? '';
+    px = v.split(',').map(Number);
+    return (px.length === 2 && px.every(Number.isFinite)) || v;
+  });
+  return px;
+}
+
 /** GETs an export link with the page's session: a real .xlsx (a zip) comes back. */
 async function assertXlsx(page, href) {
   const r = await page.request.get(new URL(href, page.url()).toString());
@@ -265,8 +276,7 @@ test('survey import, reconciliation, binding, then the toilet on the map', async
     await screenshot(page, 'map-04-card');
 
     /* the same card by clicking the toilet where the map draws it */
-    const px = (await page.getByTestId('map').getAttribute('data-selected-px')).split(',').map(Number);
-    assert.equal(px.length, 2, 'the selected toilet is drawn on the map');
+    const px = await selectedPx(page);
     await page.getByTestId('card-close').click();
     await page.getByTestId('place-card').waitFor({ state: 'detached' });
     const box = await page.getByTestId('map').boundingBox();
@@ -373,7 +383,7 @@ test('zones by level on the map; a viewer reads the map and nothing more', async
     await page.getByTestId('map-result').filter({ hasText: '陶然亭测试封控区' }).first().click();
     await until('the zone card', async () => (await page.getByTestId('card-name').textContent()).trim() === '陶然亭测试封控区' || 'other');
     assert.equal((await page.getByTestId('card-level').textContent()).trim(), '封控区');
-    const px = (await page.getByTestId('map').getAttribute('data-selected-px')).split(',').map(Number);
+    const px = await selectedPx(page);
     await page.getByTestId('card-close').click();
     await page.getByTestId('place-card').waitFor({ state: 'detached' });
     const box = await page.getByTestId('map').boundingBox();
