@@ -1,7 +1,8 @@
 /* tools/embed.c - build-time host tool: turns a folder of files into a C source file.
  *
  *   embed migrations DIR OUT.c   every *.sql in DIR, sorted by name -> embedded_migrations[]
- *   embed data DIR OUT.c         every *.csv in DIR (reference data)  -> embedded_data[]
+ *   embed data DIR OUT.c         every *.csv in DIR (reference data) and every *.geojson
+ *                                under DIR (map outlines, e.g. outlines/x.geojson) -> embedded_data[]
  *   embed ui DIR OUT.c           every file under DIR (absent DIR = no UI) -> embedded_ui[]
  *
  * For the UI each entry carries its SHA-256 and SM3 digests (the S2 manifest); the server
@@ -109,6 +110,8 @@ main(int argc, char **argv)
     int ui = strcmp(argv[1], "ui") == 0;
     const char *suffix = ui ? "" : strcmp(argv[1], "data") == 0 ? ".csv" : ".sql";
     walk(argv[2], "", suffix, ui);
+    if (strcmp(argv[1], "data") == 0)
+        walk(argv[2], "", ".geojson", 1);
     if (n_entries)
         qsort(entries, n_entries, sizeof *entries, by_path);
     FILE *out = fopen(argv[3], "w");

@@ -70,6 +70,7 @@ extern const struct route api_plans_routes[];
 extern const struct route api_actuals_routes[];
 extern const struct route api_checkins_routes[];
 extern const struct route api_map_routes[];
+extern const struct route api_outlines_routes[];
 extern const struct route api_webhooks_routes[];
 extern const struct route api_people_routes[];
 extern const struct route api_batches_routes[];

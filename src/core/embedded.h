@@ -1,7 +1,7 @@
 /* core/embedded.h - files compiled into the binary by tools/embed.c.
  *
  * embedded_migrations: src/db/migrations/NNNN_name.sql sorted by name. embedded_data: data/NAME.csv
- * (reference data loaded on first start). embedded_ui: the built web
+ * (reference data loaded on first start) and data/outlines/NAME.geojson (map outlines). embedded_ui: the built web
  * UI (web/dist), empty when the UI was not built. Arrays end with a zeroed entry; data is
  * NUL-terminated for convenience (len excludes it). sha256/sm3 are lowercase hex digests
  * computed at build time (the S2 manifest).

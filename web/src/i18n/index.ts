@@ -3,6 +3,8 @@
 import { createI18n } from 'vue-i18n';
 import zhCN from './zh-CN';
 import en from './en';
+import * as placesText from '@/features/places/messages';
+import * as camerasText from '@/features/cameras/messages';
 
 export type Locale = 'zh-CN' | 'en';
 export const LOCALES: Locale[] = ['zh-CN', 'en'];
@@ -22,7 +24,10 @@ export const i18n = createI18n({
   legacy: false,
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': zhCN, en },
+  messages: {
+    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN },
+    en: { ...en, ...placesText.en, ...camerasText.en },
+  },
   missingWarn: false,
   fallbackWarn: false,
 });

@@ -11,6 +11,8 @@ import BareLayout from '@/layouts/BareLayout.vue';
 import MainLayout from '@/layouts/MainLayout.vue';
 import * as account from '@/features/account/routes';
 import * as batch from '@/features/batch/routes';
+import { camerasRoutes } from '@/features/cameras/routes';
+import { placesRoutes } from '@/features/places/routes';
 import * as platform from '@/features/platform/routes';
 import * as stats from '@/features/stats/routes';
 import * as testing from '@/features/testing/routes';
@@ -25,7 +27,15 @@ export const router = createRouter({
     {
       path: '/',
       component: MainLayout,
-      children: [...stats.routes, ...testing.routes, ...batch.routes, ...account.routes, ...platform.routes],
+      children: [
+        ...stats.routes,
+        ...testing.routes,
+        ...batch.routes,
+        ...placesRoutes,
+        ...camerasRoutes,
+        ...account.routes,
+        ...platform.routes,
+      ],
     },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],

@@ -6,6 +6,8 @@
 import type { Component } from 'vue';
 import { menu as account } from '@/features/account/routes';
 import { menu as batch } from '@/features/batch/routes';
+import { camerasMenu as cameras } from '@/features/cameras/routes';
+import { placesMenu as places } from '@/features/places/routes';
 import { menu as platform } from '@/features/platform/routes';
 import { menu as stats } from '@/features/stats/routes';
 import { menu as testing } from '@/features/testing/routes';
@@ -21,4 +23,4 @@ export interface MenuEntry {
   testid: string;
 }
 
-export const MENU: MenuEntry[] = [...stats, ...testing, ...batch, ...account, ...platform];
+export const MENU: MenuEntry[] = [...stats, ...testing, ...batch, ...places, ...cameras, ...account, ...platform];
