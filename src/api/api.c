@@ -10,6 +10,7 @@
 #include "core/str.h"
 #include "core/time.h"
 #include "domain/stats/stats.h"
+#include "http/multipart.h"
 
 int
 api_body(struct req *req, json_t **out)
@@ -138,4 +139,20 @@ api_text(struct req *req, const char *field, const char *value, size_t max)
     if (!str_is_utf8(value, n) || str_has_ctl(value, n))
         return req_fail(req, ERR_INVALID, "'%s' contains characters that are not allowed", field);
     return 0;
+}
+
+int
+api__form_file(struct req *req, size_t cap, struct multipart_field *f)
+{
+    struct buf why = BUF_INIT;
+    int rc;
+    if (!req->body.len || ((rc = multipart_field(req_header(req, "Content-Type"), req->body.data, req->body.len,
+                                                 "file", f, &why)) == 0 && !f->found))
+        rc = req_fail(req, ERR_INVALID, "the form has no 'file' field");
+    else if (rc)
+        rc = req_fail(req, rc, "%s", why.data);
+    else if (f->data.n > cap)
+        rc = req_fail(req, ERR_TOO_LARGE, "'file' may have at most %zu MiB", cap >> 20);
+    buf_release(&why);
+    return rc;
 }

@@ -107,4 +107,15 @@ int api__tmp_path(struct req *req, char *out, size_t cap);
 /* api__send_xlsx opens path, unlinks it at once (it holds plaintext) and streams it as an
  * attachment named ascii_name (and utf8_name through filename*, may be NULL). */
 int api__send_xlsx(struct req *req, const char *path, const char *ascii_name, const char *utf8_name);
+/* api__reply_xlsx ends an export written to path with result rc (xlsxw_finish's): on 0 it
+ * is api__send_xlsx; otherwise path is removed and rc returned (no reply sent). */
+int api__reply_xlsx(struct req *req, int rc, const char *path, const char *ascii_name, const char *utf8_name);
+
+/* Uploaded spreadsheets (api/api.c; used by api/cameras/reconcile.c, api/places/toilet_import.c) */
+struct multipart_field;
+/* api__form_file finds the multipart/form-data field "file" in the request body into *f
+ * (pointing into the body). On failure it has already replied and returns the error:
+ * ERR_INVALID when the body is empty or has no such field, the parser's error for a
+ * malformed form, ERR_TOO_LARGE when the file is over cap bytes. */
+int api__form_file(struct req *req, size_t cap, struct multipart_field *f);
 #endif

@@ -45,13 +45,8 @@ places_report_xlsx(const char *path, const struct place_import_report *rep)
                                    r->id ? XLSXW_NUMBER_CELL((double)r->id) : XLSXW_EMPTY_CELL };
         rc = xlsxw_row(w, c, 4);
     }
-    if (!rc) {
-        rc = xlsxw_close(w);
-        w = NULL;
-    }
 out:
-    xlsxw_free(w);
-    return rc;
+    return xlsxw_finish(w, rc);
 }
 
 static int
@@ -127,13 +122,8 @@ places_export_xlsx(struct db *db, const struct actor *who, struct place_query *q
         }
         arena_release(&arena);
     } while (!rc && n == q->limit);
-    if (!rc) {
-        rc = xlsxw_close(w);
-        w = NULL;
-    }
 out:
-    xlsxw_free(w);
-    return rc;
+    return xlsxw_finish(w, rc);
 }
 
 static int

@@ -101,3 +101,35 @@ str_has_ctl(const char *p, size_t n)
             return true;
     return false;
 }
+
+size_t
+str_strip_notes(char *out, size_t n)
+{
+    for (bool changed = true; changed && n;) {
+        changed = false;
+        char last = out[n - 1];
+        if (last == ':') {
+            n--;
+            changed = true;
+        } else if (last == ')' || last == ']') {
+            char open = last == ')' ? '(' : '[';
+            for (size_t k = n - 1; k-- > 0;)
+                if (out[k] == open) {
+                    n = k;
+                    changed = true;
+                    break;
+                }
+        }
+        if (n && (out[0] == '(' || out[0] == '[')) {
+            char close = out[0] == '(' ? ')' : ']';
+            for (size_t k = 1; k < n; k++)
+                if (out[k] == close) {
+                    memmove(out, out + k + 1, n - k - 1);
+                    n -= k + 1;
+                    changed = true;
+                    break;
+                }
+        }
+    }
+    return n;
+}

@@ -34,5 +34,9 @@ void str_copy(char *dst, size_t cap, const char *src);
 bool str_is_utf8(const char *p, size_t n);
 /* str_has_ctl reports whether p[0..n) holds ASCII control characters (CR, LF, TAB …). */
 bool str_has_ctl(const char *p, size_t n);
+/* str_strip_notes drops bracketed notes ("(…)", "[…]") at either end and a trailing colon
+ * of s[0..n), in place, until nothing changes; returns the new length (not NUL-terminated).
+ * For header cells (io/columns.c, domain/places/text_norm.c). */
+size_t str_strip_notes(char *s, size_t n);
 
 #endif

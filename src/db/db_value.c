@@ -74,3 +74,25 @@ db_like_contains(struct arena *arena, const char *q)
     buf_release(&b);
     return out;
 }
+
+int
+db_report_page(struct db *db, const char *count_sql, const char *rows_sql, int64_t id, const char *filter,
+               int64_t after, size_t limit, int64_t *total, struct db_stmt **st)
+{
+    bool row = false;
+    int rc;
+    if ((rc = db_prepare(db, count_sql, st)) || (rc = db_bind_i64(*st, 1, id)) ||
+        (rc = db_bind_str(*st, 2, filter)) || (rc = db_step(*st, &row)))
+        goto fail;
+    *total = row ? db_col_i64(*st, 0) : 0;
+    db_done(*st);
+    if ((rc = db_prepare(db, rows_sql, st)) || (rc = db_bind_i64(*st, 1, id)) ||
+        (rc = db_bind_str(*st, 2, filter)) || (rc = db_bind_i64(*st, 3, after)) ||
+        (rc = db_bind_i64(*st, 4, (int64_t)limit)))
+        goto fail;
+    return 0;
+fail:
+    db_done(*st);
+    *st = NULL;
+    return rc;
+}

@@ -33,4 +33,12 @@ char *db_col_copy(struct db_stmt *st, int col, char *out, size_t cap);
  * (`name LIKE ?1 ESCAPE '\'`). NULL or "" gives "" (callers read it as "no filter"). */
 const char *db_like_contains(struct arena *arena, const char *q);
 
+/* db_report_page opens one keyset page of the rows of a stored report (an import or a
+ * reconciliation): count_sql, bound ?1 = id and ?2 = filter (db_bind_str: NULL is ""),
+ * gives *total (0 without a row); rows_sql, bound ?1 = id, ?2 = filter, ?3 = after and
+ * ?4 = limit, is left in *st ready to step (the caller calls db_done). On an error *st is
+ * NULL and *total is as far as it got. */
+int db_report_page(struct db *db, const char *count_sql, const char *rows_sql, int64_t id, const char *filter,
+                   int64_t after, size_t limit, int64_t *total, struct db_stmt **st);
+
 #endif

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "core/idno.h"
+#include "core/str.h"
+#include "core/utf8.h"
 
 #define COLUMNS_NORM_MAX 96             /* longer header cells are not column names */
 #define COLUMNS_VALUE_MAX 64            /* longer cells are neither IDs nor phones */
@@ -80,9 +82,8 @@ columns_norm(struct str in, char out[COLUMNS_NORM_MAX + 1])
         return false;
     while (i < in.n) {
         unsigned cp = columns_next_cp(in, &i);
-        if (cp >= 0xFF01 && cp <= 0xFF5E)
-            cp -= 0xFEE0;                       /* full-width ASCII */
-        else if (cp == 0x3010)
+        cp = utf8_fold_width(cp);               /* full-width ASCII */
+        if (cp == 0x3010)
             cp = '[';                           /* 【 */
         else if (cp == 0x3011)
             cp = ']';                           /* 】 */
@@ -116,33 +117,7 @@ columns_norm(struct str in, char out[COLUMNS_NORM_MAX + 1])
         memcpy(out + n, enc, len);
         n += len;
     }
-    /* Drop bracketed notes at either end and a trailing colon, until nothing changes. */
-    for (bool changed = true; changed && n;) {
-        changed = false;
-        char last = out[n - 1];
-        if (last == ':') {
-            n--;
-            changed = true;
-        } else if (last == ')' || last == ']') {
-            char open = last == ')' ? '(' : '[';
-            for (size_t k = n - 1; k-- > 0;)
-                if (out[k] == open) {
-                    n = k;
-                    changed = true;
-                    break;
-                }
-        }
-        if (n && (out[0] == '(' || out[0] == '[')) {
-            char close = out[0] == '(' ? ')' : ']';
-            for (size_t k = 1; k < n; k++)
-                if (out[k] == close) {
-                    memmove(out, out + k + 1, n - k - 1);
-                    n -= k + 1;
-                    changed = true;
-                    break;
-                }
-        }
-    }
+    n = str_strip_notes(out, n);
     out[n] = '\0';
     return true;
 }

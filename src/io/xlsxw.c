@@ -570,3 +570,13 @@ xlsxw_free(struct xlsxw *w)
     zipw_free(w->z);
     xlsxw_release(w);
 }
+
+int
+xlsxw_finish(struct xlsxw *w, int rc)
+{
+    if (rc) {
+        xlsxw_free(w);
+        return rc;
+    }
+    return xlsxw_close(w);
+}

@@ -108,4 +108,8 @@ int xlsxw_close(struct xlsxw *w);
  * w; for error paths. NULL is fine. */
 void xlsxw_free(struct xlsxw *w);
 
+/* xlsxw_finish ends a workbook whose writing came to result rc: xlsxw_close when rc is 0
+ * (returning its result), otherwise xlsxw_free and rc. NULL w is fine (w failed to open). */
+int xlsxw_finish(struct xlsxw *w, int rc);
+
 #endif

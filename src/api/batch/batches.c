@@ -92,6 +92,16 @@ api__tmp_path(struct req *req, char *out, size_t cap)
 }
 
 int
+api__reply_xlsx(struct req *req, int rc, const char *path, const char *ascii_name, const char *utf8_name)
+{
+    if (rc) {
+        remove(path);
+        return rc;
+    }
+    return api__send_xlsx(req, path, ascii_name, utf8_name);
+}
+
+int
 api__send_xlsx(struct req *req, const char *path, const char *ascii_name, const char *utf8_name)
 {
     struct api_file *f;

@@ -81,17 +81,8 @@ bindings_export(struct req *req)
         };
         rc = xlsxw_row(w, c, 8);
     }
-    if (!rc) {
-        rc = xlsxw_close(w);
-        w = NULL;
-    }
 out:
-    xlsxw_free(w);
-    if (rc) {
-        remove(path);
-        return rc;
-    }
-    return api__send_xlsx(req, path, "bindings.xlsx", "绑定关系.xlsx");
+    return api__reply_xlsx(req, xlsxw_finish(w, rc), path, "bindings.xlsx", "绑定关系.xlsx");
 }
 
 const struct route api_bindings_routes[] = {

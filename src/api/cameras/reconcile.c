@@ -100,19 +100,8 @@ cameras_reconcile(struct req *req)
     int64_t within = (int64_t)RECONCILE_WITHIN_DEFAULT;
     int rc;
 
-    if (!req->body.len ||
-        ((rc = multipart_field(ct, req->body.data, req->body.len, "file", &f, &why)) == 0 && !f.found)) {
-        rc = req_fail(req, ERR_INVALID, "the form has no 'file' field");
+    if ((rc = api__form_file(req, NETWORK_FILE_CAP, &f)))
         goto out;
-    }
-    if (rc) {
-        rc = req_fail(req, rc, "%s", why.data);
-        goto out;
-    }
-    if (f.data.n > NETWORK_FILE_CAP) {
-        rc = req_fail(req, ERR_TOO_LARGE, "'file' may have at most %zu MiB", NETWORK_FILE_CAP >> 20);
-        goto out;
-    }
     if ((rc = form_text(req, ct, "within", within_s, sizeof within_s)) ||
         (rc = form_text(req, ct, "crs", crs_s, sizeof crs_s)))
         goto out;

@@ -65,13 +65,8 @@ export_places_write(struct req *req, const char *path, struct place_query *q)
         q->after = n ? items[n - 1].id : 0;
         arena_release(&arena);
     } while (!rc && n == q->limit && count < EXPORT_MAX);
-    if (!rc) {
-        rc = xlsxw_close(w);
-        w = NULL;
-    }
 out:
-    xlsxw_free(w);
-    return rc;
+    return xlsxw_finish(w, rc);
 }
 
 /* GET /api/v1/places/export.xlsx?kind&q&subdistrict&active=1 -> 点位.xlsx */
@@ -89,11 +84,7 @@ export_places(struct req *req)
     if ((rc = api_text(req, "kind", q.kind, PLACE_KIND_MAX)) || (rc = api_text(req, "q", q.q, 128)) ||
         (rc = api_text(req, "subdistrict", q.subdistrict, 12)) || (rc = api__tmp_path(req, path, sizeof path)))
         return rc;
-    if ((rc = export_places_write(req, path, &q))) {
-        remove(path);
-        return rc;
-    }
-    return api__send_xlsx(req, path, "places.xlsx", "点位.xlsx");
+    return api__reply_xlsx(req, export_places_write(req, path, &q), path, "places.xlsx", "点位.xlsx");
 }
 
 static int
@@ -134,13 +125,8 @@ export_cameras_write(struct req *req, const char *path, struct camera_query *q)
         q->after = n ? items[n - 1].id : 0;
         arena_release(&arena);
     } while (!rc && n == q->limit && count < EXPORT_MAX);
-    if (!rc) {
-        rc = xlsxw_close(w);
-        w = NULL;
-    }
 out:
-    xlsxw_free(w);
-    return rc;
+    return xlsxw_finish(w, rc);
 }
 
 /* GET /api/v1/cameras/export.xlsx?q&status&subdistrict -> 摄像机.xlsx (never a stream URL) */
@@ -156,11 +142,7 @@ export_cameras(struct req *req)
     if ((rc = api_text(req, "q", q.q, 128)) || (rc = api_text(req, "status", q.status, 16)) ||
         (rc = api_text(req, "subdistrict", q.subdistrict, 12)) || (rc = api__tmp_path(req, path, sizeof path)))
         return rc;
-    if ((rc = export_cameras_write(req, path, &q))) {
-        remove(path);
-        return rc;
-    }
-    return api__send_xlsx(req, path, "cameras.xlsx", "摄像机.xlsx");
+    return api__reply_xlsx(req, export_cameras_write(req, path, &q), path, "cameras.xlsx", "摄像机.xlsx");
 }
 
 /* GET /api/v1/camera-checks/export.xlsx?kind&stale_days -> 摄像机核查.xlsx (the check list) */
@@ -202,17 +184,8 @@ export_checks(struct req *req)
         };
         rc = xlsxw_row(w, c, 12);
     }
-    if (!rc) {
-        rc = xlsxw_close(w);
-        w = NULL;
-    }
 out:
-    xlsxw_free(w);
-    if (rc) {
-        remove(path);
-        return rc;
-    }
-    return api__send_xlsx(req, path, "camera-checks.xlsx", "摄像机核查.xlsx");
+    return api__reply_xlsx(req, xlsxw_finish(w, rc), path, "camera-checks.xlsx", "摄像机核查.xlsx");
 }
 
 const struct route api_places_export_routes[] = {

@@ -87,19 +87,8 @@ toilets_import(struct req *req)
     char crs_name[16] = "";
     int rc;
 
-    if (!req->body.len ||
-        ((rc = multipart_field(ct, req->body.data, req->body.len, "file", &f, &why)) == 0 && !f.found)) {
-        rc = req_fail(req, ERR_INVALID, "the form has no 'file' field");
+    if ((rc = api__form_file(req, TOILET_FILE_CAP, &f)))
         goto out;
-    }
-    if (rc) {
-        rc = req_fail(req, rc, "%s", why.data);
-        goto out;
-    }
-    if (f.data.n > TOILET_FILE_CAP) {
-        rc = req_fail(req, ERR_TOO_LARGE, "'file' may have at most %zu MiB", TOILET_FILE_CAP >> 20);
-        goto out;
-    }
     if ((rc = multipart_field(ct, req->body.data, req->body.len, "crs", &fc, NULL)))
         goto out;
     if (fc.found) {

@@ -300,14 +300,7 @@ reconcile_rows(struct db *db, const struct actor *a, int64_t id, const char *cls
         return ERR_INVALID;
     if ((rc = reconcile_get(db, a, id, arena, &info)))
         return rc;
-    if ((rc = db_prepare(db, sql_rows_count, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-        (rc = db_bind_str(st, 2, cls)) || (rc = db_step(st, &row)))
-        goto out;
-    *total = row ? db_col_i64(st, 0) : 0;
-    db_done(st);
-    if ((rc = db_prepare(db, sql_rows, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-        (rc = db_bind_str(st, 2, cls)) || (rc = db_bind_i64(st, 3, after)) ||
-        (rc = db_bind_i64(st, 4, (int64_t)limit)))
+    if ((rc = db_report_page(db, sql_rows_count, sql_rows, id, cls, after, limit, total, &st)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
         VEC_ARENA_ROOM(arena, out, *n, cap);

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "core/utf8.h"
+
 unsigned
 text_utf8_next(struct str s, size_t *i)
 {
@@ -61,39 +63,6 @@ text_encode(unsigned cp, char enc[4])
     return 4;
 }
 
-/* text_strip_notes drops bracketed notes at either end and a trailing colon of out[0..n). */
-static size_t
-text_strip_notes(char *out, size_t n)
-{
-    for (bool changed = true; changed && n;) {
-        changed = false;
-        char last = out[n - 1];
-        if (last == ':') {
-            n--;
-            changed = true;
-        } else if (last == ')' || last == ']') {
-            char open = last == ')' ? '(' : '[';
-            for (size_t k = n - 1; k-- > 0;)
-                if (out[k] == open) {
-                    n = k;
-                    changed = true;
-                    break;
-                }
-        }
-        if (n && (out[0] == '(' || out[0] == '[')) {
-            char close = out[0] == '(' ? ')' : ']';
-            for (size_t k = 1; k < n; k++)
-                if (out[k] == close) {
-                    memmove(out, out + k + 1, n - k - 1);
-                    n -= k + 1;
-                    changed = true;
-                    break;
-                }
-        }
-    }
-    return n;
-}
-
 size_t
 text_norm(struct str in, unsigned flags, char *out, size_t cap, bool *cut)
 {
@@ -103,9 +72,8 @@ text_norm(struct str in, unsigned flags, char *out, size_t cap, bool *cut)
         *cut = false;
     while (i < in.n) {
         unsigned cp = text_utf8_next(in, &i);
-        if (cp >= 0xFF01 && cp <= 0xFF5E)
-            cp -= 0xFEE0;                       /* full-width ASCII */
-        else if (cp == 0x3010 || cp == 0x3014)
+        cp = utf8_fold_width(cp);               /* full-width ASCII */
+        if (cp == 0x3010 || cp == 0x3014)
             cp = '[';                           /* 【 〔 */
         else if (cp == 0x3011 || cp == 0x3015)
             cp = ']';                           /* 】 〕 */
@@ -126,7 +94,7 @@ text_norm(struct str in, unsigned flags, char *out, size_t cap, bool *cut)
         n += len;
     }
     if (header)
-        n = text_strip_notes(out, n);
+        n = str_strip_notes(out, n);
     out[n] = '\0';
     return n;
 }

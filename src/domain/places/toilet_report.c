@@ -96,14 +96,7 @@ toilet_import_rows(struct db *db, const struct actor *a, int64_t id, const char 
         return ERR_INVALID;
     if ((rc = toilet_import_get(db, a, id, arena, &info)))
         return rc;
-    if ((rc = db_prepare(db, sql_count, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-        (rc = db_bind_str(st, 2, status)) || (rc = db_step(st, &row)))
-        goto out;
-    *total = row ? db_col_i64(st, 0) : 0;
-    db_done(st);
-    if ((rc = db_prepare(db, sql_rows, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-        (rc = db_bind_str(st, 2, status)) || (rc = db_bind_i64(st, 3, after)) ||
-        (rc = db_bind_i64(st, 4, (int64_t)limit)))
+    if ((rc = db_report_page(db, sql_count, sql_rows, id, status, after, limit, total, &st)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
         VEC_ARENA_ROOM(arena, out, *n, cap);

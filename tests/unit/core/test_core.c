@@ -350,6 +350,27 @@ test_str_copy(void **state)
     assert_string_equal(d, "");
 }
 
+/* str_strip_notes: header-cell notes at either end and trailing colons, repeatedly. */
+static void
+test_str_strip_notes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        { "姓名(必填):", "姓名" }, { "[备注]电话", "电话" }, { "(a)[b]x(c):[d]", "x" }, { "id:::", "id" },
+        { "a(b", "a(b" }, { "(ab", "(ab" }, { "a)b", "a)b" }, { "()", "" }, { "", "" }, { "x(y)z", "x(y)z" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char b[64];
+        size_t n = strlen(cases[i].in);
+        memcpy(b, cases[i].in, n);
+        n = str_strip_notes(b, n);
+        b[n] = '\0';
+        assert_string_equal(b, cases[i].out);
+    }
+}
+
 static void
 test_str_is_utf8(void **state)
 {
@@ -1096,6 +1117,7 @@ main(void)
         cmocka_unit_test(test_str_basics),
         cmocka_unit_test(test_str_to_i64),
         cmocka_unit_test(test_str_copy),
+        cmocka_unit_test(test_str_strip_notes),
         cmocka_unit_test(test_str_is_utf8),
         cmocka_unit_test(test_str_has_ctl),
         cmocka_unit_test(test_hex),

@@ -176,6 +176,48 @@ test_like_contains(void **state)
     arena_release(&arena);
 }
 
+/* db_report_page: the count and one keyset page of a report's rows, filtered or not. */
+static const char sql_rep_count[] = "SELECT count(*) FROM t_rep WHERE run = ?1 AND (?2 = '' OR cls = ?2)";
+static const char sql_rep_rows[] =
+    "SELECT seq FROM t_rep WHERE run = ?1 AND (?2 = '' OR cls = ?2) AND seq > ?3 ORDER BY seq LIMIT ?4";
+
+static size_t
+page(struct db *db, int64_t run, const char *cls, int64_t after, size_t limit, int64_t *total, int64_t *seqs)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    size_t n = 0;
+    assert_int_equal(db_report_page(db, sql_rep_count, sql_rep_rows, run, cls, after, limit, total, &st), 0);
+    while (db_step(st, &row) == 0 && row)
+        seqs[n++] = db_col_i64(st, 0);
+    db_done(st);
+    return n;
+}
+
+static void
+test_report_page(void **state)
+{
+    struct dbtest *t = *state;
+    struct db_stmt *st = (struct db_stmt *)1;
+    int64_t total = -1, seqs[8];
+    assert_int_equal(db_exec(t->db, "CREATE TABLE t_rep (run BIGINT, seq BIGINT, cls TEXT)"), 0);
+    assert_int_equal(db_exec(t->db, "INSERT INTO t_rep VALUES (1, 1, 'a'), (1, 2, 'b'), (1, 3, 'a'), (1, 4, 'a'),"
+                                    " (2, 1, 'a')"),
+                     0);
+    assert_int_equal(page(t->db, 1, NULL, 0, 2, &total, seqs), 2);
+    assert_int_equal(total, 4);
+    assert_int_equal(seqs[0], 1);
+    assert_int_equal(seqs[1], 2);
+    assert_int_equal(page(t->db, 1, "a", 1, 5, &total, seqs), 2);
+    assert_int_equal(total, 3);
+    assert_int_equal(seqs[0], 3);
+    assert_int_equal(seqs[1], 4);
+    assert_int_equal(page(t->db, 3, "", 0, 5, &total, seqs), 0);
+    assert_int_equal(total, 0);
+    assert_int_not_equal(db_report_page(t->db, "SELECT nope FROM t_missing", sql_rep_rows, 1, NULL, 0, 2, &total, &st), 0);
+    assert_null(st);
+}
+
 int
 main(void)
 {
@@ -183,6 +225,7 @@ main(void)
         DBTEST(test_bind_and_copy),
         DBTEST(test_col_copy),
         DBTEST(test_like_contains),
+        DBTEST(test_report_page),
     };
     log_set_quiet(true);
     return dbtest_run("db_value", tests, sizeof tests / sizeof tests[0]);

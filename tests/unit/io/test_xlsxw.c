@@ -244,6 +244,21 @@ test_refusals(void **state)
     assert_int_equal(access(path, F_OK), -1);
     xlsxw_free(NULL);
     assert_int_equal(xlsxw_close(NULL), 0);
+
+    /* xlsxw_finish: an error discards the file and is returned; 0 closes it. */
+    assert_int_equal(xlsxw_open(path, "a", NULL, &w), 0);
+    assert_int_equal(xlsxw_row(w, &good, 1), 0);
+    assert_int_equal(xlsxw_finish(w, ERR_IO), ERR_IO);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(xlsxw_finish(NULL, ERR_INVALID), ERR_INVALID);
+    assert_int_equal(xlsxw_open(path, "a", NULL, &w), 0);
+    assert_int_equal(xlsxw_row(w, &good, 1), 0);
+    assert_int_equal(xlsxw_finish(w, 0), 0);
+    assert_int_equal(table_open_path(path, &t, NULL), 0);
+    assert_int_equal(table_next_row(t, &row), 0);
+    assert_int_equal(row.num, 1);
+    table_close(t);
+    remove(path);
     xfree(big);
     xfree(wide);
 }
