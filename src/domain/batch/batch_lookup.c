@@ -275,7 +275,8 @@ batch_results(struct batch_worker *w)
     size_t i = 0;
 
     int64_t t0 = time_mono_us();
-    qsort_r(w->reqs, w->nreqs, sizeof *w->reqs, batch_req_cmp, (void *)base);
+    if (w->nreqs) /* an empty array may be NULL, which qsort must not get */
+        qsort_r(w->reqs, w->nreqs, sizeof *w->reqs, batch_req_cmp, (void *)base);
     while (i < w->nreqs && !rc) {
         size_t first = i, nbound = 0;
         if ((rc = db_prepare(w->db, batch_sql_results, &st)))
@@ -426,7 +427,8 @@ batch_chunk(struct batch_worker *w, size_t plo, size_t phi)
     for (size_t i = 0; i < w->ncands; i++)
         batch_open(w, pairs, plo, phi, &w->cands[i]);
     w->open_us += time_mono_us() - t0;
-    qsort(w->cands, w->ncands, sizeof *w->cands, batch_cand_cmp_key);
+    if (w->ncands) /* no candidates: cands may be NULL, which qsort must not get */
+        qsort(w->cands, w->ncands, sizeof *w->cands, batch_cand_cmp_key);
     nA = w->ncands;
     size_t c = 0;
     for (size_t i = 0; i < nslots; i++) {
@@ -477,7 +479,8 @@ batch_chunk(struct batch_worker *w, size_t plo, size_t phi)
         return 0;
     if ((rc = batch_fetch(w, w->bidx, nb, ctx->since_far, ctx->since_near)))
         return rc;
-    qsort(w->cands + nA, w->ncands - nA, sizeof *w->cands, batch_cand_cmp_bidx);
+    if (w->ncands > nA)
+        qsort(w->cands + nA, w->ncands - nA, sizeof *w->cands, batch_cand_cmp_bidx);
     for (size_t i = 0; i < nslots; i++) {
         struct batch_slot *s = &w->slots[i];
         if (!s->need_far)
@@ -635,7 +638,8 @@ batch__index(struct batch_ctx *ctx, unsigned threads)
             rc = jobs[t].rc;
     if (rc)
         return rc;
-    qsort(ctx->pairs, ctx->nkeys, sizeof *ctx->pairs, batch_pair_cmp);
+    if (ctx->nkeys)
+        qsort(ctx->pairs, ctx->nkeys, sizeof *ctx->pairs, batch_pair_cmp);
     /* chunks of at most BATCH_CHUNK distinct blind indexes; a blind index never spans two */
     ctx->chunks = xcalloc(ctx->nkeys / BATCH_CHUNK + 2, sizeof *ctx->chunks);
     size_t distinct = 0;
