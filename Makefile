@@ -6,7 +6,8 @@ BUILD_FUZZ ?= build-fuzz
 VAR        ?= var
 LISTEN     ?= 127.0.0.1:8080
 JOBS       ?= $(shell nproc)
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 12
+export FUZZ_SECONDS
 
 .PHONY: all bootstrap ui build demo test test-unit test-asan test-ui fuzz pg clean distclean
 
