@@ -17,6 +17,8 @@
  *     --per-frame  also flush a fragment after every frame (av_write_frame(oc, NULL)),
  *                  the low-latency variant; default is one fragment per keyframe interval
  *     --no-info    skip avformat_find_stream_info (take the codec from the SDP alone)
+ *     --probe      health-probe experiment: open with initial_pause=1 (DESCRIBE and
+ *                  SETUP, no PLAY), print the codec of each stream from the SDP, close
  *     --deadline-ms N  the interrupt callback aborts any blocking call after N ms without
  *                  progress (default 5000)
  *     --timeout-ms N   the RTSP demuxer's "timeout" option (socket I/O) in ms; default
@@ -154,18 +156,19 @@ static void print_codec(const struct sink *s)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s URL OUT.mp4|- [SECONDS] [--per-frame] [--no-info] "
+        fprintf(stderr, "usage: %s URL OUT.mp4|- [SECONDS] [--per-frame] [--no-info] [--probe] "
                         "[--deadline-ms N] [--timeout-ms N]\n", argv[0]);
         return 2;
     }
     const char *url = argv[1], *out = argv[2];
     double seconds = 5;
-    int per_frame = 0, no_info = 0;
+    int per_frame = 0, no_info = 0, probe = 0;
     long long timeout_ms = -1;
     struct watchdog wd = { .deadline_ms = 5000 };
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--per-frame")) per_frame = 1;
         else if (!strcmp(argv[i], "--no-info")) no_info = 1;
+        else if (!strcmp(argv[i], "--probe")) probe = 1;
         else if (!strcmp(argv[i], "--deadline-ms") && i + 1 < argc) wd.deadline_ms = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc) timeout_ms = atoll(argv[++i]);
         else seconds = atof(argv[i]);
@@ -192,6 +195,8 @@ int main(int argc, char **argv)
     av_dict_set(&o, "fflags", "nobuffer", 0);
     av_dict_set(&o, "probesize", "32768", 0);
     av_dict_set(&o, "analyzeduration", "500000", 0);
+    if (probe)
+        av_dict_set(&o, "initial_pause", "1", 0); /* DESCRIBE + SETUP, no PLAY */
     wd.last = now_ms();
     int rc = avformat_open_input(&ic, url, NULL, &o);
     av_dict_free(&o);
@@ -201,6 +206,14 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("open_ms=%lld\n", (long long)(now_ms() - sink.t0));
+    if (probe) {
+        for (unsigned i = 0; i < ic->nb_streams; i++)
+            printf("probe stream=%u codec=%s\n", i,
+                   avcodec_get_name(ic->streams[i]->codecpar->codec_id));
+        avformat_close_input(&ic);
+        printf("probe_done_ms=%lld\n", (long long)(now_ms() - sink.t0));
+        return 0;
+    }
     if (!no_info) {
         wd.last = now_ms();
         rc = avformat_find_stream_info(ic, NULL);
