@@ -15,13 +15,9 @@
  * (username)=(x) already exists") and is never read; the primary message of data
  * exceptions (SQLSTATE class 22) can too and is withheld. Serves S3, S4, S6, O2, O3.
  *
- * Over 800 lines because it is the whole libpq binding in one unit: connection upkeep,
- * transactions, the per-connection statement cache, binary binding and binary decoding all
- * work on the private struct db_pg / db_pg_stmt and share db_pg_map / db_pg_fail; a split
- * would have to publish those structures in a header that only this driver may use. The
- * write-path issue (pipeline mode) is the moment to revisit.
+ * Binding values and decoding columns are db_pg_value.c; the structures both files share
+ * are in the private header db_pg.h.
  */
-#include <libpq-fe.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,21 +27,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/str.h"
-#include "db/db_driver.h"
-
-/* Type OIDs (src/include/catalog/pg_type.dat; fixed since PostgreSQL 7). */
-#define DB_PG_BOOL 16
-#define DB_PG_BYTEA 17
-#define DB_PG_NAME 19
-#define DB_PG_INT8 20
-#define DB_PG_INT2 21
-#define DB_PG_INT4 23
-#define DB_PG_TEXT 25
-#define DB_PG_OID 26
-#define DB_PG_JSON 114
-#define DB_PG_UNKNOWN 705
-#define DB_PG_BPCHAR 1042
-#define DB_PG_VARCHAR 1043
+#include "db/db_pg.h"
 
 #define DB_PG_CONNECT_TIMEOUT "10"
 
@@ -53,36 +35,8 @@
 #define DB_PG_MIGRATE_LOCK \
     "SELECT pg_advisory_xact_lock(1247316321, hashtext(COALESCE(current_schema(), '')))"
 
-struct db_pg {
-    struct db base;
-    PGconn *conn;
-    unsigned gen;        /* bumped by every reconnect: names prepared before are gone */
-    unsigned next_id;    /* statement names jy1, jy2, … */
-    struct buf zombies;  /* names to DEALLOCATE once the failed transaction ends */
-};
-
-struct db_pg_stmt {
-    struct db_stmt base;
-    char *text;          /* the SQL with $N placeholders */
-    char name[24];
-    unsigned gen;        /* the connection generation name was prepared in */
-    int nparams;
-    Oid *types;          /* as the server resolved them */
-    Oid *wide;           /* the types asked for at prepare (NULL: all inferred) */
-    const char **vals;
-    int *lens, *fmts;
-    char (*scratch)[24]; /* per parameter: encoded integers */
-    char **owned;        /* per parameter: NUL-terminated copies for text-format values */
-    PGresult *res;
-    int nrows, ncols, row;
-    char (*colbuf)[24];  /* per column: integers formatted for db_col_text */
-    bool warned;
-};
-
 static const struct db__ops db_pg_ops;
 
-static struct db_pg *db_pg_of(struct db *db) { return (struct db_pg *)db; }
-static struct db_pg_stmt *db_pg_stmt_of(struct db_stmt *st) { return (struct db_pg_stmt *)st; }
 
 /* ---- errors ------------------------------------------------------------------------- */
 
@@ -569,160 +523,6 @@ db_pg_finalize(struct db_stmt *base)
     xfree(st);
 }
 
-static void
-db_pg_put_be(char *out, uint64_t v, int n)
-{
-    for (int i = n - 1; i >= 0; i--) {
-        out[i] = (char)(v & 0xff);
-        v >>= 8;
-    }
-}
-
-static uint64_t
-db_pg_get_be(const char *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = (v << 8) | (unsigned char)p[i];
-    return v;
-}
-
-/* db_pg_param checks idx and clears what was bound there; returns the 0-based index. */
-static int
-db_pg_param(struct db_pg_stmt *st, int idx, int *i)
-{
-    if (idx > st->nparams) {
-        db__log_fail("db.pg.bind", ERR_DB, NULL, "parameter index out of range", st->base.sql);
-        return ERR_DB;
-    }
-    *i = idx - 1;
-    xfree(st->owned[*i]);
-    st->owned[*i] = NULL;
-    return 0;
-}
-
-static bool
-db_pg_is_textual(Oid t)
-{
-    switch (t) {
-    case DB_PG_TEXT:
-    case DB_PG_VARCHAR:
-    case DB_PG_BPCHAR:
-    case DB_PG_NAME:
-    case DB_PG_UNKNOWN:
-    case DB_PG_JSON:
-        return true;
-    default:
-        return false;
-    }
-}
-
-static int
-db_pg_bind_i64(struct db_stmt *base, int idx, int64_t v)
-{
-    struct db_pg_stmt *st = db_pg_stmt_of(base);
-    int i, n = 0, rc;
-
-    if ((rc = db_pg_param(st, idx, &i)))
-        return rc;
-    switch (st->types[i]) {
-    case DB_PG_INT8:
-        n = 8;
-        break;
-    case DB_PG_INT4:
-        n = v >= INT32_MIN && v <= INT32_MAX ? 4 : -1;
-        break;
-    case DB_PG_INT2:
-        n = v >= INT16_MIN && v <= INT16_MAX ? 2 : -1;
-        break;
-    case DB_PG_OID:
-        n = v >= 0 && v <= UINT32_MAX ? 4 : -1;
-        break;
-    case DB_PG_BOOL:
-        v = v != 0;
-        n = 1;
-        break;
-    default:
-        /* numeric, float, text, …: the server parses the decimal text form. */
-        snprintf(st->scratch[i], sizeof st->scratch[i], "%lld", (long long)v);
-        st->vals[i] = st->scratch[i];
-        st->lens[i] = (int)strlen(st->scratch[i]);
-        st->fmts[i] = 0;
-        return 0;
-    }
-    if (n < 0) {
-        db__log_fail("db.pg.bind", ERR_DB, NULL, "integer out of range of the parameter type",
-                     base->sql);
-        return ERR_DB;
-    }
-    db_pg_put_be(st->scratch[i], (uint64_t)v, n);
-    st->vals[i] = st->scratch[i];
-    st->lens[i] = n;
-    st->fmts[i] = 1;
-    return 0;
-}
-
-static int
-db_pg_bind_bytes(struct db_pg_stmt *st, int i, const char *p, size_t n)
-{
-    if (n > INT_MAX) {
-        db__log_fail("db.pg.bind", ERR_TOO_LARGE, NULL, "value too large", st->base.sql);
-        return ERR_TOO_LARGE;
-    }
-    st->vals[i] = p;
-    st->lens[i] = (int)n;
-    st->fmts[i] = 1;
-    return 0;
-}
-
-static int
-db_pg_bind_text(struct db_stmt *base, int idx, const char *p, size_t n)
-{
-    struct db_pg_stmt *st = db_pg_stmt_of(base);
-    int i, rc;
-
-    if ((rc = db_pg_param(st, idx, &i)))
-        return rc;
-    if (db_pg_is_textual(st->types[i]) || st->types[i] == DB_PG_BYTEA)
-        return db_pg_bind_bytes(st, i, p, n);
-    /* Another type: send the text form, which must be a C string. */
-    if (memchr(p, '\0', n)) {
-        db__log_fail("db.pg.bind", ERR_DB, NULL, "NUL byte in a text value", base->sql);
-        return ERR_DB;
-    }
-    if (n > INT_MAX)
-        return db_pg_bind_bytes(st, i, p, n);
-    st->owned[i] = xstrndup(p, n);
-    st->vals[i] = st->owned[i];
-    st->lens[i] = (int)n;
-    st->fmts[i] = 0;
-    return 0;
-}
-
-static int
-db_pg_bind_blob(struct db_stmt *base, int idx, const void *p, size_t n)
-{
-    struct db_pg_stmt *st = db_pg_stmt_of(base);
-    int i, rc;
-
-    if ((rc = db_pg_param(st, idx, &i)))
-        return rc;
-    return db_pg_bind_bytes(st, i, p, n);
-}
-
-static int
-db_pg_bind_null(struct db_stmt *base, int idx)
-{
-    struct db_pg_stmt *st = db_pg_stmt_of(base);
-    int i, rc;
-
-    if ((rc = db_pg_param(st, idx, &i)))
-        return rc;
-    st->vals[i] = NULL;
-    st->lens[i] = 0;
-    st->fmts[i] = 0;
-    return 0;
-}
 
 static int64_t
 db_pg_changes(const PGresult *res)
@@ -774,122 +574,6 @@ db_pg_step(struct db_stmt *base, bool *row)
     return 0;
 }
 
-/* ---- columns ------------------------------------------------------------------------ */
-
-static void
-db_pg_warn_type(struct db_pg_stmt *st, int col)
-{
-    char oid[16];
-    if (st->warned)
-        return;
-    st->warned = true;
-    snprintf(oid, sizeof oid, "%u", (unsigned)PQftype(st->res, col));
-    log_warn("db.pg.column_type", "type_oid", oid, "column", PQfname(st->res, col), "sql",
-             st->base.sql, NULL);
-}
-
-/* db_pg_int decodes an integer-like binary column; false when the type is not one. */
-static bool
-db_pg_int(struct db_pg_stmt *st, int col, int64_t *v)
-{
-    const char *p = PQgetvalue(st->res, st->row, col);
-    int n = PQgetlength(st->res, st->row, col);
-
-    switch (PQftype(st->res, col)) {
-    case DB_PG_INT8:
-        *v = n == 8 ? (int64_t)db_pg_get_be(p, 8) : 0;
-        return true;
-    case DB_PG_INT4:
-        *v = n == 4 ? (int32_t)(uint32_t)db_pg_get_be(p, 4) : 0;
-        return true;
-    case DB_PG_INT2:
-        *v = n == 2 ? (int16_t)(uint16_t)db_pg_get_be(p, 2) : 0;
-        return true;
-    case DB_PG_OID:
-        *v = n == 4 ? (int64_t)db_pg_get_be(p, 4) : 0;
-        return true;
-    case DB_PG_BOOL:
-        *v = n == 1 && p[0] != 0;
-        return true;
-    default:
-        return false;
-    }
-}
-
-static bool
-db_pg_col_ok(struct db_pg_stmt *st, int col)
-{
-    return st->res && col < st->ncols && st->row >= 0 && st->row < st->nrows;
-}
-
-static int64_t
-db_pg_col_i64(struct db_stmt *base, int col)
-{
-    struct db_pg_stmt *st = db_pg_stmt_of(base);
-    int64_t v = 0;
-
-    if (!db_pg_col_ok(st, col) || PQgetisnull(st->res, st->row, col))
-        return 0;
-    if (db_pg_int(st, col, &v))
-        return v;
-    if (db_pg_is_textual(PQftype(st->res, col))) {
-        /* Like SQLite: text holding a number reads as that number, anything else as 0. */
-        if (cstr_to_i64(PQgetvalue(st->res, st->row, col), &v, INT64_MIN, INT64_MAX))
-            v = 0;
-        return v;
-    }
-    db_pg_warn_type(st, col);
-    return 0;
-}
-
-static const char *
-db_pg_col_text(struct db_stmt *base, int col, size_t *n)
-{
-    struct db_pg_stmt *st = db_pg_stmt_of(base);
-    Oid t;
-    int64_t v;
-
-    if (!db_pg_col_ok(st, col) || PQgetisnull(st->res, st->row, col))
-        return NULL;
-    t = PQftype(st->res, col);
-    if (db_pg_is_textual(t) || t == DB_PG_BYTEA) {
-        *n = (size_t)PQgetlength(st->res, st->row, col);
-        return PQgetvalue(st->res, st->row, col); /* libpq NUL-terminates every value */
-    }
-    if (db_pg_int(st, col, &v)) {
-        if (!st->colbuf)
-            st->colbuf = xcalloc((size_t)st->ncols, sizeof *st->colbuf);
-        snprintf(st->colbuf[col], sizeof st->colbuf[col], "%lld", (long long)v);
-        *n = strlen(st->colbuf[col]);
-        return st->colbuf[col];
-    }
-    db_pg_warn_type(st, col);
-    return NULL;
-}
-
-static const void *
-db_pg_col_blob(struct db_stmt *base, int col, size_t *n)
-{
-    struct db_pg_stmt *st = db_pg_stmt_of(base);
-    Oid t;
-
-    if (!db_pg_col_ok(st, col) || PQgetisnull(st->res, st->row, col))
-        return NULL;
-    t = PQftype(st->res, col);
-    if (t == DB_PG_BYTEA || db_pg_is_textual(t)) {
-        *n = (size_t)PQgetlength(st->res, st->row, col);
-        return PQgetvalue(st->res, st->row, col);
-    }
-    db_pg_warn_type(st, col);
-    return NULL;
-}
-
-static bool
-db_pg_col_is_null(struct db_stmt *base, int col)
-{
-    struct db_pg_stmt *st = db_pg_stmt_of(base);
-    return !db_pg_col_ok(st, col) || PQgetisnull(st->res, st->row, col);
-}
 
 /* The protocol counts a statement's parameters in 16 bits (65,535), but libpq (15 at
  * least) refuses a ParameterDescription message over 30,000 bytes as "lost
@@ -912,14 +596,14 @@ static const struct db__ops db_pg_ops = {
     .compile = db_pg_compile,
     .reset = db_pg_reset,
     .finalize = db_pg_finalize,
-    .bind_i64 = db_pg_bind_i64,
-    .bind_text = db_pg_bind_text,
-    .bind_blob = db_pg_bind_blob,
-    .bind_null = db_pg_bind_null,
+    .bind_i64 = db_pg__bind_i64,
+    .bind_text = db_pg__bind_text,
+    .bind_blob = db_pg__bind_blob,
+    .bind_null = db_pg__bind_null,
     .step = db_pg_step,
-    .col_i64 = db_pg_col_i64,
-    .col_text = db_pg_col_text,
-    .col_blob = db_pg_col_blob,
-    .col_is_null = db_pg_col_is_null,
+    .col_i64 = db_pg__col_i64,
+    .col_text = db_pg__col_text,
+    .col_blob = db_pg__col_blob,
+    .col_is_null = db_pg__col_is_null,
     .max_params = db_pg_max_params,
 };
