@@ -100,6 +100,11 @@ int api_ingest_one(struct req *req, const struct ingest_kind *kind);
 /* api_ingest_batch: POST /api/v1/<resource>/batch with an array (at most INGEST_BATCH_MAX).
  * 200 {"accepted","duplicate","rejected","items":[{"status","id"?,"field"?,"reason"?}]}. */
 int api_ingest_batch(struct req *req, const struct ingest_kind *kind);
+/* api_change_failed answers a failed change of a stored record (PATCH, corrections): the
+ * rule the record broke (400, why->reason) when why says rejected, not_found as the 404
+ * message, any other rc as it is. Returns what the handler returns. */
+struct ingest_outcome;
+int api_change_failed(struct req *req, int rc, const struct ingest_outcome *why, const char *not_found);
 
 /* Generated .xlsx downloads (api/batches.c; used by api/people_export.c) ---------------- */
 /* api__tmp_path writes a fresh file name under the var directory for an export. */

@@ -109,10 +109,7 @@ cameras_update(struct req *req)
     if ((rc = req_param_i64(req, 0, &id)) || (rc = api_body(req, &body)))
         goto out;
     if ((rc = camera_update(req->app, req->db, &req->actor, id, body, &why, NULL))) {
-        if (why.status == INGEST_REJECTED)
-            rc = req_fail(req, rc, "%s", why.reason);
-        else if (rc == ERR_NOT_FOUND)
-            rc = req_fail(req, rc, "no such camera");
+        rc = api_change_failed(req, rc, &why, "no such camera");
         goto out;
     }
     if (!(rc = camera_get(req->db, &req->actor, id, &req->arena, &c)))

@@ -16,6 +16,16 @@ api_ingest_parse(struct req *req, json_t **body)
 }
 
 int
+api_change_failed(struct req *req, int rc, const struct ingest_outcome *why, const char *not_found)
+{
+    if (why->status == INGEST_REJECTED)
+        return req_fail(req, rc, "%s", why->reason);
+    if (rc == ERR_NOT_FOUND)
+        return req_fail(req, rc, "%s", not_found);
+    return rc;
+}
+
+int
 api_ingest_one(struct req *req, const struct ingest_kind *kind)
 {
     json_t *body = NULL;

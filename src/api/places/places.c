@@ -86,10 +86,7 @@ places_update(struct req *req)
     if ((rc = req_param_i64(req, 0, &id)) || (rc = api_body(req, &body)))
         goto out;
     if ((rc = place_update(req->app, req->db, &req->actor, id, body, &why, NULL))) {
-        if (why.status == INGEST_REJECTED)
-            rc = req_fail(req, rc, "%s", why.reason);
-        else if (rc == ERR_NOT_FOUND)
-            rc = req_fail(req, rc, "no such place");
+        rc = api_change_failed(req, rc, &why, "no such place");
         goto out;
     }
     if (!(rc = place_get(req->db, &req->actor, id, &req->arena, &p)))

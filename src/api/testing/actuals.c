@@ -91,10 +91,7 @@ actuals_correct(struct req *req)
         (rc = api_unpack(req, body, "{s:I, s:s}", "corrected", &corrected, "reason", &reason)))
         goto out;
     if ((rc = actual_correct(req->app, req->db, &req->actor, id, (int64_t)corrected, reason, &why, &c))) {
-        if (why.status == INGEST_REJECTED)
-            rc = req_fail(req, rc, "%s", why.reason);
-        else if (rc == ERR_NOT_FOUND)
-            rc = req_fail(req, rc, "no such actual report");
+        rc = api_change_failed(req, rc, &why, "no such actual report");
         goto out;
     }
     if ((rc = actual_get(req->db, &req->actor, id, &req->arena, &x)))

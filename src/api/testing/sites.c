@@ -100,10 +100,7 @@ sites_update(struct req *req)
     if ((rc = req_param_i64(req, 0, &id)) || (rc = api_body(req, &body)))
         goto out;
     if ((rc = site_update(req->app, req->db, &req->actor, id, body, &why, NULL))) {
-        if (why.status == INGEST_REJECTED)
-            rc = req_fail(req, rc, "%s", why.reason);
-        else if (rc == ERR_NOT_FOUND)
-            rc = req_fail(req, rc, "no such site");
+        rc = api_change_failed(req, rc, &why, "no such site");
         goto out;
     }
     if (!(rc = site_get(req->app, req->db, &req->actor, id, true, &req->arena, &l)))
