@@ -6,8 +6,6 @@
  */
 import { api, type UploadProgress } from '@/api/client';
 
-/** The largest file the server takes (it answers 413 above). */
-export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
 
 /** Days to look back that the pages offer. */
 export const DAY_CHOICES = [1, 3, 5, 7, 14];
