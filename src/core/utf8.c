@@ -127,3 +127,11 @@ utf8_fold_width(uint32_t cp)
         return cp - 0xFEE0;
     return cp == 0x3000 ? ' ' : cp;
 }
+
+bool
+utf8_is_space(uint32_t cp)
+{
+    return cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0xA0 || cp == 0x3000 ||
+           cp == 0xFEFF || (cp >= 0x2000 && cp <= 0x200D) || cp == 0x202F || cp == 0x205F ||
+           cp == 0x2060 || cp == 0x85;
+}

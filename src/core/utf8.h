@@ -18,6 +18,14 @@
  * or truncated sequence returns UTF8_BAD and advances *i by one byte, so a loop always
  * makes progress. */
 uint32_t utf8_next(const char *p, size_t n, size_t *i);
+/* utf8_next_or_fffd is utf8_next with U+FFFD (the replacement character) for UTF8_BAD:
+ * for text that is being normalised rather than checked. */
+static inline uint32_t
+utf8_next_or_fffd(const char *p, size_t n, size_t *i)
+{
+    uint32_t cp = utf8_next(p, n, i);
+    return cp == UTF8_BAD ? 0xFFFD : cp;
+}
 /* utf8_valid reports whether p[0..n) is strict UTF-8 (NUL bytes are valid here). */
 bool utf8_valid(const char *p, size_t n);
 /* utf8_encode writes cp to out and returns its length (1-4); 0 for a surrogate or a value
@@ -37,5 +45,10 @@ size_t utf8_cut(const char *p, size_t n, size_t max);
 /* utf8_fold_width maps full-width ASCII forms (U+FF01-U+FF5E) to ASCII and the
  * ideographic space U+3000 to ' '; every other code point is returned unchanged. */
 uint32_t utf8_fold_width(uint32_t cp);
+
+/* utf8_is_space reports whether cp is white space of any kind Excel users type: ASCII
+ * space and controls \t-\r, NEL, NBSP, the U+2000-U+200D spaces and zero widths, U+202F,
+ * U+205F, U+2060, the ideographic space U+3000 and the BOM U+FEFF. */
+bool utf8_is_space(uint32_t cp);
 
 #endif

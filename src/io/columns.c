@@ -39,39 +39,6 @@ static const struct columns_known columns_known[] = {
     { "mobilephone", COLUMNS_PHONE },
 };
 
-/* columns_next_cp decodes one UTF-8 code point at s[*i] (U+FFFD for a bad byte). */
-static unsigned
-columns_next_cp(struct str s, size_t *i)
-{
-    const unsigned char *p = (const unsigned char *)s.p + *i;
-    size_t left = s.n - *i;
-    unsigned c = p[0];
-    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (len == 0 || len > left) {
-        (*i)++;
-        return 0xFFFD;
-    }
-    unsigned cp = len == 1 ? c : c & (0x7F >> len);
-    for (size_t k = 1; k < len; k++) {
-        if ((p[k] & 0xC0) != 0x80) {
-            (*i)++;
-            return 0xFFFD;
-        }
-        cp = cp << 6 | (p[k] & 0x3F);
-    }
-    *i += len;
-    return cp;
-}
-
-static bool
-columns_is_space(unsigned cp)
-{
-    return cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0xA0 || cp == 0x3000 ||
-           cp == 0xFEFF || (cp >= 0x2000 && cp <= 0x200D) || cp == 0x202F || cp == 0x205F ||
-           cp == 0x2060 || cp == 0x85;
-}
-
 /* columns_norm writes the comparable form of a header cell into out (NUL-terminated);
  * false when it is too long to be a column name. */
 static bool
@@ -81,13 +48,13 @@ columns_norm(struct str in, char out[COLUMNS_NORM_MAX + 1])
     if (in.n > 4 * COLUMNS_NORM_MAX)
         return false;
     while (i < in.n) {
-        unsigned cp = columns_next_cp(in, &i);
+        unsigned cp = utf8_next_or_fffd(in.p, in.n, &i);
         cp = utf8_fold_width(cp);               /* full-width ASCII */
         if (cp == 0x3010)
             cp = '[';                           /* 【 */
         else if (cp == 0x3011)
             cp = ']';                           /* 】 */
-        if (columns_is_space(cp) || cp == '*' || cp == '_' || cp == '-' || cp == '.')
+        if (utf8_is_space(cp) || cp == '*' || cp == '_' || cp == '-' || cp == '.')
             continue;
         if (cp >= 'A' && cp <= 'Z')
             cp += 'a' - 'A';

@@ -6,38 +6,6 @@
 
 #include "core/utf8.h"
 
-unsigned
-text_utf8_next(struct str s, size_t *i)
-{
-    const unsigned char *p = (const unsigned char *)s.p + *i;
-    size_t left = s.n - *i;
-    unsigned c = p[0];
-    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (len == 0 || len > left) {
-        (*i)++;
-        return 0xFFFD;
-    }
-    unsigned cp = len == 1 ? c : c & (0x7Fu >> len);
-    for (size_t k = 1; k < len; k++) {
-        if ((p[k] & 0xC0) != 0x80) {
-            (*i)++;
-            return 0xFFFD;
-        }
-        cp = cp << 6 | (p[k] & 0x3F);
-    }
-    *i += len;
-    return cp;
-}
-
-bool
-text_is_space(unsigned cp)
-{
-    return cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0xA0 || cp == 0x3000 ||
-           cp == 0xFEFF || (cp >= 0x2000 && cp <= 0x200D) || cp == 0x202F || cp == 0x205F ||
-           cp == 0x2060 || cp == 0x85;
-}
-
 static size_t
 text_encode(unsigned cp, char enc[4])
 {
@@ -71,13 +39,13 @@ text_norm(struct str in, unsigned flags, char *out, size_t cap, bool *cut)
     if (cut)
         *cut = false;
     while (i < in.n) {
-        unsigned cp = text_utf8_next(in, &i);
+        unsigned cp = utf8_next_or_fffd(in.p, in.n, &i);
         cp = utf8_fold_width(cp);               /* full-width ASCII */
         if (cp == 0x3010 || cp == 0x3014)
             cp = '[';                           /* 【 〔 */
         else if (cp == 0x3011 || cp == 0x3015)
             cp = ']';                           /* 】 〕 */
-        if (text_is_space(cp))
+        if (utf8_is_space(cp))
             continue;
         if (header && (cp == '*' || cp == '_' || cp == '-' || cp == '.'))
             continue;

@@ -21,11 +21,4 @@ enum text_norm_flags { TEXT_NORM_HEADER = 1 << 0 };
  * and returns its length. */
 size_t text_norm(struct str in, unsigned flags, char *out, size_t cap, bool *cut);
 
-/* text_utf8_next decodes one code point of s at *i and advances *i (U+FFFD and one byte
- * for an invalid sequence). *i must be < s.n. */
-unsigned text_utf8_next(struct str s, size_t *i);
-
-/* text_is_space reports whether code point cp is white space of any kind. */
-bool text_is_space(unsigned cp);
-
 #endif

@@ -125,6 +125,28 @@ test_fold_width(void **state)
     assert_int_equal(utf8_fold_width(0x6570), 0x6570);
 }
 
+/* Normalising readers (io/columns.c, domain/places/text_norm.c) take U+FFFD for a bad byte
+ * and one white-space test. */
+static void
+test_replacement_and_space(void **state)
+{
+    (void)state;
+    const char bad[] = "a\xC0\xAF\xE3\x80\x80";   /* an overlong '/', then U+3000 */
+    size_t i = 0;
+    assert_int_equal(utf8_next_or_fffd(bad, sizeof bad - 1, &i), 'a');
+    assert_int_equal(utf8_next_or_fffd(bad, sizeof bad - 1, &i), 0xFFFD);
+    assert_int_equal(i, 2);
+    assert_int_equal(utf8_next_or_fffd(bad, sizeof bad - 1, &i), 0xFFFD);
+    assert_int_equal(utf8_next_or_fffd(bad, sizeof bad - 1, &i), 0x3000);
+    assert_int_equal(i, sizeof bad - 1);
+    static const uint32_t spaces[] = { ' ', '\t', '\r', 0x85, 0xA0, 0x2000, 0x200B, 0x202F, 0x205F, 0x2060, 0x3000, 0xFEFF };
+    for (size_t k = 0; k < sizeof spaces / sizeof *spaces; k++)
+        assert_true(utf8_is_space(spaces[k]));
+    static const uint32_t not_spaces[] = { 'a', '0', '_', 0x1F, 0x200E, 0x3001, 0xFFFD };
+    for (size_t k = 0; k < sizeof not_spaces / sizeof *not_spaces; k++)
+        assert_false(utf8_is_space(not_spaces[k]));
+}
+
 int
 main(void)
 {
@@ -133,6 +155,7 @@ main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_put_count_cut),
         cmocka_unit_test(test_fold_width),
+        cmocka_unit_test(test_replacement_and_space),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
