@@ -374,9 +374,8 @@ camera_update(struct app *app, struct db *db, const struct actor *a, int64_t id,
     db_done(st);
     st = NULL;
     if ((rc = outbox_lock(db)) ||
-        (rc = ingest_emit(db, "cameras", r.subdistrict, camera_event("updated", id, cur.version + 1, &r))) ||
-        (strcmp(cur.subdistrict, r.subdistrict) &&
-         (rc = ingest_emit(db, "cameras", cur.subdistrict, camera_event("updated", id, cur.version + 1, &r)))))
+        (rc = ingest_emit_moved(db, "cameras", cur.subdistrict, r.subdistrict,
+                                camera_event("updated", id, cur.version + 1, &r))))
         goto out;
     snprintf(target, sizeof target, "camera:%lld", (long long)id);
     if ((rc = ingest_audit_commit(app, db, a, "cameras.update", target, r.stream || r.clear_stream ? "stream" : NULL)))

@@ -555,6 +555,23 @@ ingest_emit(struct db *db, const char *topic, const char *subdistrict, json_t *p
 }
 
 int
+ingest_emit_moved(struct db *db, const char *topic, const char *from, const char *to, json_t *payload)
+{
+    size_t len = 0;
+    char *text;
+    int rc;
+    if (!payload)
+        return ERR_INTERNAL;
+    text = jsonio_dump(payload, &len);
+    json_decref(payload);
+    rc = outbox_append(db, topic, to, text, NULL);
+    if (!rc && strcmp(from, to))
+        rc = outbox_append(db, topic, from, text, NULL);
+    xfree(text);
+    return rc;
+}
+
+int
 ingest_audit_commit(struct app *app, struct db *db, const struct actor *a, const char *action,
                     const char *target, const char *detail)
 {

@@ -166,6 +166,10 @@ int ingest_gauge_add(struct db *db, const char *name, const char *subdistrict, i
  * the outbox head (outbox_lock). payload: reference stolen, no personal data; NULL is
  * ERR_INTERNAL. */
 int ingest_emit(struct db *db, const char *topic, const char *subdistrict, json_t *payload);
+/* ingest_emit_moved is ingest_emit for a record that may have changed subdistrict: the
+ * event goes to subdistrict to, and also to from when it differs (the old subdistrict's
+ * readers see the record leave). Same contract otherwise. */
+int ingest_emit_moved(struct db *db, const char *topic, const char *from, const char *to, json_t *payload);
 /* ingest_audit_commit ends a change: appends the audit entry (action on target, result
  * "ok", detail may be NULL), commits, and wakes push/ for the events the change appended.
  * Non-zero: nothing was committed. */

@@ -426,9 +426,7 @@ place_update(struct app *app, struct db *db, const struct actor *a, int64_t id, 
     st = NULL;
     place_as_place(&r, id, cur.version + 1, now, &nx);
     if ((rc = place_history_append(db, &nx, "update", a, now)) || (rc = outbox_lock(db)) ||
-        (rc = ingest_emit(db, "places", nx.subdistrict, place_event("updated", &nx))) ||
-        (strcmp(cur.subdistrict, nx.subdistrict) &&
-         (rc = ingest_emit(db, "places", cur.subdistrict, place_event("updated", &nx)))))
+        (rc = ingest_emit_moved(db, "places", cur.subdistrict, nx.subdistrict, place_event("updated", &nx))))
         goto out;
     snprintf(target, sizeof target, "place:%lld", (long long)id);
     if ((rc = ingest_audit_commit(app, db, a, "places.update", target, nx.kind)))

@@ -475,12 +475,9 @@ site_update(struct app *app, struct db *db, const struct actor *a, int64_t id, j
         (is_open && (!was_open || moved) && (rc = ingest_gauge_add(db, SITE_GAUGE_OPEN, nx.subdistrict, 1))))
         goto out;
     if ((rc = outbox_lock(db)) ||
-        (rc = ingest_emit(db, "sites", nx.subdistrict,
-                          site__event("updated", id, nx.version, nx.code, nx.name, nx.type, nx.status,
-                                      nx.subdistrict, nx.lon_e6, nx.lat_e6))) ||
-        (moved && (rc = ingest_emit(db, "sites", cur.subdistrict,
-                                    site__event("updated", id, nx.version, nx.code, nx.name, nx.type, nx.status,
-                                                nx.subdistrict, nx.lon_e6, nx.lat_e6)))))
+        (rc = ingest_emit_moved(db, "sites", cur.subdistrict, nx.subdistrict,
+                                site__event("updated", id, nx.version, nx.code, nx.name, nx.type, nx.status,
+                                            nx.subdistrict, nx.lon_e6, nx.lat_e6))))
         goto out;
     snprintf(target, sizeof target, "site:%lld", (long long)id);
     buf_printf(&detail, "version=%lld fields=", (long long)nx.version);
