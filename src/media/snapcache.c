@@ -67,41 +67,16 @@ static struct media_snapentry *entry(struct media_hub *h, const char *key, int64
     return found;
 }
 
-#if __has_include("media/snapshot.h")
-#include "media/snapshot.h"
-
-/* from_session encodes the session's kept keyframe (no lock held). */
-static int from_session(struct media_session *s, struct buf *jpeg)
-{
-    AVCodecParameters *par = avcodec_parameters_alloc();
-    AVPacket *key = av_packet_alloc();
-    int rc = ERR_UNAVAILABLE;
-
-    pthread_mutex_lock(&s->mu);
-    if (s->snap_key->size > 0 && avcodec_parameters_copy(par, s->snap_par) >= 0 &&
-        av_packet_ref(key, s->snap_key) >= 0)
-        rc = 0;
-    pthread_mutex_unlock(&s->mu);
-    if (!rc)
-        rc = media_snapshot_jpeg(par, key, jpeg);
-    av_packet_free(&key);
-    avcodec_parameters_free(&par);
-    return rc;
-}
-#define MEDIA_SNAPSHOT_WIRED 1
-#endif
 
 /* produce makes a fresh JPEG: from s when it runs, else by a brief fetch of url. */
 static int produce(struct media_hub *h, struct media_session *s, const char *url, struct buf *jpeg)
 {
-#ifdef MEDIA_SNAPSHOT_WIRED
-    return s ? from_session(s, jpeg) : media_snapshot_fetch(url, h->cfg.rw_timeout_ms, h->cfg.udp, jpeg);
-#else
     /* NEEDSWORK: media/snapshot.h (branch media-codec) is not merged yet; until it is there
-     * is no JPEG encoder and every snapshot is "unavailable". */
+     * is no JPEG encoder and every snapshot is "unavailable". Once it is: s ? decode s's
+     * snap_par + snap_key (copied under s->mu) with media_snapshot_jpeg :
+     * media_snapshot_fetch(url, h->cfg.rw_timeout_ms, h->cfg.udp, jpeg). */
     (void)h, (void)s, (void)url, (void)jpeg;
     return ERR_UNAVAILABLE;
-#endif
 }
 
 int media_snapshot(struct media_hub *h, const char *key, const char *url, unsigned max_age_ms, struct buf *jpeg)
