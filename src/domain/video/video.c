@@ -17,25 +17,13 @@
 #include "domain/platform/audit.h"
 #include "domain/video/video_int.h"
 
-#define VIDEO_ISSUER_SLOTS 64
-
-struct video_issuer {
-    enum play_issuer kind;
-    int64_t id;
-    bool ok;
-    int64_t checked_at; /* ms; 0 = empty slot */
-};
-
 static struct {
     pthread_mutex_t mu;
     struct app *app;
     struct video_config cfg;
     struct media_hub *hub;
-    struct video_issuer issuers[VIDEO_ISSUER_SLOTS];
 } video = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
-static const char sql_token_live[] = "SELECT revoked_at FROM api_tokens WHERE id = ?1";
-static const char sql_user_live[] = "SELECT disabled, locked_until FROM users WHERE id = ?1";
 static const char sql_codec[] = "SELECT codec FROM cameras WHERE id = ?1";
 
 void
@@ -77,7 +65,6 @@ video_start(struct app *app, const struct video_config *cfg)
         video.cfg.probe_interval_s = VIDEO_PROBE_INTERVAL_S;
     if (!video.cfg.probe_concurrency)
         video.cfg.probe_concurrency = VIDEO_PROBE_CONCURRENCY;
-    memset(video.issuers, 0, sizeof video.issuers);
     rc = media_hub_new(&video.cfg.media, video_on_state, NULL, &hub);
     if (!rc)
         video.hub = hub;
@@ -228,54 +215,6 @@ out:
     buf_release(&link);
     arena_release(&arena);
     return rc;
-}
-
-/* video_issuer_live asks the database whether the issuer of a link may still play. */
-static int
-video_issuer_live(struct db *db, enum play_issuer kind, int64_t id, bool *ok)
-{
-    struct db_stmt *st = NULL;
-    bool row = false;
-    int rc = db_prepare(db, kind == PLAY_ISSUER_TOKEN ? sql_token_live : sql_user_live, &st);
-    if (!rc && !(rc = db_bind_i64(st, 1, id)) && !(rc = db_step(st, &row)))
-        *ok = row && (kind == PLAY_ISSUER_TOKEN ? db_col_i64(st, 0) == 0
-                                                : db_col_i64(st, 0) == 0 && db_col_i64(st, 1) <= time_now_ms());
-    db_done(st);
-    return rc;
-}
-
-int
-video_link_check(struct app *app, struct db *db, const char *tok, size_t n, struct play_link *out)
-{
-    int64_t now = time_now_ms();
-    struct video_issuer *slot = NULL, *oldest = &video.issuers[0];
-    bool ok = false, cached = false;
-    int rc;
-
-    if ((rc = play_link_verify(&app->keys, tok, n, now, 0, out)))
-        return rc;
-    pthread_mutex_lock(&video.mu);
-    for (size_t i = 0; i < VIDEO_ISSUER_SLOTS; i++) {
-        struct video_issuer *s = &video.issuers[i];
-        if (s->checked_at && s->kind == out->issuer && s->id == out->issuer_id)
-            slot = s;
-        if (s->checked_at < oldest->checked_at)
-            oldest = s;
-    }
-    if (slot && now - slot->checked_at < VIDEO_ISSUER_CACHE_MS) {
-        ok = slot->ok;
-        cached = true;
-    }
-    pthread_mutex_unlock(&video.mu);
-    if (!cached) {
-        if ((rc = video_issuer_live(db, out->issuer, out->issuer_id, &ok)))
-            return rc;
-        pthread_mutex_lock(&video.mu);
-        slot = slot ? slot : oldest;
-        *slot = (struct video_issuer){ out->issuer, out->issuer_id, ok, now };
-        pthread_mutex_unlock(&video.mu);
-    }
-    return ok ? 0 : ERR_FORBIDDEN;
 }
 
 int

@@ -78,6 +78,8 @@ int video_play(struct app *app, struct db *db, const struct actor *a, int64_t ca
 /* video_link_check verifies the n characters at tok as a play link now (any camera) and
  * checks its issuer (cached). ERR_FORBIDDEN as play_link_verify, or for a revoked issuer. */
 int video_link_check(struct app *app, struct db *db, const char *tok, size_t n, struct play_link *out);
+/* video_link_forget empties the issuer cache (tests; a revocation then counts at once). */
+void video_link_forget(void);
 
 /* video_open_viewer attaches a viewer to camera_id's session, starting it from the sealed
  * stream URL (opened as the system actor "video", audited) when none runs. Errors as
