@@ -163,8 +163,8 @@ int media_box_codec(const uint8_t *init, size_t n, char *out, size_t cap)
     int rc;
 
     out[0] = 0;
-    if (find_child(init, n, "moov", &p, &len))
-        return ERR_NOT_FOUND;
+    if ((rc = find_child(init, n, "moov", &p, &len)))
+        return rc;
     const uint8_t *moov = p;
     size_t moov_n = len, off = 0;
     while (off < moov_n) { /* every trak: the first with an avc/hevc sample entry wins */
