@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "camtest.h"
 #include "server.h"
 
 #define SUB1 "110102001"
@@ -35,15 +36,9 @@
 #define CAM_USER "op"
 #define CAM_PASS "CamSecret7781"
 
-/* --- fake cameras ------------------------------------------------------------------- */
-struct fakecam {
-    pid_t pid;
-    int port, status_port;
-    char url[4][160]; /* rtsp://op:CamSecret7781@127.0.0.1:P/mount */
-};
-
-static struct fakecam cam_main; /* cam1 (H.264), cam2 (H.264) */
-static struct fakecam cam_probe; /* pr1: killed and restarted */
+/* --- fake cameras (tests/support/camtest.h) ---------------------------------------- */
+static struct camtest cam_main;  /* cam1, cam2 (H.264) */
+static struct camtest cam_probe; /* pr1: killed and restarted on the same port */
 
 static void
 sleep_ms(long ms)
@@ -53,125 +48,38 @@ sleep_ms(long ms)
     }
 }
 
-/* fakecam_start runs fake_camera.py on port (0 = any) with the mounts and waits for its
- * ready line. 0 or -1. */
+/* cam_start runs a fake camera that requires CAM_USER/CAM_PASS with mounts m1 (and m2 when
+ * not NULL) on port (NULL: any). */
 static int
-fakecam_start(struct fakecam *c, int port, const char *const *mounts)
+cam_start(struct camtest *c, const char *port, const char *m1, const char *m2)
 {
-    const char *src = getenv("JIAYUAN_SRC");
-    char script[1024], portarg[16];
-    const char *argv[24];
-    char sport[16];
+    const char *args[16];
     size_t n = 0;
-    char out_path[] = "/tmp/jy-e2e-video-cam-XXXXXX";
-    int fd = mkstemp(out_path);
-    if (!src || fd < 0)
-        return -1;
-    unlink(out_path); /* the camera writes on; we read what it wrote through our descriptor */
-    snprintf(script, sizeof script, "%s/tests/support/fake_camera.py", src);
-    snprintf(portarg, sizeof portarg, "%d", port);
-    argv[n++] = "/usr/bin/python3";
-    argv[n++] = script;
-    argv[n++] = "--port";
-    argv[n++] = portarg;
-    argv[n++] = "--user";
-    argv[n++] = CAM_USER;
-    argv[n++] = "--password";
-    argv[n++] = CAM_PASS;
-    snprintf(sport, sizeof sport, "%d", c->status_port); /* 0 at first: any port, then the same again */
-    argv[n++] = "--status-port";
-    argv[n++] = sport;
-    for (size_t i = 0; mounts[i] && n < 20; i++) {
-        argv[n++] = "--mount";
-        argv[n++] = mounts[i];
+    args[n++] = "--user";
+    args[n++] = CAM_USER;
+    args[n++] = "--password";
+    args[n++] = CAM_PASS;
+    if (port) { /* after camtest's own "--port 0": the last one counts */
+        args[n++] = "--port";
+        args[n++] = port;
     }
-    argv[n] = NULL;
-    c->pid = fork();
-    if (c->pid == 0) {
-        dup2(fd, 1);
-        close(fd);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
+    args[n++] = "--mount";
+    args[n++] = m1;
+    if (m2) {
+        args[n++] = "--mount";
+        args[n++] = m2;
     }
-    /* its standard output is a file, never a pipe that could fill up or break: wait (up to
-     * 30 s) for the ready line in it */
-    char line[2048];
-    ssize_t len = 0;
-    for (int i = 0; i < 300; i++) {
-        len = pread(fd, line, sizeof line - 1, 0);
-        line[len > 0 ? len : 0] = '\0';
-        if (strchr(line, '\n') || waitpid(c->pid, NULL, WNOHANG) == c->pid)
-            break;
-        sleep_ms(100);
-    }
-    close(fd);
-    line[strcspn(line, "\n")] = '\0';
-    if (strncmp(line, "fake-camera ready ", 18) != 0) {
-        fprintf(stderr, "fake camera did not start: %s\n", line);
-        return -1;
-    }
-    char *p = line + 18;
-    for (size_t i = 0; i < 4 && strncmp(p, "rtsp://", 7) == 0; i++) {
-        size_t k = strcspn(p, " \n");
-        snprintf(c->url[i], sizeof c->url[i], "%.*s", (int)k, p);
-        p += k + (p[k] == ' ');
-    }
-    char *at = strrchr(c->url[0], '@'), *colon = at ? strchr(at, ':') : NULL;
-    c->port = colon ? atoi(colon + 1) : 0;
-    char *st = strstr(line, "status=http://127.0.0.1:");
-    if (st)
-        c->status_port = atoi(st + 24);
-    return c->port > 0 && c->status_port > 0 ? 0 : -1;
+    args[n] = NULL;
+    return camtest_start(c, args);
 }
 
-static void
-fakecam_kill(struct fakecam *c)
-{
-    if (c->pid > 0) {
-        kill(c->pid, SIGKILL);
-        waitpid(c->pid, NULL, 0);
-    }
-    c->pid = 0;
-}
-
-static size_t
-fakecam_collect(void *p, size_t size, size_t n, void *cls)
-{
-    buf_add(cls, p, size * n);
-    return size * n;
-}
-
-/* fakecam_sessions reads "sessions" from the camera's status JSON; -1 on failure. */
+/* wait_sessions polls the camera until it holds want RTSP sessions (at most ~15 s) and
+ * returns the last value read, for the assertion. */
 static long
-fakecam_sessions(const struct fakecam *c)
-{
-    char url[64];
-    struct buf b = BUF_INIT;
-    long v = -1;
-    CURL *h = curl_easy_init();
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/", c->status_port);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fakecam_collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 5L);
-    if (curl_easy_perform(h) == CURLE_OK) {
-        json_t *j = json_loads(b.data, 0, NULL);
-        if (j && json_is_integer(json_object_get(j, "sessions")))
-            v = (long)json_integer_value(json_object_get(j, "sessions"));
-        json_decref(j);
-    }
-    curl_easy_cleanup(h);
-    buf_release(&b);
-    return v;
-}
-
-/* wait_sessions polls the camera until it holds want sessions (at most ~15 s); returns
- * the last value read, for the assertion. */
-static long
-wait_sessions(const struct fakecam *c, long want)
+wait_sessions(const struct camtest *c, long want)
 {
     long v = -1;
-    for (int i = 0; i < 150 && (v = fakecam_sessions(c)) != want; i++)
+    for (int i = 0; i < 150 && (v = camtest_count(c, "sessions")) != want; i++)
         sleep_ms(100);
     return v;
 }
@@ -352,7 +260,7 @@ test_play_shared_stream(void **state)
         assert_memory_equal(rd[i].head.data + 4, "ftyp", 4);
     }
     /* all three hold their streams now: one RTSP session at the camera */
-    assert_int_equal(fakecam_sessions(&cam_main), 1);
+    assert_int_equal(camtest_count(&cam_main, "sessions"), 1);
     client_call(&dina, "GET", "/api/v1/video/sessions", NULL, &r);
     assert_resp(&r, 200, NULL);
     assert_int_equal(resp_int(&r, "total"), 1);
@@ -573,8 +481,7 @@ test_probe(void **state)
     struct client dina;
     struct resp r = RESP_INIT;
     struct buf out = BUF_INIT;
-    char id_text[24];
-    static const char *const mounts[] = { "pr1", NULL };
+    char id_text[24], port[16];
 
     login(srv, &dina, "vdina");
     int64_t id = camera(&dina, "v-probe", "11010200001320000103", cam_probe.url[0]);
@@ -583,14 +490,16 @@ test_probe(void **state)
     assert_non_null(strstr(out.data, "probed=1 online=1"));
     assert_string_equal(camera_status(&dina, id, &r), "online");
 
-    fakecam_kill(&cam_probe);
+    snprintf(port, sizeof port, "%d", cam_probe.port);
+    camtest_signal(&cam_probe, SIGKILL);
+    camtest_stop(&cam_probe);
     buf_reset(&out);
     assert_int_equal(server_cli(srv, NULL, &out, "cameras", "probe", "--id", id_text, "--media-rw-timeout", "2000",
                                 NULL), 0);
     assert_non_null(strstr(out.data, "probed=1 online=0 offline=1 changed=1"));
     assert_string_equal(camera_status(&dina, id, &r), "offline");
 
-    assert_int_equal(fakecam_start(&cam_probe, cam_probe.port, mounts), 0); /* same port */
+    assert_int_equal(cam_start(&cam_probe, port, "pr1", NULL), 0); /* the same address again */
     buf_reset(&out);
     assert_int_equal(server_cli(srv, NULL, &out, "cameras", "probe", "--id", id_text, NULL), 0);
     assert_non_null(strstr(out.data, "probed=1 online=1 offline=0 changed=1"));
@@ -655,8 +564,6 @@ test_expired(void **state)
 int
 main(void)
 {
-    static const char *const main_mounts[] = { "cam1", "cam2", NULL };
-    static const char *const probe_mounts[] = { "pr1", NULL };
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_play_shared_stream),
         cmocka_unit_test(test_playlist_and_init),
@@ -667,13 +574,15 @@ main(void)
     };
     int failures;
     signal(SIGPIPE, SIG_IGN);
-    if (fakecam_start(&cam_main, 0, main_mounts) || fakecam_start(&cam_probe, 0, probe_mounts)) {
-        fakecam_kill(&cam_main);
-        fakecam_kill(&cam_probe);
+    if (!camtest_available() || cam_start(&cam_main, NULL, "cam1", "cam2") ||
+        cam_start(&cam_probe, NULL, "pr1", NULL)) {
+        fprintf(stderr, "e2e_video: cannot run the fake cameras (python3-gi, gstreamer1.0-rtsp)\n");
+        camtest_stop(&cam_main);
+        camtest_stop(&cam_probe);
         return 1;
     }
     failures = server_run("video", tests, sizeof tests / sizeof tests[0], prepare);
-    fakecam_kill(&cam_main);
-    fakecam_kill(&cam_probe);
+    camtest_stop(&cam_main);
+    camtest_stop(&cam_probe);
     return failures;
 }
