@@ -338,6 +338,17 @@ test_playlist_and_init(void **state)
     assert_int_equal(media_get(&dina, tok, "info", &r), 200);
     assert_int_equal(resp_int(&r, "camera_id"), id);
     assert_non_null(resp_str(&r, "state"));
+    /* snapshots: a JPEG from the link (no cookie) and from the API (cookie, video.play) */
+    assert_int_equal(media_get(&dina, tok, "snapshot.jpg", &r), 200);
+    assert_non_null(resp_header(&r, "Content-Type", 0, type, sizeof type));
+    assert_string_equal(type, "image/jpeg");
+    assert_true(r.body.len > 1000);
+    assert_memory_equal(r.body.data, "\xff\xd8\xff", 3);
+    char path[64];
+    snprintf(path, sizeof path, "/api/v1/cameras/%lld/snapshot", (long long)id);
+    client_call(&dina, "GET", path, NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_memory_equal(r.body.data, "\xff\xd8\xff", 3);
     resp_release(&r);
     client_release(&dina);
 }
