@@ -12,7 +12,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "core/err.h"
@@ -366,6 +368,68 @@ static bool has_line(const char *text, const char *prefix)
     return false;
 }
 
+/* save writes name's bytes (media_viewer_file) under dir. */
+static bool save(struct media_viewer *v, const char *dir, const char *name)
+{
+    struct buf b = BUF_INIT;
+    char path[512];
+    bool ok = false;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (media_viewer_file(v, name, &b) == 0) {
+        FILE *f = fopen(path, "wb");
+        ok = f && fwrite(b.data, 1, b.len, f) == b.len;
+        if (f)
+            ok &= fclose(f) == 0;
+    }
+    buf_release(&b);
+    return ok;
+}
+
+/* ffprobe_reads stores the playlist with its init segment and whole segments in a
+ * temporary folder and has FFmpeg's HLS demuxer (ffprobe, another program) read it: the
+ * stream must be H.264 640x360 with one packet per frame of the listed segments. */
+static bool ffprobe_reads(struct media_viewer *v, const char *playlist)
+{
+    char dir[] = "/tmp/jy-hls-XXXXXX", path[600], line[256], cmd[800];
+    int segments = 0;
+    if (!mkdtemp(dir))
+        return false;
+    snprintf(path, sizeof path, "%s/seg", dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/index.m3u8", dir);
+    FILE *f = fopen(path, "w");
+    bool ok = f && fputs(playlist, f) >= 0;
+    if (f)
+        fclose(f);
+    ok = ok && save(v, dir, "init.mp4");
+    for (const char *p = playlist; ok && *p; p = strchr(p, '\n') + 1) {
+        size_t n = strcspn(p, "\n");
+        if (*p != '#' && n && n < sizeof line) {
+            memcpy(line, p, n);
+            line[n] = 0;
+            ok = save(v, dir, line);
+            segments++;
+        }
+        if (!p[n])
+            break;
+    }
+    snprintf(cmd, sizeof cmd,
+             "ffprobe -v error -count_packets -select_streams v:0 -show_entries "
+             "stream=codec_name,width,height,nb_read_packets -of csv=p=0 %s/index.m3u8 2>&1; rm -rf %s",
+             dir, dir);
+    FILE *pp = ok ? popen(cmd, "r") : NULL;
+    char out[256] = "", want[64];
+    if (pp) {
+        if (!fgets(out, sizeof out, pp))
+            out[0] = 0;
+        pclose(pp);
+    }
+    snprintf(want, sizeof want, "h264,640,360,%d\n", segments * GOP);
+    if (strcmp(out, want))
+        print_message("ffprobe said \"%s\", expected \"%s\"\n", out, want);
+    return ok && !strcmp(out, want);
+}
+
 /* LL-HLS: the playlist's structure, a part and a segment made of whole boxes, blocking
  * reload of a future part, bad names. */
 static void test_hls(void **state)
@@ -408,6 +472,8 @@ static void test_hls(void **state)
     assert_int_equal(media_viewer_file(v, "seg/2.m4s", &file), 0);
     boxes((const uint8_t *)file.data, file.len, &types);
     assert_int_equal(types.len, GOP * 10); /* one GOP: GOP x "moof mdat " */
+
+    assert_true(ffprobe_reads(v, pl.data));
 
     buf_reset(&pl);
     assert_int_equal(media_viewer_playlist(v, 1000000, 0, &pl), ERR_UNAVAILABLE);
