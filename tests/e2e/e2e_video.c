@@ -37,7 +37,7 @@
 #define CAM_PASS "CamSecret7781"
 
 /* --- fake cameras (tests/support/camtest.h) ---------------------------------------- */
-static struct camtest cam_main;  /* cam1, cam2 (H.264) */
+static struct camtest cam_main;  /* cam1, cam2 (H.264), cam3 (H.265) */
 static struct camtest cam_probe; /* pr1: killed and restarted on the same port */
 
 static void
@@ -48,12 +48,12 @@ sleep_ms(long ms)
     }
 }
 
-/* cam_start runs a fake camera that requires CAM_USER/CAM_PASS with mounts m1 (and m2 when
- * not NULL) on port (NULL: any). */
+/* cam_start runs a fake camera that requires CAM_USER/CAM_PASS with mounts m1 (and m2, m3
+ * when not NULL) on port (NULL: any). */
 static int
-cam_start(struct camtest *c, const char *port, const char *m1, const char *m2)
+cam_start(struct camtest *c, const char *port, const char *m1, const char *m2, const char *m3)
 {
-    const char *args[16];
+    const char *args[20];
     size_t n = 0;
     args[n++] = "--user";
     args[n++] = CAM_USER;
@@ -68,6 +68,10 @@ cam_start(struct camtest *c, const char *port, const char *m1, const char *m2)
     if (m2) {
         args[n++] = "--mount";
         args[n++] = m2;
+    }
+    if (m3) {
+        args[n++] = "--mount";
+        args[n++] = m3;
     }
     args[n] = NULL;
     return camtest_start(c, args);
@@ -475,6 +479,35 @@ test_token_links(void **state)
     client_release(&reader);
 }
 
+/* H.265 without a transcode slot (the default): the link works (snapshots), the player is
+ * told it cannot play it through MSE. */
+static void
+test_h265(void **state)
+{
+    struct server *srv = *state;
+    struct client dina;
+    struct resp r = RESP_INIT;
+    char tok[128];
+    const char *codec = NULL;
+
+    login(srv, &dina, "vdina");
+    int64_t id = camera(&dina, "v-cam3", "11010200001320000104", cam_main.url[2]);
+    assert_int_equal(play(&dina, id, &r, tok, sizeof tok), 200);
+    for (int i = 0; i < 100; i++) { /* until the session knows its codec (bounded) */
+        assert_int_equal(media_get(&dina, tok, "info", &r), 200);
+        if ((codec = resp_str(&r, "codec")) != NULL)
+            break;
+        sleep_ms(100);
+    }
+    assert_non_null(codec);
+    assert_true(strncmp(codec, "hvc1", 4) == 0 || strncmp(codec, "hev1", 4) == 0);
+    assert_true(json_is_false(resp_get(&r, "playable")));
+    assert_int_equal(play(&dina, id, &r, NULL, 0), 200);
+    assert_true(json_is_false(resp_get(&r, "playable")));
+    resp_release(&r);
+    client_release(&dina);
+}
+
 static const char *
 camera_status(struct client *c, int64_t id, struct resp *r)
 {
@@ -510,7 +543,7 @@ test_probe(void **state)
     assert_non_null(strstr(out.data, "probed=1 online=0 offline=1 changed=1"));
     assert_string_equal(camera_status(&dina, id, &r), "offline");
 
-    assert_int_equal(cam_start(&cam_probe, port, "pr1", NULL), 0); /* the same address again */
+    assert_int_equal(cam_start(&cam_probe, port, "pr1", NULL, NULL), 0); /* the same address again */
     buf_reset(&out);
     assert_int_equal(server_cli(srv, NULL, &out, "cameras", "probe", "--id", id_text, NULL), 0);
     assert_non_null(strstr(out.data, "probed=1 online=1 offline=0 changed=1"));
@@ -581,12 +614,13 @@ main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_token_links),
         cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_h265),
         cmocka_unit_test_setup_teardown(test_expired, expiry_setup, expiry_teardown),
     };
     int failures;
     signal(SIGPIPE, SIG_IGN);
-    if (!camtest_available() || cam_start(&cam_main, NULL, "cam1", "cam2") ||
-        cam_start(&cam_probe, NULL, "pr1", NULL)) {
+    if (!camtest_available() || cam_start(&cam_main, NULL, "cam1", "cam2", "cam3:h265") ||
+        cam_start(&cam_probe, NULL, "pr1", NULL, NULL)) {
         fprintf(stderr, "e2e_video: cannot run the fake cameras (python3-gi, gstreamer1.0-rtsp)\n");
         camtest_stop(&cam_main);
         camtest_stop(&cam_probe);
