@@ -28,7 +28,7 @@
 
 #include <cmocka.h>
 
-#include "camtest.h"
+#include "fakecam.h"
 #include "server.h"
 
 #define SUB1 "110102001"
@@ -36,9 +36,9 @@
 #define CAM_USER "op"
 #define CAM_PASS "CamSecret7781"
 
-/* --- fake cameras (tests/support/camtest.h) ---------------------------------------- */
-static struct camtest cam_main;  /* cam1, cam2 (H.264), cam3 (H.265) */
-static struct camtest cam_probe; /* pr1: killed and restarted on the same port */
+/* --- fake cameras (tests/support/fakecam.h) ---------------------------------------- */
+static struct fakecam cam_main;  /* cam1, cam2 (H.264), cam3 (H.265) */
+static struct fakecam cam_probe; /* pr1: killed and restarted on the same port */
 
 static void
 sleep_ms(long ms)
@@ -51,7 +51,7 @@ sleep_ms(long ms)
 /* cam_start runs a fake camera that requires CAM_USER/CAM_PASS with mounts m1 (and m2, m3
  * when not NULL) on port (NULL: any). */
 static int
-cam_start(struct camtest *c, const char *port, const char *m1, const char *m2, const char *m3)
+cam_start(struct fakecam *c, const char *port, const char *m1, const char *m2, const char *m3)
 {
     const char *args[20];
     size_t n = 0;
@@ -59,7 +59,7 @@ cam_start(struct camtest *c, const char *port, const char *m1, const char *m2, c
     args[n++] = CAM_USER;
     args[n++] = "--password";
     args[n++] = CAM_PASS;
-    if (port) { /* after camtest's own "--port 0": the last one counts */
+    if (port) { /* after fakecam's own "--port 0": the last one counts */
         args[n++] = "--port";
         args[n++] = port;
     }
@@ -74,16 +74,16 @@ cam_start(struct camtest *c, const char *port, const char *m1, const char *m2, c
         args[n++] = m3;
     }
     args[n] = NULL;
-    return camtest_start(c, args);
+    return fakecam_start(c, args);
 }
 
 /* wait_sessions polls the camera until it holds want RTSP sessions (at most ~15 s) and
  * returns the last value read, for the assertion. */
 static long
-wait_sessions(const struct camtest *c, long want)
+wait_sessions(const struct fakecam *c, long want)
 {
     long v = -1;
-    for (int i = 0; i < 150 && (v = camtest_count(c, "sessions")) != want; i++)
+    for (int i = 0; i < 150 && (v = fakecam_count(c, "sessions")) != want; i++)
         sleep_ms(100);
     return v;
 }
@@ -264,7 +264,7 @@ test_play_shared_stream(void **state)
         assert_memory_equal(rd[i].head.data + 4, "ftyp", 4);
     }
     /* all three hold their streams now: one RTSP session at the camera */
-    assert_int_equal(camtest_count(&cam_main, "sessions"), 1);
+    assert_int_equal(fakecam_count(&cam_main, "sessions"), 1);
     client_call(&dina, "GET", "/api/v1/video/sessions", NULL, &r);
     assert_resp(&r, 200, NULL);
     assert_int_equal(resp_int(&r, "total"), 1);
@@ -535,8 +535,8 @@ test_probe(void **state)
     assert_string_equal(camera_status(&dina, id, &r), "online");
 
     snprintf(port, sizeof port, "%d", cam_probe.port);
-    camtest_signal(&cam_probe, SIGKILL);
-    camtest_stop(&cam_probe);
+    fakecam_signal(&cam_probe, SIGKILL);
+    fakecam_stop(&cam_probe);
     buf_reset(&out);
     assert_int_equal(server_cli(srv, NULL, &out, "cameras", "probe", "--id", id_text, "--media-rw-timeout", "2000",
                                 NULL), 0);
@@ -619,15 +619,15 @@ main(void)
     };
     int failures;
     signal(SIGPIPE, SIG_IGN);
-    if (!camtest_available() || cam_start(&cam_main, NULL, "cam1", "cam2", "cam3:h265") ||
+    if (!fakecam_available() || cam_start(&cam_main, NULL, "cam1", "cam2", "cam3:h265") ||
         cam_start(&cam_probe, NULL, "pr1", NULL, NULL)) {
         fprintf(stderr, "e2e_video: cannot run the fake cameras (python3-gi, gstreamer1.0-rtsp)\n");
-        camtest_stop(&cam_main);
-        camtest_stop(&cam_probe);
+        fakecam_stop(&cam_main);
+        fakecam_stop(&cam_probe);
         return 1;
     }
     failures = server_run("video", tests, sizeof tests / sizeof tests[0], prepare);
-    camtest_stop(&cam_main);
-    camtest_stop(&cam_probe);
+    fakecam_stop(&cam_main);
+    fakecam_stop(&cam_probe);
     return failures;
 }
