@@ -39,6 +39,14 @@ export interface VideoSession {
   viewers: number;
 }
 
+/** The camera a play button opens (PlayDialog). */
+export interface PlayTarget {
+  id: number;
+  gb_id: string;
+  name: string | null;
+  status?: string | null;
+}
+
 export function playCamera(cameraId: number): Promise<PlayInfo> {
   return api.post<PlayInfo>(`/api/v1/cameras/${cameraId}/play`, {});
 }
