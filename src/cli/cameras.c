@@ -4,7 +4,10 @@
  *       (matched | conflict | only_survey | only_online), store the run, write OUT.xlsx
  *       (columns 国标编码, 核对结果, 距离(米), 公厕, 在线状态 …) and print the counts;
  *   jiayuan cameras bind RUN      bind a run's matched online cameras to their toilets;
- *   jiayuan cameras undo BATCH    undo a binding batch.
+ *   jiayuan cameras undo BATCH    undo a binding batch;
+ *   jiayuan cameras probe [--id N] [--media-rw-timeout MS] [--media-probe-concurrency K] [--media-udp]
+ *       one health pass (issue 9): probe the cameras with a stream URL, record online/offline
+ *       on a change and the codec, print the counts (as the system actor "video").
  * The survey side is what `jiayuan toilets import` loaded. Runs as the operator ("cli").
  */
 #include <stdio.h>
@@ -14,12 +17,44 @@
 #include "core/alloc.h"
 #include "core/err.h"
 #include "domain/cameras/binding.h"
+#include "core/str.h"
 #include "domain/cameras/reconcile.h"
 
 static const char usage_text[] =
     "usage: jiayuan cameras reconcile NETWORK.xlsx|.csv -o OUT.xlsx [--within 300] [--crs wgs84|gcj02|bd09]\n"
     "       jiayuan cameras bind RUN_ID\n"
-    "       jiayuan cameras undo BATCH_ID\n";
+    "       jiayuan cameras undo BATCH_ID\n"
+    "       jiayuan cameras probe [--id N] [--media-rw-timeout MS] [--media-probe-concurrency K] [--media-udp]\n";
+
+static int
+cameras_probe(int argc, char **argv)
+{
+    static const char *const allowed[] = { "id", "var", "db", "keys", CLI_VIDEO_OPTS, NULL };
+    static const char *const flags[] = { "media-udp", NULL };
+    struct cli_args a;
+    struct video_config cfg;
+    struct video_probe_pass p;
+    struct app app;
+    int64_t id = 0;
+    int rc;
+
+    if ((rc = cli_parse(argc, argv, allowed, flags, &a)) || (rc = cli_video_config(&a, &cfg)))
+        return rc;
+    if (cli_opt(&a, "id") && cstr_to_i64(cli_opt(&a, "id"), &id, 1, INT64_MAX)) {
+        fprintf(stderr, "jiayuan: --id must be a camera id\n");
+        return 2;
+    }
+    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, 1))
+        return 1;
+    rc = video_health_pass(&app, &cfg, id, &p);
+    cli_app_close(&app);
+    if (rc) {
+        fprintf(stderr, "jiayuan: probe failed (%s)\n", rc == ERR_NOT_FOUND ? "no such camera with a stream" : err_name(rc));
+        return 1;
+    }
+    printf("probed=%zu online=%zu offline=%zu changed=%zu\n", p.probed, p.online, p.offline, p.changed);
+    return 0;
+}
 
 static int
 cameras_reconcile(struct app *app, struct db *db, const struct actor *who, const struct cli_args *a,
@@ -105,6 +140,10 @@ cli_cameras(int argc, char **argv)
     struct actor who;
     struct db *db = NULL;
 
+    if (strcmp(verb, "probe") == 0) {
+        xfree(rest);
+        return cameras_probe(argc - 1, argv + 1);
+    }
     if (strcmp(verb, "reconcile") && strcmp(verb, "bind") && strcmp(verb, "undo"))
         goto usage;
     if (cli_split_args(argc - 1, argv + 1, allowed, &in, &out, rest, &nrest) ||

@@ -9,8 +9,9 @@
 #include <stdbool.h>
 
 #include "domain/platform/app.h"
+#include "domain/video/video.h"
 
-#define CLI_MAX_OPTS 16
+#define CLI_MAX_OPTS 24
 
 struct cli_args {
     char names[CLI_MAX_OPTS][32];
@@ -56,5 +57,15 @@ int cli_cameras(int argc, char **argv);
 int cli_split_args(int argc, char **argv, const char *const *valued, const char **in, const char **out,
                    char **rest, int *nrest);
 int cli_places(int argc, char **argv);
+
+/* The live-video options (cli/video.c), all optional: --media-max-upstreams N
+ * --media-linger S --media-ring-bytes B --media-max-transcodes N --media-rw-timeout MS
+ * --media-probe-interval S --media-probe-concurrency N --play-ttl S and the flag
+ * --media-udp. CLI_VIDEO_OPTS lists them for cli_parse. cli_video_config fills cfg (zero
+ * = the defaults of video.h / media/hub.h); 2 after a usage message on a bad value. */
+#define CLI_VIDEO_OPTS                                                                            \
+    "media-max-upstreams", "media-linger", "media-ring-bytes", "media-max-transcodes",            \
+        "media-rw-timeout", "media-probe-interval", "media-probe-concurrency", "media-udp", "play-ttl"
+int cli_video_config(const struct cli_args *a, struct video_config *cfg);
 
 #endif

@@ -17,7 +17,7 @@ static const struct {
     { "demo", cli_demo, "demo --scale small|medium|district [--seed N]  load a synthetic district" },
     { "batch", cli_batch, "batch IN.xlsx|IN.csv -o OUT.xlsx [--days N]   look a resident list up" },
     { "toilets", cli_toilets, "toilets import SURVEY.xlsx|.csv [--crs C] [-o R.xlsx]  load a toilet survey" },
-    { "cameras", cli_cameras, "cameras reconcile NET.xlsx -o OUT.xlsx [--within M] | bind RUN | undo BATCH" },
+    { "cameras", cli_cameras, "cameras reconcile NET.xlsx -o OUT.xlsx [--within M] | bind RUN | undo BATCH | probe [--id N]" },
     { "places", cli_places, "places import FILE [--kind K] [--crs C] | export -o OUT   place ledgers (xlsx/csv/GeoJSON)" },
     { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
 };

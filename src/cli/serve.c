@@ -44,15 +44,17 @@ serve_check_manifest(void)
 int
 cli_serve(int argc, char **argv)
 {
-    static const char *const allowed[] = { "listen", "threads", "var", "db", "keys", "tls-offloaded", NULL };
-    static const char *const flags[] = { "tls-offloaded", NULL };
+    static const char *const allowed[] = { "listen", "threads", "var", "db", "keys", "tls-offloaded",
+                                           CLI_VIDEO_OPTS, NULL };
+    static const char *const flags[] = { "tls-offloaded", "media-udp", NULL };
+    struct video_config vcfg;
     struct cli_args a;
     struct app app;
     struct http_server *srv = NULL;
     int64_t threads = 0;
     int rc;
 
-    if ((rc = cli_parse(argc, argv, allowed, flags, &a)))
+    if ((rc = cli_parse(argc, argv, allowed, flags, &a)) || (rc = cli_video_config(&a, &vcfg)))
         return rc;
     if (cli_opt(&a, "threads") && cstr_to_i64(cli_opt(&a, "threads"), &threads, 1, 256)) {
         fprintf(stderr, "jiayuan: --threads must be 1..256\n");
@@ -66,7 +68,7 @@ cli_serve(int argc, char **argv)
         fprintf(stderr, "jiayuan: the embedded UI fails its integrity check; refusing to start\n");
         return 1;
     }
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, (size_t)threads + 2 + BATCH_WORKERS)) /* + hub, webhooks, batches */
+    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, (size_t)threads + 3 + BATCH_WORKERS)) /* + hub, webhooks, video, batches */
         return 1;
     struct http_config cfg = {
         .listen = cli_opt(&a, "listen") ? cli_opt(&a, "listen") : "127.0.0.1:8080",
@@ -93,7 +95,16 @@ cli_serve(int argc, char **argv)
         cli_app_close(&app);
         return 1;
     }
+    if ((rc = video_start(&app, &vcfg))) {
+        batch_worker_stop();
+        webhook_worker_stop();
+        hub_stop();
+        fprintf(stderr, "jiayuan: cannot start live video (%s)\n", err_name(rc));
+        cli_app_close(&app);
+        return 1;
+    }
     if ((rc = http_start(&app, &cfg, &srv))) {
+        video_stop();
         batch_worker_stop();
         webhook_worker_stop();
         hub_stop();
@@ -117,7 +128,8 @@ cli_serve(int argc, char **argv)
     batch_worker_stop();
     webhook_worker_stop();
     hub_stop();
-    http_stop(srv);
+    http_stop(srv); /* releases the media streams (viewers) before the hub goes */
+    video_stop();
     cli_app_close(&app);
     return 0;
 }

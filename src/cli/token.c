@@ -6,11 +6,13 @@
 #include "core/err.h"
 #include "core/str.h"
 #include "domain/account/token.h"
+#include "domain/video/embed_sites.h"
 
 int
 cli_token(int argc, char **argv)
 {
-    static const char *const allowed[] = { "name", "scopes", "subdistrict", "id", "var", "db", "keys", NULL };
+    static const char *const allowed[] = { "name", "scopes", "subdistrict", "frame-ancestors", "id", "var", "db",
+                                           "keys", NULL };
     struct cli_args a;
     struct app app;
     struct actor who;
@@ -19,6 +21,7 @@ cli_token(int argc, char **argv)
 
     if (strcmp(sub, "add") && strcmp(sub, "revoke") && strcmp(sub, "list")) {
         fprintf(stderr, "usage: jiayuan token add --name N --scopes a.read,b.write [--subdistrict CODE]\n"
+                        "                         [--frame-ancestors \"https://a.example https://b.example\"]\n"
                         "       jiayuan token revoke --id N\n       jiayuan token list\n");
         return 2;
     }
@@ -33,9 +36,14 @@ cli_token(int argc, char **argv)
         size_t bad_len = 0;
         perm_set set = 0;
         struct buf secret = BUF_INIT;
+        const char *sites = cli_opt(&a, "frame-ancestors");
+        struct buf why = BUF_INIT, norm = BUF_INIT;
         int64_t id = 0;
         if (!name || !scopes) {
             fprintf(stderr, "jiayuan: token add needs --name and --scopes\n");
+            rc = 2;
+        } else if (sites && embed_sites_parse(sites, &norm, &why)) {
+            fprintf(stderr, "jiayuan: --frame-ancestors: %s\n", why.data);
             rc = 2;
         } else if (perm_parse_scopes(scopes, &set, &bad, &bad_len)) {
             fprintf(stderr, "jiayuan: unknown scope '%.*s'\n", (int)bad_len, bad);
@@ -44,10 +52,18 @@ cli_token(int argc, char **argv)
             fprintf(stderr, "jiayuan: cannot create the token (%s)\n",
                     rc == ERR_FORBIDDEN ? "tokens may carry only data scopes" : err_name(rc));
             rc = 1;
+        } else if (sites && (rc = embed_sites_set(&app, db, &who, id, norm.data))) {
+            fprintf(stderr, "jiayuan: token %lld created, but its --frame-ancestors were not stored (%s)\n",
+                    (long long)id, err_name(rc));
+            rc = 1;
         } else {
             printf("token %lld created; it is shown only now:\n%s\n", (long long)id, secret.data);
+            if (norm.len)
+                printf("its play links may be framed by: %s\n", norm.data);
         }
         buf_release_secret(&secret);
+        buf_release(&why);
+        buf_release(&norm);
     } else if (strcmp(sub, "revoke") == 0) {
         int64_t id = 0;
         if (cstr_to_i64(cli_opt(&a, "id"), &id, 1, INT64_MAX)) {

@@ -27,6 +27,8 @@
     X(WEAK_PASSWORD, "weak_password", 422, "the password does not meet the policy")    \
     X(RATE, "too_many_requests", 429, "too many requests")                             \
     X(UNAVAILABLE, "unavailable", 503, "the service is not ready")                     \
+    X(NO_STREAM, "no_stream", 409, "the camera has no stream address on file")         \
+    X(BUSY, "busy", 503, "too many live streams are running; try again later")         \
     X(DB, "internal", 500, "internal error")                                            \
     X(CRYPTO, "internal", 500, "internal error")                                       \
     X(IO, "internal", 500, "internal error")                                           \

@@ -31,6 +31,7 @@
 #define LABEL_BLIND "jiayuan blind-index v1"
 #define LABEL_AUDIT "jiayuan audit-chain v1"
 #define LABEL_TOKEN "jiayuan token-hash v1"
+#define LABEL_PLAY "jiayuan play-url v1"
 
 /* keyring_mkdirs creates the folders leading to path with mode 0700; folders that exist
  * already are left as they are. */
@@ -286,7 +287,8 @@ keyring_add(struct keyring *kr, uint32_t id, const uint8_t raw[DATA_KEY_LEN])
                        sizeof k->field_mac)) ||
         (rc = hkdf_sm3(raw, DATA_KEY_LEN, NULL, 0, LABEL_BLIND, k->blind, sizeof k->blind)) ||
         (rc = hkdf_sm3(raw, DATA_KEY_LEN, NULL, 0, LABEL_AUDIT, k->audit, sizeof k->audit)) ||
-        (rc = hkdf_sm3(raw, DATA_KEY_LEN, NULL, 0, LABEL_TOKEN, k->token, sizeof k->token))) {
+        (rc = hkdf_sm3(raw, DATA_KEY_LEN, NULL, 0, LABEL_TOKEN, k->token, sizeof k->token)) ||
+        (rc = hkdf_sm3(raw, DATA_KEY_LEN, NULL, 0, LABEL_PLAY, k->play, sizeof k->play))) {
         wipe(k, sizeof *k);
         return rc;
     }

@@ -31,6 +31,7 @@ struct datakey {
     uint8_t blind[SM3_LEN];         /* blind index HMAC key */
     uint8_t audit[SM3_LEN];         /* audit-chain HMAC key */
     uint8_t token[SM3_LEN];         /* HMAC key for session/API token hashes */
+    uint8_t play[SM3_LEN];          /* HMAC key for signed play links (issue 9) */
 };
 
 /* Up to KEYRING_MAX data keys in the order they were added; ready for keyring_add

@@ -80,3 +80,9 @@ req_reply_static(struct req *req, int status, const char *content_type,
     req->resp_len = len;
     req->resp_static = true;
 }
+
+void
+req_set_frame_ancestors(struct req *req, const char *sources)
+{
+    req->frame_ancestors = sources && *sources ? arena_strdup(&req->arena, sources) : NULL;
+}

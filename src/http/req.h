@@ -46,6 +46,7 @@ struct req {
     struct http_stream *stream; /* a streamed response (http/stream.h) instead of resp */
     const char *hdr_names[REQ_MAX_HEADERS], *hdr_values[REQ_MAX_HEADERS];
     size_t nhdr;
+    const char *frame_ancestors; /* req_set_frame_ancestors; NULL: 'none' */
     char fail_msg[256];
     int64_t t0_us;
     void *conn; /* the libmicrohttpd connection */
@@ -62,6 +63,12 @@ int req_param_i64(struct req *req, size_t i, int64_t *out);
 int req_fail(struct req *req, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* req_add_header adds a response header (copied into the arena). */
 void req_add_header(struct req *req, const char *name, const char *value);
+/* req_set_frame_ancestors lets this one response be framed by sources (CSP frame-ancestors
+ * syntax, e.g. "'self'" or "https://a.example https://b.example"; copied into the arena):
+ * the server's Content-Security-Policy then says "frame-ancestors <sources>" instead of
+ * 'none' and X-Frame-Options is left out. Every other response stays unframeable. The
+ * caller validates sources (no ';' or ','); only the embeddable video player uses it. */
+void req_set_frame_ancestors(struct req *req, const char *sources);
 /* req_reply sets the response, taking ownership of data (from xmalloc). */
 void req_reply(struct req *req, int status, const char *content_type, char *data, size_t len);
 /* req_reply_static sets a response whose data outlives the request (embedded files). */

@@ -44,10 +44,11 @@ struct http_req {
     char allow[64];
 };
 
-static const char http_csp[] =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self' data:; connect-src 'self'; media-src 'self' blob:; worker-src 'self' blob:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+#define HTTP_CSP_BASE                                                                               \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "                \
+    "font-src 'self' data:; connect-src 'self'; media-src 'self' blob:; worker-src 'self' blob:; "   \
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "
+static const char http_csp[] = HTTP_CSP_BASE "'none'";
 
 static void
 http_request_id(char *out, size_t cap)
@@ -202,9 +203,14 @@ http_queue(struct http_req *hr)
         req->resp = NULL; /* owned by the response now */
     if (req->resp_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->resp_type);
-    MHD_add_response_header(resp, "Content-Security-Policy", http_csp);
+    if (req->frame_ancestors) { /* the embeddable player only (req_set_frame_ancestors) */
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                arena_printf(&req->arena, "%s%s", HTTP_CSP_BASE, req->frame_ancestors));
+    } else {
+        MHD_add_response_header(resp, "Content-Security-Policy", http_csp);
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    }
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
     MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");

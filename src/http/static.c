@@ -95,3 +95,15 @@ static_serve(struct req *req)
     req_reply_static(req, 200, static_type(f->path), f->data, f->len);
     return 0;
 }
+
+int
+static_serve_file(struct req *req, const char *name)
+{
+    const struct embedded_file *f;
+    if (!atomic_load(&static_enabled))
+        return req_fail(req, ERR_UNAVAILABLE, "the UI failed its integrity check and is not served");
+    if (!(f = static_find(name)))
+        return req_fail(req, ERR_NOT_FOUND, "no such file");
+    req_reply_static(req, 200, static_type(f->path), f->data, f->len);
+    return 0;
+}

@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "core/alloc.h"
 #include "core/err.h"
+#include "domain/video/video.h"
 #include "http/metrics.h"
 
 /* GET /healthz -> {"status":"ok"}: the process answers. */
@@ -30,6 +31,7 @@ health_metrics(struct req *req)
     struct buf b = BUF_INIT;
     size_t len = 0;
     metrics_format(&b, req->app->started_at);
+    video_metrics(&b); /* live-video sessions and camera probes (issue 9) */
     char *s = buf_detach(&b, &len);
     req_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", s, len);
     return 0;

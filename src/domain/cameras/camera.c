@@ -418,6 +418,15 @@ camera_set_status(struct app *app, struct db *db, const struct actor *a, int64_t
         goto out;
     db_done(st);
     st = NULL;
+    /* the map and the camera wall follow status changes on the SSE stream (issue 9) */
+    if ((rc = outbox_lock(db)) ||
+        (rc = ingest_emit(db, "cameras", cur.subdistrict,
+                          json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:o}", "action", "status", "id", (json_int_t)id,
+                                    "gb_id", cur.gb_id, "name", cur.name ? cur.name : "", "status", status,
+                                    "last_seen_at", (json_int_t)(strcmp(status, "online") ? cur.last_seen_at : at),
+                                    "subdistrict", cur.subdistrict && cur.subdistrict[0]
+                                                       ? json_string(cur.subdistrict) : json_null()))))
+        goto out;
     snprintf(target, sizeof target, "camera:%lld", (long long)id);
     if ((rc = ingest_audit_commit(app, db, a, "cameras.status", target, status)))
         goto out;

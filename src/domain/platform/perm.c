@@ -28,7 +28,8 @@ static const struct {
      P(EVENTS_READ) | P(PLACES_READ) | P(CAMERAS_READ))
 const perm_set PERM_TOKEN_ALLOWED = PERM_BUSINESS_READ | P(SITES_WRITE) | P(PLANS_WRITE) | P(ACTUALS_WRITE) |
                                     P(SAMPLES_WRITE) | P(TRANSPORTS_WRITE) | P(RESULTS_WRITE) |
-                                    P(CHECKINS_WRITE) | P(PLACES_WRITE) | P(CAMERAS_WRITE);
+                                    P(CHECKINS_WRITE) | P(PLACES_WRITE) | P(CAMERAS_WRITE) |
+                                    P(VIDEO_PLAY); /* third-party play links (R3.6, issue 9) */
 
 static const perm_set role_perm_sets[ROLE__COUNT] = {
     [ROLE_SYSADMIN] = P(USERS_READ) | P(USERS_WRITE) | P(TOKENS_READ) | P(TOKENS_WRITE) |
@@ -36,10 +37,11 @@ static const perm_set role_perm_sets[ROLE__COUNT] = {
     [ROLE_SECADMIN] = P(SETTINGS_READ) | P(SETTINGS_WRITE) | P(USERS_READ) | P(DIVISIONS_READ),
     [ROLE_AUDITOR] = P(AUDIT_READ) | P(DIVISIONS_READ),
     [ROLE_DISTRICT] = PERM_BUSINESS_READ | P(SITES_WRITE) | P(PLANS_WRITE) | P(ACTUALS_WRITE) |
-                      P(PEOPLE_READ) | P(PII_REVEAL) | P(PLACES_WRITE) | P(CAMERAS_WRITE),
+                      P(PEOPLE_READ) | P(PII_REVEAL) | P(PLACES_WRITE) | P(CAMERAS_WRITE) |
+                      P(VIDEO_PLAY),
     /* Places and cameras (issue 8): subdistrict accounts keep their own ledgers, scoped. */
     [ROLE_SUBDISTRICT] = PERM_BUSINESS_READ | P(ACTUALS_WRITE) | P(PEOPLE_READ) | P(PLACES_WRITE) |
-                         P(CAMERAS_WRITE),
+                         P(CAMERAS_WRITE) | P(VIDEO_PLAY), /* live video of its own cameras (issue 9) */
     [ROLE_VIEWER] = P(DASHBOARD_READ) | P(DIVISIONS_READ) | P(SITES_READ) | P(STATS_READ) | P(EVENTS_READ) |
                     P(PLACES_READ) | P(CAMERAS_READ),
 };

@@ -46,7 +46,8 @@
     X(PLACES_READ, "places.read")            \
     X(PLACES_WRITE, "places.write")          \
     X(CAMERAS_READ, "cameras.read")          \
-    X(CAMERAS_WRITE, "cameras.write")
+    X(CAMERAS_WRITE, "cameras.write")        \
+    X(VIDEO_PLAY, "video.play")
 
 enum perm_bit {
 #define PERM__BIT(name, scope) PERM_BIT_##name,

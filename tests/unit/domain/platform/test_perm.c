@@ -31,7 +31,7 @@ static const char *const business_scopes[] = {
     "actuals.read", "actuals.write", "samples.read", "samples.write", "transports.read",
     "transports.write", "results.read", "results.write", "checkins.read", "checkins.write",
     "stats.read", "events.read", "people.read", "places.read", "places.write", "cameras.read",
-    "cameras.write", NULL,
+    "cameras.write", "video.play", NULL,
 };
 static const char *const admin_scopes[] = {
     "users.read", "users.write", "tokens.read", "tokens.write", "settings.read",
