@@ -225,13 +225,13 @@ test('camera wall: two cameras play, one upstream for three viewers, linger, off
     await until('the three cameras in the list', async () => (await page.getByTestId('wall-camera').count()) === 3 || (await page.getByTestId('wall-camera').count()));
 
     /* search by name: one camera */
-    await page.getByTestId('wall-search').locator('input').fill('高清');
+    await page.getByTestId('wall-search').fill('高清');
     await page.getByTestId('wall-search-button').click();
     await until('the search result', async () => {
       const ids = await page.getByTestId('wall-camera').evaluateAll((els) => els.map((e) => e.dataset.gbId));
       return (ids.length === 1 && ids[0] === cams.c.gb) || ids;
     });
-    await page.getByTestId('wall-search').locator('input').fill('');
+    await page.getByTestId('wall-search').fill('');
     await page.getByTestId('wall-search-button').click();
     await until('the full list again', async () => (await page.getByTestId('wall-camera').count()) === 3 || 'not yet');
 
@@ -274,17 +274,6 @@ test('camera wall: two cameras play, one upstream for three viewers, linger, off
     });
     await until('no gateway session for camera A', async () => (await sessionsOf(cams.a.id, page)) === null || 'still running');
 
-    /* camera C is H.265: the message and a snapshot picture instead of a black tile */
-    await page.locator(`[data-testid="wall-camera"][data-id="${cams.c.id}"]`).click();
-    await until('camera C on tile 0', async () => (await tile(page, 0).getAttribute('data-camera-id')) === String(cams.c.id) || 'not yet');
-    await until('the H.265 state', async () => (await picture(tile(page, 0))).state === 'h265' || (await picture(tile(page, 0))));
-    assert.match(await tile(page, 0).getByTestId('video-message').textContent(), /H\.265/);
-    await until('a snapshot picture', async () => {
-      const img = tile(page, 0).getByTestId('video-snapshot');
-      return ((await img.count()) === 1 && (await img.evaluate((i) => i.complete && i.naturalWidth > 0))) || 'no picture yet';
-    });
-    await screenshot(page, 'video-02-h265');
-
     /* camera B dies: the tile stops playing and the ledger says offline; it comes back and plays */
     const port = cams.b.cam.port;
     await cams.b.cam.kill();
@@ -296,6 +285,8 @@ test('camera wall: two cameras play, one upstream for three viewers, linger, off
       const c = await (await page.request.get(`${server.base}/api/v1/cameras/${cams.b.id}`)).json();
       return c.status === 'offline' || c.status;
     });
+    await until('camera B offline on its tile badge (live cameras event)', async () => (await tile(page, 1).getByTestId('wall-tile-status').getAttribute('data-status')) === 'offline' || 'not yet');
+    await until('tile 1 says offline', async () => (await picture(tile(page, 1))).state === 'offline' || (await picture(tile(page, 1))).state);
     await screenshot(page, 'video-03-offline');
     await cams.b.cam.start(port);
     await assertPlays(tile(page, 1), 'camera B after its return', LONG_TIMEOUT);
@@ -303,6 +294,18 @@ test('camera wall: two cameras play, one upstream for three viewers, linger, off
       const c = await (await page.request.get(`${server.base}/api/v1/cameras/${cams.b.id}`)).json();
       return c.status === 'online' || c.status;
     });
+    await until('camera B online on its tile badge', async () => (await tile(page, 1).getByTestId('wall-tile-status').getAttribute('data-status')) === 'online' || 'not yet');
+
+    /* camera C is H.265: the message and a snapshot picture instead of a black tile */
+    await page.locator(`[data-testid="wall-camera"][data-id="${cams.c.id}"]`).click();
+    await until('camera C on tile 0', async () => (await tile(page, 0).getAttribute('data-camera-id')) === String(cams.c.id) || 'not yet');
+    await until('the H.265 state', async () => (await picture(tile(page, 0))).state === 'h265' || (await picture(tile(page, 0))));
+    assert.match(await tile(page, 0).getByTestId('video-message').textContent(), /H\.265/);
+    await until('a snapshot picture', async () => {
+      const img = tile(page, 0).getByTestId('video-snapshot');
+      return ((await img.count()) === 1 && (await img.evaluate((i) => i.complete && i.naturalWidth > 0))) || 'no picture yet';
+    });
+    await screenshot(page, 'video-02-h265');
 
     assertClean(w);
   } finally {
