@@ -13,9 +13,10 @@
  * camera. All three leave: the session stops (no RTSP session left at the camera). Camera B is
  * killed: its tile leaves "playing" and the ledger says offline; started again, the tile plays
  * again. Camera C (H.265) shows the H.265 message and a snapshot picture. A vendor token with
- * video.play gets play links (R3.6): the embed page plays with no cookie, a tampered link gets
- * 403. No CSP violation and no page error anywhere. Values and order only: every wait is for a
- * state, with a generous deadline; no timing assertion.
+ * video.play gets play links (R3.6): the embed page plays with no cookie (through our MSE
+ * appender, then through hls.js on the LL-HLS playlist), a tampered link gets 403. No CSP
+ * violation and no page error anywhere. Values and order only: every wait is for a state,
+ * with a generous deadline; no timing assertion.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -177,7 +178,7 @@ async function picture(scope) {
 }
 
 /** Waits for the player in scope to play: state playing, time advancing, a picture that is not black. */
-async function assertPlays(scope, what, deadline = STEP_TIMEOUT) {
+async function assertPlays(scope, what, deadline = STEP_TIMEOUT, engine = 'mse') {
   let first = null;
   await until(`${what} playing`, async () => {
     const p = await picture(scope);
@@ -189,7 +190,7 @@ async function assertPlays(scope, what, deadline = STEP_TIMEOUT) {
     return p.t > first.t || p;
   });
   const p = await picture(scope);
-  assert.equal(p.engine, 'mse', `${what} plays through MSE`);
+  assert.equal(p.engine, engine, `${what} plays through ${engine}`);
   assert.match(p.codec, /^avc1\./, `${what} codec`);
   assert.ok(p.luma !== null && p.luma > 40, `${what}: the frame is not black (mean luma ${p.luma})`);
 }
@@ -345,6 +346,10 @@ test('play links of a vendor token: the embed page plays with no cookie, a tampe
     await assertPlays(page, 'the embedded player');
     assert.deepEqual(await context.cookies(), [], 'the embed page needs no cookie');
     await screenshot(page, 'video-04-embed');
+    /* the same link through hls.js on the LL-HLS playlist (the fallback engine) */
+    const viaHls = await page.goto(`${server.base}${link.embed}?via=hls`);
+    assert.equal(viaHls.status(), 200);
+    await assertPlays(page, 'the embedded player through hls.js', STEP_TIMEOUT, 'hls');
     const denied = await page.goto(`${server.base}${link.embed.replace(tok, bad)}`);
     assert.equal(denied.status(), 403);
     assert.deepEqual(w.csp, [], `CSP violations: ${w.csp.join('\n')}`);
