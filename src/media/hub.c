@@ -10,6 +10,7 @@
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/time.h"
+#include "media/rtsp_in.h"
 
 const char *media_state_name(enum media_state s)
 {
@@ -127,8 +128,7 @@ int media_hub_info(struct media_hub *h, const char *key, struct media_info *out)
 
 bool media__url_ok(const char *url)
 {
-    return url && (!strncmp(url, "rtsp://", 7) || !strncmp(url, "rtsps://", 8)) &&
-           strlen(url) < 2048 && !strpbrk(url, " \r\n\t");
+    return rtsp_in_url_ok(url) && strlen(url) < 2048 && !strpbrk(url, " \r\n\t");
 }
 
 /* media__hub_acquire finds key's session or starts one from url (hub lock held), and takes
@@ -269,7 +269,9 @@ bool media__hub_try_transcode(struct media_hub *h, struct media_session *s)
 {
     bool ok = false;
     pthread_mutex_lock(&h->mu);
-    if (!s->transcoding && h->transcodes < h->cfg.max_transcodes) {
+    if (s->transcoding) {
+        ok = true;
+    } else if (h->transcodes < h->cfg.max_transcodes) {
         h->transcodes++;
         s->transcoding = ok = true;
     }
@@ -277,11 +279,21 @@ bool media__hub_try_transcode(struct media_hub *h, struct media_session *s)
     return ok;
 }
 
+void media__hub_end_transcode(struct media_hub *h, struct media_session *s)
+{
+    pthread_mutex_lock(&h->mu);
+    if (s->transcoding) {
+        h->transcodes--;
+        s->transcoding = false;
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
 void media__hub_thread_done(struct media_hub *h, struct media_session *s)
 {
     pthread_mutex_lock(&h->mu);
     unlink_session(h, s);
-    if (s->transcoding) {
+    if (s->transcoding) { /* the slot is held across reconnects, given back here */
         h->transcodes--;
         s->transcoding = false;
     }

@@ -16,6 +16,8 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "media/box.h"
+#include "media/rtsp_in.h"
+#include "media/transcode.h"
 
 #ifdef __SANITIZE_ADDRESS__
 #define SESSION_STACK ((size_t)2 << 20)
@@ -24,25 +26,6 @@
 #endif
 #define RETRY_FIRST_MS 1000u
 #define WAIT_SLICE_MS 100u
-
-/* The interrupt callback's state. libavformat polls it inside every blocking call; a call
- * that makes no progress for deadline_us (progress = the loop moved last_us) is aborted, as
- * is everything once the session must stop. Latched: once fired it stays fired until the
- * connection is closed, else the frame the parser still holds after an abort looks like
- * progress and the next read waits a second full deadline. */
-struct watchdog {
-    int64_t last_us, deadline_us;
-    bool fired;
-    atomic_bool *stop;
-};
-
-static int watchdog_cb(void *opaque)
-{
-    struct watchdog *w = opaque;
-    if (w->fired || atomic_load(w->stop) || time_mono_us() - w->last_us > w->deadline_us)
-        w->fired = true;
-    return w->fired;
-}
 
 /* The remuxer of one connection: input stream -> mp4 muxer on a custom AVIOContext whose
  * bytes the box splitter cuts into the init segment and per-frame fragments. */
@@ -72,7 +55,8 @@ static void set_error(struct media_session *s, const char *what, int averr)
     if (averr)
         av_strerror(averr, msg, sizeof msg);
     pthread_mutex_lock(&s->mu);
-    snprintf(s->info.error, sizeof s->info.error, "%s: %s%s%s", s->host, what, averr ? ": " : "", msg);
+    int n = snprintf(s->info.error, sizeof s->info.error, "%s: %s%s%s", s->host, what, averr ? ": " : "", msg);
+    (void)n; /* truncation of a long host name is fine */
     pthread_mutex_unlock(&s->mu);
     log_warn("media.upstream", "key", s->key, "host", s->host, "error", what, "detail", msg, NULL);
 }
@@ -89,29 +73,18 @@ static void set_state(struct media_session *s, enum media_state st)
     }
 }
 
-static int upstream_open(struct media_session *s, struct watchdog *wd, AVFormatContext **out, int *vi)
+/* upstream_open opens s's URL under wd (media/rtsp_in.h: demuxer options, latched
+ * deadline) and reads the stream info; *vi is the video stream. */
+static int upstream_open(struct media_session *s, struct rtsp_in_watchdog *wd, AVFormatContext **out, int *vi)
 {
-    AVFormatContext *ic = avformat_alloc_context();
-    AVDictionary *o = NULL;
-    char us[32];
-    int rc;
+    AVFormatContext *ic = NULL;
+    int averr = 0, rc;
 
-    ic->interrupt_callback = (AVIOInterruptCB){ watchdog_cb, wd };
-    snprintf(us, sizeof us, "%lld", (long long)wd->deadline_us);
-    av_dict_set(&o, "rtsp_transport", s->cfg.udp ? "udp" : "tcp", 0);
-    av_dict_set(&o, "timeout", us, 0); /* socket I/O, µs (FFmpeg 5's name for stimeout) */
-    av_dict_set(&o, "fflags", "nobuffer", 0);
-    av_dict_set(&o, "probesize", "32768", 0);
-    av_dict_set(&o, "analyzeduration", "500000", 0);
-    av_dict_set(&o, "allowed_media_types", "video", 0);
-    wd->last_us = time_mono_us();
-    rc = avformat_open_input(&ic, s->url, NULL, &o); /* frees ic on failure */
-    av_dict_free(&o);
-    if (rc < 0) {
-        set_error(s, wd->fired && !atomic_load(wd->stop) ? "open timed out" : "open failed", rc);
+    if (rtsp_in_open(s->url, s->cfg.rw_timeout_ms, s->cfg.udp, false, wd, &ic, &averr)) {
+        set_error(s, atomic_load(&wd->fired) ? "open timed out" : "open failed", averr);
         return ERR_UNAVAILABLE;
     }
-    wd->last_us = time_mono_us();
+    rtsp_in_watchdog_arm(wd, s->cfg.rw_timeout_ms);
     if ((rc = avformat_find_stream_info(ic, NULL)) < 0 ||
         (rc = av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0)) < 0) {
         set_error(s, "no video stream", rc);
@@ -270,12 +243,11 @@ static void keep_keyframe(struct media_session *s, const AVPacket *pkt)
     pthread_mutex_unlock(&s->mu);
 }
 
-/* feed passes one input packet (in_tb) through the remuxer. */
+/* feed passes one packet (in_tb: the camera's, or the transcoder's output) through the
+ * remuxer. */
 static int feed(struct media_session *s, struct remux *rm, AVPacket *pkt)
 {
     int rc = 0;
-    if (pkt->flags & AV_PKT_FLAG_KEY)
-        keep_keyframe(s, pkt);
     if (!date(rm, pkt))
         return 0;
     if (rm->held->size > 0) {
@@ -286,13 +258,72 @@ static int feed(struct media_session *s, struct remux *rm, AVPacket *pkt)
     return rc ? rc : emit(s, rm, pkt);
 }
 
+/* A transcoder's emit callback feeds the remuxer. */
+struct feed_ctx {
+    struct media_session *s;
+    struct remux *rm;
+};
+
+static int feed_cb(void *cls, AVPacket *out)
+{
+    struct feed_ctx *c = cls;
+    return feed(c->s, c->rm, out);
+}
+
+/* transcoder_open starts an H.265 -> H.264 transcoder for the stream when it is H.265 and
+ * the hub grants a slot (held until the session ends); NULL: pass through. */
+static struct media_transcoder *transcoder_open(struct media_session *s, const AVStream *is)
+{
+    struct media_transcoder *t = NULL;
+    if (is->codecpar->codec_id != AV_CODEC_ID_HEVC || !media__hub_try_transcode(s->hub, s))
+        return NULL;
+    int rc = media_transcoder_new(is->codecpar, is->time_base, &t);
+    if (rc) {
+        log_warn("media.transcode", "key", s->key, "host", s->host, "error", err_name(rc), NULL);
+        media__hub_end_transcode(s->hub, s);
+    }
+    return t;
+}
+
+/* read_loop reads packets until an error or the session must stop. */
+static int read_loop(struct media_session *s, struct rtsp_in_watchdog *wd, AVFormatContext *ic, int vi,
+                     struct remux *rm, struct media_transcoder *tc)
+{
+    struct feed_ctx ctx = { s, rm };
+    AVPacket *pkt = av_packet_alloc();
+    int rc = 0;
+
+    while (!media__hub_should_stop(s->hub, s)) {
+        rtsp_in_watchdog_arm(wd, s->cfg.rw_timeout_ms);
+        if ((rc = av_read_frame(ic, pkt)) < 0) {
+            set_error(s, atomic_load(&wd->fired) ? "read timed out" : "read failed", rc);
+            rc = ERR_UNAVAILABLE;
+            break;
+        }
+        if (pkt->stream_index == vi) {
+            pthread_mutex_lock(&s->mu);
+            s->info.bytes_in += (uint64_t)pkt->size;
+            pthread_mutex_unlock(&s->mu);
+            media__hub_count(s->hub, 0, (uint64_t)pkt->size, 0);
+            if (pkt->flags & AV_PKT_FLAG_KEY)
+                keep_keyframe(s, pkt);
+            rc = tc ? media_transcoder_send(tc, pkt, feed_cb, &ctx) : feed(s, rm, pkt);
+        }
+        av_packet_unref(pkt);
+        if (rc)
+            break;
+    }
+    av_packet_free(&pkt);
+    return rc;
+}
+
 /* pull runs one connection until it fails or the session must stop; *played tells whether a
  * fragment came out (the back-off then starts again from its first step). */
 static int pull(struct media_session *s, bool *played)
 {
-    struct watchdog wd = { .deadline_us = (int64_t)s->cfg.rw_timeout_ms * 1000, .stop = &s->stop };
+    struct rtsp_in_watchdog wd = { .stop = &s->stop };
+    struct media_transcoder *tc = NULL;
     AVFormatContext *ic = NULL;
-    AVPacket *pkt = av_packet_alloc();
     struct remux rm = { 0 };
     int vi = -1, rc;
     uint64_t before;
@@ -306,44 +337,26 @@ static int pull(struct media_session *s, bool *played)
     s->info.upstream_h265 = is->codecpar->codec_id == AV_CODEC_ID_HEVC;
     avcodec_parameters_copy(s->snap_par, is->codecpar);
     pthread_mutex_unlock(&s->mu);
-    /* TRANSCODE SITE (media/transcode.h, written on branch media-codec). When
-     * is->codecpar->codec_id == AV_CODEC_ID_HEVC and media__hub_try_transcode(s->hub, s)
-     * grants a slot: media_transcoder_new(is->codecpar, is->time_base, &t), open the remuxer
-     * with media_transcoder_params(t) / media_transcoder_time_base(t), pass each packet
-     * through media_transcoder_send(t, pkt, emit-callback) instead of feed(), set
-     * info.transcoded, and flush + free t (the slot is released by the hub when the thread
-     * ends). NEEDSWORK: not wired until media-codec's transcode.c is merged; until then
-     * H.265 is passed through as hvc1. */
-    if ((rc = remux_open(s, &rm, is->codecpar, is->time_base, fr)))
+    /* H.265: re-encoded as H.264 while the hub has a transcode slot (max_transcodes), else
+     * passed through as hvc1 (media/transcode.h). */
+    tc = transcoder_open(s, is);
+    pthread_mutex_lock(&s->mu);
+    s->info.transcoded = tc != NULL;
+    pthread_mutex_unlock(&s->mu);
+    rc = tc ? remux_open(s, &rm, media_transcoder_params(tc), media_transcoder_time_base(tc), fr)
+            : remux_open(s, &rm, is->codecpar, is->time_base, fr);
+    if (rc)
         goto out;
     pthread_mutex_lock(&s->mu);
     before = s->info.fragments;
     pthread_mutex_unlock(&s->mu);
-    while (!media__hub_should_stop(s->hub, s)) {
-        wd.last_us = time_mono_us();
-        if ((rc = av_read_frame(ic, pkt)) < 0) {
-            if (!atomic_load(&s->stop))
-                set_error(s, wd.fired ? "read timed out" : "read failed", rc);
-            rc = ERR_UNAVAILABLE;
-            break;
-        }
-        if (pkt->stream_index == vi) {
-            pthread_mutex_lock(&s->mu);
-            s->info.bytes_in += (uint64_t)pkt->size;
-            pthread_mutex_unlock(&s->mu);
-            media__hub_count(s->hub, 0, (uint64_t)pkt->size, 0);
-            rc = feed(s, &rm, pkt);
-        }
-        av_packet_unref(pkt);
-        if (rc)
-            break;
-    }
+    rc = read_loop(s, &wd, ic, vi, &rm, tc);
     pthread_mutex_lock(&s->mu);
     *played = s->info.fragments > before;
     pthread_mutex_unlock(&s->mu);
 out:
+    media_transcoder_free(tc);
     remux_close(&rm);
-    av_packet_free(&pkt);
     avformat_close_input(&ic);
     return rc;
 }
@@ -413,7 +426,10 @@ static void url_host(const char *url, char *out, size_t cap)
         n -= (size_t)(at + 1 - p);
         p = at + 1;
     }
-    snprintf(out, cap, "%.*s", (int)n, p);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, p, n);
+    out[n] = 0;
 }
 
 int media__session_start(struct media_hub *h, const struct media_config *cfg, const char *key,

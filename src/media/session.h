@@ -79,10 +79,13 @@ void media__session_wake(struct media_session *s);
 bool media__hub_should_stop(struct media_hub *h, struct media_session *s);
 /* media__hub_state reports a state change to the hub's callback and counters. */
 void media__hub_state(struct media_hub *h, struct media_session *s, enum media_state st);
-/* media__hub_try_transcode takes a transcode slot for s (false when all are taken);
+/* media__hub_try_transcode takes a transcode slot for s, or says s holds one already
+ * (false when all are taken);
  * media__hub_thread_done unlinks s, drops the thread's reference and frees s when it
  * was the last. */
 bool media__hub_try_transcode(struct media_hub *h, struct media_session *s);
+/* media__hub_end_transcode gives s's transcode slot back (a transcoder failed to start). */
+void media__hub_end_transcode(struct media_hub *h, struct media_session *s);
 void media__hub_thread_done(struct media_hub *h, struct media_session *s);
 /* media__hub_count adds to the hub-wide counters (fragments, bytes_in, reconnects). */
 void media__hub_count(struct media_hub *h, uint64_t fragments, uint64_t bytes_in, uint64_t reconnects);

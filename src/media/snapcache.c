@@ -2,13 +2,14 @@
  * for max_age_ms, one fetch at a time per key (concurrent callers wait for it and share its
  * result) (issue 9; R3.2). From a running session's kept keyframe when there is one, else
  * from a brief upstream open that counts against max_upstreams. The decoding and JPEG
- * encoding are media/snapshot.c's (branch media-codec). */
+ * encoding are media/snapshot.c's. */
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/time.h"
 #include "media/hub_internal.h"
+#include "media/snapshot.h"
 
 #define SNAP_KEEP_MS 60000 /* entries unused this long are dropped */
 
@@ -68,15 +69,29 @@ static struct media_snapentry *entry(struct media_hub *h, const char *key, int64
 }
 
 
+/* from_session encodes the session's kept keyframe (no lock held). */
+static int from_session(struct media_session *s, struct buf *jpeg)
+{
+    AVCodecParameters *par = avcodec_parameters_alloc();
+    AVPacket *key = av_packet_alloc();
+    int rc = ERR_UNAVAILABLE;
+
+    pthread_mutex_lock(&s->mu);
+    if (s->snap_key->size > 0 && avcodec_parameters_copy(par, s->snap_par) >= 0 &&
+        av_packet_ref(key, s->snap_key) >= 0)
+        rc = 0;
+    pthread_mutex_unlock(&s->mu);
+    if (!rc)
+        rc = media_snapshot_jpeg(par, key, jpeg);
+    av_packet_free(&key);
+    avcodec_parameters_free(&par);
+    return rc;
+}
+
 /* produce makes a fresh JPEG: from s when it runs, else by a brief fetch of url. */
 static int produce(struct media_hub *h, struct media_session *s, const char *url, struct buf *jpeg)
 {
-    /* NEEDSWORK: media/snapshot.h (branch media-codec) is not merged yet; until it is there
-     * is no JPEG encoder and every snapshot is "unavailable". Once it is: s ? decode s's
-     * snap_par + snap_key (copied under s->mu) with media_snapshot_jpeg :
-     * media_snapshot_fetch(url, h->cfg.rw_timeout_ms, h->cfg.udp, jpeg). */
-    (void)h, (void)s, (void)url, (void)jpeg;
-    return ERR_UNAVAILABLE;
+    return s ? from_session(s, jpeg) : media_snapshot_fetch(url, h->cfg.rw_timeout_ms, h->cfg.udp, jpeg);
 }
 
 int media_snapshot(struct media_hub *h, const char *key, const char *url, unsigned max_age_ms, struct buf *jpeg)

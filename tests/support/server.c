@@ -294,7 +294,7 @@ server_start(struct server *srv)
     int rc = -1;
 
     for (int attempt = 0; attempt < 3 && rc; attempt++) {
-        char *argv[12];
+        char *argv[12 + sizeof srv->serve_args / sizeof *srv->serve_args];
         size_t n = 0;
         int64_t t0 = server_now_ms();
         bool exited = false;
@@ -314,6 +314,8 @@ server_start(struct server *srv)
             argv[n++] = (char *)"--db";
             argv[n++] = srv->db_url;
         }
+        for (size_t i = 0; i + 1 < sizeof srv->serve_args / sizeof *srv->serve_args && srv->serve_args[i]; i++)
+            argv[n++] = (char *)srv->serve_args[i];
         argv[n] = NULL;
         if (server_spawn(srv, argv, NULL, out_path, &srv->pid))
             break;

@@ -91,6 +91,7 @@ struct server {
     struct server_rec *recs;
     size_t nrecs, caprecs;
     size_t synced; /* nrecs when the log was last synced (server_log) */
+    const char *serve_args[16]; /* extra options of `serve` (NULL-terminated; prepare may set them) */
 };
 
 /* server_init prepares srv for driver_url (one of dbtest_urls): a new temporary folder,

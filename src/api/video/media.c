@@ -187,7 +187,7 @@ media_wait(struct req *req, enum media_wait_kind kind, const char *type, int64_t
     *w = (struct media_wait){ .kind = kind, .v = v, .msn = msn, .part = part, .out = BUF_INIT };
     snprintf(w->name, sizeof w->name, "%s", name ? name : "");
     rc = media_wait_try(w, false);
-    if (rc == 0 || (rc != ERR_UNAVAILABLE)) {
+    if (rc != ERR_UNAVAILABLE) { /* answered at once: the bytes, or an error */
         size_t len = 0;
         char *data = rc ? NULL : buf_detach(&w->out, &len);
         media_wait_release(w);

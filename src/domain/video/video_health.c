@@ -19,6 +19,7 @@
 #include "crypto/sm.h"
 #include "db/db_value.h"
 #include "domain/cameras/camera.h"
+#include "domain/video/video.h"
 #include "domain/video/video_int.h"
 #include "media/probe.h"
 

@@ -3,7 +3,7 @@
 #define JY_DOMAIN_VIDEO_VIDEO_INT_H
 #include <stdint.h>
 
-#include "domain/video/video.h"
+struct video_config;
 
 /* video__config returns the running configuration (defaults filled in by video_start). */
 const struct video_config *video__config(void);

@@ -10,6 +10,12 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "core/err.h"
 #include "core/log.h"
@@ -19,7 +25,52 @@
 #define GOP 10     /* 0.4 s at 25 fps: short segments, quick tests */
 #define POLLS 400  /* x 25 ms: the bound of every wait */
 
-static struct fakecam cam; /* cam1 (H.264), cam2 (H.264) shared by the suite */
+static struct fakecam cam; /* cam1, cam2 (H.264), cam3 (H.265), shared by the suite */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+/* camera runs fake_camera.py with one mount per name and the suite's GOP; port and
+ * status_port 0 pick free ones (a restart passes the old ones). */
+static int camera(struct fakecam *c, const char *const *mounts, int port, int status_port)
+{
+    char gop[16], p[16], sp[16];
+    const char *args[24];
+    size_t n = 0;
+    snprintf(gop, sizeof gop, "%d", GOP);
+    snprintf(p, sizeof p, "%d", port);
+    snprintf(sp, sizeof sp, "%d", status_port);
+    args[n++] = "--gop", args[n++] = gop;
+    if (port)
+        args[n++] = "--port", args[n++] = p, args[n++] = "--status-port", args[n++] = sp;
+    for (size_t i = 0; mounts[i] && n < 20; i++)
+        args[n++] = "--mount", args[n++] = mounts[i];
+    args[n] = NULL;
+    return fakecam_start(c, args);
+}
+
+static int status_port(const struct fakecam *c)
+{
+    int port = 0;
+    return sscanf(c->status, "http://127.0.0.1:%d/", &port) == 1 ? port : 0;
+}
+
+static int sessions(const struct fakecam *c)
+{
+    return fakecam_count(c, "sessions");
+}
+
+/* wait_sessions polls until the camera holds want RTSP sessions (bounded). */
+static int wait_sessions(const struct fakecam *c, int want)
+{
+    int n = -1;
+    for (int i = 0; i < POLLS && (n = sessions(c)) != want; i++)
+        sleep_ms(25);
+    return n;
+}
 
 /* States reported by on_state, in order. */
 static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -91,7 +142,7 @@ static void read_some(struct media_viewer *v, size_t want, struct buf *out, bool
         size_t n = media_viewer_read(v, chunk, sizeof chunk, end);
         buf_add(out, chunk, n);
         if (!n)
-            fakecam_sleep_ms(25);
+            sleep_ms(25);
     }
 }
 
@@ -100,7 +151,7 @@ static enum media_state wait_state(struct media_viewer *v, enum media_state want
     struct media_info info;
     media_viewer_info(v, &info);
     for (int i = 0; i < POLLS && info.state != want; i++) {
-        fakecam_sleep_ms(25);
+        sleep_ms(25);
         media_viewer_info(v, &info);
     }
     return info.state;
@@ -111,11 +162,12 @@ static int suite_setup(void **state)
     (void)state;
     log_set_quiet(true);
     if (!fakecam_available()) {
-        print_message("media: python3-gi missing, fake cameras cannot run (scripts/bootstrap installs it)\n");
+        print_message("media: python3-gi or the GStreamer RTSP server missing, fake cameras cannot "
+                      "run (scripts/bootstrap installs them): skipped\n");
         return 0;
     }
-    static const char *const mounts[] = { "cam1", "cam2", NULL };
-    return fakecam_start(&cam, 0, 0, GOP, mounts);
+    static const char *const mounts[] = { "cam1", "cam2", "cam3:h265", NULL };
+    return camera(&cam, mounts, 0, 0);
 }
 
 static int suite_teardown(void **state)
@@ -177,13 +229,13 @@ static void test_share_and_linger(void **state)
     struct media_info info;
     bool end;
 
-    assert_int_equal(fakecam_wait_sessions(&cam, 0), 0);
+    assert_int_equal(wait_sessions(&cam, 0), 0);
     assert_int_equal(media_viewer_open(h, "c1", cam.url[0], &a), 0);
     assert_int_equal(media_viewer_open(h, "c1", NULL, &b), 0); /* url not needed to join */
     read_some(a, 64 * 1024, &ga, &end);
     read_some(b, 64 * 1024, &gb, &end);
     assert_true(ga.len >= 64 * 1024 && gb.len >= 64 * 1024);
-    assert_int_equal(fakecam_sessions(&cam), 1);
+    assert_int_equal(sessions(&cam), 1);
     media_hub_stats(h, &st);
     assert_int_equal(st.sessions_started, 1);
     assert_int_equal(st.sessions[MEDIA_PLAYING], 1);
@@ -193,7 +245,7 @@ static void test_share_and_linger(void **state)
 
     media_viewer_close(a);
     media_viewer_close(b);
-    assert_int_equal(fakecam_wait_sessions(&cam, 0), 0);
+    assert_int_equal(wait_sessions(&cam, 0), 0);
     assert_int_equal(media_hub_info(h, "c1", &info), ERR_NOT_FOUND);
     media_hub_stats(h, &st);
     assert_int_equal(st.viewers, 0);
@@ -226,7 +278,7 @@ static void test_cap_and_bad_input(void **state)
     media_viewer_close(a);
     media_viewer_close(a2);
     media_hub_free(h); /* stops the lingering session at once */
-    assert_int_equal(fakecam_wait_sessions(&cam, 0), 0);
+    assert_int_equal(wait_sessions(&cam, 0), 0);
 }
 
 /* A killed camera: the session keeps its viewer and retries; the camera back on the same
@@ -243,13 +295,15 @@ static void test_killed_camera_returns(void **state)
     struct media_info info;
     bool end;
 
-    assert_int_equal(fakecam_start(&c, 0, 0, GOP, mounts), 0);
+    assert_int_equal(camera(&c, mounts, 0, 0), 0);
     size_t mark = seen_count();
     assert_int_equal(media_viewer_open(h, "k", c.url[0], &v), 0);
     read_some(v, 32 * 1024, &got, &end);
     assert_int_equal(wait_state(v, MEDIA_PLAYING), MEDIA_PLAYING);
 
-    fakecam_kill(&c, SIGKILL);
+    int port = c.port, sport = status_port(&c);
+    fakecam_signal(&c, SIGKILL);
+    fakecam_stop(&c); /* reaps it */
     assert_int_equal(wait_state(v, MEDIA_RETRYING), MEDIA_RETRYING);
     media_viewer_info(v, &info);
     assert_true(info.error[0] != 0);
@@ -260,7 +314,7 @@ static void test_killed_camera_returns(void **state)
     assert_false(end);
     buf_reset(&got);
 
-    assert_int_equal(fakecam_start(&c, c.port, c.status_port, GOP, mounts), 0);
+    assert_int_equal(camera(&c, mounts, port, sport), 0);
     assert_int_equal(wait_state(v, MEDIA_PLAYING), MEDIA_PLAYING);
     read_some(v, 32 * 1024, &got, &end);
     assert_false(end);
@@ -269,7 +323,7 @@ static void test_killed_camera_returns(void **state)
     media_viewer_info(v, &info);
     assert_true(info.reconnects >= 1);
     assert_true(saw(MEDIA_PLAYING, mark) && saw(MEDIA_RETRYING, mark));
-    assert_int_equal(fakecam_sessions(&c), 1);
+    assert_int_equal(sessions(&c), 1);
 
     media_viewer_close(v);
     media_hub_free(h);
@@ -292,11 +346,11 @@ static void test_frozen_camera(void **state)
     struct media_info info;
     bool end;
 
-    assert_int_equal(fakecam_start(&c, 0, 0, GOP, mounts), 0);
+    assert_int_equal(camera(&c, mounts, 0, 0), 0);
     assert_int_equal(media_viewer_open(h, "f", c.url[0], &v), 0);
     read_some(v, 32 * 1024, &got, &end);
     assert_int_equal(wait_state(v, MEDIA_PLAYING), MEDIA_PLAYING);
-    fakecam_kill(&c, SIGSTOP);
+    fakecam_signal(&c, SIGSTOP);
     assert_int_equal(wait_state(v, MEDIA_RETRYING), MEDIA_RETRYING);
     media_viewer_info(v, &info);
     assert_non_null(strstr(info.error, "timed out"));
@@ -312,6 +366,68 @@ static bool has_line(const char *text, const char *prefix)
         if (!strncmp(p, prefix, strlen(prefix)))
             return true;
     return false;
+}
+
+/* save writes name's bytes (media_viewer_file) under dir. */
+static bool save(struct media_viewer *v, const char *dir, const char *name)
+{
+    struct buf b = BUF_INIT;
+    char path[512];
+    bool ok = false;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (media_viewer_file(v, name, &b) == 0) {
+        FILE *f = fopen(path, "wb");
+        ok = f && fwrite(b.data, 1, b.len, f) == b.len;
+        if (f)
+            ok &= fclose(f) == 0;
+    }
+    buf_release(&b);
+    return ok;
+}
+
+/* ffprobe_reads stores the playlist with its init segment and whole segments in a
+ * temporary folder and has FFmpeg's HLS demuxer (ffprobe, another program) read it: the
+ * stream must be H.264 640x360 with one packet per frame of the listed segments. */
+static bool ffprobe_reads(struct media_viewer *v, const char *playlist)
+{
+    char dir[] = "/tmp/jy-hls-XXXXXX", path[600], line[256], cmd[800];
+    int segments = 0;
+    if (!mkdtemp(dir))
+        return false;
+    snprintf(path, sizeof path, "%s/seg", dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/index.m3u8", dir);
+    FILE *f = fopen(path, "w");
+    bool ok = f && fputs(playlist, f) >= 0;
+    if (f)
+        fclose(f);
+    ok = ok && save(v, dir, "init.mp4");
+    for (const char *p = playlist; ok && *p; p = strchr(p, '\n') + 1) {
+        size_t n = strcspn(p, "\n");
+        if (*p != '#' && n && n < sizeof line) {
+            memcpy(line, p, n);
+            line[n] = 0;
+            ok = save(v, dir, line);
+            segments++;
+        }
+        if (!p[n])
+            break;
+    }
+    snprintf(cmd, sizeof cmd,
+             "ffprobe -v error -count_packets -select_streams v:0 -show_entries "
+             "stream=codec_name,width,height,nb_read_packets -of csv=p=0 %s/index.m3u8 2>&1; rm -rf %s",
+             dir, dir);
+    FILE *pp = ok ? popen(cmd, "r") : NULL;
+    char out[256] = "", want[64];
+    if (pp) {
+        if (!fgets(out, sizeof out, pp))
+            out[0] = 0;
+        pclose(pp);
+    }
+    snprintf(want, sizeof want, "h264,640,360,%d\n", segments * GOP);
+    if (strcmp(out, want))
+        print_message("ffprobe said \"%s\", expected \"%s\"\n", out, want);
+    return ok && !strcmp(out, want);
 }
 
 /* LL-HLS: the playlist's structure, a part and a segment made of whole boxes, blocking
@@ -330,7 +446,7 @@ static void test_hls(void **state)
     for (int i = 0; i < POLLS && rc == ERR_UNAVAILABLE; i++) {
         buf_reset(&pl);
         if ((rc = media_viewer_playlist(v, 2, -1, &pl)) == ERR_UNAVAILABLE)
-            fakecam_sleep_ms(25);
+            sleep_ms(25);
     }
     assert_int_equal(rc, 0);
     const char *t = pl.data;
@@ -356,6 +472,8 @@ static void test_hls(void **state)
     assert_int_equal(media_viewer_file(v, "seg/2.m4s", &file), 0);
     boxes((const uint8_t *)file.data, file.len, &types);
     assert_int_equal(types.len, GOP * 10); /* one GOP: GOP x "moof mdat " */
+
+    assert_true(ffprobe_reads(v, pl.data));
 
     buf_reset(&pl);
     assert_int_equal(media_viewer_playlist(v, 1000000, 0, &pl), ERR_UNAVAILABLE);
@@ -401,7 +519,7 @@ static void test_fall_off_ring(void **state)
     media_viewer_info(v, &info);
     uint64_t before = info.fragments;
     for (int i = 0; i < POLLS && info.fragments < before + 4 * GOP; i++) {
-        fakecam_sleep_ms(25);
+        sleep_ms(25);
         media_viewer_info(v, &info);
     }
     assert_true(info.fragments >= before + 4 * GOP); /* far more than 96 KiB came meanwhile */
@@ -418,7 +536,7 @@ static void test_fall_off_ring(void **state)
         n = media_viewer_read(v, chunk, sizeof chunk, &end);
         buf_add(&got, chunk, n);
         if (!n)
-            fakecam_sleep_ms(25);
+            sleep_ms(25);
     }
     assert_true(got.len > 0);
     boxes((const uint8_t *)got.data, got.len, &types);
@@ -430,6 +548,88 @@ static void test_fall_off_ring(void **state)
     buf_release(&types);
 }
 
+static bool is_jpeg(const struct buf *b)
+{
+    const uint8_t *p = (const uint8_t *)b->data;
+    return b->len > 1000 && p[0] == 0xFF && p[1] == 0xD8 && p[b->len - 2] == 0xFF && p[b->len - 1] == 0xD9;
+}
+
+/* Snapshots: by a brief fetch when no session runs (it counts against the cap), from the
+ * running session's keyframe otherwise; a second call within max_age is the cached JPEG. */
+static void test_snapshot(void **state)
+{
+    (void)state;
+    NEED_CAMERA();
+    struct media_hub *h = hub_new(1, 0);
+    struct media_viewer *v = NULL;
+    struct buf a = BUF_INIT, b = BUF_INIT, c = BUF_INIT, got = BUF_INIT;
+    struct media_stats st;
+    bool end;
+
+    assert_int_equal(media_snapshot(h, "s1", cam.url[0], 60000, &a), 0);
+    assert_true(is_jpeg(&a));
+    assert_int_equal(media_snapshot(h, "s1", cam.url[0], 60000, &b), 0); /* cached */
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    assert_int_equal(media_snapshot(h, "s9", NULL, 1000, &c), ERR_NOT_FOUND);
+    assert_int_equal(media_snapshot(h, "s9", "http://x/", 1000, &c), ERR_INVALID);
+
+    assert_int_equal(media_viewer_open(h, "s2", cam.url[2], &v), 0); /* H.265 */
+    read_some(v, 16 * 1024, &got, &end);
+    assert_int_equal(wait_state(v, MEDIA_PLAYING), MEDIA_PLAYING);
+    assert_int_equal(media_snapshot(h, "s1", cam.url[0], 0, &c), ERR_UNAVAILABLE); /* cap: 1 */
+    media_hub_stats(h, &st);
+    assert_int_equal(st.busy_refusals, 1);
+    buf_reset(&c);
+    assert_int_equal(media_snapshot(h, "s2", NULL, 0, &c), 0); /* the session's keyframe */
+    assert_true(is_jpeg(&c));
+    media_viewer_close(v);
+    media_hub_free(h);
+    buf_release(&a), buf_release(&b), buf_release(&c), buf_release(&got);
+}
+
+/* H.265: passed through as hvc1 when no transcode slot is free; with max_transcodes 1 the
+ * viewer gets H.264 (avc1) and the hub counts one transcode. */
+static void test_h265(void **state)
+{
+    (void)state;
+    NEED_CAMERA();
+    struct media_hub *h = hub_new(4, 0);
+    struct media_viewer *v = NULL;
+    struct buf got = BUF_INIT, types = BUF_INIT;
+    struct media_info info;
+    struct media_stats st;
+    bool end;
+
+    assert_int_equal(media_viewer_open(h, "h", cam.url[2], &v), 0);
+    read_some(v, 16 * 1024, &got, &end);
+    boxes((const uint8_t *)got.data, got.len, &types);
+    assert_true(!strncmp(types.data, "ftyp moov moof mdat ", 20));
+    media_viewer_info(v, &info);
+    assert_true(info.upstream_h265);
+    assert_false(info.transcoded);
+    assert_true(!strncmp(info.codec, "hvc1.1.6.L", 10));
+    media_viewer_close(v);
+    media_hub_free(h);
+
+    struct media_config cfg = { .max_transcodes = 1, .linger_ms = 1000, .rw_timeout_ms = 3000 };
+    assert_int_equal(media_hub_new(&cfg, NULL, NULL, &h), 0);
+    assert_int_equal(media_viewer_open(h, "h", cam.url[2], &v), 0);
+    buf_reset(&got), buf_reset(&types);
+    read_some(v, 16 * 1024, &got, &end);
+    boxes((const uint8_t *)got.data, got.len, &types);
+    assert_true(!strncmp(types.data, "ftyp moov moof mdat ", 20));
+    media_viewer_info(v, &info);
+    assert_true(info.upstream_h265);
+    assert_true(info.transcoded);
+    assert_true(!strncmp(info.codec, "avc1.", 5));
+    media_hub_stats(h, &st);
+    assert_int_equal(st.transcodes, 1);
+    media_viewer_close(v);
+    media_hub_free(h);
+    buf_release(&got), buf_release(&types);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +637,8 @@ int main(void)
         cmocka_unit_test(test_share_and_linger),
         cmocka_unit_test(test_cap_and_bad_input),
         cmocka_unit_test(test_hls),
+        cmocka_unit_test(test_snapshot),
+        cmocka_unit_test(test_h265),
         cmocka_unit_test(test_fall_off_ring),
         cmocka_unit_test(test_killed_camera_returns),
         cmocka_unit_test(test_frozen_camera),

@@ -97,6 +97,18 @@ test_probe_h265(void **state)
     assert_string_equal(p.reason, "");
 }
 
+/* RTSP over UDP (the --media-udp option): SETUP asks for UDP ports instead of interleaving */
+static void
+test_probe_udp(void **state)
+{
+    struct media_probe p;
+    NEED_CAMERA();
+    assert_int_equal(media_probe(cam.url[0], 5000, true, &p), 0);
+    assert_true(p.online);
+    assert_string_equal(p.codec, "h264");
+    assert_int_equal(wait_sessions(&cam, 0), 0);
+}
+
 /* an unknown mount: the camera answers 404 */
 static void
 test_probe_unknown_mount(void **state)
@@ -207,6 +219,7 @@ main(void)
         cmocka_unit_test(test_probe_bad_url),
         cmocka_unit_test(test_probe_h264),
         cmocka_unit_test(test_probe_h265),
+        cmocka_unit_test(test_probe_udp),
         cmocka_unit_test(test_probe_unknown_mount),
         cmocka_unit_test(test_probe_auth),
         cmocka_unit_test(test_probe_refused),
