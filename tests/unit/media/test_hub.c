@@ -23,7 +23,7 @@
 #include "media/hub.h"
 
 #define GOP 10     /* 0.4 s at 25 fps: short segments, quick tests */
-#define POLLS 400  /* x 25 ms: the bound of every wait */
+#define POLLS 1200 /* x 25 ms: the bound of every wait (generous: the machine is shared) */
 
 static struct fakecam cam; /* cam1, cam2 (H.264), cam3 (H.265), shared by the suite */
 
@@ -398,7 +398,8 @@ static bool ffprobe_reads(struct media_viewer *v, const char *playlist)
     mkdir(path, 0700);
     snprintf(path, sizeof path, "%s/index.m3u8", dir);
     FILE *f = fopen(path, "w");
-    bool ok = f && fputs(playlist, f) >= 0;
+    /* ENDLIST: for the reader a finished copy, else FFmpeg waits for the live playlist to grow */
+    bool ok = f && fputs(playlist, f) >= 0 && fputs("#EXT-X-ENDLIST\n", f) >= 0;
     if (f)
         fclose(f);
     ok = ok && save(v, dir, "init.mp4");
