@@ -20,20 +20,20 @@
 #include <cmocka.h>
 
 #include "core/err.h"
-#include "camtest.h"
+#include "fakecam.h"
 #include "media/probe.h"
 
-static struct camtest cam;      /* cam1 H.264, cam2 H.265 */
-static struct camtest authcam;  /* cam1 H.264 behind basic auth op / se:cret */
+static struct fakecam cam;      /* cam1 H.264, cam2 H.265 */
+static struct fakecam authcam;  /* cam1 H.264 behind basic auth op / se:cret */
 
 static int
 group_setup(void **state)
 {
     static const char *const plain[] = { "--mount", "cam1", "--mount", "cam2:h265", NULL };
     static const char *const auth[] = { "--mount", "cam1", "--user", "op", "--password", "se:cret", NULL };
-    if (!camtest_available())
+    if (!fakecam_available())
         return 0;   /* each test skips */
-    if (camtest_start(&cam, plain) || camtest_start(&authcam, auth))
+    if (fakecam_start(&cam, plain) || fakecam_start(&authcam, auth))
         return -1;
     return 0;
 }
@@ -41,14 +41,14 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-    camtest_stop(&cam);
-    camtest_stop(&authcam);
+    fakecam_stop(&cam);
+    fakecam_stop(&authcam);
     return 0;
 }
 
 #define NEED_CAMERA()                                                                    \
     do {                                                                                 \
-        if (!camtest_available()) {                                                      \
+        if (!fakecam_available()) {                                                      \
             print_message("python3-gi / GstRtspServer missing: skipped\n");             \
             skip();                                                                      \
         }                                                                                \
@@ -57,11 +57,11 @@ group_teardown(void **state)
 /* wait_sessions polls the camera's status until it holds n RTSP sessions (at most 5 s) and
  * returns the last count: the camera drops a session when its connection closes. */
 static int
-wait_sessions(const struct camtest *c, int n)
+wait_sessions(const struct fakecam *c, int n)
 {
     int v = -1;
     for (int i = 0; i < 50; i++) {
-        if ((v = camtest_count(c, "sessions")) == n)
+        if ((v = fakecam_count(c, "sessions")) == n)
             break;
         struct timespec ts = { 0, 100000000L };
         nanosleep(&ts, NULL);
@@ -81,7 +81,7 @@ test_probe_h264(void **state)
     assert_string_equal(p.reason, "");
     /* DESCRIBE and SETUP, never PLAY; TEARDOWN leaves no session behind */
     assert_int_equal(wait_sessions(&cam, 0), 0);
-    assert_int_equal(camtest_status_json(&cam, status, sizeof status), 0);
+    assert_int_equal(fakecam_status_json(&cam, status, sizeof status), 0);
     assert_non_null(strstr(status, "\"describe\": {\"/cam1\": 1"));
     assert_non_null(strstr(status, "\"play\": {}"));
 }
@@ -192,9 +192,9 @@ test_probe_frozen_camera(void **state)
 {
     struct media_probe p;
     NEED_CAMERA();
-    camtest_signal(&cam, SIGSTOP);
+    fakecam_signal(&cam, SIGSTOP);
     assert_int_equal(media_probe(cam.url[0], 800, false, &p), 0);
-    camtest_signal(&cam, SIGCONT);
+    fakecam_signal(&cam, SIGCONT);
     assert_false(p.online);
     assert_string_equal(p.reason, "timeout");
     assert_int_equal(media_probe(cam.url[0], 5000, false, &p), 0);

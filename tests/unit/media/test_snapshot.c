@@ -24,31 +24,31 @@
 
 #include "core/buf.h"
 #include "core/err.h"
-#include "camtest.h"
+#include "fakecam.h"
 #include "media/rtsp_in.h"
 #include "media/snapshot.h"
 
-static struct camtest cam;   /* cam1 H.264 (Constrained Baseline), cam2 H.265, cam3 H.264 High */
+static struct fakecam cam;   /* cam1 H.264 (Constrained Baseline), cam2 H.265, cam3 H.264 High */
 
 static int
 group_setup(void **state)
 {
     static const char *const args[] = { "--mount", "cam1", "--mount", "cam2:h265", "--mount", "cam3:h264:high", NULL };
-    if (!camtest_available())
+    if (!fakecam_available())
         return 0;
-    return camtest_start(&cam, args) ? -1 : 0;
+    return fakecam_start(&cam, args) ? -1 : 0;
 }
 
 static int
 group_teardown(void **state)
 {
-    camtest_stop(&cam);
+    fakecam_stop(&cam);
     return 0;
 }
 
 #define NEED_CAMERA()                                                                    \
     do {                                                                                 \
-        if (!camtest_available()) {                                                      \
+        if (!fakecam_available()) {                                                      \
             print_message("python3-gi / GstRtspServer missing: skipped\n");             \
             skip();                                                                      \
         }                                                                                \
@@ -267,10 +267,10 @@ test_snapshot_fetch_errors(void **state)
     snprintf(url, sizeof url, "rtsp://127.0.0.1:%d/cam1", ntohs(sa.sin_port));
     assert_int_equal(media_snapshot_fetch(url, 2000, false, &jpeg), ERR_UNAVAILABLE);
     assert_int_equal(jpeg.len, 0);
-    if (camtest_available()) {   /* a frozen camera: the deadline, not a hang */
-        camtest_signal(&cam, SIGSTOP);
+    if (fakecam_available()) {   /* a frozen camera: the deadline, not a hang */
+        fakecam_signal(&cam, SIGSTOP);
         assert_int_equal(media_snapshot_fetch(cam.url[0], 800, false, &jpeg), ERR_UNAVAILABLE);
-        camtest_signal(&cam, SIGCONT);
+        fakecam_signal(&cam, SIGCONT);
         assert_int_equal(jpeg.len, 0);
     }
     buf_release(&jpeg);

@@ -24,11 +24,11 @@
 #include <libavformat/avformat.h>
 
 #include "core/err.h"
-#include "camtest.h"
+#include "fakecam.h"
 #include "media/rtsp_in.h"
 #include "media/transcode.h"
 
-static struct camtest cam;   /* cam1 H.265 */
+static struct fakecam cam;   /* cam1 H.265 */
 
 /* What the camera sent: its parameters, time base and packets (from the start of the
  * session, so it begins mid-GOP or with a keyframe as it happens). */
@@ -48,11 +48,11 @@ group_setup(void **state)
     size_t want = 25 * (size_t)(env ? atoi(env) : 3);
     int averr, vi;
 
-    if (!camtest_available())
+    if (!fakecam_available())
         return 0;
     if (want < 25 || want > sizeof in_pkts / sizeof in_pkts[0])
         want = 75;
-    if (camtest_start(&cam, args) || rtsp_in_open(cam.url[0], 10000, false, false, &w, &ic, &averr))
+    if (fakecam_start(&cam, args) || rtsp_in_open(cam.url[0], 10000, false, false, &w, &ic, &averr))
         return -1;
     rtsp_in_watchdog_arm(&w, 60000);
     if (avformat_find_stream_info(ic, NULL) < 0 || (vi = av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0)) < 0)
@@ -79,13 +79,13 @@ group_teardown(void **state)
     for (size_t i = 0; i < n_in; i++)
         av_packet_free(&in_pkts[i]);
     avcodec_parameters_free(&in_par);
-    camtest_stop(&cam);
+    fakecam_stop(&cam);
     return 0;
 }
 
 #define NEED_CAMERA()                                                                    \
     do {                                                                                 \
-        if (!camtest_available()) {                                                      \
+        if (!fakecam_available()) {                                                      \
             print_message("python3-gi / GstRtspServer missing: skipped\n");             \
             skip();                                                                      \
         }                                                                                \

@@ -1,5 +1,5 @@
-/* tests/support/camtest.c - start, signal and stop fake_camera.py for C tests (issue 9). */
-#include "camtest.h"
+/* tests/support/fakecam.c - start, signal and stop fake_camera.py for C tests (issue 9). */
+#include "fakecam.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -14,14 +14,14 @@
 #include <unistd.h>
 
 static void
-camtest_sleep_ms(long ms)
+fakecam_sleep_ms(long ms)
 {
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
 }
 
 bool
-camtest_available(void)
+fakecam_available(void)
 {
     static int ok = -1;
     if (ok < 0)
@@ -30,15 +30,15 @@ camtest_available(void)
     return ok == 1;
 }
 
-/* camtest_parse reads "fake-camera ready URL... [status=URL]" into c. */
+/* fakecam_parse reads "fake-camera ready URL... [status=URL]" into c. */
 static void
-camtest_parse(struct camtest *c, char *line)
+fakecam_parse(struct fakecam *c, char *line)
 {
     char *save = NULL;
     for (char *w = strtok_r(line, " \n", &save); w; w = strtok_r(NULL, " \n", &save)) {
         if (!strncmp(w, "status=", 7))
             snprintf(c->status, sizeof c->status, "%s", w + 7);
-        else if (!strncmp(w, "rtsp://", 7) && c->nurls < CAMTEST_MAX_URLS) {
+        else if (!strncmp(w, "rtsp://", 7) && c->nurls < FAKECAM_MAX_URLS) {
             const char *colon = strrchr(w, ':');
             snprintf(c->url[c->nurls++], sizeof c->url[0], "%s", w);
             if (colon)
@@ -48,7 +48,7 @@ camtest_parse(struct camtest *c, char *line)
 }
 
 int
-camtest_start(struct camtest *c, const char *const *args)
+fakecam_start(struct fakecam *c, const char *const *args)
 {
     const char *src = getenv("JIAYUAN_SRC");
     char script[512], line[4096];
@@ -58,7 +58,7 @@ camtest_start(struct camtest *c, const char *const *args)
 
     memset(c, 0, sizeof *c);
     snprintf(script, sizeof script, "%s/tests/support/fake_camera.py", src ? src : ".");
-    snprintf(c->log, sizeof c->log, "/tmp/jy-camtest-XXXXXX");
+    snprintf(c->log, sizeof c->log, "/tmp/jy-fakecam-XXXXXX");
     if ((fd = mkstemp(c->log)) < 0)
         return -1;
     argv[n++] = "/usr/bin/python3";
@@ -85,8 +85,8 @@ camtest_start(struct camtest *c, const char *const *args)
         while (f && fgets(line, sizeof line, f)) {
             if (!strncmp(line, "fake-camera ready ", 18)) {
                 fclose(f);
-                camtest_parse(c, line + 18);
-                return c->nurls ? 0 : (camtest_stop(c), -1);
+                fakecam_parse(c, line + 18);
+                return c->nurls ? 0 : (fakecam_stop(c), -1);
             }
         }
         if (f)
@@ -95,21 +95,21 @@ camtest_start(struct camtest *c, const char *const *args)
             c->pid = 0;
             break;
         }
-        camtest_sleep_ms(100);
+        fakecam_sleep_ms(100);
     }
-    camtest_stop(c);
+    fakecam_stop(c);
     return -1;
 }
 
 void
-camtest_signal(struct camtest *c, int sig)
+fakecam_signal(struct fakecam *c, int sig)
 {
     if (c->pid > 0)
         kill(c->pid, sig);
 }
 
 void
-camtest_stop(struct camtest *c)
+fakecam_stop(struct fakecam *c)
 {
     if (c->pid > 0) {
         kill(c->pid, SIGCONT);
@@ -119,7 +119,7 @@ camtest_stop(struct camtest *c)
                 kill(c->pid, SIGKILL);
                 waitpid(c->pid, NULL, 0);
             }
-            camtest_sleep_ms(100);
+            fakecam_sleep_ms(100);
         }
         c->pid = 0;
     }
@@ -129,7 +129,7 @@ camtest_stop(struct camtest *c)
 }
 
 int
-camtest_status_json(const struct camtest *c, char *out, size_t cap)
+fakecam_status_json(const struct fakecam *c, char *out, size_t cap)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET };
     static const char req[] = "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
@@ -158,12 +158,12 @@ camtest_status_json(const struct camtest *c, char *out, size_t cap)
 }
 
 int
-camtest_count(const struct camtest *c, const char *key)
+fakecam_count(const struct fakecam *c, const char *key)
 {
     char resp[4096], pat[64];
     const char *p;
 
-    if (camtest_status_json(c, resp, sizeof resp))
+    if (fakecam_status_json(c, resp, sizeof resp))
         return -1;
     snprintf(pat, sizeof pat, "\"%s\": ", key);
     return (p = strstr(resp, pat)) ? atoi(p + strlen(pat)) : -1;
