@@ -12,7 +12,8 @@
  * black). Two more pages play camera A: three viewers, one upstream RTSP session at the
  * camera. All three leave: the session stops (no RTSP session left at the camera). Camera B is
  * killed: its tile leaves "playing" and the ledger says offline; started again, the tile plays
- * again. Camera C (H.265) shows the H.265 message and a snapshot picture. A vendor token with
+ * again. Camera C (H.265) shows the H.265 message and a snapshot picture. The camera list's
+ * play button opens camera A live in a dialog. A vendor token with
  * video.play gets play links (R3.6): the embed page plays with no cookie (through our MSE
  * appender, then through hls.js on the LL-HLS playlist), a tampered link gets 403. No CSP
  * violation and no page error anywhere. Values and order only: every wait is for a state,
@@ -307,6 +308,15 @@ test('camera wall: two cameras play, one upstream for three viewers, linger, off
       return ((await img.count()) === 1 && (await img.evaluate((i) => i.complete && i.naturalWidth > 0))) || 'no picture yet';
     });
     await screenshot(page, 'video-02-h265');
+
+    /* the play button of the camera list opens the camera live in a dialog */
+    await page.getByTestId('menu-cameras').click();
+    await page.getByTestId('cameras-q').fill(cams.a.gb);
+    await page.getByTestId('cameras-search').click();
+    await until('camera A alone in the list', async () => (await page.getByTestId('camera-gb-id').allTextContents()).join() === cams.a.gb || 'not yet');
+    await page.getByTestId('camera-play').click();
+    await assertPlays(page.getByTestId('play-dialog'), 'camera A in the play dialog');
+    await screenshot(page, 'video-05-dialog');
 
     assertClean(w);
   } finally {
