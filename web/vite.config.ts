@@ -3,7 +3,9 @@
  * Everything is bundled (no CDN, no web fonts); no source maps are shipped (S4). Routes are
  * imported statically so that every chunk is referenced from index.html and covered by
  * the SRI plugin (build/sri.ts): a lazily imported chunk would be fetched by a script-made
- * <link> without an integrity attribute. Element Plus components and their CSS are
+ * <link> without an integrity attribute. Two HTML inputs: the app (index.html) and the
+ * embeddable live-video player (embed.html, served by the gateway at /media/v1/embed/<tok>;
+ * issue 9), which shares the Vue and hls.js chunks. Element Plus components and their CSS are
  * imported on demand through unplugin-vue-components.
  */
 import { fileURLToPath, URL } from 'node:url';
@@ -19,6 +21,7 @@ import sri from './build/sri';
 function chunkFor(id: string): string | undefined {
   if (/node_modules\/(@vue|vue|vue-router|pinia|vue-i18n|@intlify)\//.test(id)) return 'vue';
   if (/node_modules\/(ol|rbush|quickselect|earcut)\//.test(id)) return 'ol';
+  if (/node_modules\/hls\.js\//.test(id)) return 'hls';
   return undefined;
 }
 
@@ -53,6 +56,10 @@ export default defineConfig({
     chunkSizeWarningLimit: 900,
     modulePreload: { polyfill: true },
     rollupOptions: {
+      input: {
+        main: fileURLToPath(new URL('./index.html', import.meta.url)),
+        embed: fileURLToPath(new URL('./embed.html', import.meta.url)),
+      },
       output: { manualChunks: chunkFor },
     },
   },

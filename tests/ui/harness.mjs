@@ -96,8 +96,9 @@ export class Server {
   }
 
   /** prepare (optional) runs after the accounts are made and before the server starts,
-   * with the var dir and cli(args, input) running `jiayuan ARGS --var DIR` (its stdout). */
-  async start({ prepare } = {}) {
+   * with the var dir and cli(args, input) running `jiayuan ARGS --var DIR` (its stdout).
+   * serveArgs (optional) are added to `jiayuan serve` (e.g. the media flags of issue 9). */
+  async start({ prepare, serveArgs = [] } = {}) {
     if (!existsSync(BIN)) throw new Error(`server binary not found: ${BIN} (set JIAYUAN_BIN)`);
     mkdirSync(ARTIFACTS, { recursive: true });
     this.varDir = mkdtempSync(path.join(os.tmpdir(), 'jiayuan-ui-'));
@@ -110,7 +111,7 @@ export class Server {
     const port = await freePort();
     this.base = `http://127.0.0.1:${port}`;
     const log = createWriteStream(path.join(ARTIFACTS, 'server.log'));
-    this.proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--var', this.varDir], {
+    this.proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--var', this.varDir, ...serveArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc.stdout.pipe(log);

@@ -16,6 +16,7 @@ import { placesRoutes } from '@/features/places/routes';
 import * as platform from '@/features/platform/routes';
 import * as stats from '@/features/stats/routes';
 import * as testing from '@/features/testing/routes';
+import { videoRoutes } from '@/features/video/routes';
 
 /* One route list per feature (web/src/features/<area>/routes.ts), children of the main
  * layout unless said otherwise; a new feature adds one import and one spread. */
@@ -33,6 +34,7 @@ export const router = createRouter({
         ...batch.routes,
         ...placesRoutes,
         ...camerasRoutes,
+        ...videoRoutes,
         ...account.routes,
         ...platform.routes,
       ],

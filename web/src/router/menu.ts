@@ -11,6 +11,7 @@ import { placesMenu as places } from '@/features/places/routes';
 import { menu as platform } from '@/features/platform/routes';
 import { menu as stats } from '@/features/stats/routes';
 import { menu as testing } from '@/features/testing/routes';
+import { videoMenu as video } from '@/features/video/routes';
 
 export interface MenuEntry {
   /** The path the entry opens (also the active-item key). */
@@ -23,4 +24,4 @@ export interface MenuEntry {
   testid: string;
 }
 
-export const MENU: MenuEntry[] = [...stats, ...testing, ...batch, ...places, ...cameras, ...account, ...platform];
+export const MENU: MenuEntry[] = [...stats, ...testing, ...batch, ...places, ...cameras, ...video, ...account, ...platform];

@@ -38,6 +38,10 @@ export function listCameras(f: CameraFilter, limit = 20, next: string | null = n
   return api.get<Page<Camera>>('/api/v1/cameras', { q: f.q, status: f.status, subdistrict: f.subdistrict, limit, next });
 }
 
+export function getCamera(id: number): Promise<Camera> {
+  return api.get<Camera>(`/api/v1/cameras/${id}`);
+}
+
 export function camerasExportUrl(f: CameraFilter): string {
   return withQuery('/api/v1/cameras/export.xlsx', { q: f.q, status: f.status, subdistrict: f.subdistrict });
 }
