@@ -40,6 +40,8 @@ prepare(struct server *srv)
     buf_release_secret(&feed_token);
     if (server_add_user(srv, "xdist", "district", NULL, SERVER_PASSWORD, false, NULL) ||
         server_add_user(srv, "xoff_a", "subdistrict", SUB_A, SERVER_PASSWORD, false, NULL) ||
+        server_add_user(srv, "xaud", "auditor", NULL, SERVER_PASSWORD, false, NULL) ||
+        server_add_user(srv, "xadm", "sysadmin", NULL, SERVER_PASSWORD, false, NULL) ||
         server_add_token(srv, "x-feed", "sites.write,samples.write,checkins.write", &feed_token, NULL))
         return -1;
     return 0;
@@ -264,11 +266,39 @@ test_exports(void **state)
     client_release(&off);
 }
 
+/* The administrators' lists: audit (the auditor), users and tokens (the system admin). */
+static void
+test_admin_exports(void **state)
+{
+    struct server *srv = *state;
+    struct client aud, adm;
+    json_t *rows;
+
+    client_init(&aud, srv);
+    client_init(&adm, srv);
+    assert_int_equal(server_enrol(srv, &aud, "xaud", NULL, 0), 0);
+    assert_int_equal(server_enrol(srv, &adm, "xadm", NULL, 0), 0);
+    json_decref(check_export(&adm, "/api/v1/users", "编号"));
+    rows = check_export(&adm, "/api/v1/tokens", "编号");
+    assert_true(rows_hold(rows, "x-feed"));
+    assert_false(rows_hold(rows, "jy_"));
+    json_decref(rows);
+    rows = check_export(&aud, "/api/v1/audit?action=export.users", "编号");
+    assert_true(json_array_size(rows) >= 3);
+    json_decref(rows);
+    assert_true(audit_count(srv, "export.audit") >= 1);
+    assert_true(audit_count(srv, "export.tokens") >= 1);
+    server_assert_clean_errors(srv);
+    client_release(&aud);
+    client_release(&adm);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exports),
+        cmocka_unit_test(test_admin_exports),
     };
     int rc = server_run("exports", tests, sizeof tests / sizeof tests[0], prepare);
     buf_release_secret(&feed_token);
