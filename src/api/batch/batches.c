@@ -224,9 +224,7 @@ out:
     return rc;
 }
 
-/* One page of batch jobs, newest first (api/export.h). The domain counts no total: it is
- * the rows seen so far plus one when another page follows (NEEDSWORK: a count in
- * domain/batch would give the JSON list a true "total"; the export is exact regardless). */
+/* One page of batch jobs, newest first (api/export.h), and how many the caller sees. */
 static int
 batches_page(struct req *req, const void *query, struct api_list_page *pg)
 {
@@ -234,13 +232,13 @@ batches_page(struct req *req, const void *query, struct api_list_page *pg)
     size_t n = 0;
     int rc;
     (void)query;
-    if ((rc = batch_job_list(req->db, &req->actor, pg->limit, pg->cursor, &items, &n, &pg->next)))
+    if ((!pg->skip_total && (rc = batch_job_count(req->db, &req->actor, &pg->total))) ||
+        (rc = batch_job_list(req->db, &req->actor, pg->limit, pg->cursor, &items, &n, &pg->next)))
         return rc;
     pg->items = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(pg->items, batch_json(&items[i]));
     xfree(items);
-    pg->total = (int64_t)n + (pg->next ? 1 : 0);
     return 0;
 }
 
