@@ -70,8 +70,10 @@ export_reveal(struct req *req, const struct api_list_def *def, bool *reveal)
         return req_fail(req, ERR_INVALID, "this list has no masked columns to reveal");
     if (!actor_can(&req->actor, PERM_BIT_PII_REVEAL))
         return req_fail(req, ERR_FORBIDDEN, "permission 'pii.reveal' is required to reveal");
-    if (!reason || (rc = api_text(req, "reason", reason, EXPORT_REASON_MAX)))
-        return reason ? rc : req_fail(req, ERR_INVALID, "'reason' is required to reveal");
+    if (!reason)
+        return req_fail(req, ERR_INVALID, "'reason' is required to reveal");
+    if ((rc = api_text(req, "reason", reason, EXPORT_REASON_MAX)))
+        return rc;
     for (const char *p = reason; *p; p++) /* the reason is audited: never an ID number */
         if ((run = (*p >= '0' && *p <= '9') ? run + 1 : 0) >= 15)
             return req_fail(req, ERR_INVALID, "'reason' must not hold an ID number");
