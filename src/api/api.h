@@ -118,6 +118,13 @@ int api__send_xlsx(struct req *req, const char *path, const char *ascii_name, co
  * is api__send_xlsx; otherwise path is removed and rc returned (no reply sent). */
 int api__reply_xlsx(struct req *req, int rc, const char *path, const char *ascii_name, const char *utf8_name);
 
+/* The .xlsx exports of issue 8 (api/places/exports.c, api/cameras/bindings.c): the handlers
+ * of GET …/export.xlsx, also called by their lists for ?format=xlsx (api/export.h). */
+int api__export_places(struct req *req);
+int api__export_cameras(struct req *req);
+int api__export_checks(struct req *req);
+int api__export_bindings(struct req *req);
+
 /* Uploaded spreadsheets (api/api.c; used by api/cameras/reconcile.c, api/places/toilet_import.c) */
 struct multipart_field;
 /* api__form_file finds the multipart/form-data field "file" in the request body into *f

@@ -4,6 +4,7 @@
  * accounts any report; the district reads the original next to the corrected values.
  */
 #include "api/api.h"
+#include "api/export.h"
 #include "core/err.h"
 #include "domain/testing/actual.h"
 
@@ -35,28 +36,54 @@ static int actuals_create(struct req *req) { return api_ingest_one(req, &actual_
 /* POST /api/v1/actuals/batch [{actual}…] -> 200 {"accepted","duplicate","rejected","items"} */
 static int actuals_batch(struct req *req) { return api_ingest_batch(req, &actual_kind); }
 
-/* GET /api/v1/actuals?plan_no&subdistrict&limit&next -> {"items","total","next"}; each item
- * has the reported "count", the effective "corrected" value and the number of corrections */
+/* One page of actual reports for the query (api/export.h). */
+static int
+actuals_page(struct req *req, const void *query, struct api_list_page *pg)
+{
+    struct actual_query q = *(const struct actual_query *)query;
+    struct actual *items = NULL;
+    size_t n = 0;
+    int rc;
+
+    q.limit = pg->limit;
+    q.after = pg->cursor;
+    if ((rc = actual_list(req->db, &req->actor, &q, pg->arena, &items, &n, &pg->total)))
+        return rc;
+    pg->items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(pg->items, actuals_json(&items[i]));
+    pg->next = n == q.limit ? items[n - 1].id : 0;
+    return 0;
+}
+
+static const struct api_col actuals_cols[] = {
+    { "编号", "id", API_COL_TEXT },          { "计划编号", "plan_no", API_COL_TEXT },
+    { "街道", "subdistrict", API_COL_TEXT }, { "采样点编码", "site_code", API_COL_TEXT },
+    { "行业", "industry", API_COL_TEXT },    { "报送数", "count", API_COL_INT },
+    { "更正后", "corrected", API_COL_INT },  { "更正次数", "corrections", API_COL_INT },
+    { "报送时间", "reported_at", API_COL_TIME }, { "来源", "source", API_COL_SHARED },
+    { "外部编号", "external_id", API_COL_TEXT },
+};
+
+static const struct api_list_def actuals_def = {
+    "actuals", "实检报送", actuals_page, 50, ACTUAL_LIST_MAX, actuals_cols,
+    sizeof actuals_cols / sizeof actuals_cols[0], 0,
+};
+
+/* GET /api/v1/actuals?plan_no&subdistrict&limit&next[&format=xlsx] -> {"items","total","next"}
+ * | .xlsx; each item has the reported "count", the effective "corrected" value and the
+ * number of corrections */
 static int
 actuals_list(struct req *req)
 {
     struct actual_query q = { 0 };
-    struct actual *items = NULL;
-    size_t n = 0;
-    int64_t total = 0;
-    json_t *arr;
     int rc;
 
     q.plan_no = req_query(req, "plan_no");
     q.subdistrict = req_query(req, "subdistrict");
-    if ((rc = api_page(req, 50, ACTUAL_LIST_MAX, &q.limit, &q.after)) ||
-        (rc = api_text(req, "plan_no", q.plan_no, 32)) || (rc = api_text(req, "subdistrict", q.subdistrict, 12)) ||
-        (rc = actual_list(req->db, &req->actor, &q, &req->arena, &items, &n, &total)))
+    if ((rc = api_text(req, "plan_no", q.plan_no, 32)) || (rc = api_text(req, "subdistrict", q.subdistrict, 12)))
         return rc;
-    arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, actuals_json(&items[i]));
-    return api_reply(req, 200, api_list_json(arr, total, n == q.limit ? items[n - 1].id : 0));
+    return api_list_serve(req, &actuals_def, &q);
 }
 
 /* GET /api/v1/actuals/{id} -> one report */
@@ -103,8 +130,37 @@ out:
     return rc;
 }
 
-/* GET /api/v1/actuals/{id}/corrections -> {"actual": {…}, "items": [{original, corrected,
- * reason, actor, corrected_at}…] oldest first, "total", "next": null} */
+/* The corrections of the report whose id the query holds, one page (api/export.h). */
+static int
+actuals_corrections_page(struct req *req, const void *query, struct api_list_page *pg)
+{
+    struct actual_correction *items = NULL;
+    struct actual x;
+    size_t n = 0;
+    int rc;
+    if ((rc = actual_corrections(req->db, &req->actor, *(const int64_t *)query, pg->arena, &x, &items, &n)))
+        return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such actual report") : rc;
+    pg->items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(pg->items, actuals_correction_json(&items[i]));
+    pg->total = (int64_t)n;
+    return 0;
+}
+
+static const struct api_col actuals_corrections_cols[] = {
+    { "编号", "id", API_COL_TEXT },         { "报送编号", "actual_id", API_COL_TEXT },
+    { "原值", "original", API_COL_INT },    { "更正值", "corrected", API_COL_INT },
+    { "原因", "reason", API_COL_TEXT },     { "更正人", "actor", API_COL_TEXT },
+    { "更正时间", "corrected_at", API_COL_TIME },
+};
+
+static const struct api_list_def actuals_corrections_def = {
+    "actual_corrections", "报送更正记录", actuals_corrections_page, 1, 1, actuals_corrections_cols,
+    sizeof actuals_corrections_cols / sizeof actuals_corrections_cols[0], 0,
+};
+
+/* GET /api/v1/actuals/{id}/corrections[?format=xlsx] -> {"actual": {…}, "items": [{original,
+ * corrected, reason, actor, corrected_at}…] oldest first, "total", "next": null} | .xlsx */
 static int
 actuals_corrections(struct req *req)
 {
@@ -113,9 +169,13 @@ actuals_corrections(struct req *req)
     size_t n = 0;
     int64_t id;
     json_t *arr;
+    bool xlsx;
     int rc;
-    if ((rc = req_param_i64(req, 0, &id)))
+    if ((rc = req_param_i64(req, 0, &id)) || (rc = api_format(req, &xlsx)))
         return rc;
+    if (xlsx)
+        return api_export(req, &actuals_corrections_def, actuals_corrections_cols,
+                          actuals_corrections_def.ncols, &id, NULL);
     if ((rc = actual_corrections(req->db, &req->actor, id, &req->arena, &x, &items, &n)))
         return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such actual report") : rc;
     arr = json_array();

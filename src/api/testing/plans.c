@@ -4,6 +4,7 @@
  * plans.* permissions. Subdistrict actors see the plans covering them and their own rows.
  */
 #include "api/api.h"
+#include "api/export.h"
 #include "core/err.h"
 #include "domain/testing/plan.h"
 
@@ -22,26 +23,49 @@ static int plans_create(struct req *req) { return api_ingest_one(req, &plan_kind
 /* POST /api/v1/plans/batch [{plan}…] -> 200 {"accepted","duplicate","rejected","items"} */
 static int plans_batch(struct req *req) { return api_ingest_batch(req, &plan_kind); }
 
-/* GET /api/v1/plans?q&at&limit&next -> {"items","total","next"} */
+/* One page of plans for the query (api/export.h). */
+static int
+plans_page(struct req *req, const void *query, struct api_list_page *pg)
+{
+    struct plan_query q = *(const struct plan_query *)query;
+    struct plan *items = NULL;
+    size_t n = 0;
+    int rc;
+
+    q.limit = pg->limit;
+    q.after = pg->cursor;
+    if ((rc = plan_list(req->db, &req->actor, &q, pg->arena, &items, &n, &pg->total)))
+        return rc;
+    pg->items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(pg->items, plans_json(&items[i]));
+    pg->next = n == q.limit ? items[n - 1].id : 0;
+    return 0;
+}
+
+static const struct api_col plans_cols[] = {
+    { "编号", "id", API_COL_TEXT },            { "计划编号", "plan_no", API_COL_TEXT },
+    { "名称", "name", API_COL_TEXT },          { "类型", "kind", API_COL_SHARED },
+    { "开始时间", "starts_at", API_COL_TIME }, { "结束时间", "ends_at", API_COL_TIME },
+    { "范围", "scope", API_COL_JSON },         { "来源", "source", API_COL_SHARED },
+    { "外部编号", "external_id", API_COL_TEXT }, { "创建时间", "created_at", API_COL_TIME },
+};
+
+static const struct api_list_def plans_def = {
+    "plans", "检测计划", plans_page, 50, PLAN_LIST_MAX, plans_cols, sizeof plans_cols / sizeof plans_cols[0], 0,
+};
+
+/* GET /api/v1/plans?q&at&limit&next[&format=xlsx] -> {"items","total","next"} | .xlsx */
 static int
 plans_list(struct req *req)
 {
     struct plan_query q = { 0 };
-    struct plan *items = NULL;
-    size_t n = 0;
-    int64_t total = 0;
-    json_t *arr;
     int rc;
 
     q.q = req_query(req, "q");
-    if ((rc = api_page(req, 50, PLAN_LIST_MAX, &q.limit, &q.after)) || (rc = api_text(req, "q", q.q, 64)) ||
-        (rc = api_query_time(req, "at", &q.at)) ||
-        (rc = plan_list(req->db, &req->actor, &q, &req->arena, &items, &n, &total)))
+    if ((rc = api_text(req, "q", q.q, 64)) || (rc = api_query_time(req, "at", &q.at)))
         return rc;
-    arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, plans_json(&items[i]));
-    return api_reply(req, 200, api_list_json(arr, total, n == q.limit ? items[n - 1].id : 0));
+    return api_list_serve(req, &plans_def, &q);
 }
 
 /* GET /api/v1/plans/{plan_no} -> the plan with "totals" {planned, reported, corrected,
@@ -76,34 +100,60 @@ static int planned_create(struct req *req) { return api_ingest_one(req, &plan_pl
 /* POST /api/v1/planned/batch [{planned}…] -> 200 {"accepted","duplicate","rejected","items"} */
 static int planned_batch(struct req *req) { return api_ingest_batch(req, &plan_planned_kind); }
 
-/* GET /api/v1/planned?plan_no&subdistrict&limit&next -> {"items","total","next"} */
+/* One page of planned head-counts for the query (api/export.h). */
+static int
+planned_page(struct req *req, const void *query, struct api_list_page *pg)
+{
+    struct plan_planned_query q = *(const struct plan_planned_query *)query;
+    struct plan_planned *items = NULL;
+    size_t n = 0;
+    int rc;
+
+    q.limit = pg->limit;
+    q.after = pg->cursor;
+    if ((rc = plan_planned_list(req->db, &req->actor, &q, pg->arena, &items, &n, &pg->total)))
+        return rc;
+    pg->items = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct plan_planned *p = &items[i];
+        json_array_append_new(
+            pg->items, json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:I, s:I, s:s, s:s}", "id", (json_int_t)p->id,
+                                 "plan_no", p->plan_no, "subdistrict", p->subdistrict, "community",
+                                 p->community[0] ? p->community : NULL, "industry",
+                                 p->industry[0] ? p->industry : NULL, "count", (json_int_t)p->count,
+                                 "reported_at", (json_int_t)p->reported_at, "source", p->source, "external_id",
+                                 p->external_id));
+    }
+    pg->next = n == q.limit ? items[n - 1].id : 0;
+    return 0;
+}
+
+static const struct api_col planned_cols[] = {
+    { "编号", "id", API_COL_TEXT },          { "计划编号", "plan_no", API_COL_TEXT },
+    { "街道", "subdistrict", API_COL_TEXT }, { "社区", "community", API_COL_TEXT },
+    { "行业", "industry", API_COL_TEXT },    { "应检人数", "count", API_COL_INT },
+    { "报送时间", "reported_at", API_COL_TIME }, { "来源", "source", API_COL_SHARED },
+    { "外部编号", "external_id", API_COL_TEXT },
+};
+
+static const struct api_list_def planned_def = {
+    "planned", "应检报送", planned_page, 50, PLAN_LIST_MAX, planned_cols,
+    sizeof planned_cols / sizeof planned_cols[0], 0,
+};
+
+/* GET /api/v1/planned?plan_no&subdistrict&limit&next[&format=xlsx] -> {"items","total","next"}
+ * | .xlsx */
 static int
 planned_list(struct req *req)
 {
     struct plan_planned_query q = { 0 };
-    struct plan_planned *items = NULL;
-    size_t n = 0;
-    int64_t total = 0;
-    json_t *arr;
     int rc;
 
     q.plan_no = req_query(req, "plan_no");
     q.subdistrict = req_query(req, "subdistrict");
-    if ((rc = api_page(req, 50, PLAN_LIST_MAX, &q.limit, &q.after)) ||
-        (rc = api_text(req, "plan_no", q.plan_no, 32)) || (rc = api_text(req, "subdistrict", q.subdistrict, 12)) ||
-        (rc = plan_planned_list(req->db, &req->actor, &q, &req->arena, &items, &n, &total)))
+    if ((rc = api_text(req, "plan_no", q.plan_no, 32)) || (rc = api_text(req, "subdistrict", q.subdistrict, 12)))
         return rc;
-    arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const struct plan_planned *p = &items[i];
-        json_array_append_new(
-            arr, json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:I, s:I, s:s, s:s}", "id", (json_int_t)p->id, "plan_no",
-                           p->plan_no, "subdistrict", p->subdistrict, "community",
-                           p->community[0] ? p->community : NULL, "industry", p->industry[0] ? p->industry : NULL,
-                           "count", (json_int_t)p->count, "reported_at", (json_int_t)p->reported_at, "source",
-                           p->source, "external_id", p->external_id));
-    }
-    return api_reply(req, 200, api_list_json(arr, total, n == q.limit ? items[n - 1].id : 0));
+    return api_list_serve(req, &planned_def, &q);
 }
 
 const struct route api_plans_routes[] = {

@@ -56,6 +56,8 @@ static const char sql_get_any[] = "SELECT " JOB_COLS " FROM batches WHERE id = ?
 static const char sql_list[] =
     "SELECT " JOB_COLS " FROM batches WHERE status <> 'uploading' AND (?1 = '' OR subdistrict = ?1)"
     " AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3";
+static const char sql_count[] =
+    "SELECT count(*) FROM batches WHERE status <> 'uploading' AND (?1 = '' OR subdistrict = ?1)";
 static const char sql_rerun[] =
     "UPDATE batches SET status = 'queued', queued_at = ?2, days_count = ?3, progress_ppm = 0, stage = '',"
     " error = '' WHERE id = ?1 AND status IN ('done', 'failed')";
@@ -536,6 +538,21 @@ out:
         *items = NULL;
         *n = 0;
     }
+    return rc;
+}
+
+int
+batch_job_count(struct db *db, const struct actor *a, int64_t *total)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc;
+
+    *total = 0;
+    if (!(rc = db_prepare(db, sql_count, &st)) && !(rc = db_bind_text(st, 1, a->subdistrict, strlen(a->subdistrict))) &&
+        !(rc = db_step(st, &row)) && row)
+        *total = db_col_i64(st, 0);
+    db_done(st);
     return rc;
 }
 

@@ -93,6 +93,10 @@ int batch_job_get(struct db *db, const struct actor *a, int64_t id, struct batch
 int batch_job_list(struct db *db, const struct actor *a, size_t limit, int64_t before,
                    struct batch_job **items, size_t *n, int64_t *next);
 
+/* batch_job_count counts the batches a may see (those batch_job_list pages through) into
+ * *total. Storage errors as db.h. */
+int batch_job_count(struct db *db, const struct actor *a, int64_t *total);
+
 /* batch_job_rerun queues a done or failed batch again, with days_count (0 = keep its
  * own), and returns it in *out. ERR_CONFLICT while it is queued or running. */
 int batch_job_rerun(struct app *app, struct db *db, const struct actor *a, int64_t id, int days_count,
