@@ -5,6 +5,8 @@ import zhCN from './zh-CN';
 import en from './en';
 import * as placesText from '@/features/places/messages';
 import * as camerasText from '@/features/cameras/messages';
+import * as reviewText from '@/features/review/messages';
+import * as testingText from '@/features/testing/messages';
 
 export type Locale = 'zh-CN' | 'en';
 export const LOCALES: Locale[] = ['zh-CN', 'en'];
@@ -25,8 +27,8 @@ export const i18n = createI18n({
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
   messages: {
-    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN },
-    en: { ...en, ...placesText.en, ...camerasText.en },
+    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN, ...testingText.zhCN, ...reviewText.zhCN },
+    en: { ...en, ...placesText.en, ...camerasText.en, ...testingText.en, ...reviewText.en },
   },
   missingWarn: false,
   fallbackWarn: false,
