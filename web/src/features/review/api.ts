@@ -31,24 +31,27 @@ export const PROGRESS_BY: ProgressBy[] = ['subdistrict', 'community', 'industry'
 export interface ProgressRow {
   subdistrict?: string;
   subdistrict_name?: string;
-  community?: string | null;
-  community_name?: string | null;
-  industry?: string | null;
-  industry_name?: string | null;
+  /** the community or industry (GB/T 4754) code and name; absent by subdistrict */
+  code?: string | null;
+  name?: string | null;
   planned: number;
   reported: number;
   corrected: number;
-  sampled: number;
+  /** null by industry: scans carry no industry */
+  sampled: number | null;
   difference?: number;
   completion?: number;
 }
 
+/** basis: what difference and completion compare with planned ("sampled", or "corrected"
+ * by industry). */
 export interface ProgressReply {
   plan_no: string;
   by: ProgressBy;
+  basis?: 'sampled' | 'corrected';
   locked?: boolean;
-  rows?: ProgressRow[];
-  items?: ProgressRow[];
+  items: ProgressRow[];
+  total?: number;
 }
 
 /** An actual report (实检报送) with its effective figure after approved corrections. */
@@ -62,27 +65,30 @@ export interface Actual {
   corrected: number;
   corrections: number;
   reported_at: number;
+  /** the id of a proposal awaiting the district's decision, if any */
+  pending_correction?: number | null;
 }
 
 export type CorrectionState = 'proposed' | 'approved' | 'rejected';
 export const CORRECTION_STATES: CorrectionState[] = ['proposed', 'approved', 'rejected'];
 
+/** A correction: the original and the corrected figure with the reason, who proposed it and
+ * when (actor, corrected_at), and the district's decision (decided_by, decided_at, comment). */
 export interface Correction {
   id: number;
   actual_id: number;
-  plan_no?: string;
-  subdistrict?: string;
+  plan_no: string;
+  subdistrict: string;
+  industry: string | null;
   original: number;
   corrected: number;
   reason: string;
-  state?: CorrectionState | string;
-  actor?: string;
-  proposed_by?: string;
-  corrected_at?: number;
-  proposed_at?: number;
-  decided_by?: string | null;
-  decided_at?: number | null;
-  comment?: string | null;
+  actor: string;
+  corrected_at: number;
+  state: CorrectionState | string;
+  decided_by: string | null;
+  decided_at: number | null;
+  comment: string | null;
 }
 
 export const PLANS_PATH = '/api/v1/plans';
@@ -112,9 +118,8 @@ export function progressPath(planNo: string): string {
   return `${PLANS_PATH}/${enc(planNo)}/progress`;
 }
 
-export async function planProgress(planNo: string, by: ProgressBy): Promise<{ rows: ProgressRow[]; locked: boolean | undefined }> {
-  const r = await api.get<ProgressReply>(progressPath(planNo), { by });
-  return { rows: r.rows ?? r.items ?? [], locked: r.locked };
+export function planProgress(planNo: string, by: ProgressBy): Promise<ProgressReply> {
+  return api.get<ProgressReply>(progressPath(planNo), { by });
 }
 
 export function lockPlan(planNo: string): Promise<unknown> {
@@ -156,12 +161,17 @@ export function rejectCorrection(id: number, comment: string): Promise<unknown> 
   return api.post<unknown>(`${CORRECTIONS_PATH}/${id}/reject`, { comment });
 }
 
-/** Sampled minus planned, when the server did not send it. */
-export function difference(r: ProgressRow): number {
-  return r.difference ?? r.sampled - r.planned;
+/** The figure a row is measured by: sampled, or corrected where scans say nothing (industry). */
+function basisOf(r: ProgressRow): number {
+  return r.sampled ?? r.corrected;
 }
 
-/** Completion in basis points (sampled against planned), when the server did not send it. */
+/** Basis minus planned, when the server did not send it. */
+export function difference(r: ProgressRow): number {
+  return r.difference ?? basisOf(r) - r.planned;
+}
+
+/** Completion in basis points (the basis against planned), when the server did not send it. */
 export function completion(r: ProgressRow): number {
-  return r.completion ?? (r.planned > 0 ? Math.floor((r.sampled * 10000) / r.planned) : 0);
+  return r.completion ?? (r.planned > 0 ? Math.floor((basisOf(r) * 10000) / r.planned) : 0);
 }

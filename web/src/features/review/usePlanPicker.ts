@@ -14,8 +14,9 @@ export function usePlanPicker(error: Ref<unknown>) {
   const planNo = ref('');
   const locked = ref(false);
   const busy = ref(false);
-  /** The district: an account not bound to a subdistrict that may change reports. */
-  const isDistrict = computed(() => !session.user?.subdistrict && session.can('actuals.write'));
+  /** The district: an account bound to no subdistrict that may change plans and reports
+   * (decides corrections, locks rounds). The server checks again. */
+  const isDistrict = computed(() => !session.user?.subdistrict && session.can('plans.write') && session.can('actuals.write'));
 
   async function refreshLock() {
     if (!planNo.value) return;
