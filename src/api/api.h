@@ -69,6 +69,7 @@ extern const struct route api_sites_routes[];
 extern const struct route api_plans_routes[];
 extern const struct route api_actuals_routes[];
 extern const struct route api_corrections_routes[];    /* api/testing/corrections.c */
+extern const struct route api_people_frequency_routes[]; /* api/testing/people_frequency.c */
 extern const struct route api_checkins_routes[];
 extern const struct route api_map_routes[];
 extern const struct route api_outlines_routes[];
