@@ -68,6 +68,8 @@ extern const struct route api_stats_routes[];
 extern const struct route api_sites_routes[];
 extern const struct route api_plans_routes[];
 extern const struct route api_actuals_routes[];
+extern const struct route api_corrections_routes[];    /* api/testing/corrections.c */
+extern const struct route api_people_frequency_routes[]; /* api/testing/people_frequency.c */
 extern const struct route api_checkins_routes[];
 extern const struct route api_map_routes[];
 extern const struct route api_outlines_routes[];
@@ -89,6 +91,11 @@ extern const struct route *const api_routes[];
  * TOTP secret. Looks up the subdistrict name. */
 struct user;
 json_t *api_user_json(struct req *req, const struct user *u);
+
+/* api_correction_json renders a correction of an actual report and its decision
+ * (api/testing/actuals.c; used by api/testing/corrections.c). */
+struct actual_correction;
+json_t *api_correction_json(const struct actual_correction *c);
 
 /* Ingest (api/ingest.c) ---------------------------------------------------------------- */
 struct ingest_kind;
@@ -115,6 +122,13 @@ int api__send_xlsx(struct req *req, const char *path, const char *ascii_name, co
 /* api__reply_xlsx ends an export written to path with result rc (xlsxw_finish's): on 0 it
  * is api__send_xlsx; otherwise path is removed and rc returned (no reply sent). */
 int api__reply_xlsx(struct req *req, int rc, const char *path, const char *ascii_name, const char *utf8_name);
+
+/* The .xlsx exports of issue 8 (api/places/exports.c, api/cameras/bindings.c): the handlers
+ * of GET …/export.xlsx, also called by their lists for ?format=xlsx (api/export.h). */
+int api__export_places(struct req *req);
+int api__export_cameras(struct req *req);
+int api__export_checks(struct req *req);
+int api__export_bindings(struct req *req);
 
 /* Uploaded spreadsheets (api/api.c; used by api/cameras/reconcile.c, api/places/toilet_import.c) */
 struct multipart_field;

@@ -2,30 +2,46 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/export.h"
 #include "core/err.h"
 #include "domain/account/token.h"
 
-/* GET /api/v1/tokens -> {"items","total","next":null} (never secrets) */
+/* Every token, one page (api/export.h); never secrets. */
 static int
-tokens_list(struct req *req)
+tokens_page(struct req *req, const void *query, struct api_list_page *pg)
 {
     struct token_info *items = NULL;
     size_t n = 0;
     int rc;
-    json_t *arr;
-    if ((rc = token_list(req->db, &req->arena, &items, &n)))
+    (void)query;
+    if ((rc = token_list(req->db, pg->arena, &items, &n)))
         return rc;
-    arr = json_array();
+    pg->items = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(
-            arr, json_pack("{s:I, s:s, s:s, s:s?, s:I, s:I, s:I}", "id", (json_int_t)items[i].id,
-                           "name", items[i].name, "scopes", items[i].scopes, "subdistrict",
-                           items[i].subdistrict[0] ? items[i].subdistrict : NULL, "created_at",
-                           (json_int_t)items[i].created_at, "revoked_at",
-                           (json_int_t)items[i].revoked_at, "last_used_at",
-                           (json_int_t)items[i].last_used_at));
-    return api_reply(req, 200, json_pack("{s:o, s:I, s:n}", "items", arr, "total", (json_int_t)n, "next"));
+            pg->items, json_pack("{s:I, s:s, s:s, s:s?, s:I, s:I, s:I}", "id", (json_int_t)items[i].id, "name",
+                                 items[i].name, "scopes", items[i].scopes, "subdistrict",
+                                 items[i].subdistrict[0] ? items[i].subdistrict : NULL, "created_at",
+                                 (json_int_t)items[i].created_at, "revoked_at", (json_int_t)items[i].revoked_at,
+                                 "last_used_at", (json_int_t)items[i].last_used_at));
+    pg->total = (int64_t)n;
+    return 0;
 }
+
+static const struct api_col tokens_cols[] = {
+    { "编号", "id", API_COL_TEXT },           { "名称", "name", API_COL_TEXT },
+    { "权限范围", "scopes", API_COL_TEXT },   { "街道", "subdistrict", API_COL_TEXT },
+    { "创建时间", "created_at", API_COL_TIME }, { "吊销时间", "revoked_at", API_COL_TIME },
+    { "最近使用", "last_used_at", API_COL_TIME },
+};
+
+/* No paging: every token is one page (?limit is checked but not used). */
+static const struct api_list_def tokens_def = {
+    "tokens", "接口令牌", tokens_page, 100, 1000, tokens_cols, sizeof tokens_cols / sizeof tokens_cols[0], 0,
+};
+
+/* GET /api/v1/tokens[?format=xlsx] -> {"items","total","next":null} (never secrets) | .xlsx */
+static int tokens_list(struct req *req) { return api_list_serve(req, &tokens_def, NULL); }
 
 /* POST /api/v1/tokens {"name","scopes":"a.read,b.write","subdistrict"?} -> 201 {"id","token"} */
 static int

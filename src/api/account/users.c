@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/export.h"
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/str.h"
@@ -44,28 +45,45 @@ api_user_json(struct req *req, const struct user *u)
     return o;
 }
 
-/* GET /api/v1/users?limit&next -> {"items","total","next"} */
+/* One page of accounts (api/export.h). */
 static int
-users_list(struct req *req)
+users_page(struct req *req, const void *query, struct api_list_page *pg)
 {
     struct user *items = NULL;
-    size_t limit, n = 0;
-    int64_t after, total = 0;
-    json_t *arr, *out;
+    size_t n = 0;
     int rc;
-    if ((rc = api_page(req, 50, 500, &limit, &after)) ||
-        (rc = user_list(req->db, after, limit, &items, &n, &total)))
+    (void)query;
+    if ((rc = user_list(req->db, pg->cursor, pg->limit, &items, &n, &pg->total)))
         goto out;
-    arr = json_array();
+    pg->items = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, api_user_json(req, &items[i]));
-    out = json_pack("{s:o, s:I, s:o}", "items", arr, "total", (json_int_t)total, "next",
-                    api_next_cursor(n == limit ? items[n - 1].id : 0));
-    rc = api_reply(req, 200, out);
+        json_array_append_new(pg->items, api_user_json(req, &items[i]));
+    pg->next = n == pg->limit ? items[n - 1].id : 0;
 out:
     xfree(items);
     return rc;
 }
+
+static const struct api_col users_cols[] = {
+    { "编号", "id", API_COL_TEXT },
+    { "用户名", "username", API_COL_TEXT },
+    { "角色", "role", API_COL_SHARED },
+    { "街道编码", "subdistrict", API_COL_TEXT },
+    { "街道", "subdistrict_name", API_COL_SHARED },
+    { "须改密码", "must_change_password", API_COL_BOOL },
+    { "已启用双因素", "totp_enabled", API_COL_BOOL },
+    { "已锁定", "locked", API_COL_BOOL },
+    { "已停用", "disabled", API_COL_BOOL },
+    { "创建时间", "created_at", API_COL_TIME },
+    { "密码到期", "password_expires_at", API_COL_TIME },
+};
+
+static const struct api_list_def users_def = {
+    "users", "用户", users_page, 50, 500, users_cols, sizeof users_cols / sizeof users_cols[0], 0,
+};
+
+/* GET /api/v1/users?limit&next[&format=xlsx] -> {"items","total","next"} | .xlsx */
+static int users_list(struct req *req) { return api_list_serve(req, &users_def, NULL); }
 
 /* GET /api/v1/users/{id} -> U */
 static int

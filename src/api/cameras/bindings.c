@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/export.h"
 #include "core/err.h"
 #include "core/str.h"
 #include "domain/cameras/binding.h"
@@ -35,7 +36,10 @@ bindings_list(struct req *req)
     int64_t pid, cid;
     size_t n = 0;
     json_t *arr;
+    bool xlsx;
     int rc;
+    if ((rc = api_format(req, &xlsx)) || xlsx)
+        return rc ? rc : api__export_bindings(req);
     if ((rc = bindings_query(req, &pid, &cid)) ||
         (rc = binding_list(req->db, &req->actor, pid, cid, BINDINGS_MAX, &req->arena, &b, &n)))
         return rc;
@@ -52,8 +56,8 @@ bindings_list(struct req *req)
 }
 
 /* GET /api/v1/bindings/export.xlsx?place_id&camera_id -> 绑定关系.xlsx */
-static int
-bindings_export(struct req *req)
+int
+api__export_bindings(struct req *req)
 {
     static const struct str head[] = { STR_LIT("点位id"), STR_LIT("点位名称"), STR_LIT("摄像机id"),
                                        STR_LIT("国标编码"), STR_LIT("摄像机名称"), STR_LIT("绑定人"),
@@ -87,6 +91,6 @@ out:
 
 const struct route api_bindings_routes[] = {
     { "GET", "/api/v1/bindings", bindings_list, PERM_CAMERAS_READ, 0, 0 },
-    { "GET", "/api/v1/bindings/export.xlsx", bindings_export, PERM_CAMERAS_READ, 0, 0 },
+    { "GET", "/api/v1/bindings/export.xlsx", api__export_bindings, PERM_CAMERAS_READ, 0, 0 },
     ROUTE_END
 };

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/export.h"
 #include "core/err.h"
 #include "core/str.h"
 #include "core/time.h"
@@ -48,9 +49,13 @@ cameras_list(struct req *req)
     const char *near = req_query(req, "near"), *within = req_query(req, "within");
     size_t n = 0;
     int64_t total = 0, w = 300;
+    bool xlsx;
     bool more = false;
     json_t *arr, *body;
     int rc;
+    if ((rc = api_format(req, &xlsx)) || xlsx) /* the same filters as export.xlsx */
+        return rc ? rc : near ? req_fail(req, ERR_INVALID, "'near' cannot be exported: use q, status, subdistrict")
+                              : api__export_cameras(req);
     q.q = req_query(req, "q");
     q.status = req_query(req, "status");
     q.subdistrict = req_query(req, "subdistrict");
@@ -167,7 +172,10 @@ cameras_checks(struct req *req)
     int64_t days = 0;
     size_t n = 0;
     json_t *arr;
+    bool xlsx;
     int rc;
+    if ((rc = api_format(req, &xlsx)) || xlsx)
+        return rc ? rc : api__export_checks(req);
     if ((rc = api_text(req, "kind", kind, 32)))
         return rc;
     if (stale && *stale && cstr_to_i64(stale, &days, 0, 3650))

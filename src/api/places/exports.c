@@ -70,8 +70,8 @@ out:
 }
 
 /* GET /api/v1/places/export.xlsx?kind&q&subdistrict&active=1 -> 点位.xlsx */
-static int
-export_places(struct req *req)
+int
+api__export_places(struct req *req)
 {
     struct place_query q = { 0 };
     const char *active = req_query(req, "active");
@@ -130,8 +130,8 @@ out:
 }
 
 /* GET /api/v1/cameras/export.xlsx?q&status&subdistrict -> 摄像机.xlsx (never a stream URL) */
-static int
-export_cameras(struct req *req)
+int
+api__export_cameras(struct req *req)
 {
     struct camera_query q = { 0 };
     char path[512];
@@ -146,8 +146,8 @@ export_cameras(struct req *req)
 }
 
 /* GET /api/v1/camera-checks/export.xlsx?kind&stale_days -> 摄像机核查.xlsx (the check list) */
-static int
-export_checks(struct req *req)
+int
+api__export_checks(struct req *req)
 {
     static const struct str head[] = { STR_LIT("点位id"), STR_LIT("点位名称"), STR_LIT("类型"), STR_LIT("摄像机id"),
                                        STR_LIT("国标编码"), STR_LIT("摄像机名称"), STR_LIT("已核查"),
@@ -189,8 +189,8 @@ out:
 }
 
 const struct route api_places_export_routes[] = {
-    { "GET", "/api/v1/places/export.xlsx", export_places, PERM_PLACES_READ, 0, 0 },
-    { "GET", "/api/v1/cameras/export.xlsx", export_cameras, PERM_CAMERAS_READ, 0, 0 },
-    { "GET", "/api/v1/camera-checks/export.xlsx", export_checks, PERM_CAMERAS_READ, 0, 0 },
+    { "GET", "/api/v1/places/export.xlsx", api__export_places, PERM_PLACES_READ, 0, 0 },
+    { "GET", "/api/v1/cameras/export.xlsx", api__export_cameras, PERM_CAMERAS_READ, 0, 0 },
+    { "GET", "/api/v1/camera-checks/export.xlsx", api__export_checks, PERM_CAMERAS_READ, 0, 0 },
     ROUTE_END
 };

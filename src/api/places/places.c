@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/export.h"
 #include "core/err.h"
 #include "core/str.h"
 #include "domain/cameras/binding.h"
@@ -50,7 +51,10 @@ places_list(struct req *req)
     size_t n = 0;
     int64_t total = 0;
     json_t *arr;
+    bool xlsx;
     int rc;
+    if ((rc = api_format(req, &xlsx)) || xlsx) /* the same filters as export.xlsx */
+        return rc ? rc : api__export_places(req);
     if ((rc = places_query(req, &q)) || (rc = api_page(req, 50, PLACE_LIST_MAX, &q.limit, &q.after)) ||
         (rc = place_list(req->db, &req->actor, &q, &req->arena, &items, &n, &total)))
         return rc;

@@ -1,6 +1,7 @@
 /* api/platform/audit.c - the /api/v1/audit resource: read-only for the auditor (S6 安全审计).
  * There is no route that changes or deletes audit entries. */
 #include "api/api.h"
+#include "api/export.h"
 #include "core/err.h"
 #include "core/str.h"
 #include "domain/platform/audit.h"
@@ -15,35 +16,56 @@ audit_query_time(struct req *req, const char *name, int64_t *out)
     return 0;
 }
 
-/* GET /api/v1/audit?limit&next&actor&action&from&to -> {"items","total","next"} */
+/* One page of audit entries, newest first (api/export.h). */
+static int
+audit_page(struct req *req, const void *query, struct api_list_page *pg)
+{
+    struct audit_query q = *(const struct audit_query *)query;
+    struct audit_entry *items = NULL;
+    size_t n = 0;
+    int rc;
+
+    q.limit = pg->limit;
+    q.before_id = pg->cursor;
+    if ((rc = audit_list(req->db, &q, pg->arena, &items, &n, &pg->total)))
+        return rc;
+    pg->items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            pg->items, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)items[i].id,
+                                 "ts", (json_int_t)items[i].ts, "actor", items[i].actor, "role", items[i].role, "ip",
+                                 items[i].ip, "action", items[i].action, "target", items[i].target, "result",
+                                 items[i].result, "request_id", items[i].request_id, "detail", items[i].detail));
+    pg->next = n == q.limit ? items[n - 1].id : 0;
+    return 0;
+}
+
+static const struct api_col audit_cols[] = {
+    { "编号", "id", API_COL_TEXT },       { "时间", "ts", API_COL_TIME },       { "操作人", "actor", API_COL_TEXT },
+    { "角色", "role", API_COL_SHARED },   { "IP地址", "ip", API_COL_TEXT },     { "操作", "action", API_COL_SHARED },
+    { "对象", "target", API_COL_TEXT },   { "结果", "result", API_COL_SHARED }, { "请求编号", "request_id", API_COL_TEXT },
+    { "详情", "detail", API_COL_TEXT },
+};
+
+static const struct api_list_def audit_def = {
+    "audit", "审计日志", audit_page, 50, 500, audit_cols, sizeof audit_cols / sizeof audit_cols[0], 0,
+};
+
+/* GET /api/v1/audit?limit&next&actor&action&from&to[&format=xlsx] -> {"items","total","next"}
+ * | .xlsx (the export is itself audited, as export.audit) */
 static int
 audit_list_handler(struct req *req)
 {
     struct audit_query q = { 0 };
-    struct audit_entry *items = NULL;
-    size_t n = 0;
-    int64_t total = 0;
-    json_t *arr;
     int rc;
 
-    if ((rc = api_page(req, 50, 500, &q.limit, &q.before_id)) ||
-        (rc = audit_query_time(req, "from", &q.from)) || (rc = audit_query_time(req, "to", &q.to)))
+    if ((rc = audit_query_time(req, "from", &q.from)) || (rc = audit_query_time(req, "to", &q.to)))
         return rc;
     q.actor = req_query(req, "actor");
     q.action = req_query(req, "action");
-    if ((rc = api_text(req, "actor", q.actor, 64)) || (rc = api_text(req, "action", q.action, 64)) ||
-        (rc = audit_list(req->db, &q, &req->arena, &items, &n, &total)))
+    if ((rc = api_text(req, "actor", q.actor, 64)) || (rc = api_text(req, "action", q.action, 64)))
         return rc;
-    arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(
-            arr, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
-                           (json_int_t)items[i].id, "ts", (json_int_t)items[i].ts, "actor",
-                           items[i].actor, "role", items[i].role, "ip", items[i].ip, "action",
-                           items[i].action, "target", items[i].target, "result", items[i].result,
-                           "request_id", items[i].request_id, "detail", items[i].detail));
-    return api_reply(req, 200, json_pack("{s:o, s:I, s:o}", "items", arr, "total", (json_int_t)total,
-                                         "next", api_next_cursor(n == q.limit ? items[n - 1].id : 0)));
+    return api_list_serve(req, &audit_def, &q);
 }
 
 /* GET /api/v1/audit/verify -> {"ok","checked","first_broken_id"} */

@@ -5,6 +5,7 @@
  * GET /api/v1/sites/{id} only, never by lists or history. Not the map feed (api/map.c).
  */
 #include "api/api.h"
+#include "api/export.h"
 #include "core/err.h"
 #include "domain/testing/site.h"
 
@@ -46,15 +47,47 @@ static int sites_create(struct req *req) { return api_ingest_one(req, &site_kind
 /* POST /api/v1/sites/batch [{site}…] -> 200 {"accepted","duplicate","rejected","items"} */
 static int sites_batch(struct req *req) { return api_ingest_batch(req, &site_kind); }
 
-/* GET /api/v1/sites?q&subdistrict&community&status&type&limit&next -> {"items","total","next"} */
+/* One page of sites for the query (api/export.h). */
+static int
+sites_page(struct req *req, const void *query, struct api_list_page *pg)
+{
+    struct site_query q = *(const struct site_query *)query;
+    struct site *items = NULL;
+    size_t n = 0;
+    int rc;
+
+    q.limit = pg->limit;
+    q.after = pg->cursor;
+    if ((rc = site_list(req->db, &req->actor, &q, pg->arena, &items, &n, &pg->total)))
+        return rc;
+    pg->items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(pg->items, sites_json(&items[i]));
+    pg->next = n == q.limit ? items[n - 1].id : 0;
+    return 0;
+}
+
+/* The columns of a site in lists, exports and history. */
+#define SITES_COLS                                                                                             \
+    { "编号", "id", API_COL_TEXT }, { "采样点编码", "code", API_COL_TEXT }, { "采样点名称", "name", API_COL_TEXT }, \
+        { "类型", "type", API_COL_SHARED }, { "街道", "subdistrict", API_COL_TEXT },                           \
+        { "社区", "community", API_COL_TEXT }, { "经度", "lon", API_COL_REAL }, { "纬度", "lat", API_COL_REAL }, \
+        { "开放时间", "opening_hours", API_COL_TEXT }, { "状态", "status", API_COL_SHARED },                    \
+        { "采样能力(人/小时)", "capacity", API_COL_INT }, { "城市编码", "city_code", API_COL_TEXT },            \
+        { "版本", "version", API_COL_INT }
+
+static const struct api_col sites_cols[] = { SITES_COLS, { "更新时间", "updated_at", API_COL_TIME } };
+
+static const struct api_list_def sites_def = {
+    "sites", "采样点", sites_page, 50, SITE_LIST_MAX, sites_cols, sizeof sites_cols / sizeof sites_cols[0], 0,
+};
+
+/* GET /api/v1/sites?q&subdistrict&community&status&type&limit&next[&format=xlsx]
+ *   -> {"items","total","next"} | .xlsx of every match */
 static int
 sites_list(struct req *req)
 {
     struct site_query q = { 0 };
-    struct site *items = NULL;
-    size_t n = 0;
-    int64_t total = 0;
-    json_t *arr;
     int rc;
 
     q.q = req_query(req, "q");
@@ -62,15 +95,11 @@ sites_list(struct req *req)
     q.community = req_query(req, "community");
     q.status = req_query(req, "status");
     q.type = req_query(req, "type");
-    if ((rc = api_page(req, 50, SITE_LIST_MAX, &q.limit, &q.after)) || (rc = api_text(req, "q", q.q, 128)) ||
-        (rc = api_text(req, "subdistrict", q.subdistrict, 12)) || (rc = api_text(req, "community", q.community, 12)) ||
-        (rc = api_text(req, "status", q.status, 16)) || (rc = api_text(req, "type", q.type, 16)) ||
-        (rc = site_list(req->db, &req->actor, &q, &req->arena, &items, &n, &total)))
+    if ((rc = api_text(req, "q", q.q, 128)) || (rc = api_text(req, "subdistrict", q.subdistrict, 12)) ||
+        (rc = api_text(req, "community", q.community, 12)) || (rc = api_text(req, "status", q.status, 16)) ||
+        (rc = api_text(req, "type", q.type, 16)))
         return rc;
-    arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, sites_json(&items[i]));
-    return api_reply(req, 200, api_list_json(arr, total, n == q.limit ? items[n - 1].id : 0));
+    return api_list_serve(req, &sites_def, &q);
 }
 
 /* GET /api/v1/sites/{id} -> the site with its address, scans today and last check-in */
@@ -122,20 +151,16 @@ sites_delete(struct req *req)
     return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such site") : rc;
 }
 
-/* GET /api/v1/sites/{id}/history -> {"items":[version…],"total","next":null}, oldest first */
+/* The whole history of the site whose id the query holds (one page). */
 static int
-sites_history(struct req *req)
+sites_history_page(struct req *req, const void *query, struct api_list_page *pg)
 {
     struct site_version *v = NULL;
     size_t n = 0;
-    int64_t id;
-    json_t *arr;
     int rc;
-    if ((rc = req_param_i64(req, 0, &id)))
-        return rc;
-    if ((rc = site_history(req->db, &req->actor, id, &req->arena, &v, &n)))
+    if ((rc = site_history(req->db, &req->actor, *(const int64_t *)query, pg->arena, &v, &n)))
         return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such site") : rc;
-    arr = json_array();
+    pg->items = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *o = sites_json(&v[i].s);
         json_object_del(o, "updated_at");
@@ -143,9 +168,35 @@ sites_history(struct req *req)
         json_object_set_new(o, "actor", json_string(v[i].actor));
         json_object_set_new(o, "changed_at", json_integer(v[i].changed_at));
         json_object_set_new(o, "address_set", json_boolean(v[i].address_set));
-        json_array_append_new(arr, o);
+        json_array_append_new(pg->items, o);
     }
-    return api_reply(req, 200, api_list_json(arr, (int64_t)n, 0));
+    pg->total = (int64_t)n;
+    return 0;
+}
+
+static const struct api_col sites_history_cols[] = {
+    SITES_COLS,
+    { "操作", "action", API_COL_SHARED },
+    { "操作人", "actor", API_COL_TEXT },
+    { "变更时间", "changed_at", API_COL_TIME },
+    { "已设地址", "address_set", API_COL_BOOL },
+};
+
+static const struct api_list_def sites_history_def = {
+    "site_history", "采样点变更记录", sites_history_page, SITE_LIST_MAX, SITE_LIST_MAX, sites_history_cols,
+    sizeof sites_history_cols / sizeof sites_history_cols[0], 0,
+};
+
+/* GET /api/v1/sites/{id}/history[?format=xlsx] -> {"items":[version…],"total","next":null},
+ * oldest first | .xlsx */
+static int
+sites_history(struct req *req)
+{
+    int64_t id;
+    int rc;
+    if ((rc = req_param_i64(req, 0, &id)))
+        return rc;
+    return api_list_serve(req, &sites_history_def, &id);
 }
 
 const struct route api_sites_routes[] = {

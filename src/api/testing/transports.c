@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/export.h"
 #include "core/err.h"
 #include "core/time.h"
 #include "domain/testing/transport.h"
@@ -33,37 +34,61 @@ transports_json(const struct transport *t)
     return o;
 }
 
-/* GET /api/v1/transports?status&from_site&subdistrict&from&to&limit&next
- *   -> {"items":[T…],"total","next"} (newest first; never the courier) */
+/* One page of transports for the query, newest first (api/export.h). */
+static int
+transports_page(struct req *req, const void *query, struct api_list_page *pg)
+{
+    struct transport_query q = *(const struct transport_query *)query;
+    struct transport *items = NULL;
+    size_t n = 0;
+    int rc;
+
+    q.limit = pg->limit;
+    q.before_id = pg->cursor;
+    rc = transport_list(req->db, &req->actor, &q, pg->arena, &items, &n, &pg->total);
+    if (rc == ERR_FORBIDDEN)
+        return req_fail(req, rc, "'subdistrict' is outside your subdistrict");
+    if (rc)
+        return rc;
+    pg->items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(pg->items, transports_json(&items[i]));
+    pg->next = n == q.limit ? items[n - 1].id : 0;
+    return 0;
+}
+
+static const struct api_col transports_cols[] = {
+    { "编号", "id", API_COL_TEXT },             { "转运箱编码", "box_code", API_COL_TEXT },
+    { "采样点编码", "from_site", API_COL_TEXT }, { "街道", "subdistrict", API_COL_TEXT },
+    { "检测机构", "to_lab", API_COL_TEXT },      { "状态", "status", API_COL_SHARED },
+    { "交接时间", "handed_at", API_COL_TIME },   { "接收时间", "received_at", API_COL_TIME },
+    { "试管数", "tube_count", API_COL_INT },     { "来源", "source", API_COL_SHARED },
+    { "外部编号", "external_id", API_COL_TEXT }, { "更新时间", "updated_at", API_COL_TIME },
+};
+
+static const struct api_list_def transports_def = {
+    "transports", "转运记录", transports_page, 50, TRANSPORT_LIST_MAX, transports_cols,
+    sizeof transports_cols / sizeof transports_cols[0], 0,
+};
+
+/* GET /api/v1/transports?status&from_site&subdistrict&from&to&limit&next[&format=xlsx]
+ *   -> {"items":[T…],"total","next"} (newest first; never the courier) | .xlsx */
 static int
 transports_list(struct req *req)
 {
     struct transport_query q = { 0 };
-    struct transport *items = NULL;
-    size_t n = 0;
-    int64_t total = 0;
-    json_t *arr;
     int rc;
 
     q.status = api_query_opt(req, "status");
     q.from_site = api_query_opt(req, "from_site");
     q.subdistrict = api_query_opt(req, "subdistrict");
-    if ((rc = api_page(req, 50, TRANSPORT_LIST_MAX, &q.limit, &q.before_id)) ||
-        (rc = api_filter_time(req, "from", &q.from, NULL)) || (rc = api_filter_time(req, "to", &q.to, NULL)) ||
+    if ((rc = api_filter_time(req, "from", &q.from, NULL)) || (rc = api_filter_time(req, "to", &q.to, NULL)) ||
         (rc = api_text(req, "from_site", q.from_site, 32)) || (rc = api_text(req, "subdistrict", q.subdistrict, 12)))
         return rc;
     if (q.status && strcmp(q.status, "in_transit") != 0 && strcmp(q.status, "received") != 0 &&
         strcmp(q.status, "lost") != 0)
         return req_fail(req, ERR_INVALID, "'status' must be in_transit, received or lost");
-    rc = transport_list(req->db, &req->actor, &q, &req->arena, &items, &n, &total);
-    if (rc == ERR_FORBIDDEN)
-        return req_fail(req, rc, "'subdistrict' is outside your subdistrict");
-    if (rc)
-        return rc;
-    arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, transports_json(&items[i]));
-    return api_reply(req, 200, api_list_json(arr, total, n == q.limit ? items[n - 1].id : 0));
+    return api_list_serve(req, &transports_def, &q);
 }
 
 /* GET /api/v1/transports/{id} -> T with "tube_codes" */
