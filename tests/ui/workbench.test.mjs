@@ -241,13 +241,9 @@ test('an officer finds a site, drills to its scans and proposes a correction; th
     assert.ok(row && row.scans > 0, 'yesterday’s round scanned at the officer’s sites');
     await page.getByTestId('menu-scans').click();
     await page.getByTestId('scans-page').waitFor();
-    const ends = page.locator('.el-range-input');
-    await ends.nth(0).click();
-    await ends.nth(0).fill(day);
-    await ends.nth(0).press('Enter');
-    await ends.nth(1).fill(day);
-    await ends.nth(1).press('Enter');
-    await page.keyboard.press('Escape');
+    await page.locator('.el-range-input').first().click();
+    await page.locator('.el-picker-panel__shortcut:visible').filter({ hasText: '昨天' }).click();
+    assert.deepEqual(await page.locator('.el-range-input').evaluateAll((els) => els.map((e) => e.value)), [day, day]);
     await page.getByTestId('scans-search').click();
     const count = page.getByTestId(`scans-count-${row.site_code}`);
     await page.locator(`[data-testid="scans-count-${row.site_code}"][data-count="${row.scans}"]`).waitFor();

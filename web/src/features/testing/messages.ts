@@ -57,6 +57,9 @@ export const zhCN = {
     },
     scans: {
       byDates: '按日期',
+      today: '今天',
+      yesterday: '昨天',
+      last7: '近7天',
       byRound: '按轮次',
       group: '统计维度',
       groups: { site: '点位', community: '社区', subdistrict: '街道' },
@@ -142,6 +145,9 @@ export const en: typeof zhCN = {
     },
     scans: {
       byDates: 'By dates',
+      today: 'Today',
+      yesterday: 'Yesterday',
+      last7: 'Last 7 days',
       byRound: 'By round',
       group: 'Per',
       groups: { site: 'Site', community: 'Community', subdistrict: 'Subdistrict' },

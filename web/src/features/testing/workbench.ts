@@ -126,18 +126,22 @@ export function distanceM(lon1: number, lat1: number, lon2: number, lat2: number
 
 /* ---------- scan records (采样记录, R1.2 drill-down) ---------- */
 
-/** One scan of GET /api/v1/samples: ID number and name masked unless revealed. */
+/** One scan of GET /api/v1/samples, oldest first: ID number, name and collector masked
+ * unless revealed; mix_size/mix_index: the pooled tube's size and this scan's place in it. */
 export interface SampleRecord {
   id: number;
   id_number: string;
-  name: string | null;
+  name: string;
   tube_code: string;
-  sampled_at: number;
-  collector: string | null;
+  collected_at: number;
   site_code: string;
-  site_name?: string | null;
-  subdistrict?: string | null;
-  community?: string | null;
+  site_name: string;
+  subdistrict: string;
+  community: string | null;
+  plan_no: string | null;
+  collector: string | null;
+  mix_size: number;
+  mix_index: number;
 }
 
 export interface SampleFilter {
