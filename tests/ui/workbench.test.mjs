@@ -12,7 +12,7 @@
  * The server: `keys init`, `demo --scale small` (daily rounds ending today, seed 1), a
  * subdistrict officer of 110102001, the harness's district account, then `serve`.
  *
- * One story, in order:
+ * Test 1 (steps 1-2) and test 2 (steps 3-5):
  *  1. the officer finds a site by its code on 点位 and opens it (address, opening hours,
  *     today's scans as the API says);
  *  2. on 采样统计 the officer picks yesterday (a whole round, whatever the hour now), sees
@@ -204,12 +204,10 @@ function assertClean(w, allowed = []) {
 
 /* ---------- the story ---------- */
 
-test('an officer finds a site, drills to its scans and proposes a correction; the district approves and locks the round', async () => {
+test('an officer finds a site and drills from a count to its masked scan records, exported', async () => {
   const officer = await newPage('wb-officer');
-  const district = await newPage('wb-district');
   const { page } = officer;
   const yesterday = beijingMidnight(Date.now()) - DAY_MS;
-  let aid = 0;
   try {
     await login(page, OFFICER, OFFICER_PW);
 
@@ -263,6 +261,24 @@ test('an officer finds a site, drills to its scans and proposes a correction; th
     for (const r of rows) for (const c of r) assert.doesNotMatch(c, FULL_ID, 'no full ID number in the export');
     await page.keyboard.press('Escape');
     await page.getByTestId('samples-drawer').waitFor({ state: 'hidden' });
+
+  } catch (e) {
+    await screenshot(page, 'wb-scans-FAILED').catch(() => {});
+    throw e;
+  } finally {
+    await officer.context.close();
+  }
+  assertClean(officer.w);
+});
+
+test('an officer proposes a correction; the district approves it and locks the round; a further proposal is refused', async () => {
+  const officer = await newPage('wb-officer');
+  const district = await newPage('wb-district');
+  const { page } = officer;
+  const yesterday = beijingMidnight(Date.now()) - DAY_MS;
+  let aid = 0;
+  try {
+    await login(page, OFFICER, OFFICER_PW);
 
     /* 3. 更正审核: propose a corrected figure for one of yesterday's reports */
     const plans = await apiGet(page, '/api/v1/plans?limit=100');
