@@ -26,7 +26,7 @@ export type ProgressBy = 'subdistrict' | 'community' | 'industry';
 export const PROGRESS_BY: ProgressBy[] = ['subdistrict', 'community', 'industry'];
 
 /** One row of planned vs actual: planned (应检), reported (报送), corrected (更正后),
- * sampled (实检, counted from scans), difference = sampled - planned, completion in basis
+ * sampled (实检, counted from scans), difference = planned - sampled (behind when > 0), completion in basis
  * points (10000 = 100 %) of sampled against planned. */
 export interface ProgressRow {
   subdistrict?: string;
@@ -166,9 +166,10 @@ function basisOf(r: ProgressRow): number {
   return r.sampled ?? r.corrected;
 }
 
-/** Basis minus planned, when the server did not send it. */
+/** Planned minus the basis (how far behind; negative = more than planned), when the
+ * server did not send it (the server's definition, domain/testing/progress.h). */
 export function difference(r: ProgressRow): number {
-  return r.difference ?? basisOf(r) - r.planned;
+  return r.difference ?? r.planned - basisOf(r);
 }
 
 /** Completion in basis points (the basis against planned), when the server did not send it. */
