@@ -15,10 +15,12 @@
  * Test 1 (steps 1-2) and test 2 (steps 3-5):
  *  1. the officer finds a site by its code on 点位 and opens it (address, opening hours,
  *     today's scans as the API says);
+ *     The sites list export holds the site found.
  *  2. on 采样统计 the officer picks yesterday (a whole round, whatever the hour now), sees
  *     the count per site, and drills from the site's count to the scan records behind it:
  *     as many as the count, ID numbers masked (never a full ID on the page); the records
  *     are exported and the file holds the same rows, masked;
+ *     On 签到打卡 a check-in of the site shows who, and the distance from the site.
  *  3. on 更正审核 the officer proposes a corrected figure for one of yesterday's reports,
  *     with a reason: the correction is "proposed", the report marked pending;
  *  4. the district approves it with a comment: "approved", the report's effective figure is
@@ -104,6 +106,13 @@ function beijingDate(t) {
 /** The Beijing midnight (epoch ms) of the day holding t. */
 function beijingMidnight(t) {
   return Math.floor((t + TZ_MS) / DAY_MS) * DAY_MS - TZ_MS;
+}
+
+/** Great-circle distance in metres (mean Earth radius), as a second computation. */
+function haversine(lon1, lat1, lon2, lat2) {
+  const rad = Math.PI / 180;
+  const a = Math.sin(((lat2 - lat1) * rad) / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lon2 - lon1) * rad) / 2) ** 2;
+  return 2 * 6_371_008.8 * Math.asin(Math.min(1, Math.sqrt(a)));
 }
 
 /** Chooses an option of an Element Plus select by the start of its label. */
@@ -223,6 +232,8 @@ test('an officer finds a site and drills from a count to its masked scan records
     await page.getByTestId('sites-search').click();
     await page.getByTestId('sites-total').filter({ hasText: /共 1 条/ }).waitFor();
     assert.equal(await page.getByTestId(`site-code-${site.id}`).textContent(), site.code);
+    const sitesXlsx = readXlsx(await download(page, 'sites-export', 'wb-sites.xlsx'));
+    assert.equal(sitesXlsx.filter((r) => r.includes(site.code)).length, 1, 'the sites export holds the one site found');
     await page.getByTestId(`site-open-${site.id}`).click();
     await page.getByTestId('site-info').waitFor();
     const detail = await apiGet(page, `/api/v1/sites/${site.id}`);
@@ -261,6 +272,21 @@ test('an officer finds a site and drills from a count to its masked scan records
     for (const r of rows) for (const c of r) assert.doesNotMatch(c, FULL_ID, 'no full ID number in the export');
     await page.keyboard.press('Escape');
     await page.getByTestId('samples-drawer').waitFor({ state: 'hidden' });
+
+    /* 签到打卡: a check-in's detail says who, when, where and how far from the site */
+    const checkins = await apiGet(page, `/api/v1/checkins?site_code=${encodeURIComponent(site.code)}&limit=1`);
+    assert.ok(checkins.total > 0, 'the site has check-ins');
+    const ci = checkins.items[0];
+    await page.getByTestId('menu-checkins').click();
+    await page.getByTestId('checkins-page').waitFor();
+    await page.getByTestId('checkins-site').fill(site.code);
+    await page.getByTestId('checkins-search').click();
+    await page.getByTestId('checkins-total').filter({ hasText: `共 ${checkins.total} 条` }).waitFor();
+    await page.getByTestId(`checkin-open-${ci.id}`).click();
+    await page.getByTestId('checkin-detail').waitFor();
+    assert.equal(await page.getByTestId('checkin-who').textContent(), ci.operator ?? '—');
+    const metres = ci.position === 'site' ? 0 : Math.round(haversine(site.lon, site.lat, ci.lon, ci.lat));
+    await page.getByTestId('checkin-distance').filter({ hasText: `${metres} 米` }).waitFor();
 
   } catch (e) {
     await screenshot(page, 'wb-scans-FAILED').catch(() => {});
