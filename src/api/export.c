@@ -223,7 +223,9 @@ export_write(struct req *req, const struct api_list_def *def, const struct api_c
 
     do {
         struct arena arena = ARENA_INIT;
-        struct api_list_page pg = { .limit = def->max, .cursor = cursor, .arena = &arena, .reveal = reveal };
+        struct api_list_page pg = {
+            .limit = def->max, .cursor = cursor, .arena = &arena, .reveal = reveal, .skip_total = w != NULL,
+        };
         rc = def->page(req, query, &pg);
         if (!rc && !w && pg.total > (int64_t)API_EXPORT_MAX_ROWS)
             rc = req_fail(req, ERR_TOO_LARGE, "%lld rows are more than one sheet holds (%llu): narrow the filters",

@@ -67,6 +67,8 @@ struct api_list_page {
     int64_t cursor;       /* the ?next cursor (0: the first page) */
     struct arena *arena;  /* memory for this page (the export releases it page by page) */
     bool reveal;          /* unmasked personal columns (export with ?reveal=1 only) */
+    bool skip_total;      /* total is not needed (an export past its first page): a page
+                             function may leave it 0 and skip the count */
     /* out */
     json_t *items;        /* a new JSON array (owned by the caller afterwards) */
     int64_t total;        /* every match of the query, not just this page */

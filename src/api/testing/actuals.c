@@ -144,9 +144,40 @@ out:
     return rc;
 }
 
-/* GET /api/v1/actuals/{id}/corrections -> {"actual": {…}, "items": [{original, corrected,
- * reason, actor, corrected_at, state, decided_by, decided_at, comment}…] oldest first,
- * "total", "next": null} */
+/* The corrections of the report whose id the query holds, one page (api/export.h). */
+static int
+actuals_corrections_page(struct req *req, const void *query, struct api_list_page *pg)
+{
+    struct actual_correction *items = NULL;
+    struct actual x;
+    size_t n = 0;
+    int rc;
+    if ((rc = actual_corrections(req->db, &req->actor, *(const int64_t *)query, pg->arena, &x, &items, &n)))
+        return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such actual report") : rc;
+    pg->items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(pg->items, api_correction_json(&items[i]));
+    pg->total = (int64_t)n;
+    return 0;
+}
+
+static const struct api_col actuals_corrections_cols[] = {
+    { "编号", "id", API_COL_TEXT },         { "报送编号", "actual_id", API_COL_TEXT },
+    { "原值", "original", API_COL_INT },    { "更正值", "corrected", API_COL_INT },
+    { "原因", "reason", API_COL_TEXT },     { "更正人", "actor", API_COL_TEXT },
+    { "更正时间", "corrected_at", API_COL_TIME }, { "状态", "state", API_COL_SHARED },
+    { "审核人", "decided_by", API_COL_TEXT }, { "审核时间", "decided_at", API_COL_TIME },
+    { "审核意见", "comment", API_COL_TEXT },
+};
+
+static const struct api_list_def actuals_corrections_def = {
+    "actual_corrections", "报送更正记录", actuals_corrections_page, 1, 1, actuals_corrections_cols,
+    sizeof actuals_corrections_cols / sizeof actuals_corrections_cols[0], 0,
+};
+
+/* GET /api/v1/actuals/{id}/corrections[?format=xlsx] -> {"actual": {…}, "items": [{original,
+ * corrected, reason, actor, corrected_at, state, decided_by, decided_at, comment}…] oldest
+ * first, "total", "next": null} | .xlsx */
 static int
 actuals_corrections(struct req *req)
 {
@@ -155,9 +186,13 @@ actuals_corrections(struct req *req)
     size_t n = 0;
     int64_t id;
     json_t *arr;
+    bool xlsx;
     int rc;
-    if ((rc = req_param_i64(req, 0, &id)))
+    if ((rc = req_param_i64(req, 0, &id)) || (rc = api_format(req, &xlsx)))
         return rc;
+    if (xlsx)
+        return api_export(req, &actuals_corrections_def, actuals_corrections_cols,
+                          actuals_corrections_def.ncols, &id, NULL);
     if ((rc = actual_corrections(req->db, &req->actor, id, &req->arena, &x, &items, &n)))
         return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such actual report") : rc;
     arr = json_array();

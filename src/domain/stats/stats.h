@@ -83,6 +83,18 @@ enum stat_flags {
       " WHERE (?1 = 0 OR s.plan_id = ?1) AND (?2 = '' OR s.subdistrict = ?2) AND s.hour >= ?3"                  \
       " AND s.hour < ?4 AND (?5 = 0 OR s.site_id = ?5)"                                                         \
       " GROUP BY s.hour HAVING SUM(s.n) <> 0 ORDER BY s.hour")                                                  \
+    X("scans_by_day", STAT_CURRENT_PLAN, "每日扫码量", "Scans per day (Asia/Shanghai) for a plan, a range or a site", \
+      "stat_scans", "day:ms scans:int", "plan_no subdistrict from to site_code",                                \
+      "SELECT t.day, CAST(SUM(t.n) AS BIGINT) AS scans FROM (SELECT (s.hour + 28800000) / 86400000 * 86400000"   \
+      " - 28800000 AS day, s.n FROM stat_scans s WHERE (?1 = 0 OR s.plan_id = ?1)"                              \
+      " AND (?2 = '' OR s.subdistrict = ?2) AND s.hour >= ?3 AND s.hour < ?4 AND (?5 = 0 OR s.site_id = ?5)) t" \
+      " GROUP BY t.day HAVING SUM(t.n) <> 0 ORDER BY t.day")                                                    \
+    X("scans_by_plan", 0, "各轮次扫码量", "Scans per round (plan); scans outside any plan are not counted",      \
+      "stat_scans, plans", "plan_no:text plan_name:text scans:int", "subdistrict from to site_code",             \
+      "SELECT pl.plan_no, pl.name AS plan_name, t.scans FROM (SELECT s.plan_id, CAST(SUM(s.n) AS BIGINT)"        \
+      " AS scans FROM stat_scans s WHERE s.plan_id <> 0 AND (?1 = '' OR s.subdistrict = ?1) AND s.hour >= ?2"    \
+      " AND s.hour < ?3 AND (?4 = 0 OR s.site_id = ?4) GROUP BY s.plan_id HAVING SUM(s.n) <> 0) t"              \
+      " JOIN plans pl ON pl.id = t.plan_id ORDER BY pl.starts_at, pl.plan_no")                                  \
     X("scans_by_subdistrict", STAT_TODAY, "各街道扫码量", "Scans per subdistrict", "stat_scans",                \
       "subdistrict:text subdistrict_name:text scans:int", "plan_no subdistrict from to",                        \
       "SELECT t.subdistrict, " STATS__SUBDISTRICT_NAME("t.subdistrict") " AS subdistrict_name, t.scans"         \

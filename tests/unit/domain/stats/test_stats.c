@@ -288,6 +288,14 @@ static const struct {
     { "scans_by_hour",
       "SELECT x.h, COUNT(*) FROM " LIVE_SAMPLES " x WHERE (?1 = 0 OR x.plan_id = ?1) AND (?2 = '' OR x.subdistrict = ?2)"
       " AND x.h >= ?3 AND x.h < ?4 AND (?5 = 0 OR x.site_id = ?5) GROUP BY x.h ORDER BY x.h" },
+    { "scans_by_day",
+      "SELECT (x.h + 28800000) / 86400000 * 86400000 - 28800000 AS d, COUNT(*) FROM " LIVE_SAMPLES " x"
+      " WHERE (?1 = 0 OR x.plan_id = ?1) AND (?2 = '' OR x.subdistrict = ?2) AND x.h >= ?3 AND x.h < ?4"
+      " AND (?5 = 0 OR x.site_id = ?5) GROUP BY (x.h + 28800000) / 86400000 * 86400000 - 28800000 ORDER BY 1" },
+    { "scans_by_plan",
+      "SELECT pl.plan_no, pl.name, COUNT(*) FROM " LIVE_SAMPLES " x JOIN plans pl ON pl.id = x.plan_id"
+      " WHERE (?1 = '' OR x.subdistrict = ?1) AND x.h >= ?2 AND x.h < ?3 AND (?4 = 0 OR x.site_id = ?4)"
+      " GROUP BY pl.id, pl.plan_no, pl.name, pl.starts_at ORDER BY pl.starts_at, pl.plan_no" },
     { "scans_by_subdistrict",
       "SELECT x.subdistrict, " NAME_OF("x.subdistrict") ", COUNT(*) AS n FROM " LIVE_SAMPLES " x"
       " WHERE (?1 = 0 OR x.plan_id = ?1) AND (?2 = '' OR x.subdistrict = ?2) AND x.h >= ?3 AND x.h < ?4"
