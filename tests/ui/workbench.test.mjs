@@ -117,6 +117,7 @@ function haversine(lon1, lat1, lon2, lat2) {
 
 /** Chooses an option of an Element Plus select by the start of its label. */
 async function choose(page, testid, labelStart) {
+  await page.getByTestId(testid).locator('.el-select__wrapper.is-disabled').waitFor({ state: 'detached' });
   await page.getByTestId(testid).click();
   const esc = labelStart.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   await page.locator('.el-select-dropdown__item:visible').filter({ hasText: new RegExp(`^\\s*${esc}`) }).first().click();
@@ -337,8 +338,9 @@ test('an officer proposes a correction; the district approves it and locks the r
     const d = district.page;
     await login(d, DISTRICT, DISTRICT_PW);
     const before = (await apiGet(d, `/api/v1/plans/${encodeURIComponent(plan.plan_no)}/progress?by=subdistrict`)).items.find((r) => r.subdistrict === SUBDISTRICT);
-    await d.goto(`${server.base}/corrections?plan=${encodeURIComponent(plan.plan_no)}`);
+    await d.getByTestId('menu-corrections').click();
     await d.getByTestId('corrections-page').waitFor();
+    await choose(d, 'plan-select', plan.plan_no);
     await d.getByTestId(`correction-approve-${corr.id}`).click();
     await d.getByTestId('decide-dialog').waitFor();
     await d.getByTestId('decide-comment').fill('核实无误');
@@ -359,7 +361,9 @@ test('an officer proposes a correction; the district approves it and locks the r
     assert.equal((await apiGet(d, `/api/v1/plans/${encodeURIComponent(plan.plan_no)}`)).locked, true);
 
     /* 5. the officer proposes again in the locked round: refused, with a message */
-    await page.reload();
+    await page.getByTestId('menu-sites').click();
+    await page.getByTestId('sites-page').waitFor();
+    await page.getByTestId('menu-corrections').click();
     await page.getByTestId('corrections-page').waitFor();
     await choose(page, 'plan-select', plan.plan_no);
     await page.locator('[data-testid="plan-lock-state"][data-locked="1"]').waitFor();
