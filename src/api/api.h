@@ -68,6 +68,8 @@ extern const struct route api_stats_routes[];
 extern const struct route api_sites_routes[];
 extern const struct route api_plans_routes[];
 extern const struct route api_actuals_routes[];
+extern const struct route api_corrections_routes[];    /* api/testing/corrections.c */
+extern const struct route api_people_frequency_routes[]; /* api/testing/people_frequency.c */
 extern const struct route api_checkins_routes[];
 extern const struct route api_map_routes[];
 extern const struct route api_outlines_routes[];
@@ -91,6 +93,11 @@ extern const struct route *const api_routes[];
  * TOTP secret. Looks up the subdistrict name. */
 struct user;
 json_t *api_user_json(struct req *req, const struct user *u);
+
+/* api_correction_json renders a correction of an actual report and its decision
+ * (api/testing/actuals.c; used by api/testing/corrections.c). */
+struct actual_correction;
+json_t *api_correction_json(const struct actual_correction *c);
 
 /* Ingest (api/ingest.c) ---------------------------------------------------------------- */
 struct ingest_kind;

@@ -16,6 +16,7 @@
 #include "domain/ingest/ingest.h"
 #include "domain/testing/plan.h"
 #include "domain/testing/result.h"
+#include "domain/testing/review.h"
 #include "domain/testing/sample.h"
 #include "domain/testing/site.h"
 #include "domain/testing/transport.h"
@@ -421,9 +422,8 @@ demo_day(struct demo *d, size_t day, const size_t *residents_per_area, double *d
         goto out;
     /* a few subdistricts correct their report to the scanned count (R1.5) */
     for (size_t a = 0; a < d->nareas; a += 5) {
-        struct ingest_outcome why = { 0 };
         if ((rc = actual_correct(d->app, d->db, &d->actor, actual_ids[a], (int64_t)dd.sampled[a],
-                                 "核对扫码记录后更正 (demo)", &why, NULL)))
+                                 "核对扫码记录后更正 (demo)", &d->arena, NULL, NULL)))
             goto out;
     }
 out:

@@ -19,7 +19,7 @@ int
 api_change_failed(struct req *req, int rc, const struct ingest_outcome *why, const char *not_found)
 {
     if (why->status == INGEST_REJECTED)
-        return req_fail(req, rc, "%s", why->reason);
+        return req_fail(req, why->code ? why->code : rc, "%s", why->reason);
     if (rc == ERR_NOT_FOUND)
         return req_fail(req, rc, "%s", not_found);
     return rc;
@@ -36,7 +36,7 @@ api_ingest_one(struct req *req, const struct ingest_kind *kind)
         (rc = ingest_run(req->app, req->db, &req->actor, kind, body, &out, &n, &accepted)))
         goto done;
     if (out[0].status == INGEST_REJECTED) {
-        rc = req_fail(req, ERR_INVALID, "%s", out[0].reason);
+        rc = req_fail(req, out[0].code ? out[0].code : ERR_INVALID, "%s", out[0].reason);
     } else if (out[0].status == INGEST_DUPLICATE) {
         rc = api_reply(req, 200, json_pack("{s:s}", "status", "duplicate"));
     } else {
@@ -75,6 +75,8 @@ api_ingest_batch(struct req *req, const struct ingest_kind *kind)
         if (out[i].status == INGEST_REJECTED) {
             json_object_set_new(o, "field", json_string(out[i].field ? out[i].field : ""));
             json_object_set_new(o, "reason", json_string(out[i].reason));
+            if (out[i].code)
+                json_object_set_new(o, "code", json_string(err_code(out[i].code)));
         }
         json_array_append_new(items, o);
     }

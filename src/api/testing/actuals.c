@@ -1,33 +1,42 @@
 /* api/testing/actuals.c - /api/v1/actuals (实检报送, R2.2) and their corrections (R1.5, R1.6):
  * upstream systems report actual counts (one or a batch, idempotent by source +
- * external_id); subdistrict accounts correct their own subdistrict's reports and district
- * accounts any report; the district reads the original next to the corrected values.
+ * external_id; a locked round answers 409); subdistrict accounts propose corrections of
+ * their own subdistrict's reports, district accounts correct any report directly; the
+ * district reads the original next to the proposals and decisions. Deciding proposals is
+ * api/testing/corrections.c.
  */
 #include "api/api.h"
 #include "api/export.h"
 #include "core/err.h"
 #include "domain/testing/actual.h"
+#include "domain/testing/review.h"
 
 #define ACTUALS_CORRECTION_CAP 4096
 
 static json_t *
 actuals_json(const struct actual *x)
 {
-    return json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:I, s:I, s:I, s:I, s:s, s:s}", "id", (json_int_t)x->id,
-                     "plan_no", x->plan_no, "subdistrict", x->subdistrict, "site_code",
-                     x->site_code[0] ? x->site_code : NULL, "industry", x->industry[0] ? x->industry : NULL, "count",
-                     (json_int_t)x->count, "corrected", (json_int_t)x->corrected, "corrections",
-                     (json_int_t)x->corrections, "reported_at", (json_int_t)x->reported_at, "source", x->source,
-                     "external_id", x->external_id);
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:I, s:I, s:I, s:I, s:s, s:s}", "id", (json_int_t)x->id,
+                          "plan_no", x->plan_no, "subdistrict", x->subdistrict, "site_code",
+                          x->site_code[0] ? x->site_code : NULL, "industry", x->industry[0] ? x->industry : NULL,
+                          "count", (json_int_t)x->count, "corrected", (json_int_t)x->corrected, "corrections",
+                          (json_int_t)x->corrections, "reported_at", (json_int_t)x->reported_at, "source",
+                          x->source, "external_id", x->external_id);
+    if (o)
+        json_object_set_new(o, "pending_correction", x->pending ? json_integer(x->pending) : json_null());
+    return o;
 }
 
-static json_t *
-actuals_correction_json(const struct actual_correction *c)
+json_t *
+api_correction_json(const struct actual_correction *c)
 {
-    return json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:I}", "id", (json_int_t)c->id, "actual_id",
-                     (json_int_t)c->actual_id, "original", (json_int_t)c->original, "corrected",
-                     (json_int_t)c->corrected, "reason", c->reason, "actor", c->actor, "corrected_at",
-                     (json_int_t)c->corrected_at);
+    return json_pack("{s:I, s:I, s:s, s:s, s:s?, s:I, s:I, s:s, s:s, s:I, s:s, s:s?, s:s?, s:o}", "id",
+                     (json_int_t)c->id, "actual_id", (json_int_t)c->actual_id, "plan_no", c->plan_no, "subdistrict",
+                     c->subdistrict, "industry", c->industry[0] ? c->industry : NULL, "original",
+                     (json_int_t)c->original, "corrected", (json_int_t)c->corrected, "reason", c->reason, "actor",
+                     c->actor, "corrected_at", (json_int_t)c->corrected_at, "state", c->state, "decided_by",
+                     c->decided_by[0] ? c->decided_by : NULL, "comment", c->comment[0] ? c->comment : NULL,
+                     "decided_at", c->decided_at ? json_integer(c->decided_at) : json_null());
 }
 
 /* POST /api/v1/actuals {actual} -> 201 {"status":"accepted","id"} | 200 {"status":"duplicate"} */
@@ -101,11 +110,12 @@ actuals_get(struct req *req)
 }
 
 /* POST /api/v1/actuals/{id}/corrections {"corrected": N, "reason": s}
- *   -> 201 {"correction": {…}, "actual": {…}} */
+ *   -> 201 {"correction": {…, "state": "proposed" (subdistrict) | "approved" (district)},
+ *   "actual": {…}}; 409 when the round is locked or a proposal is pending */
 static int
 actuals_correct(struct req *req)
 {
-    struct ingest_outcome why;
+    struct buf why = BUF_INIT;
     struct actual_correction c;
     struct actual x;
     json_t *body = NULL, *out;
@@ -117,15 +127,19 @@ actuals_correct(struct req *req)
     if ((rc = req_param_i64(req, 0, &id)) || (rc = api_body(req, &body)) ||
         (rc = api_unpack(req, body, "{s:I, s:s}", "corrected", &corrected, "reason", &reason)))
         goto out;
-    if ((rc = actual_correct(req->app, req->db, &req->actor, id, (int64_t)corrected, reason, &why, &c))) {
-        rc = api_change_failed(req, rc, &why, "no such actual report");
+    rc = actual_correct(req->app, req->db, &req->actor, id, (int64_t)corrected, reason, &req->arena, &c, &why);
+    if (rc) {
+        rc = rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such actual report")
+             : why.len          ? req_fail(req, rc, "%s", why.data)
+                                : rc;
         goto out;
     }
     if ((rc = actual_get(req->db, &req->actor, id, &req->arena, &x)))
         goto out;
-    out = json_pack("{s:o, s:o}", "correction", actuals_correction_json(&c), "actual", actuals_json(&x));
+    out = json_pack("{s:o, s:o}", "correction", api_correction_json(&c), "actual", actuals_json(&x));
     rc = api_reply(req, 201, out);
 out:
+    buf_release(&why);
     json_decref(body);
     return rc;
 }
@@ -142,7 +156,7 @@ actuals_corrections_page(struct req *req, const void *query, struct api_list_pag
         return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such actual report") : rc;
     pg->items = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(pg->items, actuals_correction_json(&items[i]));
+        json_array_append_new(pg->items, api_correction_json(&items[i]));
     pg->total = (int64_t)n;
     return 0;
 }
@@ -151,7 +165,9 @@ static const struct api_col actuals_corrections_cols[] = {
     { "编号", "id", API_COL_TEXT },         { "报送编号", "actual_id", API_COL_TEXT },
     { "原值", "original", API_COL_INT },    { "更正值", "corrected", API_COL_INT },
     { "原因", "reason", API_COL_TEXT },     { "更正人", "actor", API_COL_TEXT },
-    { "更正时间", "corrected_at", API_COL_TIME },
+    { "更正时间", "corrected_at", API_COL_TIME }, { "状态", "state", API_COL_SHARED },
+    { "审核人", "decided_by", API_COL_TEXT }, { "审核时间", "decided_at", API_COL_TIME },
+    { "审核意见", "comment", API_COL_TEXT },
 };
 
 static const struct api_list_def actuals_corrections_def = {
@@ -160,7 +176,8 @@ static const struct api_list_def actuals_corrections_def = {
 };
 
 /* GET /api/v1/actuals/{id}/corrections[?format=xlsx] -> {"actual": {…}, "items": [{original,
- * corrected, reason, actor, corrected_at}…] oldest first, "total", "next": null} | .xlsx */
+ * corrected, reason, actor, corrected_at, state, decided_by, decided_at, comment}…] oldest
+ * first, "total", "next": null} | .xlsx */
 static int
 actuals_corrections(struct req *req)
 {
@@ -180,7 +197,7 @@ actuals_corrections(struct req *req)
         return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such actual report") : rc;
     arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, actuals_correction_json(&items[i]));
+        json_array_append_new(arr, api_correction_json(&items[i]));
     return api_reply(req, 200,
                      json_pack("{s:o, s:o, s:I, s:n}", "actual", actuals_json(&x), "items", arr, "total",
                                (json_int_t)n, "next"));

@@ -40,6 +40,8 @@ struct ingest_outcome {
     int64_t id;         /* accepted: the new row id */
     const char *field;  /* rejected: the offending field (static or arena) */
     char reason[160];   /* rejected: English reason; never contains personal data */
+    int code;           /* rejected: 0 (= ERR_INVALID, a bad record) or ERR_CONFLICT (a good
+                         * record the resource's state refuses, e.g. a locked plan) */
 };
 
 struct ingest;

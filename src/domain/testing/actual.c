@@ -1,7 +1,8 @@
-/* domain/testing/actual.c - actual test counts (实检报送, R2.2) and their subdistrict corrections
- * (R1.5, R1.6): the ingest kind, corrections that keep every original, the stat_plan
- * counters both feed, and the reads (district sees original vs corrected side by side,
- * the map's per-subdistrict totals). Planned counts are domain/testing/plan.c. See actual.h.
+/* domain/testing/actual.c - actual test counts (实检报送, R2.2) and the reads of their corrections
+ * (R1.5, R1.6): the ingest kind (refusing a locked round), the stat_plan counters it
+ * feeds, and the reads (district sees original vs corrected side by side, the map's
+ * per-subdistrict totals), plus the row helpers the correction workflow shares. The
+ * workflow is domain/testing/review.c; planned counts are domain/testing/plan.c. See actual.h.
  */
 #include "domain/testing/actual.h"
 
@@ -10,11 +11,9 @@
 
 #include "core/err.h"
 #include "core/str.h"
-#include "core/time.h"
 #include "core/vec.h"
 #include "db/db_value.h"
 #include "domain/testing/plan.h"
-#include "push/outbox.h"
 
 static const char sql_insert[] =
     "INSERT INTO actuals (plan_id, subdistrict, site_id, industry, count, reported_at, source, external_id)"
@@ -22,8 +21,11 @@ static const char sql_insert[] =
 #define ACTUAL_SELECT                                                                                       \
     "SELECT a.id, p.plan_no, a.subdistrict, COALESCE(s.code, ''), a.industry, a.source, a.external_id,"     \
     " a.count, a.reported_at,"                                                                              \
-    " (SELECT c.corrected FROM actual_corrections c WHERE c.actual_id = a.id ORDER BY c.id DESC LIMIT 1),"  \
-    " (SELECT count(*) FROM actual_corrections c WHERE c.actual_id = a.id), a.plan_id"                     \
+    " (SELECT c.corrected FROM actual_corrections c WHERE c.actual_id = a.id AND c.state = 'approved'"     \
+    " ORDER BY c.id DESC LIMIT 1),"                                                                         \
+    " (SELECT count(*) FROM actual_corrections c WHERE c.actual_id = a.id), a.plan_id,"                    \
+    " (SELECT COALESCE(MAX(c.id), 0) FROM actual_corrections c WHERE c.actual_id = a.id"                   \
+    " AND c.state = 'proposed')"                                                                            \
     " FROM actuals a JOIN plans p ON p.id = a.plan_id LEFT JOIN sites s ON s.id = a.site_id"
 #define ACTUAL_FILTER \
     " WHERE (?1 = '' OR a.subdistrict = ?1) AND (?2 = '' OR p.plan_no = ?2) AND (?3 = '' OR a.subdistrict = ?3)"
@@ -34,16 +36,13 @@ static const char sql_get[] = ACTUAL_SELECT " WHERE a.id = ?1";
 /* A no-op write that takes the row lock (see site.c) so "the value in effect" read next
  * cannot change under a concurrent correction. */
 static const char sql_lock[] = "UPDATE actuals SET count = count WHERE id = ?1";
-static const char sql_correction_insert[] =
-    "INSERT INTO actual_corrections (actual_id, original, corrected, reason, actor, corrected_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id";
 static const char sql_corrected_add[] =
     "INSERT INTO stat_plan (plan_id, subdistrict, industry, actual_corrected) VALUES (?1, ?2, ?3, ?4)"
     " ON CONFLICT (plan_id, subdistrict, industry) DO UPDATE SET"
     " actual_corrected = stat_plan.actual_corrected + excluded.actual_corrected";
 static const char sql_corrections[] =
-    "SELECT id, actual_id, original, corrected, reason, actor, corrected_at FROM actual_corrections"
-    " WHERE actual_id = ?1 ORDER BY id";
+    "SELECT " ACTUAL_CORRECTION_COLS ACTUAL_CORRECTION_FROM " WHERE c.actual_id = ?1 ORDER BY c.id";
+static const char sql_exists[] = "SELECT count(*) FROM actuals WHERE source = ?1 AND external_id = ?2";
 static const char sql_areas[] =
     "SELECT sp.subdistrict, COALESCE(d.name, ''), sp.planned, sp.actual_reported, sp.actual_corrected, sp.sampled,"
     " (SELECT count(*) FROM sites s WHERE s.subdistrict = sp.subdistrict AND s.deleted_at = 0),"
@@ -89,10 +88,13 @@ actual_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     struct ingest_site site = { 0 };
     struct db_stmt *st = NULL;
     int64_t plan_id = 0;
+    bool locked = false;
     int rc;
 
-    if ((rc = plan__check(ing, "plan_no", r->plan_no, r->subdistrict, &plan_id, out)))
+    if ((rc = plan__check(ing, "plan_no", r->plan_no, r->subdistrict, &plan_id, &locked, out)))
         return rc;
+    if (locked)
+        return plan__refuse_locked(ing, sql_exists, r->source, r->external_id, r->plan_no, out);
     if (r->site_code) {
         if ((rc = ingest_site(ing, "site_code", r->site_code, &site, out)))
             return rc;
@@ -149,6 +151,7 @@ actual_read_row(struct db_stmt *st, struct arena *arena, struct actual *x, int64
     x->corrections = db_col_i64(st, 10);
     if (plan_id)
         *plan_id = db_col_i64(st, 11);
+    x->pending = db_col_i64(st, 12);
 }
 
 static int
@@ -189,9 +192,8 @@ out:
     return rc;
 }
 
-/* actual_read reads report id in scope; *plan_id (may be NULL) gets its plan id. */
-static int
-actual_read(struct db *db, const struct actor *a, int64_t id, struct arena *arena, struct actual *out,
+int
+actual__read(struct db *db, const struct actor *a, int64_t id, struct arena *arena, struct actual *out,
             int64_t *plan_id)
 {
     struct db_stmt *st = NULL;
@@ -210,7 +212,7 @@ actual_read(struct db *db, const struct actor *a, int64_t id, struct arena *aren
 int
 actual_get(struct db *db, const struct actor *a, int64_t id, struct arena *arena, struct actual *out)
 {
-    return actual_read(db, a, id, arena, out, NULL);
+    return actual__read(db, a, id, arena, out, NULL);
 }
 
 int
@@ -225,22 +227,14 @@ actual_corrections(struct db *db, const struct actor *a, int64_t id, struct aren
 
     *items = NULL;
     *n = 0;
-    if ((rc = actual_read(db, a, id, arena, report, NULL)))
+    if ((rc = actual__read(db, a, id, arena, report, NULL)))
         return rc;
     out = arena_alloc(arena, cap * sizeof *out);
     if ((rc = db_prepare(db, sql_corrections, &st)) || (rc = db_bind_i64(st, 1, id)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
-        struct actual_correction *c;
         VEC_ARENA_ROOM(arena, out, count, cap);
-        c = &out[count++];
-        c->id = db_col_i64(st, 0);
-        c->actual_id = db_col_i64(st, 1);
-        c->original = db_col_i64(st, 2);
-        c->corrected = db_col_i64(st, 3);
-        c->reason = db_col_arena(st, 4, arena);
-        c->actor = db_col_arena(st, 5, arena);
-        c->corrected_at = db_col_i64(st, 6);
+        actual__correction_read_row(st, arena, &out[count++]);
     }
     if (!rc) {
         *items = out;
@@ -251,10 +245,35 @@ out:
     return rc;
 }
 
-/* Corrections ------------------------------------------------------------------------------ */
+/* Shared with review.c ---------------------------------------------------------------------- */
+
+void
+actual__correction_read_row(struct db_stmt *st, struct arena *arena, struct actual_correction *c)
+{
+    c->id = db_col_i64(st, 0);
+    c->actual_id = db_col_i64(st, 1);
+    c->plan_no = db_col_arena(st, 2, arena);
+    c->subdistrict = db_col_arena(st, 3, arena);
+    c->industry = db_col_arena(st, 4, arena);
+    c->original = db_col_i64(st, 5);
+    c->corrected = db_col_i64(st, 6);
+    c->reason = db_col_arena(st, 7, arena);
+    c->actor = db_col_arena(st, 8, arena);
+    c->corrected_at = db_col_i64(st, 9);
+    c->state = db_col_arena(st, 10, arena);
+    c->decided_by = db_col_arena(st, 11, arena);
+    c->comment = db_col_arena(st, 12, arena);
+    c->decided_at = db_col_i64(st, 13);
+}
+
+int
+actual__lock(struct db *db, int64_t id)
+{
+    return ingest_lock_row(db, sql_lock, id);
+}
 
 static int
-actual_corrected_add(struct db *db, int64_t plan_id, const char *subdistrict, const char *industry, int64_t delta)
+actual_corrected_add1(struct db *db, int64_t plan_id, const char *subdistrict, const char *industry, int64_t delta)
 {
     struct db_stmt *st = NULL;
     bool row;
@@ -267,83 +286,12 @@ actual_corrected_add(struct db *db, int64_t plan_id, const char *subdistrict, co
     return rc;
 }
 
-static bool
-actual_may_correct(const struct actor *a)
-{
-    return a->kind == ACTOR_SYSTEM ||
-           (a->kind == ACTOR_USER && (a->role == ROLE_DISTRICT || a->role == ROLE_SUBDISTRICT));
-}
-
 int
-actual_correct(struct app *app, struct db *db, const struct actor *a, int64_t id, int64_t corrected,
-               const char *reason, struct ingest_outcome *why, struct actual_correction *out)
+actual__corrected_add(struct db *db, int64_t plan_id, const char *subdistrict, const char *industry, int64_t delta)
 {
-    struct arena arena = ARENA_INIT;
-    struct actual cur;
-    struct db_stmt *st = NULL;
-    int64_t plan_id = 0, now = time_now_ms(), cid = 0, delta;
-    char who[96], target[40], detail[96];
-    bool in_tx = false, row = false;
-    size_t len = 0;
-    int rc;
-
-    memset(why, 0, sizeof *why);
-    if (!actual_may_correct(a)) {
-        ingest_reject(why, "", "corrections are made by subdistrict or district accounts");
-        return ERR_FORBIDDEN;
-    }
-    if (corrected < 0 || corrected > PLAN_COUNT_MAX)
-        return ingest_reject(why, "corrected", "'corrected' must be from 0 to %lld", (long long)PLAN_COUNT_MAX);
-    len = reason ? strlen(reason) : 0;
-    if (len == 0 || len > ACTUAL_REASON_MAX)
-        return ingest_reject(why, "reason", "'reason' must have 1 to %d bytes", ACTUAL_REASON_MAX);
-    if (!str_is_utf8(reason, len) || str_has_ctl(reason, len))
-        return ingest_reject(why, "reason", "'reason' contains characters that are not allowed");
-    snprintf(who, sizeof who, "%s%s", a->kind == ACTOR_SYSTEM ? "system:" : "", a->name[0] ? a->name : "anonymous");
-
-    if ((rc = db_begin(db)))
-        goto out;
-    in_tx = true;
-    if ((rc = ingest_lock_row(db, sql_lock, id)) || (rc = actual_read(db, a, id, &arena, &cur, &plan_id)))
-        goto out;
-    delta = corrected - cur.corrected;
-    if ((rc = db_prepare(db, sql_correction_insert, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-        (rc = db_bind_i64(st, 2, cur.corrected)) || (rc = db_bind_i64(st, 3, corrected)) ||
-        (rc = db_bind_str(st, 4, reason)) || (rc = db_bind_str(st, 5, who)) ||
-        (rc = db_bind_i64(st, 6, now)) || (rc = db_step(st, &row)))
-        goto out;
-    cid = row ? db_col_i64(st, 0) : 0;
-    db_done(st);
-    st = NULL;
-    if (delta && ((rc = actual_corrected_add(db, plan_id, cur.subdistrict, cur.industry, delta)) ||
-                  (cur.industry[0] && (rc = actual_corrected_add(db, plan_id, cur.subdistrict, "", delta)))))
-        goto out;
-    snprintf(target, sizeof target, "actual:%lld", (long long)id);
-    snprintf(detail, sizeof detail, "original=%lld corrected=%lld", (long long)cur.corrected, (long long)corrected);
-    if ((rc = outbox_lock(db)) ||
-        (rc = ingest_emit(db, "actuals", cur.subdistrict,
-                          json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:I}", "action", "corrected", "id",
-                                    (json_int_t)id, "correction_id", (json_int_t)cid, "plan_no", cur.plan_no,
-                                    "subdistrict", cur.subdistrict, "industry", cur.industry, "original",
-                                    (json_int_t)cur.corrected, "corrected", (json_int_t)corrected, "delta",
-                                    (json_int_t)delta))) ||
-        (rc = ingest_audit_commit(app, db, a, "actuals.correct", target, detail)))
-        goto out;
-    in_tx = false;
-    if (out) {
-        out->id = cid;
-        out->actual_id = id;
-        out->original = cur.corrected;
-        out->corrected = corrected;
-        out->reason = reason;
-        out->actor = a->name;
-        out->corrected_at = now;
-    }
-out:
-    db_done(st);
-    if (in_tx)
-        db_rollback(db);
-    arena_release(&arena);
+    int rc = 0;
+    if (delta && !(rc = actual_corrected_add1(db, plan_id, subdistrict, industry, delta)) && industry[0])
+        rc = actual_corrected_add1(db, plan_id, subdistrict, "", delta);
     return rc;
 }
 

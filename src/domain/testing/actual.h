@@ -1,19 +1,22 @@
-/* domain/testing/actual.h - 实检报送 actual test counts as reported, and the subdistricts'
- * corrections of them (R1.5, R1.6, R2.2).
+/* domain/testing/actual.h - 实检报送 actual test counts as reported, and the reads of their
+ * corrections (R1.5, R1.6, R2.2). The correction workflow itself (propose, approve,
+ * reject, the round lock) is domain/testing/review.h.
  *
  * An actual report is per plan x subdistrict x site (optional, a site of that subdistrict)
  * x industry (optional). Its reported count never changes; a correction is a separate row
- * keeping the value it replaced (the one in effect before: the report's count or the last
- * correction), the corrected value, who, when and why. The effective value of a report is
- * its last correction, else its count.
+ * keeping the value it replaced (the one in effect when it was proposed), the corrected
+ * value, who, when and why, and its state (proposed | approved | rejected) with who
+ * decided, when and with what comment. The effective value of a report is its last
+ * APPROVED correction, else its count.
  *
  * Counters (stat_plan, industry '' always also holding the subdistrict total): an accepted
- * report adds its count to actual_reported and actual_corrected; a correction adds
- * (corrected - original) to actual_corrected. So actual_reported is the sum of reported
- * counts and actual_corrected the sum of effective values, per plan x subdistrict x
- * industry. Events "actuals": per (plan, subdistrict) per batch {"action":"reported",
- * "plan_no","subdistrict","records","count"}; per correction {"action":"corrected","id",
- * "plan_no","subdistrict","industry","original","corrected","delta"} (never the reason).
+ * report adds its count to actual_reported and actual_corrected; an approved correction
+ * adds (corrected - value in effect) to actual_corrected. So actual_reported is the sum of
+ * reported counts and actual_corrected the sum of effective values, per plan x subdistrict
+ * x industry. Events "actuals": per (plan, subdistrict) per batch {"action":"reported",
+ * "plan_no","subdistrict","records","count"}; the workflow's events are in review.h.
+ * A report for a locked plan (review.h) is rejected as a conflict (outcome code
+ * ERR_CONFLICT; a retry of a report stored before the lock is still a duplicate).
  */
 #ifndef JY_DOMAIN_ACTUAL_H
 #define JY_DOMAIN_ACTUAL_H
@@ -38,8 +41,9 @@ struct actual {
     const char *site_code, *industry; /* "" when not given */
     const char *source, *external_id;
     int64_t count;       /* as reported */
-    int64_t corrected;   /* effective value: the last correction, else count */
-    int64_t corrections; /* how many corrections */
+    int64_t corrected;   /* effective value: the last approved correction, else count */
+    int64_t corrections; /* how many corrections, whatever their state */
+    int64_t pending;     /* id of the pending proposal, 0 = none */
     int64_t reported_at;
 };
 
@@ -55,26 +59,42 @@ int actual_list(struct db *db, const struct actor *a, const struct actual_query 
 /* actual_get reads one report. ERR_NOT_FOUND when absent or outside the actor's scope. */
 int actual_get(struct db *db, const struct actor *a, int64_t id, struct arena *arena, struct actual *out);
 
+/* One correction (proposal) of a report and its decision. */
 struct actual_correction {
     int64_t id, actual_id;
-    int64_t original, corrected; /* the value replaced, the new value */
-    const char *reason, *actor;
-    int64_t corrected_at;
+    const char *plan_no, *subdistrict, *industry; /* of the report; "" industry = none */
+    int64_t original, corrected; /* the value in effect when proposed, the new value */
+    const char *reason, *actor;  /* why and who proposed */
+    int64_t corrected_at;        /* when proposed */
+    const char *state;           /* "proposed" | "approved" | "rejected" */
+    const char *decided_by, *comment; /* "" while proposed */
+    int64_t decided_at;               /* 0 while proposed */
 };
 
-/* actual_correct records a correction of report id to corrected (0..PLAN_COUNT_MAX) for
- * reason (1..ACTUAL_REASON_MAX bytes of text). Allowed to a subdistrict account of the
- * report's subdistrict, a district account, and the system (CLI, demo); API tokens and
- * other roles get ERR_FORBIDDEN (why filled). ERR_NOT_FOUND when absent or outside the
- * actor's scope; ERR_INVALID with why filled for bad values. Writes the correction, the
- * counter change, an "actuals" event and an audit entry in one transaction. out (may be
- * NULL) gets the stored correction (strings point into the caller's reason and actor). */
-int actual_correct(struct app *app, struct db *db, const struct actor *a, int64_t id, int64_t corrected,
-                   const char *reason, struct ingest_outcome *why, struct actual_correction *out);
-/* actual_corrections lists the corrections of report id, oldest first, with the report
- * itself in *report. ERR_NOT_FOUND when absent or out of scope. */
+/* actual_corrections lists the corrections of report id in every state, oldest first,
+ * with the report itself in *report. ERR_NOT_FOUND when absent or out of scope. */
 int actual_corrections(struct db *db, const struct actor *a, int64_t id, struct arena *arena, struct actual *report,
                        struct actual_correction **items, size_t *n);
+
+/* Internals shared with domain/testing/review.c. */
+/* actual__read reads report id in a's scope (ERR_NOT_FOUND otherwise); *plan_id (may be
+ * NULL) gets its plan id. Strings in arena. */
+int actual__read(struct db *db, const struct actor *a, int64_t id, struct arena *arena, struct actual *out,
+                 int64_t *plan_id);
+/* actual__lock takes the row lock of report id (see ingest_lock_row). */
+int actual__lock(struct db *db, int64_t id);
+/* actual__corrected_add adds delta to stat_plan.actual_corrected of (plan, subdistrict,
+ * industry) and, when industry is not "", of (plan, subdistrict, ''). */
+int actual__corrected_add(struct db *db, int64_t plan_id, const char *subdistrict, const char *industry,
+                          int64_t delta);
+/* actual__correction_read_row reads ACTUAL_CORRECTION_COLS (below) from st into c. */
+struct db_stmt;
+void actual__correction_read_row(struct db_stmt *st, struct arena *arena, struct actual_correction *c);
+#define ACTUAL_CORRECTION_COLS                                                                               \
+    "c.id, c.actual_id, p.plan_no, a.subdistrict, a.industry, c.original, c.corrected, c.reason, c.actor," \
+    " c.corrected_at, c.state, c.decided_by, c.comment, c.decided_at"
+#define ACTUAL_CORRECTION_FROM \
+    " FROM actual_corrections c JOIN actuals a ON a.id = c.actual_id JOIN plans p ON p.id = a.plan_id"
 
 /* Totals of one plan per subdistrict (the map's actual-report layer), from stat_plan. */
 struct actual_area {

@@ -19,7 +19,9 @@
 
 static const char *const plan_kinds[] = { "mass", "key_groups", "school", "other", NULL };
 
-#define PLAN_COLS "id, plan_no, name, kind, scope, source, external_id, starts_at, ends_at, created_at, updated_at"
+#define PLAN_COLS                                                                                           \
+    "id, plan_no, name, kind, scope, source, external_id, starts_at, ends_at, created_at, updated_at, locked_at," \
+    " locked_by"
 /* ?1 = the actor's subdistrict: a plan covers it when its scope is "" or lists it. */
 #define PLAN_COVERS " (?1 = '' OR scope = '' OR (',' || scope || ',') LIKE ('%,' || ?1 || ',%'))"
 
@@ -28,8 +30,11 @@ static const char sql_plan_no_owner[] = "SELECT source, external_id FROM plans W
 static const char sql_plan_insert[] =
     "INSERT INTO plans (plan_no, name, kind, starts_at, ends_at, scope, source, external_id, created_at,"
     " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) ON CONFLICT DO NOTHING RETURNING id";
-static const char sql_plan_scope[] = "SELECT scope FROM plans WHERE id = ?1";
+/* A no-op write that takes the plan's row lock (see site.c) and reads what plan__check needs. */
+static const char sql_plan_scope[] =
+    "UPDATE plans SET locked_at = locked_at WHERE id = ?1 RETURNING scope, locked_at";
 static const char sql_industry[] = "SELECT count(*) FROM industries WHERE code = ?1";
+static const char sql_planned_exists[] = "SELECT count(*) FROM planned WHERE source = ?1 AND external_id = ?2";
 static const char sql_planned_insert[] =
     "INSERT INTO planned (plan_id, subdistrict, community, industry, count, reported_at, source, external_id)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
@@ -85,21 +90,62 @@ plan_scope_json(const char *scope)
 
 /* Shared with actual.c ------------------------------------------------------------------ */
 
+struct plan__seen {
+    int64_t plan_id;
+    const char *scope;
+    bool locked;
+};
+
 int
 plan__check(struct ingest *ing, const char *field, const char *plan_no, const char *subdistrict, int64_t *plan_id,
-            struct ingest_outcome *out)
+            bool *locked, struct ingest_outcome *out)
 {
+    struct plan__tally *t = ingest_state(ing);
+    struct plan__seen *seen = NULL;
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
     if ((rc = ingest_plan(ing, field, plan_no, plan_id, out)))
         return rc;
-    if ((rc = db_prepare(ingest_db(ing), sql_plan_scope, &st)) || (rc = db_bind_i64(st, 1, *plan_id)) ||
-        (rc = db_step(st, &row)))
-        goto out;
-    if (row && !plan_scope_has(db_col_arena(st, 0, ingest_arena(ing)), subdistrict))
+    for (size_t i = 0; i < t->nseen && !seen; i++)
+        if (t->seen[i].plan_id == *plan_id)
+            seen = &t->seen[i];
+    if (!seen) {
+        if ((rc = db_prepare(ingest_db(ing), sql_plan_scope, &st)) || (rc = db_bind_i64(st, 1, *plan_id)) ||
+            (rc = db_step(st, &row)))
+            goto out;
+        if (!row) {
+            rc = ingest_reject(out, field, "'%s' is not a known plan", field);
+            goto out;
+        }
+        VEC_ARENA_ROOM(ingest_arena(ing), t->seen, t->nseen, t->capseen);
+        seen = &t->seen[t->nseen++];
+        *seen = (struct plan__seen){ *plan_id, db_col_arena(st, 0, ingest_arena(ing)), db_col_i64(st, 1) != 0 };
+    }
+    *locked = seen->locked;
+    if (!plan_scope_has(seen->scope, subdistrict))
         rc = ingest_reject(out, "subdistrict", "'subdistrict' is not in the scope of plan '%s'", plan_no);
 out:
+    db_done(st);
+    return rc;
+}
+
+int
+plan__refuse_locked(struct ingest *ing, const char *sql_exists, const char *source, const char *external_id,
+                    const char *plan_no, struct ingest_outcome *out)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc;
+    if (!(rc = db_prepare(ingest_db(ing), sql_exists, &st)) && !(rc = db_bind_str(st, 1, source)) &&
+        !(rc = db_bind_str(st, 2, external_id)) && !(rc = db_step(st, &row))) {
+        if (row && db_col_i64(st, 0) > 0) {
+            rc = ERR_CONFLICT;
+        } else {
+            rc = ingest_reject(out, "plan_no", "plan '%s' is locked", plan_no);
+            out->code = ERR_CONFLICT;
+        }
+    }
     db_done(st);
     return rc;
 }
@@ -339,10 +385,13 @@ planned_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     struct planned_rec *p = rec;
     struct db_stmt *st = NULL;
     int64_t plan_id = 0;
+    bool locked = false;
     int rc;
 
-    if ((rc = plan__check(ing, "plan_no", p->plan_no, p->subdistrict, &plan_id, out)))
+    if ((rc = plan__check(ing, "plan_no", p->plan_no, p->subdistrict, &plan_id, &locked, out)))
         return rc;
+    if (locked)
+        return plan__refuse_locked(ing, sql_planned_exists, p->source, p->external_id, p->plan_no, out);
     if ((rc = db_prepare(ingest_db(ing), sql_planned_insert, &st)) || (rc = db_bind_i64(st, 1, plan_id)) ||
         (rc = db_bind_str(st, 2, p->subdistrict)) || (rc = db_bind_str(st, 3, p->community)) ||
         (rc = db_bind_str(st, 4, p->industry)) || (rc = db_bind_i64(st, 5, p->count)) ||
@@ -387,6 +436,8 @@ plan_read_row(struct db_stmt *st, struct arena *arena, struct plan *p)
     p->ends_at = db_col_i64(st, 8);
     p->created_at = db_col_i64(st, 9);
     p->updated_at = db_col_i64(st, 10);
+    p->locked_at = db_col_i64(st, 11);
+    p->locked_by = db_col_arena(st, 12, arena);
 }
 
 int

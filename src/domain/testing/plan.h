@@ -8,7 +8,8 @@
  * subdistrict, ''), so industry '' always holds the subdistrict's total.
  *
  * Scope: a subdistrict-bound actor reports only for its subdistrict, sees the plans that
- * cover it and only its own planned rows. Events: "plans" per plan created, "planned" per
+ * cover it and only its own planned rows. A plan locked by the district (review.h)
+ * refuses planned and actual reports as a conflict (outcome code ERR_CONFLICT). Events: "plans" per plan created, "planned" per
  * (plan, subdistrict) per batch with the records and head-count added (no personal data:
  * there is none here).
  */
@@ -45,6 +46,8 @@ struct plan {
     const char *scope; /* comma-separated subdistrict codes, "" = all */
     const char *source, *external_id;
     int64_t starts_at, ends_at, created_at, updated_at;
+    int64_t locked_at;     /* 0 = open */
+    const char *locked_by; /* "" when open */
 };
 
 struct plan_query {
@@ -93,9 +96,16 @@ int plan_planned_list(struct db *db, const struct actor *a, const struct plan_pl
 
 /* Internals shared with domain/testing/actual.c. */
 /* plan__check looks plan_no up (cached for the batch) and rejects a subdistrict outside
- * the plan's scope, naming field. */
+ * the plan's scope, naming field. *locked tells whether the plan is locked; the plan's
+ * row lock is taken (once per batch) so a concurrent lock waits for this batch. The
+ * kind's state must be a struct plan__tally. */
 int plan__check(struct ingest *ing, const char *field, const char *plan_no, const char *subdistrict,
-                int64_t *plan_id, struct ingest_outcome *out);
+                int64_t *plan_id, bool *locked, struct ingest_outcome *out);
+/* plan__refuse_locked answers a record for a locked plan: ERR_CONFLICT (a duplicate) when
+ * sql_exists ("SELECT count(*) FROM <table> WHERE source = ?1 AND external_id = ?2")
+ * finds the record stored already, else rejected with outcome code ERR_CONFLICT. */
+int plan__refuse_locked(struct ingest *ing, const char *sql_exists, const char *source, const char *external_id,
+                        const char *plan_no, struct ingest_outcome *out);
 /* plan__check_industry rejects (naming field) a code that is not in the industries table. */
 int plan__check_industry(struct ingest *ing, const char *field, const char *industry, struct ingest_outcome *out);
 /* plan__count adds delta to column col of stat_plan for (plan, subdistrict, industry) and,
@@ -107,9 +117,12 @@ int plan__count(struct ingest *ing, int64_t plan_id, const char *subdistrict, co
  * each: {"action","plan_no","subdistrict","records","count"}. Lives in the batch arena;
  * a zeroed struct is empty. */
 struct plan__tally_row;
+struct plan__seen;
 struct plan__tally {
     struct plan__tally_row *rows;
     size_t n, cap;
+    struct plan__seen *seen; /* plans checked in this batch (plan__check) */
+    size_t nseen, capseen;
 };
 int plan__tally_add(struct ingest *ing, struct plan__tally *t, const char *plan_no, const char *subdistrict,
                     int64_t count);

@@ -6,6 +6,8 @@ import en from './en';
 import * as placesText from '@/features/places/messages';
 import * as camerasText from '@/features/cameras/messages';
 import * as videoText from '@/features/video/messages';
+import * as reviewText from '@/features/review/messages';
+import * as testingText from '@/features/testing/messages';
 
 export type Locale = 'zh-CN' | 'en';
 export const LOCALES: Locale[] = ['zh-CN', 'en'];
@@ -26,8 +28,8 @@ export const i18n = createI18n({
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
   messages: {
-    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN, ...videoText.zhCN },
-    en: { ...en, ...placesText.en, ...camerasText.en, ...videoText.en },
+    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN, ...videoText.zhCN, ...testingText.zhCN, ...reviewText.zhCN },
+    en: { ...en, ...placesText.en, ...camerasText.en, ...videoText.en, ...testingText.en, ...reviewText.en },
   },
   missingWarn: false,
   fallbackWarn: false,

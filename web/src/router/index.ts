@@ -14,6 +14,7 @@ import * as batch from '@/features/batch/routes';
 import { camerasRoutes } from '@/features/cameras/routes';
 import { placesRoutes } from '@/features/places/routes';
 import * as platform from '@/features/platform/routes';
+import * as review from '@/features/review/routes';
 import * as stats from '@/features/stats/routes';
 import * as testing from '@/features/testing/routes';
 import { videoRoutes } from '@/features/video/routes';
@@ -31,6 +32,7 @@ export const router = createRouter({
       children: [
         ...stats.routes,
         ...testing.routes,
+        ...review.routes,
         ...batch.routes,
         ...placesRoutes,
         ...camerasRoutes,

@@ -9,6 +9,7 @@ import { menu as batch } from '@/features/batch/routes';
 import { camerasMenu as cameras } from '@/features/cameras/routes';
 import { placesMenu as places } from '@/features/places/routes';
 import { menu as platform } from '@/features/platform/routes';
+import { menu as review } from '@/features/review/routes';
 import { menu as stats } from '@/features/stats/routes';
 import { menu as testing } from '@/features/testing/routes';
 import { videoMenu as video } from '@/features/video/routes';
@@ -24,4 +25,4 @@ export interface MenuEntry {
   testid: string;
 }
 
-export const MENU: MenuEntry[] = [...stats, ...testing, ...batch, ...places, ...cameras, ...video, ...account, ...platform];
+export const MENU: MenuEntry[] = [...stats, ...testing, ...review, ...batch, ...places, ...cameras, ...video, ...account, ...platform];

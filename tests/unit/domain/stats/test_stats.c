@@ -25,6 +25,7 @@
 #include "core/str.h"
 #include "core/time.h"
 #include "domain/testing/actual.h"
+#include "domain/testing/review.h"
 #include "domain/testing/plan.h"
 #include "domain/testing/result.h"
 #include "domain/testing/sample.h"
@@ -110,7 +111,6 @@ load(struct apptest *at, struct fixture *fx)
     struct arena arena = ARENA_INIT;
     struct transport_change tc;
     struct transport t;
-    struct ingest_outcome why;
     int64_t ids[64], actual_ids[8];
     static const char *const sites[] = { "S1", "S2", "S3", "S4" };
 
@@ -168,9 +168,18 @@ load(struct apptest *at, struct fixture *fx)
                (long long)(APPTEST_T0 - 30 * HOUR), (long long)(APPTEST_T0 - 30 * HOUR));
     ingest_all(at, &at->admin, &actual_kind, b.data, actual_ids);
     tick();
-    assert_int_equal(actual_correct(&at->app, at->db, &fx->sub1, actual_ids[0], 260, "late sheet", &why, NULL), 0);
-    tick();
-    assert_int_equal(actual_correct(&at->app, at->db, &fx->sub1, actual_ids[1], 110, "double count", &why, NULL), 0);
+    /* subdistrict proposals, approved by the district (only approved ones count) */
+    for (int i = 0; i < 2; i++) {
+        struct arena ca = ARENA_INIT;
+        struct actual_correction pc;
+        assert_int_equal(actual_correct(&at->app, at->db, &fx->sub1, actual_ids[i], i ? 110 : 260,
+                                        i ? "double count" : "late sheet", &ca, &pc, apptest_why()),
+                         0);
+        assert_int_equal(correction_decide(&at->app, at->db, &at->admin, pc.id, true, NULL, &ca, NULL, apptest_why()),
+                         0);
+        arena_release(&ca);
+        tick();
+    }
 
     /* a result before its samples, and one for a tube never sampled */
     ingest_all(at, &at->admin, &result_kind,

@@ -1,7 +1,8 @@
 /* tests/unit/domain/testing/test_actual.c - actual reports and corrections of domain/testing/actual.h
  * (R1.5, R1.6, R2.2): validation and idempotency, scope, corrections that keep every
  * original (who may correct whom, original vs corrected), the stat_plan counters against a
- * recount from raw rows, events without the reason, and the map's per-subdistrict totals;
+ * recount from raw rows (approved corrections only), events without the reason, and the
+ * map's per-subdistrict totals; the workflow's every transition is test_review.c;
  * on SQLite and PostgreSQL.
  */
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -18,6 +20,7 @@
 #include "core/time.h"
 #include "domain/testing/actual.h"
 #include "domain/testing/plan.h"
+#include "domain/testing/review.h"
 #include "domain/testing/site.h"
 
 #define NOW APPTEST_NOW
@@ -86,7 +89,8 @@ mismatches(struct db *db)
         "SELECT (SELECT count(*) FROM stat_plan sp WHERE sp.actual_reported <> (SELECT COALESCE(SUM(a.count), 0)"
         " FROM actuals a WHERE a.plan_id = sp.plan_id AND a.subdistrict = sp.subdistrict AND (sp.industry = '' OR"
         " a.industry = sp.industry)) OR sp.actual_corrected <> (SELECT COALESCE(SUM(COALESCE((SELECT c.corrected FROM"
-        " actual_corrections c WHERE c.actual_id = a.id ORDER BY c.id DESC LIMIT 1), a.count)), 0) FROM actuals a"
+        " actual_corrections c WHERE c.actual_id = a.id AND c.state = 'approved' ORDER BY c.id DESC LIMIT 1), a.count)),"
+        " 0) FROM actuals a"
         " WHERE a.plan_id = sp.plan_id AND a.subdistrict = sp.subdistrict AND (sp.industry = '' OR a.industry ="
         " sp.industry))) + (SELECT count(*) FROM actuals a WHERE NOT EXISTS (SELECT 1 FROM stat_plan sp WHERE"
         " sp.plan_id = a.plan_id AND sp.subdistrict = a.subdistrict AND sp.industry = ''))",
@@ -202,7 +206,6 @@ test_corrections(void **state)
 {
     struct apptest *at = *state;
     struct arena arena = ARENA_INIT;
-    struct ingest_outcome why;
     struct actual_correction c, *items = NULL;
     struct actual x;
     struct actor u1, u2, dist;
@@ -218,19 +221,31 @@ test_corrections(void **state)
     user(at, "sub2", ROLE_SUBDISTRICT, SUB2, &u2);
     user(at, "district", ROLE_DISTRICT, NULL, &dist);
 
-    /* a subdistrict corrects its own report: the original is what was in effect */
+    /* a subdistrict proposes: recorded against the value in effect, no counter moves */
     time_set_fake_ms(NOW + 1000);
-    assert_int_equal(actual_correct(&at->app, at->db, &u1, id, 100, REASON, &why, &c), 0);
+    assert_int_equal(actual_correct(&at->app, at->db, &u1, id, 100, REASON, &arena, &c, apptest_why()), 0);
     assert_int_equal(c.original, 120);
     assert_int_equal(c.corrected, 100);
+    assert_string_equal(c.state, "proposed");
     assert_true(c.id > 0);
+    assert_int_equal(stat(at->db, 0, SUB1, ""), 120);
+    assert_int_equal(stat(at->db, 1, SUB1, ""), 120);
+    assert_int_equal(actual_get(at->db, &u1, id, &arena, &x), 0);
+    assert_int_equal(x.corrected, 120);
+    assert_int_equal(x.pending, c.id);
+    /* the district approves it: now it is the effective value */
+    time_set_fake_ms(NOW + 1500);
+    assert_int_equal(correction_decide(&at->app, at->db, &dist, c.id, true, NULL, &arena, &c, apptest_why()), 0);
+    assert_string_equal(c.state, "approved");
     assert_int_equal(stat(at->db, 0, SUB1, ""), 120); /* as reported: unchanged */
     assert_int_equal(stat(at->db, 1, SUB1, ""), 100);
     assert_int_equal(stat(at->db, 1, SUB1, "C"), 100);
-    /* the district corrects the correction */
+    /* the district corrects the correction directly */
     time_set_fake_ms(NOW + 2000);
-    assert_int_equal(actual_correct(&at->app, at->db, &dist, id, 130, "区级复核", &why, &c), 0);
+    assert_int_equal(actual_correct(&at->app, at->db, &dist, id, 130, "区级复核", &arena, &c, apptest_why()), 0);
     assert_int_equal(c.original, 100);
+    assert_string_equal(c.state, "approved");
+    assert_string_equal(c.decided_by, "district");
     assert_int_equal(stat(at->db, 1, SUB1, ""), 130);
     assert_int_equal(stat(at->db, 1, SUB1, "C"), 130);
     assert_int_equal(mismatches(at->db), 0);
@@ -240,12 +255,16 @@ test_corrections(void **state)
     assert_int_equal(x.count, 120);
     assert_int_equal(x.corrected, 130);
     assert_int_equal(x.corrections, 2);
+    assert_int_equal(x.pending, 0);
     assert_int_equal(n, 2);
     assert_int_equal(items[0].original, 120);
     assert_int_equal(items[0].corrected, 100);
     assert_string_equal(items[0].actor, "sub1");
     assert_string_equal(items[0].reason, REASON);
     assert_int_equal(items[0].corrected_at, NOW + 1000);
+    assert_string_equal(items[0].state, "approved");
+    assert_string_equal(items[0].decided_by, "district");
+    assert_int_equal(items[0].decided_at, NOW + 1500);
     assert_int_equal(items[1].original, 100);
     assert_int_equal(items[1].corrected, 130);
     assert_string_equal(items[1].actor, "district");
@@ -253,37 +272,42 @@ test_corrections(void **state)
     assert_int_equal(apptest_i64(at->db, "SELECT count FROM actuals WHERE id = ?1", id), 120);
 
     /* who may not: another subdistrict (not found), tokens and other roles (forbidden) */
-    assert_int_equal(actual_correct(&at->app, at->db, &u2, id, 1, "x", &why, NULL), ERR_NOT_FOUND);
+    assert_int_equal(actual_correct(&at->app, at->db, &u2, id, 1, "x", &arena, NULL, apptest_why()), ERR_NOT_FOUND);
     assert_int_equal(actual_corrections(at->db, &u2, id, &arena, &x, &items, &n), ERR_NOT_FOUND);
     struct actor tok = u1;
     tok.kind = ACTOR_TOKEN;
     tok.role = ROLE_NONE;
-    assert_int_equal(actual_correct(&at->app, at->db, &tok, id, 1, "x", &why, NULL), ERR_FORBIDDEN);
+    assert_int_equal(actual_correct(&at->app, at->db, &tok, id, 1, "x", &arena, NULL, apptest_why()), ERR_FORBIDDEN);
     struct actor viewer;
     user(at, "viewer", ROLE_VIEWER, NULL, &viewer);
-    assert_int_equal(actual_correct(&at->app, at->db, &viewer, id, 1, "x", &why, NULL), ERR_FORBIDDEN);
+    assert_int_equal(actual_correct(&at->app, at->db, &viewer, id, 1, "x", &arena, NULL, apptest_why()),
+                     ERR_FORBIDDEN);
     /* bad values */
-    assert_int_equal(actual_correct(&at->app, at->db, &u1, id, -1, "x", &why, NULL), ERR_INVALID);
-    assert_string_equal(why.field, "corrected");
-    assert_int_equal(actual_correct(&at->app, at->db, &u1, id, PLAN_COUNT_MAX + 1, "x", &why, NULL), ERR_INVALID);
-    assert_int_equal(actual_correct(&at->app, at->db, &u1, id, 5, "", &why, NULL), ERR_INVALID);
-    assert_string_equal(why.field, "reason");
-    assert_int_equal(actual_correct(&at->app, at->db, &u1, id, 5, NULL, &why, NULL), ERR_INVALID);
-    assert_int_equal(actual_correct(&at->app, at->db, &u1, id, 5, "a\nb", &why, NULL), ERR_INVALID);
-    assert_int_equal(actual_correct(&at->app, at->db, &u1, id + 1000, 5, "x", &why, NULL), ERR_NOT_FOUND);
+    assert_int_equal(actual_correct(&at->app, at->db, &u1, id, -1, "x", &arena, NULL, apptest_why()), ERR_INVALID);
+    assert_non_null(strstr(apptest_why_text(), "'corrected'"));
+    assert_int_equal(actual_correct(&at->app, at->db, &u1, id, PLAN_COUNT_MAX + 1, "x", &arena, NULL, apptest_why()),
+                     ERR_INVALID);
+    assert_int_equal(actual_correct(&at->app, at->db, &u1, id, 5, "", &arena, NULL, apptest_why()), ERR_INVALID);
+    assert_non_null(strstr(apptest_why_text(), "'reason'"));
+    assert_int_equal(actual_correct(&at->app, at->db, &u1, id, 5, NULL, &arena, NULL, apptest_why()), ERR_INVALID);
+    assert_int_equal(actual_correct(&at->app, at->db, &u1, id, 5, "a\nb", &arena, NULL, apptest_why()), ERR_INVALID);
+    assert_int_equal(actual_correct(&at->app, at->db, &u1, id + 1000, 5, "x", &arena, NULL, apptest_why()),
+                     ERR_NOT_FOUND);
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM actual_corrections", 0), 2);
 
     /* a correction to the same value is recorded (who and why) but moves no counter */
-    assert_int_equal(actual_correct(&at->app, at->db, &u2, other, 40, "核对无误", &why, &c), 0);
+    assert_int_equal(actual_correct(&at->app, at->db, &dist, other, 40, "核对无误", &arena, &c, apptest_why()), 0);
     assert_int_equal(c.original, 40);
     assert_int_equal(stat(at->db, 1, SUB2, ""), 40);
     assert_int_equal(mismatches(at->db), 0);
 
     /* audited and pushed, the reason on neither */
     snprintf(target, sizeof target, "actual:%lld", (long long)id);
-    assert_int_equal(apptest_count_audit(at->db, "actuals.correct", target, "ok"), 2);
+    assert_int_equal(apptest_count_audit(at->db, "actuals.propose", target, "ok"), 1);
+    assert_int_equal(apptest_count_audit(at->db, "actuals.correct", target, "ok"), 1);
+    assert_int_equal(apptest_count_audit(at->db, "corrections.approve", NULL, "ok"), 1);
     assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE topic = 'actuals' AND payload LIKE ?1",
-                                      "%\"corrected\"%\"original\":120,\"corrected\":100,\"delta\":-20%"),
+                                      "%\"approved\"%\"original\":120,\"corrected\":100,\"delta\":-20%"),
                      1);
     assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM outbox WHERE payload LIKE ?1", "%REASON-MARKER%"),
                      0);
@@ -297,7 +321,7 @@ static void
 test_recount(void **state)
 {
     struct apptest *at = *state;
-    struct ingest_outcome why;
+    struct arena arena = ARENA_INIT;
     static const char *const subs[] = { SUB1, SUB2, SUB3 };
     static const char *const inds[] = { "C", "P", "Q" };
     int64_t ids[24];
@@ -310,11 +334,14 @@ test_recount(void **state)
         ids[i] = add_actual(at, ext, subs[i % 3], NULL, i % 4 ? inds[i % 3] : NULL, 10 * i + 3);
     }
     for (int i = 0; i < 24; i += 3)
-        assert_int_equal(actual_correct(&at->app, at->db, &at->admin, ids[i], (i * 7) % 50, "复核", &why, NULL), 0);
+        assert_int_equal(
+            actual_correct(&at->app, at->db, &at->admin, ids[i], (i * 7) % 50, "复核", &arena, NULL, apptest_why()), 0);
     for (int i = 0; i < 24; i += 6)
-        assert_int_equal(actual_correct(&at->app, at->db, &at->admin, ids[i], i, "再复核", &why, NULL), 0);
+        assert_int_equal(actual_correct(&at->app, at->db, &at->admin, ids[i], i, "再复核", &arena, NULL, apptest_why()),
+                         0);
     assert_int_equal(mismatches(at->db), 0);
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM actual_corrections", 0), 12);
+    arena_release(&arena);
 }
 
 static void
