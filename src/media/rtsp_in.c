@@ -23,11 +23,11 @@
 static pthread_once_t rtsp_in_once = PTHREAD_ONCE_INIT;
 
 /* libav writes its own log to stderr; some of its lines name hosts and paths, and none of
- * them are JSON lines: keep only fatal ones. Our callers log reasons instead. */
+ * them are JSON lines: silence it (as media/session.c does). Our callers log reasons instead. */
 static void
 rtsp_in_init(void)
 {
-    av_log_set_level(AV_LOG_FATAL);
+    av_log_set_level(AV_LOG_QUIET);
     avformat_network_init();
 }
 

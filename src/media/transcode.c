@@ -149,6 +149,7 @@ static int
 transcode_encode(struct media_transcoder *t, AVFrame *f, int (*emit)(void *cls, AVPacket *out), void *cls)
 {
     int64_t pts;
+    int rc;
 
     if (f) {
         if (!t->started && !f->key_frame)
@@ -166,31 +167,43 @@ transcode_encode(struct media_transcoder *t, AVFrame *f, int (*emit)(void *cls, 
         /* the camera's keyframes stay keyframes; everything else is x264's choice */
         f->pict_type = f->key_frame ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
     }
+    if ((rc = transcode_drain(t, emit, cls)))   /* what an earlier emit error left behind */
+        return rc;
     if (avcodec_send_frame(t->enc, f) < 0)
         return ERR_INTERNAL;
     return transcode_drain(t, emit, cls);
+}
+
+/* transcode_pull encodes every picture the decoder has ready. */
+static int
+transcode_pull(struct media_transcoder *t, int (*emit)(void *cls, AVPacket *out), void *cls)
+{
+    int rc = 0;
+
+    while (!rc && avcodec_receive_frame(t->dec, t->frame) >= 0) {
+        rc = transcode_encode(t, t->frame, emit, cls);
+        av_frame_unref(t->frame);
+    }
+    return rc;
 }
 
 int
 media_transcoder_send(struct media_transcoder *t, const AVPacket *in, int (*emit)(void *cls, AVPacket *out),
                       void *cls)
 {
-    int ret, rc = 0;
+    int rc;
 
     if (t->flushed)
         return ERR_INVALID;
+    if ((rc = transcode_pull(t, emit, cls)))    /* pictures an earlier emit error left behind */
+        return rc;
     if (!in)
         t->flushed = true;
-    ret = avcodec_send_packet(t->dec, in);
-    if (ret < 0 && in)
+    if (avcodec_send_packet(t->dec, in) < 0 && in)
         return 0;   /* a damaged packet: skipped, as a player would */
-    while (!rc && (ret = avcodec_receive_frame(t->dec, t->frame)) >= 0) {
-        rc = transcode_encode(t, t->frame, emit, cls);
-        av_frame_unref(t->frame);
-    }
-    if (!rc && t->flushed)
-        rc = transcode_encode(t, NULL, emit, cls);
-    return rc;
+    if ((rc = transcode_pull(t, emit, cls)))
+        return rc;
+    return t->flushed ? transcode_encode(t, NULL, emit, cls) : 0;
 }
 
 void

@@ -44,7 +44,8 @@ AVRational media_transcoder_time_base(const struct media_transcoder *t);
  * comes out, after which t takes no more input) and calls emit for each H.264 packet that
  * comes out, in order, with stream_index 0 and time base media_transcoder_time_base. emit
  * may take the packet's reference (av_packet_move_ref); otherwise it is unreferenced
- * after emit returns. A non-zero return of emit stops the call and is returned. Returns 0;
+ * after emit returns. A non-zero return of emit stops the call and is returned (that packet
+ * is dropped; what the codecs still hold comes out on the next call). Returns 0;
  * ERR_INVALID for input after a flush or a picture in another format than the first;
  * damaged input packets are skipped (0), as a decoder would. */
 int media_transcoder_send(struct media_transcoder *t, const AVPacket *in, int (*emit)(void *cls, AVPacket *out),
