@@ -77,6 +77,13 @@ cam_start(struct fakecam *c, const char *port, const char *m1, const char *m2, c
     return fakecam_start(c, args);
 }
 
+static size_t
+parked_collect(void *p, size_t size, size_t n, void *cls)
+{
+    buf_add(cls, p, size * n);
+    return size * n;
+}
+
 /* wait_sessions polls the camera until it holds want RTSP sessions (at most ~15 s) and
  * returns the last value read, for the assertion. */
 static long
@@ -555,6 +562,29 @@ test_probe(void **state)
     client_release(&dina);
 }
 
+/* A request parked at the server (a blocking playlist reload for a segment far ahead) while
+ * the private server stops: libmicrohttpd aborts the process if a connection is still
+ * suspended then, so the stop's exit status is the check (expiry_teardown). */
+static pthread_t parked_thread;
+static bool parked_started;
+static char parked_url[512];
+
+static void *
+parked_main(void *arg)
+{
+    CURL *h = curl_easy_init();
+    struct buf b = BUF_INIT;
+    (void)arg;
+    curl_easy_setopt(h, CURLOPT_URL, parked_url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, parked_collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    curl_easy_perform(h);
+    curl_easy_cleanup(h);
+    buf_release(&b);
+    return NULL;
+}
+
 /* expiry needs a server of its own with a 1 s link lifetime */
 static int
 expiry_setup(void **state)
@@ -580,6 +610,9 @@ expiry_teardown(void **state)
 {
     struct server *srv = *state;
     int rc = server_stop(srv);
+    if (parked_started)
+        pthread_join(parked_thread, NULL);
+    parked_started = false;
     server_release(srv);
     free(srv);
     return rc ? -1 : 0;
@@ -601,6 +634,13 @@ test_expired(void **state)
     assert_resp(&r, 403, "forbidden");
     media_get(&dina, tok, "live.mp4", &r);
     assert_resp(&r, 403, "forbidden");
+
+    /* a fresh link and a request that waits at the server when it stops (teardown) */
+    assert_int_equal(play(&dina, id, &r, tok, sizeof tok), 200);
+    snprintf(parked_url, sizeof parked_url, "%s/media/v1/p/%s/index.m3u8?_HLS_msn=99999", srv->base, tok);
+    assert_int_equal(pthread_create(&parked_thread, NULL, parked_main, NULL), 0);
+    parked_started = true;
+    sleep_ms(300); /* let it reach the server; the teardown's exit status is the check */
     resp_release(&r);
     client_release(&dina);
 }
