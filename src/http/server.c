@@ -26,6 +26,7 @@
 
 ssize_t http__stream_reader(void *cls, uint64_t pos, char *buf, size_t max);
 void http__stream_free(void *cls);
+void http__streams_stop(void);
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -429,6 +430,7 @@ http_stop(struct http_server *srv)
 {
     if (!srv)
         return;
+    http__streams_stop(); /* no connection may stay suspended: libmicrohttpd would abort */
     MHD_stop_daemon(srv->daemon);
     xfree(srv);
 }

@@ -5,6 +5,7 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "core/alloc.h"
 #include "core/err.h"
@@ -16,11 +17,19 @@ struct http_stream {
     void *cls;
     void (*release)(void *cls);
     bool parked, woken, ended;
+    struct http_stream *prev, *next; /* every live stream, for http__streams_stop */
 };
+
+/* libmicrohttpd refuses to stop (it aborts the process) while a connection is suspended, so
+ * http_stop first ends every stream: parked ones are resumed and read their end. */
+static pthread_mutex_t http_streams_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct http_stream *http_streams;
+static atomic_bool http_streams_stopping;
 
 /* http__stream_reader is the MHD content reader (used by http/server.c). */
 ssize_t http__stream_reader(void *cls, uint64_t pos, char *buf, size_t max);
 void http__stream_free(void *cls);
+void http__streams_stop(void);
 
 int
 req_reply_stream(struct req *req, const char *content_type, http_stream_fill fill, void *cls,
@@ -35,6 +44,12 @@ req_reply_stream(struct req *req, const char *content_type, http_stream_fill fil
     req->status = 200;
     req->resp_type = content_type;
     req->stream = s;
+    pthread_mutex_lock(&http_streams_mu);
+    s->next = http_streams;
+    if (http_streams)
+        http_streams->prev = s;
+    http_streams = s;
+    pthread_mutex_unlock(&http_streams_mu);
     if (out)
         *out = s;
     return 0;
@@ -49,6 +64,10 @@ http__stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
     (void)pos;
     if (s->ended)
         return MHD_CONTENT_READER_END_OF_STREAM;
+    if (atomic_load(&http_streams_stopping)) {
+        s->ended = true;
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
     n = s->fill(s->cls, buf, max, &end);
     if (end && n == 0) {
         s->ended = true;
@@ -83,9 +102,35 @@ http_stream_wake(struct http_stream *s)
 }
 
 void
+http__streams_stop(void)
+{
+    pthread_mutex_lock(&http_streams_mu);
+    atomic_store(&http_streams_stopping, true);
+    for (struct http_stream *s = http_streams; s; s = s->next) {
+        pthread_mutex_lock(&s->mu);
+        if (s->parked) {
+            s->parked = false;
+            MHD_resume_connection(s->conn);
+        } else {
+            s->woken = true;
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&http_streams_mu);
+}
+
+void
 http__stream_free(void *cls)
 {
     struct http_stream *s = cls;
+    pthread_mutex_lock(&http_streams_mu);
+    if (s->prev)
+        s->prev->next = s->next;
+    else if (http_streams == s)
+        http_streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    pthread_mutex_unlock(&http_streams_mu);
     if (s->release)
         s->release(s->cls);
     pthread_mutex_destroy(&s->mu);

@@ -92,7 +92,8 @@ static bool view(const struct media_ring *r, struct ring_view *rv)
     return false;
 }
 
-/* durations: the longest complete segment and part held, in µs. */
+/* durations: the longest segment (the one in progress too, so TARGETDURATION does not grow
+ * when it completes) and the longest complete part held, in µs. */
 static void durations(const struct ring_view *rv, int64_t *seg_max, int64_t *part_max)
 {
     int64_t seg = 0, part = 0;
@@ -104,7 +105,7 @@ static void durations(const struct ring_view *rv, int64_t *seg_max, int64_t *par
             part = 0;
         seg += f->dur_us;
         part += f->dur_us;
-        if (segment_done(rv, f->msn) && seg > *seg_max)
+        if (seg > *seg_max)
             *seg_max = seg;
         if (part_done(rv, f->msn, f->part) && part > *part_max)
             *part_max = part;

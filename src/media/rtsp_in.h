@@ -7,6 +7,11 @@
  * re-armed on that "progress" would wait a second full deadline (docs/design/live-video.md
  * §3). The URL (which may carry user:password) is never logged and never copied into an
  * error: libav's own log is silenced (AV_LOG_QUIET) once per process by rtsp_in_open.
+ *
+ * NEEDSWORK: libavformat resolves a host name with a blocking getaddrinfo that the
+ * interrupt callback cannot cut short; with a dead DNS server a camera given by name may
+ * hold the caller for the resolver's own timeout (cameras on the video network are
+ * normally given by address).
  */
 #ifndef JY_MEDIA_RTSP_IN_H
 #define JY_MEDIA_RTSP_IN_H

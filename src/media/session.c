@@ -19,10 +19,12 @@
 #include "media/rtsp_in.h"
 #include "media/transcode.h"
 
+/* A session thread's stack: libavformat, the h264/hevc parsers and, when transcoding, the
+ * hevc decoder and libx264 (one thread each) run on it. Only touched pages cost memory. */
 #ifdef __SANITIZE_ADDRESS__
-#define SESSION_STACK ((size_t)2 << 20)
+#define SESSION_STACK ((size_t)4 << 20)
 #else
-#define SESSION_STACK ((size_t)512 << 10)
+#define SESSION_STACK ((size_t)1 << 20)
 #endif
 #define RETRY_FIRST_MS 1000u
 #define WAIT_SLICE_MS 100u

@@ -5,7 +5,8 @@
  * Locks, in this order only: the hub's lock (registry, refs, viewer counts, idle_since),
  * then a session's mu (ring, info, snapshot material). wake_mu guards the list of viewers
  * and their wake callbacks, which are called with wake_mu held and no other lock: a wake
- * callback may call media_viewer_read/playlist/file but never media_viewer_close.
+ * callback may call media_viewer_read/playlist/file but never media_viewer_close or
+ * media_viewer_on_data.
  */
 #ifndef JY_MEDIA_SESSION_H
 #define JY_MEDIA_SESSION_H

@@ -28,7 +28,7 @@
 
 #include <cmocka.h>
 
-#include "camtest.h"
+#include "fakecam.h"
 #include "server.h"
 
 #define SUB1 "110102001"
@@ -36,9 +36,9 @@
 #define CAM_USER "op"
 #define CAM_PASS "CamSecret7781"
 
-/* --- fake cameras (tests/support/camtest.h) ---------------------------------------- */
-static struct camtest cam_main;  /* cam1, cam2 (H.264) */
-static struct camtest cam_probe; /* pr1: killed and restarted on the same port */
+/* --- fake cameras (tests/support/fakecam.h) ---------------------------------------- */
+static struct fakecam cam_main;  /* cam1, cam2 (H.264), cam3 (H.265) */
+static struct fakecam cam_probe; /* pr1: killed and restarted on the same port */
 
 static void
 sleep_ms(long ms)
@@ -48,18 +48,18 @@ sleep_ms(long ms)
     }
 }
 
-/* cam_start runs a fake camera that requires CAM_USER/CAM_PASS with mounts m1 (and m2 when
- * not NULL) on port (NULL: any). */
+/* cam_start runs a fake camera that requires CAM_USER/CAM_PASS with mounts m1 (and m2, m3
+ * when not NULL) on port (NULL: any). */
 static int
-cam_start(struct camtest *c, const char *port, const char *m1, const char *m2)
+cam_start(struct fakecam *c, const char *port, const char *m1, const char *m2, const char *m3)
 {
-    const char *args[16];
+    const char *args[20];
     size_t n = 0;
     args[n++] = "--user";
     args[n++] = CAM_USER;
     args[n++] = "--password";
     args[n++] = CAM_PASS;
-    if (port) { /* after camtest's own "--port 0": the last one counts */
+    if (port) { /* after fakecam's own "--port 0": the last one counts */
         args[n++] = "--port";
         args[n++] = port;
     }
@@ -69,17 +69,28 @@ cam_start(struct camtest *c, const char *port, const char *m1, const char *m2)
         args[n++] = "--mount";
         args[n++] = m2;
     }
+    if (m3) {
+        args[n++] = "--mount";
+        args[n++] = m3;
+    }
     args[n] = NULL;
-    return camtest_start(c, args);
+    return fakecam_start(c, args);
+}
+
+static size_t
+parked_collect(void *p, size_t size, size_t n, void *cls)
+{
+    buf_add(cls, p, size * n);
+    return size * n;
 }
 
 /* wait_sessions polls the camera until it holds want RTSP sessions (at most ~15 s) and
  * returns the last value read, for the assertion. */
 static long
-wait_sessions(const struct camtest *c, long want)
+wait_sessions(const struct fakecam *c, long want)
 {
     long v = -1;
-    for (int i = 0; i < 150 && (v = camtest_count(c, "sessions")) != want; i++)
+    for (int i = 0; i < 150 && (v = fakecam_count(c, "sessions")) != want; i++)
         sleep_ms(100);
     return v;
 }
@@ -260,7 +271,7 @@ test_play_shared_stream(void **state)
         assert_memory_equal(rd[i].head.data + 4, "ftyp", 4);
     }
     /* all three hold their streams now: one RTSP session at the camera */
-    assert_int_equal(camtest_count(&cam_main, "sessions"), 1);
+    assert_int_equal(fakecam_count(&cam_main, "sessions"), 1);
     client_call(&dina, "GET", "/api/v1/video/sessions", NULL, &r);
     assert_resp(&r, 200, NULL);
     assert_int_equal(resp_int(&r, "total"), 1);
@@ -475,6 +486,35 @@ test_token_links(void **state)
     client_release(&reader);
 }
 
+/* H.265 without a transcode slot (the default): the link works (snapshots), the player is
+ * told it cannot play it through MSE. */
+static void
+test_h265(void **state)
+{
+    struct server *srv = *state;
+    struct client dina;
+    struct resp r = RESP_INIT;
+    char tok[128];
+    const char *codec = NULL;
+
+    login(srv, &dina, "vdina");
+    int64_t id = camera(&dina, "v-cam3", "11010200001320000104", cam_main.url[2]);
+    assert_int_equal(play(&dina, id, &r, tok, sizeof tok), 200);
+    for (int i = 0; i < 100; i++) { /* until the session knows its codec (bounded) */
+        assert_int_equal(media_get(&dina, tok, "info", &r), 200);
+        if ((codec = resp_str(&r, "codec")) != NULL)
+            break;
+        sleep_ms(100);
+    }
+    assert_non_null(codec);
+    assert_true(strncmp(codec, "hvc1", 4) == 0 || strncmp(codec, "hev1", 4) == 0);
+    assert_true(json_is_false(resp_get(&r, "playable")));
+    assert_int_equal(play(&dina, id, &r, NULL, 0), 200);
+    assert_true(json_is_false(resp_get(&r, "playable")));
+    resp_release(&r);
+    client_release(&dina);
+}
+
 static const char *
 camera_status(struct client *c, int64_t id, struct resp *r)
 {
@@ -502,15 +542,15 @@ test_probe(void **state)
     assert_string_equal(camera_status(&dina, id, &r), "online");
 
     snprintf(port, sizeof port, "%d", cam_probe.port);
-    camtest_signal(&cam_probe, SIGKILL);
-    camtest_stop(&cam_probe);
+    fakecam_signal(&cam_probe, SIGKILL);
+    fakecam_stop(&cam_probe);
     buf_reset(&out);
     assert_int_equal(server_cli(srv, NULL, &out, "cameras", "probe", "--id", id_text, "--media-rw-timeout", "2000",
                                 NULL), 0);
     assert_non_null(strstr(out.data, "probed=1 online=0 offline=1 changed=1"));
     assert_string_equal(camera_status(&dina, id, &r), "offline");
 
-    assert_int_equal(cam_start(&cam_probe, port, "pr1", NULL), 0); /* the same address again */
+    assert_int_equal(cam_start(&cam_probe, port, "pr1", NULL, NULL), 0); /* the same address again */
     buf_reset(&out);
     assert_int_equal(server_cli(srv, NULL, &out, "cameras", "probe", "--id", id_text, NULL), 0);
     assert_non_null(strstr(out.data, "probed=1 online=1 offline=0 changed=1"));
@@ -520,6 +560,29 @@ test_probe(void **state)
     buf_release(&out);
     resp_release(&r);
     client_release(&dina);
+}
+
+/* A request parked at the server (a blocking playlist reload for a segment far ahead) while
+ * the private server stops: libmicrohttpd aborts the process if a connection is still
+ * suspended then, so the stop's exit status is the check (expiry_teardown). */
+static pthread_t parked_thread;
+static bool parked_started;
+static char parked_url[512];
+
+static void *
+parked_main(void *arg)
+{
+    CURL *h = curl_easy_init();
+    struct buf b = BUF_INIT;
+    (void)arg;
+    curl_easy_setopt(h, CURLOPT_URL, parked_url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, parked_collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    curl_easy_perform(h);
+    curl_easy_cleanup(h);
+    buf_release(&b);
+    return NULL;
 }
 
 /* expiry needs a server of its own with a 1 s link lifetime */
@@ -547,6 +610,9 @@ expiry_teardown(void **state)
 {
     struct server *srv = *state;
     int rc = server_stop(srv);
+    if (parked_started)
+        pthread_join(parked_thread, NULL);
+    parked_started = false;
     server_release(srv);
     free(srv);
     return rc ? -1 : 0;
@@ -568,6 +634,13 @@ test_expired(void **state)
     assert_resp(&r, 403, "forbidden");
     media_get(&dina, tok, "live.mp4", &r);
     assert_resp(&r, 403, "forbidden");
+
+    /* a fresh link and a request that waits at the server when it stops (teardown) */
+    assert_int_equal(play(&dina, id, &r, tok, sizeof tok), 200);
+    snprintf(parked_url, sizeof parked_url, "%s/media/v1/p/%s/index.m3u8?_HLS_msn=99999", srv->base, tok);
+    assert_int_equal(pthread_create(&parked_thread, NULL, parked_main, NULL), 0);
+    parked_started = true;
+    sleep_ms(300); /* let it reach the server; the teardown's exit status is the check */
     resp_release(&r);
     client_release(&dina);
 }
@@ -581,19 +654,20 @@ main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_token_links),
         cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_h265),
         cmocka_unit_test_setup_teardown(test_expired, expiry_setup, expiry_teardown),
     };
     int failures;
     signal(SIGPIPE, SIG_IGN);
-    if (!camtest_available() || cam_start(&cam_main, NULL, "cam1", "cam2") ||
-        cam_start(&cam_probe, NULL, "pr1", NULL)) {
+    if (!fakecam_available() || cam_start(&cam_main, NULL, "cam1", "cam2", "cam3:h265") ||
+        cam_start(&cam_probe, NULL, "pr1", NULL, NULL)) {
         fprintf(stderr, "e2e_video: cannot run the fake cameras (python3-gi, gstreamer1.0-rtsp)\n");
-        camtest_stop(&cam_main);
-        camtest_stop(&cam_probe);
+        fakecam_stop(&cam_main);
+        fakecam_stop(&cam_probe);
         return 1;
     }
     failures = server_run("video", tests, sizeof tests / sizeof tests[0], prepare);
-    camtest_stop(&cam_main);
-    camtest_stop(&cam_probe);
+    fakecam_stop(&cam_main);
+    fakecam_stop(&cam_probe);
     return failures;
 }

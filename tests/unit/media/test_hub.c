@@ -107,7 +107,7 @@ static size_t seen_count(void)
 static struct media_hub *hub_new(size_t max_upstreams, size_t ring_bytes)
 {
     struct media_config cfg = { .max_upstreams = max_upstreams, .linger_ms = 1000, .ring_bytes = ring_bytes,
-                                .rw_timeout_ms = 1500, .retry_max_ms = 1000, .give_up_ms = 60000 };
+                                .rw_timeout_ms = 3000, .retry_max_ms = 1000, .give_up_ms = 60000 };
     struct media_hub *h = NULL;
     assert_int_equal(media_hub_new(&cfg, on_state, NULL, &h), 0);
     return h;
@@ -154,6 +154,9 @@ static enum media_state wait_state(struct media_viewer *v, enum media_state want
         sleep_ms(25);
         media_viewer_info(v, &info);
     }
+    if (info.state != want)
+        print_message("media: state %s, not %s; last error \"%s\"\n", media_state_name(info.state),
+                      media_state_name(want), info.error);
     return info.state;
 }
 

@@ -1,8 +1,9 @@
 /* tests/unit/media/test_probe.c - media/probe.h against real RTSP cameras (issue 9; R3.9, O3):
  * tests/support/fake_camera.py serving H.264 and H.265, with and without authentication, a
- * closed port, a camera frozen with SIGSTOP and a TCP listener that never answers. Asserts
- * the result's values (online, codec, reason) and that a probe leaves no RTSP session and
- * starts no PLAY; never durations.
+ * closed port, a host name that does not resolve, a camera frozen with SIGSTOP and a TCP
+ * listener that never answers; TCP and UDP transport. Asserts the result's values (online,
+ * codec, reason) and that a probe leaves no RTSP session and starts no PLAY; never
+ * durations.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -202,6 +203,16 @@ test_probe_frozen_camera(void **state)
     assert_string_equal(p.codec, "h264");
 }
 
+/* a host name that does not resolve (RFC 6761 .invalid) */
+static void
+test_probe_unknown_host(void **state)
+{
+    struct media_probe p;
+    assert_int_equal(media_probe("rtsp://camera.nonexistent.invalid/cam1", 3000, false, &p), 0);
+    assert_false(p.online);
+    assert_string_equal(p.reason, "unreachable");
+}
+
 static void
 test_probe_bad_url(void **state)
 {
@@ -223,6 +234,7 @@ main(void)
         cmocka_unit_test(test_probe_unknown_mount),
         cmocka_unit_test(test_probe_auth),
         cmocka_unit_test(test_probe_refused),
+        cmocka_unit_test(test_probe_unknown_host),
         cmocka_unit_test(test_probe_silent_listener),
         cmocka_unit_test(test_probe_frozen_camera),
     };
