@@ -99,10 +99,32 @@ samples_list(struct req *req)
     return api_list_serve(req, &samples_def, &q);
 }
 
+/* PATCH /api/v1/samples/{id} {"source","reason", fields…} -> 200 {"id","status":"corrected"}: a sample's
+ * fields corrected by its source, the original kept (domain/testing/sample.h) */
+static int
+samples_correct(struct req *req)
+{
+    struct ingest_outcome why;
+    json_t *body = NULL;
+    int64_t id;
+    int rc;
+    if ((rc = req_param_i64(req, 0, &id)) || (rc = api_body(req, &body)))
+        goto out;
+    if ((rc = sample_correct(req->app, req->db, &req->actor, id, body, &why))) {
+        rc = api_change_failed(req, rc, &why, "no such sample");
+        goto out;
+    }
+    rc = api_reply(req, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "corrected"));
+out:
+    json_decref(body);
+    return rc;
+}
+
 const struct route api_samples_routes[] = {
     { "GET", "/api/v1/samples", samples_list, PERM_SAMPLES_READ, 0, 0 },
     { "POST", "/api/v1/samples", samples_create, PERM_SAMPLES_WRITE, ROUTE_JSON, API_INGEST_ONE_CAP },
     { "POST", "/api/v1/samples/batch", samples_batch, PERM_SAMPLES_WRITE, ROUTE_JSON, API_INGEST_BATCH_CAP },
     { "DELETE", "/api/v1/samples/{id}", samples_delete, PERM_SAMPLES_WRITE, ROUTE_JSON, 1024 },
+    { "PATCH", "/api/v1/samples/{id}", samples_correct, PERM_SAMPLES_WRITE, ROUTE_JSON, 8192 },
     ROUTE_END
 };

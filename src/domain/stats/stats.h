@@ -40,7 +40,8 @@
  * Counter conventions the entries rely on (domain/testing/plan.h, actual.h, sample.h, site.h,
  * transport.h, result.h): stat_plan rows with industry '' hold the subdistrict totals
  * (every planned and actual row counts there, a row with an industry also under it;
- * corrected = reported with the last correction applied; sampled counted from samples);
+ * corrected = reported with the last APPROVED correction applied (review.h); sampled
+ * counted from samples);
  * gauges "transports_in_flight", "sites_open" and "results_<value>" per subdistrict ('' =
  * results of tubes not sampled yet when the result came).
  *

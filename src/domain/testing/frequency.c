@@ -21,8 +21,7 @@ static const char sql_samples[] =
     " WHERE s.person_bidx = ?1 AND s.collected_at >= ?2 AND s.collected_at < ?3 AND s.deleted_at = 0"
     " ORDER BY s.collected_at";
 
-/* frequency_month_parse reads "YYYY-MM" into *index (year * 12 + month - 1). */
-static int
+int
 frequency_month_parse(const char *s, int64_t *index)
 {
     int64_t y = 0, m = 0;
@@ -42,6 +41,13 @@ frequency_month_parse(const char *s, int64_t *index)
         return ERR_INVALID;
     *index = y * 12 + m - 1;
     return 0;
+}
+
+void
+frequency_month_name(int64_t index, char out[8])
+{
+    unsigned y = (unsigned)(index / 12) % 10000u, m = (unsigned)(index % 12) % 12u + 1u;
+    snprintf(out, 8, "%04u-%02u", y, m);
 }
 
 /* frequency_month_start: ms at the start of month index in Asia/Shanghai. */
@@ -176,8 +182,7 @@ person_frequency(struct app *app, struct db *db, const struct actor *a, const ch
     out->months = arena_alloc(arena, out->nmonths * sizeof *out->months);
     for (size_t i = 0; i < out->nmonths; i++) {
         int64_t k = first + (int64_t)i;
-        unsigned y = (unsigned)(k / 12) % 10000u, m = (unsigned)(k % 12) % 12u + 1u;
-        snprintf(out->months[i].month, sizeof out->months[i].month, "%04u-%02u", y, m);
+        frequency_month_name(k, out->months[i].month);
         out->months[i].tests = 0;
     }
     memcpy(out->from, out->months[0].month, sizeof out->from);

@@ -43,4 +43,10 @@ struct person_frequency {
 int person_frequency(struct app *app, struct db *db, const struct actor *a, const char *id_number, const char *from,
                      const char *to, struct arena *arena, struct person_frequency *out, struct buf *why);
 
+/* frequency_month_parse reads "YYYY-MM" (exactly; year 2019..2100) into *index (year * 12
+ * + month - 1); ERR_INVALID otherwise. frequency_month_name writes index back (out: 8
+ * bytes). Exposed for fuzz/fuzz_review.c. */
+int frequency_month_parse(const char *s, int64_t *index);
+void frequency_month_name(int64_t index, char out[8]);
+
 #endif

@@ -98,7 +98,9 @@ int plan_planned_list(struct db *db, const struct actor *a, const struct plan_pl
 /* plan__check looks plan_no up (cached for the batch) and rejects a subdistrict outside
  * the plan's scope, naming field. *locked tells whether the plan is locked; the plan's
  * row lock is taken (once per batch) so a concurrent lock waits for this batch. The
- * kind's state must be a struct plan__tally. */
+ * kind's state must be a struct plan__tally. NEEDSWORK: two batches naming the same plans
+ * in opposite orders can deadlock on PostgreSQL, which aborts one (ERR_UNAVAILABLE: the
+ * client retries), as with sites and check-ins (site.h). */
 int plan__check(struct ingest *ing, const char *field, const char *plan_no, const char *subdistrict,
                 int64_t *plan_id, bool *locked, struct ingest_outcome *out);
 /* plan__refuse_locked answers a record for a locked plan: ERR_CONFLICT (a duplicate) when

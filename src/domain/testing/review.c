@@ -157,7 +157,7 @@ actual_correct(struct app *app, struct db *db, const struct actor *a, int64_t id
     struct actual_correction c;
     struct db_stmt *st = NULL;
     int64_t plan_id = 0, now = time_now_ms();
-    bool direct = a->kind == ACTOR_SYSTEM || a->role == ROLE_DISTRICT, in_tx = false, row = false;
+    bool direct = review_may_decide(a), in_tx = false, row = false;
     char who[96];
     int rc;
 

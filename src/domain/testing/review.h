@@ -5,7 +5,7 @@
  *
  *     (subdistrict proposes) --> proposed --(district approves)--> approved
  *                                         \-(district rejects, comment)--> rejected
- *     (district or system corrects) ---------------------------------> approved (direct)
+ *     (district or unscoped system corrects) ------------------------> approved (direct)
  *
  * Only approved corrections make the effective figure (actual.h). A report has at most one
  * pending proposal; while it is pending the report takes no other correction (a second
@@ -49,8 +49,9 @@
 #define REVIEW_LIST_MAX 1000
 
 /* actual_correct records a correction of report id to corrected (0..PLAN_COUNT_MAX) for
- * reason (1..ACTUAL_REASON_MAX bytes of text): proposed when a is a subdistrict account,
- * approved at once (direct) for a district account or the system. ERR_FORBIDDEN for other
+ * reason (1..ACTUAL_REASON_MAX bytes of text): approved at once (direct) for a district
+ * account or the unscoped system, proposed for a subdistrict account or a system actor
+ * bound to a subdistrict. ERR_FORBIDDEN for other
  * actors, ERR_NOT_FOUND when absent or out of scope, ERR_INVALID for bad values,
  * ERR_CONFLICT when the plan is locked or a proposal is pending; why (may be NULL) gets
  * the reason of every refusal. out (may be NULL) gets the stored row (strings in arena). */

@@ -48,4 +48,21 @@ struct sample_row {
 int sample_list(struct app *app, struct db *db, const struct actor *a, const struct sample_query *q,
                 struct arena *arena, struct sample_row **items, size_t *n, int64_t *total);
 
+#define SAMPLE_REASON_MAX 500 /* bytes of a correction's reason */
+
+/* sample_correct corrects fields of sample id (domain/testing/sample_correct.c; R2.4 修改).
+ * patch: {"source","reason", and at least one of "id_number","name","phone" (null
+ * clears),"tube_code","mix_size","mix_index","collector" (null clears)}, validated as at
+ * ingest; "source" must be the sample's own (the system that sent it, asserted like at
+ * ingest) else ERR_FORBIDDEN; "reason" 1..SAMPLE_REASON_MAX bytes without ID numbers.
+ * Site, time and plan are not correctable (delete and send again). The version before is
+ * copied into sample_history (sealed fields stay sealed) with who, when, why and the
+ * fields changed; a new ID number gets a new blind index. One "samples.corrected" event
+ * {"action","id","site_code","subdistrict","fields"} (names, never values) and the audit
+ * entry "samples.correct" (detail: the field names) in the same transaction.
+ * ERR_NOT_FOUND when absent, deleted or outside a's subdistrict; ERR_INVALID with why
+ * filled for a bad patch. */
+int sample_correct(struct app *app, struct db *db, const struct actor *a, int64_t id, json_t *patch,
+                   struct ingest_outcome *why);
+
 #endif

@@ -163,8 +163,11 @@ test_state_machine(void **state)
     assert_int_equal(corrected(at->db, SUB1), 130);
     assert_int_equal(decide(at, &fx->dist, d.id, false, "again", NULL), ERR_CONFLICT);
     assert_int_equal(decide(at, &fx->dist, d.id, true, NULL, NULL), ERR_CONFLICT);
-    /* after a decision the report takes a new proposal */
-    assert_int_equal(propose(at, &fx->u1, fx->a2, 31, &d), 0);
+    /* after a decision the report takes a new proposal; a system actor bound to a
+     * subdistrict proposes too (only the unscoped one corrects directly) */
+    assert_int_equal(propose(at, &scoped, fx->a2, 31, &d), 0);
+    assert_string_equal(d.state, "proposed");
+    assert_string_equal(d.actor, "system:tester");
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM actual_corrections", 0), 3);
     assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM actual_corrections WHERE state = 'proposed'", 0), 1);
 
