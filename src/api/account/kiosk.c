@@ -21,7 +21,7 @@ kiosk_viewer_json(const struct actor *a, bool kiosk)
                      "name", a->name, "subdistrict", a->subdistrict[0] ? a->subdistrict : NULL, "perms", perms);
 }
 
-/* POST /api/v1/auth/kiosk  (Authorization: Bearer jy_… of a kiosk token, no body)
+/* POST /api/v1/auth/kiosk  (Authorization: Bearer jy_… of a kiosk token; no body or {}, ignored)
  *   -> 200 {"viewer": {…}, "expires_at": ms} and the kiosk cookie */
 static int
 kiosk_open_handler(struct req *req)
@@ -56,7 +56,7 @@ kiosk_viewer_handler(struct req *req)
 }
 
 const struct route api_kiosk_routes[] = {
-    { "POST", "/api/v1/auth/kiosk", kiosk_open_handler, PERM_DASHBOARD_READ, 0, 0 },
+    { "POST", "/api/v1/auth/kiosk", kiosk_open_handler, PERM_DASHBOARD_READ, ROUTE_JSON, 64 },
     { "GET", "/api/v1/auth/kiosk", kiosk_viewer_handler, PERM_DASHBOARD_READ, 0, 0 },
     ROUTE_END
 };

@@ -5,6 +5,7 @@ import zhCN from './zh-CN';
 import en from './en';
 import * as placesText from '@/features/places/messages';
 import * as camerasText from '@/features/cameras/messages';
+import * as screenText from '@/features/screen/messages';
 
 export type Locale = 'zh-CN' | 'en';
 export const LOCALES: Locale[] = ['zh-CN', 'en'];
@@ -25,8 +26,8 @@ export const i18n = createI18n({
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
   messages: {
-    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN },
-    en: { ...en, ...placesText.en, ...camerasText.en },
+    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN, ...screenText.zhCN },
+    en: { ...en, ...placesText.en, ...camerasText.en, ...screenText.en },
   },
   missingWarn: false,
   fallbackWarn: false,

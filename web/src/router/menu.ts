@@ -8,6 +8,7 @@ import { menu as account } from '@/features/account/routes';
 import { menu as batch } from '@/features/batch/routes';
 import { camerasMenu as cameras } from '@/features/cameras/routes';
 import { placesMenu as places } from '@/features/places/routes';
+import { screenMenu as screen } from '@/features/screen/routes';
 import { menu as platform } from '@/features/platform/routes';
 import { menu as stats } from '@/features/stats/routes';
 import { menu as testing } from '@/features/testing/routes';
@@ -23,4 +24,4 @@ export interface MenuEntry {
   testid: string;
 }
 
-export const MENU: MenuEntry[] = [...stats, ...testing, ...batch, ...places, ...cameras, ...account, ...platform];
+export const MENU: MenuEntry[] = [...stats, ...screen, ...testing, ...batch, ...places, ...cameras, ...account, ...platform];
