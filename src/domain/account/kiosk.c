@@ -68,8 +68,7 @@ kiosk_open(struct app *app, struct db *db, const struct actor *a, struct buf *co
     return audit_record(db, &app->keys, a, "auth.kiosk", target, "ok", NULL);
 }
 
-/* Splits "k1.<id>.<issued>.<tag>"; false when malformed. */
-static bool
+bool
 kiosk_parse(const char *value, size_t n, int64_t *id, int64_t *issued, struct str *tag)
 {
     struct str rest, part[3];
@@ -88,7 +87,14 @@ kiosk_parse(const char *value, size_t n, int64_t *id, int64_t *issued, struct st
     if (str_to_i64(part[0], id, 1, INT64_MAX) || str_to_i64(part[1], issued, 0, INT64_MAX))
         return false;
     *tag = part[2];
-    return tag->n == KIOSK_TAG_LEN;
+    if (tag->n != KIOSK_TAG_LEN)
+        return false;
+    for (size_t i = 0; i < tag->n; i++) {
+        char c = tag->p[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+    }
+    return true;
 }
 
 int

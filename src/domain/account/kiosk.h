@@ -16,9 +16,12 @@
  */
 #ifndef JY_DOMAIN_KIOSK_H
 #define JY_DOMAIN_KIOSK_H
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
+#include "core/str.h"
 #include "domain/platform/app.h"
 
 /* The most a kiosk may read: the dashboard, its statistics, the event stream, the names of
@@ -38,5 +41,11 @@ int kiosk_open(struct app *app, struct db *db, const struct actor *a, struct buf
  * request_id are left as they are). ERR_UNAUTHENTICATED when malformed, forged, older than
  * the absolute session lifetime, or when the token has been revoked. */
 int kiosk_lookup(struct app *app, struct db *db, const char *value, size_t n, struct actor *a);
+
+/* kiosk_parse splits a cookie value "k1.<id>.<issued>.<tag>" (n bytes, at most 96, no NUL
+ * needed): id in [1, INT64_MAX], issued in [0, INT64_MAX] (decimal), tag pointing into value,
+ * exactly 43 base64url characters (whether it is right is kiosk_lookup's business). False when malformed.
+ * Exposed for the fuzz target (fuzz/fuzz_kiosk.c). */
+bool kiosk_parse(const char *value, size_t n, int64_t *id, int64_t *issued, struct str *tag);
 
 #endif
