@@ -270,6 +270,7 @@ test('a subdistrict kiosk shows its own subdistrict only', { timeout: 120_000 },
     assert.equal(await page.getByTestId('screen-title').innerText(), `${SUB.name}核酸检测大屏`);
     assert.equal(await page.getByTestId('screen-focus-name').getAttribute('data-code'), SUB.code);
     assert.equal(await page.getByTestId('screen-focus-count').innerText(), '1 / 1');
+    assert.equal(await page.getByTestId('screen-area-title').innerText(), '各社区本轮采样人次');
     const own = () => call(tokens.scoped, 'GET', '/api/v1/stats/overview').then((r) => r.body);
     const shown = await figuresEqual(page, 'screen-kpi-', KPIS, own);
     const district = (await call(tokens.kiosk, 'GET', '/api/v1/stats/overview')).body;

@@ -7,9 +7,9 @@
  * in a URL the server sees (see kiosk.ts for where it comes from).
  */
 import { api, ApiError } from '@/api/client';
-import type { Overview, HourRow, PlanSubdistrictRow, StatReply } from '@/features/stats/api';
+import type { CommunityRow, Overview, HourRow, PlanSubdistrictRow, StatReply } from '@/features/stats/api';
 
-export type { Overview, HourRow, PlanSubdistrictRow };
+export type { CommunityRow, Overview, HourRow, PlanSubdistrictRow };
 
 /** GET /api/v1/auth/kiosk: who is looking at the screen. */
 export interface Viewer {
@@ -79,6 +79,11 @@ export async function getHourly(subdistrict: string | null): Promise<HourRow[]> 
 
 export async function getBySubdistrict(planNo: string): Promise<PlanSubdistrictRow[]> {
   return (await api.get<StatReply<PlanSubdistrictRow>>('/api/v1/stats/plan_by_subdistrict', { plan_no: planNo })).rows;
+}
+
+/** Samples of the round per community (a subdistrict viewer's breakdown). */
+export async function getByCommunity(planNo: string): Promise<CommunityRow[]> {
+  return (await api.get<StatReply<CommunityRow>>('/api/v1/stats/scans_by_community', { plan_no: planNo })).rows;
 }
 
 /** The latest `limit` rounds, oldest first (for a left-to-right trend). */

@@ -18,6 +18,7 @@ export const zhCN = {
     },
     chart: {
       completionBySubdistrict: '各街道本轮完成率',
+      communities: '各社区本轮采样人次',
       hourly: '今日每小时采样人次',
       trend: '各轮次完成率趋势',
       focusHourly: '{name}今日每小时采样',
@@ -57,6 +58,7 @@ export const en = {
     },
     chart: {
       completionBySubdistrict: 'Completion by subdistrict (round)',
+      communities: 'Samples by community (round)',
       hourly: 'Samples per hour today',
       trend: 'Completion over rounds',
       focusHourly: '{name}: samples per hour today',

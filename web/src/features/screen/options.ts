@@ -2,7 +2,7 @@
  * statistics rows (pure functions: same rows, same option). Colours of the dark wall theme;
  * values are drawn as labels on the bars and points, since a wall has no pointer. */
 import type { EChartsCoreOption } from './echarts';
-import type { HourRow, PlanSubdistrictRow, TrendRow } from './api';
+import type { CommunityRow, HourRow, PlanSubdistrictRow, TrendRow } from './api';
 import { shanghaiHour, shortArea } from '@/features/stats/format';
 
 const AXIS = { color: '#9fb3d1', fontSize: 14 };
@@ -35,6 +35,31 @@ export function completionOption(rows: PlanSubdistrictRow[], names: Map<string, 
         barMaxWidth: 36,
         itemStyle: { color: CYAN, borderRadius: [4, 4, 0, 0] },
         label: { show: true, position: 'top', ...LABEL, formatter: (p: { value: number }) => `${p.value.toFixed(1)}%` },
+      },
+    ],
+  };
+}
+
+/** Samples of the round per community (a subdistrict's own breakdown), as labelled bars. */
+export function communitiesOption(rows: CommunityRow[], label: string): EChartsCoreOption {
+  return {
+    backgroundColor: 'transparent',
+    animationDuration: 600,
+    grid: { ...GRID, bottom: 64 },
+    xAxis: {
+      type: 'category',
+      data: rows.map((r) => (r.community_name || r.community).replace(/社区(居委会)?$/, '')),
+      axisLabel: { ...AXIS, interval: 0, rotate: rows.length > 10 ? 30 : 0 },
+    },
+    yAxis: { type: 'value', minInterval: 1, axisLabel: AXIS, splitLine: SPLIT },
+    series: [
+      {
+        name: label,
+        type: 'bar',
+        data: rows.map((r) => r.scans),
+        barMaxWidth: 36,
+        itemStyle: { color: CYAN, borderRadius: [4, 4, 0, 0] },
+        label: { show: true, position: 'top', ...LABEL },
       },
     ],
   };
