@@ -15,13 +15,14 @@ import { ElementPlusResolver } from 'unplugin-vue-components/resolvers';
 import { defineConfig } from 'vite';
 import sri from './build/sri';
 
-/* The Vue runtime and OpenLayers (the map) are split out (stable between releases, so cached apart). Element Plus
+/* The Vue runtime, OpenLayers (the map) and ECharts (the big screen) are split out (stable between releases, so cached apart). Element Plus
  * is left to the default chunking: a manual chunk for it defeats tree-shaking and ships
  * every component. */
 function chunkFor(id: string): string | undefined {
   if (/node_modules\/(@vue|vue|vue-router|pinia|vue-i18n|@intlify)\//.test(id)) return 'vue';
   if (/node_modules\/(ol|rbush|quickselect|earcut)\//.test(id)) return 'ol';
   if (/node_modules\/hls\.js\//.test(id)) return 'hls';
+  if (/node_modules\/(echarts|zrender|tslib)\//.test(id)) return 'echarts';
   return undefined;
 }
 

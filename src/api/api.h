@@ -51,10 +51,14 @@ int api_gate(struct req *req);
  * "__Host-jy_session" with Secure when the server is behind TLS or on loopback, else
  * "jy_session"; always HttpOnly, SameSite=Strict, Path=/. */
 void gate_set_session_cookie(struct req *req, const char *token);
+/* gate_set_kiosk_cookie sets (value NULL: clears) the kiosk cookie of a wall display
+ * ("__Host-jy_kiosk" / "jy_kiosk", same attributes; domain/account/kiosk.h). */
+void gate_set_kiosk_cookie(struct req *req, const char *value);
 
 /* Route tables, one per resource file, and the list of all of them (api/routes.c). */
 extern const struct route api_health_routes[];
 extern const struct route api_auth_routes[];
+extern const struct route api_kiosk_routes[];
 extern const struct route api_users_routes[];
 extern const struct route api_tokens_routes[];
 extern const struct route api_audit_routes[];

@@ -1,6 +1,8 @@
 /* api/gate.c - the checks every routed request passes before its handler (R1.7, S6):
  * who is calling (session cookie or API token), CSRF for cookie sessions, pending
  * password change / TOTP enrolment, and the route's permission. Denials are audited.
+ * A wall display's kiosk cookie (domain/account/kiosk.h) is read when no session cookie
+ * came; a kiosk may only GET and HEAD.
  */
 #include <string.h>
 
@@ -9,6 +11,7 @@
 #include "core/str.h"
 #include "crypto/sm.h"
 #include "domain/platform/audit.h"
+#include "domain/account/kiosk.h"
 #include "domain/account/session.h"
 #include "domain/account/token.h"
 #include "domain/account/user.h"
@@ -17,9 +20,23 @@
 
 #define SESSION_COOKIE_SECURE "__Host-jy_session"
 #define SESSION_COOKIE_PLAIN "jy_session"
+#define KIOSK_COOKIE_SECURE "__Host-jy_kiosk"
+#define KIOSK_COOKIE_PLAIN "jy_kiosk"
+
+/* A wall display's kiosk cookie (domain/account/kiosk.h), when no session cookie came. */
+static int
+gate_authenticate_kiosk(struct req *req, const char *cookies, bool *kiosk)
+{
+    struct str token;
+    if (!cookies || (!cookie_get(cookies, KIOSK_COOKIE_SECURE, &token) &&
+                     !cookie_get(cookies, KIOSK_COOKIE_PLAIN, &token)))
+        return ERR_UNAUTHENTICATED;
+    *kiosk = true;
+    return kiosk_lookup(req->app, req->db, token.p, token.n, &req->actor);
+}
 
 static int
-gate_authenticate(struct req *req)
+gate_authenticate(struct req *req, bool *kiosk)
 {
     const char *authz = req_header(req, "Authorization");
     const char *cookies = req_header(req, "Cookie");
@@ -34,7 +51,7 @@ gate_authenticate(struct req *req)
     }
     if (!cookies || (!cookie_get(cookies, SESSION_COOKIE_SECURE, &token) &&
                      !cookie_get(cookies, SESSION_COOKIE_PLAIN, &token)))
-        return ERR_UNAUTHENTICATED;
+        return gate_authenticate_kiosk(req, cookies, kiosk);
     if ((rc = session_lookup(req->app, req->db, token.p, token.n, &s, &u)))
         return rc;
     user_to_actor(req->app, &u, &req->actor);
@@ -55,12 +72,17 @@ int
 api_gate(struct req *req)
 {
     const struct route *r = req->route;
+    bool kiosk = false;
     int rc;
 
     if (r->perm == PERM_PUBLIC)
         return 0;
-    if ((rc = gate_authenticate(req)))
+    if ((rc = gate_authenticate(req, &kiosk)))
         return rc == ERR_UNAUTHENTICATED ? req_fail(req, rc, "authentication required") : rc;
+    if (kiosk && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+        gate_audit_denial(req, "access.denied");
+        return req_fail(req, ERR_FORBIDDEN, "a kiosk session is read-only");
+    }
     if (req->via_cookie && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
         const char *sent = req_header(req, "X-CSRF-Token");
         size_t n = strlen(req->csrf);
@@ -82,13 +104,25 @@ api_gate(struct req *req)
     return 0;
 }
 
-void
-gate_set_session_cookie(struct req *req, const char *token)
+static void
+gate_set_cookie(struct req *req, const char *secure_name, const char *plain_name, const char *token)
 {
     bool secure = http_cookie_secure(req);
     const char *v = token ? token : "";
     char *h = arena_printf(&req->arena, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s",
-                           secure ? SESSION_COOKIE_SECURE : SESSION_COOKIE_PLAIN, v,
-                           secure ? "; Secure" : "", token ? "" : "; Max-Age=0");
+                           secure ? secure_name : plain_name, v, secure ? "; Secure" : "",
+                           token ? "" : "; Max-Age=0");
     req_add_header(req, "Set-Cookie", h);
+}
+
+void
+gate_set_session_cookie(struct req *req, const char *token)
+{
+    gate_set_cookie(req, SESSION_COOKIE_SECURE, SESSION_COOKIE_PLAIN, token);
+}
+
+void
+gate_set_kiosk_cookie(struct req *req, const char *value)
+{
+    gate_set_cookie(req, KIOSK_COOKIE_SECURE, KIOSK_COOKIE_PLAIN, value);
 }

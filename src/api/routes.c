@@ -2,7 +2,7 @@
 #include "api/api.h"
 
 const struct route *const api_routes[] = {
-    api_health_routes, api_auth_routes, api_users_routes, api_tokens_routes,
+    api_health_routes, api_auth_routes, api_kiosk_routes, api_users_routes, api_tokens_routes,
     api_audit_routes, api_divisions_routes, api_settings_routes, api_samples_routes,
     api_events_routes, api_transports_routes, api_results_routes, api_stats_routes,
     api_sites_routes, api_plans_routes, api_actuals_routes, api_corrections_routes, api_checkins_routes, api_map_routes,

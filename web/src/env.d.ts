@@ -10,5 +10,7 @@ declare module 'vue-router' {
     perm?: string;
     /** i18n key of the page title. */
     title?: string;
+    /** The big screen: signs itself in (kiosk token or session); the guard lets it be. */
+    screen?: boolean;
   }
 }

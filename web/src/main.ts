@@ -22,6 +22,7 @@ app.use(router);
 const session = useSession(pinia);
 onApiError((e) => {
   if (SESSION_PATHS.test(e.path)) return;
+  if (router.currentRoute.value.meta.screen) return; // the big screen signs itself in again
   if (e.status === 401 && (e.code === 'unauthenticated' || e.code === 'unauthorized')) {
     session.clear();
     session.expired = true;

@@ -171,6 +171,16 @@ enum stat_flags {
       " FROM stat_gauges g WHERE g.name IN ('results_negative', 'results_positive', 'results_invalid',"         \
       " 'results_pending') AND (?1 = '' OR g.subdistrict = ?1) GROUP BY g.subdistrict"                          \
       " HAVING SUM(g.value) <> 0) t ORDER BY t.subdistrict")                                                    \
+    X("plan_trend", 0, "各轮次完成率", "Planned, sampled and completion of the latest plans (rounds), newest"   \
+      " first, top N", "stat_plan, plans",                                                                      \
+      "plan_no:text plan_name:text starts_at:ms planned:int sampled:int completion:bp", "subdistrict limit",    \
+      "SELECT pl.plan_no, pl.name AS plan_name, pl.starts_at, t.planned, t.sampled, "                           \
+      STATS__BP("t.sampled", "t.planned") " AS completion FROM (SELECT p.plan_id,"                              \
+      " COALESCE(CAST(SUM(p.planned) AS BIGINT), 0) AS planned,"                                                \
+      " COALESCE(CAST(SUM(p.sampled) AS BIGINT), 0) AS sampled FROM stat_plan p"                                \
+      " WHERE (?1 = '' OR p.subdistrict = ?1) AND p.industry = '' GROUP BY p.plan_id"                           \
+      " HAVING SUM(p.planned) <> 0 OR SUM(p.sampled) <> 0) t JOIN plans pl ON pl.id = t.plan_id"                \
+      " ORDER BY pl.starts_at DESC, pl.id DESC LIMIT ?2")                                                       \
     X("overview", STAT_CURRENT_PLAN | STAT_ONE_ROW, "大屏总览", "Big-screen summary: scans today, the plan's"   \
       " figures, transports in flight, sites open, positive results (all so far)",                              \
       "stat_scans, stat_plan, stat_gauges, plans",                                                              \

@@ -18,6 +18,7 @@ import * as review from '@/features/review/routes';
 import * as stats from '@/features/stats/routes';
 import * as testing from '@/features/testing/routes';
 import { videoRoutes } from '@/features/video/routes';
+import { screenRoutes } from '@/features/screen/routes';
 
 /* One route list per feature (web/src/features/<area>/routes.ts), children of the main
  * layout unless said otherwise; a new feature adds one import and one spread. */
@@ -25,6 +26,7 @@ export const router = createRouter({
   history: createWebHistory('/'),
   routes: [
     ...account.publicRoutes,
+    ...screenRoutes,
     { path: '/welcome', component: BareLayout, children: account.welcomeRoutes },
     {
       path: '/',
@@ -46,6 +48,8 @@ export const router = createRouter({
 });
 
 router.beforeEach(async (to): Promise<boolean | RouteLocationRaw> => {
+  // The big screen signs itself in (a wall display's kiosk token has no user profile).
+  if (to.meta.screen) return true;
   const session = useSession();
   if (!session.loaded) {
     try {

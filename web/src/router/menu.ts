@@ -8,6 +8,7 @@ import { menu as account } from '@/features/account/routes';
 import { menu as batch } from '@/features/batch/routes';
 import { camerasMenu as cameras } from '@/features/cameras/routes';
 import { placesMenu as places } from '@/features/places/routes';
+import { screenMenu as screen } from '@/features/screen/routes';
 import { menu as platform } from '@/features/platform/routes';
 import { menu as review } from '@/features/review/routes';
 import { menu as stats } from '@/features/stats/routes';
@@ -25,4 +26,4 @@ export interface MenuEntry {
   testid: string;
 }
 
-export const MENU: MenuEntry[] = [...stats, ...testing, ...review, ...batch, ...places, ...cameras, ...video, ...account, ...platform];
+export const MENU: MenuEntry[] = [...stats, ...screen, ...testing, ...review, ...batch, ...places, ...cameras, ...video, ...account, ...platform];

@@ -349,6 +349,17 @@ static const struct {
       " SUM(CASE WHEN x.result = 'negative' THEN 1 ELSE 0 END), SUM(CASE WHEN x.result = 'positive' THEN 1 ELSE 0 END),"
       " SUM(CASE WHEN x.result = 'invalid' THEN 1 ELSE 0 END), SUM(CASE WHEN x.result = 'pending' THEN 1 ELSE 0 END)"
       " FROM " RESULTS_AT_INGEST " x WHERE (?1 = '' OR x.subdistrict = ?1) GROUP BY x.subdistrict ORDER BY x.subdistrict" },
+    { "plan_trend", /* kiosk screen (issue 10): per plan, newest first */
+      "SELECT pl.plan_no, pl.name, pl.starts_at, t.planned, t.sampled,"
+      " CASE WHEN t.planned > 0 THEN t.sampled * 10000 / t.planned ELSE 0 END FROM (SELECT u.plan_id,"
+      " (SELECT COALESCE(CAST(SUM(x.count) AS BIGINT), 0) FROM planned x WHERE x.plan_id = u.plan_id"
+      " AND (?1 = '' OR x.subdistrict = ?1)) AS planned,"
+      " (SELECT COUNT(*) FROM samples x WHERE x.deleted_at = 0 AND x.plan_id = u.plan_id"
+      " AND (?1 = '' OR x.subdistrict = ?1)) AS sampled"
+      " FROM (SELECT plan_id FROM planned WHERE (?1 = '' OR subdistrict = ?1) UNION SELECT plan_id FROM samples"
+      " WHERE deleted_at = 0 AND plan_id IS NOT NULL AND (?1 = '' OR subdistrict = ?1)) u) t"
+      " JOIN plans pl ON pl.id = t.plan_id WHERE t.planned <> 0 OR t.sampled <> 0"
+      " ORDER BY pl.starts_at DESC, pl.id DESC LIMIT ?2" },
     { "overview",
       "SELECT (SELECT pl.plan_no FROM plans pl WHERE pl.id = ?1), t.scans_today, t.sampled, t.planned, t.reported,"
       " t.corrected, CASE WHEN t.planned > 0 THEN t.sampled * 10000 / t.planned ELSE 0 END, t.in_flight, t.open,"
