@@ -37,7 +37,7 @@ struct sealed {
     size_t n;
 };
 
-struct sample_row {
+struct sample_stored {
     const char *source, *subdistrict, *tube_code, *site_code;
     int64_t deleted_at, bidx, mix_size, mix_index;
     struct sealed id_number, name, phone, collector;
@@ -111,7 +111,7 @@ sample_col_sealed(struct db_stmt *st, int col, struct arena *arena)
 
 /* sample_read reads sample id (live, in a's scope) under the row lock. */
 static int
-sample_read(struct db *db, const struct actor *a, int64_t id, struct arena *arena, struct sample_row *r)
+sample_read(struct db *db, const struct actor *a, int64_t id, struct arena *arena, struct sample_stored *r)
 {
     struct db_stmt *st = NULL;
     bool row = false;
@@ -170,7 +170,7 @@ sample_bind_sealed(struct db_stmt *st, int idx, const struct sealed *s)
 
 /* sample_write copies the current version into sample_history and writes r. */
 static int
-sample_write(struct db *db, int64_t id, const struct sample_row *r, const char *who, const char *reason,
+sample_write(struct db *db, int64_t id, const struct sample_stored *r, const char *who, const char *reason,
              const char *fields)
 {
     struct db_stmt *st = NULL;
@@ -201,7 +201,7 @@ sample_correct(struct app *app, struct db *db, const struct actor *a, int64_t id
     struct arena arena = ARENA_INIT;
     struct buf fields = BUF_INIT;
     struct sample_patch p;
-    struct sample_row r;
+    struct sample_stored r;
     const char *source = json_string_value(json_object_get(patch, "source"));
     const char *reason = json_string_value(json_object_get(patch, "reason"));
     char who[96], target[40];
