@@ -258,6 +258,11 @@ test('an officer finds a site and drills from a count to its masked scan records
     const count = page.getByTestId(`scans-count-${row.site_code}`);
     await page.locator(`[data-testid="scans-count-${row.site_code}"][data-count="${row.scans}"]`).waitFor();
     assert.equal(Number(await page.getByTestId('scans-sum').textContent()), want.rows.reduce((s, r) => s + r.scans, 0));
+    const dayPlans = await apiGet(page, '/api/v1/plans?limit=100');
+    const dayPlan = dayPlans.items.find((p) => p.starts_at >= yesterday && p.starts_at < yesterday + DAY_MS);
+    await page.getByTestId('scans-grain').click();
+    await page.locator('.el-select-dropdown__item:visible').filter({ hasText: '按轮次' }).click();
+    await page.getByTestId(`scans-round-${dayPlan.plan_no}`).filter({ hasText: new RegExp(`^\\s*${await page.getByTestId('scans-sum').textContent()}\\s*$`) }).waitFor();
     await count.click();
     await page.getByTestId('samples-drawer').waitFor();
     await page.locator(`[data-testid="samples-total"][data-total="${row.scans}"]`).waitFor();
