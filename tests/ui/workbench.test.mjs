@@ -22,7 +22,8 @@
  *     are exported and the file holds the same rows, masked;
  *     On 签到打卡 a check-in of the site shows who, and the distance from the site.
  *  3. on 更正审核 the officer proposes a corrected figure for one of yesterday's reports,
- *     with a reason: the correction is "proposed", the report marked pending;
+ *     with a reason: the correction is "proposed", the report marked pending; the round's
+ *     reports are exported;
  *  4. the district approves it with a comment: "approved", the report's effective figure is
  *     the proposed one, and 应检实检 shows the subdistrict's corrected total moved by the
  *     difference; the district locks the round;
@@ -258,6 +259,11 @@ test('an officer finds a site and drills from a count to its masked scan records
     const count = page.getByTestId(`scans-count-${row.site_code}`);
     await page.locator(`[data-testid="scans-count-${row.site_code}"][data-count="${row.scans}"]`).waitFor();
     assert.equal(Number(await page.getByTestId('scans-sum').textContent()), want.rows.reduce((s, r) => s + r.scans, 0));
+    const dayPlans = await apiGet(page, '/api/v1/plans?limit=100');
+    const dayPlan = dayPlans.items.find((p) => p.starts_at >= yesterday && p.starts_at < yesterday + DAY_MS);
+    await page.getByTestId('scans-grain').click();
+    await page.locator('.el-select-dropdown__item:visible').filter({ hasText: '按轮次' }).click();
+    await page.getByTestId(`scans-round-${dayPlan.plan_no}`).filter({ hasText: new RegExp(`^\\s*${await page.getByTestId('scans-sum').textContent()}\\s*$`) }).waitFor();
     await count.click();
     await page.getByTestId('samples-drawer').waitFor();
     await page.locator(`[data-testid="samples-total"][data-total="${row.scans}"]`).waitFor();
@@ -332,6 +338,8 @@ test('an officer proposes a correction; the district approves it and locks the r
     assert.equal(await page.getByTestId(`correction-state-${corr.id}`).getAttribute('data-state'), 'proposed');
     assert.equal(Number(await page.getByTestId(`actual-corrected-${aid}`).textContent()), actual.corrected, 'not effective before approval');
     assert.equal(await page.getByTestId(`correction-approve-${corr.id}`).count(), 0, 'a subdistrict cannot decide');
+    const reports = readXlsx(await download(page, 'actuals-export', 'wb-actuals.xlsx'));
+    assert.equal(reports.filter((r) => r.includes(plan.plan_no)).length, actuals.total, 'the reports export holds the round’s reports');
     await screenshot(page, 'wb-proposed');
 
     /* 4. the district approves, sees the figure in 应检实检, and locks the round */

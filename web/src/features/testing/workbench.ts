@@ -212,6 +212,18 @@ export async function scansByHour(w: ScanWindow, siteCode?: string): Promise<Hou
   return r.rows;
 }
 
+/** scans_by_plan: scans per round within a time range (scans outside any round not counted). */
+export interface RoundCount {
+  plan_no: string;
+  plan_name: string;
+  scans: number;
+}
+
+export async function scansByRound(range: { from?: number; to?: number }): Promise<RoundCount[]> {
+  const r = await api.get<{ rows: RoundCount[] }>(statPath('scans_by_plan'), { from: range.from, to: range.to });
+  return r.rows;
+}
+
 const DAY_MS = 86_400_000;
 const TZ_MS = 8 * 3_600_000; /* Asia/Shanghai */
 
