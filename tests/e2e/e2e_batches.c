@@ -121,15 +121,6 @@ upload(struct client *c, const char *filename, const void *file, size_t n, int d
     return s;
 }
 
-static void
-login(struct client *c, struct server *srv, const char *user)
-{
-    struct resp r = RESP_INIT;
-    client_init(c, srv);
-    assert_int_equal(client_login(c, user, SERVER_PASSWORD, NULL, &r), 200);
-    resp_release(&r);
-}
-
 /* wait_done polls GET /api/v1/batches/{id} until it is done (or failed), watching the
  * progress move forward, and leaves the last answer in r. */
 static void
@@ -233,7 +224,7 @@ test_upload_run_export(void **state)
     char path[96], disp[512];
     int64_t id, found = 0;
 
-    login(&a, srv, "officer_a");
+    assert_int_equal(client_sign_in(&a, srv, "officer_a"), 200);
     make_csv(&csv);
     assert_int_equal(upload(&a, FILE_NAME, csv.data, csv.len, 0, &r), 201);
     id = resp_int(&r, "id");
@@ -367,7 +358,7 @@ test_xlsx_upload_days(void **state)
     unlink(path);
     rmdir(dir);
 
-    login(&a, srv, "officer_a");
+    assert_int_equal(client_sign_in(&a, srv, "officer_a"), 200);
     assert_int_equal(upload(&a, "名单.xlsx", data, (size_t)size, 7, &r), 201);
     assert_string_equal(resp_str(&r, "format"), "xlsx");
     assert_int_equal(resp_int(&r, "days"), 7);
@@ -398,7 +389,7 @@ a_batch(struct server *srv)
     struct buf csv = BUF_INIT;
     if (strcmp(made_on, srv->dir) == 0)
         return id;
-    login(&a, srv, "officer_a");
+    assert_int_equal(client_sign_in(&a, srv, "officer_a"), 200);
     make_csv(&csv);
     assert_int_equal(upload(&a, "scope.csv", csv.data, csv.len, 0, &r), 201);
     id = resp_int(&r, "id");
@@ -424,7 +415,7 @@ test_scope_every_route(void **state)
     snprintf(p_rerun, sizeof p_rerun, "/api/v1/batches/%lld/rerun", (long long)id);
     snprintf(p_export, sizeof p_export, "/api/v1/batches/%lld/export?rows=all", (long long)id);
     snprintf(p_nf, sizeof p_nf, "/api/v1/batches/%lld/export?rows=not_found", (long long)id);
-    login(&b, srv, "officer_b");
+    assert_int_equal(client_sign_in(&b, srv, "officer_b"), 200);
     /* another subdistrict: as if it did not exist */
     client_call(&b, "GET", p_get, NULL, &r);
     assert_resp(&r, 404, "not_found");
@@ -445,13 +436,13 @@ test_scope_every_route(void **state)
     assert_int_equal(upload(&b, "b.csv", csv.data, csv.len, 0, &r), 201);
     assert_string_equal(resp_str(&r, "subdistrict"), SUB_B);
     /* the district sees and exports it */
-    login(&d, srv, "dist");
+    assert_int_equal(client_sign_in(&d, srv, "dist"), 200);
     assert_int_equal(client_call(&d, "GET", p_get, NULL, &r), 200);
     assert_int_equal(client_call(&d, "GET", p_export, NULL, &r), 200);
     assert_int_equal(client_call(&d, "GET", "/api/v1/batches?limit=100", NULL, &r), 200);
     assert_true(json_array_size(resp_get(&r, "items")) >= 2);
     /* a viewer has no people.read: 403 on every route */
-    login(&v, srv, "vic");
+    assert_int_equal(client_sign_in(&v, srv, "vic"), 200);
     client_call(&v, "GET", "/api/v1/batches", NULL, &r);
     assert_resp(&r, 403, "forbidden");
     client_call(&v, "GET", p_get, NULL, &r);
@@ -495,7 +486,7 @@ test_hostile_uploads(void **state)
     static const char *const json_type[] = { "Content-Type: application/json", NULL };
     static const char *const no_boundary[] = { "Content-Type: multipart/form-data", NULL };
 
-    login(&a, srv, "officer_a");
+    assert_int_equal(client_sign_in(&a, srv, "officer_a"), 200);
     client_send(&a, "POST", "/api/v1/batches", "{\"file\":\"x\"}", 12, json_type, 0, &r);
     assert_resp(&r, 415, "unsupported_media_type");
     client_send(&a, "POST", "/api/v1/batches", "--x\r\n\r\n1\r\n--x--", 16, no_boundary, 0, &r);
@@ -544,7 +535,7 @@ test_hostile_uploads(void **state)
     buf_release(&big);
     /* bad parameters on the other routes */
     client_release(&a);
-    login(&a, srv, "officer_a"); /* a 413 may close the connection: a fresh client */
+    assert_int_equal(client_sign_in(&a, srv, "officer_a"), 200); /* a 413 may close the connection: a fresh client */
     snprintf(path, sizeof path, "/api/v1/batches/%lld/export?rows=everything", (long long)id);
     client_call(&a, "GET", path, NULL, &r);
     assert_resp(&r, 400, "invalid");
@@ -576,7 +567,7 @@ test_rerun_delete(void **state)
     struct buf csv = BUF_INIT;
     char path[96];
 
-    login(&a, srv, "officer_a");
+    assert_int_equal(client_sign_in(&a, srv, "officer_a"), 200);
     make_csv(&csv);
     assert_int_equal(upload(&a, "rerun.csv", csv.data, csv.len, 0, &r), 201);
     int64_t id = resp_int(&r, "id");
@@ -616,7 +607,7 @@ test_restart_requeues(void **state)
     int64_t id = a_batch(srv);
     char sql[160], path[64];
 
-    login(&a, srv, "officer_a");
+    assert_int_equal(client_sign_in(&a, srv, "officer_a"), 200);
     snprintf(path, sizeof path, "/api/v1/batches/%lld", (long long)id);
     assert_int_equal(client_call(&a, "GET", path, NULL, &r), 200);
     int64_t runs = resp_int(&r, "runs");
@@ -627,7 +618,7 @@ test_restart_requeues(void **state)
              (long long)id);
     db_exec_sql(srv, sql);
     assert_int_equal(server_start(srv), 0);
-    login(&a, srv, "officer_a");
+    assert_int_equal(client_sign_in(&a, srv, "officer_a"), 200);
     wait_done(&a, id, &r);
     assert_string_equal(resp_str(&r, "status"), "done");
     assert_int_equal(resp_int(&r, "runs"), runs + 1);
@@ -645,7 +636,7 @@ test_people_export(void **state)
     struct demo_person p;
     char disp[256];
 
-    login(&a, srv, "officer_a");
+    assert_int_equal(client_sign_in(&a, srv, "officer_a"), 200);
     for (size_t k = 0; k < NPEOPLE; k++) {
         person(k, &p);
         client_pack(&a, "POST", "/api/v1/people/lookup", &r, "{s:s}", "id_number", p.id_number);

@@ -48,15 +48,6 @@ prepare(struct server *srv)
 }
 
 static void
-login(struct client *c, struct server *srv, const char *user)
-{
-    struct resp r = RESP_INIT;
-    client_init(c, srv);
-    assert_int_equal(client_login(c, user, SERVER_PASSWORD, NULL, &r), 200);
-    resp_release(&r);
-}
-
-static void
 post(struct client *feed, const char *path, const char *json, int64_t accepted)
 {
     struct resp r = RESP_INIT;
@@ -190,8 +181,8 @@ test_exports(void **state)
              (long long)(now - 9000000), (long long)(now - 9000000));
     post(&feed, "/api/v1/checkins/batch", body, 2);
 
-    login(&dist, srv, "xdist");
-    login(&off, srv, "xoff_a");
+    assert_int_equal(client_sign_in(&dist, srv, "xdist"), 200);
+    assert_int_equal(client_sign_in(&off, srv, "xoff_a"), 200);
 
     /* The samples list: masked, scoped, paged. */
     client_call(&off, "GET", "/api/v1/samples?limit=2", NULL, &r);

@@ -65,15 +65,6 @@ prepare(struct server *srv)
     return 0;
 }
 
-static void
-login(struct client *c, struct server *srv, const char *user)
-{
-    struct resp r = RESP_INIT;
-    client_init(c, srv);
-    assert_int_equal(client_login(c, user, SERVER_PASSWORD, NULL, &r), 200);
-    resp_release(&r);
-}
-
 /* post_batch posts a JSON array to path as the feed and expects every item accepted; the
  * new ids go to ids (may be NULL). */
 static void
@@ -205,9 +196,9 @@ test_masked_lookups(void **state)
         "110105\xe3\x80\x80" "850612\xc2\xa0" "107",
     };
 
-    login(&dist, srv, "dist");
-    login(&off_b, srv, "off_b");
-    login(&vic, srv, "vic");
+    assert_int_equal(client_sign_in(&dist, srv, "dist"), 200);
+    assert_int_equal(client_sign_in(&off_b, srv, "off_b"), 200);
+    assert_int_equal(client_sign_in(&vic, srv, "vic"), 200);
     for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++) {
         client_pack(&dist, "POST", LOOKUP, &r, "{s:s}", "id_number", spellings[i]);
         if (r.status != 200)
@@ -284,8 +275,8 @@ test_refusals(void **state)
         { "", "empty" },
     };
 
-    login(&dist, srv, "dist");
-    login(&off_a, srv, "off_a");
+    assert_int_equal(client_sign_in(&dist, srv, "dist"), 200);
+    assert_int_equal(client_sign_in(&off_a, srv, "off_a"), 200);
     client_init(&anon, srv);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         client_pack(&dist, "POST", LOOKUP, &r, "{s:s}", "id_number", bad[i].in);
@@ -367,7 +358,7 @@ test_reveal(void **state)
     struct client dist;
     struct resp r = RESP_INIT;
 
-    login(&dist, srv, "dist");
+    assert_int_equal(client_sign_in(&dist, srv, "dist"), 200);
     client_pack(&dist, "POST", LOOKUP, &r, "{s:s, s:b, s:s, s:i}", "id_number", P_ID15, "reveal", 1, "reason",
                 REASON, "days", 14);
     assert_resp(&r, 200, NULL);

@@ -50,15 +50,6 @@ prepare(struct server *srv)
 }
 
 static void
-login(struct client *c, struct server *srv, const char *user)
-{
-    struct resp r = RESP_INIT;
-    client_init(c, srv);
-    assert_int_equal(client_login(c, user, SERVER_PASSWORD, NULL, &r), 200);
-    resp_release(&r);
-}
-
-static void
 feed_client(struct client *c, struct server *srv)
 {
     client_init(c, srv);
@@ -159,9 +150,9 @@ test_workflow(void **state)
     struct resp r = RESP_INIT;
     int64_t cid;
 
-    login(&a, srv, "off_a");
-    login(&b, srv, "off_b");
-    login(&d, srv, "dist");
+    assert_int_equal(client_sign_in(&a, srv, "off_a"), 200);
+    assert_int_equal(client_sign_in(&b, srv, "off_b"), 200);
+    assert_int_equal(client_sign_in(&d, srv, "dist"), 200);
     /* proposals */
     propose(&a, actual_ids[0], "{\"corrected\":100,\"reason\":\"复核\"}",
               &r);
@@ -248,8 +239,8 @@ test_lock(void **state)
     struct resp r = RESP_INIT;
     char *body;
 
-    login(&a, srv, "off_a");
-    login(&d, srv, "dist");
+    assert_int_equal(client_sign_in(&a, srv, "off_a"), 200);
+    assert_int_equal(client_sign_in(&d, srv, "dist"), 200);
     feed_client(&feed, srv);
     client_call(&a, "POST", "/api/v1/plans/P-R/lock", NULL, &r);
     assert_resp(&r, 403, "forbidden");
@@ -301,8 +292,8 @@ test_people_and_samples(void **state)
     struct client a, d, feed;
     struct resp r = RESP_INIT;
 
-    login(&a, srv, "off_a");
-    login(&d, srv, "dist");
+    assert_int_equal(client_sign_in(&a, srv, "off_a"), 200);
+    assert_int_equal(client_sign_in(&d, srv, "dist"), 200);
     feed_client(&feed, srv);
     client_call(&a, "POST", "/api/v1/people/frequency", "{\"id_number\":\"" P_ID "\"}", &r);
     assert_resp(&r, 403, "forbidden");

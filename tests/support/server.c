@@ -897,6 +897,16 @@ client_login(struct client *c, const char *username, const char *password, const
                        "password", password);
 }
 
+long
+client_sign_in(struct client *c, struct server *srv, const char *user)
+{
+    struct resp r = RESP_INIT;
+    client_init(c, srv);
+    long status = client_login(c, user, SERVER_PASSWORD, NULL, &r);
+    resp_release(&r);
+    return status;
+}
+
 const char *
 resp_header(const struct resp *r, const char *name, size_t nth, char *out, size_t cap)
 {

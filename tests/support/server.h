@@ -210,6 +210,9 @@ long client_pack(struct client *c, const char *method, const char *path, struct 
 /* client_login posts {"username","password"[,"totp"]} to /api/v1/auth/login. */
 long client_login(struct client *c, const char *username, const char *password,
                   const char *totp, struct resp *r);
+/* client_sign_in initialises c for srv and logs user in with SERVER_PASSWORD and no
+ * one-time code; returns the HTTP status (200: signed in). */
+long client_sign_in(struct client *c, struct server *srv, const char *user);
 
 void resp_release(struct resp *r);
 /* resp_header copies the value of the nth (0-based) header called name (any case) into

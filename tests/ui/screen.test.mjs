@@ -217,7 +217,7 @@ test('a wall display signs in with its kiosk link and shows the live district fi
 
     // Samples posted over the API raise today's samples by exactly their number, live.
     const sites = await call(tokens.feeder, 'GET', '/api/v1/sites?limit=200');
-    const open = sites.body.items.filter((s) => s.status === 'open');
+    const open = sites.body.items; // any site takes samples: after 21:00 in Shanghai the demo's sites are closed
     assert.ok(open.length >= 2);
     await page.evaluate(() => (window.__jyNoReload = 'still here'));
     const batch = [sample(open[0].site_code ?? open[0].code, api0.plan_no), sample(open[1].site_code ?? open[1].code, api0.plan_no), sample(open[0].site_code ?? open[0].code, api0.plan_no)];
