@@ -23,8 +23,34 @@ struct cand {
     size_t row;
     long site;
     double score, dist, name_sim, addr_sim;
-    bool sub_mismatch, sub_match;
+    bool sub_mismatch, sub_match, number_conflict;
 };
+
+/* numbers_conflict: both texts hold house numbers (digit runs) and share none of them
+ * ("德胜门外大街15号" vs "德胜门外大街16号"): another house on the same road. */
+static bool
+numbers_conflict(const char *a, const char *b)
+{
+    long na[8], nb[8];
+    size_t ka = 0, kb = 0;
+    for (const char *p = a; *p && ka < 8;)
+        if (*p >= '0' && *p <= '9')
+            na[ka++] = strtol(p, (char **)&p, 10);
+        else
+            p++;
+    for (const char *p = b; *p && kb < 8;)
+        if (*p >= '0' && *p <= '9')
+            nb[kb++] = strtol(p, (char **)&p, 10);
+        else
+            p++;
+    if (!ka || !kb)
+        return false;
+    for (size_t i = 0; i < ka; i++)
+        for (size_t j = 0; j < kb; j++)
+            if (na[i] == nb[j])
+                return false;
+    return true;
+}
 
 static const char *const status_codes[SITE_MATCH__COUNT] = { "none", "auto", "review", "accepted", "rejected" };
 
@@ -95,6 +121,9 @@ score(const struct site_match_city *r, const char *rname, const char *raddr, con
         if (an > nm && an >= 0.9)
             nm = (nm + an) / 2;
     }
+    c->number_conflict = numbers_conflict(rname, ns->name);
+    if (c->number_conflict)
+        nm *= 0.4;
     c->name_sim = nm;
     c->dist = -1;
     double ds = 0;
@@ -124,6 +153,8 @@ reasons(const struct cand *c, struct site_match_pair *p)
         n += snprintf(p->reasons + n, sizeof p->reasons - (size_t)n, "；无坐标，仅按名称");
     if (c->addr_sim >= 0)
         n += snprintf(p->reasons + n, sizeof p->reasons - (size_t)n, "；地址相似度%.2f", c->addr_sim);
+    if (c->number_conflict)
+        n += snprintf(p->reasons + n, sizeof p->reasons - (size_t)n, "；门牌号不同");
     if (c->sub_match)
         snprintf(p->reasons + n, sizeof p->reasons - (size_t)n, "；街道一致");
     else if (c->sub_mismatch)
