@@ -87,8 +87,9 @@ main(int argc, char **argv)
     size_t nc;
     uint64_t header;
     int64_t t0 = time_mono_us();
+    enum geo_crs crs = GEO_GCJ02;
     if (table_open_path(argv[1], &t, &why) ||
-        site_match_read(t, GEO_GCJ02, &names, &arena, &c, &nc, &header, &why)) {
+        site_match_read(t, &crs, &names, &arena, &c, &nc, &header, &why)) {
         fprintf(stderr, "city: %s\n", why.data);
         return 1;
     }

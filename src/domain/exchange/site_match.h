@@ -105,17 +105,18 @@ double site_match_similarity(const char *a, const char *b);
 void site_match_compute(const struct site_match_city *c, size_t nc, const struct site_match_site *s,
                         size_t ns, double auto_at, struct site_match_pair *out);
 
-/* site_match_read reads every data row of t as city rows (strings in arena). crs is the
- * system of the coordinates unless a header names one. names (may be NULL) resolves
+/* site_match_read reads every data row of t as city rows (strings in arena). *crs is the
+ * system of the coordinates unless a header names one (then *crs becomes that one). names (may be NULL) resolves
  * 所属街道. ERR_INVALID with why filled when no code or name column is found. */
 struct subdistrict_names;
-int site_match_read(struct table *t, enum geo_crs crs, const struct subdistrict_names *names,
+int site_match_read(struct table *t, enum geo_crs *crs, const struct subdistrict_names *names,
                     struct arena *arena, struct site_match_city **rows, size_t *n,
                     uint64_t *header_row, struct buf *why);
 
 struct site_match_result {
     int64_t id;                            /* the stored run */
     uint64_t rows, sites, auto_accepted, to_review, unmatched, header_row;
+    enum geo_crs crs;                      /* the system the coordinates were read in */
     int64_t read_us, match_us, store_us;   /* stage times */
 };
 

@@ -121,7 +121,7 @@ read_row(const struct table_row *row, const int col[C__N], enum geo_crs crs, con
 }
 
 int
-site_match_read(struct table *t, enum geo_crs crs, const struct subdistrict_names *names, struct arena *arena,
+site_match_read(struct table *t, enum geo_crs *crs, const struct subdistrict_names *names, struct arena *arena,
                 struct site_match_city **rows, size_t *n, uint64_t *header_row, struct buf *why)
 {
     struct table_row row;
@@ -134,7 +134,7 @@ site_match_read(struct table *t, enum geo_crs crs, const struct subdistrict_name
     *header_row = 0;
     while ((rc = table_next_row(t, &row)) == 0 && row.cells) {
         if (!have_header) {
-            if (try_header(&row, col, &crs)) {
+            if (try_header(&row, col, crs)) {
                 have_header = true;
                 *header_row = row.num;
             } else if (++seen >= COLUMNS_HEADER_ROWS) {
@@ -145,7 +145,7 @@ site_match_read(struct table *t, enum geo_crs crs, const struct subdistrict_name
         if (cell(&row, col[C_CODE]).n == 0 && cell(&row, col[C_NAME]).n == 0)
             continue;          /* a blank or note row */
         VEC_ARENA_ROOM(arena, out, *n, cap);
-        read_row(&row, col, crs, names, arena, &out[(*n)++]);
+        read_row(&row, col, *crs, names, arena, &out[(*n)++]);
     }
     if (rc) {
         if (why)

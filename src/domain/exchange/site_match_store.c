@@ -198,9 +198,10 @@ site_match_run(struct app *app, struct db *db, const struct actor *a, struct tab
     memset(res, 0, sizeof *res);
     int64_t t0 = time_mono_us();
     if ((rc = subdistrict_names_load(&names, db)) ||
-        (rc = site_match_read(t, crs, &names, &arena, &c, &nc, &res->header_row, why)) ||
+        (rc = site_match_read(t, &crs, &names, &arena, &c, &nc, &res->header_row, why)) ||
         (rc = load_sites(app, db, a, &arena, &s, &city_codes, &ns)))
         goto out;
+    res->crs = crs;
     int64_t t1 = time_mono_us();
     p = arena_alloc(&arena, (nc ? nc : 1) * sizeof *p);
     site_match_compute(c, nc, s, ns, auto_at, p);
