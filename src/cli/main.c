@@ -18,6 +18,7 @@ static const struct {
     { "batch", cli_batch, "batch IN.xlsx|IN.csv -o OUT.xlsx [--days N]   look a resident list up" },
     { "toilets", cli_toilets, "toilets import SURVEY.xlsx|.csv [--crs C] [-o R.xlsx]  load a toilet survey" },
     { "cameras", cli_cameras, "cameras reconcile NET.xlsx -o OUT.xlsx [--within M] | bind RUN | undo BATCH | probe [--id N]" },
+    { "sites", cli_sites, "sites match CITY.xlsx|.csv [--crs C] [--auto S] -o OUT.xlsx  match city sites to ours" },
     { "places", cli_places, "places import FILE [--kind K] [--crs C] | export -o OUT   place ledgers (xlsx/csv/GeoJSON)" },
     { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
 };

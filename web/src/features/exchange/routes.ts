@@ -1,0 +1,14 @@
+/* features/exchange/routes.ts - data exchange with the bureaus (issue 11), children of the main
+ * layout, and the menu entries beside them. One block per source; each source adds its own
+ * lines (sites: city↔district site matching, R2.11). */
+import type { RouteRecordRaw } from 'vue-router';
+import { Connection } from '@element-plus/icons-vue';
+import SiteMatchView from './sites/SiteMatchView.vue';
+
+export const exchangeRoutes: RouteRecordRaw[] = [
+  { path: 'exchange/sites', name: 'exchange-sites', component: SiteMatchView, meta: { title: 'exchange.nav.sites', perm: 'sites.write' } },
+];
+
+export const exchangeMenu = [
+  { path: '/exchange/sites', key: 'exchange.nav.sites', icon: Connection, perm: 'sites.write', testid: 'menu-exchange-sites' },
+];

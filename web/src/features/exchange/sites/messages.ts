@@ -1,0 +1,71 @@
+/* features/exchange/sites/messages.ts - UI text of the site matching page (R2.11), zh-CN
+ * (default) and en; merged by i18n/index.ts. Keep both in step. */
+export const zhCN = {
+  exchange: {
+    nav: { sites: '市区点位匹配' },
+    sites: {
+      title: '市区核酸点位匹配',
+      intro: '上传市平台（东软）导出的点位表，按坐标距离与名称、地址相似度与本区点位一一匹配；高分自动确认，其余人工复核。',
+      file: '选择文件',
+      crs: '坐标系',
+      crsNames: { gcj02: 'GCJ-02（高德/腾讯）', wgs84: 'WGS-84', bd09: 'BD-09（百度）' },
+      upload: '开始匹配',
+      result: '匹配结果',
+      download: '导出 Excel',
+      counts: { rows: '市点位', sites: '本区点位', auto: '自动确认', review: '待复核', none: '未匹配' },
+      status: { none: '未匹配', auto: '自动确认', review: '待复核', accepted: '已确认', rejected: '已驳回' },
+      all: '全部',
+      col: {
+        row: '行号',
+        city: '市点位（编码 · 名称）',
+        ours: '区点位（编码 · 名称）',
+        score: '匹配分数',
+        distance: '距离(米)',
+        reasons: '匹配依据',
+        figures: '市采样人数 / 本区今日扫码',
+        status: '状态',
+        actions: '操作',
+      },
+      accept: '确认',
+      reject: '驳回',
+      repoint: '改派',
+      repointPrompt: '输入本区点位编码',
+      done: '已保存',
+    },
+  },
+};
+
+export const en = {
+  exchange: {
+    nav: { sites: 'City site matching' },
+    sites: {
+      title: 'City ↔ district testing-site matching',
+      intro: "Upload the city platform's site export; each row is matched one-to-one to a district site by distance and name/address similarity. High scores are accepted automatically, the rest await review.",
+      file: 'Choose file',
+      crs: 'Coordinates',
+      crsNames: { gcj02: 'GCJ-02 (Amap/Tencent)', wgs84: 'WGS-84', bd09: 'BD-09 (Baidu)' },
+      upload: 'Match',
+      result: 'Result',
+      download: 'Export Excel',
+      counts: { rows: 'City rows', sites: 'District sites', auto: 'Auto-accepted', review: 'To review', none: 'Unmatched' },
+      status: { none: 'Unmatched', auto: 'Auto', review: 'To review', accepted: 'Accepted', rejected: 'Rejected' },
+      all: 'All',
+      col: {
+        row: 'Row',
+        city: 'City site (code · name)',
+        ours: 'District site (code · name)',
+        score: 'Score',
+        distance: 'Distance (m)',
+        reasons: 'Why',
+        figures: 'City samples / our scans today',
+        status: 'Status',
+        actions: 'Actions',
+      },
+      accept: 'Accept',
+      reject: 'Reject',
+      repoint: 'Re-point',
+      repointPrompt: 'District site code',
+      done: 'Saved',
+    },
+  },
+};
