@@ -72,17 +72,22 @@ form_text(struct req *req, const char *name, size_t cap, struct buf *out)
     return 0;
 }
 
-/* split_lines cuts text into its non-blank lines (in place) for the category filters. */
+/* split_lines cuts text into its non-blank lines (in place) for the category filters;
+ * cap + 1 when there are more than cap. */
 static size_t
 split_lines(char *text, const char **lines, size_t cap)
 {
     size_t n = 0;
-    for (char *save = NULL, *l = strtok_r(text, "\r\n", &save); l; l = strtok_r(NULL, "\r\n", &save)) {
-        if (!str_trim(str_of(l)).n)
-            continue;
-        if (n == cap)
-            return cap + 1;
-        lines[n++] = l;
+    for (char *l = text; *l;) {
+        char *end = l + strcspn(l, "\r\n");
+        char *nextl = *end ? end + 1 : end;
+        *end = '\0';
+        if (str_trim(str_of(l)).n) {
+            if (n == cap)
+                return cap + 1;
+            lines[n++] = l;
+        }
+        l = nextl;
     }
     return n;
 }
