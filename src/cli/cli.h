@@ -58,6 +58,7 @@ int cli_split_args(int argc, char **argv, const char *const *valued, const char 
                    char **rest, int *nrest);
 int cli_places(int argc, char **argv);
 int cli_sites(int argc, char **argv);      /* cli/sites_match.c */
+int cli_hotline(int argc, char **argv);
 
 /* The live-video options (cli/video.c), all optional: --media-max-upstreams N
  * --media-linger S --media-ring-bytes B --media-max-transcodes N --media-rw-timeout MS

@@ -20,6 +20,7 @@ static const struct {
     { "cameras", cli_cameras, "cameras reconcile NET.xlsx -o OUT.xlsx [--within M] | bind RUN | undo BATCH | probe [--id N]" },
     { "sites", cli_sites, "sites match CITY.xlsx|.csv [--crs C] [--auto S] -o OUT.xlsx  match city sites to ours" },
     { "places", cli_places, "places import FILE [--kind K] [--crs C] | export -o OUT   place ledgers (xlsx/csv/GeoJSON)" },
+    { "hotline", cli_hotline, "hotline extract T.xlsx --rule EXPR [--category P]... -o OUT.xlsx  12345 tickets by rule" },
     { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
 };
 

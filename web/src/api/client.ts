@@ -128,13 +128,14 @@ function upload<T>(path: string, form: FormData, onProgress?: (p: UploadProgress
   });
 }
 
-/** POSTs a JSON body and answers the reply as a Blob (a generated file). */
+/** POSTs a JSON body (or multipart form data) and answers the reply as a Blob (a generated file). */
 async function blob(path: string, body: unknown): Promise<Blob> {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: '*/*' };
+  const isForm = body instanceof FormData;
+  const headers: Record<string, string> = isForm ? { Accept: '*/*' } : { 'Content-Type': 'application/json', Accept: '*/*' };
   if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res: Response;
   try {
-    res = await fetch(path, { method: 'POST', credentials: 'same-origin', cache: 'no-store', headers, body: JSON.stringify(body ?? {}) });
+    res = await fetch(path, { method: 'POST', credentials: 'same-origin', cache: 'no-store', headers, body: isForm ? body : JSON.stringify(body ?? {}) });
   } catch {
     throw fail(new ApiError(0, 'network', 'network error', null, path));
   }

@@ -10,6 +10,7 @@ import * as reviewText from '@/features/review/messages';
 import * as testingText from '@/features/testing/messages';
 import * as screenText from '@/features/screen/messages';
 import * as exchangeSitesText from '@/features/exchange/sites/messages';
+import * as hotlineText from '@/features/exchange/hotline/messages';
 
 export type Locale = 'zh-CN' | 'en';
 export const LOCALES: Locale[] = ['zh-CN', 'en'];
@@ -30,8 +31,8 @@ export const i18n = createI18n({
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
   messages: {
-    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN, ...videoText.zhCN, ...testingText.zhCN, ...reviewText.zhCN, ...screenText.zhCN, ...exchangeSitesText.zhCN },
-    en: { ...en, ...placesText.en, ...camerasText.en, ...videoText.en, ...testingText.en, ...reviewText.en, ...screenText.en, ...exchangeSitesText.en },
+    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN, ...videoText.zhCN, ...testingText.zhCN, ...reviewText.zhCN, ...screenText.zhCN, ...exchangeSitesText.zhCN, ...hotlineText.zhCN },
+    en: { ...en, ...placesText.en, ...camerasText.en, ...videoText.en, ...testingText.en, ...reviewText.en, ...screenText.en, ...exchangeSitesText.en, ...hotlineText.en },
   },
   missingWarn: false,
   fallbackWarn: false,

@@ -1,0 +1,51 @@
+/* features/exchange/hotline/messages.ts - UI text of the 12345 hotline page, zh-CN (default)
+ * and en; merged into the app's messages by i18n/index.ts. Keep both in step. */
+export const zhCN = {
+  hotline: {
+    nav: '12345工单筛选',
+    title: '12345 接诉即办工单筛选',
+    intro: '上传工单表（.xlsx 或 .csv），按问题分类和关键词规则筛选与核酸检测有关的工单。来电人姓名和电话只显示脱敏结果。',
+    file: '选择工单表',
+    rule: '关键词规则',
+    ruleHelp: '词或 "带引号的短语"；AND、OR、NOT 和括号，优先级 NOT > AND > OR；并列的词按 AND；不区分英文大小写，全角字母数字按半角比较。',
+    categories: '问题分类（每行一个，前缀匹配，任一即可）',
+    synonyms: '同义词（每行一组，用逗号或空格分隔）',
+    run: '运行规则',
+    export: '导出命中工单',
+    readAs: '规则解析为',
+    counts: { tickets: '工单数', no_number: '无工单编号的行', in_category: '分类内', matched: '命中' },
+    shown: '显示前 {n} 条',
+    col: { number: '工单编号', received: '受理时间', category: '问题分类', title: '标题', content: '诉求内容', caller: '来电人', phone: '联系电话', status: '状态' },
+    sampleTitle: '抽样核查',
+    sampleN: '抽样数量',
+    sampleRun: '随机抽样',
+    relevant: '相关',
+    irrelevant: '不相关',
+    precision: '已核查 {checked} 条，相关 {relevant} 条，准确率 {p}',
+  },
+};
+
+export const en = {
+  hotline: {
+    nav: '12345 tickets',
+    title: '12345 hotline tickets by rule',
+    intro: 'Upload a ticket list (.xlsx or .csv) and select the tickets about testing by category and keyword rule. Callers\' names and phones are shown masked.',
+    file: 'Choose a ticket list',
+    rule: 'Keyword rule',
+    ruleHelp: 'Words or "quoted phrases"; AND, OR, NOT and parentheses, precedence NOT > AND > OR; words side by side are joined by AND; Latin letters case-insensitive, full-width letters and digits compared as half-width.',
+    categories: 'Categories (one per line, prefix, any of them)',
+    synonyms: 'Synonyms (one group per line, separated by commas or spaces)',
+    run: 'Run the rule',
+    export: 'Export the hits',
+    readAs: 'Rule read as',
+    counts: { tickets: 'Tickets', no_number: 'Rows without a number', in_category: 'In the categories', matched: 'Matched' },
+    shown: 'First {n} shown',
+    col: { number: 'Ticket', received: 'Received', category: 'Category', title: 'Title', content: 'Content', caller: 'Caller', phone: 'Phone', status: 'Status' },
+    sampleTitle: 'Sample check',
+    sampleN: 'Sample size',
+    sampleRun: 'Draw a sample',
+    relevant: 'Relevant',
+    irrelevant: 'Not relevant',
+    precision: '{checked} checked, {relevant} relevant, precision {p}',
+  },
+};
