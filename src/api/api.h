@@ -91,6 +91,7 @@ extern const struct route api_reconcile_routes[];       /* api/cameras/reconcile
 extern const struct route api_video_routes[];           /* api/video/play.c */
 extern const struct route api_media_routes[];           /* api/video/media.c */
 extern const struct route api_site_matches_routes[];    /* api/exchange/site_matches.c */
+extern const struct route api_health_exchange_routes[]; /* api/exchange/health.c */
 extern const struct route *const api_routes[];
 
 

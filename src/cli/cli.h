@@ -49,6 +49,7 @@ int cli_verify(int argc, char **argv);
 int cli_demo(int argc, char **argv);
 int cli_batch(int argc, char **argv);
 int cli_toilets(int argc, char **argv);
+int cli_health(int argc, char **argv); /* cli/health.c */
 int cli_cameras(int argc, char **argv);
 
 /* cli_split_args takes an input path (the first bare word) and "-o OUT" out of argv and

@@ -21,6 +21,7 @@ static const struct {
     { "sites", cli_sites, "sites match CITY.xlsx|.csv [--crs C] [--auto S] -o OUT.xlsx  match city sites to ours" },
     { "places", cli_places, "places import FILE [--kind K] [--crs C] | export -o OUT   place ledgers (xlsx/csv/GeoJSON)" },
     { "hotline", cli_hotline, "hotline extract T.xlsx --rule EXPR [--category P]... -o OUT.xlsx  12345 tickets by rule" },
+    { "health", cli_health, "health import EPI.xlsx|.csv                   load 流调 records (卫健)" },
     { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
 };
 

@@ -47,7 +47,9 @@
     X(PLACES_WRITE, "places.write")          \
     X(CAMERAS_READ, "cameras.read")          \
     X(CAMERAS_WRITE, "cameras.write")        \
-    X(VIDEO_PLAY, "video.play")
+    X(VIDEO_PLAY, "video.play")              \
+    X(HEALTH_READ, "health.read")            \
+    X(HEALTH_WRITE, "health.write")
 
 enum perm_bit {
 #define PERM__BIT(name, scope) PERM_BIT_##name,

@@ -46,9 +46,7 @@ person_mask_name(const char *name, char *out, size_t cap)
     buf_release(&b);
 }
 
-/* person_reason_ok: 1..200 bytes of text, and no run of 15 or more digits (the reason is
- * kept in the audit log, which must never hold an ID number). */
-static bool
+bool
 person_reason_ok(const char *reason)
 {
     size_t n = reason ? strlen(reason) : 0, run = 0;

@@ -11,6 +11,7 @@ import * as testingText from '@/features/testing/messages';
 import * as screenText from '@/features/screen/messages';
 import * as exchangeSitesText from '@/features/exchange/sites/messages';
 import * as hotlineText from '@/features/exchange/hotline/messages';
+import * as healthText from '@/features/exchange/health/messages';
 
 export type Locale = 'zh-CN' | 'en';
 export const LOCALES: Locale[] = ['zh-CN', 'en'];
@@ -31,8 +32,8 @@ export const i18n = createI18n({
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
   messages: {
-    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN, ...videoText.zhCN, ...testingText.zhCN, ...reviewText.zhCN, ...screenText.zhCN, ...exchangeSitesText.zhCN, ...hotlineText.zhCN },
-    en: { ...en, ...placesText.en, ...camerasText.en, ...videoText.en, ...testingText.en, ...reviewText.en, ...screenText.en, ...exchangeSitesText.en, ...hotlineText.en },
+    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN, ...videoText.zhCN, ...testingText.zhCN, ...reviewText.zhCN, ...screenText.zhCN, ...exchangeSitesText.zhCN, ...hotlineText.zhCN, ...healthText.zhCN },
+    en: { ...en, ...placesText.en, ...camerasText.en, ...videoText.en, ...testingText.en, ...reviewText.en, ...screenText.en, ...exchangeSitesText.en, ...hotlineText.en, ...healthText.en },
   },
   missingWarn: false,
   fallbackWarn: false,

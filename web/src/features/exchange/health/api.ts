@@ -1,0 +1,54 @@
+/* features/exchange/health/api.ts - the health commission's 流调 records (issue 11, R2.13):
+ * the masked lookup (POST, the ID number in the body, never in a URL) and the list. */
+import { api, withQuery } from '@/api/client';
+
+export interface EpiPlace {
+  name: string;
+  lon: number | null;
+  lat: number | null;
+  from: number;
+  to: number | null;
+}
+
+export interface EpiRecord {
+  id: number;
+  source: string;
+  external_id: string;
+  kind: 'case' | 'close_contact' | 'secondary_contact';
+  case_ref: string;
+  subdistrict: string;
+  reported_at: number;
+  id_number: string;
+  name: string;
+  phone: string;
+  address: string;
+  created_at: number;
+  places?: EpiPlace[];
+}
+
+export interface EpiLookup {
+  id_number?: string;
+  phone?: string;
+  record_id?: number;
+  reveal?: boolean;
+  reason?: string;
+}
+
+export interface EpiLookupReply {
+  revealed: boolean;
+  items: EpiRecord[];
+}
+
+export interface EpiPage {
+  items: EpiRecord[];
+  total: number;
+  next: string | null;
+}
+
+export function lookupEpi(q: EpiLookup): Promise<EpiLookupReply> {
+  return api.post<EpiLookupReply>('/api/v1/exchange/health/epi/lookup', q);
+}
+
+export function listEpi(q: { subdistrict?: string; kind?: string; limit?: number; next?: string | null }): Promise<EpiPage> {
+  return api.get<EpiPage>(withQuery('/api/v1/exchange/health/epi', q));
+}
