@@ -89,6 +89,7 @@ extern const struct route api_toilet_import_routes[];   /* api/places/toilet_imp
 extern const struct route api_reconcile_routes[];       /* api/cameras/reconcile.c */
 extern const struct route api_video_routes[];           /* api/video/play.c */
 extern const struct route api_media_routes[];           /* api/video/media.c */
+extern const struct route api_emergency_routes[];       /* api/exchange/emergency.c */
 extern const struct route *const api_routes[];
 
 

@@ -8,5 +8,6 @@ const struct route *const api_routes[] = {
     api_sites_routes, api_plans_routes, api_actuals_routes, api_corrections_routes, api_checkins_routes, api_map_routes,
     api_webhooks_routes, api_people_routes, api_people_frequency_routes, api_batches_routes, api_people_export_routes,
     api_places_export_routes, api_places_routes, api_cameras_routes, api_bindings_routes, api_toilet_import_routes,
-    api_reconcile_routes, api_outlines_routes, api_video_routes, api_media_routes, NULL,
+    api_reconcile_routes, api_outlines_routes, api_video_routes, api_media_routes,
+    api_emergency_routes, NULL,
 };
