@@ -9,8 +9,10 @@
  * the bureau may send its own, which is kept as sent.
  *
  * Ours are read from the counters (stat_plan, as the statistics do): planned = planned,
- * actual = sampled, per industry the sampled count of the industry's rows; start_time is
- * the plan's start, received_time the time the figures were read.
+ * actual = the reported actual count with approved corrections applied (actual_corrected:
+ * the figure the bureau is sent, and the one kept per industry), per industry that count
+ * of the industry's rows; start_time is the plan's start, received_time the time the
+ * figures were read.
  *
  * Their rows are kept per (plan_no, layout, name), the last one sent replacing the one
  * before (a re-send is idempotent: "unchanged"). Names resolve to our codes: subdistricts

@@ -12,11 +12,11 @@
 
 static const char sql_ours_sub[] =
     "SELECT p.subdistrict, p.industry, COALESCE(CAST(SUM(p.planned) AS BIGINT), 0),"
-    " COALESCE(CAST(SUM(p.sampled) AS BIGINT), 0) FROM stat_plan p WHERE p.plan_id = ?1"
+    " COALESCE(CAST(SUM(p.actual_corrected) AS BIGINT), 0) FROM stat_plan p WHERE p.plan_id = ?1"
     " AND (?2 = '' OR p.subdistrict = ?2) GROUP BY p.subdistrict, p.industry ORDER BY p.subdistrict, p.industry";
 static const char sql_ours_ind[] =
     "SELECT p.industry, '', COALESCE(CAST(SUM(p.planned) AS BIGINT), 0),"
-    " COALESCE(CAST(SUM(p.sampled) AS BIGINT), 0) FROM stat_plan p WHERE p.plan_id = ?1"
+    " COALESCE(CAST(SUM(p.actual_corrected) AS BIGINT), 0) FROM stat_plan p WHERE p.plan_id = ?1"
     " AND (?2 = '' OR p.subdistrict = ?2) AND p.industry <> '' GROUP BY p.industry ORDER BY p.industry";
 static const char sql_theirs[] =
     "SELECT name, code, plan_name, planned, actual, difference, started_at, received_at, industry_counts, source,"
