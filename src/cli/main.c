@@ -19,6 +19,7 @@ static const struct {
     { "toilets", cli_toilets, "toilets import SURVEY.xlsx|.csv [--crs C] [-o R.xlsx]  load a toilet survey" },
     { "cameras", cli_cameras, "cameras reconcile NET.xlsx -o OUT.xlsx [--within M] | bind RUN | undo BATCH | probe [--id N]" },
     { "places", cli_places, "places import FILE [--kind K] [--crs C] | export -o OUT   place ledgers (xlsx/csv/GeoJSON)" },
+    { "exchange", cli_exchange, "exchange emergency import FILE [--plan P]     the emergency bureau's figures (应急局)" },
     { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
 };
 

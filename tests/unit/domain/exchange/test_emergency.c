@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -15,6 +17,7 @@
 #include "core/err.h"
 #include "core/time.h"
 #include "domain/exchange/emergency.h"
+#include "domain/exchange/emergency_import.h"
 #include "domain/testing/actual.h"
 #include "domain/testing/plan.h"
 
@@ -261,6 +264,64 @@ test_scope(void **state)
     json_decref(rows);
 }
 
+/* A workbook written by openpyxl: a title row, the header, a formula 差值 (not cached), a
+ * date-formatted 接诉时间, an industry column, a bad count, a total line. */
+static const char make_xlsx[] =
+    "import sys, datetime, openpyxl\n"
+    "wb = openpyxl.Workbook(); ws = wb.active\n"
+    "ws.append(['应急局核酸检测统计（按街道）'])\n"
+    "ws.append(['序号', '街道名称', '计划编号', '计划名称', '计划数', '实检人数', '差值', '接诉时间', '制造业'])\n"
+    "ws.append([1, '西长安街街道', 'P1', '第一轮', 600, 370, '=E3-F3', datetime.datetime(2026, 1, 1, 17, 30), 12])\n"
+    "ws.append([2, '新街口', None, '第一轮', '500', '1,180', None, '2026-01-01 17:30', None])\n"
+    "ws.append([3, '什刹海', 'P1', '第一轮', 100, 'abc', None, None, None])\n"
+    "ws.append([None, '合计', 'P1', None, 1200, 1550, None, None, None])\n"
+    "ws['H3'].number_format = 'yyyy-mm-dd hh:mm'\n"
+    "wb.save(sys.argv[1])\n";
+
+static void
+test_import_xlsx(void **state)
+{
+    struct apptest *at = *state;
+    struct emergency_sheet s;
+    struct emergency_result res;
+    char dir[] = "/tmp/jy_em_XXXXXX", path[128], py[128], cmd[400];
+    FILE *f;
+    load(at);
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/yjj.xlsx", dir);
+    snprintf(py, sizeof py, "%s/make.py", dir);
+    assert_non_null(f = fopen(py, "w"));
+    fputs(make_xlsx, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s", py, path);
+    assert_int_equal(system(cmd), 0);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(emergency_import(&at->app, at->db, &at->admin, path, "file", "P1", &s, &res, apptest_why()), 0);
+        assert_int_equal(s.layout, EMERGENCY_BY_SUBDISTRICT);
+        assert_int_equal(s.header_row, 2);
+        assert_int_equal(s.accepted, 2);
+        assert_int_equal(s.rejected, 1);
+        assert_int_equal(s.skipped, 1);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(s.report, 2), "row")), 5);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(s.report, 2), "status")), "rejected");
+        assert_int_equal(res.inserted, round ? 0 : 2);
+        assert_int_equal(res.unchanged, round ? 2 : 0);
+        emergency_sheet_release(&s);
+    }
+    json_t *out = compare(at, &at->admin, EMERGENCY_BY_SUBDISTRICT, "P1"), *r;
+    r = json_object_get(json_array_get(json_object_get(out, "rows"), 0), "theirs");
+    assert_int_equal(get_i(r, "actual"), 370);
+    assert_int_equal(get_i(r, "difference"), 230); /* the uncached formula: planned - actual */
+    assert_int_equal(get_i(r, "received_time"), 1767259800000LL);
+    assert_int_equal(get_i(json_object_get(r, "industry_counts"), "制造业"), 12);
+    r = json_object_get(json_array_get(json_object_get(out, "rows"), 1), "theirs");
+    assert_int_equal(get_i(r, "actual"), 1180);
+    assert_int_equal(get_i(r, "received_time"), 1767259800000LL);
+    json_decref(out);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void
 test_parse_time(void **state)
 {
@@ -287,7 +348,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         APPTEST(test_side_by_side), APPTEST(test_idempotent_event_audit), APPTEST(test_invalid_all_or_nothing),
-        APPTEST(test_scope), APPTEST(test_parse_time),
+        APPTEST(test_scope), APPTEST(test_import_xlsx), APPTEST(test_parse_time),
     };
     return apptest_run("exchange_emergency", tests, sizeof tests / sizeof tests[0]);
 }
