@@ -20,6 +20,7 @@ static const struct {
     { "cameras", cli_cameras, "cameras reconcile NET.xlsx -o OUT.xlsx [--within M] | bind RUN | undo BATCH | probe [--id N]" },
     { "places", cli_places, "places import FILE [--kind K] [--crs C] | export -o OUT   place ledgers (xlsx/csv/GeoJSON)" },
     { "exchange", cli_exchange, "exchange emergency import FILE [--plan P]     the emergency bureau's figures (应急局)" },
+    { "history", cli_history, "history import FILE                           past testing rounds (subdistricts, schools)" },
     { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
 };
 

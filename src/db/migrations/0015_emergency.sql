@@ -20,13 +20,16 @@ CREATE TABLE emergency_figures (
     UNIQUE (plan_no, layout, name)
 );
 
--- History import: each (plan, subdistrict) row of a past round as last imported, so a
--- re-import adds only the difference to stat_plan (idempotent).
-CREATE TABLE history_rounds (
+-- History import (R2.10): each row of a past round as last imported, keyed by plan and row
+-- key (the subdistrict, or school|grade|class), so a re-import adds only the difference
+-- to stat_plan (idempotent).
+CREATE TABLE history_rows (
     plan_id         {{BIGINT}} NOT NULL,
+    row_key         TEXT NOT NULL,
     subdistrict     TEXT NOT NULL,
+    industry        TEXT NOT NULL,               -- '' for a subdistrict round, 'P' for a school row
     planned         {{BIGINT}} NOT NULL,
     actual          {{BIGINT}} NOT NULL,
     imported_at     {{BIGINT}} NOT NULL,
-    PRIMARY KEY (plan_id, subdistrict)
+    PRIMARY KEY (plan_id, row_key)
 );
