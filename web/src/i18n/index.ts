@@ -9,6 +9,7 @@ import * as videoText from '@/features/video/messages';
 import * as reviewText from '@/features/review/messages';
 import * as testingText from '@/features/testing/messages';
 import * as screenText from '@/features/screen/messages';
+import * as emergencyText from '@/features/exchange/emergency/messages';
 
 export type Locale = 'zh-CN' | 'en';
 export const LOCALES: Locale[] = ['zh-CN', 'en'];
@@ -29,8 +30,8 @@ export const i18n = createI18n({
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
   messages: {
-    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN, ...videoText.zhCN, ...testingText.zhCN, ...reviewText.zhCN, ...screenText.zhCN },
-    en: { ...en, ...placesText.en, ...camerasText.en, ...videoText.en, ...testingText.en, ...reviewText.en, ...screenText.en },
+    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN, ...videoText.zhCN, ...testingText.zhCN, ...reviewText.zhCN, ...screenText.zhCN, ...emergencyText.zhCN },
+    en: { ...en, ...placesText.en, ...camerasText.en, ...videoText.en, ...testingText.en, ...reviewText.en, ...screenText.en, ...emergencyText.en },
   },
   missingWarn: false,
   fallbackWarn: false,

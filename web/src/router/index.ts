@@ -19,6 +19,7 @@ import * as stats from '@/features/stats/routes';
 import * as testing from '@/features/testing/routes';
 import { videoRoutes } from '@/features/video/routes';
 import { screenRoutes } from '@/features/screen/routes';
+import { exchangeRoutes } from '@/features/exchange/routes';
 
 /* One route list per feature (web/src/features/<area>/routes.ts), children of the main
  * layout unless said otherwise; a new feature adds one import and one spread. */
@@ -39,6 +40,7 @@ export const router = createRouter({
         ...placesRoutes,
         ...camerasRoutes,
         ...videoRoutes,
+        ...exchangeRoutes,
         ...account.routes,
         ...platform.routes,
       ],

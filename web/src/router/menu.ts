@@ -14,6 +14,7 @@ import { menu as review } from '@/features/review/routes';
 import { menu as stats } from '@/features/stats/routes';
 import { menu as testing } from '@/features/testing/routes';
 import { videoMenu as video } from '@/features/video/routes';
+import { exchangeMenu as exchange } from '@/features/exchange/routes';
 
 export interface MenuEntry {
   /** The path the entry opens (also the active-item key). */
@@ -26,4 +27,4 @@ export interface MenuEntry {
   testid: string;
 }
 
-export const MENU: MenuEntry[] = [...stats, ...screen, ...testing, ...review, ...batch, ...places, ...cameras, ...video, ...account, ...platform];
+export const MENU: MenuEntry[] = [...stats, ...screen, ...testing, ...review, ...batch, ...places, ...cameras, ...video, ...exchange, ...account, ...platform];
