@@ -43,8 +43,10 @@ static bool
 em_in(const char *list, const char *norm)
 {
     size_t n = strlen(norm);
+    if (strchr(norm, '|'))
+        return false;
     for (const char *p = list; n && (p = strstr(p, norm)); p++)
-        if (p[-1] == '|' && p[n] == '|')
+        if (p > list && p[-1] == '|' && p[n] == '|')
             return true;
     return false;
 }
