@@ -90,6 +90,7 @@ extern const struct route api_reconcile_routes[];       /* api/cameras/reconcile
 extern const struct route api_video_routes[];           /* api/video/play.c */
 extern const struct route api_media_routes[];           /* api/video/media.c */
 extern const struct route api_emergency_routes[];       /* api/exchange/emergency.c */
+extern const struct route api_history_routes[];         /* api/exchange/history.c */
 extern const struct route *const api_routes[];
 
 

@@ -161,11 +161,63 @@ test_feed_and_compare(void **state)
     client_release(&feed);
 }
 
+/* history import: a CSV upload with a row report; the same file again changes nothing;
+ * the imported round shows in the trend statistic; a subdistrict officer is refused. */
+static long
+upload(struct client *c, const char *csv, struct resp *r)
+{
+    static const char *const hdr[] = { "Content-Type: multipart/form-data; boundary=EMB0UND", NULL };
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "--EMB0UND\r\nContent-Disposition: form-data; name=\"file\"; filename=\"h.csv\"\r\n"
+                   "Content-Type: text/csv\r\n\r\n%s\r\n--EMB0UND--\r\n", csv);
+    resp_release(r);
+    long st = client_send(c, "POST", "/api/v1/exchange/history/import", b.data, b.len, hdr, 0, r);
+    buf_release(&b);
+    return st;
+}
+
+static void
+test_history_upload(void **state)
+{
+    struct server *srv = *state;
+    struct client d, a;
+    struct resp r = RESP_INIT;
+    static const char csv[] = "计划编号,轮次名称,检测日期,街道,应检人数,实检人数\n"
+                              "HIS-1,往期第1轮,2025-04-01,西长安街,900,880\n"
+                              "HIS-1,往期第1轮,2025-04-01,新街口街道,700,\"650\"\n"
+                              "HIS-1,往期第1轮,2025-04-01,不存在,1,1\n";
+    login(&d, srv, "dist");
+    upload(&d, csv, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "plans_created"), 1);
+    assert_int_equal(resp_int(&r, "accepted"), 2);
+    assert_int_equal(resp_int(&r, "rejected"), 1);
+    assert_string_equal(resp_str(&r, "report.2.status"), "rejected");
+    assert_int_equal(resp_int(&r, "report.2.row"), 4);
+    upload(&d, csv, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "unchanged"), 2);
+    assert_int_equal(resp_int(&r, "plans_created"), 0);
+    resp_release(&r);
+    client_call(&d, "GET", "/api/v1/stats/plan_by_subdistrict?plan_no=HIS-1", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "rows.0.sampled"), 880);
+    assert_int_equal(resp_int(&r, "rows.1.planned"), 700);
+    login(&a, srv, "off_a");
+    upload(&a, csv, &r);
+    assert_resp(&r, 403, NULL);
+    server_assert_clean_errors(srv);
+    resp_release(&r);
+    client_release(&a);
+    client_release(&d);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_feed_and_compare),
+        cmocka_unit_test(test_history_upload),
     };
     int failed = server_run("e2e_emergency", tests, sizeof tests / sizeof tests[0], prepare);
     buf_release_secret(&feed_token);

@@ -73,6 +73,11 @@ struct history_result {
 int history_import(struct app *app, struct db *db, const struct actor *a, const char *path,
                    struct history_sheet *sheet, struct history_result *res, struct buf *why);
 
+/* history_import_data is history_import of the file at path or, when path is NULL, of the
+ * bytes p[0..n) (an upload; they must stay unchanged during the call). */
+int history_import_data(struct app *app, struct db *db, const struct actor *a, const char *path, const void *p,
+                        size_t n, struct history_sheet *sheet, struct history_result *res, struct buf *why);
+
 /* history_report_json returns the row report: [{"row","plan_no","key","status","reason"}…]. */
 json_t *history_report_json(const struct history_sheet *s);
 

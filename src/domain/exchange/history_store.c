@@ -155,6 +155,13 @@ int
 history_import(struct app *app, struct db *db, const struct actor *a, const char *path, struct history_sheet *sheet,
                struct history_result *res, struct buf *why)
 {
+    return history_import_data(app, db, a, path, NULL, 0, sheet, res, why);
+}
+
+int
+history_import_data(struct app *app, struct db *db, const struct actor *a, const char *path, const void *p, size_t n,
+                    struct history_sheet *sheet, struct history_result *res, struct buf *why)
+{
     struct subdistrict_names names = SUBDISTRICT_NAMES_INIT;
     struct table *t = NULL;
     json_t *ids = json_object();
@@ -169,7 +176,7 @@ history_import(struct app *app, struct db *db, const struct actor *a, const char
         rc = ERR_FORBIDDEN;
         goto out;
     }
-    if ((rc = subdistrict_names_load(&names, db)) || (rc = table_open_path(path, &t, why)) ||
+    if ((rc = subdistrict_names_load(&names, db)) || (rc = path ? table_open_path(path, &t, why) : table_open_mem(p, n, &t, why)) ||
         (rc = history_sheet_read(t, &names, sheet, why)) || (rc = h_plans(app, db, a, sheet, ids, res)) ||
         (rc = db_begin(db)))
         goto out;
