@@ -23,6 +23,16 @@ export const zhCN = {
     live: '实时更新',
     noRows: '本轮暂无数据',
   },
+  history: {
+    nav: '历史数据导入',
+    hint: '导入往期检测轮次（街道轮次，或中小学按学校、年级、班级）：表头需含 计划编号、检测日期、街道、实检人数；重复导入同一文件不会重复计数。',
+    file: '选择文件',
+    submit: '导入',
+    rows: '数据行',
+    plansCreated: '新建轮次',
+    status: { accepted: '新增', updated: '已更新', unchanged: '未变化', rejected: '未通过' },
+    col: { row: '行号', plan: '计划编号', key: '街道/学校班级', status: '结果', reason: '原因' },
+  },
 };
 
 export const en = {
@@ -47,5 +57,15 @@ export const en = {
     generated: 'Our figures read at {time}',
     live: 'Live',
     noRows: 'No figures for this round yet',
+  },
+  history: {
+    nav: 'History import',
+    hint: 'Import past rounds (subdistrict rounds, or schools by school, grade and class): the header needs 计划编号, 检测日期, 街道, 实检人数; importing the same file again counts nothing twice.',
+    file: 'Choose file',
+    submit: 'Import',
+    rows: 'Data rows',
+    plansCreated: 'Rounds created',
+    status: { accepted: 'New', updated: 'Updated', unchanged: 'Unchanged', rejected: 'Rejected' },
+    col: { row: 'Row', plan: 'Plan no.', key: 'Subdistrict / class', status: 'Result', reason: 'Reason' },
   },
 };
