@@ -8,7 +8,9 @@
  * 应急局统计: both rows show ours and theirs, 新街口's row is marked 不一致 with the differing
  * cells highlighted, 西长安街 一致. Then, with the page left open (no reload), the bureau
  * re-sends a corrected figure: the row turns 一致 (the "exchange.emergency" event). By
- * industry shows the industry rows. The export link downloads an .xlsx. No CSP violation,
+ * industry shows the industry rows. The export link downloads an .xlsx. 历史数据导入: a CSV of
+ * past rounds uploaded twice gives the row report (新增 / 未通过 with a reason, then 未变化) and
+ * the round shows in the plan_trend statistic. No CSP violation,
  * no failed request, no unexpected API error; values and order only, no timing assertions.
  */
 import assert from 'node:assert/strict';
@@ -135,4 +137,48 @@ test('the bureau’s figures beside ours, mismatches highlighted, live', async (
   const unexpected = w.apiErrors.filter((e) => !(e.path === '/api/v1/auth/me' && e.status === 401));
   assert.deepEqual(unexpected, [], `unexpected API errors: ${JSON.stringify(unexpected)}`);
   await context.close();
+});
+
+test('history import: a row-level report, and the same file again changes nothing', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'jy-hist-'));
+  const file = path.join(dir, 'rounds.csv');
+  writeFileSync(
+    file,
+    '计划编号,轮次名称,检测日期,街道,学校,年级,班级,应检人数,实检人数\n' +
+      'UI-H1,往期第1轮,2025-04-01,西长安街,,,,900,880\n' +
+      'UI-H2,学校筛查,2025-04-08,新街口街道,四中,初一,3班,40,39\n' +
+      'UI-H1,往期第1轮,2025-04-01,不存在街道,,,,1,1\n',
+  );
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  const page = await context.newPage();
+  const w = await watch(context, page);
+  await page.goto(`${server.base}/login`);
+  await page.getByTestId('login-username').fill('district1');
+  await page.getByTestId('login-password').fill('District-Passw0rd!');
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('side-menu').waitFor();
+  await page.getByTestId('menu-exchange-history').click();
+  await page.getByTestId('history-page').waitFor();
+  for (const round of [0, 1]) {
+    await page.getByTestId('history-file').setInputFiles(file);
+    await page.getByTestId('history-submit').click();
+    await page.locator(`[data-testid="history-unchanged"]`).filter({ hasText: round ? '2' : '0' }).waitFor();
+    assert.equal(await page.getByTestId('history-accepted').textContent(), round ? '0' : '2');
+    assert.equal(await page.getByTestId('history-rejected').textContent(), '1');
+    assert.equal((await page.getByTestId('history-status-4').textContent()).trim(), '未通过');
+    assert.equal((await page.getByTestId('history-status-2').textContent()).trim(), round ? '未变化' : '新增');
+  }
+  await screenshot(page, 'exchange-history');
+  const r = await page.request.get(`${server.base}/api/v1/stats/plan_trend`);
+  const trend = await r.json();
+  assert.ok(trend.rows.some((x) => x.plan_no === 'UI-H1' && x.sampled === 880), JSON.stringify(trend.rows));
+  assert.deepEqual(w.pageErrors, [], `page errors: ${w.pageErrors.join('\n')}`);
+  assert.deepEqual(w.httpErrors, [], `HTTP errors: ${w.httpErrors.join('\n')}`);
+  const unexpected = w.apiErrors.filter((e) => !(e.path === '/api/v1/auth/me' && e.status === 401));
+  assert.deepEqual(unexpected, [], `unexpected API errors: ${JSON.stringify(unexpected)}`);
+  await context.close();
+  rmSync(dir, { recursive: true, force: true });
 });
