@@ -92,6 +92,8 @@ extern const struct route api_video_routes[];           /* api/video/play.c */
 extern const struct route api_media_routes[];           /* api/video/media.c */
 extern const struct route api_site_matches_routes[];    /* api/exchange/site_matches.c */
 extern const struct route api_health_exchange_routes[]; /* api/exchange/health.c */
+extern const struct route api_emergency_routes[];       /* api/exchange/emergency.c */
+extern const struct route api_history_routes[];         /* api/exchange/history.c */
 extern const struct route *const api_routes[];
 
 

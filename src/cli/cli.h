@@ -51,6 +51,8 @@ int cli_batch(int argc, char **argv);
 int cli_toilets(int argc, char **argv);
 int cli_health(int argc, char **argv); /* cli/health.c */
 int cli_cameras(int argc, char **argv);
+int cli_exchange(int argc, char **argv); /* cli/exchange.c */
+int cli_history(int argc, char **argv);  /* cli/exchange.c */
 
 /* cli_split_args takes an input path (the first bare word) and "-o OUT" out of argv and
  * copies the rest, values of the options named in valued included, to rest for cli_parse.

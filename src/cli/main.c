@@ -22,6 +22,8 @@ static const struct {
     { "places", cli_places, "places import FILE [--kind K] [--crs C] | export -o OUT   place ledgers (xlsx/csv/GeoJSON)" },
     { "hotline", cli_hotline, "hotline extract T.xlsx --rule EXPR [--category P]... -o OUT.xlsx  12345 tickets by rule" },
     { "health", cli_health, "health import EPI.xlsx|.csv                   load 流调 records (卫健)" },
+    { "exchange", cli_exchange, "exchange emergency import FILE [--plan P]     the emergency bureau's figures (应急局)" },
+    { "history", cli_history, "history import FILE                           past testing rounds (subdistricts, schools)" },
     { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
 };
 

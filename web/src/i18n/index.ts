@@ -12,6 +12,7 @@ import * as screenText from '@/features/screen/messages';
 import * as exchangeSitesText from '@/features/exchange/sites/messages';
 import * as hotlineText from '@/features/exchange/hotline/messages';
 import * as healthText from '@/features/exchange/health/messages';
+import * as emergencyText from '@/features/exchange/emergency/messages';
 
 export type Locale = 'zh-CN' | 'en';
 export const LOCALES: Locale[] = ['zh-CN', 'en'];
@@ -32,8 +33,8 @@ export const i18n = createI18n({
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
   messages: {
-    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN, ...videoText.zhCN, ...testingText.zhCN, ...reviewText.zhCN, ...screenText.zhCN, ...exchangeSitesText.zhCN, ...hotlineText.zhCN, ...healthText.zhCN },
-    en: { ...en, ...placesText.en, ...camerasText.en, ...videoText.en, ...testingText.en, ...reviewText.en, ...screenText.en, ...exchangeSitesText.en, ...hotlineText.en, ...healthText.en },
+    'zh-CN': { ...zhCN, ...placesText.zhCN, ...camerasText.zhCN, ...videoText.zhCN, ...testingText.zhCN, ...reviewText.zhCN, ...screenText.zhCN, ...exchangeSitesText.zhCN, ...hotlineText.zhCN, ...healthText.zhCN, ...emergencyText.zhCN },
+    en: { ...en, ...placesText.en, ...camerasText.en, ...videoText.en, ...testingText.en, ...reviewText.en, ...screenText.en, ...exchangeSitesText.en, ...hotlineText.en, ...healthText.en, ...emergencyText.en },
   },
   missingWarn: false,
   fallbackWarn: false,
