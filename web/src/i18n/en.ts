@@ -8,6 +8,8 @@ const en: typeof zh = {
     subtitle: 'District Epidemic-Prevention Data Platform',
   },
   common: {
+    exportExcel: 'Export Excel',
+    pageTotal: '{n} in all',
     ok: 'OK',
     cancel: 'Cancel',
     save: 'Save',
@@ -31,6 +33,8 @@ const en: typeof zh = {
     en: 'English',
   },
   nav: {
+    mainMenu: 'Main menu',
+    skipToContent: 'Skip to main content',
     dashboard: 'Dashboard',
     users: 'Users',
     audit: 'Audit log',
