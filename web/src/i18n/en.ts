@@ -8,6 +8,8 @@ const en: typeof zh = {
     subtitle: 'District Epidemic-Prevention Data Platform',
   },
   common: {
+    pageSize: 'Rows per page',
+    perPage: '{n} / page',
     exportExcel: 'Export Excel',
     pageTotal: '{n} in all',
     ok: 'OK',

@@ -6,6 +6,8 @@ export default {
     subtitle: '区疫情防控数据平台',
   },
   common: {
+    pageSize: '每页条数',
+    perPage: '{n} 条/页',
     exportExcel: '导出Excel',
     pageTotal: '共 {n} 条',
     ok: '确定',
