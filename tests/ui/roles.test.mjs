@@ -12,10 +12,10 @@
  *    browser tab's title name the page, axe-core (WCAG 2 A/AA) finds no serious or
  *    critical violation, and a screenshot is kept (ARTIFACTS/roles-<role>-<page>.png, the
  *    axe results beside it);
- *  - the workbench exports (district): 应检实检 and 更正审核 have 导出Excel links whose
- *    format=xlsx answers an .xlsx (a zip) with the Chinese title row;
- *  - the pager: a list longer than a page (the district's 点位) shows an el-pagination;
- *    page 2 shows other rows than page 1 and the total stays.
+ *  - the workbench exports (district): 应检实检's 导出Excel link asks format=xlsx and the
+ *    server answers it with an .xlsx (a zip); 更正审核 has a 导出Excel for its list;
+ *  - the pager: the district's 点位 (more sites than a page) shows the pager; page 2 shows
+ *    other rows than page 1 and the total stays.
  * No CSP violation and no uncaught page error. Values and order only: every wait is for a
  * state, with a deadline.
  */
@@ -137,3 +137,35 @@ for (const r of ROLES) {
     }
   });
 }
+
+test('district: 应检实检 and 更正审核 exports, the 点位 pager', async () => {
+  const { context, page } = await newPage();
+  try {
+    await login(page, ROLES[0]);
+    await page.getByTestId('menu-progress').click();
+    await page.getByTestId('progress-table').locator('tbody tr').first().waitFor();
+    const href = await page.getByTestId('progress-export').getAttribute('href');
+    assert.match(href, /\/api\/v1\/plans\/[^/]+\/progress\?.*format=xlsx/);
+    const r = await page.request.get(`${server.base}${href}`);
+    assert.equal(r.status(), 200);
+    assert.equal(r.headers()['content-type'], 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    assert.equal((await r.body()).subarray(0, 2).toString('latin1'), 'PK');
+    await page.getByTestId('menu-corrections').click();
+    await page.getByTestId('corrections-export').waitFor();
+
+    await page.getByTestId('menu-sites').click();
+    const pager = page.getByTestId('sites-pager');
+    await pager.waitFor();
+    const total = (await page.getByTestId('sites-total').textContent()).trim();
+    const first = await page.getByTestId('sites-table').locator('tbody tr').first().innerText();
+    await pager.locator('.el-pager li', { hasText: /^2$/ }).click();
+    await page.waitForFunction(
+      (f) => document.querySelector('[data-testid="sites-table"] tbody tr')?.innerText !== f,
+      first,
+    );
+    assert.equal((await page.getByTestId('sites-total').textContent()).trim(), total, 'the total stays on page 2');
+    await screenshot(page, 'roles-district-sites-page2');
+  } finally {
+    await context.close();
+  }
+});
