@@ -2,7 +2,8 @@
  * samples list (issue 10 "Exports", R1.1-R1.3, R4.3; S1, S6) over HTTP against the real
  * server, on SQLite and PostgreSQL.
  *
- * A feed token pushes two sites (subdistricts A and B), samples and check-ins in both.
+ * A feed token pushes two sites (subdistricts A and B), samples and check-ins in both, and a
+ * round (plan XP-1) of A: its progress and the corrections list export too (issue 14).
  * For every exported route, as the district and as subdistrict A's officer: the .xlsx has
  * the right content type, a title row, Chinese headers, and as many data rows as the JSON
  * list's total for the same query (read back with openpyxl, tests/support/xlsx_peer.py);
@@ -42,7 +43,7 @@ prepare(struct server *srv)
         server_add_user(srv, "xoff_a", "subdistrict", SUB_A, SERVER_PASSWORD, false, NULL) ||
         server_add_user(srv, "xaud", "auditor", NULL, SERVER_PASSWORD, false, NULL) ||
         server_add_user(srv, "xadm", "sysadmin", NULL, SERVER_PASSWORD, false, NULL) ||
-        server_add_token(srv, "x-feed", "sites.write,samples.write,checkins.write", &feed_token, NULL))
+        server_add_token(srv, "x-feed", "sites.write,samples.write,checkins.write,plans.write", &feed_token, NULL))
         return -1;
     return 0;
 }
@@ -180,6 +181,11 @@ test_exports(void **state)
              "{\"source\":\"x\",\"external_id\":\"c2\",\"site_code\":\"XB-1\",\"kind\":\"open\",\"at\":%lld}]",
              (long long)(now - 9000000), (long long)(now - 9000000));
     post(&feed, "/api/v1/checkins/batch", body, 2);
+    snprintf(body, sizeof body,
+             "[{\"source\":\"x\",\"external_id\":\"p1\",\"plan_no\":\"XP-1\",\"name\":\"第1轮\","
+             "\"starts_at\":%lld,\"ends_at\":%lld,\"scope\":[\"" SUB_A "\"]}]",
+             (long long)(now - 7200000), (long long)(now + 86400000));
+    post(&feed, "/api/v1/plans/batch", body, 1);
 
     assert_int_equal(client_sign_in(&dist, srv, "xdist"), 200);
     assert_int_equal(client_sign_in(&off, srv, "xoff_a"), 200);
@@ -214,6 +220,8 @@ test_exports(void **state)
         { "/api/v1/results", "编号" },          { "/api/v1/batches", "编号" },
         { "/api/v1/stats/scans_by_site", "采样点编码" }, { "/api/v1/stats/scans_by_day", "日期" },
         { "/api/v1/stats/scans_by_subdistrict", "街道编码" },
+        { "/api/v1/corrections", "编号" },      { "/api/v1/plans/XP-1/progress?by=subdistrict", "街道编码" },
+        { "/api/v1/plans/XP-1/progress?by=community", "街道编码" },
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         json_decref(check_export(&dist, routes[i].path, routes[i].head));

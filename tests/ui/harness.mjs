@@ -5,7 +5,7 @@
  * override). The server is the built binary (JIAYUAN_BIN, default build/jiayuan). */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -205,4 +205,27 @@ export async function watch(context, page) {
 export async function screenshot(page, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true, animations: 'disabled' });
+}
+
+/* ---------- accessibility (issue 14: axe-core from npm, run in the page) ---------- */
+
+const AXE_SOURCE_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'node_modules', 'axe-core', 'axe.min.js');
+let axeSource = null;
+
+/**
+ * Runs axe-core (WCAG 2 A/AA rules) on the page as it is now and returns the violations of
+ * impact "serious" or "critical", each as "rule-id: help (n nodes: selector, …)". The full
+ * result is kept as ARTIFACTS/axe-<name>.json. An empty list is a pass.
+ */
+export async function axeCheck(page, name) {
+  if (!axeSource) axeSource = readFileSync(AXE_SOURCE_PATH, 'utf8');
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] }),
+  );
+  mkdirSync(ARTIFACTS, { recursive: true });
+  writeFileSync(path.join(ARTIFACTS, `axe-${name}.json`), JSON.stringify(result.violations, null, 2));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.length} nodes: ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join(', ')})`);
 }

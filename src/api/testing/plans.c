@@ -5,6 +5,8 @@
  * Also the round lock (district accounts; domain/testing/review.h) and planned vs actual
  * per subdistrict, community or industry (domain/testing/progress.h, R1.4-R1.6).
  */
+#include <stdio.h>
+
 #include "api/api.h"
 #include "api/export.h"
 #include "core/err.h"
@@ -192,48 +194,99 @@ out:
 static int plans_lock(struct req *req) { return plans_lock_set(req, true); }
 static int plans_unlock(struct req *req) { return plans_lock_set(req, false); }
 
-/* GET /api/v1/plans/{plan_no}/progress?by=subdistrict|community|industry
+/* The query of a progress table: the plan (visible to the caller) and the grouping. */
+struct progress_query {
+    int64_t plan_id;
+    enum progress_by by;
+};
+
+/* progress_items builds the JSON rows of a plan's progress in the caller's scope. */
+static int
+progress_items(struct req *req, const struct progress_query *q, struct arena *arena, json_t **out)
+{
+    struct progress_row *rows = NULL;
+    size_t n = 0;
+    int rc;
+
+    *out = NULL;
+    if ((rc = plan_progress(req->db, &req->actor, q->plan_id, q->by, arena, &rows, &n)))
+        return rc;
+    *out = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct progress_row *r = &rows[i];
+        bool sd = q->by == PROGRESS_SUBDISTRICT;
+        json_array_append_new(
+            *out, json_pack("{s:s, s:s, s:s?, s:s?, s:I, s:I, s:I, s:o, s:I, s:I}", "subdistrict", r->subdistrict,
+                            "subdistrict_name", r->subdistrict_name, "code", sd ? NULL : r->code, "name",
+                            sd ? NULL : r->name, "planned", (json_int_t)r->planned, "reported",
+                            (json_int_t)r->reported, "corrected", (json_int_t)r->corrected, "sampled",
+                            r->sampled < 0 ? json_null() : json_integer(r->sampled), "difference",
+                            (json_int_t)r->difference, "completion", (json_int_t)r->completion_bp));
+    }
+    return 0;
+}
+
+/* The whole progress table as one page (it is one row per group, never long): the export
+ * half of api/export.h. */
+static int
+progress_page(struct req *req, const void *query, struct api_list_page *pg)
+{
+    int rc;
+    if ((rc = progress_items(req, query, pg->arena, &pg->items)))
+        return rc;
+    pg->total = (int64_t)json_array_size(pg->items);
+    pg->next = 0;
+    return 0;
+}
+
+static const struct api_col progress_cols[] = {
+    { "街道编码", "subdistrict", API_COL_TEXT }, { "街道", "subdistrict_name", API_COL_TEXT },
+    { "编码", "code", API_COL_TEXT },            { "名称", "name", API_COL_TEXT },
+    { "应检", "planned", API_COL_INT },          { "实检报送", "reported", API_COL_INT },
+    { "更正后", "corrected", API_COL_INT },      { "采样数", "sampled", API_COL_INT },
+    { "差异", "difference", API_COL_INT },       { "完成率(%)", "completion", API_COL_BP },
+};
+
+static const struct api_list_def progress_def = {
+    "progress", "应检实检", progress_page, 1, 1, progress_cols, sizeof progress_cols / sizeof progress_cols[0], 0,
+};
+
+/* GET /api/v1/plans/{plan_no}/progress?by=subdistrict|community|industry[&format=xlsx]
  *   -> {"plan_no","by","basis":"sampled"|"corrected","locked","items":[{"subdistrict",
  *   "subdistrict_name","code"?,"name"?,"planned","reported","corrected","sampled" (null by
- *   industry),"difference","completion" (basis points)}…],"total"} in the caller's scope */
+ *   industry),"difference","completion" (basis points)}…],"total"} in the caller's scope
+ *   | the same rows as an .xlsx (api/export.h; the plan and grouping in the title row) */
 static int
 plans_progress(struct req *req)
 {
     const char *plan_no = req->nparams ? req->params[0] : "";
     const char *by_text = req_query(req, "by");
-    struct progress_row *rows = NULL;
-    enum progress_by by;
+    struct progress_query q = { 0 };
+    char filters[96];
     struct plan p;
-    size_t n = 0;
     json_t *arr;
+    bool xlsx;
     int rc;
 
-    if ((rc = api_text(req, "plan_no", plan_no, 32)))
+    if ((rc = api_text(req, "plan_no", plan_no, 32)) || (rc = api_format(req, &xlsx)))
         return rc;
-    if (progress_parse_by(by_text, &by))
+    if (progress_parse_by(by_text, &q.by))
         return req_fail(req, ERR_INVALID, "'by' must be subdistrict, community or industry");
     if ((rc = plan_get(req->db, &req->actor, plan_no, &req->arena, &p)))
         return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such plan") : rc;
-    if ((rc = plan_progress(req->db, &req->actor, p.id, by, &req->arena, &rows, &n)))
-        return rc;
-    arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const struct progress_row *r = &rows[i];
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s?, s:s?, s:I, s:I, s:I, s:o, s:I, s:I}", "subdistrict", r->subdistrict,
-                           "subdistrict_name", r->subdistrict_name, "code", by == PROGRESS_SUBDISTRICT ? NULL : r->code,
-                           "name", by == PROGRESS_SUBDISTRICT ? NULL : r->name, "planned", (json_int_t)r->planned,
-                           "reported", (json_int_t)r->reported, "corrected", (json_int_t)r->corrected, "sampled",
-                           r->sampled < 0 ? json_null() : json_integer(r->sampled), "difference",
-                           (json_int_t)r->difference, "completion", (json_int_t)r->completion_bp));
+    q.plan_id = p.id;
+    const char *by = q.by == PROGRESS_SUBDISTRICT ? "subdistrict" : q.by == PROGRESS_COMMUNITY ? "community" : "industry";
+    if (xlsx) {
+        snprintf(filters, sizeof filters, "计划 %s, 按%s", p.plan_no,
+                 q.by == PROGRESS_SUBDISTRICT ? "街道" : q.by == PROGRESS_COMMUNITY ? "社区" : "行业");
+        return api_export(req, &progress_def, progress_cols, progress_def.ncols, &q, filters);
     }
+    if ((rc = progress_items(req, &q, &req->arena, &arr)))
+        return rc;
     return api_reply(req, 200,
-                     json_pack("{s:s, s:s, s:s, s:b, s:o, s:I}", "plan_no", p.plan_no, "by",
-                               by == PROGRESS_SUBDISTRICT ? "subdistrict"
-                               : by == PROGRESS_COMMUNITY ? "community"
-                                                          : "industry",
-                               "basis", progress_basis(by), "locked", p.locked_at != 0, "items", arr, "total",
-                               (json_int_t)n));
+                     json_pack("{s:s, s:s, s:s, s:b, s:o, s:I}", "plan_no", p.plan_no, "by", by, "basis",
+                               progress_basis(q.by), "locked", p.locked_at != 0, "items", arr, "total",
+                               (json_int_t)json_array_size(arr)));
 }
 
 const struct route api_plans_routes[] = {

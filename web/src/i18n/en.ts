@@ -8,6 +8,10 @@ const en: typeof zh = {
     subtitle: 'District Epidemic-Prevention Data Platform',
   },
   common: {
+    pageSize: 'Rows per page',
+    perPage: '{n} / page',
+    exportExcel: 'Export Excel',
+    pageTotal: '{n} in all',
     ok: 'OK',
     cancel: 'Cancel',
     save: 'Save',
@@ -31,6 +35,8 @@ const en: typeof zh = {
     en: 'English',
   },
   nav: {
+    mainMenu: 'Main menu',
+    skipToContent: 'Skip to main content',
     dashboard: 'Dashboard',
     users: 'Users',
     audit: 'Audit log',

@@ -6,6 +6,10 @@ export default {
     subtitle: '区疫情防控数据平台',
   },
   common: {
+    pageSize: '每页条数',
+    perPage: '{n} 条/页',
+    exportExcel: '导出Excel',
+    pageTotal: '共 {n} 条',
     ok: '确定',
     cancel: '取消',
     save: '保存',
@@ -29,6 +33,8 @@ export default {
     en: 'English',
   },
   nav: {
+    mainMenu: '主菜单',
+    skipToContent: '跳到主要内容',
     dashboard: '仪表盘',
     users: '用户管理',
     audit: '审计日志',
