@@ -231,15 +231,18 @@ auth_login(struct app *app, struct db *db, struct actor *who, const char *userna
     }
     str_copy(who->name, sizeof who->name, u.username);
     who->role = u.role;
-    if (user_is_locked(&u, now)) {
+    /* locked by an administrator (until further notice) answers like a disabled account:
+     * a name without an account can never be locked that way */
+    bool admin_lock = user_is_locked(&u, now) && u.locked_until > now + app->policy.lockout_ms;
+    if (user_is_locked(&u, now) && !admin_lock) {
         (void)password_verify(password, auth_dummy_hash);
         auth_note(app, db, who, u.id, "locked", NULL);
         return auth_locked(out, u.locked_until);
     }
-    if (u.disabled) {
+    if (u.disabled || admin_lock) {
         (void)password_verify(password, auth_dummy_hash);
         int64_t ghost = auth_ghost_attempt(app, username, now, true);
-        auth_note(app, db, who, u.id, ghost ? "locked" : "failed", "disabled");
+        auth_note(app, db, who, u.id, ghost || admin_lock ? "locked" : "failed", admin_lock ? NULL : "disabled");
         return ghost ? auth_locked(out, ghost) : ERR_LOGIN_FAILED;
     }
     if (password_verify(password, u.password_hash) != 0) {

@@ -236,7 +236,7 @@ test_locked_attempt_audit_target(void **state)
     int64_t id = apptest_user(at, "lena", ROLE_VIEWER, NULL, NULL, NULL);
 
     assert_int_equal(user_set_lock(&at->app, at->db, &at->admin, id, true), 0);
-    assert_int_equal(login(at, "lena", APPTEST_PASSWORD, NULL, NULL), ERR_LOGIN_LOCKED);
+    assert_int_equal(login(at, "lena", APPTEST_PASSWORD, NULL, NULL), ERR_LOGIN_FAILED);
     struct audit_entry e = last_audit(at, &arena, "auth.login");
     assert_string_equal(e.result, "locked");
     assert_string_equal(e.actor, "lena");

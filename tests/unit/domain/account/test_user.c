@@ -748,7 +748,7 @@ test_lock_unlock(void **state)
     assert_true(user_is_locked(&u, now));
     assert_int_equal(sessions_of(at, id), 0);
     memset(&who, 0, sizeof who);
-    assert_int_equal(auth_login(&at->app, at->db, &who, "mallory", APPTEST_PASSWORD, NULL, &u), ERR_LOGIN_LOCKED);
+    assert_int_equal(auth_login(&at->app, at->db, &who, "mallory", APPTEST_PASSWORD, NULL, &u), ERR_LOGIN_FAILED);
 
     assert_int_equal(user_set_lock(&at->app, at->db, &at->admin, id, false), 0);
     assert_int_equal(user_get(at->db, id, &u), 0);
