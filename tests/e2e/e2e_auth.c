@@ -191,7 +191,7 @@ test_lockout_and_unlock(void **state)
     assert_int_equal(client_login(&old, "carol", SERVER_PASSWORD, NULL, &r), 200);
 
     /* policy default: 5 failures lock the account */
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 4; i++) {
         client_login(&c, "carol", "Wrong-Passw0rd!", NULL, &r);
         assert_resp(&r, 401, "login_failed");
         if (i == 0)
@@ -199,8 +199,13 @@ test_lockout_and_unlock(void **state)
         error_without_id(&r, now, sizeof now);
         assert_string_equal(first, now);
     }
+    /* the fifth locks, and says when to retry (issue 14) */
+    client_login(&c, "carol", "Wrong-Passw0rd!", NULL, &r);
+    assert_resp(&r, 429, "login_locked");
+    error_without_id(&r, first, sizeof first);
     /* now even the right password fails, with the same answer */
     client_login(&c, "carol", SERVER_PASSWORD, NULL, &r);
+    assert_resp(&r, 429, "login_locked");
     error_without_id(&r, now, sizeof now);
     assert_string_equal(first, now);
     assert_string_equal(c.cookie, "");
@@ -405,7 +410,7 @@ test_totp_for_admin(void **state)
     client_login(&c, "root1", SERVER_PASSWORD, "", &r);
     assert_resp(&r, 401, "totp_required");
     client_login(&c, "root1", SERVER_PASSWORD, bad, &r);
-    assert_resp(&r, 401, "login_failed");
+    assert_resp(&r, 401, "totp_wrong"); /* the password was right: the code was wrong (issue 14) */
     assert_string_equal(c.cookie, "");
     /* the wrong password with a good code is just a failed login */
     assert_int_equal(server_totp(secret, step, code), 0);
