@@ -202,12 +202,13 @@ test_lockout_and_unlock(void **state)
     /* the fifth locks, and says when to retry (issue 14) */
     client_login(&c, "carol", "Wrong-Passw0rd!", NULL, &r);
     assert_resp(&r, 429, "login_locked");
-    error_without_id(&r, first, sizeof first);
+    char locked[sizeof now];
+    error_without_id(&r, locked, sizeof locked);
     /* now even the right password fails, with the same answer */
     client_login(&c, "carol", SERVER_PASSWORD, NULL, &r);
     assert_resp(&r, 429, "login_locked");
     error_without_id(&r, now, sizeof now);
-    assert_string_equal(first, now);
+    assert_string_equal(locked, now);
     assert_string_equal(c.cookie, "");
     /* and the old session is refused while the lock holds */
     client_call(&old, "GET", "/api/v1/auth/me", NULL, &r);
@@ -419,7 +420,7 @@ test_totp_for_admin(void **state)
     /* the code used for enabling cannot be used again */
     assert_int_equal(server_totp(secret, step - 1, code), 0);
     client_login(&c, "root1", SERVER_PASSWORD, code, &r);
-    assert_resp(&r, 401, "login_failed");
+    assert_resp(&r, 401, "totp_wrong");
 
     assert_int_equal(server_totp(secret, step, code), 0);
     client_login(&c, "root1", SERVER_PASSWORD, code, &r);
