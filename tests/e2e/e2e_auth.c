@@ -431,7 +431,7 @@ test_totp_for_admin(void **state)
     assert_resp(&r, 204, NULL);
     /* replay: the same code a second time */
     client_login(&c, "root1", SERVER_PASSWORD, code, &r);
-    assert_resp(&r, 401, "login_failed");
+    assert_resp(&r, 401, "totp_wrong");
     /* the next step's code is still good (one step of drift) */
     assert_int_equal(server_totp(secret, step + 1, code), 0);
     client_login(&c, "root1", SERVER_PASSWORD, code, &r);
@@ -439,7 +439,7 @@ test_totp_for_admin(void **state)
     /* and nothing older than what was used works any more */
     assert_int_equal(server_totp(secret, step, code), 0);
     client_login(&c, "root1", SERVER_PASSWORD, code, &r);
-    assert_resp(&r, 401, "login_failed");
+    assert_resp(&r, 401, "totp_wrong");
 
     resp_release(&r);
     client_release(&c);
