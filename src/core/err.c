@@ -2,10 +2,10 @@
 #include "core/err.h"
 
 static const struct {
-    const char *name, *code, *msg;
+    const char *name, *code, *msg, *zh;
     int status;
 } err_rows[] = {
-#define ERR__ROW(name, code, status, msg) { #name, code, msg, status },
+#define ERR__ROW(name, code, status, msg, zh) { #name, code, msg, zh, status },
     ERR_TABLE(ERR__ROW)
 #undef ERR__ROW
 };
@@ -20,3 +20,4 @@ const char *err_code(int rc) { return err_rows[err_index(rc)].code; }
 int err_status(int rc) { return err_rows[err_index(rc)].status; }
 const char *err_message(int rc) { return err_rows[err_index(rc)].msg; }
 const char *err_name(int rc) { return err_rows[err_index(rc)].name; }
+const char *err_message_zh(int rc) { return err_rows[err_index(rc)].zh; }

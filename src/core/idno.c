@@ -19,13 +19,26 @@ const char *
 idno_status_code(enum idno_status st)
 {
     static const char *const codes[] = {
-#define IDNO__CODE(name, code) code,
+#define IDNO__CODE(name, code, word) code,
         IDNO_STATUS_TABLE(IDNO__CODE)
 #undef IDNO__CODE
     };
     if ((unsigned)st >= sizeof codes / sizeof codes[0])
         return "unknown";
     return codes[st];
+}
+
+const char *
+idno_status_word(enum idno_status st)
+{
+    static const char *const words[] = {
+#define IDNO__WORD(name, code, word) word,
+        IDNO_STATUS_TABLE(IDNO__WORD)
+#undef IDNO__WORD
+    };
+    if ((unsigned)st >= sizeof words / sizeof words[0])
+        return "未知";
+    return words[st];
 }
 
 char

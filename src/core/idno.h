@@ -43,26 +43,29 @@
  * without a spreadsheet program (io/columns.h columns_idno; idno_normalize never returns
  * it): rejected, never called empty. NOT_AN_ID stays last: loops over every status run
  * up to it. */
-#define IDNO_STATUS_TABLE(X)                \
-    X(OK, "ok")                             \
-    X(FIXED, "fixed")                       \
-    X(CONVERTED_15, "converted_15")         \
-    X(BAD_CHECKSUM, "bad_checksum")         \
-    X(BAD_DATE, "bad_date")                 \
-    X(EXCEL_CORRUPTED, "excel_corrupted")   \
-    X(EMPTY, "empty")                       \
-    X(DUPLICATE, "duplicate")               \
-    X(FORMULA, "formula")                   \
-    X(NOT_AN_ID, "not_an_id")
+#define IDNO_STATUS_TABLE(X)                                 \
+    X(OK, "ok", "正常")                                      \
+    X(FIXED, "fixed", "已修正格式")                          \
+    X(CONVERTED_15, "converted_15", "15位已转换")            \
+    X(BAD_CHECKSUM, "bad_checksum", "校验位错误")            \
+    X(BAD_DATE, "bad_date", "出生日期错误")                  \
+    X(EXCEL_CORRUPTED, "excel_corrupted", "被Excel改坏")     \
+    X(EMPTY, "empty", "空")                                  \
+    X(DUPLICATE, "duplicate", "名单内重复")                  \
+    X(FORMULA, "formula", "公式无缓存值")                    \
+    X(NOT_AN_ID, "not_an_id", "不是身份证号")
 
 enum idno_status {
-#define IDNO__ENUM(name, code) IDNO_##name,
+#define IDNO__ENUM(name, code, word) IDNO_##name,
     IDNO_STATUS_TABLE(IDNO__ENUM)
 #undef IDNO__ENUM
 };
 
 /* idno_status_code returns the stable code ("bad_checksum"). */
 const char *idno_status_code(enum idno_status st);
+/* idno_status_word returns the status in Chinese words for the 状态 column ("校验位错误",
+ * issue 14); the code goes beside it in 状态代码. */
+const char *idno_status_word(enum idno_status st);
 /* idno_normalize cleans in[0..n) into out (18 chars + NUL, uppercase X) and returns the
  * status: OK (already clean), FIXED (cleaned), CONVERTED_15, or a rejection (BAD_CHECKSUM,
  * BAD_DATE, EXCEL_CORRUPTED, EMPTY, NOT_AN_ID) in which case out is "". Never returns

@@ -16,6 +16,7 @@
 #include "core/alloc.h"
 #include "core/codec.h"
 #include "core/err.h"
+#include "core/i18n.h"
 #include "core/json_escape.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -120,21 +121,42 @@ http_check_type(struct req *req)
     return 0;
 }
 
+/* http_error_body builds the one error envelope. The message follows the request's
+ * Accept-Language (core/i18n.h): the handler's English detail, translated through the
+ * catalogue when it is there (its reason code then goes beside it); in Chinese an
+ * untranslated detail gives way to the code's default message, never half English. The
+ * code stays the same in every language. */
 static void
 http_error_body(struct req *req, int rc)
 {
     struct buf b = BUF_INIT;
+    enum i18n_lang lang = i18n_lang_parse(req_header(req, "Accept-Language"));
+    char text[sizeof req->fail_msg * 2];
+    const char *reason = NULL, *msg = lang == I18N_EN ? err_message(rc) : err_message_zh(rc);
+    /* internal errors never carry detail to the client (S4) */
+    if (req->fail_msg[0] && err_status(rc) < 500) {
+        reason = i18n_translate(req->fail_msg, lang, text, sizeof text);
+        if (reason)
+            msg = text;
+        else if (lang == I18N_EN)
+            msg = req->fail_msg;
+    }
     buf_adds(&b, "{\"error\":{\"code\":");
     json_escape(&b, err_code(rc));
     buf_adds(&b, ",\"message\":");
-    /* internal errors never carry detail to the client (S4) */
-    json_escape(&b, (req->fail_msg[0] && err_status(rc) < 500) ? req->fail_msg : err_message(rc));
+    json_escape(&b, msg);
+    if (reason) {
+        buf_adds(&b, ",\"reason\":");
+        json_escape(&b, reason);
+    }
     buf_adds(&b, ",\"request_id\":");
     json_escape(&b, req->actor.request_id);
     buf_adds(&b, "}}\n");
     size_t len = 0;
     char *data = buf_detach(&b, &len);
     req_reply(req, err_status(rc), "application/json; charset=utf-8", data, len);
+    req_add_header(req, "Content-Language", i18n_lang_tag(lang));
+    req_add_header(req, "Vary", "Accept-Language");
 }
 
 /* http_run does the work once the whole request has been read. */

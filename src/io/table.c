@@ -218,6 +218,46 @@ out:
     return rc;
 }
 
+/* table_sniff_kind names a common non-table file type by its first bytes (issue 14: a
+ * PNG renamed .xlsx is "not a table", not a CSV encoding problem); NULL for none. */
+static const char *
+table_sniff_kind(const unsigned char *p, size_t n)
+{
+    static const struct {
+        const char *magic;
+        size_t len, at;
+        const char *kind;
+    } kinds[] = {
+        { "\x89PNG\r\n\x1a\n", 8, 0, "PNG" },  { "\xff\xd8\xff", 3, 0, "JPEG" },
+        { "GIF87a", 6, 0, "GIF" },             { "GIF89a", 6, 0, "GIF" },
+        { "%PDF-", 5, 0, "PDF" },              { "\x1f\x8b", 2, 0, "gzip" },
+        { "7z\xbc\xaf\x27\x1c", 6, 0, "7z" },  { "Rar!\x1a\x07", 6, 0, "RAR" },
+        { "WEBP", 4, 8, "WebP" },              { "ftyp", 4, 4, "MP4" },
+        { "\x7f" "ELF", 4, 0, "ELF" },
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (n >= kinds[i].at + kinds[i].len && memcmp(p + kinds[i].at, kinds[i].magic, kinds[i].len) == 0)
+            return kinds[i].kind;
+    return NULL;
+}
+
+/* table_sniff_binary says whether the first bytes hold control characters no text file
+ * (UTF-8 or GB18030 CSV) has; UTF-16 text (with its BOM) is left to the CSV reader. */
+static bool
+table_sniff_binary(const unsigned char *p, size_t n)
+{
+    if (n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF)))
+        return false;
+    if (n > 4096)
+        n = 4096;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' && c != 0x1a) || c == 0x7f)
+            return true;
+    }
+    return false;
+}
+
 /* table_sniff decides the format from the first bytes p[0..n) (n may be short of the
  * file): a zip is a workbook, an OLE2 compound file (.xls, encrypted .xlsx) and markup are
  * refused, anything else is CSV. */
@@ -236,6 +276,15 @@ table_sniff(const unsigned char *p, size_t n, enum table_format *fmt, struct buf
     if (n >= sizeof OLE2_MAGIC && memcmp(p, OLE2_MAGIC, sizeof OLE2_MAGIC) == 0) {
         buf_adds(why, "the file is an Excel 97-2003 workbook (.xls) or a password-protected "
                       "workbook; remove the password or save it as .xlsx and upload again");
+        return ERR_INVALID;
+    }
+    const char *kind = table_sniff_kind(p, n);
+    if (kind) {
+        buf_printf(why, "the file is not an Excel workbook or CSV (it is a %s file)", kind);
+        return ERR_INVALID;
+    }
+    if (table_sniff_binary(p, n)) {
+        buf_adds(why, "the file is not an Excel workbook or CSV");
         return ERR_INVALID;
     }
     size_t i = 0;

@@ -191,7 +191,7 @@ test_lockout_and_unlock(void **state)
     assert_int_equal(client_login(&old, "carol", SERVER_PASSWORD, NULL, &r), 200);
 
     /* policy default: 5 failures lock the account */
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 4; i++) {
         client_login(&c, "carol", "Wrong-Passw0rd!", NULL, &r);
         assert_resp(&r, 401, "login_failed");
         if (i == 0)
@@ -199,10 +199,16 @@ test_lockout_and_unlock(void **state)
         error_without_id(&r, now, sizeof now);
         assert_string_equal(first, now);
     }
+    /* the fifth locks, and says when to retry (issue 14) */
+    client_login(&c, "carol", "Wrong-Passw0rd!", NULL, &r);
+    assert_resp(&r, 429, "login_locked");
+    char locked[sizeof now];
+    error_without_id(&r, locked, sizeof locked);
     /* now even the right password fails, with the same answer */
     client_login(&c, "carol", SERVER_PASSWORD, NULL, &r);
+    assert_resp(&r, 429, "login_locked");
     error_without_id(&r, now, sizeof now);
-    assert_string_equal(first, now);
+    assert_string_equal(locked, now);
     assert_string_equal(c.cookie, "");
     /* and the old session is refused while the lock holds */
     client_call(&old, "GET", "/api/v1/auth/me", NULL, &r);
@@ -405,7 +411,7 @@ test_totp_for_admin(void **state)
     client_login(&c, "root1", SERVER_PASSWORD, "", &r);
     assert_resp(&r, 401, "totp_required");
     client_login(&c, "root1", SERVER_PASSWORD, bad, &r);
-    assert_resp(&r, 401, "login_failed");
+    assert_resp(&r, 401, "totp_wrong"); /* the password was right: the code was wrong (issue 14) */
     assert_string_equal(c.cookie, "");
     /* the wrong password with a good code is just a failed login */
     assert_int_equal(server_totp(secret, step, code), 0);
@@ -414,7 +420,7 @@ test_totp_for_admin(void **state)
     /* the code used for enabling cannot be used again */
     assert_int_equal(server_totp(secret, step - 1, code), 0);
     client_login(&c, "root1", SERVER_PASSWORD, code, &r);
-    assert_resp(&r, 401, "login_failed");
+    assert_resp(&r, 401, "totp_wrong");
 
     assert_int_equal(server_totp(secret, step, code), 0);
     client_login(&c, "root1", SERVER_PASSWORD, code, &r);
@@ -425,7 +431,7 @@ test_totp_for_admin(void **state)
     assert_resp(&r, 204, NULL);
     /* replay: the same code a second time */
     client_login(&c, "root1", SERVER_PASSWORD, code, &r);
-    assert_resp(&r, 401, "login_failed");
+    assert_resp(&r, 401, "totp_wrong");
     /* the next step's code is still good (one step of drift) */
     assert_int_equal(server_totp(secret, step + 1, code), 0);
     client_login(&c, "root1", SERVER_PASSWORD, code, &r);
@@ -433,7 +439,7 @@ test_totp_for_admin(void **state)
     /* and nothing older than what was used works any more */
     assert_int_equal(server_totp(secret, step, code), 0);
     client_login(&c, "root1", SERVER_PASSWORD, code, &r);
-    assert_resp(&r, 401, "login_failed");
+    assert_resp(&r, 401, "totp_wrong");
 
     resp_release(&r);
     client_release(&c);

@@ -276,13 +276,13 @@ test_upload_run_export(void **state)
     assert_true(str_has_prefix(str_of(disp), "attachment; filename=\"batch-"));
     assert_non_null(strstr(disp, "filename*=UTF-8''%E5%90%8D%E5%8D%95-")); /* 名单- */
     read_xlsx(&r, &got);
-    assert_true(str_has_prefix(str_of(got.data), "序号|姓名|身份证号码|联系电话|状态|是否检测|近3天检测次数|最近采样时间|"
+    assert_true(str_has_prefix(str_of(got.data), "序号|姓名|身份证号码|联系电话|状态|状态代码|是否检测|近3天检测次数|最近采样时间|"
                                                   "最近检测时间|检测机构|最近结果|采样点\n"));
     assert_int_equal(lines_with(got.data, NULL), NPEOPLE + 5);
-    assert_int_equal(lines_with(got.data, "|ok|是|"), (size_t)found);
+    assert_int_equal(lines_with(got.data, "|正常|ok|是|"), (size_t)found);
     assert_int_equal(lines_with(got.data, "|bad_checksum"), 1);
     assert_int_equal(lines_with(got.data, "|empty"), 1);
-    assert_int_equal(lines_with(got.data, "|duplicate|"), 1);
+    assert_int_equal(lines_with(got.data, "|名单内重复|duplicate|"), 1);
     person(3, &p);
     assert_non_null(strstr(got.data, p.id_number));
     buf_reset(&got);
@@ -370,7 +370,7 @@ test_xlsx_upload_days(void **state)
     snprintf(path, sizeof path, "/api/v1/batches/%lld/export", (long long)id);
     assert_int_equal(client_call(&a, "GET", path, NULL, &r), 200);
     read_xlsx(&r, &got);
-    assert_true(str_has_prefix(str_of(got.data), "2026年11月 居民名单\n姓名|证件号码|状态|是否检测|近7天检测次数|"));
+    assert_true(str_has_prefix(str_of(got.data), "2026年11月 居民名单\n姓名|证件号码|状态|状态代码|是否检测|近7天检测次数|"));
     assert_int_equal(lines_with(got.data, NULL), 12);
     xfree(data);
     buf_release(&got);
@@ -497,7 +497,7 @@ test_hostile_uploads(void **state)
     buf_printf(&body, "--%s\r\nContent-Disposition: form-data; name=\"days\"\r\n\r\n3\r\n--%s--\r\n", BOUNDARY, BOUNDARY);
     client_send(&a, "POST", "/api/v1/batches", body.data, body.len, form_headers, 0, &r);
     assert_resp(&r, 400, "invalid");
-    assert_non_null(strstr(resp_str(&r, "error.message"), "'file'"));
+    assert_string_equal(resp_str(&r, "error.message"), "没有选择要上传的文件"); /* zh by default (issue 14) */
     /* two file fields */
     buf_reset(&body);
     buf_printf(&body, "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n身份证号\r\n"
@@ -513,7 +513,8 @@ test_hostile_uploads(void **state)
     /* not a table of IDs; an old .xls; a days field out of range */
     upload(&a, "a.csv", "name,age\nx,1\n", 13, 0, &r);
     assert_resp(&r, 400, "invalid");
-    assert_string_equal(resp_str(&r, "error.message"), "no column of ID numbers found");
+    assert_string_equal(resp_str(&r, "error.message"), "未找到身份证号码列");
+    assert_string_equal(resp_str(&r, "error.reason"), "batch_no_id_column");
     upload(&a, "a.xls", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 old", 12, 0, &r);
     assert_resp(&r, 400, "invalid");
     upload(&a, "a.csv", "身份证号\n11010519491231002X\n", 30, 91, &r);

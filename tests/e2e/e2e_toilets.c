@@ -195,7 +195,7 @@ test_http(void **state)
     assert_int_equal(upload(srv, tok_rw.data, net, "/api/v1/cameras/reconcile", "within", "300'; DROP", &r), 400);
     assert_int_equal(upload(srv, tok_rw.data, net, "/api/v1/toilets/import", "crs", "mars", &r), 400);
     assert_int_equal(upload(srv, tok_rw.data, net, "/api/v1/toilets/import", NULL, NULL, &r), 400);
-    assert_non_null(strstr(resp_str(&r, "error.message"), "header"));
+    assert_string_equal(resp_str(&r, "error.reason"), "import_no_toilet_header"); /* issue 14 */
     assert_int_equal(upload(srv, tok_rw.data, net, "/api/v1/cameras/reconcile", "within", "300", &r), 201);
     assert_int_equal(resp_int(&r, "counts.matched"), 4);
     assert_int_equal(resp_int(&r, "counts.only_online"), 3);

@@ -378,7 +378,10 @@ test('an officer uploads a list, watches it run, exports the results and deletes
     const all = openInLibreOffice(await save(dlAll, 'batch-export-all.xlsx'));
     const head = all[0];
     assert.deepEqual(head.slice(0, 4), ['序号', '姓名', '身份证号', '备注']);
-    assert.deepEqual(head.slice(4), ['状态', '是否检测', '近3天检测次数', '最近采样时间', '最近检测时间', '检测机构', '最近结果', '采样点']);
+    assert.deepEqual(head.slice(4), ['状态', '状态代码', '是否检测', '近3天检测次数', '最近采样时间', '最近检测时间', '检测机构', '最近结果', '采样点']);
+    /* 状态 in Chinese words, the stable code in 状态代码 right after it (issue 14) */
+    const WORDS = { ok: '正常', fixed: '已修正格式', converted_15: '15位已转换', bad_checksum: '校验位错误', bad_date: '出生日期错误',
+      excel_corrupted: '被Excel改坏', empty: '空', duplicate: '名单内重复', not_an_id: '不是身份证号', formula: '公式无缓存值' };
     const data = all.slice(1).filter((r) => r.some((c) => c !== ''));
     assert.equal(data.length, list.length);
     let foundRows = 0;
@@ -388,22 +391,23 @@ test('an officer uploads a list, watches it run, exports the results and deletes
       assert.equal(r[1], want.name, `row ${i + 2}: 姓名`);
       assert.equal(r[2], want.cell, `row ${i + 2}: the ID cell as uploaded`);
       assert.equal(r[3], `备注${i + 1}`, `row ${i + 2}: 备注`);
-      assert.equal(r[4], want.status, `row ${i + 2}: 状态`);
-      if (['ok', 'fixed'].includes(r[4]) && r[6] !== '' && r[6] !== '0') foundRows++;
-      if (!want.resident && want.status === 'ok') assert.equal(r[5], '否', `row ${i + 2}: an outsider is not tested`);
-      if (['bad_checksum', 'excel_corrupted', 'empty', 'not_an_id'].includes(want.status)) assert.equal(r[5] ?? '', '', `row ${i + 2}: no result for an invalid ID`);
+      assert.equal(r[5], want.status, `row ${i + 2}: 状态代码`);
+      assert.equal(r[4], WORDS[want.status], `row ${i + 2}: 状态`);
+      if (['ok', 'fixed'].includes(r[5]) && r[7] !== '' && r[7] !== '0') foundRows++;
+      if (!want.resident && want.status === 'ok') assert.equal(r[6], '否', `row ${i + 2}: an outsider is not tested`);
+      if (['bad_checksum', 'excel_corrupted', 'empty', 'not_an_id'].includes(want.status)) assert.equal(r[6] ?? '', '', `row ${i + 2}: no result for an invalid ID`);
     });
     assert.ok(foundRows <= found, `${foundRows} rows counted tests in 3 days, ${found} found in 14`);
-    const dup = data.find((r) => r[4] === 'duplicate');
-    const first = data.find((r) => r[2] === dup[2] && r[4] !== 'duplicate');
-    assert.deepEqual(dup.slice(5), first.slice(5), 'a repeated ID gets the first row’s result');
+    const dup = data.find((r) => r[5] === 'duplicate');
+    const first = data.find((r) => r[2] === dup[2] && r[5] !== 'duplicate');
+    assert.deepEqual(dup.slice(6), first.slice(6), 'a repeated ID gets the first row’s result');
 
     /* export the not-found rows */
     const [dlNf] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-not-found').click()]);
     const nf = openInLibreOffice(await save(dlNf, 'batch-export-not-found.xlsx')).slice(1).filter((r) => r.some((c) => c !== ''));
     assert.equal(nf.length, notFound);
     for (const r of nf) {
-      assert.ok(['ok', 'fixed'].includes(r[4]) && r[5] === '否', `a not-found row: ${r.join('|')}`);
+      assert.ok(['ok', 'fixed'].includes(r[5]) && r[6] === '否', `a not-found row: ${r.join('|')}`);
     }
     assert.equal(nf.filter((r) => r[1].startsWith('外地')).length, 5);
 

@@ -1,9 +1,11 @@
 /* api/account/auth.c - the /api/v1/auth resource: login, logout, me, password change, TOTP
  * enrolment (R1.7 login/logout, S6 identity). */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "core/err.h"
+#include "core/time.h"
 #include "crypto/password.h"
 #include "domain/platform/audit.h"
 #include "domain/account/session.h"
@@ -19,6 +21,20 @@ auth_reply_user(struct req *req, int status, const struct user *u, const char *c
     if (csrf)
         json_object_set_new(out, "csrf_token", json_string(csrf));
     return api_reply(req, status, out);
+}
+
+/* auth_say_locked tells when a locked name may try again (to the minute, local time) and
+ * sets Retry-After. */
+static void
+auth_say_locked(struct req *req, int64_t until)
+{
+    char when[32], secs[24];
+    int64_t left = (until - time_now_ms() + 999) / 1000;
+    time_format_local(until + 59999, when, sizeof when); /* rounded up to the minute */
+    when[16] = '\0';                                      /* "YYYY-MM-DD HH:MM" */
+    req_fail(req, ERR_LOGIN_LOCKED, "too many failed attempts; try again after %s", when);
+    snprintf(secs, sizeof secs, "%lld", (long long)(left > 0 ? left : 1));
+    req_add_header(req, "Retry-After", secs);
 }
 
 /* POST /api/v1/auth/login {"username","password","totp"?} -> {"user","csrf_token"} */
@@ -40,8 +56,13 @@ auth_login_handler(struct req *req)
         rc = ERR_LOGIN_FAILED;
         goto out;
     }
-    if ((rc = auth_login(req->app, req->db, &req->actor, username, password, totp, &u)))
+    if ((rc = auth_login(req->app, req->db, &req->actor, username, password, totp, &u))) {
+        if (rc == ERR_LOGIN_LOCKED)
+            auth_say_locked(req, u.locked_until);
+        else if (rc == ERR_TOTP_WRONG)
+            req_fail(req, rc, "the one-time code is wrong or was already used; wait for a new code");
         goto out;
+    }
     if ((rc = session_create(req->app, req->db, u.id, req->actor.ip, &token, &s)))
         goto out;
     user_to_actor(req->app, &u, &req->actor);

@@ -6,6 +6,7 @@
  */
 #include "domain/account/user.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,63 @@ static const char sql_totp_store[] =
     "UPDATE users SET totp_secret = ?2, totp_enabled = 0, updated_at = ?3 WHERE id = ?1";
 static const char sql_totp_enable[] =
     "UPDATE users SET totp_enabled = 1, totp_last_step = ?2, updated_at = ?3 WHERE id = ?1";
+
+/* Failed attempts for names with no usable account (unknown or disabled), so that they
+ * lock after the same number of attempts as a real account and answer the same (issue
+ * 14: nothing reveals whether an account exists). In memory, per process: a fixed table
+ * of salted name hashes, the oldest slot reused. */
+#define AUTH_GHOSTS 256
+static struct {
+    uint64_t hash;
+    int fails;
+    int64_t locked_until, seen;
+} auth_ghosts[AUTH_GHOSTS];
+static pthread_mutex_t auth_ghost_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t auth_ghost_salt;
+
+static uint64_t
+auth_ghost_hash(const char *name)
+{
+    if (!auth_ghost_salt && crypto_random(&auth_ghost_salt, sizeof auth_ghost_salt))
+        auth_ghost_salt = 0x9e3779b97f4a7c15ull;
+    uint64_t h = 0xcbf29ce484222325ull ^ auth_ghost_salt;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ (uint64_t)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p)) * 0x100000001b3ull;
+    return h | 1; /* 0 marks a free slot */
+}
+
+/* auth_ghost_attempt counts one failed attempt for name (when fail) and returns the time
+ * it is locked until (0: not locked). */
+static int64_t
+auth_ghost_attempt(const struct app *app, const char *name, int64_t now, bool fail)
+{
+    int64_t until = 0;
+    size_t slot = 0;
+    pthread_mutex_lock(&auth_ghost_mu);
+    uint64_t h = auth_ghost_hash(name); /* under the lock: it may draw the salt */
+    for (size_t i = 0; i < AUTH_GHOSTS; i++) {
+        if (auth_ghosts[i].hash == h) {
+            slot = i;
+            break;
+        }
+        if (auth_ghosts[i].seen < auth_ghosts[slot].seen)
+            slot = i;
+    }
+    if (auth_ghosts[slot].hash != h) {
+        auth_ghosts[slot].hash = h;
+        auth_ghosts[slot].fails = 0;
+        auth_ghosts[slot].locked_until = 0;
+    }
+    auth_ghosts[slot].seen = now;
+    if (auth_ghosts[slot].locked_until > now) {
+        until = auth_ghosts[slot].locked_until;
+    } else if (fail && ++auth_ghosts[slot].fails >= app->policy.lockout_attempts) {
+        auth_ghosts[slot].fails = 0;
+        until = auth_ghosts[slot].locked_until = now + app->policy.lockout_ms;
+    }
+    pthread_mutex_unlock(&auth_ghost_mu);
+    return until;
+}
 
 /* A hash to verify against when the user does not exist, so both paths cost the same. */
 static const char auth_dummy_hash[] =
@@ -84,21 +142,21 @@ auth_note(struct app *app, struct db *db, const struct actor *who, int64_t user_
 
 /* auth_fail counts one failed attempt atomically and locks the account when the count
  * reaches the policy, auditing either, in one transaction (parallel attempts cannot slip
- * past the limit). */
-static void
+ * past the limit). Returns the time the account is now locked until, 0 if it is not. */
+static int64_t
 auth_fail(struct app *app, struct db *db, const struct actor *who, int64_t user_id, const char *detail)
 {
     char target[64];
-    int64_t count = 0;
-    bool lock;
+    int64_t count = 0, until = time_now_ms() + app->policy.lockout_ms;
+    bool lock = false;
     int rc;
     auth_target(target, sizeof target, user_id);
     if (db_begin(db))
-        return;
+        return 0;
     if ((rc = auth_exec(db, sql_fail_count, user_id, 0, false, NULL, &count)))
         goto out;
     lock = count >= app->policy.lockout_attempts;
-    if (lock && (rc = auth_exec(db, sql_lock, user_id, time_now_ms() + app->policy.lockout_ms, true, NULL, NULL)))
+    if (lock && (rc = auth_exec(db, sql_lock, user_id, until, true, NULL, NULL)))
         goto out;
     if ((rc = audit_append(db, &app->keys, who, lock ? "auth.lockout" : "auth.login", target,
                            lock ? "locked" : "failed", lock ? "too many failed attempts" : detail)))
@@ -107,6 +165,17 @@ auth_fail(struct app *app, struct db *db, const struct actor *who, int64_t user_
 out:
     if (rc)
         db_rollback(db);
+    return !rc && lock ? until : 0;
+}
+
+/* auth_locked answers a locked name: ERR_LOGIN_LOCKED, out->locked_until saying when to
+ * retry (the same shape for a real account and a name with none). */
+static int
+auth_locked(struct user *out, int64_t until)
+{
+    memset(out, 0, sizeof *out);
+    out->locked_until = until;
+    return ERR_LOGIN_LOCKED;
 }
 
 /* auth_succeed clears the failure count and audits the login. */
@@ -156,24 +225,29 @@ auth_login(struct app *app, struct db *db, struct actor *who, const char *userna
         if (rc != ERR_NOT_FOUND)
             return rc;
         (void)password_verify(password, auth_dummy_hash);
-        auth_note(app, db, who, 0, "failed", "unknown user");
-        return ERR_LOGIN_FAILED;
+        int64_t ghost = auth_ghost_attempt(app, username, now, true);
+        auth_note(app, db, who, 0, ghost ? "locked" : "failed", "unknown user");
+        return ghost ? auth_locked(out, ghost) : ERR_LOGIN_FAILED;
     }
     str_copy(who->name, sizeof who->name, u.username);
     who->role = u.role;
-    if (user_is_locked(&u, now)) {
+    /* locked by an administrator (until further notice) answers like a disabled account:
+     * a name without an account can never be locked that way */
+    bool admin_lock = user_is_locked(&u, now) && u.locked_until > now + app->policy.lockout_ms;
+    if (user_is_locked(&u, now) && !admin_lock) {
         (void)password_verify(password, auth_dummy_hash);
         auth_note(app, db, who, u.id, "locked", NULL);
-        return ERR_LOGIN_FAILED;
+        return auth_locked(out, u.locked_until);
     }
-    if (u.disabled) {
+    if (u.disabled || admin_lock) {
         (void)password_verify(password, auth_dummy_hash);
-        auth_note(app, db, who, u.id, "failed", "disabled");
-        return ERR_LOGIN_FAILED;
+        int64_t ghost = auth_ghost_attempt(app, username, now, true);
+        auth_note(app, db, who, u.id, ghost || admin_lock ? "locked" : "failed", admin_lock ? NULL : "disabled");
+        return ghost ? auth_locked(out, ghost) : ERR_LOGIN_FAILED;
     }
     if (password_verify(password, u.password_hash) != 0) {
-        auth_fail(app, db, who, u.id, "wrong password");
-        return ERR_LOGIN_FAILED;
+        int64_t until = auth_fail(app, db, who, u.id, "wrong password");
+        return until ? auth_locked(out, until) : ERR_LOGIN_FAILED;
     }
     if (u.totp_enabled) {
         uint8_t secret[TOTP_SECRET_LEN];
@@ -189,8 +263,9 @@ auth_login(struct app *app, struct db *db, struct actor *who, const char *userna
         if (!rc && (rc = auth_exec(db, sql_claim_step, u.id, step, true, &changed, NULL)))
             return rc;
         if (rc || changed != 1) {
-            auth_fail(app, db, who, u.id, rc ? "wrong code" : "code reused");
-            return ERR_LOGIN_FAILED;
+            /* the password was right: say the code was wrong (issue 14) */
+            int64_t until = auth_fail(app, db, who, u.id, rc ? "wrong code" : "code reused");
+            return until ? auth_locked(out, until) : ERR_TOTP_WRONG;
         }
         u.totp_last_step = step;
     }

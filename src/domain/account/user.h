@@ -79,9 +79,12 @@ int user_generate_password(struct buf *out);
 /* Login (domain/account/auth.c) ------------------------------------------------------------- */
 
 /* auth_login checks password, lockout and the second factor for username and fills *out.
- * Every failure is ERR_LOGIN_FAILED (same answer whatever the reason), except
- * ERR_TOTP_REQUIRED when the password was right but no code was given. Audits ok, failed
- * and locked attempts; locks the account after policy.lockout_attempts failures. */
+ * Failures: ERR_LOGIN_FAILED for a wrong password, an unknown name or a disabled account
+ * (the same answer); ERR_LOGIN_LOCKED, with out->locked_until saying when to retry, once
+ * policy.lockout_attempts failures lock the name - a real account in the database, a name
+ * without one in memory, so both answer alike (issue 14); after the right password,
+ * ERR_TOTP_REQUIRED when no code was given and ERR_TOTP_WRONG for a wrong or reused code.
+ * Audits ok, failed and locked attempts. */
 int auth_login(struct app *app, struct db *db, struct actor *who, const char *username,
                const char *password, const char *totp, struct user *out);
 /* TOTP enrolment: auth_totp_setup stores a new (sealed) secret, not yet enabled, and

@@ -407,6 +407,7 @@ batch_col_names(int days_count, struct str names[BATCH_RESULT_COLS], char *nameb
 {
     snprintf(namebuf, cap, "近%d天检测次数", days_count);
     names[BATCH_COL_STATUS] = STR_LIT("状态");
+    names[BATCH_COL_STATUS_CODE] = STR_LIT("状态代码");
     names[BATCH_COL_TESTED] = STR_LIT("是否检测");
     names[BATCH_COL_COUNT] = str_of(namebuf);
     names[BATCH_COL_SAMPLED_AT] = STR_LIT("最近采样时间");
@@ -436,7 +437,8 @@ batch_row_text(const struct batch_row *r, struct batch_text *tb, struct str out[
     tb->count[0] = tb->sampled_at[0] = tb->tested_at[0] = '\0';
     if (r->kind != BATCH_ROW_DATA)
         return;
-    out[BATCH_COL_STATUS] = str_of(idno_status_code(r->status));
+    out[BATCH_COL_STATUS] = str_of(idno_status_word(r->status));
+    out[BATCH_COL_STATUS_CODE] = str_of(idno_status_code(r->status));
     if (!r->result)
         return;
     const struct batch_result *res = r->result;

@@ -104,10 +104,12 @@
 #define BATCH_MAX_ROWS ((uint64_t)2000000) /* data rows per run (= TABLE_MAX_ROWS) */
 #define BATCH_CHUNK 500              /* blind indexes per lookup statement */
 
-/* The appended columns, in order: 状态 then the result columns. */
-#define BATCH_RESULT_COLS 8
+/* The appended columns, in order: 状态 (Chinese words), 状态代码 (the stable idno code,
+ * issue 14) then the result columns. */
+#define BATCH_RESULT_COLS 9
 enum batch_col {
-    BATCH_COL_STATUS,      /* 状态: stable idno code */
+    BATCH_COL_STATUS,      /* 状态: the status in Chinese words (idno_status_word) */
+    BATCH_COL_STATUS_CODE, /* 状态代码: stable idno code */
     BATCH_COL_TESTED,      /* 是否检测: 是 / 否 ("" for an invalid row) */
     BATCH_COL_COUNT,       /* 近N天检测次数 */
     BATCH_COL_SAMPLED_AT,  /* 最近采样时间, "YYYY-MM-DD HH:MM:SS" Asia/Shanghai */

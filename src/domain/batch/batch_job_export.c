@@ -120,7 +120,7 @@ export_data(struct export_xw *x, const struct batch_job *job, const struct batch
     struct str out[BATCH_RESULT_COLS];
     batch_row_text(&br, &tb, out);
     if (!known)
-        out[BATCH_COL_STATUS] = (struct str){ "", 0 };
+        out[BATCH_COL_STATUS] = out[BATCH_COL_STATUS_CODE] = (struct str){ "", 0 };
     for (size_t c = 0; c < job->ncols; c++)
         x->cells[c] = c < r->ncells ? XLSXW_TEXT_CELL(cells[c]) : XLSXW_EMPTY_CELL;
     for (size_t c = 0; c < BATCH_RESULT_COLS; c++) {

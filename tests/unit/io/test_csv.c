@@ -259,7 +259,7 @@ test_broken_text(void **state)
     struct buf why = BUF_INIT, rows = BUF_INIT, big = BUF_INIT;
     struct table_row row;
 
-    FAILS("a,b\nc\0d\n", ERR_INVALID, "binary data");
+    FAILS("a,b\nc\0d\n", ERR_INVALID, "not an Excel workbook or CSV");
     FAILS("\xEF\xBB\xBF" "a,\xFF\n", ERR_INVALID, "marked as UTF-8");
     /* Neither UTF-8 nor GB18030: the row where the decoder stopped. */
     FAILS("a\nb\n\x80\n", ERR_INVALID, "csv row 3: the text is neither UTF-8 nor GB18030");

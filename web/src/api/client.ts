@@ -9,6 +9,9 @@
  * session or a forced step can send the user to the right page. Besides JSON calls:
  * upload() sends multipart form data with progress events (XMLHttpRequest), and blob()
  * POSTs JSON and answers a file (downloads); both report errors the same way.
+ * Every request sends Accept-Language from the UI locale (setAcceptLanguage, called by
+ * i18n/): the server's error.message is then in the user's language and is shown as given
+ * (fromServer); error.code stays the same in every language (issue 14).
  */
 
 export class ApiError extends Error {
@@ -16,15 +19,28 @@ export class ApiError extends Error {
   readonly code: string;
   readonly requestId: string | null;
   readonly path: string;
+  /** true when message is the server's, already in the user's language */
+  readonly fromServer: boolean;
+  /** the server's stable reason code beside the message, when it gave one */
+  readonly reason: string | null;
 
-  constructor(status: number, code: string, message: string, requestId: string | null, path: string) {
+  constructor(status: number, code: string, message: string, requestId: string | null, path: string, fromServer = false, reason: string | null = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.requestId = requestId;
     this.path = path;
+    this.fromServer = fromServer;
+    this.reason = reason;
   }
+}
+
+let acceptLanguage = 'zh-CN';
+
+/** Sets the Accept-Language every request sends ("zh-CN" or "en"). */
+export function setAcceptLanguage(tag: string): void {
+  acceptLanguage = tag;
 }
 
 let csrfToken: string | null = null;
@@ -53,13 +69,16 @@ export function withQuery(path: string, q: Query): string {
 /** The ApiError of a non-2xx reply: the envelope's code, message and request id when the
  * body is {"error":{…}}, else a synthetic http_<status> code. */
 function errorOf(status: number, statusText: string, data: unknown, requestId: string | null, path: string): ApiError {
-  const env = (data as { error?: { code?: unknown; message?: unknown; request_id?: unknown } } | null)?.error;
+  const env = (data as { error?: { code?: unknown; message?: unknown; request_id?: unknown; reason?: unknown } } | null)?.error;
+  const fromServer = typeof env?.code === 'string' && typeof env?.message === 'string' && env.message !== '';
   return new ApiError(
     status,
     typeof env?.code === 'string' ? env.code : `http_${status}`,
     typeof env?.message === 'string' ? env.message : statusText,
     typeof env?.request_id === 'string' ? env.request_id : requestId,
     path,
+    fromServer,
+    typeof env?.reason === 'string' ? env.reason : null,
   );
 }
 
@@ -79,7 +98,7 @@ function parseJson(text: string): unknown {
 }
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', 'Accept-Language': acceptLanguage };
   const init: RequestInit = { method, headers, credentials: 'same-origin', cache: 'no-store' };
   if (method !== 'GET' && method !== 'HEAD') {
     headers['Content-Type'] = 'application/json';
@@ -113,6 +132,7 @@ function upload<T>(path: string, form: FormData, onProgress?: (p: UploadProgress
     const xhr = new XMLHttpRequest();
     xhr.open('POST', path);
     xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Accept-Language', acceptLanguage);
     if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
     xhr.upload.onprogress = (ev) => {
       if (ev.lengthComputable && ev.total > 0) onProgress?.({ percent: Math.min(100, Math.round((ev.loaded / ev.total) * 100)), processing: false });
@@ -131,7 +151,9 @@ function upload<T>(path: string, form: FormData, onProgress?: (p: UploadProgress
 /** POSTs a JSON body (or multipart form data) and answers the reply as a Blob (a generated file). */
 async function blob(path: string, body: unknown): Promise<Blob> {
   const isForm = body instanceof FormData;
-  const headers: Record<string, string> = isForm ? { Accept: '*/*' } : { 'Content-Type': 'application/json', Accept: '*/*' };
+  const headers: Record<string, string> = isForm
+    ? { Accept: '*/*', 'Accept-Language': acceptLanguage }
+    : { 'Content-Type': 'application/json', Accept: '*/*', 'Accept-Language': acceptLanguage };
   if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res: Response;
   try {

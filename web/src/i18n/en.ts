@@ -355,6 +355,8 @@ const en: typeof zh = {
     login_failed: 'Wrong username, password or code',
     current_password_wrong: 'The current password is wrong',
     totp_required: 'Enter your verification code',
+    login_locked: 'Too many failed attempts; try again later',
+    totp_wrong: 'The verification code is wrong',
     totp_invalid: 'Wrong or expired code',
     weak_password: 'The password does not meet the security policy',
     forbidden: 'You are not allowed to do this',

@@ -3,6 +3,7 @@
 import { createI18n } from 'vue-i18n';
 import zhCN from './zh-CN';
 import en from './en';
+import { setAcceptLanguage } from '@/api/client';
 import * as placesText from '@/features/places/messages';
 import * as camerasText from '@/features/cameras/messages';
 import * as videoText from '@/features/video/messages';
@@ -42,6 +43,7 @@ export const i18n = createI18n({
 
 function applyDocument(l: Locale) {
   document.documentElement.lang = l;
+  setAcceptLanguage(l === 'en' ? 'en' : 'zh-CN');
   document.title = (l === 'en' ? en : zhCN).app.title;
 }
 

@@ -353,6 +353,8 @@ export default {
     login_failed: '用户名、密码或验证码错误',
     current_password_wrong: '当前密码错误',
     totp_required: '请输入动态验证码',
+    login_locked: '登录失败次数过多，请稍后再试',
+    totp_wrong: '动态验证码错误',
     totp_invalid: '验证码错误或已过期',
     weak_password: '密码不符合安全策略',
     forbidden: '没有权限执行此操作',

@@ -1,7 +1,8 @@
 /* utils/errors.ts - turns an error into the text shown to the user.
  *
- * Known codes get a translated sentence; weak_password also shows the server's message,
- * which says what the policy misses. Unknown codes fall back to the server's message.
+ * The server's error.message is already in the user's language (the client sends
+ * Accept-Language) and is shown as given; errors made here (network, a reply that is not
+ * the envelope) get the translated sentence of their code.
  * toastError shows it as a message with the request id (for errors of row actions). */
 import { ElMessage } from 'element-plus';
 import { ApiError } from '@/api/client';
@@ -13,19 +14,14 @@ export interface ErrorView {
   requestId: string | null;
 }
 
-const DETAIL_CODES = new Set(['weak_password', 'invalid', 'bad_request', 'validation', 'conflict']);
-
 export function describeError(e: unknown): ErrorView {
   const { t, te } = i18n.global;
   if (e instanceof ApiError) {
     const key = `errors.${e.code}`;
     let text: string;
-    if (te(key)) {
-      text = t(key);
-      if (DETAIL_CODES.has(e.code) && e.message && e.message !== text) text += `: ${e.message}`;
-    } else {
-      text = e.message || t('errors.unknown');
-    }
+    if (e.fromServer) text = e.message;
+    else if (te(key)) text = t(key);
+    else text = e.message || t('errors.unknown');
     return { code: e.code, text, requestId: e.requestId };
   }
   return { code: 'unknown', text: t('errors.unknown'), requestId: null };

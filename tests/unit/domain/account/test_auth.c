@@ -200,7 +200,7 @@ test_lockout_and_release(void **state)
         assert_false(user_is_locked((u = get(at, id), &u), APPTEST_T0));
     }
     assert_int_equal(get(at, id).failed_count, attempts - 1);
-    assert_int_equal(login(at, "dave", "Wrong-Password-1", NULL, NULL), ERR_LOGIN_FAILED);
+    assert_int_equal(login(at, "dave", "Wrong-Password-1", NULL, NULL), ERR_LOGIN_LOCKED);
     u = get(at, id);
     assert_true(user_is_locked(&u, APPTEST_T0));
     assert_int_equal(u.locked_until, APPTEST_T0 + lock_ms);
@@ -209,7 +209,7 @@ test_lockout_and_release(void **state)
 
     /* while locked, even the right password fails, with the same answer */
     time_set_fake_ms(APPTEST_T0 + lock_ms - 1);
-    assert_int_equal(login(at, "dave", APPTEST_PASSWORD, NULL, NULL), ERR_LOGIN_FAILED);
+    assert_int_equal(login(at, "dave", APPTEST_PASSWORD, NULL, NULL), ERR_LOGIN_LOCKED);
     e = last_audit(at, &arena, "auth.login");
     assert_string_equal(e.result, "locked");
     assert_int_equal(get(at, id).locked_until, APPTEST_T0 + lock_ms); /* not extended */
@@ -272,7 +272,7 @@ test_lockout_policy_attempts(void **state)
     assert_int_equal(login(at, "fay", "Wrong-Password-1", NULL, NULL), ERR_LOGIN_FAILED);
     u = get(at, id);
     assert_false(user_is_locked(&u, time_now_ms()));
-    assert_int_equal(login(at, "fay", "Wrong-Password-1", NULL, NULL), ERR_LOGIN_FAILED);
+    assert_int_equal(login(at, "fay", "Wrong-Password-1", NULL, NULL), ERR_LOGIN_LOCKED);
     u = get(at, id);
     assert_true(user_is_locked(&u, time_now_ms()));
 }
@@ -439,7 +439,7 @@ test_totp_login(void **state)
 
     /* the step spent by enabling cannot log in (replay) */
     code_at(secret, s0, code);
-    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, code, NULL), ERR_LOGIN_FAILED);
+    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, code, NULL), ERR_TOTP_WRONG);
 
     /* next step: accepted once */
     time_set_fake_ms(APPTEST_T0 + STEP_MS + 2000);
@@ -448,7 +448,7 @@ test_totp_login(void **state)
     assert_int_equal(u.id, id);
     assert_int_equal(get(at, id).totp_last_step, s0 + 1);
     assert_int_equal(get(at, id).failed_count, 0);
-    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, code, NULL), ERR_LOGIN_FAILED);
+    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, code, NULL), ERR_TOTP_WRONG);
 
     /* at step s0+3: one step behind (s0+2) and one ahead (s0+4) are accepted */
     time_set_fake_ms(APPTEST_T0 + 3 * STEP_MS + 15000);
@@ -459,24 +459,24 @@ test_totp_login(void **state)
     assert_int_equal(get(at, id).totp_last_step, s0 + 4);
     /* s0+3 is now older than the last step used */
     code_at(secret, s0 + 3, code);
-    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, code, NULL), ERR_LOGIN_FAILED);
+    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, code, NULL), ERR_TOTP_WRONG);
 
     /* two steps off either way is refused */
     time_set_fake_ms(APPTEST_T0 + 10 * STEP_MS);
     code_at(secret, s0 + 12, code);
-    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, code, NULL), ERR_LOGIN_FAILED);
+    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, code, NULL), ERR_TOTP_WRONG);
     code_at(secret, s0 + 8, code);
-    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, code, NULL), ERR_LOGIN_FAILED);
+    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, code, NULL), ERR_TOTP_WRONG);
 
     /* malformed codes */
-    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, "12345", NULL), ERR_LOGIN_FAILED);
-    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, "1234567", NULL), ERR_LOGIN_FAILED);
-    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, "abcdef", NULL), ERR_LOGIN_FAILED);
+    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, "12345", NULL), ERR_TOTP_WRONG);
+    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, "1234567", NULL), ERR_TOTP_WRONG);
+    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, "abcdef", NULL), ERR_TOTP_WRONG);
 
     /* a wrong code counts as a failure */
     int before = get(at, id).failed_count;
     wrong_code(secret, s0 + 10, bad);
-    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, bad, NULL), ERR_LOGIN_FAILED);
+    assert_int_equal(login(at, "root3", APPTEST_PASSWORD, bad, NULL), ERR_TOTP_WRONG);
     assert_int_equal(get(at, id).failed_count, before + 1);
     struct audit_entry e = last_audit(at, &arena, "auth.login");
     assert_string_equal(e.result, "failed");
@@ -504,12 +504,12 @@ test_totp_wrong_codes_lock(void **state)
     time_set_fake_ms(APPTEST_T0 + 5 * STEP_MS);
     wrong_code(secret, s0 + 5, bad);
     for (int i = 0; i < at->app.policy.lockout_attempts; i++)
-        assert_int_equal(login(at, "root4", APPTEST_PASSWORD, bad, NULL), ERR_LOGIN_FAILED);
+        assert_int_equal(login(at, "root4", APPTEST_PASSWORD, bad, NULL), i + 1 < at->app.policy.lockout_attempts ? ERR_TOTP_WRONG : ERR_LOGIN_LOCKED);
     u = get(at, id);
     assert_true(user_is_locked(&u, time_now_ms()));
     assert_int_equal(apptest_count_audit(at->db, "auth.lockout", NULL, "locked"), 1);
     code_at(secret, s0 + 5, code);
-    assert_int_equal(login(at, "root4", APPTEST_PASSWORD, code, NULL), ERR_LOGIN_FAILED);
+    assert_int_equal(login(at, "root4", APPTEST_PASSWORD, code, NULL), ERR_LOGIN_LOCKED);
     /* the refused code was not spent: after the lock it still works in its window */
     time_set_fake_ms(APPTEST_T0 + 5 * STEP_MS + at->app.policy.lockout_ms + 1);
     code_at(secret, time_now_ms() / STEP_MS, code);
@@ -535,7 +535,7 @@ test_totp_per_user(void **state)
     code_at(s1, s0 + 1, c1);
     code_at(s2, s0 + 1, c2);
     if (strcmp(c1, c2) != 0)
-        assert_int_equal(login(at, "root6", APPTEST_PASSWORD, c1, NULL), ERR_LOGIN_FAILED);
+        assert_int_equal(login(at, "root6", APPTEST_PASSWORD, c1, NULL), ERR_TOTP_WRONG);
     assert_int_equal(login(at, "root5", APPTEST_PASSWORD, c1, NULL), 0);
 }
 
@@ -558,7 +558,7 @@ test_totp_secret_bound_to_row(void **state)
     assert_int_equal(get(at, b).totp_sealed_len, get(at, a).totp_sealed_len);
     time_set_fake_ms(APPTEST_T0 + STEP_MS);
     code_at(secret, APPTEST_T0 / STEP_MS + 1, code);
-    assert_int_equal(login(at, "root8", APPTEST_PASSWORD, code, NULL), ERR_LOGIN_FAILED);
+    assert_int_equal(login(at, "root8", APPTEST_PASSWORD, code, NULL), ERR_TOTP_WRONG);
     assert_int_equal(login(at, "root7", APPTEST_PASSWORD, code, NULL), 0);
 }
 
@@ -642,7 +642,7 @@ run_parallel(struct apptest *at, int n, const char *name, const char *pw, const 
     }
     for (int i = 0; i < n; i++) {
         assert_int_equal(pthread_join(th[i], NULL), 0);
-        assert_true(t[i].rc == 0 || t[i].rc == ERR_LOGIN_FAILED);
+        assert_true(t[i].rc == 0 || t[i].rc == ERR_LOGIN_FAILED || t[i].rc == ERR_LOGIN_LOCKED || t[i].rc == ERR_TOTP_WRONG);
         ok += t[i].rc == 0;
     }
     return ok;

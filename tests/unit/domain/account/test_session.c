@@ -291,7 +291,7 @@ test_locked_or_disabled_user(void **state)
     for (int i = 0; i < at->app.policy.lockout_attempts; i++) {
         memset(&who, 0, sizeof who);
         assert_int_equal(auth_login(&at->app, at->db, &who, "erin", "Wrong-Password-1", NULL, &u),
-                         ERR_LOGIN_FAILED);
+                         i + 1 < at->app.policy.lockout_attempts ? ERR_LOGIN_FAILED : ERR_LOGIN_LOCKED);
     }
     assert_int_equal(session_rows(at, s.id), 1);
     assert_int_equal(lookup(at, &token, &f, &u), ERR_UNAUTHENTICATED);

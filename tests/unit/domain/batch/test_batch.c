@@ -49,6 +49,17 @@
 #define D 86400000LL
 #define NOW (APPTEST_T0 + 30 * D + 10 * H) /* 2026-01-31 18:00 Asia/Shanghai */
 
+/* idno_status_parse_test maps a 状态代码 cell back to its status (IDNO_NOT_AN_ID + 1 when
+ * unknown, whose word is "未知" and never matches). */
+static enum idno_status
+idno_status_parse_test(struct str code)
+{
+    for (int i = 0; i <= IDNO_NOT_AN_ID; i++)
+        if (str_eq_cstr(code, idno_status_code((enum idno_status)i)))
+            return (enum idno_status)i;
+    return (enum idno_status)(IDNO_NOT_AN_ID + 1);
+}
+
 static char tmpdir[64];
 
 static const char *
@@ -948,10 +959,10 @@ test_cli_end_to_end(void **state)
     struct buf why = BUF_INIT;
     assert_int_equal(table_open_path(out, &t, &why), 0);
     assert_int_equal(table_next_row(t, &row), 0);
-    static const char *const header[] = { "姓名", "身份证号码", "备注", "状态", "是否检测", "近2天检测次数",
+    static const char *const header[] = { "姓名", "身份证号码", "备注", "状态", "状态代码", "是否检测", "近2天检测次数",
                                           "最近采样时间", "最近检测时间", "检测机构", "最近结果", "采样点" };
-    assert_int_equal(row.ncells, 11);
-    for (int i = 0; i < 11; i++)
+    assert_int_equal(row.ncells, 12);
+    for (int i = 0; i < 12; i++)
         assert_true(str_eq_cstr(row.cells[i], header[i]));
     size_t data = 0, tested = 0, dup = 0;
     for (;;) {
@@ -959,30 +970,35 @@ test_cli_end_to_end(void **state)
         if (!row.cells)
             break;
         data++;
-        assert_true(row.ncells >= 4);
-        const struct str status = row.cells[3];
+        assert_true(row.ncells >= 5);
+        /* 状态 in words, 状态代码 the stable code right after it (issue 14) */
+        const struct str status = row.cells[4];
+        assert_true(str_eq_cstr(row.cells[3], idno_status_word(idno_status_parse_test(status))));
         if (data == 11 || data == 12)
             assert_true(str_eq_cstr(row.cells[0], tricky[data - 11]));
         if (data <= 100 && data != 6) {
             assert_true(str_eq_cstr(status, "ok") || str_eq_cstr(status, "duplicate"));
             dup += str_eq_cstr(status, "duplicate");
-            assert_true(row.ncells >= 5);
-            tested += str_eq_cstr(row.cells[4], "是");
-            if (str_eq_cstr(row.cells[4], "是")) {
-                assert_int_equal(row.ncells, 11);
-                assert_int_equal(row.cells[6].n, 19); /* "YYYY-MM-DD HH:MM:SS" */
-                assert_int_equal(row.cells[6].p[4], '-');
-                assert_int_equal(row.cells[6].p[13], ':');
+            assert_true(row.ncells >= 6);
+            tested += str_eq_cstr(row.cells[5], "是");
+            if (str_eq_cstr(row.cells[5], "是")) {
+                assert_int_equal(row.ncells, 12);
+                assert_int_equal(row.cells[7].n, 19); /* "YYYY-MM-DD HH:MM:SS" */
+                assert_int_equal(row.cells[7].p[4], '-');
+                assert_int_equal(row.cells[7].p[13], ':');
             }
         } else if (data == 6) {
             assert_true(str_eq_cstr(status, "excel_corrupted"));
-            assert_int_equal(row.ncells, 4); /* no result columns for a rejected ID */
+            assert_true(str_eq_cstr(row.cells[3], "被Excel改坏"));
+            assert_int_equal(row.ncells, 5); /* no result columns for a rejected ID */
         } else if (data == 101) {
             assert_true(str_eq_cstr(status, "ok"));
-            assert_true(str_eq_cstr(row.cells[4], "否"));
-            assert_true(str_eq_cstr(row.cells[5], "0"));
+            assert_true(str_eq_cstr(row.cells[3], "正常"));
+            assert_true(str_eq_cstr(row.cells[5], "否"));
+            assert_true(str_eq_cstr(row.cells[6], "0"));
         } else {
             assert_true(str_eq_cstr(status, "bad_checksum"));
+            assert_true(str_eq_cstr(row.cells[3], "校验位错误"));
             assert_true(str_eq_cstr(row.cells[2], "备注文字"));
             /* the ID went out as text, exactly as the user typed it */
             assert_true(str_eq_cstr(row.cells[1], typo));
@@ -1019,17 +1035,17 @@ test_cli_end_to_end(void **state)
     for (size_t i = 0; i < text.len; i++)
         lines += text.data[i] == '\n';
     assert_int_equal(lines, 103);
-    if (!strstr(text.data, "状态,是否检测,近2天检测次数,最近采样时间"))
+    if (!strstr(text.data, "状态,状态代码,是否检测,近2天检测次数,最近采样时间"))
         fail_msg("LibreOffice gave:\n%.600s", text.data);
     char want[96];
-    snprintf(want, sizeof want, "%s,备注文字,bad_checksum", typo);
+    snprintf(want, sizeof want, "%s,备注文字,校验位错误,bad_checksum", typo);
     assert_non_null(strstr(text.data, want));
-    assert_non_null(strstr(text.data, ",excel_corrupted"));
+    assert_non_null(strstr(text.data, ",被Excel改坏,excel_corrupted"));
     assert_non_null(strstr(text.data, "A&B<C>"));
     assert_non_null(strstr(text.data, " 前导空格,"));
-    snprintf(want, sizeof want, "%s,,ok,否,0", outsider);
+    snprintf(want, sizeof want, "%s,,正常,ok,否,0", outsider);
     assert_non_null(strstr(text.data, want));
-    snprintf(want, sizeof want, "%s,,ok,", distinct[0]);
+    snprintf(want, sizeof want, "%s,,正常,ok,", distinct[0]);
     assert_non_null(strstr(text.data, want));
     buf_release(&text);
     buf_release(&why);
@@ -1076,16 +1092,19 @@ test_cli_formulas(void **state)
     struct table *t = NULL;
     struct table_row row;
     static const char *const want[] = { "fixed", "fixed", "ok", "formula", "empty" };
+    static const char *const want_word[] = { "已修正格式", "已修正格式", "正常", "公式无缓存值", "空" };
     const char *const want_id[] = { a, b, c, "", "" };
     assert_int_equal(table_open_path(out, &t, NULL), 0);
     assert_int_equal(table_next_row(t, &row), 0);                 /* the header */
     assert_true(str_eq_cstr(row.cells[3], "状态"));
+    assert_true(str_eq_cstr(row.cells[4], "状态代码"));
     for (size_t i = 0; i < 5; i++) {
         assert_int_equal(table_next_row(t, &row), 0);
         assert_non_null(row.cells);
-        assert_true(row.ncells >= 4);
-        if (!str_eq_cstr(row.cells[3], want[i]))
-            fail_msg("row %zu: status %.*s, wanted %s", i + 2, (int)row.cells[3].n, row.cells[3].p, want[i]);
+        assert_true(row.ncells >= 5);
+        if (!str_eq_cstr(row.cells[4], want[i]))
+            fail_msg("row %zu: status %.*s, wanted %s", i + 2, (int)row.cells[4].n, row.cells[4].p, want[i]);
+        assert_true(str_eq_cstr(row.cells[3], want_word[i]));
         assert_true(str_eq_cstr(row.cells[1], want_id[i]));      /* written out as read */
     }
     assert_int_equal(table_next_row(t, &row), 0);

@@ -273,11 +273,11 @@ test_create_run_export(void **state)
     assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
     assert_int_equal(written, NPEOPLE + 4);
     read_table(path, &got);
-    assert_true(str_has_prefix(str_of(got.data), "序号|姓名|身份证号|电话|状态|是否检测|近3天检测次数|最近采样时间|"));
+    assert_true(str_has_prefix(str_of(got.data), "序号|姓名|身份证号|电话|状态|状态代码|是否检测|近3天检测次数|最近采样时间|"));
     assert_int_equal(count_lines(got.data, NULL), NPEOPLE + 5);
     person(0, &p);
     assert_non_null(strstr(got.data, p.id_number)); /* the user's own cells come back */
-    assert_int_equal(count_lines(got.data, "|bad_checksum"), 1);
+    assert_int_equal(count_lines(got.data, "|校验位错误|bad_checksum"), 1);
     assert_int_equal(count_lines(got.data, "|duplicate|"), 1);
     assert_int_equal(count_lines(got.data, "|empty"), 1);
     assert_int_equal(count_lines(got.data, "|fixed|"), 1);
@@ -384,10 +384,10 @@ test_xlsx_title_rows(void **state)
     assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_ALL, out, NULL), 0);
     read_table(out, &got);
     /* the title row first, as it was; the header with ours appended (N = 7 days) */
-    assert_true(str_has_prefix(str_of(got.data), "西长安街街道 核酸检测名单\n姓名|身份证号码（必填）|备注|状态|是否检测|近7天检测次数|"));
+    assert_true(str_has_prefix(str_of(got.data), "西长安街街道 核酸检测名单\n姓名|身份证号码（必填）|备注|状态|状态代码|是否检测|近7天检测次数|"));
     assert_int_equal(count_lines(got.data, NULL), 8);
     assert_int_equal(count_lines(got.data, "|excel_corrupted"), 1);
-    assert_int_equal(count_lines(got.data, "|社区|ok|"), 5);
+    assert_int_equal(count_lines(got.data, "|社区|正常|ok|"), 5);
     xfree(data);
     buf_release(&why);
     buf_release(&got);
@@ -463,8 +463,8 @@ test_formula_cells(void **state)
     assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_ALL, out, NULL), 0);
     read_table(out, &got);
     assert_int_equal(count_lines(got.data, "|fixed|"), 5);
-    assert_int_equal(count_lines(got.data, "拼接|||formula"), 1);
-    assert_int_equal(count_lines(got.data, "空号||备注|empty"), 1);
+    assert_int_equal(count_lines(got.data, "拼接|||公式无缓存值|formula"), 1);
+    assert_int_equal(count_lines(got.data, "空号||备注|空|empty"), 1);
     person(0, &p);
     assert_int_equal(count_lines(got.data, p.id_number), 1);   /* the ID as Excel shows it */
     buf_release(&why);
