@@ -176,3 +176,39 @@ I18N_MSG("review_plan_locked", "plan '%s' is locked", "本轮“%s”已锁定")
 I18N_MSG("import_no_toilet_header",
          "no header row naming the toilet and its coordinates or cameras (公厕名称, 经度/纬度 or 坐标, 摄像头编码)",
          "没有含公厕名称及坐标或摄像头的表头（公厕名称、经度/纬度或坐标、摄像头编码）")
+
+/* ---- data exchange (domain/exchange): the hotline rule, ticket sheets, the emergency bureau ---- */
+I18N_MSG("hotline_rule_term_missing", "rule: a term is missing at offset %s", "规则有误：第 %s 字节处缺少检索词")
+I18N_MSG("hotline_rule_op_first", "rule: an operator needs a term before it at offset %s",
+         "规则有误：第 %s 字节处的运算符前面缺少检索词")
+I18N_MSG("hotline_rule_empty_phrase", "rule: empty phrase at offset %s", "规则有误：第 %s 字节处的引号内为空")
+I18N_MSG("hotline_rule_paren_open", "rule: missing ')' for the '(' at offset %s",
+         "规则有误：第 %s 字节处的“(”缺少对应的“)”")
+I18N_MSG("hotline_rule_nested", "rule: nested too deeply at offset %s", "规则有误：第 %s 字节处括号嵌套过深")
+I18N_MSG("hotline_rule_terms", "rule: too many terms at offset %s", "规则有误：第 %s 字节处检索词过多")
+I18N_MSG("hotline_rule_paren_close", "rule: unexpected ')' at offset %s", "规则有误：第 %s 字节处多出“)”")
+I18N_MSG("hotline_rule_phrase_open", "rule: unterminated phrase at offset %s", "规则有误：第 %s 字节处的引号未闭合")
+I18N_MSG("hotline_rule_long", "rule: more than %s bytes", "规则超过 %s 字节")
+I18N_MSG("hotline_synonyms_words", "synonyms: more than %s words", "同义词超过 %s 个")
+I18N_MSG("hotline_synonyms_long", "synonyms: more than %s bytes", "同义词超过 %s 字节")
+I18N_MSG("hotline_no_header_rows", "no ticket header (工单编号 with 标题 or 诉求内容) in the first %s rows",
+         "前 %s 行中没有工单表头（工单编号及标题或诉求内容）")
+I18N_MSG("hotline_no_header", "no ticket header (工单编号 with 标题 or 诉求内容) found",
+         "没有找到工单表头（工单编号及标题或诉求内容）")
+I18N_MSG("hotline_categories", "more than %s category filters", "问题分类筛选超过 %s 个")
+I18N_MSG("exchange_rows_required", "a source and 1 to %s rows are required", "需要数据来源和 1 到 %s 行数据")
+I18N_MSG("exchange_rows_max", "more than %s data rows", "数据超过 %s 行")
+I18N_MSG("exchange_row_required", "row %s: '%s' is required", "第 %s 行：缺少“%s”")
+I18N_MSG("exchange_row_time", "row %s: '%s' must be a time (ms, RFC 3339 or YYYY-MM-DD HH:MM:SS)",
+         "第 %s 行：“%s”应为时间（毫秒数、RFC 3339 或 YYYY-MM-DD HH:MM:SS）")
+I18N_MSG("exchange_row_text", "row %s: '%s' must be text of 1 to %s bytes", "第 %s 行：“%s”应为 1 到 %s 字节的文字")
+I18N_MSG("exchange_row_difference", "row %s: 'difference' must be a whole number", "第 %s 行：差值应为整数")
+I18N_MSG("exchange_row_industry_max", "row %s: 'industry_counts' must be an object of at most %s counts",
+         "第 %s 行：分行业人数应为对象，最多 %s 项")
+I18N_MSG("exchange_row_industry", "row %s: 'industry_counts' must map industry names to whole numbers",
+         "第 %s 行：分行业人数应为行业名称到整数的对应")
+I18N_MSG("exchange_row_counts", "row %s: 'planned' and 'actual' must be whole numbers from 0 to %s",
+         "第 %s 行：计划数和实际数应为 0 到 %s 的整数")
+I18N_MSG("exchange_row_one_plan", "row %s: all rows of one call must be of one plan", "第 %s 行：一次提交的所有行应属于同一检测轮次")
+I18N_MSG("exchange_row_object", "row %s: not an object", "第 %s 行：不是对象")
+I18N_MSG("exchange_row_unknown", "row %s: unknown field '%s'", "第 %s 行：未知字段“%s”")

@@ -97,7 +97,7 @@ test_feed_and_compare(void **state)
                    "name", "西长安街", "planned", 400, "actual", 340, "plan_no", "P-E", "name", "新街口", "planned",
                    200, "actual", "many"),
          400, &r);
-    assert_non_null(strstr(r.body.data, "row 2"));
+    assert_non_null(strstr(r.body.data, "第 2 行")); /* error.message in Chinese (no Accept-Language) */
     for (int i = 0; i < 2; i++) {
         post(&feed, BASE "by-subdistrict",
              json_pack("{s:s, s:[{s:s, s:s, s:s, s:i, s:i, s:s, s:{s:i}}, {s:s, s:s, s:i, s:i}]}", "source", "yjj",

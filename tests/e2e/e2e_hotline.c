@@ -167,7 +167,7 @@ test_http(void **state)
     /* errors */
     const struct field bad[] = { { "rule", "核酸 AND" }, { NULL, NULL } };
     assert_int_equal(upload(srv, tok_rw.data, in, route, bad, &r), 400);
-    assert_non_null(strstr(resp_str(&r, "error.message"), "a term is missing"));
+    assert_non_null(strstr(resp_str(&r, "error.message"), "缺少检索词")); /* Chinese: no Accept-Language */
     const struct field none[] = { { "rule", "" }, { NULL, NULL } };
     assert_int_equal(upload(srv, tok_rw.data, in, route, none, &r), 400);
     const struct field sql[] = { { "rule", "'; DROP TABLE audit_log; --" }, { NULL, NULL } };
@@ -175,7 +175,7 @@ test_http(void **state)
     assert_int_equal(resp_int(&r, "counts.matched"), 0);
     const char *other = pyfixture_make(srv->dir, "make_survey.py", "survey.xlsx", "");
     assert_int_equal(upload(srv, tok_rw.data, other, route, both, &r), 400);
-    assert_non_null(strstr(resp_str(&r, "error.message"), "no ticket header"));
+    assert_non_null(strstr(resp_str(&r, "error.message"), "工单表头"));
     assert_int_equal(upload(srv, tok_none.data, in, route, both, &r), 403);
     assert_int_equal(upload(srv, tok_rw.data, in, "/api/v1/exchange/hotline/extract?format=pdf", both, &r), 400);
 

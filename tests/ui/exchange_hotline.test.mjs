@@ -97,7 +97,7 @@ test('run a rule set over a ticket list and export the hits', async () => {
   /* a broken rule: the server's reason */
   await page.getByTestId('hotline-rule').fill('核酸 AND');
   await page.getByTestId('hotline-run').click();
-  await page.getByText('a term is missing').first().waitFor();
+  await page.getByText('缺少检索词').first().waitFor();
 
   assert.deepEqual(w.csp, []);
   assert.deepEqual(w.pageErrors, []);

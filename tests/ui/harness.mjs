@@ -176,7 +176,7 @@ export function isClosedEventStream(request) {
  * closedStreams), and HTTP error statuses (split into API and non-API).
  */
 export async function watch(context, page) {
-  const w = { csp: [], consoleErrors: [], pageErrors: [], failed: [], closedStreams: [], httpErrors: [], apiErrors: [] };
+  const w = { csp: [], consoleErrors: [], pageErrors: [], failed: [], closedStreams: [], aborted: [], httpErrors: [], apiErrors: [] };
   await context.exposeFunction('__jyReportCsp', (msg) => w.csp.push(`securitypolicyviolation: ${msg}`));
   await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
@@ -190,7 +190,15 @@ export async function watch(context, page) {
       w.consoleErrors.push(text);
   });
   page.on('pageerror', (e) => w.pageErrors.push(String(e)));
-  page.on('requestfailed', (r) => (isClosedEventStream(r) ? w.closedStreams : w.failed).push(`${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+  // A GET the browser cancelled because the test navigated away (net::ERR_ABORTED) is not a
+  // failure of the server or the page: whether it was still in flight depends on timing, so
+  // it is kept apart (aborted) instead of failing the test on a slow machine.
+  page.on('requestfailed', (r) => {
+    const line = `${r.method()} ${r.url()} ${r.failure()?.errorText}`;
+    if (isClosedEventStream(r)) w.closedStreams.push(line);
+    else if (r.method() === 'GET' && r.failure()?.errorText === 'net::ERR_ABORTED') w.aborted.push(line);
+    else w.failed.push(line);
+  });
   page.on('response', (r) => {
     const s = r.status();
     if (s < 400) return;

@@ -53,7 +53,7 @@ drop_subdistrict(char *s)
 static void
 numbers(char *s)
 {
-    char from[16], to[8];
+    char from[16], to[16]; /* to: up to 11 digits + "号" (3 bytes) + NUL, so no truncation */
     for (int i = 0; cn_digits[i]; i++) {
         snprintf(from, sizeof from, "%s号", cn_digits[i]);
         snprintf(to, sizeof to, "%d号", i + 1);

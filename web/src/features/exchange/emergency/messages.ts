@@ -3,6 +3,7 @@
 export const zhCN = {
   emergency: {
     nav: '应急局统计',
+    plan: '检测轮次',
     by: { subdistrict: '按街道', industry: '按行业' },
     ours: '本区',
     theirs: '应急局',
@@ -38,6 +39,7 @@ export const zhCN = {
 export const en = {
   emergency: {
     nav: 'Emergency bureau',
+    plan: 'Testing round',
     by: { subdistrict: 'By subdistrict', industry: 'By industry' },
     ours: 'Ours',
     theirs: 'Bureau',
