@@ -391,20 +391,24 @@ test_path_and_columns(void **state)
     buf_release(&rows2);
 }
 
-/* read_child: "test_io_csv --read PATH" opens PATH, prints "rc=N maxrss_kib=M" and exits;
- * run in a fresh process so that the peak memory is the reader's own. */
+/* read_child: "test_io_csv --read PATH" opens PATH, prints "rc=N maxrss_kib=M base_kib=B"
+ * and exits; run in a fresh process so that the peak memory is the reader's own. B is the
+ * peak before reading: the process's own baseline (libraries, ASan's shadow) is not the
+ * reader's, and it grows with what the binary links (libav* since issue 9). */
 static int
 read_child(const char *path)
 {
     struct table *t = NULL;
     struct table_row row;
     struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    long base = ru.ru_maxrss;
     int rc = table_open_path(path, &t, NULL);
     while (!rc && !(rc = table_next_row(t, &row)) && row.cells)
         ;
     table_close(t);
     getrusage(RUSAGE_SELF, &ru);
-    printf("rc=%d maxrss_kib=%ld\n", rc, ru.ru_maxrss);
+    printf("rc=%d maxrss_kib=%ld base_kib=%ld\n", rc, ru.ru_maxrss, base);
     return 0;
 }
 
@@ -430,12 +434,12 @@ test_huge_field_memory(void **state)
     assert_int_equal(pclose(p), 0);
     unlink(path);
     int rc = -1;
-    long kib = 0;
-    if (sscanf(line, "rc=%d maxrss_kib=%ld", &rc, &kib) != 2)
+    long kib = 0, base = 0;
+    if (sscanf(line, "rc=%d maxrss_kib=%ld base_kib=%ld", &rc, &kib, &base) != 3)
         fail_msg("child said: %s", line);
     assert_int_equal(rc, ERR_TOO_LARGE);
-    print_message("    64 MiB field: refused, reader peak RSS %ld KiB\n", kib);
-    assert_true(kib < 32 * 1024);
+    print_message("    64 MiB field: refused, reader peak RSS %ld KiB (%ld KiB before reading)\n", kib, base);
+    assert_true(kib - base < 32 * 1024); /* the 64 MiB field was not buffered */
 }
 
 int
