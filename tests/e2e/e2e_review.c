@@ -258,7 +258,9 @@ test_lock(void **state)
     assert_resp(&r, 409, "conflict");
     decide(&d, pending_b, "approve", "{}", &r);
     assert_resp(&r, 409, "conflict");
-    body = json_dumps(actual("a9", SUB_A, NULL, 5), JSON_COMPACT);
+    json_t *late = actual("a9", SUB_A, NULL, 5);
+    body = json_dumps(late, JSON_COMPACT);
+    json_decref(late);
     client_call(&feed, "POST", "/api/v1/actuals", body, &r);
     assert_resp(&r, 409, "conflict");
 
