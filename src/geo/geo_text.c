@@ -175,6 +175,8 @@ geo_text_degrees(const char *t, size_t n, double *deg, char *axis, bool *dms)
         return ERR_INVALID;
     char h = h1 ? h1 : h2;
     double d = v[0] + v[1] / 60.0 + v[2] / 3600.0;
+    if (d > 180) /* 180°2′ and the like: past the antimeridian (found by fuzz_geo) */
+        return ERR_INVALID;
     if (h == 'S' || h == 'W')
         sign = -1;
     *deg = sign * d;
