@@ -228,7 +228,7 @@ load_setup_sites(struct load *l)
         json_array_foreach(items, i, it) {
             const char *code = json_string_value(json_object_get(it, "code"));
             const char *status = json_string_value(json_object_get(it, "status"));
-            if (code && l->nsites < LOAD_MAX_SITES && (!status || strcmp(status, "open") == 0))
+            if (code && l->nsites < LOAD_MAX_SITES && (!status || strcmp(status, "paused") != 0))
                 l->sites[l->nsites++] = xstrdup(code);
         }
         cursor = json_string_value(json_object_get(page, "next"));
@@ -237,7 +237,7 @@ load_setup_sites(struct load *l)
     }
     rc = l->nsites ? 0 : -1;
     if (rc)
-        fprintf(stderr, "ingest_load: the server has no open site (load the demo district first)\n");
+        fprintf(stderr, "ingest_load: the server has no site in service (load the demo district first)\n");
 out:
     json_decref(page);
     buf_release(&path);

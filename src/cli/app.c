@@ -11,6 +11,7 @@
 #include "core/str.h"
 #include "core/time.h"
 #include "crypto/sm.h"
+#include "db/db_writer.h"
 #include "domain/platform/division.h"
 #include "domain/platform/keystore.h"
 #include "domain/platform/policy.h"
@@ -165,6 +166,8 @@ cli_app_open(struct app *app, const struct cli_args *a, unsigned flags, size_t p
             goto out;
         }
     }
+    if (!rc && (flags & CLI_OPEN_WRITER) && (rc = db_writer_start(url, app->var_dir, NULL, &app->writer)))
+        fprintf(stderr, "jiayuan: cannot start the database writer (%s)\n", err_name(rc));
 out:
     db_pool_put(app->pool, db);
     if (rc) {
@@ -177,6 +180,8 @@ out:
 void
 cli_app_close(struct app *app)
 {
+    db_writer_stop(app->writer); /* runs what still waits, before the pool goes */
+    app->writer = NULL;
     db_pool_free(app->pool);
     app->pool = NULL;
     keyring_wipe(&app->keys);

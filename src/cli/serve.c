@@ -45,8 +45,8 @@ int
 cli_serve(int argc, char **argv)
 {
     static const char *const allowed[] = { "listen", "threads", "var", "db", "keys", "tls-offloaded",
-                                           CLI_VIDEO_OPTS, NULL };
-    static const char *const flags[] = { "tls-offloaded", "media-udp", NULL };
+                                           "no-group-commit", CLI_VIDEO_OPTS, NULL };
+    static const char *const flags[] = { "tls-offloaded", "media-udp", "no-group-commit", NULL };
     struct video_config vcfg;
     struct cli_args a;
     struct app app;
@@ -68,7 +68,8 @@ cli_serve(int argc, char **argv)
         fprintf(stderr, "jiayuan: the embedded UI fails its integrity check; refusing to start\n");
         return 1;
     }
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, (size_t)threads + 3 + BATCH_WORKERS)) /* + hub, webhooks, video, batches */
+    if (cli_app_open(&app, &a, CLI_OPEN_KEYS | (cli_flag(&a, "no-group-commit") ? 0 : CLI_OPEN_WRITER),
+                     (size_t)threads + 3 + BATCH_WORKERS)) /* + hub, webhooks, video, batches */
         return 1;
     struct http_config cfg = {
         .listen = cli_opt(&a, "listen") ? cli_opt(&a, "listen") : "127.0.0.1:8080",

@@ -203,6 +203,30 @@ http_post(struct http *h, const char *base, const char *path, const struct buf *
     return status;
 }
 
+/* http_metric GETs /metrics and returns the value of the sample named name (a metric
+ * without labels), or -1 when it is missing. */
+static long long
+http_metric(struct http *h, const char *base, const char *name)
+{
+    struct buf url = BUF_INIT;
+    long long v = -1;
+    buf_printf(&url, "%s/metrics", base);
+    buf_reset(&h->resp);
+    curl_easy_setopt(h->curl, CURLOPT_URL, url.data);
+    curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
+    if (curl_easy_perform(h->curl) == CURLE_OK && h->resp.data) {
+        size_t n = strlen(name);
+        for (const char *p = h->resp.data; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+            if (strncmp(p, name, n) == 0 && p[n] == ' ') {
+                v = strtoll(p + n + 1, NULL, 10);
+                break;
+            }
+        }
+    }
+    buf_release(&url);
+    return v;
+}
+
 /* The statuses of a response: a batch's "items", or a single's 201/200. Each of the n
  * entries becomes 'a' (accepted), 'd' (duplicate) or '?' (anything else). Returns 0, or
  * -1 when the response is not what the API promises. */
@@ -591,6 +615,13 @@ test_kill_during_ingest(void **state)
             s += k;
         }
     }
+    /* every re-sent request went through the group-commit writer (issue 13), which this
+     * restarted server began counting at zero */
+    long long writes = http_metric(&hc, srv->base, "jiayuan_db_writer_writes_total");
+    long long groups = http_metric(&hc, srv->base, "jiayuan_db_writer_groups_total");
+    assert_int_equal(writes, (long long)requests);
+    assert_true(groups >= 1 && groups <= writes);
+    assert_int_equal(http_metric(&hc, srv->base, "jiayuan_db_writer_failed_groups_total"), 0);
     http_release(&hc);
     printf("  %s: re-sent %zu records in %zu requests: %zu duplicate, %zu accepted (the unanswered ones that"
            " had not been committed), %zu wrong\n",

@@ -33,7 +33,7 @@ api_ingest_one(struct req *req, const struct ingest_kind *kind)
     size_t n = 0, accepted = 0;
     int rc;
     if ((rc = api_body(req, &body)) ||
-        (rc = ingest_run(req->app, req->db, &req->actor, kind, body, &out, &n, &accepted)))
+        (rc = ingest_submit(req->app, req->db, &req->actor, kind, body, &out, &n, &accepted)))
         goto done;
     if (out[0].status == INGEST_REJECTED) {
         rc = req_fail(req, out[0].code ? out[0].code : ERR_INVALID, "%s", out[0].reason);
@@ -61,7 +61,7 @@ api_ingest_batch(struct req *req, const struct ingest_kind *kind)
         rc = req_fail(req, ERR_INVALID, "the body must be a JSON array of records");
         goto done;
     }
-    rc = ingest_run(req->app, req->db, &req->actor, kind, body, &out, &n, &accepted);
+    rc = ingest_submit(req->app, req->db, &req->actor, kind, body, &out, &n, &accepted);
     if (rc == ERR_TOO_LARGE)
         rc = req_fail(req, rc, "a batch may hold at most %d records", INGEST_BATCH_MAX);
     if (rc)

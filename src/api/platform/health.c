@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "core/alloc.h"
 #include "core/err.h"
+#include "db/db_writer.h"
 #include "domain/video/video.h"
 #include "http/metrics.h"
 
@@ -24,6 +25,31 @@ health_ready(struct req *req)
                                "database", db_ok, "keys", keys_ok));
 }
 
+/* The group-commit writer's counters (issue 13): writes / groups is the mean group size. */
+static void
+health_writer_metrics(struct buf *b, struct db_writer *w)
+{
+    struct db_writer_stats s;
+    if (!w)
+        return;
+    db_writer_stats(w, &s);
+    buf_printf(b,
+               "# HELP jiayuan_db_writer_groups_total Transactions the group-commit writer ran.\n"
+               "# TYPE jiayuan_db_writer_groups_total counter\n"
+               "jiayuan_db_writer_groups_total %llu\n"
+               "# HELP jiayuan_db_writer_writes_total Writes (requests) run by the group-commit writer.\n"
+               "# TYPE jiayuan_db_writer_writes_total counter\n"
+               "jiayuan_db_writer_writes_total %llu\n"
+               "# HELP jiayuan_db_writer_failed_groups_total Groups that did not commit.\n"
+               "# TYPE jiayuan_db_writer_failed_groups_total counter\n"
+               "jiayuan_db_writer_failed_groups_total %llu\n"
+               "# HELP jiayuan_db_writer_largest_group Most writes committed together so far.\n"
+               "# TYPE jiayuan_db_writer_largest_group gauge\n"
+               "jiayuan_db_writer_largest_group %llu\n",
+               (unsigned long long)s.groups, (unsigned long long)s.writes,
+               (unsigned long long)s.failed_groups, (unsigned long long)s.largest_group);
+}
+
 /* GET /metrics -> Prometheus text */
 static int
 health_metrics(struct req *req)
@@ -32,6 +58,7 @@ health_metrics(struct req *req)
     size_t len = 0;
     metrics_format(&b, req->app->started_at);
     video_metrics(&b); /* live-video sessions and camera probes (issue 9) */
+    health_writer_metrics(&b, req->app->writer);
     char *s = buf_detach(&b, &len);
     req_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", s, len);
     return 0;

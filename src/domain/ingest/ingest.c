@@ -19,6 +19,7 @@
 #include "core/vec.h"
 #include "crypto/field.h"
 #include "db/db_value.h"
+#include "db/db_writer.h"
 #include "domain/platform/audit.h"
 #include "domain/platform/division.h"
 #include "json/jsonio.h"
@@ -597,16 +598,70 @@ ingest_release(struct ingest *ing)
     arena_release(&ing->arena);
 }
 
-int
-ingest_run(struct app *app, struct db *db, const struct actor *a, const struct ingest_kind *kind,
-           json_t *items, struct ingest_outcome **outcomes, size_t *n, size_t *accepted)
+/* Step 2 of the pipeline as one write: stores, the kind's finish, counters and events, the
+ * audit entry - inside a transaction the caller (or the group-commit writer) holds, on db. */
+struct ingest_store_job {
+    struct ingest *ing;
+    char **recs;
+    struct ingest_outcome *out;
+    size_t count, stored;
+};
+
+static int
+ingest_store_all(struct db *db, void *group, void *arg)
+{
+    struct ingest_store_job *job = arg;
+    struct ingest *ing = job->ing;
+    const struct ingest_kind *kind = ing->kind;
+    struct ingest_outcome *out = job->out;
+    size_t stored = 0, dup = 0, rej = 0;
+    int rc;
+    (void)group;
+
+    ing->db = db;
+    for (size_t i = 0; i < job->count; i++) {
+        if (!job->recs[i])
+            continue;
+        rc = kind->store(ing, job->recs[i], &out[i]);
+        if (rc == ERR_CONFLICT) {
+            out[i].status = INGEST_DUPLICATE;
+        } else if (rc == ERR_INVALID) {
+            if (out[i].status != INGEST_REJECTED)
+                ingest_reject(&out[i], "", "item %zu is not valid", i);
+        } else if (rc) {
+            return rc;
+        } else {
+            out[i].status = INGEST_ACCEPTED;
+            stored++;
+        }
+    }
+    for (size_t i = 0; i < job->count; i++) {
+        dup += out[i].status == INGEST_DUPLICATE;
+        rej += out[i].status == INGEST_REJECTED;
+    }
+    if ((kind->finish && (rc = kind->finish(ing))) || (rc = ingest_flush(ing)))
+        return rc;
+    char action[64], detail[96];
+    snprintf(action, sizeof action, "%s.ingest", kind->name);
+    snprintf(detail, sizeof detail, "accepted=%zu duplicate=%zu rejected=%zu", stored, dup, rej);
+    if ((rc = audit_append(db, &ing->app->keys, ing->actor, action, kind->name, stored ? "ok" : "none", detail)))
+        return rc;
+    job->stored = stored;
+    return 0;
+}
+
+/* ingest_pipeline: parse on the caller's thread and connection, then store through writer
+ * (group commit) or, writer NULL, in a transaction of the caller's own on db. */
+static int
+ingest_pipeline(struct app *app, struct db *db, struct db_writer *writer, const struct actor *a,
+                const struct ingest_kind *kind, json_t *items, struct ingest_outcome **outcomes, size_t *n,
+                size_t *accepted)
 {
     struct ingest ing = { .app = app, .db = db, .actor = a, .kind = kind, .now = time_now_ms(),
                           .sites = STRMAP_INIT, .plans = STRMAP_INIT, .counters = STRMAP_INIT };
-    size_t count = json_is_array(items) ? json_array_size(items) : 1, stored = 0, dup = 0, rej = 0;
+    size_t count = json_is_array(items) ? json_array_size(items) : 1;
     struct ingest_outcome *out = NULL;
     char **recs = NULL;
-    bool in_tx = false;
     int rc = ERR_INVALID;
 
     *outcomes = NULL;
@@ -637,45 +692,19 @@ ingest_run(struct app *app, struct db *db, const struct actor *a, const struct i
         }
     }
 
-    /* 2. store in one transaction */
-    if ((rc = db_begin(db)))
-        goto out;
-    in_tx = true;
-    for (size_t i = 0; i < count; i++) {
-        if (!recs[i])
-            continue;
-        rc = kind->store(&ing, recs[i], &out[i]);
-        if (rc == ERR_CONFLICT) {
-            out[i].status = INGEST_DUPLICATE;
-        } else if (rc == ERR_INVALID) {
-            if (out[i].status != INGEST_REJECTED)
-                ingest_reject(&out[i], "", "item %zu is not valid", i);
-        } else if (rc) {
-            goto out;
-        } else {
-            out[i].status = INGEST_ACCEPTED;
-            stored++;
-        }
+    /* 2. store in one transaction: the group's, or our own */
+    struct ingest_store_job job = { &ing, recs, out, count, 0 };
+    if (writer) {
+        rc = db_writer_run(writer, ingest_store_all, &job);
+    } else if (!(rc = db_begin(db))) {
+        if ((rc = ingest_store_all(db, NULL, &job)) || (rc = db_commit(db)))
+            db_rollback(db);
     }
-    for (size_t i = 0; i < count; i++) {
-        dup += out[i].status == INGEST_DUPLICATE;
-        rej += out[i].status == INGEST_REJECTED;
-    }
-    if ((kind->finish && (rc = kind->finish(&ing))) || (rc = ingest_flush(&ing)))
+    if (rc)
         goto out;
-    char action[64], detail[96];
-    snprintf(action, sizeof action, "%s.ingest", kind->name);
-    snprintf(detail, sizeof detail, "accepted=%zu duplicate=%zu rejected=%zu", stored, dup, rej);
-    if ((rc = audit_append(db, &app->keys, a, action, kind->name, stored ? "ok" : "none", detail)) ||
-        (rc = db_commit(db)))
-        goto out;
-    in_tx = false;
     if (ing.n_events)
         push_kick();
-    rc = 0;
 out:
-    if (in_tx)
-        db_rollback(db);
     ingest_release(&ing);
     xfree(recs);
     if (rc) {
@@ -684,6 +713,20 @@ out:
     }
     *outcomes = out;
     *n = count;
-    *accepted = stored;
+    *accepted = job.stored;
     return 0;
+}
+
+int
+ingest_run(struct app *app, struct db *db, const struct actor *a, const struct ingest_kind *kind,
+           json_t *items, struct ingest_outcome **outcomes, size_t *n, size_t *accepted)
+{
+    return ingest_pipeline(app, db, NULL, a, kind, items, outcomes, n, accepted);
+}
+
+int
+ingest_submit(struct app *app, struct db *db, const struct actor *a, const struct ingest_kind *kind,
+              json_t *items, struct ingest_outcome **outcomes, size_t *n, size_t *accepted)
+{
+    return ingest_pipeline(app, db, app->writer, a, kind, items, outcomes, n, accepted);
 }

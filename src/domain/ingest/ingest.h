@@ -70,6 +70,13 @@ struct ingest_kind {
  * items), ERR_DB etc. when the transaction failed (nothing was stored). */
 int ingest_run(struct app *app, struct db *db, const struct actor *a, const struct ingest_kind *kind,
                json_t *items, struct ingest_outcome **outcomes, size_t *n, size_t *accepted);
+/* ingest_submit is ingest_run for request handlers: with app->writer set (serve), step 2
+ * runs through the group-commit writer (db/db_writer.h) - the request's transaction is one
+ * savepoint of a group that commits with one fsync, and the reply waits for that commit;
+ * without a writer it is ingest_run. The caller must hold no transaction on db (the writer
+ * would wait for it on SQLite). Parsing and validation stay on the caller's thread. */
+int ingest_submit(struct app *app, struct db *db, const struct actor *a, const struct ingest_kind *kind,
+                  json_t *items, struct ingest_outcome **outcomes, size_t *n, size_t *accepted);
 
 /* Context accessors for kinds. */
 struct db *ingest_db(struct ingest *ing);

@@ -27,8 +27,11 @@ struct policy {
     { 10, 3, 90LL * 86400000, 5, 15LL * 60000, 30LL * 60000, 12LL * 3600000, false,        \
       100000 }
 
+struct db_writer;
+
 struct app {
     struct db_pool *pool;
+    struct db_writer *writer; /* group commit of ingest requests (serve); NULL: none */
     struct keyring keys;
     struct policy policy;
     char var_dir[1024];
