@@ -978,6 +978,17 @@ resp_code(const struct resp *r)
     return resp_str(r, "error.code");
 }
 
+int64_t
+resp_metric(const struct resp *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = r->body.data; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, name, n) == 0 && p[n] == ' ')
+            return strtoll(p + n + 1, NULL, 10);
+    }
+    return -1;
+}
+
 void
 resp_assert(const struct resp *r, long status, const char *code, const char *file, int line)
 {

@@ -225,6 +225,9 @@ const char *resp_str(const struct resp *r, const char *path);
 int64_t resp_int(const struct resp *r, const char *path);
 /* resp_code returns error.code of an error envelope, or NULL. */
 const char *resp_code(const struct resp *r);
+/* resp_metric reads a sample without labels from a /metrics body ("name value"): its
+ * value, or -1 when the body has no such line. */
+int64_t resp_metric(const struct resp *r, const char *name);
 /* assert_resp fails the current test unless r has status and, when code is not NULL, is
  * an error envelope with that code. The failure message shows the body. */
 #define assert_resp(r, status, code) resp_assert((r), (status), (code), __FILE__, __LINE__)

@@ -14,6 +14,7 @@
 #include "core/time.h"
 #include "crypto/sm.h"
 #include "db/db_value.h"
+#include "db/db_writer.h"
 
 static void
 audit_field(struct buf *b, const char *s)
@@ -203,6 +204,30 @@ audit_record(struct db *db, const struct keyring *kr, const struct actor *a,
     if ((rc = audit_append(db, kr, a, action, target, result, detail)) || (rc = db_commit(db)))
         db_rollback(db);
     return rc;
+}
+
+struct audit_write {
+    const struct keyring *kr;
+    const struct actor *a;
+    const char *action, *target, *result, *detail;
+};
+
+static int
+audit_write(struct db *db, void *group, void *arg)
+{
+    const struct audit_write *w = arg;
+    (void)group;
+    return audit_append(db, w->kr, w->a, w->action, w->target, w->result, w->detail);
+}
+
+int
+audit_record_via(struct db_writer *writer, struct db *db, const struct keyring *kr, const struct actor *a,
+                 const char *action, const char *target, const char *result, const char *detail)
+{
+    if (!writer)
+        return audit_record(db, kr, a, action, target, result, detail);
+    struct audit_write w = { kr, a, action, target, result, detail };
+    return db_writer_run(writer, audit_write, &w);
 }
 
 static const char sql_list[] =

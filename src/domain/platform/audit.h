@@ -18,6 +18,8 @@ struct audit_entry {
     const char *actor, *role, *ip, *action, *target, *result, *request_id, *detail;
 };
 
+struct db_writer;
+
 /* audit_append adds one entry inside the caller's open transaction. result is "ok",
  * "denied", "failed", "locked" …; target and detail may be NULL. */
 int audit_append(struct db *db, const struct keyring *kr, const struct actor *a,
@@ -25,6 +27,13 @@ int audit_append(struct db *db, const struct keyring *kr, const struct actor *a,
 /* audit_record is audit_append in a transaction of its own. */
 int audit_record(struct db *db, const struct keyring *kr, const struct actor *a,
                  const char *action, const char *target, const char *result, const char *detail);
+/* audit_record_via is audit_record for the audited reads on a request's path (personal
+ * lookups): with a group-commit writer (db/db_writer.h) the entry is one write of the
+ * writer's next group - committed, chained and on disk before this returns, at one fsync
+ * per group instead of one per lookup; writer NULL: audit_record on db. The caller must
+ * hold no transaction on db. */
+int audit_record_via(struct db_writer *writer, struct db *db, const struct keyring *kr, const struct actor *a,
+                     const char *action, const char *target, const char *result, const char *detail);
 
 struct audit_query {
     const char *actor, *action; /* exact match, NULL = any */

@@ -158,8 +158,8 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
     }
     /* audited by blind index: the number itself is never written anywhere */
     snprintf(detail, sizeof detail, "days=%d tests=%zu%s", days, out->ntests, reveal ? " reveal" : "");
-    rc = audit_record(db, &app->keys, a, reveal ? "people.reveal" : "people.lookup", target, "ok",
-                      reveal ? reason : detail);
+    rc = audit_record_via(app->writer, db, &app->keys, a, reveal ? "people.reveal" : "people.lookup", target,
+                          "ok", reveal ? reason : detail);
 out:
     db_done(st);
     wipe(id, sizeof id);
