@@ -60,20 +60,33 @@ writer_take(struct db_writer *w, size_t *n)
     return first;
 }
 
-/* writer_run_one runs one job under its own savepoint. Returns 0 when the transaction is
- * still usable (whatever the job's outcome), or the error that lost it. */
+/* writer_run_one runs one job under the savepoint jy_write. *mark says what the savepoint
+ * holds on entry: 0 none yet, 1 the previous job's committed-to-be work (release it and set
+ * a new one, in one round trip), 2 a fresh one (the previous job was rolled back to it,
+ * which keeps it). Returns 0 when the transaction is still usable (whatever the job's
+ * outcome), or the error that lost it. */
 static int
-writer_run_one(struct db_writer *w, struct db_write_job *j, void *group, struct db_writer_stats *st)
+writer_run_one(struct db_writer *w, struct db_write_job *j, void *group, int *mark,
+               struct db_writer_stats *st)
 {
     int rc;
 
-    if ((rc = db_exec(w->db, "SAVEPOINT jy_write")))
+    if (*mark == 0)
+        rc = db_exec(w->db, "SAVEPOINT jy_write");
+    else if (*mark == 1)
+        rc = db_exec(w->db, "RELEASE SAVEPOINT jy_write; SAVEPOINT jy_write");
+    else
+        rc = 0;
+    if (rc)
         return rc;
     j->rc = j->fn(w->db, group, j->arg);
-    if (j->rc == 0)
-        return db_exec(w->db, "RELEASE SAVEPOINT jy_write");
+    if (j->rc == 0) {
+        *mark = 1;
+        return 0;
+    }
     st->failed_writes++;
-    return db_exec(w->db, "ROLLBACK TO SAVEPOINT jy_write; RELEASE SAVEPOINT jy_write");
+    *mark = 2;
+    return db_exec(w->db, "ROLLBACK TO SAVEPOINT jy_write");
 }
 
 /* writer_run_group runs the jobs of one group, sets each job's rc and counts into st
@@ -97,8 +110,9 @@ writer_run_group(struct db_writer *w, struct db_write_job *jobs, size_t n, struc
             goto failed;
     }
     opened = true;
+    int mark = 0; /* the commit releases the last savepoint */
     for (struct db_write_job *j = jobs; j; j = j->next) {
-        if ((rc = writer_run_one(w, j, group, st)))
+        if ((rc = writer_run_one(w, j, group, &mark, st)))
             goto failed;
     }
     if (w->have_hooks && w->hooks.group_close) {
