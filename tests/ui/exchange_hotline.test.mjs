@@ -4,7 +4,7 @@
  *   node --test tests/ui/exchange_hotline.test.mjs
  *
  * JIAYUAN_BIN: the built server (default build/jiayuan), built with the web UI embedded.
- * district1 opens 12345工单筛选 from the menu, chooses a ticket list written by /usr/bin/python3
+ * district1 opens 12345工单 (tab 单次筛选) from the menu, chooses a ticket list written by /usr/bin/python3
  * + openpyxl (tests/support/fixtures/make_tickets.py), runs the contract's example rule with
  * two category prefixes, sees how the rule was read, the counts and the four hits (callers
  * masked), exports the hits (the .xlsx is read back with openpyxl: 工单编号 column, the same
