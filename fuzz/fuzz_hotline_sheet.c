@@ -3,7 +3,9 @@
  * domain/exchange/hotline_extract.h with the contract's example rule and a category filter.
  * Checked: every hit has a ticket number, lies under the filter, matches the rule again, and
  * its masked phone holds at most 4 digits of the original beyond the first 3; the counts add
- * up (matched <= in_category <= tickets); the pass ends with 0 or a known error.
+ * up (matched <= in_category <= tickets); the pass ends with 0 or a known error. The stored
+ * import (hotline_store.h) reads 受理时间 with emergency_parse_time: every hit's is read too,
+ * and a time it accepts is within the range it promises.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "core/err.h"
+#include "domain/exchange/emergency.h"
 #include "domain/exchange/hotline_extract.h"
 #include "io/table.h"
 
@@ -44,6 +47,9 @@ check_hit(void *ctx, const struct hotline_ticket *t)
     for (const char *p = masked; *p; p++)
         digits += *p >= '0' && *p <= '9';
     FUZZ_CHECK(digits <= 7);
+    int64_t received = 0;
+    if (t->received && emergency_parse_time(t->received, &received) == 0)
+        FUZZ_CHECK(received >= -8 * 3600000LL && received <= 253402300799999LL);
     (*hits)++;
     buf_release(&scratch);
     buf_release(&norm);

@@ -87,6 +87,7 @@ extern const struct route api_cameras_routes[];
 extern const struct route api_bindings_routes[];
 extern const struct route api_toilet_import_routes[];   /* api/places/toilet_import.c */
 extern const struct route api_hotline_routes[];        /* api/exchange/hotline.c */
+extern const struct route api_hotline_store_routes[];  /* api/exchange/hotline_store.c */
 extern const struct route api_reconcile_routes[];       /* api/cameras/reconcile.c */
 extern const struct route api_video_routes[];           /* api/video/play.c */
 extern const struct route api_media_routes[];           /* api/video/media.c */

@@ -1,4 +1,7 @@
-/* cli/hotline.c - `jiayuan hotline extract TICKETS.xlsx|.csv --rule 'EXPR' [--category PATH]...
+/* cli/hotline.c - `jiayuan hotline import TICKETS.xlsx|.csv` stores the tickets of a sheet
+ * (domain/exchange/hotline_store.h: caller, phone and address sealed, a re-import stores nothing
+ * twice) and prints the counts and each rejected row (row, ticket number, reason).
+ * `jiayuan hotline extract TICKETS.xlsx|.csv --rule 'EXPR' [--category PATH]...
  * [--synonyms FILE] -o OUT.xlsx` (R2.12, the interface contract of issue 11): write the
  * tickets under any of the categories whose title + content match EXPR, one row each, the
  * caller's name and phone masked (domain/exchange/hotline_extract.h). Reads files only:
@@ -12,11 +15,13 @@
 #include "core/alloc.h"
 #include "core/err.h"
 #include "domain/exchange/hotline_extract.h"
+#include "domain/exchange/hotline_store.h"
 #include "io/xlsxw.h"
 
 #define HOTLINE_USAGE                                                                             \
     "usage: jiayuan hotline extract TICKETS.xlsx|.csv --rule 'EXPR' [--category PATH]... "       \
-    "[--synonyms FILE] -o OUT.xlsx\n"
+    "[--synonyms FILE] -o OUT.xlsx\n"                                                          \
+    "       jiayuan hotline import TICKETS.xlsx|.csv [--var DIR] [--db URL]\n"
 
 static int
 hotline_cli_hit(void *ctx, const struct hotline_ticket *t)
@@ -127,9 +132,67 @@ out:
     return status;
 }
 
+static int
+hotline_import_cmd(int argc, char **argv)
+{
+    static const char *const allowed[] = { "var", "db", "keys", NULL };
+    const char *in = NULL, *out = NULL;
+    char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
+    int nrest = 0, status = 2, rc;
+    struct cli_args a;
+    struct app app;
+    bool app_open = false;
+    struct actor who;
+    struct db *db = NULL;
+    struct table *t = NULL;
+    struct buf why = BUF_INIT;
+    struct hotline_import_result res;
+
+    memset(&res, 0, sizeof res);
+    if (cli_split_args(argc, argv, allowed, &in, &out, rest, &nrest) || cli_parse(nrest, rest, allowed, NULL, &a))
+        goto out;
+    if (!in || out) {
+        fputs(HOTLINE_USAGE, stderr);
+        goto out;
+    }
+    status = 1;
+    if ((rc = table_open_path(in, &t, &why))) {
+        fprintf(stderr, "jiayuan: cannot read '%s' (%s): %s\n", in, err_name(rc), why.data);
+        goto out;
+    }
+    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, 1))
+        goto out;
+    app_open = true;
+    actor_system(&who, "cli");
+    db = db_pool_get(app.pool);
+    if ((rc = hotline_import(&app, db, &who, t, &res, &why))) {
+        fprintf(stderr, "jiayuan: import failed (%s)%s%s\n", err_name(rc), why.len ? ": " : "", why.data);
+        goto out;
+    }
+    printf("header_row=%llu rows=%llu accepted=%llu duplicate=%llu rejected=%llu\n",
+           (unsigned long long)res.header_row, (unsigned long long)res.rows, (unsigned long long)res.accepted,
+           (unsigned long long)res.duplicate, (unsigned long long)res.rejected);
+    for (size_t i = 0; i < res.nrejects; i++)
+        printf("row %llu %s: %s\n", (unsigned long long)res.rejects[i].row, res.rejects[i].number,
+               res.rejects[i].reason);
+    status = 0;
+out:
+    hotline_import_result_release(&res);
+    if (db)
+        db_pool_put(app.pool, db);
+    if (app_open)
+        cli_app_close(&app);
+    table_close(t);
+    buf_release(&why);
+    xfree(rest);
+    return status;
+}
+
 int
 cli_hotline(int argc, char **argv)
 {
+    if (argc >= 1 && strcmp(argv[0], "import") == 0)
+        return hotline_import_cmd(argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "extract") == 0)
         return hotline_extract_cmd(argc - 1, argv + 1);
     fputs(HOTLINE_USAGE, stderr);

@@ -196,6 +196,26 @@ I18N_MSG("hotline_no_header_rows", "no ticket header (工单编号 with 标题 o
 I18N_MSG("hotline_no_header", "no ticket header (工单编号 with 标题 or 诉求内容) found",
          "没有找到工单表头（工单编号及标题或诉求内容）")
 I18N_MSG("hotline_categories", "more than %s category filters", "问题分类筛选超过 %s 个")
+/* stored tickets, rule sets, runs and samples (domain/exchange/hotline_store.h, migration 0017) */
+I18N_MSG("hotline_rule_field", "'%s' must be text of %s to %s bytes", "“%s”应为 %s 到 %s 字节的文字")
+I18N_MSG("hotline_period", "'from' must be before 'to'", "开始时间应早于结束时间")
+I18N_MSG("hotline_sample_n", "'n' must be 1 to %s", "抽样数应为 1 到 %s")
+I18N_MSG("hotline_sample_empty", "the run has no hits to sample", "该次运行没有命中工单，无法抽样")
+I18N_MSG("hotline_rule_not_found", "no such rule set", "该规则集不存在")
+I18N_MSG("hotline_run_not_found", "no such run", "该次运行不存在")
+I18N_MSG("hotline_sample_not_found", "no such sample", "该抽样不存在")
+I18N_MSG("hotline_sample_item_not_found", "no such ticket in the sample", "该工单不在此次抽样中")
+I18N_MSG("hotline_district_only", "the hotline is district-wide: a subdistrict account cannot use it",
+         "12345工单为全区数据，街道账号不能使用")
+I18N_MSG("hotline_time", "'%s' must be a time (ms, RFC 3339 or YYYY-MM-DD HH:MM:SS)",
+         "“%s”应为时间（毫秒数、RFC 3339 或 YYYY-MM-DD HH:MM:SS）")
+I18N_MSG("hotline_whole_number", "'%s' must be a whole number", "“%s”应为整数")
+I18N_MSG("hotline_row_no_number", "no ticket number", "缺少工单编号")
+I18N_MSG("hotline_row_number_long", "ticket number longer than 64 bytes", "工单编号超过 64 字节")
+I18N_MSG("hotline_row_no_time", "no received time", "缺少受理时间")
+I18N_MSG("hotline_row_time", "received time is not a date and time", "受理时间不是有效的日期时间")
+I18N_MSG("hotline_row_text", "a text field is longer than 8192 bytes", "有文字字段超过 8192 字节")
+I18N_MSG("hotline_row_phone", "phone has more than 23 digits", "联系电话超过 23 位数字")
 I18N_MSG("exchange_rows_required", "a source and 1 to %s rows are required", "需要数据来源和 1 到 %s 行数据")
 I18N_MSG("exchange_rows_max", "more than %s data rows", "数据超过 %s 行")
 I18N_MSG("exchange_row_required", "row %s: '%s' is required", "第 %s 行：缺少“%s”")

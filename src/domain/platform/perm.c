@@ -30,7 +30,8 @@ const perm_set PERM_TOKEN_ALLOWED = PERM_BUSINESS_READ | P(SITES_WRITE) | P(PLAN
                                     P(SAMPLES_WRITE) | P(TRANSPORTS_WRITE) | P(RESULTS_WRITE) |
                                     P(CHECKINS_WRITE) | P(PLACES_WRITE) | P(CAMERAS_WRITE) |
                                     P(VIDEO_PLAY) | /* third-party play links (R3.6, issue 9) */
-                                    P(HEALTH_READ) | P(HEALTH_WRITE); /* the commission's feed (R2.13) */
+                                    P(HEALTH_READ) | P(HEALTH_WRITE) | /* the commission's feed (R2.13) */
+                                    P(HOTLINE_READ) | P(HOTLINE_WRITE); /* the 12345 centre's tickets (R2.12) */
 
 static const perm_set role_perm_sets[ROLE__COUNT] = {
     [ROLE_SYSADMIN] = P(USERS_READ) | P(USERS_WRITE) | P(TOKENS_READ) | P(TOKENS_WRITE) |
@@ -39,7 +40,8 @@ static const perm_set role_perm_sets[ROLE__COUNT] = {
     [ROLE_AUDITOR] = P(AUDIT_READ) | P(DIVISIONS_READ),
     [ROLE_DISTRICT] = PERM_BUSINESS_READ | P(SITES_WRITE) | P(PLANS_WRITE) | P(ACTUALS_WRITE) |
                       P(PEOPLE_READ) | P(PII_REVEAL) | P(PLACES_WRITE) | P(CAMERAS_WRITE) |
-                      P(VIDEO_PLAY) | P(HEALTH_READ) | P(HEALTH_WRITE),
+                      P(VIDEO_PLAY) | P(HEALTH_READ) | P(HEALTH_WRITE) |
+                      P(HOTLINE_READ) | P(HOTLINE_WRITE), /* district-wide: tickets carry no subdistrict */
     /* Places and cameras (issue 8): subdistrict accounts keep their own ledgers, scoped. */
     [ROLE_SUBDISTRICT] = PERM_BUSINESS_READ | P(ACTUALS_WRITE) | P(PEOPLE_READ) | P(PLACES_WRITE) |
                          P(CAMERAS_WRITE) | P(VIDEO_PLAY) | /* live video of its own cameras (issue 9) */

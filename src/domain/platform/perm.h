@@ -49,7 +49,9 @@
     X(CAMERAS_WRITE, "cameras.write")        \
     X(VIDEO_PLAY, "video.play")              \
     X(HEALTH_READ, "health.read")            \
-    X(HEALTH_WRITE, "health.write")
+    X(HEALTH_WRITE, "health.write")          \
+    X(HOTLINE_READ, "hotline.read")          \
+    X(HOTLINE_WRITE, "hotline.write")
 
 enum perm_bit {
 #define PERM__BIT(name, scope) PERM_BIT_##name,
