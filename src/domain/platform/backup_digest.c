@@ -62,7 +62,7 @@ backup_table_columns(struct db *db, const char *table, int *ncols)
 
 /* backup_row_digest hashes the current row of st (ncols columns). */
 static int
-backup_row_digest(struct db_stmt *st, int ncols, uint8_t out[SM3_LEN])
+backup_row_digest(struct db_stmt *st, bool pg, int ncols, uint8_t out[SM3_LEN])
 {
     struct sm3_stream md = SM3_STREAM_INIT;
     int rc = sm3_stream_init(&md);
@@ -70,8 +70,10 @@ backup_row_digest(struct db_stmt *st, int ncols, uint8_t out[SM3_LEN])
         uint8_t len[5] = { 0 };
         const void *p = NULL;
         size_t n = 0;
-        if (!db_col_is_null(st, c) && !(p = db_col_blob(st, c, &n)))
-            p = db_col_text(st, c, &n); /* PostgreSQL integers read as decimal text */
+        /* SQLite gives every type's bytes as a blob; PostgreSQL's driver reads bytea, text
+         * and integers (as decimal) through db_col_text. */
+        if (!db_col_is_null(st, c))
+            p = pg ? db_col_text(st, c, &n) : db_col_blob(st, c, &n);
         if (!p && !db_col_is_null(st, c)) {
             rc = ERR_DB; /* a column type the digest cannot read */
             break;
@@ -109,7 +111,7 @@ backup_table_digest(struct db *db, const char *table, json_t *out)
     if ((rc = db_prepare(db, sql.data, &st)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
-        if ((rc = backup_row_digest(st, ncols, d)))
+        if ((rc = backup_row_digest(st, db_kind(db) == DB_POSTGRES, ncols, d)))
             break;
         backup_add256(acc, d);
         rows++;
