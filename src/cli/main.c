@@ -26,6 +26,7 @@ static const struct {
     { "history", cli_history, "history import FILE                           past testing rounds (subdistricts, schools)" },
     { "backup", cli_backup, "backup -o FILE [--keys FILE] | --digests       sealed online backup (table digests)" },
     { "restore", cli_restore, "restore FILE --var NEWDIR [--db URL] [--keys F] rebuild and prove a backup" },
+    { "doctor", cli_doctor, "doctor [--keys FILE]                          check keys, database, disk, clock, upstreams" },
     { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
 };
 
