@@ -47,6 +47,9 @@ int cli_migrate(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_verify(int argc, char **argv);
+int cli_backup(int argc, char **argv);  /* cli/backup.c */
+int cli_restore(int argc, char **argv); /* cli/restore.c */
+int cli_doctor(int argc, char **argv);  /* cli/doctor.c */
 int cli_demo(int argc, char **argv);
 int cli_batch(int argc, char **argv);
 int cli_toilets(int argc, char **argv);

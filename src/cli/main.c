@@ -24,6 +24,9 @@ static const struct {
     { "health", cli_health, "health import EPI.xlsx|.csv                   load 流调 records (卫健)" },
     { "exchange", cli_exchange, "exchange emergency import FILE [--plan P]     the emergency bureau's figures (应急局)" },
     { "history", cli_history, "history import FILE                           past testing rounds (subdistricts, schools)" },
+    { "backup", cli_backup, "backup -o FILE [--keys FILE] | --digests       sealed online backup (table digests)" },
+    { "restore", cli_restore, "restore FILE --var NEWDIR [--db URL] [--keys F] rebuild and prove a backup" },
+    { "doctor", cli_doctor, "doctor [--keys FILE]                          check keys, database, disk, clock, upstreams" },
     { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
 };
 

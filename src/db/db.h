@@ -133,6 +133,12 @@ void db_rollback(struct db *db);
 int db_migrate(struct db *db, int *applied);
 /* db_schema_version returns the highest applied migration number (0 when none). */
 int db_schema_version(struct db *db, int *version);
+/* db_sqlite_backup copies db (a SQLite connection; else ERR_INVALID) to a new file at path
+ * (mode 0600; ERR_CONFLICT when it exists, ERR_IO when it cannot be made) with SQLite's
+ * online backup API: one consistent snapshot, while other connections keep writing. The
+ * copy has no -wal file. Must be called outside a transaction. On failure path may be left
+ * behind, partly written: the caller removes it. (issue 12) */
+int db_sqlite_backup(struct db *db, const char *path);
 
 /* A fixed-size pool of connections shared by request threads. */
 struct db_pool;
