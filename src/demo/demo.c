@@ -223,7 +223,7 @@ demo_sites(struct demo *d)
 
 /* The per-day state of the sample generator. */
 struct demo_day {
-    int64_t start, end; /* ms: 07:00 and min(21:00, now) local */
+    int64_t start, end; /* ms: 07:00 (today: at most now - 2 h) and min(21:00, now - 1 min) local */
     char plan_no[16];
     char date[9];
     size_t *sampled;  /* per area */
@@ -241,7 +241,13 @@ demo_plan(struct demo *d, size_t day, struct demo_day *dd)
     time_format_iso(midnight + DEMO_TZ_MS, iso, sizeof iso);
     snprintf(dd->date, sizeof dd->date, "%.4s%.2s%.2s", iso, iso + 5, iso + 8);
     snprintf(dd->plan_no, sizeof dd->plan_no, "XC%s", dd->date);
+    /* Sampling runs 07:00-21:00 local. On the current day before 09:00 it is made to have
+     * begun two hours ago (before midnight, just after it), so that every time the demo writes
+     * is in the past whatever the hour it runs at: the round of today always exists and
+     * holds samples. */
     dd->start = midnight + 7 * 3600000LL;
+    if (dd->start > d->now - 2 * 3600000LL)
+        dd->start = d->now - 2 * 3600000LL;
     int64_t end = midnight + 21 * 3600000LL;
     dd->end = end < d->now - 60000 ? end : d->now - 60000;
     json_t *plan = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "source", DEMO_SOURCE, "external_id", dd->plan_no,
