@@ -76,6 +76,71 @@ http_client_ip(struct MHD_Connection *conn, char *out, size_t cap)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out, (socklen_t)cap);
 }
 
+/* http_ip_parse reads one textual IPv4/IPv6 address (surrounding blanks allowed) into a
+ * 16-byte form; false when it is none. */
+static bool
+http_ip_parse(struct str s, unsigned char out[17])
+{
+    char text[INET6_ADDRSTRLEN + 1];
+    s = str_trim(s);
+    if (!s.n || s.n >= sizeof text)
+        return false;
+    memcpy(text, s.p, s.n);
+    text[s.n] = '\0';
+    memset(out, 0, 17);
+    if (inet_pton(AF_INET, text, out + 1) == 1) {
+        out[0] = 4;
+        return true;
+    }
+    out[0] = 6;
+    return inet_pton(AF_INET6, text, out + 1) == 1;
+}
+
+/* http_ip_in_list: is the address ip (text) one of list's comma-separated addresses? */
+static bool
+http_ip_in_list(const char *list, struct str ip)
+{
+    unsigned char a[17], b[17];
+    if (!list || !http_ip_parse(ip, a))
+        return false;
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        if (http_ip_parse((struct str){ p, n }, b) && memcmp(a, b, sizeof a) == 0)
+            return true;
+        p += n + (p[n] == ',');
+    }
+    return false;
+}
+
+/* http_forwarded_ip replaces ip (the socket's peer) with the client X-Forwarded-For names
+ * when the peer is a trusted proxy: the rightmost entry that is not itself a trusted proxy.
+ * An entry that is not an address stops the walk (what lies left of it is the client's own
+ * say). */
+static void
+http_forwarded_ip(const struct http_config *cfg, struct MHD_Connection *conn, char *ip, size_t cap)
+{
+    const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    unsigned char tmp[17];
+    if (!cfg->tls_offloaded || !xff || !http_ip_in_list(cfg->trusted_proxies, str_of(ip)))
+        return;
+    for (size_t end = strlen(xff); end > 0;) {
+        size_t start = end;
+        while (start > 0 && xff[start - 1] != ',')
+            start--;
+        struct str tok = str_trim((struct str){ xff + start, end - start });
+        if (!http_ip_parse(tok, tmp))
+            return;
+        if (!http_ip_in_list(cfg->trusted_proxies, tok)) {
+            if (tok.n < cap) {
+                memcpy(ip, tok.p, tok.n);
+                ip[tok.n] = '\0';
+            }
+            return;
+        }
+        end = start ? start - 1 : 0;
+    }
+}
+
 /* http_precheck finds the route and checks what can be checked before the body arrives. */
 static void
 http_precheck(struct http_req *hr)
@@ -105,6 +170,33 @@ http_precheck(struct http_req *hr)
     if (cl && (cstr_to_i64(cl, &declared, 0, INT64_MAX) || (uint64_t)declared > cap))
         hr->early_rc = req_fail(req, ERR_TOO_LARGE, "the body may have at most %zu bytes", cap);
     buf_init(&req->body, cap ? cap : 1);
+}
+
+/* http_admit runs the gate (authentication, CSRF, pending steps, permission) from the
+ * headers alone, before a byte of the body is read (issue 12): a stranger's upload is
+ * refused without the server holding it. */
+static int
+http_admit(struct http_req *hr)
+{
+    struct req *req = &hr->req;
+    struct app *app = hr->srv->app;
+    int rc;
+    if (hr->early_rc || hr->is_static || !hr->srv->cfg.gate)
+        return hr->early_rc;
+    req->db = db_pool_get(app->pool);
+    rc = hr->srv->cfg.gate(req);
+    db_pool_put(app->pool, req->db);
+    req->db = NULL;
+    return rc;
+}
+
+/* http_has_body: does the request announce a body (a non-zero Content-Length, or a
+ * Transfer-Encoding)? */
+static bool
+http_has_body(struct req *req)
+{
+    const char *cl = req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return req_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) || (cl && strcmp(cl, "0") != 0);
 }
 
 /* http_check_type enforces the route's content type on a non-empty body. */
@@ -174,11 +266,9 @@ http_run(struct http_req *hr)
             rc = req_fail(req, ERR_TOO_LARGE, "the body may have at most %zu bytes", req->route->body_cap);
         else
             rc = http_check_type(req);
-        if (!rc) {
+        if (!rc) { /* the gate already admitted the request from its headers (http_admit) */
             req->db = db_pool_get(app->pool);
-            rc = hr->srv->cfg.gate ? hr->srv->cfg.gate(req) : 0;
-            if (!rc)
-                rc = req->route->handler(req);
+            rc = req->route->handler(req);
             db_pool_put(app->pool, req->db);
             req->db = NULL;
         }
@@ -239,7 +329,7 @@ http_queue(struct http_req *hr)
     MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
     MHD_add_response_header(resp, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
     MHD_add_response_header(resp, "X-Request-Id", req->actor.request_id);
-    if (hr->srv->cfg.tls_offloaded)
+    if (hr->srv->cfg.tls_offloaded || hr->srv->cfg.tls_cert_pem)
         MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
     if (!http_has_header(req, "Cache-Control"))
         MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -266,6 +356,7 @@ http_req_new(struct http_server *srv, struct MHD_Connection *conn, const char *u
     req->actor.role = ROLE_NONE;
     http_request_id(req->actor.request_id, sizeof req->actor.request_id);
     http_client_ip(conn, req->actor.ip, sizeof req->actor.ip);
+    http_forwarded_ip(&srv->cfg, conn, req->actor.ip, sizeof req->actor.ip);
     return hr;
 }
 
@@ -281,9 +372,12 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
         hr = http_req_new(srv, conn, url, method);
         *con_cls = hr;
         http_precheck(hr);
-        if (hr->early_rc == ERR_TOO_LARGE) {
-            /* refuse now rather than read a huge body; libmicrohttpd then closes */
-            http_error_body(&hr->req, ERR_TOO_LARGE);
+        int routed = hr->early_rc;
+        hr->early_rc = http_admit(hr);
+        if (hr->early_rc == ERR_TOO_LARGE || (!routed && hr->early_rc && http_has_body(&hr->req))) {
+            /* refuse now rather than read the body; libmicrohttpd then closes. A request
+             * without a body is answered after its (empty) body: keep-alive stays. */
+            http_error_body(&hr->req, hr->early_rc);
             return http_queue(hr);
         }
         return MHD_YES;
@@ -425,10 +519,15 @@ http_start(struct app *app, const struct http_config *cfg, struct http_server **
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
 
+    bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
     if (http_parse_listen(cfg->listen, &ss, &slen, &loopback))
         return ERR_INVALID;
+    if (!loopback && !tls && !cfg->tls_offloaded)
+        return ERR_FORBIDDEN;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (tls)
+        flags |= MHD_USE_TLS;
     struct http_server *srv = xcalloc(1, sizeof *srv);
     srv->app = app;
     srv->cfg = *cfg;
@@ -438,7 +537,9 @@ http_start(struct app *app, const struct http_config *cfg, struct http_server **
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
         MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-        MHD_OPTION_END);
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->conn_per_ip,
+        tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cfg->tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY,
+        cfg->tls_key_pem, MHD_OPTION_END);
     if (!srv->daemon) {
         xfree(srv);
         return ERR_IO;
@@ -461,5 +562,5 @@ bool
 http_cookie_secure(const struct req *req)
 {
     const struct http_req *hr = (const struct http_req *)req;
-    return hr->srv->cfg.tls_offloaded || hr->srv->loopback;
+    return hr->srv->cfg.tls_offloaded || hr->srv->cfg.tls_cert_pem || hr->srv->loopback;
 }
