@@ -127,12 +127,6 @@ cli_serve(int argc, char **argv)
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 2 ? cores * 2 : 4;
     }
-    if (serve_check_manifest()) {
-        fprintf(stderr, "jiayuan: the embedded UI fails its integrity check; refusing to start\n");
-        return 1;
-    }
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, (size_t)threads + 3 + BATCH_WORKERS)) /* + hub, webhooks, video, batches */
-        return 1;
     struct http_config cfg = {
         .listen = cli_opt(&a, "listen") ? cli_opt(&a, "listen") : "127.0.0.1:8080",
         .threads = (unsigned)threads,
@@ -144,6 +138,19 @@ cli_serve(int argc, char **argv)
         .tls_key_pem = serve_key.len ? serve_key.data : NULL,
         .trusted_proxies = cli_opt(&a, "trusted-proxy"),
     };
+    if ((rc = http_listen_check(&cfg))) {
+        fprintf(stderr, "jiayuan: cannot listen on '%s'%s\n", cfg.listen,
+                rc == ERR_INVALID ? " (use host:port)"
+                                  : " (not a loopback address: give --tls-cert/--tls-key, or --tls-offloaded "
+                                    "behind a TLS proxy)");
+        return 1;
+    }
+    if (serve_check_manifest()) {
+        fprintf(stderr, "jiayuan: the embedded UI fails its integrity check; refusing to start\n");
+        return 1;
+    }
+    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, (size_t)threads + 3 + BATCH_WORKERS)) /* + hub, webhooks, video, batches */
+        return 1;
     if ((rc = hub_start(app.pool))) {
         fprintf(stderr, "jiayuan: cannot start the event hub (%s)\n", err_name(rc));
         cli_app_close(&app);
@@ -176,10 +183,7 @@ cli_serve(int argc, char **argv)
         webhook_worker_stop();
         hub_stop();
         fprintf(stderr, "jiayuan: cannot listen on '%s'%s\n", cfg.listen,
-                rc == ERR_INVALID     ? " (use host:port)"
-                : rc == ERR_FORBIDDEN ? " (not a loopback address: give --tls-cert/--tls-key, or "
-                                        "--tls-offloaded behind a TLS proxy)"
-                                      : " (in use, not allowed, or the TLS certificate/key refused)");
+                " (in use, not allowed, or the TLS certificate/key refused)");
         cli_app_close(&app);
         return 1;
     }

@@ -509,6 +509,19 @@ http_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *le
 }
 
 int
+http_listen_check(const struct http_config *cfg)
+{
+    struct sockaddr_storage ss;
+    socklen_t slen = 0;
+    bool loopback = false;
+    if (http_parse_listen(cfg->listen, &ss, &slen, &loopback))
+        return ERR_INVALID;
+    if (!loopback && !(cfg->tls_cert_pem && cfg->tls_key_pem) && !cfg->tls_offloaded)
+        return ERR_FORBIDDEN;
+    return 0;
+}
+
+int
 http_start(struct app *app, const struct http_config *cfg, struct http_server **out)
 {
     struct sockaddr_storage ss;
@@ -520,10 +533,9 @@ http_start(struct app *app, const struct http_config *cfg, struct http_server **
                      MHD_USE_ERROR_LOG;
 
     bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
-    if (http_parse_listen(cfg->listen, &ss, &slen, &loopback))
-        return ERR_INVALID;
-    if (!loopback && !tls && !cfg->tls_offloaded)
-        return ERR_FORBIDDEN;
+    int rc = http_listen_check(cfg);
+    if (rc || http_parse_listen(cfg->listen, &ss, &slen, &loopback))
+        return rc ? rc : ERR_INVALID;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (tls)

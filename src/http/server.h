@@ -40,6 +40,9 @@ struct http_server;
  * tls_offloaded (issue 12: no plain HTTP off the host), ERR_IO when the port cannot be
  * bound or the TLS certificate and key are refused. */
 int http_start(struct app *app, const struct http_config *cfg, struct http_server **out);
+/* http_listen_check applies http_start's address rules without binding: 0, ERR_INVALID or
+ * ERR_FORBIDDEN (for a caller that wants to refuse before it starts anything else). */
+int http_listen_check(const struct http_config *cfg);
 /* http_stop stops accepting, finishes in-flight requests and frees the server. */
 void http_stop(struct http_server *srv);
 /* http_cookie_secure: should cookies carry Secure (TLS here or in front, or a loopback listener,

@@ -288,6 +288,136 @@ test_login_rate_and_backoff(void **state)
     buf_release(&out);
 }
 
+static struct server tls_srv; /* test_native_tls's own server */
+
+static int
+tls_teardown(void **state)
+{
+    (void)state;
+    server_release(&tls_srv);
+    return 0;
+}
+
+/* serve --tls-cert/--tls-key speaks HTTPS itself (libmicrohttpd with GnuTLS): a certificate
+ * made by openssl(1) for 127.0.0.1, a client that verifies it, HSTS on the answers and the
+ * __Host- cookie; plain HTTP to that port gets no answer. */
+static void
+test_native_tls(void **state)
+{
+    struct server *srv = *state;
+    static char cert[512], key[512];
+    struct client c;
+    struct resp r = RESP_INIT;
+    char cmd[2048], hsts[64];
+    assert_int_equal(server_init(&tls_srv, srv->driver_url), 0);
+    snprintf(cert, sizeof cert, "%s/cert.pem", tls_srv.dir);
+    snprintf(key, sizeof key, "%s/key.pem", tls_srv.dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+             "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '%s' -out '%s' 2>/dev/null",
+             key, cert);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(server_add_user(&tls_srv, "tina", "viewer", NULL, SERVER_PASSWORD, false, NULL), 0);
+    tls_srv.serve_args[0] = "--tls-cert";
+    tls_srv.serve_args[1] = cert;
+    tls_srv.serve_args[2] = "--tls-key";
+    tls_srv.serve_args[3] = key;
+    tls_srv.serve_args[4] = NULL;
+    tls_srv.tls_ca = cert;
+    assert_int_equal(server_start(&tls_srv), 0);
+    assert_non_null(strstr(tls_srv.base, "https://"));
+    client_init(&c, &tls_srv);
+    assert_int_equal(client_login(&c, "tina", SERVER_PASSWORD, NULL, &r), 200);
+    assert_string_equal(c.cookie_name, "__Host-jy_session");
+    assert_non_null(resp_header(&r, "Strict-Transport-Security", 0, hsts, sizeof hsts));
+    client_call(&c, "GET", "/api/v1/auth/me", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    client_release(&c);
+    /* plain HTTP to the TLS port: no HTTP answer */
+    char base[64];
+    snprintf(base, sizeof base, "%s", tls_srv.base);
+    snprintf(tls_srv.base, sizeof tls_srv.base, "http://127.0.0.1:%d", tls_srv.port);
+    tls_srv.tls_ca = NULL;
+    client_init(&c, &tls_srv);
+    client_call(&c, "GET", "/healthz", NULL, &r);
+    assert_true(r.status == 0 || r.status >= 400);
+    assert_true(r.status != 200);
+    client_release(&c);
+    snprintf(tls_srv.base, sizeof tls_srv.base, "%s", base);
+    resp_release(&r);
+}
+
+/* serve refuses a non-loopback listener without native TLS or --tls-offloaded, and says so
+ * (exit status 1 before binding); --trusted-proxy needs --tls-offloaded. */
+static void
+test_listen_rules(void **state)
+{
+    struct server *srv = *state;
+    char listen[32];
+    snprintf(listen, sizeof listen, "0.0.0.0:%d", srv->port + 1);
+    assert_int_equal(server_cli(srv, NULL, NULL, "serve", "--listen", listen, NULL), 1);
+    assert_int_equal(server_cli(srv, NULL, NULL, "serve", "--listen", listen, "--trusted-proxy", "127.0.0.1", NULL), 2);
+    struct buf log = BUF_INIT;
+    server_log(srv, &log);
+    assert_non_null(strstr(log.data, "not a loopback address"));
+    buf_release(&log);
+}
+
+/* Behind a trusted proxy (--tls-offloaded --trusted-proxy 127.0.0.1) the client address
+ * is the one X-Forwarded-For names: the login limit counts it, not the proxy's, and the
+ * access log and audit say it; a forged X-Forwarded-For from an untrusted peer changes
+ * nothing. */
+static struct server proxy_srv;
+
+static int
+proxy_teardown(void **state)
+{
+    (void)state;
+    server_release(&proxy_srv);
+    return 0;
+}
+
+static void
+test_forwarded_for(void **state)
+{
+    struct server *srv = *state;
+    struct client c;
+    struct resp r = RESP_INIT;
+    struct buf log = BUF_INIT;
+    static const char *const from_a[] = { "X-Forwarded-For: 198.51.100.7, 203.0.113.9", NULL };
+    assert_int_equal(server_init(&proxy_srv, srv->driver_url), 0);
+    assert_int_equal(server_add_user(&proxy_srv, "pia", "viewer", NULL, SERVER_PASSWORD, false, NULL), 0);
+    proxy_srv.serve_args[0] = "--tls-offloaded";
+    proxy_srv.serve_args[1] = "--trusted-proxy";
+    proxy_srv.serve_args[2] = "127.0.0.1,203.0.113.9";
+    proxy_srv.serve_args[3] = "--login-limit";
+    proxy_srv.serve_args[4] = "3";
+    proxy_srv.serve_args[5] = NULL;
+    assert_int_equal(server_start(&proxy_srv), 0);
+    client_init(&c, &proxy_srv);
+    /* three failures from 198.51.100.7 (through both proxies) limit that client only */
+    for (int i = 0; i < 3; i++) {
+        client_send(&c, "POST", "/api/v1/auth/login", "{\"username\":\"pia\",\"password\":\"nope-nope\"}", 41,
+                    from_a, 0, &r);
+        assert_int_equal(r.status, 401);
+    }
+    client_send(&c, "POST", "/api/v1/auth/login", "{\"username\":\"pia\",\"password\":\"nope-nope\"}", 41, from_a,
+                0, &r);
+    assert_resp(&r, 429, "too_many_requests");
+    /* another client behind the same proxy is not limited */
+    static const char *const from_b[] = { "X-Forwarded-For: 198.51.100.8", NULL };
+    char body[128];
+    snprintf(body, sizeof body, "{\"username\":\"pia\",\"password\":\"%s\"}", SERVER_PASSWORD);
+    client_send(&c, "POST", "/api/v1/auth/login", body, strlen(body), from_b, 0, &r);
+    assert_resp(&r, 200, NULL);
+    server_log(&proxy_srv, &log);
+    assert_non_null(strstr(log.data, "\"ip\":\"198.51.100.7\""));
+    assert_non_null(strstr(log.data, "\"ip\":\"198.51.100.8\""));
+    buf_release(&log);
+    resp_release(&r);
+    client_release(&c);
+}
+
 int
 main(void)
 {
@@ -296,6 +426,9 @@ main(void)
         cmocka_unit_test(test_forbidden_body_never_read),
         cmocka_unit_test(test_plain_cookie_refused),
         cmocka_unit_test(test_login_rate_and_backoff),
+        cmocka_unit_test(test_listen_rules),
+        cmocka_unit_test_teardown(test_native_tls, tls_teardown),
+        cmocka_unit_test_teardown(test_forwarded_for, proxy_teardown),
     };
     return server_run("gate", tests, sizeof tests / sizeof tests[0], prepare);
 }
