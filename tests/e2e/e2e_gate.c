@@ -288,6 +288,32 @@ test_login_rate_and_backoff(void **state)
     buf_release(&out);
 }
 
+/* Wrong current passwords count like failed logins: a signed-in session (or whoever holds
+ * its cookie) cannot guess the password through POST /auth/password without limit. */
+static void
+test_wrong_current_password_counts(void **state)
+{
+    struct server *srv = *state;
+    struct client c;
+    struct resp r = RESP_INIT;
+    char retry[32];
+    int limit = atoi(GATE_LOGIN_LIMIT);
+    client_init(&c, srv);
+    assert_int_equal(client_login(&c, "gina", SERVER_PASSWORD, NULL, &r), 200);
+    for (int i = 0; i < limit; i++) {
+        client_pack(&c, "POST", "/api/v1/auth/password", &r, "{s:s, s:s}", "current_password", "not-it-1234",
+                    "new_password", "Zq8#mLw3!pXe");
+        assert_resp(&r, 401, "login_failed");
+    }
+    client_pack(&c, "POST", "/api/v1/auth/password", &r, "{s:s, s:s}", "current_password", SERVER_PASSWORD,
+                "new_password", "Zq8#mLw3!pXe");
+    assert_resp(&r, 429, "too_many_requests");
+    assert_non_null(resp_header(&r, "Retry-After", 0, retry, sizeof retry));
+    assert_true(atoi(retry) > 0);
+    resp_release(&r);
+    client_release(&c);
+}
+
 static struct server tls_srv; /* test_native_tls's own server */
 
 static int
@@ -426,6 +452,7 @@ main(void)
         cmocka_unit_test(test_forbidden_body_never_read),
         cmocka_unit_test(test_plain_cookie_refused),
         cmocka_unit_test(test_login_rate_and_backoff),
+        cmocka_unit_test(test_wrong_current_password_counts),
         cmocka_unit_test(test_listen_rules),
         cmocka_unit_test_teardown(test_native_tls, tls_teardown),
         cmocka_unit_test_teardown(test_forwarded_for, proxy_teardown),
