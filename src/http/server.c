@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/time.h"
+#include "http/forwarded.h"
 #include "http/metrics.h"
 #include "http/static.h"
 #include "http/stream.h"
@@ -76,69 +77,17 @@ http_client_ip(struct MHD_Connection *conn, char *out, size_t cap)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out, (socklen_t)cap);
 }
 
-/* http_ip_parse reads one textual IPv4/IPv6 address (surrounding blanks allowed) into a
- * 16-byte form; false when it is none. */
-static bool
-http_ip_parse(struct str s, unsigned char out[17])
-{
-    char text[INET6_ADDRSTRLEN + 1];
-    s = str_trim(s);
-    if (!s.n || s.n >= sizeof text)
-        return false;
-    memcpy(text, s.p, s.n);
-    text[s.n] = '\0';
-    memset(out, 0, 17);
-    if (inet_pton(AF_INET, text, out + 1) == 1) {
-        out[0] = 4;
-        return true;
-    }
-    out[0] = 6;
-    return inet_pton(AF_INET6, text, out + 1) == 1;
-}
-
-/* http_ip_in_list: is the address ip (text) one of list's comma-separated addresses? */
-static bool
-http_ip_in_list(const char *list, struct str ip)
-{
-    unsigned char a[17], b[17];
-    if (!list || !http_ip_parse(ip, a))
-        return false;
-    for (const char *p = list; *p;) {
-        size_t n = strcspn(p, ",");
-        if (http_ip_parse((struct str){ p, n }, b) && memcmp(a, b, sizeof a) == 0)
-            return true;
-        p += n + (p[n] == ',');
-    }
-    return false;
-}
-
 /* http_forwarded_ip replaces ip (the socket's peer) with the client X-Forwarded-For names
- * when the peer is a trusted proxy: the rightmost entry that is not itself a trusted proxy.
- * An entry that is not an address stops the walk (what lies left of it is the client's own
- * say). */
+ * when the server is behind trusted proxies (http/forwarded.h). */
 static void
 http_forwarded_ip(const struct http_config *cfg, struct MHD_Connection *conn, char *ip, size_t cap)
 {
-    const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
-    unsigned char tmp[17];
-    if (!cfg->tls_offloaded || !xff || !http_ip_in_list(cfg->trusted_proxies, str_of(ip)))
-        return;
-    for (size_t end = strlen(xff); end > 0;) {
-        size_t start = end;
-        while (start > 0 && xff[start - 1] != ',')
-            start--;
-        struct str tok = str_trim((struct str){ xff + start, end - start });
-        if (!http_ip_parse(tok, tmp))
-            return;
-        if (!http_ip_in_list(cfg->trusted_proxies, tok)) {
-            if (tok.n < cap) {
-                memcpy(ip, tok.p, tok.n);
-                ip[tok.n] = '\0';
-            }
-            return;
-        }
-        end = start ? start - 1 : 0;
-    }
+    char client[64];
+    if (cfg->tls_offloaded &&
+        forwarded_client(cfg->trusted_proxies, ip,
+                         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For"), client,
+                         sizeof client))
+        str_copy(ip, cap, client);
 }
 
 /* http_precheck finds the route and checks what can be checked before the body arrives. */
