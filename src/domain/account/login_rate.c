@@ -81,7 +81,11 @@ int
 login_rate_check(const char *addr, const char *name, int64_t now, int64_t *retry_at)
 {
     pthread_mutex_lock(&login_rate_mu);
-    int64_t a = login_rate_blocked('a', addr, now), n = login_rate_blocked('n', name, now);
+    struct login_rate_slot *as = addr ? login_rate_find('a', addr, now, false) : NULL;
+    int64_t a = as && as->blocked_until > now ? as->blocked_until : 0;
+    /* a blocked name binds only addresses with failures on record: its owner, elsewhere,
+     * still gets through, so a stranger cannot keep the name blocked */
+    int64_t n = as && as->fails > 0 ? login_rate_blocked('n', name, now) : 0;
     pthread_mutex_unlock(&login_rate_mu);
     *retry_at = a > n ? a : n;
     return *retry_at ? ERR_RATE : 0;

@@ -7,7 +7,9 @@
  * LOGIN_RATE_NAME_FACTOR x the policy's lockout attempts per name) are free; every failure
  * past that blocks the key for LOGIN_RATE_BASE_MS doubled per further failure, at most
  * LOGIN_RATE_MAX_MS. Refused attempts are not counted, so waiting is the only way on, and
- * a key with no failure for LOGIN_RATE_FORGET_MS starts afresh.
+ * a key with no failure for LOGIN_RATE_FORGET_MS starts afresh. A blocked name binds only
+ * addresses with a failure on record: from a clean address its owner still gets a try (a
+ * wrong one puts that address on record), so a stranger cannot keep a name blocked.
  *
  * In memory, per process: fixed tables of salted key hashes (the oldest slot reused), so a
  * flood of distinct names cannot grow memory. A restart forgets, which the account lock

@@ -60,7 +60,8 @@ test_address_backoff(void **state)
     assert_true(login_rate_clean("198.51.100.1", t));
 }
 
-/* The name is limited on its own, across addresses, case-folded. */
+/* The name is limited on its own, across addresses, case-folded; the block binds the
+ * addresses that failed. */
 static void
 test_name_limit(void **state)
 {
@@ -73,9 +74,13 @@ test_name_limit(void **state)
         assert_int_equal(login_rate_check(ip, "Admin", T0 + i, &at), 0);
         login_rate_fail(ip, i % 2 ? "ADMIN" : "admin", 4, T0 + i);
     }
-    assert_int_equal(login_rate_check("203.0.113.99", "admin", T0 + 10, &at), ERR_RATE);
+    assert_int_equal(login_rate_check("203.0.113.1", "admin", T0 + 10, &at), ERR_RATE);
     assert_int_equal(at, T0 + 3 + LOGIN_RATE_BASE_MS);
-    assert_int_equal(login_rate_check("203.0.113.99", "someone", T0 + 10, &at), 0);
+    assert_int_equal(login_rate_check("203.0.113.1", "someone", T0 + 10, &at), 0);
+    /* the owner from an address with no failure on record still gets a try */
+    assert_int_equal(login_rate_check("203.0.113.99", "admin", T0 + 10, &at), 0);
+    login_rate_fail("203.0.113.99", "admin", 4, T0 + 11);
+    assert_int_equal(login_rate_check("203.0.113.99", "admin", T0 + 12, &at), ERR_RATE);
 }
 
 /* A flood of distinct addresses reuses the oldest slots: memory stays fixed and the
