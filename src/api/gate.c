@@ -28,8 +28,8 @@ static int
 gate_authenticate_kiosk(struct req *req, const char *cookies, bool *kiosk)
 {
     struct str token;
-    if (!cookies || (!cookie_get(cookies, KIOSK_COOKIE_SECURE, &token) &&
-                     !cookie_get(cookies, KIOSK_COOKIE_PLAIN, &token)))
+    if (!cookies || !cookie_get(cookies, http_cookie_secure(req) ? KIOSK_COOKIE_SECURE : KIOSK_COOKIE_PLAIN,
+                                &token))
         return ERR_UNAUTHENTICATED;
     *kiosk = true;
     return kiosk_lookup(req->app, req->db, token.p, token.n, &req->actor);
@@ -49,8 +49,10 @@ gate_authenticate(struct req *req, bool *kiosk)
         struct str t = str_trim(str_of(authz + 7));
         return token_authenticate(req->app, req->db, t.p, t.n, &req->actor);
     }
-    if (!cookies || (!cookie_get(cookies, SESSION_COOKIE_SECURE, &token) &&
-                     !cookie_get(cookies, SESSION_COOKIE_PLAIN, &token)))
+    /* only the name this server sets: where the __Host- cookie is in use (TLS, loopback) a
+     * plain jy_session - which a sibling host or plain-http page could plant - is refused */
+    if (!cookies || !cookie_get(cookies, http_cookie_secure(req) ? SESSION_COOKIE_SECURE : SESSION_COOKIE_PLAIN,
+                                &token))
         return gate_authenticate_kiosk(req, cookies, kiosk);
     if ((rc = session_lookup(req->app, req->db, token.p, token.n, &s, &u)))
         return rc;

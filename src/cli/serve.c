@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "crypto/manifest.h"
+#include "domain/account/login_rate.h"
 #include "domain/batch/batch_worker.h"
 #include "domain/notify/webhook_worker.h"
 #include "http/server.h"
@@ -21,12 +22,36 @@
 #define SERVE_MANIFEST_PERIOD_S 300
 
 static volatile sig_atomic_t serve_stop;
+/* the PEM text of --tls-cert / --tls-key: static, so every early return leaves it reachable */
+static struct buf serve_cert = BUF_INIT, serve_key = BUF_INIT;
 
 static void
 serve_on_signal(int sig)
 {
     (void)sig;
     serve_stop = 1;
+}
+
+/* serve_read_pem reads a PEM file (at most 1 MiB) into out; 0 or -1 after saying why. */
+static int
+serve_read_pem(const char *opt, const char *path, struct buf *out)
+{
+    char chunk[4096];
+    size_t n;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "jiayuan: --%s: cannot open '%s'\n", opt, path);
+        return -1;
+    }
+    buf_init(out, (size_t)1 << 20);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_add(out, chunk, n);
+    fclose(f);
+    if (buf_error(out) || !strstr(out->data, "-----BEGIN ")) {
+        fprintf(stderr, "jiayuan: --%s: '%s' is not a PEM file\n", opt, path);
+        return -1;
+    }
+    return 0;
 }
 
 static int
@@ -41,17 +66,53 @@ serve_check_manifest(void)
     return 0;
 }
 
+/* serve_security_options reads the connection cap, the login limit and the transport
+ * options (issue 12); 0, or 2 after saying what is wrong. */
+static int
+serve_security_options(struct cli_args *a, int64_t *conn_per_ip)
+{
+    int64_t login_limit = LOGIN_RATE_DEFAULT_LIMIT;
+    if (cli_opt(a, "conn-per-ip") && cstr_to_i64(cli_opt(a, "conn-per-ip"), conn_per_ip, 0, 100000)) {
+        fprintf(stderr, "jiayuan: --conn-per-ip must be 0..100000 (0: no cap)\n");
+        return 2;
+    }
+    if (cli_opt(a, "login-limit") && cstr_to_i64(cli_opt(a, "login-limit"), &login_limit, 1, 1000000)) {
+        fprintf(stderr, "jiayuan: --login-limit must be 1..1000000\n");
+        return 2;
+    }
+    login_rate_configure((int)login_limit);
+    if (!cli_opt(a, "tls-cert") != !cli_opt(a, "tls-key")) {
+        fprintf(stderr, "jiayuan: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    if (cli_opt(a, "trusted-proxy") && !cli_flag(a, "tls-offloaded")) {
+        fprintf(stderr, "jiayuan: --trusted-proxy needs --tls-offloaded\n");
+        return 2;
+    }
+    if (cli_opt(a, "tls-cert") && cli_flag(a, "tls-offloaded")) {
+        fprintf(stderr, "jiayuan: use either --tls-cert/--tls-key or --tls-offloaded\n");
+        return 2;
+    }
+    if (cli_opt(a, "tls-cert") && (serve_read_pem("tls-cert", cli_opt(a, "tls-cert"), &serve_cert) ||
+                                    serve_read_pem("tls-key", cli_opt(a, "tls-key"), &serve_key)))
+        return 2;
+    if (cli_flag(a, "tls-offloaded") && !cli_opt(a, "conn-per-ip"))
+        *conn_per_ip = 0; /* every connection comes from the proxy: it limits per client */
+    return 0;
+}
+
 int
 cli_serve(int argc, char **argv)
 {
     static const char *const allowed[] = { "listen", "threads", "var", "db", "keys", "tls-offloaded",
-                                           "no-group-commit", CLI_VIDEO_OPTS, NULL };
+                                           "conn-per-ip", "login-limit", "tls-cert", "tls-key",
+                                           "trusted-proxy", "no-group-commit", CLI_VIDEO_OPTS, NULL };
     static const char *const flags[] = { "tls-offloaded", "media-udp", "no-group-commit", NULL };
     struct video_config vcfg;
     struct cli_args a;
     struct app app;
     struct http_server *srv = NULL;
-    int64_t threads = 0;
+    int64_t threads = 0, conn_per_ip = HTTP_CONN_PER_IP_DEFAULT;
     int rc;
 
     if ((rc = cli_parse(argc, argv, allowed, flags, &a)) || (rc = cli_video_config(&a, &vcfg)))
@@ -60,9 +121,29 @@ cli_serve(int argc, char **argv)
         fprintf(stderr, "jiayuan: --threads must be 1..256\n");
         return 2;
     }
+    if ((rc = serve_security_options(&a, &conn_per_ip)))
+        return rc;
     if (threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 2 ? cores * 2 : 4;
+    }
+    struct http_config cfg = {
+        .listen = cli_opt(&a, "listen") ? cli_opt(&a, "listen") : "127.0.0.1:8080",
+        .threads = (unsigned)threads,
+        .routes = api_routes,
+        .gate = api_gate,
+        .tls_offloaded = cli_flag(&a, "tls-offloaded"),
+        .conn_per_ip = (unsigned)conn_per_ip,
+        .tls_cert_pem = serve_cert.len ? serve_cert.data : NULL,
+        .tls_key_pem = serve_key.len ? serve_key.data : NULL,
+        .trusted_proxies = cli_opt(&a, "trusted-proxy"),
+    };
+    if ((rc = http_listen_check(&cfg))) {
+        fprintf(stderr, "jiayuan: cannot listen on '%s'%s\n", cfg.listen,
+                rc == ERR_INVALID ? " (use host:port)"
+                                  : " (not a loopback address: give --tls-cert/--tls-key, or --tls-offloaded "
+                                    "behind a TLS proxy)");
+        return 1;
     }
     if (serve_check_manifest()) {
         fprintf(stderr, "jiayuan: the embedded UI fails its integrity check; refusing to start\n");
@@ -71,13 +152,6 @@ cli_serve(int argc, char **argv)
     if (cli_app_open(&app, &a, CLI_OPEN_KEYS | (cli_flag(&a, "no-group-commit") ? 0 : CLI_OPEN_WRITER),
                      (size_t)threads + 3 + BATCH_WORKERS)) /* + hub, webhooks, video, batches */
         return 1;
-    struct http_config cfg = {
-        .listen = cli_opt(&a, "listen") ? cli_opt(&a, "listen") : "127.0.0.1:8080",
-        .threads = (unsigned)threads,
-        .routes = api_routes,
-        .gate = api_gate,
-        .tls_offloaded = cli_flag(&a, "tls-offloaded"),
-    };
     if ((rc = hub_start(app.pool))) {
         fprintf(stderr, "jiayuan: cannot start the event hub (%s)\n", err_name(rc));
         cli_app_close(&app);
@@ -104,21 +178,23 @@ cli_serve(int argc, char **argv)
         cli_app_close(&app);
         return 1;
     }
+    /* handlers before the port opens: a SIGTERM right after the first answer must stop the
+     * server cleanly, not kill it (exit 143) */
+    signal(SIGINT, serve_on_signal);
+    signal(SIGTERM, serve_on_signal);
+    signal(SIGPIPE, SIG_IGN);
     if ((rc = http_start(&app, &cfg, &srv))) {
         video_stop();
         batch_worker_stop();
         webhook_worker_stop();
         hub_stop();
         fprintf(stderr, "jiayuan: cannot listen on '%s'%s\n", cfg.listen,
-                rc == ERR_INVALID ? " (use host:port)" : " (in use, or not allowed)");
+                " (in use, not allowed, or the TLS certificate/key refused)");
         cli_app_close(&app);
         return 1;
     }
-    signal(SIGINT, serve_on_signal);
-    signal(SIGTERM, serve_on_signal);
-    signal(SIGPIPE, SIG_IGN);
     log_info("server.start", "listen", cfg.listen, "ui", static_has_ui() ? "embedded" : "none", NULL);
-    printf("jiayuan serving on http://%s/\n", cfg.listen);
+    printf("jiayuan serving on %s://%s/\n", cfg.tls_cert_pem ? "https" : "http", cfg.listen);
     fflush(stdout);
     for (int s = 0; !serve_stop; s++) {
         sleep(1);
@@ -132,5 +208,7 @@ cli_serve(int argc, char **argv)
     http_stop(srv); /* releases the media streams (viewers) before the hub goes */
     video_stop();
     cli_app_close(&app);
+    buf_release(&serve_cert);
+    buf_release_secret(&serve_key);
     return 0;
 }

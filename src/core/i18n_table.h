@@ -111,6 +111,8 @@ I18N_MSG("password_unchanged", "the new password must differ from the current on
 I18N_MSG("password_current_wrong", "the current password is wrong", "当前密码不正确")
 I18N_MSG("login_locked", "too many failed attempts; try again after %s",
          "登录失败次数过多，请在 %s 之后再试")
+I18N_MSG("login_rate_limited", "too many failed attempts from here; wait %s seconds",
+         "失败次数过多，请等待 %s 秒后再试")
 I18N_MSG("login_totp_wrong", "the one-time code is wrong or was already used; wait for a new code",
          "动态验证码错误或已使用过，请等待新的验证码")
 I18N_MSG("totp_mismatch", "the code does not match; check the time on your phone and try again",

@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/time.h"
+#include "http/forwarded.h"
 #include "http/metrics.h"
 #include "http/static.h"
 #include "http/stream.h"
@@ -76,6 +77,19 @@ http_client_ip(struct MHD_Connection *conn, char *out, size_t cap)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out, (socklen_t)cap);
 }
 
+/* http_forwarded_ip replaces ip (the socket's peer) with the client X-Forwarded-For names
+ * when the server is behind trusted proxies (http/forwarded.h). */
+static void
+http_forwarded_ip(const struct http_config *cfg, struct MHD_Connection *conn, char *ip, size_t cap)
+{
+    char client[64];
+    if (cfg->tls_offloaded &&
+        forwarded_client(cfg->trusted_proxies, ip,
+                         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For"), client,
+                         sizeof client))
+        str_copy(ip, cap, client);
+}
+
 /* http_precheck finds the route and checks what can be checked before the body arrives. */
 static void
 http_precheck(struct http_req *hr)
@@ -105,6 +119,33 @@ http_precheck(struct http_req *hr)
     if (cl && (cstr_to_i64(cl, &declared, 0, INT64_MAX) || (uint64_t)declared > cap))
         hr->early_rc = req_fail(req, ERR_TOO_LARGE, "the body may have at most %zu bytes", cap);
     buf_init(&req->body, cap ? cap : 1);
+}
+
+/* http_admit runs the gate (authentication, CSRF, pending steps, permission) from the
+ * headers alone, before a byte of the body is read (issue 12): a stranger's upload is
+ * refused without the server holding it. */
+static int
+http_admit(struct http_req *hr)
+{
+    struct req *req = &hr->req;
+    struct app *app = hr->srv->app;
+    int rc;
+    if (hr->early_rc || hr->is_static || !hr->srv->cfg.gate)
+        return hr->early_rc;
+    req->db = db_pool_get(app->pool);
+    rc = hr->srv->cfg.gate(req);
+    db_pool_put(app->pool, req->db);
+    req->db = NULL;
+    return rc;
+}
+
+/* http_has_body: does the request announce a body (a non-zero Content-Length, or a
+ * Transfer-Encoding)? */
+static bool
+http_has_body(struct req *req)
+{
+    const char *cl = req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return req_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) || (cl && strcmp(cl, "0") != 0);
 }
 
 /* http_check_type enforces the route's content type on a non-empty body. */
@@ -174,11 +215,9 @@ http_run(struct http_req *hr)
             rc = req_fail(req, ERR_TOO_LARGE, "the body may have at most %zu bytes", req->route->body_cap);
         else
             rc = http_check_type(req);
-        if (!rc) {
+        if (!rc) { /* the gate already admitted the request from its headers (http_admit) */
             req->db = db_pool_get(app->pool);
-            rc = hr->srv->cfg.gate ? hr->srv->cfg.gate(req) : 0;
-            if (!rc)
-                rc = req->route->handler(req);
+            rc = req->route->handler(req);
             db_pool_put(app->pool, req->db);
             req->db = NULL;
         }
@@ -239,7 +278,7 @@ http_queue(struct http_req *hr)
     MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
     MHD_add_response_header(resp, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
     MHD_add_response_header(resp, "X-Request-Id", req->actor.request_id);
-    if (hr->srv->cfg.tls_offloaded)
+    if (hr->srv->cfg.tls_offloaded || hr->srv->cfg.tls_cert_pem)
         MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
     if (!http_has_header(req, "Cache-Control"))
         MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -266,6 +305,7 @@ http_req_new(struct http_server *srv, struct MHD_Connection *conn, const char *u
     req->actor.role = ROLE_NONE;
     http_request_id(req->actor.request_id, sizeof req->actor.request_id);
     http_client_ip(conn, req->actor.ip, sizeof req->actor.ip);
+    http_forwarded_ip(&srv->cfg, conn, req->actor.ip, sizeof req->actor.ip);
     return hr;
 }
 
@@ -281,9 +321,12 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
         hr = http_req_new(srv, conn, url, method);
         *con_cls = hr;
         http_precheck(hr);
-        if (hr->early_rc == ERR_TOO_LARGE) {
-            /* refuse now rather than read a huge body; libmicrohttpd then closes */
-            http_error_body(&hr->req, ERR_TOO_LARGE);
+        int routed = hr->early_rc;
+        hr->early_rc = http_admit(hr);
+        if (hr->early_rc == ERR_TOO_LARGE || (!routed && hr->early_rc && http_has_body(&hr->req))) {
+            /* refuse now rather than read the body; libmicrohttpd then closes. A request
+             * without a body is answered after its (empty) body: keep-alive stays. */
+            http_error_body(&hr->req, hr->early_rc);
             return http_queue(hr);
         }
         return MHD_YES;
@@ -415,6 +458,19 @@ http_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *le
 }
 
 int
+http_listen_check(const struct http_config *cfg)
+{
+    struct sockaddr_storage ss;
+    socklen_t slen = 0;
+    bool loopback = false;
+    if (http_parse_listen(cfg->listen, &ss, &slen, &loopback))
+        return ERR_INVALID;
+    if (!loopback && !(cfg->tls_cert_pem && cfg->tls_key_pem) && !cfg->tls_offloaded)
+        return ERR_FORBIDDEN;
+    return 0;
+}
+
+int
 http_start(struct app *app, const struct http_config *cfg, struct http_server **out)
 {
     struct sockaddr_storage ss;
@@ -425,10 +481,14 @@ http_start(struct app *app, const struct http_config *cfg, struct http_server **
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
 
-    if (http_parse_listen(cfg->listen, &ss, &slen, &loopback))
-        return ERR_INVALID;
+    bool tls = cfg->tls_cert_pem && cfg->tls_key_pem;
+    int rc = http_listen_check(cfg);
+    if (rc || http_parse_listen(cfg->listen, &ss, &slen, &loopback))
+        return rc ? rc : ERR_INVALID;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (tls)
+        flags |= MHD_USE_TLS;
     struct http_server *srv = xcalloc(1, sizeof *srv);
     srv->app = app;
     srv->cfg = *cfg;
@@ -438,7 +498,9 @@ http_start(struct app *app, const struct http_config *cfg, struct http_server **
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
         MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-        MHD_OPTION_END);
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->conn_per_ip,
+        tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cfg->tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY,
+        cfg->tls_key_pem, MHD_OPTION_END);
     if (!srv->daemon) {
         xfree(srv);
         return ERR_IO;
@@ -461,5 +523,5 @@ bool
 http_cookie_secure(const struct req *req)
 {
     const struct http_req *hr = (const struct http_req *)req;
-    return hr->srv->cfg.tls_offloaded || hr->srv->loopback;
+    return hr->srv->cfg.tls_offloaded || hr->srv->cfg.tls_cert_pem || hr->srv->loopback;
 }

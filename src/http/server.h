@@ -21,16 +21,31 @@ struct http_config {
     /* gate runs before every routed handler: authentication, CSRF, permission. */
     int (*gate)(struct req *req);
     bool tls_offloaded;              /* a TLS proxy is in front: mark cookies Secure */
+    unsigned conn_per_ip;            /* open connections per client address (0 = no cap) */
+    /* native TLS (libmicrohttpd with GnuTLS): PEM text of the certificate chain and key,
+     * both or neither */
+    const char *tls_cert_pem, *tls_key_pem;
+    /* with tls_offloaded: the proxies (comma-separated IP addresses) whose X-Forwarded-For
+     * names the client; the rightmost address there that is not a trusted proxy becomes
+     * actor.ip (logs, audit, login limits). NULL: the socket's peer is the client. */
+    const char *trusted_proxies;
 };
+
+#define HTTP_CONN_PER_IP_DEFAULT 64
 
 struct http_server;
 
 /* http_start binds and starts serving in background threads. ERR_INVALID for a bad listen
- * address, ERR_IO when the port cannot be bound. */
+ * address, ERR_FORBIDDEN for a non-loopback address with neither native TLS nor
+ * tls_offloaded (issue 12: no plain HTTP off the host), ERR_IO when the port cannot be
+ * bound or the TLS certificate and key are refused. */
 int http_start(struct app *app, const struct http_config *cfg, struct http_server **out);
+/* http_listen_check applies http_start's address rules without binding: 0, ERR_INVALID or
+ * ERR_FORBIDDEN (for a caller that wants to refuse before it starts anything else). */
+int http_listen_check(const struct http_config *cfg);
 /* http_stop stops accepting, finishes in-flight requests and frees the server. */
 void http_stop(struct http_server *srv);
-/* http_cookie_secure: should cookies carry Secure (TLS in front, or a loopback listener,
+/* http_cookie_secure: should cookies carry Secure (TLS here or in front, or a loopback listener,
  * which browsers treat as a secure context)? */
 bool http_cookie_secure(const struct req *req);
 

@@ -92,6 +92,7 @@ struct server {
     size_t nrecs, caprecs;
     size_t synced; /* nrecs when the log was last synced (server_log) */
     const char *serve_args[16]; /* extra options of `serve` (NULL-terminated; prepare may set them) */
+    const char *tls_ca; /* set with --tls-cert in serve_args: the PEM file clients trust; base is https */
 };
 
 /* server_init prepares srv for driver_url (one of dbtest_urls): a new temporary folder,

@@ -8,6 +8,7 @@
 #include "core/time.h"
 #include "crypto/password.h"
 #include "domain/platform/audit.h"
+#include "domain/account/login_rate.h"
 #include "domain/account/session.h"
 #include "domain/account/user.h"
 
@@ -37,6 +38,36 @@ auth_say_locked(struct req *req, int64_t until)
     req_add_header(req, "Retry-After", secs);
 }
 
+/* auth_say_rate answers a limited address or name: 429 too_many_requests and Retry-After
+ * in seconds (login_rate.h). */
+static int
+auth_say_rate(struct req *req, int64_t retry_at)
+{
+    char secs[24];
+    int64_t left = (retry_at - time_now_ms() + 999) / 1000;
+    snprintf(secs, sizeof secs, "%lld", (long long)(left > 0 ? left : 1));
+    req_add_header(req, "Retry-After", secs);
+    return req_fail(req, ERR_RATE, "too many failed attempts from here; wait %s seconds", secs);
+}
+
+/* auth_rate_gate refuses a password or code check from a limited address or account. */
+static int
+auth_rate_gate(struct req *req)
+{
+    int64_t retry_at = 0;
+    if (login_rate_check(req->actor.ip, req->actor.name, time_now_ms(), &retry_at))
+        return auth_say_rate(req, retry_at);
+    return 0;
+}
+
+/* auth_rate_count counts a wrong current password or enrolment code like a failed login. */
+static void
+auth_rate_count(struct req *req)
+{
+    (void)login_rate_fail(req->actor.ip, req->actor.name,
+                          req->app->policy.lockout_attempts * LOGIN_RATE_NAME_FACTOR, time_now_ms());
+}
+
 /* POST /api/v1/auth/login {"username","password","totp"?} -> {"user","csrf_token"} */
 static int
 auth_login_handler(struct req *req)
@@ -59,6 +90,8 @@ auth_login_handler(struct req *req)
     if ((rc = auth_login(req->app, req->db, &req->actor, username, password, totp, &u))) {
         if (rc == ERR_LOGIN_LOCKED)
             auth_say_locked(req, u.locked_until);
+        else if (rc == ERR_RATE)
+            auth_say_rate(req, u.locked_until);
         else if (rc == ERR_TOTP_WRONG)
             req_fail(req, rc, "the one-time code is wrong or was already used; wait for a new code");
         goto out;
@@ -115,9 +148,10 @@ auth_password(struct req *req)
     if ((rc = api_body(req, &body)) ||
         (rc = api_unpack(req, body, "{s:s, s:s}", "current_password", &current, "new_password", &next)))
         goto out;
-    if ((rc = user_get(req->db, req->actor.id, &u)))
+    if ((rc = auth_rate_gate(req)) || (rc = user_get(req->db, req->actor.id, &u)))
         goto out;
     if (password_verify(current, u.password_hash) != 0) {
+        auth_rate_count(req);
         audit_record(req->db, &req->app->keys, &req->actor, "user.password.change", "self", "failed",
                      "wrong current password");
         rc = req_fail(req, ERR_LOGIN_FAILED, "the current password is wrong");
@@ -179,9 +213,12 @@ auth_totp_enable_handler(struct req *req)
         rc = req_fail(req, ERR_FORBIDDEN, "only users enrol a second factor");
         goto out;
     }
-    if ((rc = api_body(req, &body)) || (rc = api_unpack(req, body, "{s:s}", "code", &code)))
+    if ((rc = api_body(req, &body)) || (rc = api_unpack(req, body, "{s:s}", "code", &code)) ||
+        (rc = auth_rate_gate(req)))
         goto out;
     if ((rc = auth_totp_enable(req->app, req->db, &req->actor, code))) {
+        if (rc == ERR_INVALID)
+            auth_rate_count(req);
         if (rc == ERR_INVALID)
             req_fail(req, rc, "the code does not match; check the time on your phone and try again");
         else if (rc == ERR_CONFLICT)

@@ -19,6 +19,8 @@
 #include "crypto/password.h"
 #include "crypto/totp.h"
 #include "domain/platform/audit.h"
+#include "core/log.h"
+#include "domain/account/login_rate.h"
 #include "domain/account/session.h"
 
 /* The TOTP secret's associated data binds it to its column AND row: a secret copied to
@@ -98,9 +100,72 @@ auth_ghost_attempt(const struct app *app, const char *name, int64_t now, bool fa
     return until;
 }
 
-/* A hash to verify against when the user does not exist, so both paths cost the same. */
-static const char auth_dummy_hash[] =
-    "pbkdf2-sm3$100000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+/* auth_dummy_verify runs a verification against a hash of the policy's iteration count,
+ * made once per count, when there is no account to check: an unknown or locked name costs
+ * what a real one does (issue 12). */
+static void
+auth_dummy_verify(const struct app *app, const char *password)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static char hash[192];
+    static uint32_t made_for;
+    char local[sizeof hash];
+    pthread_mutex_lock(&mu);
+    if (made_for != app->policy.pbkdf2_iterations) {
+        struct buf b = BUF_INIT;
+        if (!password_hash("jiayuan-dummy", app->policy.pbkdf2_iterations, &b) && b.len < sizeof hash) {
+            str_copy(hash, sizeof hash, b.data);
+            made_for = app->policy.pbkdf2_iterations;
+        }
+        buf_release(&b);
+    }
+    str_copy(local, sizeof local, hash);
+    pthread_mutex_unlock(&mu);
+    (void)password_verify(password, local);
+}
+
+/* auth_stored_iterations reads the count of a stored "pbkdf2-sm3$N$..." (0 if malformed). */
+static uint32_t
+auth_stored_iterations(const char *stored)
+{
+    const char *p = strchr(stored, '$');
+    int64_t n = 0;
+    char digits[16];
+    size_t len = p ? strcspn(p + 1, "$") : 0;
+    if (!p || !len || len >= sizeof digits)
+        return 0;
+    memcpy(digits, p + 1, len);
+    digits[len] = '\0';
+    return cstr_to_i64(digits, &n, 1, PASSWORD_ITERATIONS_MAX) ? 0 : (uint32_t)n;
+}
+
+static const char sql_rehash[] = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
+
+/* auth_rehash stores the password again under the policy's iteration count when the stored
+ * hash was made with another one (issue 12); a failure leaves the old hash, which works. */
+static void
+auth_rehash(struct app *app, struct db *db, const struct user *u, const char *password)
+{
+    struct buf h = BUF_INIT;
+    struct db_stmt *st = NULL;
+    bool row;
+    uint32_t want = app->policy.pbkdf2_iterations;
+    if (auth_stored_iterations(u->password_hash) == want && !password_needs_rehash(u->password_hash, want))
+        return;
+    if (!password_hash(password, want, &h) && !db_prepare(db, sql_rehash, &st) && !db_bind_i64(st, 1, u->id) &&
+        !db_bind_text(st, 2, h.data, h.len))
+        (void)db_step(st, &row);
+    db_done(st);
+    buf_release_secret(&h);
+}
+
+/* auth_rate_fail counts a failure for the caller's address and the name (login_rate.h). */
+static void
+auth_rate_fail(const struct app *app, const struct actor *who, const char *name, int64_t now)
+{
+    if (login_rate_fail(who->ip, name, app->policy.lockout_attempts * LOGIN_RATE_NAME_FACTOR, now))
+        log_info("auth.rate.block", "ip", who->ip, NULL);
+}
 
 /* auth_exec runs sql with (?1 id, ?2 v); *changed (may be NULL) gets the rows changed and
  * *returned (may be NULL) the first column of a RETURNING row. */
@@ -216,15 +281,22 @@ auth_login(struct app *app, struct db *db, struct actor *who, const char *userna
            const char *password, const char *totp, struct user *out)
 {
     struct user u;
-    int64_t now = time_now_ms();
+    int64_t now = time_now_ms(), retry_at = 0;
     int rc;
 
     /* what was typed is not recorded for unknown users: it may be a mistyped password */
     str_copy(who->name, sizeof who->name, "(unknown)");
+    /* a limited address or name costs no PBKDF2 run and no audit write (issue 12) */
+    if (login_rate_check(who->ip, username, now, &retry_at)) {
+        memset(out, 0, sizeof *out);
+        out->locked_until = retry_at;
+        return ERR_RATE;
+    }
     if ((rc = user_get_by_name(db, username, &u))) {
         if (rc != ERR_NOT_FOUND)
             return rc;
-        (void)password_verify(password, auth_dummy_hash);
+        auth_dummy_verify(app, password);
+        auth_rate_fail(app, who, username, now);
         int64_t ghost = auth_ghost_attempt(app, username, now, true);
         auth_note(app, db, who, 0, ghost ? "locked" : "failed", "unknown user");
         return ghost ? auth_locked(out, ghost) : ERR_LOGIN_FAILED;
@@ -234,18 +306,23 @@ auth_login(struct app *app, struct db *db, struct actor *who, const char *userna
     /* locked by an administrator (until further notice) answers like a disabled account:
      * a name without an account can never be locked that way */
     bool admin_lock = user_is_locked(&u, now) && u.locked_until > now + app->policy.lockout_ms;
-    if (user_is_locked(&u, now) && !admin_lock) {
-        (void)password_verify(password, auth_dummy_hash);
+    /* a policy lock binds the addresses that failed: the owner, from an address with no
+     * failure on record, may still sign in, so a stranger cannot keep them out (issue 12) */
+    if (user_is_locked(&u, now) && !admin_lock && !login_rate_clean(who->ip, now)) {
+        auth_dummy_verify(app, password);
+        auth_rate_fail(app, who, username, now);
         auth_note(app, db, who, u.id, "locked", NULL);
         return auth_locked(out, u.locked_until);
     }
     if (u.disabled || admin_lock) {
-        (void)password_verify(password, auth_dummy_hash);
+        auth_dummy_verify(app, password);
+        auth_rate_fail(app, who, username, now);
         int64_t ghost = auth_ghost_attempt(app, username, now, true);
         auth_note(app, db, who, u.id, ghost || admin_lock ? "locked" : "failed", admin_lock ? NULL : "disabled");
         return ghost ? auth_locked(out, ghost) : ERR_LOGIN_FAILED;
     }
     if (password_verify(password, u.password_hash) != 0) {
+        auth_rate_fail(app, who, username, now);
         int64_t until = auth_fail(app, db, who, u.id, "wrong password");
         return until ? auth_locked(out, until) : ERR_LOGIN_FAILED;
     }
@@ -264,6 +341,7 @@ auth_login(struct app *app, struct db *db, struct actor *who, const char *userna
             return rc;
         if (rc || changed != 1) {
             /* the password was right: say the code was wrong (issue 14) */
+            auth_rate_fail(app, who, username, now);
             int64_t until = auth_fail(app, db, who, u.id, rc ? "wrong code" : "code reused");
             return until ? auth_locked(out, until) : ERR_TOTP_WRONG;
         }
@@ -271,6 +349,7 @@ auth_login(struct app *app, struct db *db, struct actor *who, const char *userna
     }
     if ((rc = auth_succeed(app, db, who, u.id)))
         return rc;
+    auth_rehash(app, db, &u, password);
     u.failed_count = 0;
     u.locked_until = 0;
     *out = u;

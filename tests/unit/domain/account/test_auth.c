@@ -24,6 +24,7 @@
 #include "crypto/sm.h"
 #include "crypto/totp.h"
 #include "domain/platform/audit.h"
+#include "domain/account/login_rate.h"
 #include "domain/account/session.h"
 #include "domain/account/user.h"
 
@@ -106,6 +107,27 @@ enrol(struct apptest *at, int64_t id, uint8_t secret[TOTP_SECRET_LEN])
 }
 
 /* ---- password ----------------------------------------------------------------------- */
+
+/* A login whose stored hash was made with another iteration count than the policy's now
+ * stores the password again under the policy's count (issue 12); the password still works. */
+static void
+test_login_rehashes(void **state)
+{
+    struct apptest *at = *state;
+    int64_t id = apptest_user(at, "rehash1", ROLE_DISTRICT, NULL, NULL, NULL);
+    char want[32];
+    at->app.policy.pbkdf2_iterations += 7;
+    snprintf(want, sizeof want, "$%u$", (unsigned)at->app.policy.pbkdf2_iterations);
+    assert_null(strstr(get(at, id).password_hash, want));
+    assert_int_equal(login(at, "rehash1", APPTEST_PASSWORD, NULL, NULL), 0);
+    assert_non_null(strstr(get(at, id).password_hash, want));
+    assert_int_equal(login(at, "rehash1", APPTEST_PASSWORD, NULL, NULL), 0);
+    assert_int_equal(login(at, "rehash1", "Wrong-password-9", NULL, NULL), ERR_LOGIN_FAILED);
+    /* lowered again: rehashed down too (the policy's count is the one wanted) */
+    at->app.policy.pbkdf2_iterations -= 7;
+    assert_int_equal(login(at, "rehash1", APPTEST_PASSWORD, NULL, NULL), 0);
+    assert_null(strstr(get(at, id).password_hash, want));
+}
 
 static void
 test_login_ok(void **state)
@@ -688,6 +710,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         APPTEST(test_login_ok),
+        APPTEST(test_login_rehashes),
         APPTEST(test_login_wrong_password),
         APPTEST(test_login_unknown_user),
         APPTEST(test_lockout_and_release),
@@ -705,5 +728,8 @@ main(void)
         APPTEST(test_parallel_failures_lock),
         APPTEST(test_parallel_totp_replay),
     };
+    /* every attempt here comes from one address: the per-address limit (login_rate.h, its
+     * own test) must not cut the lockout and TOTP tests short */
+    login_rate_configure(1000000);
     return apptest_run("domain_auth", tests, sizeof tests / sizeof tests[0]);
 }
