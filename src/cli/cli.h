@@ -45,6 +45,7 @@ int cli_keys(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_token(int argc, char **argv);
+int cli_webhook_allow(int argc, char **argv);
 int cli_verify(int argc, char **argv);
 int cli_demo(int argc, char **argv);
 int cli_batch(int argc, char **argv);

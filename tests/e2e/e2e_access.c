@@ -308,13 +308,52 @@ test_users_api(void **state)
                     admin_roles[i]);
         assert_resp(&r, 403, "forbidden");
     }
-    /* with a chosen password there is no one-time password and no forced change */
+    /* a password the sysadmin chose is one-time too: the first sign-in must change it
+     * (三权分立, issue 12: the sysadmin cannot make an account and go on using it) */
     client_pack(&sally, "POST", "/api/v1/users", &r, "{s:s, s:s, s:s}", "username", "chosen", "role",
                 "viewer", "password", "Picked-Pass-77");
     assert_resp(&r, 201, NULL);
     assert_null(resp_get(&r, "temporary_password"));
-    assert_false(json_is_true(resp_get(&r, "user.must_change_password")));
+    assert_true(json_is_true(resp_get(&r, "user.must_change_password")));
     assert_int_equal(client_login(&c2, "chosen", "Picked-Pass-77", NULL, &r), 200);
+    assert_true(json_is_true(resp_get(&r, "user.must_change_password")));
+    client_call(&c2, "GET", "/api/v1/divisions", NULL, &r);
+    assert_resp(&r, 403, "password_change_required");
+
+    /* administrator accounts are locked, disabled, reset and re-roled at the console only */
+    {
+        static const char *const admin_names[] = { "secky", "audrey", NULL };
+        static const char *const patches[] = { "{\"locked\":true}", "{\"disabled\":true}",
+                                               "{\"role\":\"viewer\"}", NULL };
+        char upath[96];
+        client_call(&sally, "GET", "/api/v1/users?limit=500", NULL, &r);
+        assert_resp(&r, 200, NULL);
+        json_t *all = json_incref(resp_get(&r, "items"));
+        for (size_t k = 0; admin_names[k]; k++) {
+            int64_t uid = 0;
+            for (size_t i = 0; i < json_array_size(all); i++)
+                if (strcmp(json_string_value(json_object_get(json_array_get(all, i), "username")), admin_names[k]) == 0)
+                    uid = json_integer_value(json_object_get(json_array_get(all, i), "id"));
+            assert_true(uid > 0);
+            snprintf(upath, sizeof upath, "/api/v1/users/%lld", (long long)uid);
+            for (size_t i = 0; patches[i]; i++) {
+                client_call(&sally, "PATCH", upath, patches[i], &r);
+                assert_resp(&r, 403, "forbidden");
+                assert_string_equal(resp_str(&r, "error.reason"), "user_admin_account_console");
+            }
+            snprintf(upath, sizeof upath, "/api/v1/users/%lld/reset-password", (long long)uid);
+            client_call(&sally, "POST", upath, "{}", &r);
+            assert_resp(&r, 403, "forbidden");
+            assert_string_equal(resp_str(&r, "error.reason"), "user_admin_account_console");
+            assert_null(resp_get(&r, "temporary_password"));
+        }
+        json_decref(all);
+        /* they still work */
+        client_call(&secky, "GET", "/api/v1/settings/policy", NULL, &r);
+        assert_resp(&r, 200, NULL);
+        client_call(&audrey, "GET", "/api/v1/audit?limit=1", NULL, &r);
+        assert_resp(&r, 200, NULL);
+    }
 
     /* the one-time password works once the user changes it */
     assert_int_equal(client_login(&c, "newbie", temp, NULL, &r), 200);
@@ -515,6 +554,17 @@ test_tokens_api(void **state)
     for (size_t i = 0; admin_scopes[i]; i++) {
         client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "admin", "scopes", admin_scopes[i]);
         assert_resp(&r, 403, "forbidden");
+        assert_null(resp_get(&r, "token"));
+    }
+
+    /* a token never exceeds its creator: the sysadmin holds no data permission, so it cannot
+     * mint a token that writes lab results or reads samples (三权分立, issue 12) */
+    static const char *const data_scopes[] = { "results.write", "samples.read", "divisions.read,checkins.write",
+                                               NULL };
+    for (size_t i = 0; data_scopes[i]; i++) {
+        client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "data", "scopes", data_scopes[i]);
+        assert_resp(&r, 403, "forbidden");
+        assert_string_equal(resp_str(&r, "error.reason"), "token_scope_exceeds_creator");
         assert_null(resp_get(&r, "token"));
     }
 
