@@ -141,6 +141,11 @@ I18N_MSG("webhook_allow_entry", "an allow-list entry must be a lower-case host n
          "白名单条目必须是小写主机名、“*.”加域名或 IP 地址")
 I18N_MSG("webhook_allow_too_many", "the allow-list may hold at most 64 entries", "白名单最多 64 条")
 I18N_MSG("webhook_allow_hosts", "'hosts' must be an array of at most 64 host names", "“hosts”必须是不超过 64 个主机名的数组")
+I18N_MSG("ingest_source_foreign", "the source '%s' belongs to another writer", "数据来源“%s”已绑定给其他写入方")
+I18N_MSG("policy_pbkdf2_range", "'pbkdf2_iterations' must be between %d and %d",
+         "密码哈希迭代次数必须在 %d 到 %d 之间（过高会拖慢每次登录）")
+I18N_MSG("audit_verify_after", "'after' must be an audit entry id", "“after”必须是审计记录编号")
+I18N_MSG("audit_verify_limit", "'limit' must be between 1 and 100000", "“limit”必须在 1 到 100000 之间")
 I18N_MSG("user_role_unknown", "'role' is not a known role", "角色不存在")
 I18N_MSG("user_needs_subdistrict", "a subdistrict account needs 'subdistrict'", "街道账号必须选择所属街道")
 I18N_MSG("user_subdistrict_only", "only subdistrict accounts have a 'subdistrict'", "只有街道账号才有所属街道")

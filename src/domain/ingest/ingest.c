@@ -53,6 +53,8 @@ struct ingest {
     size_t n_counters, cap_counters;
     struct ingest_event_row *events;
     size_t n_events, cap_events;
+    char src_checked[INGEST_SOURCE_MAX + 1]; /* the last source bound-checked, and its verdict */
+    int src_rc;
 };
 
 struct db *ingest_db(struct ingest *ing) { return ing->db; }
@@ -584,6 +586,73 @@ ingest_audit_commit(struct app *app, struct db *db, const struct actor *a, const
 
 /* The pipeline ---------------------------------------------------------------------------- */
 
+/* Source binding (issue 12) ---------------------------------------------------------------- */
+
+static const char sql_src_claim[] =
+    "INSERT INTO ingest_sources (source, owner, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (source) DO NOTHING";
+static const char sql_src_owner[] = "SELECT owner FROM ingest_sources WHERE source = ?1";
+
+int
+ingest_source_owner(const struct actor *a, char out[INGEST_OWNER_MAX])
+{
+    if (a->kind == ACTOR_TOKEN)
+        snprintf(out, INGEST_OWNER_MAX, "token:%lld", (long long)a->id);
+    else if (a->kind == ACTOR_USER)
+        snprintf(out, INGEST_OWNER_MAX, "user:%lld", (long long)a->id);
+    else
+        return ERR_NOT_FOUND; /* the console: trusted, binds nothing */
+    return 0;
+}
+
+int
+ingest_source_bind(struct db *db, const char *source, const char *owner, int64_t now, bool *mine)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    char have[INGEST_OWNER_MAX];
+    int rc;
+    *mine = false;
+    if ((rc = db_prepare(db, sql_src_claim, &st)) || (rc = db_bind_text(st, 1, source, strlen(source))) ||
+        (rc = db_bind_text(st, 2, owner, strlen(owner))) || (rc = db_bind_i64(st, 3, now)) ||
+        (rc = db_step(st, &row)))
+        goto out;
+    db_done(st);
+    st = NULL;
+    if ((rc = db_prepare(db, sql_src_owner, &st)) || (rc = db_bind_text(st, 1, source, strlen(source))) ||
+        (rc = db_step(st, &row)))
+        goto out;
+    db_col_copy(st, 0, have, sizeof have);
+    *mine = row && strcmp(have, owner) == 0;
+out:
+    db_done(st);
+    return rc;
+}
+
+/* ingest_check_source: item obj's "source" must be unbound (it is bound to the caller now)
+ * or bound to the caller. 0; ERR_INVALID after ingest_reject with code ERR_FORBIDDEN when
+ * another writer owns it; another ERR_* when storage failed. */
+static int
+ingest_check_source(struct ingest *ing, json_t *obj, struct ingest_outcome *out)
+{
+    const char *source = json_string_value(json_object_get(obj, "source"));
+    char owner[INGEST_OWNER_MAX];
+    bool mine = false;
+    int rc;
+    if (!source || strlen(source) > INGEST_SOURCE_MAX || ingest_source_owner(ing->actor, owner))
+        return 0; /* the kind's parse checked the field; the console binds nothing */
+    if (strcmp(source, ing->src_checked) != 0) {
+        if ((rc = ingest_source_bind(ing->db, source, owner, ing->now, &mine)))
+            return rc;
+        str_copy(ing->src_checked, sizeof ing->src_checked, source);
+        ing->src_rc = mine ? 0 : ERR_FORBIDDEN;
+    }
+    if (!ing->src_rc)
+        return 0;
+    ingest_reject(out, "source", "the source '%s' belongs to another writer", source);
+    out->code = ERR_FORBIDDEN;
+    return ERR_INVALID;
+}
+
 static void
 ingest_release(struct ingest *ing)
 {
@@ -644,7 +713,11 @@ ingest_run(struct app *app, struct db *db, const struct actor *a, const struct i
     for (size_t i = 0; i < count; i++) {
         if (!recs[i])
             continue;
-        rc = kind->store(&ing, recs[i], &out[i]);
+        rc = ingest_check_source(&ing, json_is_array(items) ? json_array_get(items, i) : items, &out[i]);
+        if (rc && rc != ERR_INVALID)
+            goto out;
+        if (!rc)
+            rc = kind->store(&ing, recs[i], &out[i]);
         if (rc == ERR_CONFLICT) {
             out[i].status = INGEST_DUPLICATE;
         } else if (rc == ERR_INVALID) {
