@@ -614,6 +614,54 @@ test_tokens_api(void **state)
     client_release(&t);
 }
 
+/* Issue 12: the check-in map shows who scanned where: it needs checkins.read, not sites.read. */
+static void
+test_map_checkins_permission(void **state)
+{
+    struct server *srv = *state;
+    struct client v, d;
+    struct resp r = RESP_INIT;
+    client_init(&v, srv);
+    client_init(&d, srv);
+    assert_int_equal(client_login(&v, "vic", SERVER_PASSWORD, NULL, &r), 200);
+    assert_int_equal(client_login(&d, "dora", SERVER_PASSWORD, NULL, &r), 200);
+    client_call(&v, "GET", "/api/v1/map/sites", NULL, &r);
+    assert_resp(&r, 200, NULL); /* the viewer reads sites ... */
+    client_call(&v, "GET", "/api/v1/map/checkins", NULL, &r);
+    assert_resp(&r, 403, "forbidden"); /* ... but not check-ins */
+    assert_non_null(strstr(r.body.data, "checkins.read"));
+    client_call(&d, "GET", "/api/v1/map/checkins", NULL, &r);
+    assert_int_not_equal(r.status, 403);
+    resp_release(&r);
+    client_release(&v);
+    client_release(&d);
+}
+
+/* Issue 12: the webhook allow-list is the secadmin's; changes are audited old and new. */
+static void
+test_webhook_allow_list(void **state)
+{
+    struct server *srv = *state;
+    struct resp r = RESP_INIT;
+    admins(srv);
+    client_call(&secky, "PUT", "/api/v1/settings/webhook-allow", "{\"hosts\":[\"gis.example.cn\",\"*.map.cn\"]}", &r);
+    assert_resp(&r, 200, NULL);
+    assert_string_equal(resp_str(&r, "hosts.1"), "*.map.cn");
+    client_call(&secky, "PUT", "/api/v1/settings/webhook-allow", "{\"hosts\":[\"Bad Host\"]}", &r);
+    assert_resp(&r, 400, "invalid");
+    assert_string_equal(resp_str(&r, "error.reason"), "webhook_allow_entry");
+    client_call(&sally, "PUT", "/api/v1/settings/webhook-allow", "{\"hosts\":[]}", &r);
+    assert_resp(&r, 403, "forbidden");
+    client_call(&sally, "GET", "/api/v1/settings/webhook-allow", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(json_array_size(resp_get(&r, "hosts")), 2);
+    json_t *e = find_audit("settings.webhook_allow.update", "secky", NULL);
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "detail")), "old=- new=gis.example.cn,*.map.cn");
+    json_decref(e);
+    resp_release(&r);
+}
+
 static void
 test_errors_clean(void **state)
 {
@@ -629,6 +677,8 @@ main(void)
         cmocka_unit_test(test_subdistrict_account),
         cmocka_unit_test(test_users_api),
         cmocka_unit_test(test_tokens_api),
+        cmocka_unit_test(test_map_checkins_permission),
+        cmocka_unit_test(test_webhook_allow_list),
         cmocka_unit_test(test_errors_clean),
     };
     int failed = server_run("e2e_access", tests, sizeof tests / sizeof tests[0], prepare);
