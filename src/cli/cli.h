@@ -46,6 +46,7 @@ int cli_keys(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_token(int argc, char **argv);
+int cli_webhook_allow(int argc, char **argv);
 int cli_verify(int argc, char **argv);
 int cli_backup(int argc, char **argv);  /* cli/backup.c */
 int cli_restore(int argc, char **argv); /* cli/restore.c */

@@ -14,6 +14,7 @@ static const struct {
     { "migrate", cli_migrate, "migrate                                       apply database migrations" },
     { "user", cli_user, "user add|passwd|lock|unlock|reset-totp|list   manage accounts" },
     { "token", cli_token, "token add|revoke|list ...                     manage API tokens" },
+    { "webhook-allow", cli_webhook_allow, "webhook-allow [--set host,*.domain,...]       show or set the webhook allow-list" },
     { "demo", cli_demo, "demo --scale small|medium|district [--seed N]  load a synthetic district" },
     { "batch", cli_batch, "batch IN.xlsx|IN.csv -o OUT.xlsx [--days N]   look a resident list up" },
     { "toilets", cli_toilets, "toilets import SURVEY.xlsx|.csv [--crs C] [-o R.xlsx]  load a toilet survey" },

@@ -127,6 +127,27 @@ I18N_MSG("own_password_page", "use the change-password page for your own account
 /* ---- users (domain/account/user.c) ---- */
 I18N_MSG("user_admin_console", "administrator roles are assigned at the server console ('jiayuan user add')",
          "管理员角色只能在服务器控制台分配（jiayuan user add）")
+I18N_MSG("user_admin_account_console", "administrator accounts are managed at the server console ('jiayuan user')",
+         "管理员账号只能在服务器控制台管理（jiayuan user）")
+I18N_MSG("token_data_scopes_only", "tokens may carry only data scopes (no administration, audit or reveal)",
+         "接口令牌只能授予数据权限（不含管理、审计和明文查看）")
+I18N_MSG("token_scope_exceeds_creator", "a token may not carry a scope its creator does not hold",
+         "接口令牌的权限不能超出创建者本人的权限")
+I18N_MSG("token_subdistrict_exceeds_creator", "a token may not reach beyond its creator's subdistrict",
+         "接口令牌的数据范围不能超出创建者所属街道")
+I18N_MSG("webhook_host_not_allowed", "the webhook's host is not on the allow-list the security administrator keeps",
+         "推送地址的主机不在安全管理员维护的白名单中")
+I18N_MSG("webhook_https_only", "'url' must start with https:// (plain http only to a listed loopback host)",
+         "推送地址必须以 https:// 开头（仅白名单中的本机地址可用 http）")
+I18N_MSG("webhook_allow_entry", "an allow-list entry must be a lower-case host name, '*.' and a domain, or an IP address",
+         "白名单条目必须是小写主机名、“*.”加域名或 IP 地址")
+I18N_MSG("webhook_allow_too_many", "the allow-list may hold at most 64 entries", "白名单最多 64 条")
+I18N_MSG("webhook_allow_hosts", "'hosts' must be an array of at most 64 host names", "“hosts”必须是不超过 64 个主机名的数组")
+I18N_MSG("ingest_source_foreign", "the source '%s' belongs to another writer", "数据来源“%s”已绑定给其他写入方")
+I18N_MSG("policy_pbkdf2_range", "'pbkdf2_iterations' must be between %d and %d",
+         "密码哈希迭代次数必须在 %d 到 %d 之间（过高会拖慢每次登录）")
+I18N_MSG("audit_verify_after", "'after' must be an audit entry id", "“after”必须是审计记录编号")
+I18N_MSG("audit_verify_limit", "'limit' must be between 1 and 100000", "“limit”必须在 1 到 100000 之间")
 I18N_MSG("user_role_unknown", "'role' is not a known role", "角色不存在")
 I18N_MSG("user_needs_subdistrict", "a subdistrict account needs 'subdistrict'", "街道账号必须选择所属街道")
 I18N_MSG("user_subdistrict_only", "only subdistrict accounts have a 'subdistrict'", "只有街道账号才有所属街道")

@@ -165,10 +165,11 @@ keyring_kek_load(const char *path, struct kek *out)
 
     if (!path || !*path || !out)
         goto out;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* issue 12: never through a symbolic link (a link planted in place of the key file) */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         rc = (errno == ENOENT || errno == ENOTDIR) ? ERR_NOT_FOUND
-             : errno == EACCES                     ? ERR_FORBIDDEN
+             : (errno == EACCES || errno == ELOOP)  ? ERR_FORBIDDEN
                                                    : ERR_IO;
         goto out;
     }
@@ -180,7 +181,7 @@ keyring_kek_load(const char *path, struct kek *out)
         rc = ERR_INVALID;
         goto out;
     }
-    if (st.st_mode & 077) {
+    if ((st.st_mode & 077) || st.st_uid != geteuid()) { /* group/world access, or another owner */
         rc = ERR_FORBIDDEN;
         goto out;
     }

@@ -3,7 +3,7 @@
  */
 #include "crypto/keys.h"
 
-#include "core/alloc.h"
+#include <string.h>
 
 const struct datakey *
 keyring_find(const struct keyring *kr, uint32_t id)
@@ -26,12 +26,12 @@ void
 keyring_wipe(struct keyring *kr)
 {
     if (kr)
-        wipe(kr, sizeof *kr);
+        explicit_bzero(kr, sizeof *kr); /* a store the compiler may not drop (issue 12) */
 }
 
 void
 kek_wipe(struct kek *kek)
 {
     if (kek)
-        wipe(kek, sizeof *kek);
+        explicit_bzero(kek, sizeof *kek);
 }

@@ -5,8 +5,11 @@
  */
 #include "push/webhook.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +30,8 @@ struct webhook_client {
     CURL *curl;
     bool (*cancelled)(void *arg);
     void *arg;
+    /* the request in flight: what its socket callback allows, and whether it refused */
+    bool allow_loopback, plain_http, refused;
 };
 
 static pthread_once_t wh_once = PTHREAD_ONCE_INIT;
@@ -36,6 +41,75 @@ static void
 wh_global_init(void)
 {
     wh_curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+/* Destination addresses (issue 12, SSRF) --------------------------------------------------- */
+
+/* wh_v4_class: 1 refused, 2 loopback, 0 public; a in host byte order. */
+static int
+wh_v4_class(uint32_t a)
+{
+    uint8_t b0 = (uint8_t)(a >> 24), b1 = (uint8_t)(a >> 16);
+    if (b0 == 127)
+        return 2;
+    if (b0 == 0 || b0 == 10 || (b0 == 100 && (b1 & 0xc0) == 64) || (b0 == 169 && b1 == 254) ||
+        (b0 == 172 && (b1 & 0xf0) == 16) || (b0 == 192 && b1 == 168) || (b0 == 192 && b1 == 0 && (uint8_t)(a >> 8) == 0) ||
+        (b0 == 198 && (b1 & 0xfe) == 18) || b0 >= 224)
+        return 1; /* this network, RFC 1918, CGNAT, link-local, IETF, benchmarking, multicast, reserved */
+    return 0;
+}
+
+static int
+wh_v6_class(const uint8_t *b)
+{
+    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    static const uint8_t zero[15] = { 0 };
+    if (memcmp(b, mapped, 12) == 0)
+        return wh_v4_class((uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15]);
+    if (memcmp(b, zero, 15) == 0)
+        return b[15] == 1 ? 2 : 1; /* ::1 loopback, :: unspecified */
+    if (b[0] == 0xff || (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||
+        (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) || memcmp(b, zero, 12) == 0 ||
+        (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) || (b[0] == 0x00 && b[1] == 0x64))
+        return 1; /* multicast, ULA, link-local, site-local, IPv4-compatible, documentation, NAT64 */
+    return 0;
+}
+
+int
+webhook_addr_check(const struct sockaddr *sa, bool allow_loopback)
+{
+    int c = 1;
+    if (sa && sa->sa_family == AF_INET) {
+        struct sockaddr_in in;
+        memcpy(&in, sa, sizeof in);
+        c = wh_v4_class(ntohl(in.sin_addr.s_addr));
+    } else if (sa && sa->sa_family == AF_INET6) {
+        struct sockaddr_in6 in6;
+        memcpy(&in6, sa, sizeof in6);
+        c = wh_v6_class(in6.sin6_addr.s6_addr);
+    }
+    return c == 0 || (c == 2 && allow_loopback) ? 0 : ERR_FORBIDDEN;
+}
+
+static bool
+wh_is_loopback(const struct sockaddr *sa)
+{
+    return webhook_addr_check(sa, false) && !webhook_addr_check(sa, true);
+}
+
+/* wh_open is libcurl's socket-open callback: it sees every address libcurl resolved before
+ * connecting to it, and opens a socket only for an allowed one (no TOCTOU re-resolve). */
+static curl_socket_t
+wh_open(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    struct webhook_client *c = arg;
+    const struct sockaddr *sa = &addr->addr;
+    if (purpose != CURLSOCKTYPE_IPCXN || webhook_addr_check(sa, c->allow_loopback) ||
+        (c->plain_http && !wh_is_loopback(sa))) {
+        c->refused = true;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(addr->family, addr->socktype, addr->protocol);
 }
 
 /* Checks and signature --------------------------------------------------------------------- */
@@ -274,9 +348,20 @@ webhook_post(struct webhook_client *c, const struct webhook_post *p, long *statu
         *error = "bad header";
         goto out;
     }
+    c->allow_loopback = p->allow_loopback;
+    c->plain_http = strncasecmp(p->url, "http://", 7) == 0;
+    c->refused = false;
+    if (c->plain_http && !p->allow_loopback) {
+        *error = "plain http refused";
+        rc = ERR_FORBIDDEN;
+        goto out;
+    }
     curl_easy_reset(c->curl);
     if (curl_easy_setopt(c->curl, CURLOPT_URL, p->url) ||
-        curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https") ||
+        curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, c->plain_http ? "http" : "https") ||
+        curl_easy_setopt(c->curl, CURLOPT_PROXY, "") ||
+        curl_easy_setopt(c->curl, CURLOPT_OPENSOCKETFUNCTION, wh_open) ||
+        curl_easy_setopt(c->curl, CURLOPT_OPENSOCKETDATA, c) ||
         curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L) ||
         curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L) ||
         curl_easy_setopt(c->curl, CURLOPT_POST, 1L) ||
@@ -296,6 +381,9 @@ webhook_post(struct webhook_client *c, const struct webhook_post *p, long *statu
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
     if (cc == CURLE_ABORTED_BY_CALLBACK) {
         rc = ERR_INTERNAL;
+    } else if (cc != CURLE_OK && c->refused) {
+        *error = "destination address refused";
+        rc = ERR_FORBIDDEN;
     } else if (cc != CURLE_OK) {
         *error = curl_easy_strerror(cc);
     } else if (*status < 200 || *status > 299) {

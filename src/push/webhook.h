@@ -33,10 +33,16 @@
  *   &len); in Python (hashlib on OpenSSL 3): hmac.new(secret, ts.encode() + b"." + body,
  *   "sm3").hexdigest(); then hmac.compare_digest with the header's hex.
  *
- * Transport: http and https only, redirects are not followed, TLS peers are verified
- * against the system CA store; the answer's body is read and dropped. NEEDSWORK: no egress
- * allow-list, so a sysadmin can point a subscription at any address the server reaches
- * (internal ones included); no per-subscription CA or client certificate.
+ * Transport (issue 12, webhook SSRF): https only; plain http only to a loopback address and
+ * only when the caller allows loopback (tests, a receiver on the same host). The name is
+ * resolved by libcurl and every resolved address is checked in the socket-open callback, so
+ * the checked address is the one connected to (no second resolution): loopback (unless
+ * allowed), private (RFC 1918, CGNAT, IPv6 ULA), link-local, multicast, unspecified and
+ * reserved addresses are refused, also inside IPv4-mapped IPv6. Proxies from the
+ * environment are ignored, redirects are not followed, TLS peers are verified against the
+ * system CA store; the answer's body is read and dropped. Which hosts a subscription may
+ * name at all is the allow-list of domain/notify/webhook_allow.h, checked by the caller.
+ * NEEDSWORK: no per-subscription CA or client certificate.
  * libcurl is included by this folder only (push/webhook.c).
  */
 #ifndef JY_PUSH_WEBHOOK_H
@@ -53,6 +59,11 @@
 #define WEBHOOK_SIG_PREFIX "hmac-sm3="
 #define WEBHOOK_SIG_LEN (sizeof WEBHOOK_SIG_PREFIX - 1 + 64) /* without the NUL */
 
+/* webhook_addr_check: may a webhook connect to address sa (AF_INET or AF_INET6)? 0, or
+ * ERR_FORBIDDEN for loopback (unless allow_loopback), private, link-local, multicast,
+ * unspecified, broadcast and reserved addresses (IPv4-mapped IPv6 is judged as IPv4). */
+struct sockaddr;
+int webhook_addr_check(const struct sockaddr *sa, bool allow_loopback);
 /* webhook_url_check accepts an absolute http:// or https:// URL of at most WEBHOOK_URL_MAX
  * printable ASCII bytes with a host and without user name, password or login options.
  * host (cap bytes, may be NULL) gets the host name, for logs. ERR_INVALID otherwise, with
@@ -86,12 +97,15 @@ struct webhook_post {
     size_t secret_len;
     const struct outbox_event *event;
     int64_t timeout_ms;     /* whole request, connect included (> 0) */
+    bool allow_loopback;    /* loopback addresses (and plain http to them) allowed */
 };
 
 /* webhook_post makes one attempt: builds the body of p->event, signs it with the current
  * time and sends it. 0 when the receiver answered 2xx; ERR_UNAVAILABLE when it did not
  * (refused, timeout, TLS failure, another status, a body or header that cannot be built),
  * with *error set to a static reason for logs (never the URL, the secret or the payload);
+ * ERR_FORBIDDEN when the destination is refused (plain http to a non-loopback address, an
+ * address webhook_addr_check refuses): no connection was made;
  * ERR_INTERNAL when the client's cancelled callback stopped it (not an attempt).
  * *status gets the HTTP status, 0 when no answer arrived. */
 int webhook_post(struct webhook_client *c, const struct webhook_post *p, long *status, const char **error);

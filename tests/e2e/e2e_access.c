@@ -308,13 +308,52 @@ test_users_api(void **state)
                     admin_roles[i]);
         assert_resp(&r, 403, "forbidden");
     }
-    /* with a chosen password there is no one-time password and no forced change */
+    /* a password the sysadmin chose is one-time too: the first sign-in must change it
+     * (三权分立, issue 12: the sysadmin cannot make an account and go on using it) */
     client_pack(&sally, "POST", "/api/v1/users", &r, "{s:s, s:s, s:s}", "username", "chosen", "role",
                 "viewer", "password", "Picked-Pass-77");
     assert_resp(&r, 201, NULL);
     assert_null(resp_get(&r, "temporary_password"));
-    assert_false(json_is_true(resp_get(&r, "user.must_change_password")));
+    assert_true(json_is_true(resp_get(&r, "user.must_change_password")));
     assert_int_equal(client_login(&c2, "chosen", "Picked-Pass-77", NULL, &r), 200);
+    assert_true(json_is_true(resp_get(&r, "user.must_change_password")));
+    client_call(&c2, "GET", "/api/v1/divisions", NULL, &r);
+    assert_resp(&r, 403, "password_change_required");
+
+    /* administrator accounts are locked, disabled, reset and re-roled at the console only */
+    {
+        static const char *const admin_names[] = { "secky", "audrey", NULL };
+        static const char *const patches[] = { "{\"locked\":true}", "{\"disabled\":true}",
+                                               "{\"role\":\"viewer\"}", NULL };
+        char upath[96];
+        client_call(&sally, "GET", "/api/v1/users?limit=500", NULL, &r);
+        assert_resp(&r, 200, NULL);
+        json_t *all = json_incref(resp_get(&r, "items"));
+        for (size_t k = 0; admin_names[k]; k++) {
+            int64_t uid = 0;
+            for (size_t i = 0; i < json_array_size(all); i++)
+                if (strcmp(json_string_value(json_object_get(json_array_get(all, i), "username")), admin_names[k]) == 0)
+                    uid = json_integer_value(json_object_get(json_array_get(all, i), "id"));
+            assert_true(uid > 0);
+            snprintf(upath, sizeof upath, "/api/v1/users/%lld", (long long)uid);
+            for (size_t i = 0; patches[i]; i++) {
+                client_call(&sally, "PATCH", upath, patches[i], &r);
+                assert_resp(&r, 403, "forbidden");
+                assert_string_equal(resp_str(&r, "error.reason"), "user_admin_account_console");
+            }
+            snprintf(upath, sizeof upath, "/api/v1/users/%lld/reset-password", (long long)uid);
+            client_call(&sally, "POST", upath, "{}", &r);
+            assert_resp(&r, 403, "forbidden");
+            assert_string_equal(resp_str(&r, "error.reason"), "user_admin_account_console");
+            assert_null(resp_get(&r, "temporary_password"));
+        }
+        json_decref(all);
+        /* they still work */
+        client_call(&secky, "GET", "/api/v1/settings/policy", NULL, &r);
+        assert_resp(&r, 200, NULL);
+        client_call(&audrey, "GET", "/api/v1/audit?limit=1", NULL, &r);
+        assert_resp(&r, 200, NULL);
+    }
 
     /* the one-time password works once the user changes it */
     assert_int_equal(client_login(&c, "newbie", temp, NULL, &r), 200);
@@ -518,6 +557,17 @@ test_tokens_api(void **state)
         assert_null(resp_get(&r, "token"));
     }
 
+    /* a token never exceeds its creator: the sysadmin holds no data permission, so it cannot
+     * mint a token that writes lab results or reads samples (三权分立, issue 12) */
+    static const char *const data_scopes[] = { "results.write", "samples.read", "divisions.read,checkins.write",
+                                               NULL };
+    for (size_t i = 0; data_scopes[i]; i++) {
+        client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "data", "scopes", data_scopes[i]);
+        assert_resp(&r, 403, "forbidden");
+        assert_string_equal(resp_str(&r, "error.reason"), "token_scope_exceeds_creator");
+        assert_null(resp_get(&r, "token"));
+    }
+
     /* bad requests */
     client_pack(&sally, "POST", "/api/v1/tokens", &r, "{s:s, s:s}", "name", "x", "scopes", "divisions.read,root.all");
     assert_resp(&r, 400, "invalid");
@@ -564,6 +614,54 @@ test_tokens_api(void **state)
     client_release(&t);
 }
 
+/* Issue 12: the check-in map shows who scanned where: it needs checkins.read, not sites.read. */
+static void
+test_map_checkins_permission(void **state)
+{
+    struct server *srv = *state;
+    struct client v, d;
+    struct resp r = RESP_INIT;
+    client_init(&v, srv);
+    client_init(&d, srv);
+    assert_int_equal(client_login(&v, "vic", SERVER_PASSWORD, NULL, &r), 200);
+    assert_int_equal(client_login(&d, "dora", SERVER_PASSWORD, NULL, &r), 200);
+    client_call(&v, "GET", "/api/v1/map/sites", NULL, &r);
+    assert_resp(&r, 200, NULL); /* the viewer reads sites ... */
+    client_call(&v, "GET", "/api/v1/map/checkins", NULL, &r);
+    assert_resp(&r, 403, "forbidden"); /* ... but not check-ins */
+    assert_non_null(strstr(r.body.data, "checkins.read"));
+    client_call(&d, "GET", "/api/v1/map/checkins", NULL, &r);
+    assert_int_not_equal(r.status, 403);
+    resp_release(&r);
+    client_release(&v);
+    client_release(&d);
+}
+
+/* Issue 12: the webhook allow-list is the secadmin's; changes are audited old and new. */
+static void
+test_webhook_allow_list(void **state)
+{
+    struct server *srv = *state;
+    struct resp r = RESP_INIT;
+    admins(srv);
+    client_call(&secky, "PUT", "/api/v1/settings/webhook-allow", "{\"hosts\":[\"gis.example.cn\",\"*.map.cn\"]}", &r);
+    assert_resp(&r, 200, NULL);
+    assert_string_equal(resp_str(&r, "hosts.1"), "*.map.cn");
+    client_call(&secky, "PUT", "/api/v1/settings/webhook-allow", "{\"hosts\":[\"Bad Host\"]}", &r);
+    assert_resp(&r, 400, "invalid");
+    assert_string_equal(resp_str(&r, "error.reason"), "webhook_allow_entry");
+    client_call(&sally, "PUT", "/api/v1/settings/webhook-allow", "{\"hosts\":[]}", &r);
+    assert_resp(&r, 403, "forbidden");
+    client_call(&sally, "GET", "/api/v1/settings/webhook-allow", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(json_array_size(resp_get(&r, "hosts")), 2);
+    json_t *e = find_audit("settings.webhook_allow.update", "secky", NULL);
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "detail")), "old=- new=gis.example.cn,*.map.cn");
+    json_decref(e);
+    resp_release(&r);
+}
+
 static void
 test_errors_clean(void **state)
 {
@@ -579,6 +677,8 @@ main(void)
         cmocka_unit_test(test_subdistrict_account),
         cmocka_unit_test(test_users_api),
         cmocka_unit_test(test_tokens_api),
+        cmocka_unit_test(test_map_checkins_permission),
+        cmocka_unit_test(test_webhook_allow_list),
         cmocka_unit_test(test_errors_clean),
     };
     int failed = server_run("e2e_access", tests, sizeof tests / sizeof tests[0], prepare);

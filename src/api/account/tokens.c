@@ -51,7 +51,7 @@ tokens_create(struct req *req)
     const char *name = NULL, *scopes = NULL, *subdistrict = NULL, *bad = NULL;
     size_t bad_len = 0;
     perm_set set = 0;
-    struct buf secret = BUF_INIT;
+    struct buf secret = BUF_INIT, why = BUF_INIT;
     int64_t id = 0;
     int rc;
 
@@ -67,16 +67,19 @@ tokens_create(struct req *req)
         rc = req_fail(req, ERR_INVALID, "'scopes' holds an unknown scope (see GET /api/v1/auth/me for names)");
         goto out;
     }
+    if ((rc = token_check_grant(&req->actor, set, subdistrict, &why))) {
+        req_fail(req, rc, "%s", why.data);
+        goto out;
+    }
     if ((rc = token_create(req->app, req->db, &req->actor, name, set, subdistrict, &secret, &id))) {
         if (rc == ERR_INVALID)
             req_fail(req, rc, "'name' or 'subdistrict' is not valid");
-        else if (rc == ERR_FORBIDDEN)
-            req_fail(req, rc, "tokens may carry only data scopes (no administration, audit or reveal)");
         goto out;
     }
     rc = api_reply(req, 201, json_pack("{s:I, s:s}", "id", (json_int_t)id, "token", secret.data));
 out:
     buf_release_secret(&secret);
+    buf_release(&why);
     json_decref(body);
     return rc;
 }

@@ -98,7 +98,8 @@ users_get(struct req *req)
 }
 
 /* POST /api/v1/users {"username","role","subdistrict"?,"password"?}
- *   -> 201 {"user","temporary_password"?} */
+ *   -> 201 {"user","temporary_password"?}; the account must change its password at the first
+ *   sign-in either way (三权分立, issue 12). */
 static int
 users_create(struct req *req)
 {
@@ -194,6 +195,8 @@ users_reset_password(struct req *req)
         return req_fail(req, ERR_INVALID, "use the change-password page for your own account");
     if (!(rc = user_reset_password(req->app, req->db, &req->actor, id, &temp)))
         rc = api_reply(req, 200, json_pack("{s:s}", "temporary_password", temp.data));
+    else if (rc == ERR_FORBIDDEN)
+        req_fail(req, rc, "administrator accounts are managed at the server console ('jiayuan user')");
     buf_release_secret(&temp);
     return rc;
 }

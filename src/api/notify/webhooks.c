@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "core/err.h"
+#include "domain/notify/webhook_allow.h"
 #include "domain/notify/webhook_sub.h"
 
 static json_t *
@@ -27,7 +28,7 @@ webhooks_fail(struct req *req, int rc, const char *why)
     case ERR_INVALID:
         return req_fail(req, rc, "%s", why ? why : "the webhook is not valid");
     case ERR_FORBIDDEN:
-        return req_fail(req, rc, "webhooks are managed by district-wide accounts");
+        return req_fail(req, rc, "%s", why ? why : "webhooks are managed by district-wide accounts");
     case ERR_NOT_FOUND:
         return req_fail(req, rc, "no such webhook");
     default:
@@ -144,7 +145,7 @@ webhooks_delete(struct req *req)
 }
 
 /* GET /api/v1/webhooks/{id}/deliveries[?status=pending|delivered|dead&limit&next]
- * -> {"items":[{"event_id","topic","status","attempts","http_status","next_at","updated_at"}…],
+ * -> {"items":[{"event_id","topic","status","attempts","outcome","next_at","updated_at"}…],
  *     "total","next"} newest event first */
 static int
 webhooks_deliveries(struct req *req)
@@ -166,10 +167,9 @@ webhooks_deliveries(struct req *req)
     arr = json_array();
     for (size_t i = 0; i < n; i++) {
         const struct webhook_delivery *d = &items[i];
-        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I, s:I, s:o, s:I}", "event_id",
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I, s:s, s:o, s:I}", "event_id",
                                              (json_int_t)d->event_id, "topic", d->topic, "status", d->status,
-                                             "attempts", (json_int_t)d->attempts, "http_status",
-                                             (json_int_t)d->http_status, "next_at",
+                                             "attempts", (json_int_t)d->attempts, "outcome", d->outcome, "next_at",
                                              d->next_at ? json_integer(d->next_at) : json_null(), "updated_at",
                                              (json_int_t)d->updated_at));
     }
@@ -195,7 +195,68 @@ webhooks_retry(struct req *req)
     return api_reply(req, 202, json_pack("{s:I, s:s}", "event_id", (json_int_t)event_id, "status", "pending"));
 }
 
+/* GET /api/v1/settings/webhook-allow -> {"hosts":[s…]} (secadmin and sysadmin read it) */
+static int
+webhooks_allow_get(struct req *req)
+{
+    struct buf list = BUF_INIT;
+    json_t *hosts = json_array();
+    int rc = webhook_allow_get(req->db, &list);
+    for (const char *p = list.data; !rc && *p;) {
+        size_t n = strcspn(p, ",");
+        json_array_append_new(hosts, json_stringn(p, n));
+        p += n + (p[n] == ',');
+    }
+    buf_release(&list);
+    if (rc) {
+        json_decref(hosts);
+        return rc;
+    }
+    return api_reply(req, 200, json_pack("{s:o}", "hosts", hosts));
+}
+
+/* PUT /api/v1/settings/webhook-allow {"hosts":[s…]} -> {"hosts"} (secadmin: settings.write; the
+ * old and the new list are audited). Subscriptions whose host leaves the list stop being
+ * delivered (their attempts are "refused"). */
+static int
+webhooks_allow_put(struct req *req)
+{
+    json_t *body = NULL, *hosts = NULL, *v;
+    struct buf list = BUF_INIT;
+    const char *why = NULL;
+    size_t i;
+    int rc;
+
+    if ((rc = api_body(req, &body)) || (rc = api_unpack(req, body, "{s:o}", "hosts", &hosts)))
+        goto out;
+    if (!json_is_array(hosts) || json_array_size(hosts) > WEBHOOK_ALLOW_MAX) {
+        rc = req_fail(req, ERR_INVALID, "'hosts' must be an array of at most 64 host names");
+        goto out;
+    }
+    json_array_foreach(hosts, i, v) {
+        if (!json_is_string(v) || strchr(json_string_value(v), ',')) {
+            rc = req_fail(req, ERR_INVALID, "an allow-list entry must be a lower-case host name, '*.' and a domain, or an IP address");
+            goto out;
+        }
+        if (i)
+            buf_addch(&list, ',');
+        buf_adds(&list, json_string_value(v));
+    }
+    if ((rc = webhook_allow_set(req->app, req->db, &req->actor, list.data, &why))) {
+        if (why)
+            req_fail(req, rc, "%s", why);
+        goto out;
+    }
+    rc = webhooks_allow_get(req);
+out:
+    buf_release(&list);
+    json_decref(body);
+    return rc;
+}
+
 const struct route api_webhooks_routes[] = {
+    { "GET", "/api/v1/settings/webhook-allow", webhooks_allow_get, PERM_SETTINGS_READ, 0, 0 },
+    { "PUT", "/api/v1/settings/webhook-allow", webhooks_allow_put, PERM_SETTINGS_WRITE, ROUTE_JSON, 32 * 1024 },
     { "GET", "/api/v1/webhooks", webhooks_list, PERM_WEBHOOKS_READ, 0, 0 },
     { "POST", "/api/v1/webhooks", webhooks_create, PERM_WEBHOOKS_WRITE, ROUTE_JSON, 8 * 1024 },
     { "GET", "/api/v1/webhooks/{id}", webhooks_get, PERM_WEBHOOKS_READ, 0, 0 },

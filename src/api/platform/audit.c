@@ -1,5 +1,7 @@
 /* api/platform/audit.c - the /api/v1/audit resource: read-only for the auditor (S6 安全审计).
  * There is no route that changes or deletes audit entries. */
+#include <stdio.h>
+
 #include "api/api.h"
 #include "api/export.h"
 #include "core/err.h"
@@ -68,19 +70,34 @@ audit_list_handler(struct req *req)
     return api_list_serve(req, &audit_def, &q);
 }
 
-/* GET /api/v1/audit/verify -> {"ok","checked","first_broken_id"} */
+/* GET /api/v1/audit/verify[?after=ID&limit=N] -> {"ok","checked","first_broken_id","next"}
+ * One slice of the chain per request (issue 12): at most limit rows (default 10 000, at most
+ * 100 000) after row `after` (default 0, the start). "next" is the `after` of the following
+ * slice, null once the end (and the head) was checked; "ok" speaks for the rows checked so
+ * far, so a client walks from after=0 following "next" until it is null or ok is false. */
 static int
 audit_verify_handler(struct req *req)
 {
-    int64_t checked = 0, broken = 0;
-    int rc = audit_verify(req->db, &req->app->keys, &checked, &broken);
+    int64_t checked = 0, broken = 0, next = 0, after = 0, limit = AUDIT_VERIFY_SLICE;
+    const char *qa = req_query(req, "after"), *ql = req_query(req, "limit");
+    char detail[64];
+    int rc;
+    if (qa && cstr_to_i64(qa, &after, 0, INT64_MAX))
+        return req_fail(req, ERR_INVALID, "'after' must be an audit entry id");
+    if (ql && cstr_to_i64(ql, &limit, 1, AUDIT_VERIFY_SLICE_MAX))
+        return req_fail(req, ERR_INVALID, "'limit' must be between 1 and 100000");
+    rc = audit_verify_slice(req->db, &req->app->keys, after, (size_t)limit, &checked, &broken, &next);
+    if (rc == ERR_NOT_FOUND)
+        return req_fail(req, ERR_INVALID, "'after' must be an audit entry id");
     if (rc)
         return rc;
+    snprintf(detail, sizeof detail, "after=%lld checked=%lld", (long long)after, (long long)checked);
     audit_record(req->db, &req->app->keys, &req->actor, "audit.verify", "audit_log",
-                 broken ? "broken" : "ok", NULL);
-    return api_reply(req, 200, json_pack("{s:b, s:I, s:o}", "ok", broken == 0, "checked",
+                 broken ? "broken" : "ok", detail);
+    return api_reply(req, 200, json_pack("{s:b, s:I, s:o, s:o}", "ok", broken == 0, "checked",
                                          (json_int_t)checked, "first_broken_id",
-                                         broken ? json_integer(broken) : json_null()));
+                                         broken ? json_integer(broken) : json_null(), "next",
+                                         next ? json_integer(next) : json_null()));
 }
 
 const struct route api_audit_routes[] = {

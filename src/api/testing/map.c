@@ -157,7 +157,7 @@ map_actuals(struct req *req)
 
 const struct route api_map_routes[] = {
     { "GET", "/api/v1/map/sites", map_sites, PERM_SITES_READ, 0, 0 },
-    { "GET", "/api/v1/map/checkins", map_checkins, PERM_SITES_READ, 0, 0 },
+    { "GET", "/api/v1/map/checkins", map_checkins, PERM_CHECKINS_READ, 0, 0 }, /* issue 12 */
     { "GET", "/api/v1/map/actuals", map_actuals, PERM_STATS_READ, 0, 0 },
     ROUTE_END
 };

@@ -27,6 +27,24 @@ static const char sql_list[] =
     " ORDER BY id";
 
 int
+token_check_grant(const struct actor *a, perm_set scopes, const char *subdistrict, struct buf *why)
+{
+    const char *reason = NULL;
+    bool scoped = subdistrict && *subdistrict;
+    if (scopes & ~PERM_TOKEN_ALLOWED)
+        reason = "tokens may carry only data scopes (no administration, audit or reveal)";
+    else if (a->kind != ACTOR_SYSTEM && (scopes & ~a->perms))
+        reason = "a token may not carry a scope its creator does not hold";
+    else if (a->kind != ACTOR_SYSTEM && a->subdistrict[0] && (!scoped || strcmp(subdistrict, a->subdistrict)))
+        reason = "a token may not reach beyond its creator's subdistrict";
+    if (!reason)
+        return 0;
+    if (why)
+        buf_adds(why, reason);
+    return ERR_FORBIDDEN;
+}
+
+int
 token_create(struct app *app, struct db *db, const struct actor *a, const char *name,
              perm_set scopes, const char *subdistrict, struct buf *secret_out, int64_t *id)
 {
@@ -42,10 +60,8 @@ token_create(struct app *app, struct db *db, const struct actor *a, const char *
         rc = ERR_INVALID;
         goto out;
     }
-    if (scopes & ~PERM_TOKEN_ALLOWED) {
-        rc = ERR_FORBIDDEN;
+    if ((rc = token_check_grant(a, scopes, subdistrict, NULL)))
         goto out;
-    }
     if (subdistrict && *subdistrict && (rc = division_check_subdistrict(db, subdistrict)))
         goto out;
     perm_format(scopes, &scope_text);

@@ -19,8 +19,14 @@ struct token_info {
     int64_t created_at, revoked_at, last_used_at;
 };
 
+/* token_check_grant: may actor a mint a token with scopes and subdistrict (NULL or "" =
+ * district-wide)? Scopes must lie inside PERM_TOKEN_ALLOWED and, unless a is the console
+ * (ACTOR_SYSTEM), inside a's own permissions; a subdistrict-bound creator mints tokens of
+ * its own subdistrict only (a token never exceeds its creator: 三权分立, issue 12).
+ * ERR_FORBIDDEN with a client-facing reason appended to why (may be NULL). */
+int token_check_grant(const struct actor *a, perm_set scopes, const char *subdistrict, struct buf *why);
 /* token_create stores a new token and appends its secret to secret_out (shown once).
- * ERR_FORBIDDEN when scopes hold anything outside PERM_TOKEN_ALLOWED. */
+ * ERR_FORBIDDEN when token_check_grant refuses. */
 int token_create(struct app *app, struct db *db, const struct actor *a, const char *name,
                  perm_set scopes, const char *subdistrict, struct buf *secret_out, int64_t *id);
 /* token_authenticate fills actor a from a live token; ERR_UNAUTHENTICATED otherwise. */

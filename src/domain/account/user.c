@@ -160,6 +160,27 @@ user_check_admin_grant(const struct actor *a, enum role role, struct buf *why)
     return 0;
 }
 
+/* user_check_admin_target: administrator accounts (sysadmin, secadmin, auditor) are locked,
+ * disabled, reset and re-roled only at the console (三权分立, issue 12): an online sysadmin
+ * cannot lock out or take over the secadmin or the auditor, or another sysadmin. */
+static int
+user_check_admin_target(const struct actor *a, const struct user *target, struct buf *why)
+{
+    if (a->kind != ACTOR_SYSTEM && role_requires_totp(target->role)) {
+        buf_adds(why, "administrator accounts are managed at the server console ('jiayuan user')");
+        return ERR_FORBIDDEN;
+    }
+    return 0;
+}
+
+/* user_force_change: an account made online starts with a password its owner must change at
+ * the first sign-in, whoever chose it (三权分立, issue 12); the console may make final ones. */
+static bool
+user_force_change(const struct actor *a, bool temporary)
+{
+    return temporary || a->kind != ACTOR_SYSTEM;
+}
+
 /* user_check_scope: a subdistrict account needs a valid subdistrict; others have none. */
 static int
 user_check_scope(struct db *db, enum role role, const char *subdistrict, struct buf *why)
@@ -234,6 +255,7 @@ user_create(struct app *app, struct db *db, const struct actor *a, const char *u
         goto out;
     if ((rc = user_check_admin_grant(a, role, why)))
         goto out;
+    temporary = user_force_change(a, temporary);
     if (!password) {
         if ((rc = user_generate_password(&gen)))
             goto out;
@@ -291,6 +313,8 @@ user_update(struct app *app, struct db *db, const struct actor *a, int64_t id,
         return rc;
     in_tx = true;
     if ((rc = user_get(db, id, &u)))
+        goto out;
+    if (!(a->kind == ACTOR_USER && a->id == id) && (rc = user_check_admin_target(a, &u, why)))
         goto out;
     enum role old_role = u.role;
     if (c->has_role) {
@@ -363,6 +387,8 @@ user_set_password(struct app *app, struct db *db, const struct actor *a, int64_t
     int rc;
 
     if ((rc = user_get(db, id, &u)))
+        goto out;
+    if (!(a->kind == ACTOR_USER && a->id == id) && (rc = user_check_admin_target(a, &u, why)))
         goto out;
     if ((rc = policy_check_password(&app->policy, u.username, password, why)))
         goto out;

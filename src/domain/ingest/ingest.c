@@ -54,6 +54,8 @@ struct ingest {
     size_t n_counters, cap_counters;
     struct ingest_event_row *events;
     size_t n_events, cap_events;
+    char src_checked[INGEST_SOURCE_MAX + 1]; /* the last source bound-checked, and its verdict */
+    int src_rc;
 };
 
 struct db *ingest_db(struct ingest *ing) { return ing->db; }
@@ -585,6 +587,73 @@ ingest_audit_commit(struct app *app, struct db *db, const struct actor *a, const
 
 /* The pipeline ---------------------------------------------------------------------------- */
 
+/* Source binding (issue 12) ---------------------------------------------------------------- */
+
+static const char sql_src_claim[] =
+    "INSERT INTO ingest_sources (source, owner, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (source) DO NOTHING";
+static const char sql_src_owner[] = "SELECT owner FROM ingest_sources WHERE source = ?1";
+
+int
+ingest_source_owner(const struct actor *a, char out[INGEST_OWNER_MAX])
+{
+    if (a->kind == ACTOR_TOKEN)
+        snprintf(out, INGEST_OWNER_MAX, "token:%lld", (long long)a->id);
+    else if (a->kind == ACTOR_USER)
+        snprintf(out, INGEST_OWNER_MAX, "user:%lld", (long long)a->id);
+    else
+        return ERR_NOT_FOUND; /* the console: trusted, binds nothing */
+    return 0;
+}
+
+int
+ingest_source_bind(struct db *db, const char *source, const char *owner, int64_t now, bool *mine)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    char have[INGEST_OWNER_MAX];
+    int rc;
+    *mine = false;
+    if ((rc = db_prepare(db, sql_src_claim, &st)) || (rc = db_bind_text(st, 1, source, strlen(source))) ||
+        (rc = db_bind_text(st, 2, owner, strlen(owner))) || (rc = db_bind_i64(st, 3, now)) ||
+        (rc = db_step(st, &row)))
+        goto out;
+    db_done(st);
+    st = NULL;
+    if ((rc = db_prepare(db, sql_src_owner, &st)) || (rc = db_bind_text(st, 1, source, strlen(source))) ||
+        (rc = db_step(st, &row)))
+        goto out;
+    db_col_copy(st, 0, have, sizeof have);
+    *mine = row && strcmp(have, owner) == 0;
+out:
+    db_done(st);
+    return rc;
+}
+
+/* ingest_check_source: item obj's "source" must be unbound (it is bound to the caller now)
+ * or bound to the caller. 0; ERR_INVALID after ingest_reject with code ERR_FORBIDDEN when
+ * another writer owns it; another ERR_* when storage failed. */
+static int
+ingest_check_source(struct ingest *ing, json_t *obj, struct ingest_outcome *out)
+{
+    const char *source = json_string_value(json_object_get(obj, "source"));
+    char owner[INGEST_OWNER_MAX];
+    bool mine = false;
+    int rc;
+    if (!source || strlen(source) > INGEST_SOURCE_MAX || ingest_source_owner(ing->actor, owner))
+        return 0; /* the kind's parse checked the field; the console binds nothing */
+    if (strcmp(source, ing->src_checked) != 0) {
+        if ((rc = ingest_source_bind(ing->db, source, owner, ing->now, &mine)))
+            return rc;
+        str_copy(ing->src_checked, sizeof ing->src_checked, source);
+        ing->src_rc = mine ? 0 : ERR_FORBIDDEN;
+    }
+    if (!ing->src_rc)
+        return 0;
+    ingest_reject(out, "source", "the source '%s' belongs to another writer", source);
+    out->code = ERR_FORBIDDEN;
+    return ERR_INVALID;
+}
+
 static void
 ingest_release(struct ingest *ing)
 {
@@ -602,6 +671,7 @@ ingest_release(struct ingest *ing)
  * audit entry - inside a transaction the caller (or the group-commit writer) holds, on db. */
 struct ingest_store_job {
     struct ingest *ing;
+    json_t *items; /* the request's items: their `source` is checked against the caller */
     char **recs;
     struct ingest_outcome *out;
     size_t count, stored;
@@ -622,7 +692,11 @@ ingest_store_all(struct db *db, void *group, void *arg)
     for (size_t i = 0; i < job->count; i++) {
         if (!job->recs[i])
             continue;
-        rc = kind->store(ing, job->recs[i], &out[i]);
+        rc = ingest_check_source(ing, json_is_array(job->items) ? json_array_get(job->items, i) : job->items, &out[i]);
+        if (rc && rc != ERR_INVALID)
+            return rc;
+        if (!rc)
+            rc = kind->store(ing, job->recs[i], &out[i]);
         if (rc == ERR_CONFLICT) {
             out[i].status = INGEST_DUPLICATE;
         } else if (rc == ERR_INVALID) {
@@ -693,7 +767,7 @@ ingest_pipeline(struct app *app, struct db *db, struct db_writer *writer, const 
     }
 
     /* 2. store in one transaction: the group's, or our own */
-    struct ingest_store_job job = { &ing, recs, out, count, 0 };
+    struct ingest_store_job job = { &ing, items, recs, out, count, 0 };
     if (writer) {
         rc = db_writer_run(writer, ingest_store_all, &job);
     } else if (!(rc = db_begin(db))) {

@@ -40,8 +40,9 @@ struct ingest_outcome {
     int64_t id;         /* accepted: the new row id */
     const char *field;  /* rejected: the offending field (static or arena) */
     char reason[160];   /* rejected: English reason; never contains personal data */
-    int code;           /* rejected: 0 (= ERR_INVALID, a bad record) or ERR_CONFLICT (a good
-                         * record the resource's state refuses, e.g. a locked plan) */
+    int code;           /* rejected: 0 (= ERR_INVALID, a bad record), ERR_CONFLICT (a good
+                         * record the resource's state refuses, e.g. a locked plan) or
+                         * ERR_FORBIDDEN (its source belongs to another writer) */
 };
 
 struct ingest;
@@ -98,6 +99,17 @@ bool ingest_is_code(const char *s, size_t n);
  * naming the field. required=false: an absent or null field leaves *out untouched. */
 /* ingest_known_keys rejects an object holding a key not in known (NULL-terminated). */
 int ingest_known_keys(json_t *obj, const char *const *known, struct ingest_outcome *out);
+#define INGEST_SOURCE_MAX 64
+#define INGEST_OWNER_MAX 32
+/* Source binding (issue 12): a `source` belongs to the first token or account that writes
+ * with it (table ingest_sources, owner "token:N" / "user:N"); ingest_run rejects the items
+ * of any other writer that names it (outcome code ERR_FORBIDDEN, field "source"), so a
+ * writer's idempotency keys cannot pre-claim another source's records. The console
+ * (ACTOR_SYSTEM) is trusted and binds nothing; it may bind a source ahead of its first use.
+ * ingest_source_owner writes the owner name of actor a (ERR_NOT_FOUND for the console);
+ * ingest_source_bind binds source to owner when unbound and reports whether owner holds it. */
+int ingest_source_owner(const struct actor *a, char out[INGEST_OWNER_MAX]);
+int ingest_source_bind(struct db *db, const char *source, const char *owner, int64_t now, bool *mine);
 /* ingest_source reads "source" and "external_id" (1..64 bytes of [A-Za-z0-9._:-]). */
 int ingest_source(json_t *obj, const char **source, const char **external_id, struct ingest_outcome *out);
 /* ingest_text: a string of 1..max bytes, valid UTF-8, no control characters. */

@@ -14,6 +14,7 @@
 #include "crypto/field.h"
 #include "domain/platform/audit.h"
 #include "domain/account/session.h"
+#include "domain/notify/webhook_allow.h"
 #include "push/outbox.h"
 #include "push/webhook.h"
 
@@ -36,7 +37,7 @@ static const char sql_update[] = "UPDATE webhooks SET url = ?2, topics = ?3, act
 static const char sql_delete_log[] = "DELETE FROM webhook_deliveries WHERE webhook_id = ?1";
 static const char sql_delete[] = "DELETE FROM webhooks WHERE id = ?1";
 static const char sql_deliveries[] =
-    "SELECT d.event_id, COALESCE(o.topic, ''), d.status, d.attempts, d.http_status, d.next_at, d.updated_at"
+    "SELECT d.event_id, COALESCE(o.topic, ''), d.status, d.attempts, d.outcome, d.next_at, d.updated_at"
     " FROM webhook_deliveries d LEFT JOIN outbox o ON o.id = d.event_id"
     " WHERE d.webhook_id = ?1 AND (CAST(?2 AS TEXT) = '' OR d.status = ?2) AND (?3 = 0 OR d.event_id < ?3)"
     " ORDER BY d.event_id DESC LIMIT ?4";
@@ -82,6 +83,18 @@ webhook_sub_check(const char *url, const char *topics, char *host, size_t cap, c
         return ERR_INVALID;
     }
     return 0;
+}
+
+/* webhook_sub_allowed: url's host must be on the secadmin's allow-list (issue 12). */
+static int
+webhook_sub_allowed(struct db *db, const char *url, const char **why)
+{
+    struct buf list = BUF_INIT;
+    int rc = webhook_allow_get(db, &list);
+    if (!rc)
+        rc = webhook_allow_url(list.data, url, why);
+    buf_release(&list);
+    return rc;
 }
 
 static const char *
@@ -173,6 +186,8 @@ webhook_sub_create(struct app *app, struct db *db, const struct actor *a, const 
     if ((rc = webhook_sub_check(url, topics, host, sizeof host, why)))
         goto out;
     if (secret && (rc = webhook_sub_check_secret(secret, why)))
+        goto out;
+    if ((rc = webhook_sub_allowed(db, url, why)))
         goto out;
     if (!secret) {
         if ((rc = secret_generate(WEBHOOK_SECRET_PREFIX, &gen)))
@@ -316,7 +331,8 @@ webhook_sub_update(struct app *app, struct db *db, const struct actor *a, int64_
         *why = "'active' must be true or false";
         goto out;
     }
-    if ((rc = webhook_sub_check(p->url, p->topics, host, sizeof host, why)))
+    if ((rc = webhook_sub_check(p->url, p->topics, host, sizeof host, why)) ||
+        (p->url && (rc = webhook_sub_allowed(db, p->url, why))))
         goto out;
     if ((rc = db_begin(db)))
         goto out;
@@ -434,7 +450,7 @@ webhook_sub_deliveries(struct db *db, const struct actor *a, int64_t id, const c
         d->topic = webhook_sub_col(st, 1, arena);
         d->status = webhook_sub_col(st, 2, arena);
         d->attempts = db_col_i64(st, 3);
-        d->http_status = db_col_i64(st, 4);
+        d->outcome = webhook_sub_col(st, 4, arena);
         d->next_at = strcmp(d->status, "pending") == 0 ? db_col_i64(st, 5) : 0;
         d->updated_at = db_col_i64(st, 6);
     }

@@ -1,7 +1,8 @@
 /* domain/notify/webhook_sub.h - webhook subscriptions and their delivery log (issue 3 "Push":
  * sysadmin manages the URLs the GIS map and other vendors' dashboards receive events at).
  *
- * A subscription has a URL (http or https, no credentials in it), a topic list (as the SSE
+ * A subscription has a URL (https, or http to a listed loopback host; its host on the
+ * secadmin's allow-list, webhook_allow.h; no credentials in it), a topic list (as the SSE
  * stream: names or prefixes, "" = all), a secret (sealed with ad "webhooks.secret"; shown
  * once, when generated at creation; never listed), an active flag and a cursor: the last
  * outbox event id the worker (webhook_worker.h) has handled. A new subscription starts at the
@@ -53,7 +54,8 @@ struct webhook_delivery {
     int64_t event_id;
     const char *topic;  /* the event's topic ("" when the event is gone from the outbox) */
     const char *status; /* pending | delivered | dead */
-    int64_t attempts, http_status; /* last HTTP status; 0 = no answer (refused, timeout) */
+    int64_t attempts;
+    const char *outcome; /* last attempt: delivered | refused (destination not allowed) | failed | "" */
     int64_t next_at;    /* pending: when the next attempt is due (0 = now); else 0 */
     int64_t updated_at;
 };
@@ -61,7 +63,8 @@ struct webhook_delivery {
 /* webhook_sub_create stores a subscription at the current outbox head. secret NULL: one is
  * generated and appended to secret_out (shown once; the caller wipes it). *id gets the new
  * id. ERR_INVALID with *why (static, client-facing) for a bad url, topics or secret;
- * ERR_FORBIDDEN for a subdistrict-bound actor. */
+ * ERR_FORBIDDEN for a subdistrict-bound actor, or with *why set when the URL's host is not
+ * on the allow-list (webhook_allow.h) or it is plain http to a host that is not loopback. */
 int webhook_sub_create(struct app *app, struct db *db, const struct actor *a, const char *url,
                        const char *topics, const char *secret, struct buf *secret_out, int64_t *id,
                        const char **why);

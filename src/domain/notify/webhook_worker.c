@@ -21,6 +21,7 @@
 #include "core/str.h"
 #include "core/time.h"
 #include "crypto/sm.h"
+#include "domain/notify/webhook_allow.h"
 #include "domain/notify/webhook_sub.h"
 #include "push/outbox.h"
 #include "push/webhook.h"
@@ -43,12 +44,13 @@ static const char sql_blocked[] =
 static const char sql_cursor[] =
     "UPDATE webhooks SET cursor = CASE WHEN cursor > ?2 THEN cursor ELSE ?2 END WHERE id = ?1";
 static const char sql_record[] =
-    "INSERT INTO webhook_deliveries (webhook_id, event_id, attempts, status, http_status, next_at, updated_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (webhook_id, event_id) DO UPDATE SET"
-    " attempts = excluded.attempts, status = excluded.status, http_status = excluded.http_status,"
+    "INSERT INTO webhook_deliveries (webhook_id, event_id, attempts, status, outcome, http_status, next_at,"
+    " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7) ON CONFLICT (webhook_id, event_id) DO UPDATE SET"
+    " attempts = excluded.attempts, status = excluded.status, outcome = excluded.outcome,"
     " next_at = excluded.next_at, updated_at = excluded.updated_at";
 
 static const char st_pending[] = "pending", st_delivered[] = "delivered", st_dead[] = "dead";
+static const char oc_delivered[] = "delivered", oc_refused[] = "refused", oc_failed[] = "failed";
 
 /* One event to send (from the outbox), with the attempts made on it so far. */
 struct wh_event {
@@ -61,6 +63,7 @@ struct wh_event {
 struct wh_sub {
     int64_t id, cursor, min_next_at;
     bool has_pending, secret_ok;
+    bool allowed, allow_loopback; /* on the allow-list now (webhook_allow.h) */
     const char *url, *topics;
     char host[256];
     struct buf secret;
@@ -68,8 +71,8 @@ struct wh_sub {
 
 /* The new state of one delivery row. */
 struct wh_record {
-    int64_t event_id, attempts, http_status, next_at;
-    const char *status;
+    int64_t event_id, attempts, next_at;
+    const char *status, *outcome; /* outcome: delivered | refused | failed (no raw status) */
 };
 
 struct wh_ctx {
@@ -152,11 +155,12 @@ wh_subs(struct wh_ctx *w, struct wh_sub **out, size_t *n, int64_t *head)
     bool row = false;
     size_t count = 0, cap = 8;
     struct wh_sub *subs = arena_alloc(&w->arena, cap * sizeof *subs);
+    struct buf allow = BUF_INIT;
     int rc;
 
     *out = NULL;
     *n = 0;
-    if ((rc = db_prepare(db, sql_subs, &st)))
+    if ((rc = webhook_allow_get(db, &allow)) || (rc = db_prepare(db, sql_subs, &st)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
         if (count == cap) {
@@ -179,6 +183,9 @@ wh_subs(struct wh_ctx *w, struct wh_sub **out, size_t *n, int64_t *head)
         s->secret_ok = blob && !webhook_sub_open_secret(w->app, blob, blen, &s->secret);
         if (webhook_url_check(s->url, s->host, sizeof s->host, NULL))
             str_copy(s->host, sizeof s->host, "-");
+        const char *why;
+        s->allowed = webhook_allow_url(allow.data, s->url, &why) == 0;
+        s->allow_loopback = webhook_allow_loopback(allow.data);
         if (!s->secret_ok) {
             char id[24];
             snprintf(id, sizeof id, "%lld", (long long)s->id);
@@ -196,6 +203,7 @@ wh_subs(struct wh_ctx *w, struct wh_sub **out, size_t *n, int64_t *head)
 out:
     db_done(st);
     db_pool_put(w->app->pool, db);
+    buf_release(&allow);
     if (rc)
         for (size_t i = 0; i < count; i++)
             buf_release_secret(&subs[i].secret);
@@ -270,18 +278,18 @@ wh_attempt(struct wh_ctx *w, const struct wh_sub *s, const struct wh_event *e, i
            struct wh_record *rec)
 {
     struct webhook_post post = { s->url, s->secret_ok ? s->secret.data : NULL, s->secret.len, &e->ev,
-                                 w->cfg->timeout_ms };
+                                 w->cfg->timeout_ms, s->allow_loopback };
     long status = 0;
-    const char *error = "";
-    int rc = webhook_post(w->client, &post, &status, &error);
+    const char *error = "destination not on the allow-list";
+    int rc = s->allowed ? webhook_post(w->client, &post, &status, &error) : ERR_FORBIDDEN;
     char id[24], event[24], attempt[24], http[24];
 
     if (rc == ERR_INTERNAL)
         return false;
     rec->event_id = e->ev.id;
     rec->attempts = prior + 1;
-    rec->http_status = status;
     rec->next_at = 0;
+    rec->outcome = !rc ? oc_delivered : rc == ERR_FORBIDDEN ? oc_refused : oc_failed;
     if (!rc) {
         rec->status = st_delivered;
         return true;
@@ -331,7 +339,8 @@ wh_save(struct wh_ctx *w, const struct wh_sub *s, int64_t cursor, const struct w
         const struct wh_record *r = &recs[i];
         if ((rc = db_prepare(db, sql_record, &st)) || (rc = db_bind_i64(st, 1, s->id)) ||
             (rc = db_bind_i64(st, 2, r->event_id)) || (rc = db_bind_i64(st, 3, r->attempts)) ||
-            (rc = db_bind_text(st, 4, r->status, strlen(r->status))) || (rc = db_bind_i64(st, 5, r->http_status)) ||
+            (rc = db_bind_text(st, 4, r->status, strlen(r->status))) ||
+            (rc = db_bind_text(st, 5, r->outcome, strlen(r->outcome))) ||
             (rc = db_bind_i64(st, 6, r->next_at)) || (rc = db_bind_i64(st, 7, now)) || (rc = db_step(st, &row)))
             goto out;
         db_done(st);
@@ -388,7 +397,7 @@ wh_sub_step(struct wh_ctx *w, struct wh_sub *s, int64_t head, size_t *progress, 
             continue;
         }
         if (!e->known) { /* the event left the outbox: nothing to send */
-            recs[nrec++] = (struct wh_record){ e->ev.id, e->attempts, 0, 0, st_dead };
+            recs[nrec++] = (struct wh_record){ e->ev.id, e->attempts, 0, st_dead, oc_failed };
             moved++;
             continue;
         }
@@ -405,7 +414,7 @@ wh_sub_step(struct wh_ctx *w, struct wh_sub *s, int64_t head, size_t *progress, 
 
     /* the blocking event left the outbox (or was never there): give it up */
     if (blocked.ev.id && (nevents == 0 || events[0].ev.id != blocked.ev.id)) {
-        recs[nrec++] = (struct wh_record){ blocked.ev.id, blocked.attempts, 0, 0, st_dead };
+        recs[nrec++] = (struct wh_record){ blocked.ev.id, blocked.attempts, 0, st_dead, oc_failed };
         blocked.ev.id = 0;
     }
 
@@ -415,7 +424,7 @@ wh_sub_step(struct wh_ctx *w, struct wh_sub *s, int64_t head, size_t *progress, 
         int64_t prior = 0;
         if (!webhook_topic_match(s->topics, e->ev.topic)) {
             if (e->ev.id == blocked.ev.id) /* no longer subscribed: out of the way, kept in the log */
-                recs[nrec++] = (struct wh_record){ e->ev.id, blocked.attempts, 0, 0, st_dead };
+                recs[nrec++] = (struct wh_record){ e->ev.id, blocked.attempts, 0, st_dead, oc_failed };
             scanned = e->ev.id;
             moved++;
             continue;

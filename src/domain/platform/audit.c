@@ -336,21 +336,80 @@ out:
 
 static const char sql_walk[] =
     "SELECT id, ts, actor, role, ip, action, target, result, request_id, detail, key_id, mac"
-    " FROM audit_log ORDER BY id";
+    " FROM audit_log WHERE id > ?1 ORDER BY id LIMIT ?2";
+static const char sql_mac_at[] = "SELECT mac FROM audit_log WHERE id = ?1";
 
-int
-audit_verify(struct db *db, const struct keyring *kr, int64_t *checked, int64_t *first_broken)
+/* audit_verify_anchor: the stored mac of row id, the chain value the next row builds on.
+ * ERR_NOT_FOUND when there is no such row. */
+static int
+audit_verify_anchor(struct db *db, int64_t id, uint8_t prev[SM3_LEN])
 {
     struct db_stmt *st = NULL;
-    uint8_t prev[SM3_LEN] = { 0 }, mac[SM3_LEN];
-    int64_t last_id = 0, head_id = 0;
+    bool row = false;
+    size_t n = 0;
+    int rc;
+    memset(prev, 0, SM3_LEN);
+    if (id == 0)
+        return 0;
+    if ((rc = db_prepare(db, sql_mac_at, &st)) || (rc = db_bind_i64(st, 1, id)) || (rc = db_step(st, &row)))
+        goto out;
+    const void *m = row ? db_col_blob(st, 0, &n) : NULL;
+    if (!m || n != SM3_LEN)
+        rc = ERR_NOT_FOUND;
+    else
+        memcpy(prev, m, SM3_LEN);
+out:
+    db_done(st);
+    return rc;
+}
+
+/* audit_verify_head: does the head point at last_id with chain value prev and a good tag? */
+static int
+audit_verify_head(struct db *db, const struct keyring *kr, int64_t last_id, const uint8_t prev[SM3_LEN],
+                  int64_t *first_broken)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc;
+    if ((rc = db_prepare(db, sql_head_get, &st)) || (rc = db_step(st, &row)))
+        goto out;
+    if (row) {
+        size_t n = 0, tn = 0;
+        const void *hm = db_col_blob(st, 1, &n), *ht = db_col_blob(st, 2, &tn);
+        uint8_t want[SM3_LEN];
+        int64_t head_id = db_col_i64(st, 0);
+        if (head_id != last_id || n != SM3_LEN || !crypto_equal(hm, prev, SM3_LEN) || tn != SM3_LEN ||
+            audit_head_tag(kr, head_id, prev, want) || !crypto_equal(ht, want, SM3_LEN))
+            *first_broken = -1;
+    } else if (last_id) {
+        *first_broken = -1;
+    }
+out:
+    db_done(st);
+    return rc;
+}
+
+int
+audit_verify_slice(struct db *db, const struct keyring *kr, int64_t after_id, size_t limit, int64_t *checked,
+                   int64_t *first_broken, int64_t *next)
+{
+    struct db_stmt *st = NULL;
+    uint8_t prev[SM3_LEN], mac[SM3_LEN];
+    int64_t last_id = after_id;
+    size_t count = 0;
     bool row = false;
     int rc;
     struct arena arena = ARENA_INIT;
 
     *checked = 0;
     *first_broken = 0;
-    if ((rc = db_prepare(db, sql_walk, &st)))
+    *next = 0;
+    if (limit < 1 || limit > AUDIT_VERIFY_SLICE_MAX || after_id < 0)
+        return ERR_INVALID;
+    if ((rc = audit_verify_anchor(db, after_id, prev)))
+        goto out;
+    if ((rc = db_prepare(db, sql_walk, &st)) || (rc = db_bind_i64(st, 1, after_id)) ||
+        (rc = db_bind_i64(st, 2, (int64_t)limit)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
         struct audit_entry e;
@@ -374,6 +433,7 @@ audit_verify(struct db *db, const struct keyring *kr, int64_t *checked, int64_t 
         }
         memcpy(prev, mac, SM3_LEN);
         last_id = e.id;
+        count++;
         (*checked)++;
         arena_release(&arena);
     }
@@ -381,22 +441,27 @@ audit_verify(struct db *db, const struct keyring *kr, int64_t *checked, int64_t 
         goto out;
     db_done(st);
     st = NULL;
-    /* The head must point at the last row: a cut-off tail shows here. */
-    if ((rc = db_prepare(db, sql_head_get, &st)) || (rc = db_step(st, &row)))
-        goto out;
-    if (row) {
-        size_t n = 0, tn = 0;
-        const void *hm = db_col_blob(st, 1, &n), *ht = db_col_blob(st, 2, &tn);
-        uint8_t want[SM3_LEN];
-        head_id = db_col_i64(st, 0);
-        if (head_id != last_id || n != SM3_LEN || !crypto_equal(hm, prev, SM3_LEN) || tn != SM3_LEN ||
-            audit_head_tag(kr, head_id, prev, want) || !crypto_equal(ht, want, SM3_LEN))
-            *first_broken = -1;
-    } else if (last_id) {
-        *first_broken = -1;
-    }
+    if (count == limit)
+        *next = last_id; /* more may follow: the caller goes on from here */
+    else
+        rc = audit_verify_head(db, kr, last_id, prev, first_broken); /* the end: a cut-off tail shows here */
 out:
     db_done(st);
     arena_release(&arena);
     return rc;
+}
+
+int
+audit_verify(struct db *db, const struct keyring *kr, int64_t *checked, int64_t *first_broken)
+{
+    int64_t after = 0, n = 0, next = 0;
+    int rc;
+    *checked = 0;
+    do {
+        if ((rc = audit_verify_slice(db, kr, after, AUDIT_VERIFY_SLICE, &n, first_broken, &next)))
+            return rc;
+        *checked += n;
+        after = next;
+    } while (next && !*first_broken);
+    return 0;
 }

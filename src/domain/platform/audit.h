@@ -50,7 +50,19 @@ int audit_list(struct db *db, const struct audit_query *q, struct arena *arena,
  * "audit.reanchor" entry with finding as its detail. Console only. */
 int audit_reanchor(struct db *db, const struct keyring *kr, const struct actor *a, const char *finding);
 /* audit_verify walks the chain. *first_broken is 0 when intact, else the first row id whose
- * mac does not match (or the head, -1, when the tail was cut). */
+ * mac does not match (or the head, -1, when the tail was cut). It reads the chain in slices
+ * of AUDIT_VERIFY_SLICE rows (one statement each), so memory and the time a statement runs
+ * stay bounded however long the chain is (issue 12). */
 int audit_verify(struct db *db, const struct keyring *kr, int64_t *checked, int64_t *first_broken);
+#define AUDIT_VERIFY_SLICE 10000
+#define AUDIT_VERIFY_SLICE_MAX 100000
+/* audit_verify_slice checks at most limit (1..AUDIT_VERIFY_SLICE_MAX) rows after row
+ * after_id (0 = from the start), building on the stored mac of row after_id, so walking the
+ * slices in order, each from the previous *next, checks the whole chain. *next is the last
+ * row checked when the slice was full (more may follow), 0 at the end, where the head is
+ * checked too (*first_broken -1 when the tail was cut). ERR_NOT_FOUND when row after_id does
+ * not exist; ERR_INVALID for a bad limit. */
+int audit_verify_slice(struct db *db, const struct keyring *kr, int64_t after_id, size_t limit, int64_t *checked,
+                       int64_t *first_broken, int64_t *next);
 
 #endif

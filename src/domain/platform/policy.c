@@ -20,7 +20,7 @@
     X("policy.session_idle_ms", session_idle_ms, 60000, 86400000)   \
     X("policy.session_absolute_ms", session_absolute_ms, 600000, 7 * 86400000LL) \
     X("policy.totp_for_all", totp_for_all, 0, 1)                    \
-    X("policy.pbkdf2_iterations", pbkdf2_iterations, 10000, 10000000)
+    X("policy.pbkdf2_iterations", pbkdf2_iterations, POLICY_PBKDF2_MIN, POLICY_PBKDF2_MAX)
 
 static const char sql_get[] = "SELECT key, value FROM settings WHERE key LIKE 'policy.%'";
 static const char sql_put[] =
@@ -70,7 +70,14 @@ int
 policy_save(struct db *db, const struct keyring *kr, const struct actor *a,
             const struct policy *p, struct buf *why)
 {
+    struct policy old;
+    struct buf detail = BUF_INIT;
     int rc;
+    /* issue 12: a cost that would stall every sign-in (PBKDF2 runs on the request threads) */
+    if (p->pbkdf2_iterations < POLICY_PBKDF2_MIN || p->pbkdf2_iterations > POLICY_PBKDF2_MAX) {
+        buf_printf(why, "'pbkdf2_iterations' must be between %d and %d", POLICY_PBKDF2_MIN, POLICY_PBKDF2_MAX);
+        return ERR_INVALID;
+    }
 #define POLICY__CHECK(name, field, min, max)                                          \
     if ((int64_t)p->field < (min) || (int64_t)p->field > (max)) {                     \
         buf_printf(why, "'%s' is out of range", &(name)[sizeof "policy." - 1]);       \
@@ -80,15 +87,21 @@ policy_save(struct db *db, const struct keyring *kr, const struct actor *a,
 #undef POLICY__CHECK
     if ((rc = db_begin(db)))
         return rc;
-#define POLICY__SAVE(name, field, min, max) \
-    if (!rc)                                \
+    /* issue 12: the audit entry names every changed value, old and new */
+    rc = policy_load(db, &old);
+#define POLICY__SAVE(name, field, min, max)                                                        \
+    if (!rc && (int64_t)old.field != (int64_t)p->field)                                           \
+        buf_printf(&detail, "%s%s=%lld->%lld", detail.len ? " " : "", &(name)[sizeof "policy." - 1], \
+                   (long long)old.field, (long long)p->field);                                    \
+    if (!rc)                                                                                      \
         rc = policy_put(db, name, (int64_t)p->field);
     POLICY_FIELDS(POLICY__SAVE)
 #undef POLICY__SAVE
     if (!rc)
-        rc = audit_append(db, kr, a, "settings.policy.update", "policy", "ok", NULL);
+        rc = audit_append(db, kr, a, "settings.policy.update", "policy", "ok", detail.len ? detail.data : "unchanged");
     if (rc || (rc = db_commit(db)))
         db_rollback(db);
+    buf_release(&detail);
     return rc;
 }
 

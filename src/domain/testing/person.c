@@ -46,16 +46,40 @@ person_mask_name(const char *name, char *out, size_t cap)
     buf_release(&b);
 }
 
+/* person_reason_digit: the length of the digit at s (ASCII, or full-width "０"-"９" in UTF-8),
+ * 0 when none. */
+static size_t
+person_reason_digit(const unsigned char *s)
+{
+    if (*s >= '0' && *s <= '9')
+        return 1;
+    if (s[0] == 0xef && s[1] == 0xbc && s[2] >= 0x90 && s[2] <= 0x99)
+        return 3;
+    return 0;
+}
+
 bool
 person_reason_ok(const char *reason)
 {
     size_t n = reason ? strlen(reason) : 0, run = 0;
+    const unsigned char *s = (const unsigned char *)reason;
     if (n == 0 || n > 200 || !str_is_utf8(reason, n) || str_has_ctl(reason, n))
         return false;
-    for (size_t i = 0; i < n; i++) {
-        run = (reason[i] >= '0' && reason[i] <= '9') ? run + 1 : 0;
-        if (run >= 15)
-            return false;
+    /* issue 12: no ID number and no phone number, also when written with spaces, dashes or
+     * dots between the digits ("1101 0519 4912 3100 1X", "138-0013-8000"): 11 digits in one
+     * run, single separators skipped, is a phone number or part of an ID number. */
+    for (size_t i = 0; i < n;) {
+        size_t d = person_reason_digit(s + i);
+        if (d) {
+            if (++run >= 11)
+                return false;
+            i += d;
+        } else if (run && strchr(" -._/", s[i]) && i + 1 < n && person_reason_digit(s + i + 1)) {
+            i++; /* a separator inside a run */
+        } else {
+            run = 0;
+            i++;
+        }
     }
     return true;
 }

@@ -44,8 +44,10 @@ int person_lookup(struct app *app, struct db *db, const struct actor *a, const c
                   bool reveal, const char *reason, struct arena *arena, struct person_history *out,
                   struct buf *why);
 /* person_reason_ok: is reason a valid reveal reason, 1..200 bytes of text without control
- * characters and without a run of 15 or more digits (the reason is kept in the audit log,
- * which must never hold an ID number)? Shared by every reveal (also domain/exchange). */
+ * characters and without 11 or more digits in a run, single spaces, dashes, dots, slashes or
+ * underscores between them skipped, ASCII or full-width (the reason is kept in the audit log,
+ * which must never hold an ID number or a phone number, issue 12)? Shared by every reveal
+ * (also domain/exchange). */
 bool person_reason_ok(const char *reason);
 /* person_mask_name keeps the first character: "张三" -> "张*", "欧阳娜娜" -> "欧***". */
 void person_mask_name(const char *name, char *out, size_t cap);

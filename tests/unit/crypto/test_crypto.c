@@ -731,6 +731,21 @@ test_kek_load_errors(void **state)
     }
     assert_int_equal(chmod(path, 0400), 0);
     assert_int_equal(keyring_kek_load(path, &k), 0);
+    /* issue 12: never through a symbolic link, never a file another user owns */
+    {
+        char link_path[256];
+        tmp_path(link_path, sizeof link_path, "kek-link");
+        unlink(link_path);
+        assert_int_equal(symlink(path, link_path), 0);
+        assert_int_equal(keyring_kek_load(link_path, &k), ERR_FORBIDDEN);
+        unlink(link_path);
+        if (geteuid() == 0) { /* only root can hand a file to another owner */
+            assert_int_equal(chown(path, 65534, 65534), 0);
+            assert_int_equal(keyring_kek_load(path, &k), ERR_FORBIDDEN);
+            assert_int_equal(chown(path, 0, 0), 0);
+            assert_int_equal(keyring_kek_load(path, &k), 0);
+        }
+    }
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_file(path, bad[i], 0600);

@@ -37,6 +37,7 @@
 #include "core/str.h"
 #include "core/time.h"
 #include "crypto/field.h"
+#include "domain/notify/webhook_allow.h"
 #include "domain/notify/webhook_sub.h"
 #include "domain/notify/webhook_worker.h"
 #include "push/outbox.h"
@@ -56,6 +57,12 @@ push_setup(void **state)
         return -1;
     at = *state;
     if (db_pool_new(dbtest_url(at->db), "/tmp", 3, &at->app.pool)) {
+        apptest_teardown(state);
+        return -1;
+    }
+    /* the secadmin's allow-list: the local receiver (loopback) and the examples' hosts */
+    const char *why = NULL;
+    if (webhook_allow_set(&at->app, at->db, &at->admin, "127.0.0.1,gis.example.cn,*.example.cn", &why)) {
         apptest_teardown(state);
         return -1;
     }
@@ -111,11 +118,12 @@ make_sub(struct apptest *at, struct rx *rx, const char *topics, const char *secr
 }
 
 static const char sql_delivery[] =
-    "SELECT attempts, status, http_status, next_at FROM webhook_deliveries WHERE webhook_id = ?1 AND event_id = ?2";
+    "SELECT attempts, status, outcome, next_at, http_status FROM webhook_deliveries"
+    " WHERE webhook_id = ?1 AND event_id = ?2";
 
 struct drow {
     int64_t attempts, http_status, next_at;
-    char status[16];
+    char status[16], outcome[16];
     bool found;
 };
 
@@ -135,8 +143,10 @@ delivery(struct db *db, int64_t webhook, int64_t event)
         d.found = true;
         d.attempts = db_col_i64(st, 0);
         str_copy(d.status, sizeof d.status, s ? s : "");
-        d.http_status = db_col_i64(st, 2);
+        s = db_col_text(st, 2, &n);
+        str_copy(d.outcome, sizeof d.outcome, s ? s : "");
         d.next_at = db_col_i64(st, 3);
+        d.http_status = db_col_i64(st, 4); /* no longer written: always 0 */
     }
     db_done(st);
     return d;
@@ -274,7 +284,7 @@ test_post_transport(void **state)
     (void)state;
 
     snprintf(url, sizeof url, "http://127.0.0.1:%d/in", rx->port);
-    struct webhook_post p = { url, secret, sizeof secret - 1, &ev, 10000 };
+    struct webhook_post p = { url, secret, sizeof secret - 1, &ev, 10000, true };
     atomic_store(&post_cancel, false);
     assert_int_equal(webhook_client_new(post_cancelled, NULL, &c), 0);
 
@@ -332,6 +342,127 @@ test_post_transport(void **state)
     webhook_client_free(NULL);
 }
 
+/* Issue 12 (webhook SSRF): an address is judged after resolution, in the socket callback, so
+ * a name that resolves to an internal address is refused like the literal; plain http and
+ * loopback only when the caller allows loopback. Nothing reaches the receiver. */
+static void
+test_post_refuses_internal(void **state)
+{
+    static const char secret[] = "transport-secret-0123";
+    struct outbox_event ev = { 7, 1767225600000, "sites", "110102001", "{}" };
+    struct webhook_client *c = NULL;
+    struct rx *rx = rx_start();
+    char url[96];
+    long status = -1;
+    const char *error = NULL;
+    (void)state;
+
+    atomic_store(&post_cancel, false);
+    assert_int_equal(webhook_client_new(post_cancelled, NULL, &c), 0);
+    const char *const urls[] = { "http://127.0.0.1:%d/in", "https://127.0.0.1:%d/in", "https://localhost:%d/in",
+                                 "https://[::1]:%d/in", "https://[::ffff:127.0.0.1]:%d/in", "https://10.0.0.1:%d/in",
+                                 "https://169.254.169.254:%d/latest", "https://0.0.0.0:%d/", "https://[fe80::1]:%d/",
+                                 "https://224.0.0.1:%d/", NULL };
+    for (size_t i = 0; urls[i]; i++) {
+        char port[16];
+        const char *at = strstr(urls[i], "%d");
+        snprintf(port, sizeof port, "%d", rx->port);
+        snprintf(url, sizeof url, "%.*s%s%s", (int)(at - urls[i]), urls[i], port, at + 2);
+        struct webhook_post p = { url, secret, sizeof secret - 1, &ev, 2000, false };
+        if (webhook_post(c, &p, &status, &error) != ERR_FORBIDDEN)
+            fail_msg("%s was not refused", url);
+        assert_int_equal(status, 0);
+    }
+    /* allowing loopback lets https through to the socket, never plain http elsewhere */
+    snprintf(url, sizeof url, "http://10.0.0.1:%d/in", rx->port);
+    struct webhook_post p = { url, secret, sizeof secret - 1, &ev, 2000, true };
+    assert_int_equal(webhook_post(c, &p, &status, &error), ERR_FORBIDDEN);
+    assert_int_equal(rx_count(rx), 0);
+    /* the allowed one goes through */
+    snprintf(url, sizeof url, "http://localhost:%d/in", rx->port);
+    assert_int_equal(webhook_post(c, &p, &status, &error), 0);
+    assert_int_equal(rx_count(rx), 1);
+    /* a redirect is not followed: one failed attempt */
+    rx_set(rx, 302, 0, false);
+    assert_int_equal(webhook_post(c, &p, &status, &error), ERR_UNAVAILABLE);
+    assert_int_equal(rx_count(rx), 2);
+    webhook_client_free(c);
+    rx_stop(rx);
+
+    /* the address classes */
+    static const struct {
+        const char *ip;
+        int want, want_lo; /* 0 allowed; without / with allow_loopback */
+    } cases[] = {
+        { "8.8.8.8", 0, 0 },          { "203.0.113.9", 0, 0 },        { "127.0.0.1", ERR_FORBIDDEN, 0 },
+        { "127.9.9.9", ERR_FORBIDDEN, 0 }, { "10.1.2.3", ERR_FORBIDDEN, ERR_FORBIDDEN },
+        { "172.16.0.1", ERR_FORBIDDEN, ERR_FORBIDDEN }, { "172.32.0.1", 0, 0 },
+        { "192.168.1.1", ERR_FORBIDDEN, ERR_FORBIDDEN }, { "169.254.169.254", ERR_FORBIDDEN, ERR_FORBIDDEN },
+        { "100.64.0.1", ERR_FORBIDDEN, ERR_FORBIDDEN }, { "0.0.0.0", ERR_FORBIDDEN, ERR_FORBIDDEN },
+        { "255.255.255.255", ERR_FORBIDDEN, ERR_FORBIDDEN }, { "239.1.1.1", ERR_FORBIDDEN, ERR_FORBIDDEN },
+        { "2001:4860::8888", 0, 0 },  { "::1", ERR_FORBIDDEN, 0 },    { "::", ERR_FORBIDDEN, ERR_FORBIDDEN },
+        { "fe80::1", ERR_FORBIDDEN, ERR_FORBIDDEN }, { "fd00::1", ERR_FORBIDDEN, ERR_FORBIDDEN },
+        { "ff02::1", ERR_FORBIDDEN, ERR_FORBIDDEN }, { "::ffff:10.0.0.1", ERR_FORBIDDEN, ERR_FORBIDDEN },
+        { "::ffff:127.0.0.1", ERR_FORBIDDEN, 0 }, { "::ffff:8.8.8.8", 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct sockaddr_storage ss;
+        memset(&ss, 0, sizeof ss);
+        if (strchr(cases[i].ip, ':')) {
+            struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+            a6->sin6_family = AF_INET6;
+            assert_int_equal(inet_pton(AF_INET6, cases[i].ip, &a6->sin6_addr), 1);
+        } else {
+            struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+            a4->sin_family = AF_INET;
+            assert_int_equal(inet_pton(AF_INET, cases[i].ip, &a4->sin_addr), 1);
+        }
+        if (webhook_addr_check((struct sockaddr *)&ss, false) != cases[i].want ||
+            webhook_addr_check((struct sockaddr *)&ss, true) != cases[i].want_lo)
+            fail_msg("%s misjudged", cases[i].ip);
+    }
+}
+
+/* The allow-list the secadmin keeps (issue 12): grammar, matching, audit of old and new. */
+static void
+test_allow_list(void **state)
+{
+    struct apptest *at = *state;
+    struct buf list = BUF_INIT;
+    const char *why = NULL;
+
+    static const char *const bad[] = { "Gis.example.cn", "a,,b", "a,", "*.", "x y", "http://a.cn", "a..b",
+                                       "[::1", "*", NULL };
+    for (size_t i = 0; bad[i]; i++) {
+        why = NULL;
+        if (webhook_allow_set(&at->app, at->db, &at->admin, bad[i], &why) != ERR_INVALID || !why)
+            fail_msg("'%s' was accepted", bad[i]);
+    }
+    assert_int_equal(webhook_allow_set(&at->app, at->db, &at->admin, "gis.example.cn,*.map.cn,[::1]", &why), 0);
+    assert_int_equal(webhook_allow_get(at->db, &list), 0);
+    assert_string_equal(list.data, "gis.example.cn,*.map.cn,[::1]");
+    assert_true(webhook_allow_match(list.data, "gis.example.cn"));
+    assert_true(webhook_allow_match(list.data, "GIS.example.cn"));
+    assert_false(webhook_allow_match(list.data, "xgis.example.cn"));
+    assert_true(webhook_allow_match(list.data, "a.b.map.cn"));
+    assert_false(webhook_allow_match(list.data, "map.cn"));
+    assert_false(webhook_allow_match(list.data, "evilmap.cn"));
+    assert_true(webhook_allow_loopback(list.data));
+    assert_false(webhook_allow_loopback("gis.example.cn"));
+    assert_true(webhook_allow_loopback("a.cn,127.0.0.1"));
+    assert_int_equal(webhook_allow_url(list.data, "https://gis.example.cn/x", &why), 0);
+    assert_int_equal(webhook_allow_url(list.data, "http://gis.example.cn/x", &why), ERR_FORBIDDEN);
+    assert_int_equal(webhook_allow_url(list.data, "http://[::1]:9/x", &why), 0);
+    assert_int_equal(webhook_allow_url("", "https://gis.example.cn/x", &why), ERR_FORBIDDEN);
+    /* audited with the old and the new list (setup stored the first) */
+    assert_int_equal(apptest_i64(at->db,
+                                 "SELECT COUNT(*) FROM audit_log WHERE action = 'settings.webhook_allow.update' AND"
+                                 " detail = 'old=127.0.0.1,gis.example.cn,*.example.cn new=gis.example.cn,*.map.cn,[::1]'",
+                                 0),
+                     1);
+    buf_release(&list);
+}
+
 static void
 test_subscriptions(void **state)
 {
@@ -374,10 +505,25 @@ test_subscriptions(void **state)
         db_done(st);
     }
     /* a given secret is not echoed back */
-    assert_int_equal(webhook_sub_create(&at->app, at->db, &at->admin, "http://10.0.0.5:8080/in", "", "0123456789abcdef!",
-                                        &none, &id2, &why),
+    assert_int_equal(webhook_sub_create(&at->app, at->db, &at->admin, "https://map.example.cn:8443/in", "",
+                                        "0123456789abcdef!", &none, &id2, &why),
                      0);
     assert_int_equal(none.len, 0);
+    /* issue 12: only hosts on the secadmin's allow-list, and https (plain http to a listed
+     * loopback host only) */
+    static const char *const refused[] = { "https://evil.example.org/in", "http://gis.example.cn/in",
+                                           "https://10.0.0.5:8080/in", "https://example.cn/in",
+                                           "https://localhost:22/", NULL };
+    for (size_t i = 0; refused[i]; i++) {
+        int64_t x = 0;
+        why = NULL;
+        assert_int_equal(webhook_sub_create(&at->app, at->db, &at->admin, refused[i], "", NULL, &none, &x, &why),
+                         ERR_FORBIDDEN);
+        assert_non_null(why);
+    }
+    p.url = "https://evil.example.org/in";
+    assert_int_equal(webhook_sub_update(&at->app, at->db, &at->admin, id, &p, &why), ERR_FORBIDDEN);
+    p.url = NULL;
 
     /* starts at the outbox head */
     assert_int_equal(webhook_sub_get(at->db, &at->admin, id, &arena, &w), 0);
@@ -479,6 +625,7 @@ test_delivery_order_retry_resume(void **state)
     assert_true(d.found);
     assert_string_equal(d.status, "pending");
     assert_int_equal(d.attempts, 1);
+    assert_string_equal(d.outcome, "failed");
     assert_int_equal(d.http_status, 0);
     assert_int_equal(d.next_at, t + 1000);
     assert_false(delivery(at->db, wid, ev[2]).found);
@@ -505,7 +652,8 @@ test_delivery_order_retry_resume(void **state)
     d = delivery(at->db, wid, ev[0]);
     assert_string_equal(d.status, "delivered");
     assert_int_equal(d.attempts, 3);
-    assert_int_equal(d.http_status, 200);
+    assert_string_equal(d.outcome, "delivered");
+    assert_int_equal(d.http_status, 0);
     assert_false(delivery(at->db, wid, ev[1]).found);
     assert_int_equal(cursor_of(at->db, wid), ev[4]);
 
@@ -592,7 +740,8 @@ test_dead_letter_and_requeue(void **state)
     struct drow d = delivery(at->db, wid, poison);
     assert_string_equal(d.status, "dead");
     assert_int_equal(d.attempts, 3);
-    assert_int_equal(d.http_status, 500);
+    assert_string_equal(d.outcome, "failed"); /* not the receiver's 500: the log maps no ports */
+    assert_int_equal(d.http_status, 0);
     assert_string_equal(delivery(at->db, wid, after).status, "delivered");
     assert_int_equal(cursor_of(at->db, wid), after);
     assert_int_equal(rx_count(rx), 4);
@@ -725,6 +874,8 @@ main(void)
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_sign_and_backoff),
         cmocka_unit_test_teardown(test_post_transport, post_teardown),
+        cmocka_unit_test_teardown(test_post_refuses_internal, post_teardown),
+        PUSHTEST(test_allow_list),
         PUSHTEST(test_subscriptions),
         PUSHTEST(test_delivery_order_retry_resume),
         PUSHTEST(test_dead_letter_and_requeue),

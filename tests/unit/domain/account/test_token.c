@@ -327,6 +327,50 @@ test_admin_scopes_refused(void **state)
     buf_release(&secret);
 }
 
+/* A token never exceeds its creator (issue 12): an online actor grants only scopes it holds
+ * itself, and a subdistrict-bound one only its own subdistrict; the console grants any data
+ * scope. */
+static void
+test_scopes_within_creator(void **state)
+{
+    struct apptest *at = *state;
+    struct buf secret = BUF_INIT, why = BUF_INIT;
+    struct actor sys = at->admin, sysadmin = { 0 }, street = { 0 };
+    int64_t id = 0;
+
+    sysadmin.kind = ACTOR_USER;
+    sysadmin.id = 7;
+    sysadmin.role = ROLE_SYSADMIN;
+    sysadmin.perms = role_perms(ROLE_SYSADMIN);
+    street.kind = ACTOR_USER;
+    street.id = 8;
+    street.role = ROLE_SUBDISTRICT;
+    street.perms = role_perms(ROLE_SUBDISTRICT) | P(TOKENS_WRITE);
+    snprintf(street.subdistrict, sizeof street.subdistrict, "110102001");
+
+    assert_int_equal(token_check_grant(&sysadmin, P(RESULTS_WRITE), NULL, &why), ERR_FORBIDDEN);
+    assert_string_equal(why.data, "a token may not carry a scope its creator does not hold");
+    assert_int_equal(token_create(&at->app, at->db, &sysadmin, "lab", P(RESULTS_WRITE), NULL, &secret, &id),
+                     ERR_FORBIDDEN);
+    assert_int_equal(token_create(&at->app, at->db, &sysadmin, "map", P(DIVISIONS_READ), NULL, &secret, &id), 0);
+    buf_release_secret(&secret);
+    /* the subdistrict account: its own scopes, its own subdistrict */
+    assert_int_equal(token_create(&at->app, at->db, &street, "x", P(SITES_WRITE), "110102001", &secret, &id),
+                     ERR_FORBIDDEN);
+    buf_reset(&why);
+    assert_int_equal(token_check_grant(&street, P(ACTUALS_WRITE), NULL, &why), ERR_FORBIDDEN);
+    assert_string_equal(why.data, "a token may not reach beyond its creator's subdistrict");
+    assert_int_equal(token_create(&at->app, at->db, &street, "x", P(ACTUALS_WRITE), "110102002", &secret, &id),
+                     ERR_FORBIDDEN);
+    assert_int_equal(token_create(&at->app, at->db, &street, "x", P(ACTUALS_WRITE), "110102001", &secret, &id), 0);
+    buf_release_secret(&secret);
+    /* the console */
+    assert_int_equal(token_create(&at->app, at->db, &sys, "lab", P(RESULTS_WRITE), NULL, &secret, &id), 0);
+    assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM api_tokens", 0), 3);
+    buf_release_secret(&secret);
+    buf_release(&why);
+}
+
 /* A row written with an admin scope (an older version, a hand edit) does not grant it. */
 static void
 test_stored_admin_scope_masked(void **state)
@@ -370,6 +414,7 @@ main(void)
         APPTEST(test_last_used),
         APPTEST(test_admin_scopes_refused),
         APPTEST(test_stored_admin_scope_masked),
+        APPTEST(test_scopes_within_creator),
     };
     return apptest_run("domain_token", tests, sizeof tests / sizeof tests[0]);
 }

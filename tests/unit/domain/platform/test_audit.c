@@ -477,6 +477,46 @@ test_triggers_refuse_change(void **state)
     assert_int_equal(apptest_audit_intact(at), 5);
 }
 
+/* Issue 12: the chain is checked in slices (bounded memory and statement time); following
+ * "next" from 0 checks every row once and finds what the whole walk finds. */
+static void
+test_verify_in_slices(void **state)
+{
+    struct apptest *at = *state;
+    int64_t checked = 0, broken = 0, next = 0, after = 0, total = 0, slices = 0, all, id;
+    append_n(at, 25);
+    all = apptest_i64(at->db, "SELECT count(*) FROM audit_log", 0);
+    do {
+        assert_int_equal(audit_verify_slice(at->db, &at->app.keys, after, 4, &checked, &broken, &next), 0);
+        assert_int_equal(broken, 0);
+        assert_true(checked <= 4);
+        total += checked;
+        slices++;
+        after = next;
+    } while (next);
+    assert_int_equal(total, all);
+    assert_int_equal(slices, all / 4 + 1);
+    /* bad cursors and limits */
+    assert_int_equal(audit_verify_slice(at->db, &at->app.keys, 999999, 4, &checked, &broken, &next), ERR_NOT_FOUND);
+    assert_int_equal(audit_verify_slice(at->db, &at->app.keys, 0, 0, &checked, &broken, &next), ERR_INVALID);
+    assert_int_equal(audit_verify_slice(at->db, &at->app.keys, 0, AUDIT_VERIFY_SLICE_MAX + 1, &checked, &broken,
+                                        &next), ERR_INVALID);
+    /* an edited row is found by the slice that holds it */
+    drop_triggers(at);
+    id = apptest_i64(at->db, "SELECT min(id) + 9 FROM audit_log", 0);
+    assert_int_equal(db_exec(at->db, "UPDATE audit_log SET result = 'denied' WHERE id = (SELECT min(id) + 9 FROM audit_log)"),
+                     0);
+    after = 0;
+    broken = 0;
+    do {
+        assert_int_equal(audit_verify_slice(at->db, &at->app.keys, after, 4, &checked, &broken, &next), 0);
+        after = next;
+    } while (next && !broken);
+    assert_int_equal(broken, id);
+    verify(at, &checked, &broken);
+    assert_int_equal(broken, id);
+}
+
 static void
 test_edited_row_reported(void **state)
 {
@@ -743,6 +783,7 @@ main(void)
         APPTEST(test_list_time_range),
         APPTEST(test_list_paging),
         APPTEST(test_triggers_refuse_change),
+        APPTEST(test_verify_in_slices),
         APPTEST(test_edited_row_reported),
         APPTEST(test_edited_timestamp_reported),
         APPTEST(test_deleted_middle_reported),
