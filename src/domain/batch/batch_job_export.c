@@ -107,7 +107,7 @@ export_data(struct export_xw *x, const struct batch_job *job, const struct batch
     bool rejected = known && !valid && s != IDNO_DUPLICATE;
     int rc;
 
-    if (rows == BATCH_EXPORT_NOT_FOUND && !(valid && !r->found))
+    if (rows == BATCH_EXPORT_NOT_FOUND && !(valid && !r->found && !r->damaged)) /* damaged is not not found */
         return 0;
     if (rows == BATCH_EXPORT_INVALID && !rejected)
         return 0;
