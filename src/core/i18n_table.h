@@ -255,3 +255,9 @@ I18N_MSG("exchange_row_counts", "row %s: 'planned' and 'actual' must be whole nu
 I18N_MSG("exchange_row_one_plan", "row %s: all rows of one call must be of one plan", "第 %s 行：一次提交的所有行应属于同一检测轮次")
 I18N_MSG("exchange_row_object", "row %s: not an object", "第 %s 行：不是对象")
 I18N_MSG("exchange_row_unknown", "row %s: unknown field '%s'", "第 %s 行：未知字段“%s”")
+
+/* ---- event streams (api/notify/events.c, issue 12) ---- */
+I18N_MSG("events_no_topic", "no requested topic is readable with this account's permissions",
+         "本账号无权订阅所请求的任何事件主题")
+I18N_MSG("events_too_many", "too many open event streams for this account",
+         "本账号打开的事件推送连接过多，请先关闭其他页面")

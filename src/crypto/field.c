@@ -6,6 +6,7 @@
  */
 #include "crypto/field.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -133,6 +134,24 @@ out:
     return rc;
 }
 
+static atomic_uint_fast64_t field_failures;
+
+uint64_t
+field_integrity_failures(void)
+{
+    return (uint64_t)atomic_load(&field_failures);
+}
+
+/* field_integrity_failed counts and logs one failed envelope (the column, never the value). */
+static int
+field_integrity_failed(const char *ad)
+{
+    atomic_fetch_add(&field_failures, 1);
+    log_warn("crypto.integrity_failure", "column", ad ? ad : "", "error", "sealed value fails its integrity check",
+             NULL);
+    return ERR_CRYPTO;
+}
+
 int
 field_open(const struct keyring *kr, const char *ad, const uint8_t *c, size_t n, uint8_t *out,
            size_t cap, size_t *out_len)
@@ -140,12 +159,13 @@ field_open(const struct keyring *kr, const char *ad, const uint8_t *c, size_t n,
     uint32_t id = 0;
     int rc;
 
-    if ((rc = field_envelope_parse(c, n, &id, NULL)))
-        return rc;
+    if (field_envelope_parse(c, n, &id, NULL))
+        return field_integrity_failed(ad);
     const struct datakey *k = keyring_find(kr, id);
     if (!k)
-        return ERR_CRYPTO;
-    return field_open_with(k, ad, c, n, out, cap, out_len);
+        return field_integrity_failed(ad);
+    rc = field_open_with(k, ad, c, n, out, cap, out_len);
+    return rc == ERR_CRYPTO ? field_integrity_failed(ad) : rc;
 }
 
 int

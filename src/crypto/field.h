@@ -53,6 +53,16 @@ int64_t blind_index(const struct keyring *kr, const char *domain, const void *p,
  * another key id (keyring_unwrap uses it with keys derived from the KEK). */
 int field_open_with(const struct datakey *k, const char *ad, const uint8_t *c, size_t n,
                     uint8_t *out, size_t cap, size_t *out_len);
+/* Integrity failures (issue 12, S-evidence). field_open (the keyring path every stored
+ * value is read through) counts each envelope that fails its integrity check - a bad tag,
+ * an unknown key id, a malformed envelope; not a cap too small - and logs one warning,
+ * "crypto.integrity_failure", naming the associated data (the column), never any byte of
+ * the value. field_open_with does neither (keyring_unwrap tries keys with it).
+ * field_integrity_failures is the process-wide count since start (/metrics:
+ * jiayuan_integrity_failures_total). Callers decide what the damaged row means to them and
+ * report it as damaged data - never as "not found" - and audit it. */
+uint64_t field_integrity_failures(void);
+
 /* blind_index_with computes the blind index under key k (e.g. an old key while rotating). */
 int blind_index_with(const struct datakey *k, const char *domain, const void *p, size_t n,
                      int64_t *out);

@@ -146,7 +146,9 @@ db__sqlite_open(const char *path, struct db **out)
         (rc = db_sqlite_pragma(h, "PRAGMA synchronous = FULL", NULL)) ||
         /* statement journals in memory: fewer writes per batch, durability unchanged */
         (rc = db_sqlite_pragma(h, "PRAGMA temp_store = MEMORY", NULL)) ||
-        (rc = db_sqlite_pragma(h, "PRAGMA foreign_keys = ON", NULL)))
+        (rc = db_sqlite_pragma(h, "PRAGMA foreign_keys = ON", NULL)) ||
+        /* residual information (issue 12, S6): deleted rows are overwritten with zeros */
+        (rc = db_sqlite_pragma(h, "PRAGMA secure_delete = ON", NULL)))
         goto out;
     d = xcalloc(1, sizeof *d);
     d->base.ops = &db_sqlite_ops;

@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 
 #include "core/time.h"
+#include "crypto/field.h"
 
 static const int64_t metrics_bounds_us[] = { 1000, 2000, 5000, 10000, 50000, 100000, 500000, 1000000, 5000000 };
 #define METRICS_BUCKETS (sizeof metrics_bounds_us / sizeof *metrics_bounds_us)
@@ -51,6 +52,9 @@ metrics_format(struct buf *out, int64_t started_at_ms)
     buf_printf(out, "jiayuan_http_request_duration_seconds_sum %g\n",
                (double)atomic_load(&metrics_sum_us) / 1e6);
     buf_printf(out, "jiayuan_http_request_duration_seconds_count %llu\n", (unsigned long long)total);
+    buf_printf(out, "# HELP jiayuan_integrity_failures_total Sealed values that failed their integrity check.\n"
+                    "# TYPE jiayuan_integrity_failures_total counter\njiayuan_integrity_failures_total %llu\n",
+               (unsigned long long)field_integrity_failures());
     buf_printf(out, "# HELP jiayuan_uptime_seconds Seconds since start.\n"
                     "# TYPE jiayuan_uptime_seconds gauge\njiayuan_uptime_seconds %lld\n",
                (long long)((time_now_ms() - started_at_ms) / 1000));

@@ -24,6 +24,7 @@ struct hub_sub {
     char topics[HUB_TOPICS_MAX][48];
     size_t ntopics;
     char scope[16];
+    char owner[32];
     int64_t last_id;
     int64_t last_write_ms;
     void (*wake)(void *);
@@ -40,13 +41,24 @@ static struct {
     int64_t head;      /* newest id in the ring (0 = none yet) */
     int64_t oldest;    /* oldest id in the ring */
     struct hub_sub subs; /* list head (sentinel) */
-} hub = { .mu = PTHREAD_MUTEX_INITIALIZER };
+    int64_t heartbeat_ms;
+    int per_account;
+} hub = { .mu = PTHREAD_MUTEX_INITIALIZER, .heartbeat_ms = HUB_HEARTBEAT_MS, .per_account = HUB_PER_ACCOUNT };
 
 static const char sql_tail[] =
     "SELECT id, topic, subdistrict, payload FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2";
 static const char sql_max[] = "SELECT COALESCE(MAX(id), 0) FROM outbox";
 
 bool hub_running(void) { return atomic_load(&hub.running); }
+
+void
+hub_configure(int64_t heartbeat_ms, int per_account)
+{
+    hub.heartbeat_ms = heartbeat_ms >= 50 ? heartbeat_ms : HUB_HEARTBEAT_MS;
+    hub.per_account = per_account >= 1 ? per_account : HUB_PER_ACCOUNT;
+}
+
+int64_t hub_heartbeat_ms(void) { return hub.heartbeat_ms; }
 
 int64_t
 hub_head(void)
@@ -110,7 +122,7 @@ hub_wake_all(bool only_idle)
     int64_t now = time_now_ms();
     pthread_mutex_lock(&hub.mu);
     for (struct hub_sub *s = hub.subs.next; s && s != &hub.subs; s = s->next)
-        if (!only_idle || now - s->last_write_ms >= HUB_HEARTBEAT_MS)
+        if (!only_idle || now - s->last_write_ms >= hub.heartbeat_ms)
             s->wake(s->arg);
     pthread_mutex_unlock(&hub.mu);
 }
@@ -120,7 +132,7 @@ hub_main(void *arg)
 {
     (void)arg;
     while (atomic_load(&hub.running)) {
-        push_wait(1000);
+        push_wait(hub.heartbeat_ms < 1000 ? (int)hub.heartbeat_ms : 1000);
         size_t added = 0, n;
         while ((n = hub_poll()) > 0)
             added += n;
@@ -168,8 +180,8 @@ hub_stop(void)
 }
 
 int
-hub_subscribe(const char *topics, const char *scope, int64_t last_id, void (*wake)(void *), void *arg,
-              struct hub_sub **out)
+hub_subscribe(const char *topics, const char *scope, const char *owner, int64_t last_id,
+              void (*wake)(void *), void *arg, struct hub_sub **out)
 {
     struct hub_sub *s = xcalloc(1, sizeof *s);
     const char *p = topics ? topics : "";
@@ -191,11 +203,21 @@ hub_subscribe(const char *topics, const char *scope, int64_t last_id, void (*wak
         p += n + (p[n] == ',');
     }
     str_copy(s->scope, sizeof s->scope, scope ? scope : "");
+    str_copy(s->owner, sizeof s->owner, owner ? owner : "");
     s->wake = wake;
     s->arg = arg;
     s->last_write_ms = time_now_ms();
     buf_init(&s->pending, 1 << 20);
     pthread_mutex_lock(&hub.mu);
+    int held = 0;
+    for (struct hub_sub *o = hub.subs.next; s->owner[0] && o && o != &hub.subs; o = o->next)
+        held += strcmp(o->owner, s->owner) == 0;
+    if (held >= hub.per_account) {
+        pthread_mutex_unlock(&hub.mu);
+        buf_release(&s->pending);
+        xfree(s);
+        return ERR_RATE;
+    }
     s->last_id = last_id < 0 ? hub.head : last_id;
     s->next = hub.subs.next;
     s->prev = &hub.subs;
@@ -222,7 +244,8 @@ hub_unsubscribe(struct hub_sub *s)
 static bool
 hub_matches(const struct hub_sub *s, const char *topic, const char *subdistrict)
 {
-    if (s->scope[0] && subdistrict[0] && strcmp(s->scope, subdistrict) != 0)
+    /* a scoped reader: its own subdistrict only; district-wide events ("") are not its */
+    if (s->scope[0] && strcmp(s->scope, subdistrict) != 0)
         return false;
     if (!s->ntopics)
         return true;
@@ -287,7 +310,7 @@ hub_read(struct hub_sub *s, char *buf, size_t max)
             pthread_mutex_unlock(&hub.mu);
             hub_backfill(s, head);
         }
-        if (!s->pending.len && now - s->last_write_ms >= HUB_HEARTBEAT_MS)
+        if (!s->pending.len && now - s->last_write_ms >= hub.heartbeat_ms)
             buf_adds(&s->pending, ": heartbeat\n\n");
     }
     if (!s->pending.len)

@@ -146,8 +146,10 @@ batch_json(const struct batch_job *j)
     json_t *by = json_object();
     for (int i = 0; i <= IDNO_NOT_AN_ID; i++)
         json_object_set_new(by, idno_status_code((enum idno_status)i), json_integer((json_int_t)j->counts.by_status[i]));
+    /* damaged data is its own count (issue 12): never folded into not_found */
+    json_object_set_new(by, BATCH_DAMAGED_CODE, json_integer((json_int_t)j->counts.damaged));
     double progress = strcmp(j->status, "done") == 0 ? 1.0 : (double)j->progress_ppm / BATCH_PROGRESS_ONE;
-    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:s?,"
+    json_t *out = json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:s?,"
                      " s:i, s:i, s:s?, s:i, s:I, s:o, s:o, s:o, s:{s:i, s:o, s:o, s:o, s:s}}",
                      "id", (json_int_t)j->id, "status", j->status, "file_name", j->file_name, "format", j->format,
                      "file_bytes", (json_int_t)j->file_bytes, "owner", j->username, "subdistrict",
@@ -162,6 +164,9 @@ batch_json(const struct batch_job *j)
                      "columns", "id", j->col_id, "name", api_opt_col(j->col_name), "phone",
                      api_opt_col(j->col_phone), "header_row",
                      j->header_row ? json_integer((json_int_t)j->header_row) : json_null(), "id_rule", j->id_rule);
+    if (out)
+        json_object_set_new(out, "damaged", json_integer((json_int_t)j->counts.damaged));
+    return out;
 }
 
 static int

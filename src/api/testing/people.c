@@ -7,7 +7,8 @@
 #include "domain/testing/person.h"
 
 /* POST /api/v1/people/lookup {"id_number","days"?,"reveal"?,"reason"?}
- *   -> {"id_number","name","revealed","days","tests":[…]} (masked unless revealed) */
+ *   -> {"id_number","name","revealed","days","tests":[…],"status":"ok"|"damaged","damaged":N}
+ *   (masked unless revealed) */
 static int
 people_lookup(struct req *req)
 {
@@ -43,8 +44,11 @@ people_lookup(struct req *req)
                                                t->tube_code, "institution", t->institution[0] ? t->institution : NULL,
                                                "result", t->result[0] ? t->result : NULL));
     }
-    out = json_pack("{s:s, s:s, s:b, s:I, s:o}", "id_number", h.id_number, "name", h.name, "revealed", h.revealed,
-                    "days", days, "tests", tests);
+    /* status: "damaged" (数据损坏) when a sample of this ID failed its integrity check - the
+       person must not read as untested (issue 12); else "ok" */
+    out = json_pack("{s:s, s:s, s:b, s:I, s:o, s:s, s:I}", "id_number", h.id_number, "name", h.name, "revealed",
+                    h.revealed, "days", days, "tests", tests, "status", h.damaged ? "damaged" : "ok", "damaged",
+                    (json_int_t)h.damaged);
     rc = api_reply(req, 200, out);
 out:
     buf_release(&why);

@@ -187,17 +187,28 @@ batch_look_up(struct app *app, struct db *db, const struct actor *a, struct batc
     st->t.lookup_us = time_mono_us() - t2;
     if (rc)
         return rc;
+    uint64_t damaged_unfound = 0;
     for (size_t i = 0; i < c->nkeys; i++) {
-        st->counts.found += (c->keys[i].flags & KEY_FOUND) != 0;
-        st->counts.tested += (c->keys[i].flags & KEY_TESTED) != 0;
+        uint8_t f = c->keys[i].flags;
+        st->counts.found += (f & KEY_FOUND) != 0;
+        st->counts.tested += (f & KEY_TESTED) != 0;
+        st->counts.damaged += (f & KEY_DAMAGED) != 0;
+        damaged_unfound += (f & KEY_DAMAGED) && !(f & KEY_FOUND);
     }
-    st->counts.not_found = st->counts.valid - st->counts.found;
+    st->counts.not_found = st->counts.valid - st->counts.found - damaged_unfound;
     snprintf(target, sizeof target, "%s", o.audit_target ? o.audit_target : "batch");
     snprintf(detail, sizeof detail, "rows=%llu valid=%llu found=%llu invalid=%llu days=%d/%d",
              (unsigned long long)st->counts.rows, (unsigned long long)st->counts.valid,
              (unsigned long long)st->counts.found, (unsigned long long)st->counts.invalid, o.days_window,
              o.days_count);
-    return audit_record(db, &app->keys, a, "batches.lookup", target, "ok", detail);
+    if ((rc = audit_record(db, &app->keys, a, "batches.lookup", target, "ok", detail)))
+        return rc;
+    if (!st->damaged_samples)
+        return 0;
+    /* damaged data is evidence (issue 12): audited, besides the log and the counter */
+    snprintf(detail, sizeof detail, "column=samples.id_number samples=%zu ids=%llu", st->damaged_samples,
+             (unsigned long long)st->counts.damaged);
+    return audit_record(db, &app->keys, a, "integrity.failure", target, "failed", detail);
 }
 
 /* batch_write runs pass 2: the sink begins, the source is read again (it must be the
@@ -442,7 +453,11 @@ batch_row_text(const struct batch_row *r, struct batch_text *tb, struct str out[
     if (!r->result)
         return;
     const struct batch_result *res = r->result;
-    out[BATCH_COL_TESTED] = res->tested ? STR_LIT("是") : STR_LIT("否");
+    if (res->damaged) {
+        out[BATCH_COL_STATUS] = STR_LIT(BATCH_DAMAGED_WORD);
+        out[BATCH_COL_STATUS_CODE] = STR_LIT(BATCH_DAMAGED_CODE);
+    }
+    out[BATCH_COL_TESTED] = res->tested ? STR_LIT("是") : res->damaged ? STR_LIT(BATCH_DAMAGED_WORD) : STR_LIT("否");
     snprintf(tb->count, sizeof tb->count, "%u", res->count);
     out[BATCH_COL_COUNT] = str_of(tb->count);
     if (res->sampled_at) {

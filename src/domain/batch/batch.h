@@ -59,11 +59,16 @@
  * sealed ID and comparing with the row's ID: all samples in the count window, the latest
  * sample, and the sample whose result is reported. Samples of the same blind index that
  * can change no column (older than the count window and not the latest) are not opened.
- * A candidate that fails to open or does not match is ignored (a collision).
+ * A candidate that opens to another ID is ignored (a collision). One that fails its
+ * integrity check (crypto/field.h) is damaged data: every key of its blind index is marked
+ * damaged (result.damaged, status 数据损坏 / damaged), counted in counts.damaged and not in
+ * not_found, and the run writes one "integrity.failure" audit entry (result "failed",
+ * detail "column=samples.id_number samples=S ids=D").
  *
  * Counts (struct batch_counts): rows = data rows = valid + duplicate + invalid; invalid =
  * rows with a rejected ID (bad_checksum, bad_date, excel_corrupted, empty, not_an_id);
- * valid = distinct valid IDs (first occurrences) = found + not_found; tested = valid IDs
+ * valid = distinct valid IDs (first occurrences) = found + not_found + (damaged and not
+ * found); damaged = valid IDs with a damaged sample; tested = valid IDs
  * tested in days_window. Duplicates are in neither valid nor invalid.
  *
  * Audit: one entry per run, action "batches.lookup", target opts->audit_target (default
@@ -166,7 +171,13 @@ struct batch_result {
     int64_t sampled_at;       /* latest sample, ms; 0 = none */
     int64_t tested_at;        /* latest result, ms; 0 = none */
     const char *institution, *result, *site_code, *site_name;
+    bool damaged;             /* a sample of this ID failed its integrity check (issue 12):
+                                 status 数据损坏 / damaged, whatever else was found */
 };
+
+/* The status written for a damaged result, in place of the row's idno status. */
+#define BATCH_DAMAGED_WORD "数据损坏"
+#define BATCH_DAMAGED_CODE "damaged"
 
 /* One row handed to the sink. cells are the row exactly as read (see table_row), valid
  * only during the call. For a data row: index is its 0-based position among data rows,
@@ -188,6 +199,7 @@ struct batch_row {
 struct batch_counts {
     uint64_t rows, valid, found, not_found, invalid, duplicate, tested;
     uint64_t by_status[IDNO_NOT_AN_ID + 1]; /* data rows per status code */
+    uint64_t damaged;         /* valid IDs with damaged data (found or not); not in not_found */
 };
 
 /* Stage timings in microseconds (monotonic) for the benchmark. read and clean are both in
@@ -206,6 +218,7 @@ struct batch_stats {
     uint64_t title_rows;      /* rows above the header row (BATCH_ROW_TITLE) */
     int days_window, days_count; /* as used */
     size_t samples_read, samples_opened, collisions; /* lookup work, for the benchmark */
+    size_t damaged_samples;   /* samples that failed their integrity check */
     int64_t fetch_us, open_us, results_us; /* lookup time summed over its threads: fetching
                                               samples, opening sealed IDs, fetching results */
 };

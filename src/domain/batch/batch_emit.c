@@ -25,6 +25,7 @@ batch_fill_result(const struct batch_ctx *ctx, const struct batch_key *k, struct
     r->result = k->flags & KEY_RESULT ? k->result : "";
     r->site_code = site ? site->code : "";
     r->site_name = site ? site->name : "";
+    r->damaged = k->flags & KEY_DAMAGED;
 }
 
 static int

@@ -21,7 +21,9 @@
 #define BATCH_PROGRESS_EVERY 16384
 #define BATCH_THREADS_MAX 16
 
-enum { KEY_FOUND = 1, KEY_TESTED = 2, KEY_RESULT = 4 };
+/* KEY_DAMAGED: a sample with the key's blind index failed its integrity check (a flipped
+ * byte, a foreign key id): the key reads as damaged data, never as not found. */
+enum { KEY_FOUND = 1, KEY_TESTED = 2, KEY_RESULT = 4, KEY_DAMAGED = 8 };
 
 /* One distinct valid ID. id17 is the plaintext (first 17 digits): wiped before release. */
 struct batch_key {
@@ -75,7 +77,7 @@ struct batch_worker {
     struct batch_req *reqs;
     size_t nreqs, capreqs;
     int64_t *bidx;
-    size_t samples_read, samples_opened, collisions;
+    size_t samples_read, samples_opened, collisions, damaged;
     int64_t fetch_us, open_us, results_us;
     int rc;
 };

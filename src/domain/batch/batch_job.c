@@ -38,7 +38,7 @@
     "id, user_id, username, role, subdistrict, status, file_name, file_format, file_bytes,"    \
     " col_id, col_name, col_phone, id_rule, header_row, ncols, nrows, days_window, days_count," \
     " data_rows, valid, found, not_found, invalid, duplicate, tested, by_status, progress_ppm,"   \
-    " stage, error, runs, created_at, queued_at, started_at, finished_at"
+    " stage, error, runs, created_at, queued_at, started_at, finished_at, damaged"
 
 static const char sql_insert_batch[] =
     "INSERT INTO batches (user_id, username, role, subdistrict, status, file_name, file_format,"
@@ -187,6 +187,7 @@ job_read(struct db_stmt *st, struct batch_job *out)
     out->queued_at = db_col_i64(st, 31);
     out->started_at = db_col_i64(st, 32);
     out->finished_at = db_col_i64(st, 33);
+    out->counts.damaged = (uint64_t)db_col_i64(st, 34);
 }
 
 int

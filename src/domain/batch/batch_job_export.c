@@ -107,13 +107,14 @@ export_data(struct export_xw *x, const struct batch_job *job, const struct batch
     bool rejected = known && !valid && s != IDNO_DUPLICATE;
     int rc;
 
-    if (rows == BATCH_EXPORT_NOT_FOUND && !(valid && !r->found))
+    if (rows == BATCH_EXPORT_NOT_FOUND && !(valid && !r->found && !r->damaged)) /* damaged is not not found */
         return 0;
     if (rows == BATCH_EXPORT_INVALID && !rejected)
         return 0;
     struct batch_result res = { r->found, r->tested, r->tests, r->sampled_at, r->tested_at,
                                 pg->meta.data + r->inst_off, pg->meta.data + r->result_off,
-                                pg->meta.data + r->site_code_off, pg->meta.data + r->site_name_off };
+                                pg->meta.data + r->site_code_off, pg->meta.data + r->site_name_off,
+                                r->damaged };
     struct batch_row br = { BATCH_ROW_DATA, r->num, *written, cells, r->ncells, job->col_id, s,
                             (uint64_t)r->first_num, (known && !rejected && r->has_result) ? &res : NULL };
     struct batch_text tb;

@@ -63,7 +63,7 @@ struct batch_job_page_row {
     bool has_result;
     char status[20];
     int64_t first_num, sampled_at, tested_at;
-    bool found, tested;
+    bool found, tested, damaged;
     unsigned tests;
     size_t inst_off, result_off, site_code_off, site_name_off; /* into meta */
 };

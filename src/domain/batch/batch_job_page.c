@@ -22,7 +22,7 @@ static const char sql_page_rows[] =
  * results for every page (statistics say the table is empty). */
 static const char sql_page_results[] =
     "SELECT row_no, status, first_num, found, tested, tests, sampled_at, tested_at, institution, result,"
-    " site_code, site_name FROM batch_results WHERE batch_id = ?1 AND row_no >= ?2 AND row_no <= ?3"
+    " site_code, site_name, damaged FROM batch_results WHERE batch_id = ?1 AND row_no >= ?2 AND row_no <= ?3"
     " ORDER BY row_no";
 
 
@@ -324,6 +324,7 @@ page_load(struct batch_job_page *pg)
             r->result_off = page_meta(pg, st, 9);
             r->site_code_off = page_meta(pg, st, 10);
             r->site_name_off = page_meta(pg, st, 11);
+            r->damaged = db_col_i64(st, 12) != 0;
         }
         if (rc)
             goto out;

@@ -18,7 +18,7 @@
 #include "domain/platform/perm.h"
 
 #define JOB_RESULT_ROWS 256       /* rows per multi-row INSERT (batch_results): 3,073 */
-#define JOB_RESULT_PARAMS 12      /* per row of batch_results */
+#define JOB_RESULT_PARAMS 13      /* per row of batch_results */
 #define JOB_PROGRESS_MS 300       /* progress written / cancellation checked this often */
 
 static const char sql_status[] = "SELECT status FROM batches WHERE id = ?1";
@@ -27,11 +27,12 @@ static const char sql_progress[] =
 static const char sql_clear_results[] = "DELETE FROM batch_results WHERE batch_id = ?1";
 static const char sql_insert_result[] =
     "INSERT INTO batch_results (batch_id, row_no, status, first_num, found, tested, tests, sampled_at,"
-    " tested_at, institution, result, site_code, site_name)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    " tested_at, institution, result, site_code, site_name, damaged)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 static const char sql_done[] =
     "UPDATE batches SET status = 'done', data_rows = ?2, valid = ?3, found = ?4, not_found = ?5, invalid = ?6,"
     " duplicate = ?7, tested = ?8, by_status = ?9, days_window = ?10, days_count = ?11, progress_ppm = 1000000,"
+    " damaged = ?13,"
     " stage = '', error = '', runs = runs + 1, finished_at = ?12 WHERE id = ?1 AND status = 'running'";
 static const char sql_failed[] =
     "UPDATE batches SET status = 'failed', error = ?2, progress_ppm = 0, stage = '', runs = runs + 1,"
@@ -48,7 +49,7 @@ run_sql_build(void)
 {
     batch_job__sql_multi(sql_results_multi, sizeof sql_results_multi,
                          "INSERT INTO batch_results (batch_id, row_no, status, first_num, found, tested, tests,"
-                         " sampled_at, tested_at, institution, result, site_code, site_name) VALUES",
+                         " sampled_at, tested_at, institution, result, site_code, site_name, damaged) VALUES",
                          JOB_RESULT_ROWS, JOB_RESULT_PARAMS);
 }
 
@@ -57,7 +58,7 @@ struct job_res {
     uint64_t row_no;
     const char *status;
     int64_t first_num, sampled_at, tested_at;
-    bool found, tested;
+    bool found, tested, damaged;
     unsigned tests;
     size_t inst, result, site_code, site_name; /* into job_run.strs */
 };
@@ -150,7 +151,8 @@ run_flush(struct job_run *r)
                 (rc = db_bind_i64(st, p + 4, x->tested)) || (rc = db_bind_i64(st, p + 5, x->tests)) ||
                 (rc = db_bind_i64(st, p + 6, x->sampled_at)) || (rc = db_bind_i64(st, p + 7, x->tested_at)) ||
                 (rc = db_bind_text(st, p + 8, inst, strlen(inst))) || (rc = db_bind_text(st, p + 9, res, strlen(res))) ||
-                (rc = db_bind_text(st, p + 10, sc, strlen(sc))) || (rc = db_bind_text(st, p + 11, sn, strlen(sn))))
+                (rc = db_bind_text(st, p + 10, sc, strlen(sc))) || (rc = db_bind_text(st, p + 11, sn, strlen(sn))) ||
+                (rc = db_bind_i64(st, p + 12, x->damaged)))
                 goto out;
         }
         if ((rc = db_step(st, &row)))
@@ -275,6 +277,7 @@ run_sink_row(void *arg, const struct batch_row *br)
             x->tests = res->count;
             x->sampled_at = res->sampled_at;
             x->tested_at = res->tested_at;
+            x->damaged = res->damaged;
         }
         x->inst = run_str(r, res ? res->institution : "");
         x->result = run_str(r, res ? res->result : "");
@@ -327,7 +330,7 @@ run_finish(struct job_run *r, const char *sql, const struct batch_stats *st, con
             (rc = db_bind_i64(s, 6, (int64_t)c->invalid)) || (rc = db_bind_i64(s, 7, (int64_t)c->duplicate)) ||
             (rc = db_bind_i64(s, 8, (int64_t)c->tested)) || (rc = db_bind_text(s, 9, by.data, by.len)) ||
             (rc = db_bind_i64(s, 10, st->days_window)) || (rc = db_bind_i64(s, 11, st->days_count)) ||
-            (rc = db_bind_i64(s, 12, time_now_ms())))
+            (rc = db_bind_i64(s, 12, time_now_ms())) || (rc = db_bind_i64(s, 13, (int64_t)c->damaged)))
             goto out;
     } else if (error) {
         if ((rc = db_bind_text(s, 2, error, strlen(error))) || (rc = db_bind_i64(s, 3, time_now_ms())))

@@ -23,6 +23,7 @@
 
 #define CAND_UNOPENED (-2)
 #define CAND_OTHER (-1)
+#define CAND_DAMAGED (-3) /* failed its integrity check */
 
 
 /* ---- SQL ----------------------------------------------------------------------------
@@ -214,9 +215,19 @@ batch_open(struct batch_worker *w, const struct batch_pair *pairs, size_t plo, s
         else
             b = m;
     }
-    if (field_open(&ctx->app->keys, "samples.id_number", (const uint8_t *)w->scratch.data + c->blob_off,
-                   c->blob_len, plain, sizeof plain, &n) == 0 &&
-        n == IDNO_LEN) {
+    int orc = field_open(&ctx->app->keys, "samples.id_number", (const uint8_t *)w->scratch.data + c->blob_off,
+                         c->blob_len, plain, sizeof plain, &n);
+    if (orc == ERR_CRYPTO) {
+        /* damaged data: it may be any key of this blind index's, so all of them read as
+           damaged (the chunk's keys belong to this worker alone) */
+        c->key = CAND_DAMAGED;
+        w->damaged++;
+        for (size_t i = a; i < phi && pairs[i].bidx == c->bidx; i++)
+            ctx->keys[pairs[i].key].flags |= KEY_DAMAGED;
+        wipe(plain, sizeof plain);
+        return;
+    }
+    if (orc == 0 && n == IDNO_LEN) {
         uint64_t v = 0;
         bool digits = true;
         for (int i = 0; i < 17; i++) {
@@ -702,6 +713,7 @@ batch__lookup(struct batch_ctx *ctx, struct db *db, unsigned threads, struct bat
         st->samples_read += workers[t].samples_read;
         st->samples_opened += workers[t].samples_opened;
         st->collisions += workers[t].collisions;
+        st->damaged_samples += workers[t].damaged;
         st->fetch_us += workers[t].fetch_us;
         st->open_us += workers[t].open_us;
         st->results_us += workers[t].results_us;

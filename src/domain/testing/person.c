@@ -146,6 +146,8 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
         bool same = plain_id && strcmp(plain_id, id) == 0;
         if (plain_id)
             wipe(plain_id, strlen(plain_id));
+        else
+            out->damaged++; /* integrity failure: damaged data, maybe this person's */
         if (!same)
             continue; /* a blind-index collision: not this person */
         if (!out->name[0]) {
@@ -182,8 +184,12 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
     }
     /* audited by blind index: the number itself is never written anywhere */
     snprintf(detail, sizeof detail, "days=%d tests=%zu%s", days, out->ntests, reveal ? " reveal" : "");
-    rc = audit_record_via(app->writer, db, &app->keys, a, reveal ? "people.reveal" : "people.lookup", target,
-                          "ok", reveal ? reason : detail);
+    rc = audit_record_via(app->writer, db, &app->keys, a, reveal ? "people.reveal" : "people.lookup", target, "ok",
+                      reveal ? reason : detail);
+    if (!rc && out->damaged) {
+        snprintf(detail, sizeof detail, "column=samples.id_number samples=%zu", out->damaged);
+        rc = audit_record_via(app->writer, db, &app->keys, a, "integrity.failure", target, "failed", detail);
+    }
 out:
     db_done(st);
     wipe(id, sizeof id);

@@ -32,6 +32,9 @@ struct person_history {
     bool revealed;
     struct person_test *tests;
     size_t ntests;
+    size_t damaged;     /* samples of this blind index whose sealed ID failed its integrity
+                           check (issue 12): the answer is "damaged data", not "no tests";
+                           audited as "integrity.failure" (result "failed") */
 };
 
 /* person_lookup answers for id_number (any user spelling; normalised here) over the last
@@ -39,7 +42,8 @@ struct person_history {
  * without pii.reveal (audited as a denied "people.reveal"). ERR_INVALID, with the reason
  * appended to why (naming the field; for an ID, its idno status code in parentheses), for
  * an ID that is not valid, days out of range, or a reveal without a reason (1..200 bytes,
- * no run of 15+ digits: it is kept in the audit log). Strings live in arena. */
+ * no run of 15+ digits: it is kept in the audit log). Strings live in arena. A sample
+ * whose sealed ID fails to open is counted in out->damaged (never taken for a collision). */
 int person_lookup(struct app *app, struct db *db, const struct actor *a, const char *id_number, int days,
                   bool reveal, const char *reason, struct arena *arena, struct person_history *out,
                   struct buf *why);

@@ -1103,6 +1103,7 @@ test_open_urls(void **state)
     assert_int_equal(db_open(NULL, dir, &db), 0); /* VAR_DIR/jiayuan.db */
     assert_int_equal(query_i64(db, "PRAGMA synchronous"), 2); /* FULL */
     assert_int_equal(query_i64(db, "PRAGMA foreign_keys"), 1);
+    assert_int_equal(query_i64(db, "PRAGMA secure_delete"), 1); /* deleted rows zeroed (issue 12) */
     db_close(db);
     buf_printf(&b, "%s/jiayuan.db", dir);
     assert_int_equal(db_open(b.data, NULL, &db), 0); /* a path ending in .db */

@@ -349,6 +349,7 @@ const en: typeof zh = {
       empty: 'Empty',
       formula: 'Formula without a value (open and save in Excel)',
       not_an_id: 'Not an ID number',
+      damaged: 'Damaged data (integrity check failed)',
     },
   },
   errors: {

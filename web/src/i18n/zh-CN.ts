@@ -347,6 +347,7 @@ export default {
       empty: '空',
       formula: '公式无结果（请用 Excel 打开并保存后再上传）',
       not_an_id: '不是身份证号',
+      damaged: '数据损坏',
     },
   },
   errors: {

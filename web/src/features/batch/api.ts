@@ -13,7 +13,7 @@ export const DAY_CHOICES = [1, 3, 5, 7, 14];
 export type BatchStatus = 'queued' | 'running' | 'done' | 'failed';
 
 /** The per-row status codes of a batch, in the order the detail page lists them. */
-export const ROW_STATUS_CODES = ['ok', 'fixed', 'converted_15', 'duplicate', 'bad_checksum', 'bad_date', 'excel_corrupted', 'empty', 'formula', 'not_an_id'];
+export const ROW_STATUS_CODES = ['ok', 'fixed', 'converted_15', 'duplicate', 'bad_checksum', 'bad_date', 'excel_corrupted', 'empty', 'formula', 'not_an_id', 'damaged'];
 
 /** A batch as GET /api/v1/batches and GET /api/v1/batches/{id} give it. */
 export interface Batch {
