@@ -214,4 +214,5 @@ I18N_MSG("exchange_row_object", "row %s: not an object", "第 %s 行：不是对
 I18N_MSG("exchange_row_unknown", "row %s: unknown field '%s'", "第 %s 行：未知字段“%s”")
 I18N_MSG("emergency_no_header", "no header row naming 街道 or 行业 and 实际/实检 in the first 5 rows",
          "前 5 行中没有含街道或行业及实际/实检列的表头")
+I18N_MSG("health_places_window", "'to' must be after 'from'", "结束时间应晚于开始时间")
 I18N_MSG("health_subdistrict_name", "'subdistrict' names no known subdistrict", "街道名称不存在")
