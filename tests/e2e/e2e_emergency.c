@@ -258,9 +258,9 @@ test_emergency_upload(void **state)
         assert_int_equal(resp_int(&r, "report.2.row"), 5);
         assert_string_equal(resp_str(&r, "report.2.status"), "rejected");
         assert_string_equal(resp_str(&r, "report.3.status"), "skipped");
-        /* 新街口 replaces the posted row; 西长安街街道 is kept under its own written name */
-        assert_int_equal(resp_int(&r, "inserted"), round ? 0 : 1);
-        assert_int_equal(resp_int(&r, "updated"), round ? 0 : 1);
+        /* both replace the posted rows: 新街口 by name, 西长安街街道 by its code (posted as 西长安街) */
+        assert_int_equal(resp_int(&r, "inserted"), 0);
+        assert_int_equal(resp_int(&r, "updated"), round ? 0 : 2);
         assert_int_equal(resp_int(&r, "unchanged"), round ? 2 : 0);
     }
     resp_release(&r);

@@ -183,7 +183,7 @@ test('history import: a row-level report, and the same file again changes nothin
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('the bureau’s sheet uploaded on the page: a row report, and the figures beside ours', async () => {
+test('the bureau’s sheet uploaded on the page: a row report, the figures beside ours', async () => {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const os = await import('node:os');
   const { spawnSync } = await import('node:child_process');
@@ -202,6 +202,9 @@ test('the bureau’s sheet uploaded on the page: a row report, and the figures b
   await page.getByTestId('side-menu').waitFor();
   await page.getByTestId('menu-exchange-emergency').click();
   await page.getByTestId('emergency-page').waitFor();
+  /* the round fed by the first test (history rounds are listed too) */
+  await page.getByTestId('emergency-plan').click();
+  await page.getByRole('option', { name: /^UI-E / }).click();
   await page.getByTestId(`emergency-row-${SUB_B}`).waitFor();
   await page.getByTestId('emergency-import-file').setInputFiles(file);
   await page.getByTestId('emergency-import-report').waitFor();
@@ -209,7 +212,7 @@ test('the bureau’s sheet uploaded on the page: a row report, and the figures b
   assert.ok(summary.includes('接收 2') && summary.includes('拒绝 1') && summary.includes('跳过 1'), summary);
   assert.equal((await page.getByTestId('emergency-import-status-5').textContent()).trim(), '拒绝');
   assert.equal((await page.getByTestId('emergency-import-status-6').textContent()).trim(), '跳过');
-  /* 新街口's figure from the sheet (1,180) now stands beside ours */
+  /* the sheet's 新街口 figure (1,180) replaces the POSTed 新街口街道 one (same code) beside ours */
   await page.getByTestId(`emergency-theirs-actual-${SUB_B}`).filter({ hasText: '1180' }).waitFor();
   await screenshot(page, 'exchange-emergency-upload');
   assert.deepEqual(w.pageErrors, [], `page errors: ${w.pageErrors.join('\n')}`);
