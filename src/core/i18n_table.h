@@ -255,6 +255,10 @@ I18N_MSG("exchange_row_counts", "row %s: 'planned' and 'actual' must be whole nu
 I18N_MSG("exchange_row_one_plan", "row %s: all rows of one call must be of one plan", "第 %s 行：一次提交的所有行应属于同一检测轮次")
 I18N_MSG("exchange_row_object", "row %s: not an object", "第 %s 行：不是对象")
 I18N_MSG("exchange_row_unknown", "row %s: unknown field '%s'", "第 %s 行：未知字段“%s”")
+I18N_MSG("emergency_no_header", "no header row naming 街道 or 行业 and 实际/实检 in the first 5 rows",
+         "前 5 行中没有含街道或行业及实际/实检列的表头")
+I18N_MSG("health_places_window", "'to' must be after 'from'", "结束时间应晚于开始时间")
+I18N_MSG("health_subdistrict_name", "'subdistrict' names no known subdistrict", "街道名称不存在")
 
 /* ---- event streams (api/notify/events.c, issue 12) ---- */
 I18N_MSG("events_no_topic", "no requested topic is readable with this account's permissions",

@@ -6,13 +6,16 @@
  * re-send: unchanged). GET …/by-subdistrict?plan= and /by-industry?plan= answer ours in the
  * bureau's fields with theirs beside them and the difference flagged, also as .xlsx. A
  * subdistrict officer sees only its own row and may not post (403); no plan: 400; an
- * unknown plan: 404. Every error is the clean envelope.
+ * unknown plan: 404. Every error is the clean envelope. The bureau's sheet (openpyxl) uploaded
+ * to POST …/emergency/import answers a row report and stores like the CLI.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -21,6 +24,7 @@
 #include "core/buf.h"
 #include "core/str.h"
 #include "core/time.h"
+#include "fixtures/pyfixture.h"
 #include "server.h"
 
 #define SUB_A "110102001"
@@ -212,12 +216,83 @@ test_history_upload(void **state)
     client_release(&d);
 }
 
+/* the bureau's sheet uploaded (POST …/emergency/import): a workbook written by openpyxl, the
+ * row report (accepted / rejected / skipped), the figures beside ours; the same file again
+ * changes nothing; a subdistrict officer is refused; not a sheet: 400 in Chinese. */
+static void
+test_emergency_upload(void **state)
+{
+    struct server *srv = *state;
+    static const char *const hdr[] = { "Content-Type: multipart/form-data; boundary=EMB0UND", NULL };
+    struct client d, a;
+    struct resp r = RESP_INIT;
+    struct buf body = BUF_INIT, file = BUF_INIT;
+    char dir[64], chunk[4096];
+    size_t n;
+    FILE *f;
+
+    snprintf(dir, sizeof dir, "/tmp/jy_e2e_em_%d", (int)getpid());
+    snprintf(chunk, sizeof chunk, "mkdir -p '%s'", dir);
+    assert_int_equal(system(chunk), 0);
+    assert_non_null(f = fopen(pyfixture_make(dir, "make_emergency.py", "yjj.xlsx", "P-E"), "rb"));
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_add(&file, chunk, n);
+    fclose(f);
+    snprintf(chunk, sizeof chunk, "rm -rf '%s'", dir);
+    assert_int_equal(system(chunk), 0);
+    buf_adds(&body, "--EMB0UND\r\nContent-Disposition: form-data; name=\"source\"\r\n\r\nyjj-sheet\r\n"
+                    "--EMB0UND\r\nContent-Disposition: form-data; name=\"file\"; filename=\"yjj.xlsx\"\r\n"
+                    "Content-Type: application/octet-stream\r\n\r\n");
+    buf_add(&body, file.data, file.len);
+    buf_adds(&body, "\r\n--EMB0UND--\r\n");
+
+    login(&d, srv, "dist");
+    for (int round = 0; round < 2; round++) {
+        client_send(&d, "POST", BASE "import", body.data, body.len, hdr, 0, &r);
+        assert_resp(&r, 200, NULL);
+        assert_string_equal(resp_str(&r, "layout"), "subdistrict");
+        assert_int_equal(resp_int(&r, "header_row"), 2);
+        assert_int_equal(resp_int(&r, "accepted"), 2);
+        assert_int_equal(resp_int(&r, "rejected"), 1);
+        assert_int_equal(resp_int(&r, "skipped"), 1);
+        assert_int_equal(resp_int(&r, "report.2.row"), 5);
+        assert_string_equal(resp_str(&r, "report.2.status"), "rejected");
+        assert_string_equal(resp_str(&r, "report.3.status"), "skipped");
+        /* both replace the posted rows: 新街口 by name, 西长安街街道 by its code (posted as 西长安街) */
+        assert_int_equal(resp_int(&r, "inserted"), 0);
+        assert_int_equal(resp_int(&r, "updated"), round ? 0 : 2);
+        assert_int_equal(resp_int(&r, "unchanged"), round ? 2 : 0);
+    }
+    resp_release(&r);
+    client_call(&d, "GET", BASE "by-subdistrict?plan=P-E", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "rows.0.theirs.actual"), 370);
+    assert_int_equal(resp_int(&r, "rows.0.theirs.difference"), 230); /* uncached formula: plan - actual */
+    assert_int_equal(resp_int(&r, "rows.1.theirs.actual"), 1180);
+
+    static const char junk[] = "--EMB0UND\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.csv\"\r\n"
+                               "\r\na,b\n1,2\r\n--EMB0UND--\r\n";
+    client_send(&d, "POST", BASE "import", junk, sizeof junk - 1, hdr, 0, &r);
+    assert_resp(&r, 400, NULL);
+    assert_string_equal(resp_str(&r, "error.reason"), "emergency_no_header");
+    login(&a, srv, "off_a");
+    client_send(&a, "POST", BASE "import", body.data, body.len, hdr, 0, &r);
+    assert_resp(&r, 403, NULL);
+    server_assert_clean_errors(srv);
+    resp_release(&r);
+    buf_release(&body);
+    buf_release(&file);
+    client_release(&a);
+    client_release(&d);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_feed_and_compare),
         cmocka_unit_test(test_history_upload),
+        cmocka_unit_test(test_emergency_upload),
     };
     int failed = server_run("e2e_emergency", tests, sizeof tests / sizeof tests[0], prepare);
     buf_release_secret(&feed_token);

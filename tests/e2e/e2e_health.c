@@ -188,6 +188,51 @@ test_import_upload(void **state)
     buf_release(&file);
 }
 
+/* the 流调场所 map layer: places grouped by name and point with a record count, a time window,
+ * the caller's scope; no personal field in the reply; a viewer has no health.read. */
+static void
+test_places_layer(void **state)
+{
+    struct server *srv = *state;
+    struct client d, b, v;
+    struct resp r = RESP_INIT;
+    char path[160];
+    login(&d, srv, "dist");
+    client_call(&d, "GET", "/api/v1/exchange/health/places", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_string_equal(resp_str(&r, "type"), "FeatureCollection");
+    assert_int_equal(json_array_size(resp_get(&r, "features")), 2);
+    assert_string_equal(resp_str(&r, "features.0.properties.name"), "超市A"); /* W-1 and the sheet's E-001 */
+    assert_int_equal(resp_int(&r, "features.0.properties.records"), 2);
+    assert_string_equal(resp_str(&r, "features.0.geometry.type"), "Point");
+    assert_string_equal(resp_str(&r, "features.1.properties.name"), "餐馆B");
+    assert_int_equal(resp_int(&r, "features.1.properties.records"), 1);
+    assert_null(strstr(r.body.data, "W-1"));
+    assert_null(strstr(r.body.data, "E-001"));
+    /* the last two days: only W-1's visit (the sheet's are of January) */
+    snprintf(path, sizeof path, "/api/v1/exchange/health/places?from=%lld", (long long)(time_now_ms() - 48 * HOUR));
+    client_call(&d, "GET", path, NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(json_array_size(resp_get(&r, "features")), 1);
+    assert_int_equal(resp_int(&r, "features.0.properties.records"), 1);
+    client_call(&d, "GET", "/api/v1/exchange/health/places?from=2026-02-01T00:00:00%2B08:00&to=2026-01-01T00:00:00%2B08:00",
+                NULL, &r);
+    assert_resp(&r, 400, NULL);
+    assert_string_equal(resp_str(&r, "error.reason"), "health_places_window");
+    /* off_b: the places of SUB_B's records only (none have a point) */
+    login(&b, srv, "off_b");
+    client_call(&b, "GET", "/api/v1/exchange/health/places", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(json_array_size(resp_get(&r, "features")), 0);
+    login(&v, srv, "vic");
+    client_call(&v, "GET", "/api/v1/exchange/health/places", NULL, &r);
+    assert_resp(&r, 403, NULL);
+    resp_release(&r);
+    client_release(&d);
+    client_release(&b);
+    client_release(&v);
+}
+
 static void
 test_no_plaintext(void **state)
 {
@@ -204,6 +249,7 @@ main(void)
         cmocka_unit_test(test_feed),
         cmocka_unit_test(test_lookups),
         cmocka_unit_test(test_import_upload),
+        cmocka_unit_test(test_places_layer),
         cmocka_unit_test(test_no_plaintext),
     };
     int failed = server_run("e2e_health", tests, sizeof tests / sizeof tests[0], prepare);

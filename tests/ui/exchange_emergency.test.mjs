@@ -16,7 +16,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, Server, launchBrowser, screenshot, watch } from './harness.mjs';
+import { ARTIFACTS, ROOT, Server, launchBrowser, screenshot, watch } from './harness.mjs';
 
 const STEP_TIMEOUT = 30_000;
 const SUB_A = '110102001';
@@ -175,6 +175,46 @@ test('history import: a row-level report, and the same file again changes nothin
   const r = await page.request.get(`${server.base}/api/v1/stats/plan_trend`);
   const trend = await r.json();
   assert.ok(trend.rows.some((x) => x.plan_no === 'UI-H1' && x.sampled === 880), JSON.stringify(trend.rows));
+  assert.deepEqual(w.pageErrors, [], `page errors: ${w.pageErrors.join('\n')}`);
+  assert.deepEqual(w.httpErrors, [], `HTTP errors: ${w.httpErrors.join('\n')}`);
+  const unexpected = w.apiErrors.filter((e) => !(e.path === '/api/v1/auth/me' && e.status === 401));
+  assert.deepEqual(unexpected, [], `unexpected API errors: ${JSON.stringify(unexpected)}`);
+  await context.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('the bureau’s sheet uploaded on the page: a row report, the figures beside ours', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const { spawnSync } = await import('node:child_process');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'jy-yjj-'));
+  const file = path.join(dir, 'yjj.xlsx');
+  const made = spawnSync('/usr/bin/python3', [path.join(ROOT, 'tests/support/fixtures/make_emergency.py'), file, 'UI-E'], { encoding: 'utf8' });
+  assert.equal(made.status, 0, `make_emergency.py: ${made.stderr}`);
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  const page = await context.newPage();
+  const w = await watch(context, page);
+  await page.goto(`${server.base}/login`);
+  await page.getByTestId('login-username').fill('district1');
+  await page.getByTestId('login-password').fill('District-Passw0rd!');
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('side-menu').waitFor();
+  await page.getByTestId('menu-exchange-emergency').click();
+  await page.getByTestId('emergency-page').waitFor();
+  /* the round fed by the first test (history rounds are listed too) */
+  await page.getByTestId('emergency-plan').click();
+  await page.getByRole('option', { name: /^UI-E / }).click();
+  await page.getByTestId(`emergency-row-${SUB_B}`).waitFor();
+  await page.getByTestId('emergency-import-file').setInputFiles(file);
+  await page.getByTestId('emergency-import-report').waitFor();
+  const summary = await page.getByTestId('emergency-import-report').textContent();
+  assert.ok(summary.includes('接收 2') && summary.includes('拒绝 1') && summary.includes('跳过 1'), summary);
+  assert.equal((await page.getByTestId('emergency-import-status-5').textContent()).trim(), '拒绝');
+  assert.equal((await page.getByTestId('emergency-import-status-6').textContent()).trim(), '跳过');
+  /* the sheet's 新街口 figure (1,180) replaces the POSTed 新街口街道 one (same code) beside ours */
+  await page.getByTestId(`emergency-theirs-actual-${SUB_B}`).filter({ hasText: '1180' }).waitFor();
+  await screenshot(page, 'exchange-emergency-upload');
   assert.deepEqual(w.pageErrors, [], `page errors: ${w.pageErrors.join('\n')}`);
   assert.deepEqual(w.httpErrors, [], `HTTP errors: ${w.httpErrors.join('\n')}`);
   const unexpected = w.apiErrors.filter((e) => !(e.path === '/api/v1/auth/me' && e.status === 401));

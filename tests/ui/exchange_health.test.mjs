@@ -89,3 +89,34 @@ test('look up an epi record masked, see its places on the map, reveal with a rea
     await context.close();
   }
 });
+
+test('the 流调场所 layer on the main map: the imported places as points, by time window', async () => {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  const page = await context.newPage();
+  const w = await watch(context, page);
+  try {
+    await page.goto(`${server.base}/login`);
+    await page.getByTestId('login-username').fill('district1');
+    await page.getByTestId('login-password').fill('District-Passw0rd!');
+    await page.getByTestId('login-submit').click();
+    await page.waitForURL(`${server.base}/`);
+    await page.getByTestId('menu-map').click();
+    await page.getByTestId('map-page').waitFor();
+    await page.getByTestId('layer-epi').click();
+    /* the default window (14 days) holds none of the sheet's January visits */
+    await page.locator('[data-testid="layer-epi-count"][data-count="0"]').waitFor();
+    await page.getByTestId('epi-window').click();
+    await page.getByRole('option', { name: '全部' }).click();
+    await page.locator('[data-testid="layer-epi-count"][data-count="2"]').waitFor();
+    const r = await page.request.get(`${server.base}/api/v1/exchange/health/places`);
+    const fc = await r.json();
+    assert.deepEqual(fc.features.map((f) => f.properties.name).sort(), ['超市A', '餐馆B']);
+    const text = JSON.stringify(fc);
+    assert.ok(!text.includes('张三') && !text.includes('E-001') && !text.includes('13900139000'), 'nothing personal');
+    await screenshot(page, 'map-epi-layer');
+    assertClean(w);
+  } finally {
+    await context.close();
+  }
+});

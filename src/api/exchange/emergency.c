@@ -5,9 +5,14 @@
 #include "api/export.h"
 #include <string.h>
 #include "core/err.h"
+#include "core/str.h"
 #include "domain/exchange/emergency.h"
+#include "domain/exchange/emergency_import.h"
+#include "http/multipart.h"
 
 #define EMERGENCY_BODY_CAP ((size_t)4 << 20)
+#define EMERGENCY_FILE_CAP ((size_t)16 << 20)
+#define EMERGENCY_UPLOAD_CAP (EMERGENCY_FILE_CAP + ((size_t)64 << 10))
 
 static enum emergency_layout
 em_layout(const struct req *req)
@@ -132,7 +137,59 @@ em_post(struct req *req)
     return rc;
 }
 
+/* em_form_text copies the short multipart field name into out ("" when absent). */
+static int
+em_form_text(struct req *req, const char *name, char *out, size_t cap)
+{
+    struct multipart_field f;
+    int rc = multipart_field(req_header(req, "Content-Type"), req->body.data, req->body.len, name, &f, NULL);
+    out[0] = '\0';
+    if (rc || !f.found)
+        return rc;
+    struct str v = str_trim(f.data);
+    if (v.n >= cap)
+        return req_fail(req, ERR_INVALID, "'%s' is too long", name);
+    memcpy(out, v.p, v.n);
+    out[v.n] = '\0';
+    return api_text(req, name, out, cap - 1);
+}
+
+/* POST /api/v1/exchange/emergency/import  multipart: file (.xlsx|.csv), plan? (default plan
+ *   number), source? (default "file") -> 200 {"layout","header_row","rows","accepted",
+ *   "rejected","skipped","inserted","updated","unchanged","report":[{"row","status","name",
+ *   "reason"}…]}; the CLI's `exchange emergency import` over the uploaded bytes. */
+static int
+em_import(struct req *req)
+{
+    struct multipart_field f;
+    struct emergency_sheet s = { 0 };
+    struct emergency_result res;
+    struct buf why = BUF_INIT;
+    char plan[EMERGENCY_NAME_MAX + 1], source[EMERGENCY_NAME_MAX + 1];
+    int rc;
+
+    if ((rc = api__form_file(req, EMERGENCY_FILE_CAP, &f)) || (rc = em_form_text(req, "plan", plan, sizeof plan)) ||
+        (rc = em_form_text(req, "source", source, sizeof source)))
+        return rc;
+    rc = emergency_import_data(req->app, req->db, &req->actor, f.data.p, f.data.n, source[0] ? source : "file",
+                               plan[0] ? plan : NULL, &s, &res, &why);
+    if (rc)
+        rc = req_fail(req, rc, "%s", why.len ? why.data : "the import failed");
+    else
+        rc = api_reply(req, 200,
+                       json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:O}", "layout",
+                                 emergency_layout_name(s.layout), "header_row", (json_int_t)s.header_row, "rows",
+                                 (json_int_t)(s.accepted + s.rejected + s.skipped), "accepted", (json_int_t)s.accepted,
+                                 "rejected", (json_int_t)s.rejected, "skipped", (json_int_t)s.skipped, "inserted",
+                                 (json_int_t)res.inserted, "updated", (json_int_t)res.updated, "unchanged",
+                                 (json_int_t)res.unchanged, "report", s.report));
+    emergency_sheet_release(&s);
+    buf_release(&why);
+    return rc;
+}
+
 const struct route api_emergency_routes[] = {
+    { "POST", "/api/v1/exchange/emergency/import", em_import, PERM_PLANS_WRITE, ROUTE_MULTIPART, EMERGENCY_UPLOAD_CAP },
     { "GET", "/api/v1/exchange/emergency/by-subdistrict", em_get, PERM_STATS_READ, 0, 0 },
     { "GET", "/api/v1/exchange/emergency/by-industry", em_get, PERM_STATS_READ, 0, 0 },
     { "POST", "/api/v1/exchange/emergency/by-subdistrict", em_post, PERM_PLANS_WRITE, ROUTE_JSON, EMERGENCY_BODY_CAP },

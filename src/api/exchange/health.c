@@ -215,7 +215,28 @@ out:
     return rc;
 }
 
+/* GET /api/v1/exchange/health/places?from&to&kind -> 200 {"type":"FeatureCollection",
+ *   "features":[{"geometry":Point,"properties":{"name","first_at","last_at","records"}}…],
+ *   "truncated"}: the 流调场所 map layer; scoped, nothing personal. */
+static int
+health_places_index(struct req *req)
+{
+    int64_t from = 0, to = 0;
+    const char *kind = req_query(req, "kind");
+    json_t *out = NULL;
+    int rc;
+    if ((rc = api_query_time(req, "from", &from)) || (rc = api_query_time(req, "to", &to)) ||
+        (rc = api_text(req, "kind", kind, 32)))
+        return rc;
+    if (from && to && to <= from)
+        return req_fail(req, ERR_INVALID, "'to' must be after 'from'");
+    if ((rc = health_places_map(req->app, req->db, &req->actor, from, to, kind, &out)))
+        return rc;
+    return api_reply(req, 200, out);
+}
+
 const struct route api_health_exchange_routes[] = {
+    { "GET", "/api/v1/exchange/health/places", health_places_index, PERM_HEALTH_READ, 0, 0 },
     { "POST", "/api/v1/exchange/health/epi", health_epi_create, PERM_HEALTH_WRITE, ROUTE_JSON, API_INGEST_ONE_CAP },
     { "POST", "/api/v1/exchange/health/epi/batch", health_epi_batch, PERM_HEALTH_WRITE, ROUTE_JSON,
       API_INGEST_BATCH_CAP },

@@ -15,14 +15,19 @@
 #include "domain/testing/plan.h"
 #include "push/outbox.h"
 
+/* Their row for a name: the one written the same, else the one resolved to the same code (a
+ * sheet's 西长安街街道 replaces a POSTed 西长安街). */
 static const char sql_get[] = "SELECT id, code, plan_name, planned, actual, difference, started_at, received_at,"
-                              " industry_counts FROM emergency_figures WHERE plan_no = ?1 AND layout = ?2 AND name = ?3";
+                              " industry_counts, name FROM emergency_figures WHERE plan_no = ?1 AND layout = ?2"
+                              " AND (name = ?3 OR (?4 <> '' AND code = ?4))"
+                              " ORDER BY CASE WHEN name = ?3 THEN 0 ELSE 1 END, id LIMIT 1";
 static const char sql_ins[] = "INSERT INTO emergency_figures (plan_no, layout, name, code, plan_name, planned, actual,"
                               " difference, started_at, received_at, industry_counts, source, updated_at)"
                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
-static const char sql_upd[] = "UPDATE emergency_figures SET code = ?4, plan_name = ?5, planned = ?6, actual = ?7,"
-                              " difference = ?8, started_at = ?9, received_at = ?10, industry_counts = ?11,"
-                              " source = ?12, updated_at = ?13 WHERE plan_no = ?1 AND layout = ?2 AND name = ?3";
+static const char sql_upd[] = "UPDATE emergency_figures SET name = ?3, code = ?4, plan_name = ?5, planned = ?6,"
+                              " actual = ?7, difference = ?8, started_at = ?9, received_at = ?10,"
+                              " industry_counts = ?11, source = ?12, updated_at = ?13"
+                              " WHERE id = ?14 AND plan_no = ?1 AND layout = ?2";
 static const char sql_industry[] = "SELECT code FROM industries WHERE name = ?1 OR code = ?1 ORDER BY code LIMIT 1";
 
 const char *
@@ -228,13 +233,17 @@ em_store(struct db *db, enum emergency_layout layout, const char *source, const 
     struct db_stmt *st = NULL;
     bool row = false, same = false;
     const char *lay = emergency_layout_name(layout);
+    int64_t id = 0;
     int rc = db_prepare(db, sql_get, &st);
     if (!rc && !(rc = db_bind_text(st, 1, r->plan_no, strlen(r->plan_no))) && !(rc = db_bind_text(st, 2, lay, strlen(lay))) &&
-        !(rc = db_bind_text(st, 3, r->name, strlen(r->name))) && !(rc = db_step(st, &row)) && row)
-        same = !strcmp(db_col_text(st, 1, NULL), r->code) && !strcmp(db_col_text(st, 2, NULL), r->plan_name) &&
+        !(rc = db_bind_text(st, 3, r->name, strlen(r->name))) && !(rc = db_bind_text(st, 4, r->code, strlen(r->code))) &&
+        !(rc = db_step(st, &row)) && row) {
+        id = db_col_i64(st, 0);
+        same = !strcmp(db_col_text(st, 9, NULL), r->name) && !strcmp(db_col_text(st, 1, NULL), r->code) && !strcmp(db_col_text(st, 2, NULL), r->plan_name) &&
                db_col_i64(st, 3) == r->planned && db_col_i64(st, 4) == r->actual &&
                db_col_i64(st, 5) == r->difference && db_col_i64(st, 6) == r->started_at &&
                db_col_i64(st, 7) == r->received_at && !strcmp(db_col_text(st, 8, NULL), r->counts);
+    }
     db_done(st);
     st = NULL;
     if (rc)
@@ -251,7 +260,7 @@ em_store(struct db *db, enum emergency_layout layout, const char *source, const 
         (rc = db_bind_i64(st, 9, r->started_at)) || (rc = db_bind_i64(st, 10, r->received_at)) ||
         (rc = db_bind_text(st, 11, r->counts, strlen(r->counts))) ||
         (rc = db_bind_text(st, 12, source, strlen(source))) || (rc = db_bind_i64(st, 13, now)) ||
-        (rc = db_step(st, &same)))
+        (row && (rc = db_bind_i64(st, 14, id))) || (rc = db_step(st, &same)))
         goto out;
     if (row)
         res->updated++;

@@ -267,19 +267,17 @@ em_industries(struct db *db, json_t **store)
     return rc;
 }
 
-int
-emergency_import(struct app *app, struct db *db, const struct actor *a, const char *path, const char *source,
-                 const char *default_plan, struct emergency_sheet *out, struct emergency_result *res,
-                 struct buf *why)
+/* em_import_table stores the accepted rows of t (owned by the caller) as emergency_import says. */
+static int
+em_import_table(struct app *app, struct db *db, const struct actor *a, struct table *t, const char *source,
+                const char *default_plan, struct emergency_sheet *out, struct emergency_result *res,
+                struct buf *why)
 {
-    struct table *t = NULL;
-    json_t *store = NULL, *plans = json_object(), *group;
+    json_t *store = NULL, *plans = json_object(), *group, *r;
     const char **names = NULL, *plan;
     size_t n = 0, i;
     int rc;
 
-    memset(res, 0, sizeof *res);
-    memset(out, 0, sizeof *out);
     if ((rc = em_industries(db, &store)))
         goto done;
     n = json_array_size(store);
@@ -289,9 +287,8 @@ emergency_import(struct app *app, struct db *db, const struct actor *a, const ch
     }
     for (i = 0; i < n; i++)
         names[i] = json_string_value(json_array_get(store, i));
-    if ((rc = table_open_path(path, &t, why)) || (rc = emergency_sheet_read(t, names, n, default_plan, out, why)))
+    if ((rc = emergency_sheet_read(t, names, n, default_plan, out, why)))
         goto done;
-    json_t *r;
     json_array_foreach(out->rows, i, r) {
         plan = json_string_value(json_object_get(r, "plan_no"));
         if (!(group = json_object_get(plans, plan)))
@@ -307,9 +304,40 @@ emergency_import(struct app *app, struct db *db, const struct actor *a, const ch
         res->unchanged += one.unchanged;
     }
 done:
-    table_close(t);
     free(names);
     json_decref(store);
     json_decref(plans);
+    return rc;
+}
+
+int
+emergency_import(struct app *app, struct db *db, const struct actor *a, const char *path, const char *source,
+                 const char *default_plan, struct emergency_sheet *out, struct emergency_result *res,
+                 struct buf *why)
+{
+    struct table *t = NULL;
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    memset(out, 0, sizeof *out);
+    if (!(rc = table_open_path(path, &t, why)))
+        rc = em_import_table(app, db, a, t, source, default_plan, out, res, why);
+    table_close(t);
+    return rc;
+}
+
+int
+emergency_import_data(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
+                      const char *source, const char *default_plan, struct emergency_sheet *out,
+                      struct emergency_result *res, struct buf *why)
+{
+    struct table *t = NULL;
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    memset(out, 0, sizeof *out);
+    if (!(rc = table_open_mem(p, n, &t, why)))
+        rc = em_import_table(app, db, a, t, source, default_plan, out, res, why);
+    table_close(t);
     return rc;
 }

@@ -54,4 +54,10 @@ int emergency_import(struct app *app, struct db *db, const struct actor *a, cons
                      const char *default_plan, struct emergency_sheet *out, struct emergency_result *res,
                      struct buf *why);
 
+/* emergency_import_data is emergency_import over the file's bytes p[0..n) (an upload); the
+ * caller keeps p. Same results and errors. */
+int emergency_import_data(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
+                          const char *source, const char *default_plan, struct emergency_sheet *out,
+                          struct emergency_result *res, struct buf *why);
+
 #endif

@@ -91,6 +91,16 @@ int health_doctor_list(struct app *app, struct db *db, const struct actor *a, co
                        const char *site_code, size_t limit, int64_t after, struct arena *arena,
                        struct health_doctor **items, size_t *n, int64_t *total);
 
+#define HEALTH_MAP_POINTS_MAX 5000 /* points of one map reply */
+/* health_places_map answers the places visited by the 流调 records in the actor's scope
+ * (optionally of one kind) whose visit overlaps [from, to) (0 = open; a visit without a
+ * leaving time is the instant it began), as a new GeoJSON FeatureCollection of WGS-84
+ * points {name, first_at, last_at, records} grouped by name and point, most-named first,
+ * at most HEALTH_MAP_POINTS_MAX ("truncated": true when more). Places without a point are left
+ * out. No personal field. Audited as "health.places" with the count. */
+int health_places_map(struct app *app, struct db *db, const struct actor *a, int64_t from, int64_t to,
+                      const char *kind, json_t **out);
+
 /* health_mask_phone keeps the first 3 and last 4 digits: "13912345678" -> "139****5678";
  * shorter values become all '*'. out holds at least 33 bytes. */
 void health_mask_phone(const char *phone, char *out, size_t cap);

@@ -2,6 +2,8 @@
  * detection, the row → record mapping and the one ingest batch. Validation and storage are
  * the ingest kind's (health.c), so a file and the API can never disagree. See health_import.h.
  *
+* The subdistrict may be written as its code or its name (places/subdistrict_names.h).
+ *
  * NEEDSWORK: the records' plaintext lives in jansson strings until the batch ends; jansson
  * cannot wipe them on free.
  */
@@ -14,6 +16,7 @@
 #include "core/err.h"
 #include "core/str.h"
 #include "domain/exchange/health.h"
+#include "domain/places/subdistrict_names.h"
 #include "domain/places/text_norm.h"
 #include "io/columns.h"
 
@@ -27,7 +30,8 @@ static const struct {
     { "流调编号", H_EXT },   { "编号", H_EXT },       { "记录编号", H_EXT },     { "病例编号", H_EXT },
     { "人员编号", H_EXT },   { "人员类型", H_KIND },  { "类型", H_KIND },        { "人员类别", H_KIND },
     { "类别", H_KIND },      { "关联病例", H_CASE },  { "关联病例编号", H_CASE }, { "所属病例", H_CASE },
-    { "所属街道", H_SUB },   { "街道", H_SUB },       { "街道编码", H_SUB },     { "报告时间", H_REPORTED },
+    { "所属街道", H_SUB },   { "街道", H_SUB },       { "街道编码", H_SUB },     { "街道名称", H_SUB },
+    { "所属街道名称", H_SUB }, { "街乡", H_SUB },       { "报告时间", H_REPORTED },
     { "发现时间", H_REPORTED }, { "上报时间", H_REPORTED }, { "报告日期", H_REPORTED }, { "流调时间", H_REPORTED },
     { "住址", H_ADDR },      { "现住址", H_ADDR },    { "居住地址", H_ADDR },    { "家庭住址", H_ADDR },
     { "地址", H_ADDR },      { "到访地点", H_PLACE }, { "活动地点", H_PLACE },   { "途经地点", H_PLACE },
@@ -249,6 +253,30 @@ out:
     return rc;
 }
 
+/* health_import_names turns the subdistrict names of records (什刹海街道, 什刹海 …) into codes
+ * with places/subdistrict_names; bad[i] is set for a record whose written subdistrict is not
+ * a code and names no subdistrict. Codes are left to the ingest kind's check. */
+static int
+health_import_names(struct db *db, json_t *records, bool *bad)
+{
+    struct subdistrict_names names = SUBDISTRICT_NAMES_INIT;
+    json_t *r;
+    size_t i;
+    int rc = subdistrict_names_load(&names, db);
+    json_array_foreach(records, i, r) {
+        const char *sub = json_string_value(json_object_get(r, "subdistrict"));
+        const struct subdistrict_entry *e;
+        if (rc || !sub || ingest_is_code(sub, strlen(sub)))
+            continue;
+        if ((e = subdistrict_names_find(&names, str_of(sub), NULL)) && strlen(e->code) == 9)
+            json_object_set_new(r, "subdistrict", json_string(e->code));
+        else
+            bad[i] = true;
+    }
+    subdistrict_names_release(&names);
+    return rc;
+}
+
 int
 health_import_mem(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
                   struct health_import_result *res, struct buf *why)
@@ -257,7 +285,9 @@ health_import_mem(struct app *app, struct db *db, const struct actor *a, const v
     struct table *t = NULL;
     struct ingest_outcome *out = NULL;
     uint64_t *nums = NULL;
-    size_t count = 0, nout = 0, accepted = 0;
+    bool *bad = NULL;
+    json_t *send = NULL;
+    size_t count = 0, nout = 0, accepted = 0, k = 0;
     int rc;
 
     memset(res, 0, sizeof *res);
@@ -265,27 +295,43 @@ health_import_mem(struct app *app, struct db *db, const struct actor *a, const v
         goto out;
     if (count == 0)
         goto out;
-    if ((rc = ingest_run(app, db, a, &health_epi_kind, res->records, &out, &nout, &accepted)))
+    bad = xcalloc(count, sizeof *bad);
+    if ((rc = health_import_names(db, res->records, bad)))
         goto out;
-    res->rows = xcalloc(nout, sizeof *res->rows);
-    for (size_t i = 0; i < nout; i++) {
+    send = json_array();
+    for (size_t i = 0; i < count; i++)
+        if (!bad[i])
+            json_array_append(send, json_array_get(res->records, i));
+    if (json_array_size(send) &&
+        (rc = ingest_run(app, db, a, &health_epi_kind, send, &out, &nout, &accepted)))
+        goto out;
+    res->rows = xcalloc(count, sizeof *res->rows);
+    for (size_t i = 0; i < count; i++) {
         struct health_import_row *r = &res->rows[i];
         const char *ext = json_string_value(json_object_get(json_array_get(res->records, i), "external_id"));
+        int st = bad[i] ? INGEST_REJECTED : (int)out[k].status;
         r->row = nums[i];
         r->external_id = ext ? ext : "";
-        r->status = status[out[i].status];
-        if (out[i].status == INGEST_REJECTED) {
-            str_copy(r->field, sizeof r->field, out[i].field ? out[i].field : "");
-            str_copy(r->reason, sizeof r->reason, out[i].reason);
+        r->status = status[st];
+        if (bad[i]) {
+            str_copy(r->field, sizeof r->field, "subdistrict");
+            str_copy(r->reason, sizeof r->reason, "'subdistrict' names no known subdistrict");
             res->rejected++;
-        } else if (out[i].status == INGEST_DUPLICATE) {
+        } else if (st == INGEST_REJECTED) {
+            str_copy(r->field, sizeof r->field, out[k].field ? out[k].field : "");
+            str_copy(r->reason, sizeof r->reason, out[k].reason);
+            res->rejected++;
+        } else if (st == INGEST_DUPLICATE) {
             res->duplicate++;
         } else {
             res->accepted++;
         }
+        k += !bad[i];
     }
-    res->n = nout;
+    res->n = count;
 out:
+    json_decref(send);
+    xfree(bad);
     xfree(out);
     xfree(nums);
     table_close(t);

@@ -4,7 +4,8 @@
  * Columns are found by header (the header row is the first of the first 5 rows naming at
  * least two known columns; headers compared with places/text_norm.h TEXT_NORM_HEADER):
  *   编号: 流调编号 编号 记录编号 病例编号 人员编号      类型: 人员类型 类型 人员类别 类别
- *   关联病例: 关联病例 关联病例编号 所属病例           街道: 所属街道 街道 街道编码
+ *   关联病例: 关联病例 关联病例编号 所属病例           街道: 所属街道 街道 街道编码 街道名称
+ *           所属街道名称 街乡
  *   报告时间: 报告时间 发现时间 上报时间 报告日期 流调时间
  *   姓名 / 身份证号 / 联系电话: as io/columns.h knows them     住址: 住址 现住址 居住地址 家庭住址 地址
  *   到访地点: 到访地点 活动地点 途经地点 地点 场所   到访时间: 到访时间 开始时间 到达时间
@@ -12,7 +13,9 @@
  * Each row is one record; the rows right after it with the same 编号 add further places
  * (their other cells are ignored). Types are the Chinese words (确诊病例, 无症状感染者,
  * 密接 / 密切接触者, 次密接 / 次密切接触者) or the API's codes. Times are the sheet's dates
- * ("YYYY-MM-DD[ HH:MM[:SS]]", Beijing time) or RFC 3339. The subdistrict is its 9-digit code.
+ * ("YYYY-MM-DD[ HH:MM[:SS]]", Beijing time) or RFC 3339. The subdistrict is its 9-digit code
+ * or its name as places/subdistrict_names.h resolves it (什刹海街道, 什刹海, 什刹海街道办事处);
+ * a name that resolves to nothing rejects the row (field "subdistrict").
  * The records then go through the ingest kind health_epi_kind with source "file": one
  * validation, the same idempotency (re-importing a sheet stores nothing twice) and scope.
  */

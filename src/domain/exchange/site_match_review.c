@@ -215,6 +215,30 @@ set_row(struct app *app, struct db *db, const struct actor *a, int64_t id, int64
     return rc;
 }
 
+/* clear_city_code clears site's city_code when it is still city_code (this row's): a
+ * rejected or re-pointed pair no longer maps the site. No site or no code: nothing. */
+static int
+clear_city_code(struct app *app, struct db *db, const struct actor *a, int64_t site, const char *city_code)
+{
+    struct arena tmp = ARENA_INIT;
+    struct db_stmt *st = NULL;
+    bool row = false;
+    const char *cur = "";
+    int rc;
+    if (!site || !city_code[0])
+        return 0;
+    rc = db_prepare(db, sql_site_city_code, &st);
+    if (!rc) rc = db_bind_i64(st, 1, site);
+    if (!rc) rc = db_step(st, &row);
+    if (!rc && row)
+        cur = db_col_arena(st, 0, &tmp);
+    db_done(st);
+    if (!rc && strcmp(cur, city_code) == 0)
+        rc = site_match__set_city_code(app, db, a, site, NULL);
+    arena_release(&tmp);
+    return rc;
+}
+
 int
 site_match_review(struct app *app, struct db *db, const struct actor *a, int64_t id, int64_t num,
                   enum site_match_action action, const char *site_code, struct buf *why)
@@ -230,23 +254,8 @@ site_match_review(struct app *app, struct db *db, const struct actor *a, int64_t
         (rc = row_state(db, id, num, &arena, &city_code, &site, &status)))
         goto out;
     if (action == SITE_MATCH_REJECT) {
-        if (site && city_code[0]) {
-            struct arena tmp = ARENA_INIT;
-            struct db_stmt *st = NULL;
-            bool row = false;
-            const char *cur = "";
-            rc = db_prepare(db, sql_site_city_code, &st);
-            if (!rc) rc = db_bind_i64(st, 1, site);
-            if (!rc) rc = db_step(st, &row);
-            if (!rc && row)
-                cur = db_col_arena(st, 0, &tmp);
-            db_done(st);
-            if (!rc && strcmp(cur, city_code) == 0)
-                rc = site_match__set_city_code(app, db, a, site, NULL);
-            arena_release(&tmp);
-            if (rc)
-                goto out;
-        }
+        if ((rc = clear_city_code(app, db, a, site, city_code)))
+            goto out;
         rc = set_row(app, db, a, id, num, site, SITE_MATCH_REJECTED, "", "action=reject");
         goto out;
     }
@@ -273,6 +282,8 @@ site_match_review(struct app *app, struct db *db, const struct actor *a, int64_t
         rc = ERR_CONFLICT;
         goto out;
     }
+    if (new_site != site && (rc = clear_city_code(app, db, a, site, city_code)))
+        goto out; /* re-pointed: the old site no longer carries the city's code */
     if (city_code[0] && (rc = site_match__set_city_code(app, db, a, new_site, city_code)))
         goto out;
     snprintf(detail, sizeof detail, "action=%s site=%lld", action == SITE_MATCH_ACCEPT ? "accept" : "repoint",

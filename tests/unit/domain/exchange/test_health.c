@@ -312,6 +312,47 @@ test_import_sheet(void **state)
     arena_release(&arena);
 }
 
+/* 街道名称 instead of codes: names resolve through the divisions table; an unknown name is a
+ * row error naming the field, the rest of the sheet is stored. */
+static void
+test_import_subdistrict_names(void **state)
+{
+    struct apptest *at = *state;
+    struct health_import_result res;
+    struct buf file = BUF_INIT, why = BUF_INIT;
+    FILE *f;
+    char chunk[4096];
+    size_t got;
+    time_set_fake_ms(NOW);
+    if (!tmpdir[0]) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/jy_health_%d", (int)getpid());
+        snprintf(chunk, sizeof chunk, "mkdir -p '%s'", tmpdir);
+        assert_int_equal(system(chunk), 0);
+    }
+    assert_non_null(f = fopen(pyfixture_make(tmpdir, "make_epi.py", "names.xlsx", "names"), "rb"));
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_add(&file, chunk, got);
+    fclose(f);
+    assert_int_equal(health_import_mem(&at->app, at->db, &at->admin, file.data, file.len, &res, &why), 0);
+    assert_int_equal(res.n, 4);
+    assert_int_equal(res.accepted, 3);
+    assert_int_equal(res.rejected, 1);
+    assert_string_equal(res.rows[3].status, "rejected");
+    assert_int_equal(res.rows[3].row, 5);
+    assert_string_equal(res.rows[3].field, "subdistrict");
+    assert_string_equal(res.rows[2].status, "accepted");
+    health_import_result_release(&res);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM health_epi WHERE subdistrict = ?1", "110102012"), 2);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM health_epi WHERE subdistrict = ?1", "110102001"), 1);
+    /* again: the resolved rows are duplicates, the unknown name is still reported */
+    assert_int_equal(health_import_mem(&at->app, at->db, &at->admin, file.data, file.len, &res, &why), 0);
+    assert_int_equal(res.duplicate, 3);
+    assert_int_equal(res.rejected, 1);
+    health_import_result_release(&res);
+    buf_release(&file);
+    buf_release(&why);
+}
+
 static void
 test_phone_helpers(void **state)
 {
@@ -333,7 +374,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         APPTEST(test_ingest_sealed_idempotent), APPTEST(test_rejections), APPTEST(test_lookup_masked_and_reveal),
-        APPTEST(test_scope), APPTEST(test_import_sheet), cmocka_unit_test(test_phone_helpers),
+        APPTEST(test_scope), APPTEST(test_import_sheet), APPTEST(test_import_subdistrict_names),
+        cmocka_unit_test(test_phone_helpers),
     };
     int failed = apptest_run("health", tests, sizeof tests / sizeof tests[0]);
     if (tmpdir[0]) {

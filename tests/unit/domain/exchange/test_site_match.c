@@ -206,15 +206,17 @@ test_review(void **state)
     /* an unmatched row re-pointed to a site nobody holds */
     assert_int_equal(site_match_rows(at->db, &at->admin, res.id, "none", 0, 1000, &arena, &rows, &n, &total), 0);
     assert_true(n >= 1);
-    const char *free_code = NULL;
-    for (int k = 1; k <= 40 && !free_code; k++) {
-        static char code[16];
-        snprintf(code, sizeof code, "XC%05d", k);
+    static char codes[2][16];
+    const char *free_code = NULL, *free2 = NULL;
+    for (int k = 1, got = 0; k <= 40 && got < 2; k++) {
+        snprintf(codes[got], sizeof codes[got], "XC%05d", k);
         if (apptest_i64_text(at->db, "SELECT count(*) FROM site_match_rows WHERE site_id ="
-                                     " (SELECT id FROM sites WHERE code = ?1)", code) == 0)
-            free_code = code;
+                                     " (SELECT id FROM sites WHERE code = ?1)", codes[got]) == 0)
+            got++;
     }
-    assert_non_null(free_code);
+    free_code = codes[0];
+    free2 = codes[1];
+    assert_true(free2[0] && strcmp(free_code, free2));
     int64_t none_num = rows[0].num;
     assert_int_equal(site_match_review(&at->app, at->db, &at->admin, res.id, none_num, SITE_MATCH_REPOINT,
                                        free_code, why), 0);
@@ -224,12 +226,22 @@ test_review(void **state)
     assert_int_equal(rows[k].num, none_num);
     assert_string_equal(rows[k].site_code, free_code);
     assert_string_equal(rows[k].reasons, "人工改派");
+    /* re-pointing an accepted pair moves the city's code: the old site loses it (fixed: it kept it) */
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM sites WHERE code = ?1 AND city_code IS NOT NULL",
+                                      first.site_code), 1);
+    assert_int_equal(site_match_review(&at->app, at->db, &at->admin, res.id, first.num, SITE_MATCH_REPOINT, free2,
+                                       why), 0);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM sites WHERE code = ?1 AND city_code IS NOT NULL",
+                                      first.site_code), 0);
+    assert_int_equal(apptest_i64_text(at->db, sql_code, first.city_code), 1);
+    assert_int_equal(apptest_i64_text(at->db, "SELECT count(*) FROM sites WHERE code = ?1 AND city_code IS NOT NULL",
+                                      free2), 1);
     /* an unknown site, and a row that does not exist */
     assert_int_equal(site_match_review(&at->app, at->db, &at->admin, res.id, first.num, SITE_MATCH_REPOINT,
                                        "NOPE", why), ERR_NOT_FOUND);
     assert_int_equal(site_match_review(&at->app, at->db, &at->admin, res.id, 99999, SITE_MATCH_ACCEPT, NULL, why),
                      ERR_NOT_FOUND);
-    assert_int_equal(apptest_count_audit(at->db, "site_matches.review", NULL, "ok"), 3);
+    assert_int_equal(apptest_count_audit(at->db, "site_matches.review", NULL, "ok"), 4);
     arena_release(&arena);
     apptest_audit_intact(at);
 }

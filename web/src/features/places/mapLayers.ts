@@ -4,7 +4,8 @@
  * projection of XYZ/WMTS tile services. Layers, bottom to top: optional basemap tiles,
  * outlines (district bold, subdistricts dashed with their names), zones (polygons filled
  * by level: 封控 red, 管控 orange, 防范 yellow), one clustered point layer per place kind,
- * the camera layer (search circle + cameras by status), and the selection. Every style is
+ * the 流调场所 layer (places visited by epi records, sized by their record count), the camera
+ * layer (search circle + cameras by status), and the selection. Every style is
  * drawn on canvas: nothing here needs inline CSS, so the strict CSP holds. */
 import Feature, { type FeatureLike } from 'ol/Feature';
 import GeoJSON from 'ol/format/GeoJSON';
@@ -137,6 +138,31 @@ export function kindLayer(kind: string): KindLayer {
   const cluster = new Cluster({ distance: 36, minDistance: 12, source });
   const layer = new VectorLayer({ source: cluster, style: clusterStyle(kind), properties: { name: kind, kind }, zIndex: 3 });
   return { kind, source, layer };
+}
+
+/* ---------- 流调场所 (places visited by epi records, issue 11 R2.13) ---------- */
+
+const epiStyles = new Map<number, Style>();
+
+function epiStyle(f: FeatureLike): Style {
+  const n = Math.max(1, Number(f.get('records') ?? 1));
+  let s = epiStyles.get(n);
+  if (!s) {
+    s = new Style({
+      image: new Circle({
+        radius: Math.min(18, 6 + Math.log2(n) * 3),
+        fill: new Fill({ color: 'rgba(192, 57, 43, 0.75)' }),
+        stroke: new Stroke({ color: '#fff', width: 2 }),
+      }),
+      text: n > 1 ? new Text({ text: String(n), font: 'bold 11px sans-serif', fill: new Fill({ color: '#fff' }) }) : undefined,
+    });
+    epiStyles.set(n, s);
+  }
+  return s;
+}
+
+export function epiLayer(): VectorLayer<VectorSource> {
+  return new VectorLayer({ source: new VectorSource(), style: epiStyle, properties: { name: 'epi' }, zIndex: 3, visible: false });
 }
 
 /* ---------- cameras ---------- */

@@ -3,7 +3,7 @@
  * figures in the bureau's layout with theirs beside each row (api/exchange/emergency.c;
  * docs/modules/exchange.md). Live: the "exchange.emergency" topic announces their sends,
  * "planned" and "actuals" change ours. */
-import { api } from '@/api/client';
+import { api, type UploadProgress } from '@/api/client';
 
 export type EmergencyLayout = 'subdistrict' | 'industry';
 export const LAYOUTS: EmergencyLayout[] = ['subdistrict', 'industry'];
@@ -56,4 +56,34 @@ export function emergencyPath(layout: EmergencyLayout): string {
 
 export function getEmergency(layout: EmergencyLayout, plan: string): Promise<EmergencyReply> {
   return api.get<EmergencyReply>(emergencyPath(layout), { plan });
+}
+
+/* The bureau's sheet uploaded: POST /api/v1/exchange/emergency/import (plans.write), the
+ * CLI's `exchange emergency import` over the upload; a row report comes back. */
+export const EMERGENCY_IMPORT_PATH = '/api/v1/exchange/emergency/import';
+
+export interface EmergencyReportRow {
+  row: number;
+  status: 'accepted' | 'rejected' | 'skipped';
+  name: string;
+  reason: string;
+}
+
+export interface EmergencyImportReply {
+  layout: EmergencyLayout;
+  header_row: number;
+  rows: number;
+  accepted: number;
+  rejected: number;
+  skipped: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  report: EmergencyReportRow[];
+}
+
+export function importEmergency(f: File, onProgress: (p: UploadProgress) => void): Promise<EmergencyImportReply> {
+  const form = new FormData();
+  form.append('file', f);
+  return api.upload<EmergencyImportReply>(EMERGENCY_IMPORT_PATH, form, onProgress);
 }

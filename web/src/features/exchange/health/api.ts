@@ -52,3 +52,21 @@ export function lookupEpi(q: EpiLookup): Promise<EpiLookupReply> {
 export function listEpi(q: { subdistrict?: string; kind?: string; limit?: number; next?: string | null }): Promise<EpiPage> {
   return api.get<EpiPage>(withQuery('/api/v1/exchange/health/epi', q));
 }
+
+/* The 流调场所 layer of the main map: GET /api/v1/exchange/health/places?from&to (health.read,
+ * scoped): WGS-84 points grouped by place, with first/last visit and a record count; nothing
+ * personal. */
+export interface EpiPlacePoint {
+  type: 'Feature';
+  geometry: { type: 'Point'; coordinates: [number, number] };
+  properties: { name: string; first_at: number; last_at: number; records: number };
+}
+export interface EpiPlacesReply {
+  type: 'FeatureCollection';
+  features: EpiPlacePoint[];
+  truncated: boolean;
+}
+
+export function epiPlaces(from?: number, to?: number): Promise<EpiPlacesReply> {
+  return api.get<EpiPlacesReply>(withQuery('/api/v1/exchange/health/places', { from, to }));
+}

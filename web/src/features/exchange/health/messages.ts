@@ -3,6 +3,11 @@
 export const zhCN = {
   health: {
     nav: { epi: '流调查询' },
+    mapLayer: '流调场所',
+    mapWindow: { d7: '近7天', d14: '近14天', d30: '近30天', all: '全部' },
+    mapWindowLabel: '流调场所时间范围',
+    mapPlace: '{records} 条流调记录 · {first} 至 {last}',
+    mapTruncated: '场所过多，仅显示前 {n} 个',
     by: { id: '身份证号', phone: '手机号', record: '记录编号' },
     key: '查询内容',
     reveal: '显示完整信息',
@@ -35,6 +40,11 @@ export const zhCN = {
 export const en = {
   health: {
     nav: { epi: 'Epi investigations' },
+    mapLayer: 'Epi places',
+    mapWindow: { d7: 'Last 7 days', d14: 'Last 14 days', d30: 'Last 30 days', all: 'All' },
+    mapWindowLabel: 'Epi places time window',
+    mapPlace: '{records} records · {first} to {last}',
+    mapTruncated: 'Too many places: the first {n} are shown',
     by: { id: 'ID number', phone: 'Phone', record: 'Record id' },
     key: 'Look up',
     reveal: 'Show in full',
