@@ -91,6 +91,10 @@ I18N_MSG("batch_rows_choice", "'rows' must be all, not_found or invalid",
          "导出范围只能是全部（all）、未检测（not_found）或无效（invalid）")
 I18N_MSG("batch_not_found", "no such batch", "该批次不存在")
 I18N_MSG("batch_busy", "the batch is already queued or running", "该批次已在排队或正在处理")
+I18N_MSG("batch_delete_owner", "only the uploader or a district account may delete a batch",
+         "只有上传人或区级账号可以删除该批次")
+I18N_MSG("batch_row_status", "'status' is not a row status code", "状态不是有效的行状态代码")
+I18N_MSG("batch_no_results_yet", "the batch has no results yet", "该批次还没有结果")
 I18N_MSG("batch_no_results", "the batch has no results yet (status '%s')", "该批次还没有结果（状态“%s”）")
 I18N_MSG("batch_row_unreadable", "a stored row cannot be opened", "有一行已存数据无法解密")
 I18N_MSG("batch_rows_unreadable", "the stored rows cannot be read", "已存的数据行无法读取")
