@@ -7,7 +7,8 @@
  * Chinese word, and no name or phone; another subdistrict gets 404, an unknown status 400.
  * DELETE is the uploader's or a district account's: another officer of the same
  * subdistrict sees can_delete false and gets 403 (reason batch_delete_owner, Chinese
- * message), the district true and deletes it.
+ * message), the district true and deletes it. GET /api/v1/batches/template is a real .xlsx
+ * (read back by io/table.h) whose header row 身份证号 / 姓名 / 手机号 the upload recognises.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include "core/buf.h"
 #include "core/idno.h"
 #include "core/str.h"
+#include "io/table.h"
 #include "server.h"
 
 #define SUB_A "110102001"
@@ -224,12 +226,51 @@ test_delete_uploader_or_district(void **state)
     client_release(&d);
 }
 
+static void
+test_template(void **state)
+{
+    struct server *srv = *state;
+    struct client a;
+    struct resp r = RESP_INIT;
+    struct table *t = NULL;
+    struct table_row row;
+    struct buf why = BUF_INIT, body = BUF_INIT;
+    char disp[512];
+    assert_int_equal(client_sign_in(&a, srv, "officer_a"), 200);
+    assert_int_equal(client_call(&a, "GET", "/api/v1/batches/template", NULL, &r), 200);
+    assert_non_null(resp_header(&r, "Content-Disposition", 0, disp, sizeof disp));
+    assert_non_null(strstr(disp, "filename*=UTF-8''%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx")); /* 导入模板 */
+    assert_int_equal(table_open_mem(r.body.data, r.body.len, &t, &why), 0);
+    assert_int_equal(table_format(t), TABLE_XLSX);
+    assert_int_equal(table_next_row(t, &row), 0);
+    assert_int_equal(row.ncells, 3);
+    assert_true(str_eq(row.cells[0], str_of("身份证号")));
+    assert_true(str_eq(row.cells[1], str_of("姓名")));
+    assert_true(str_eq(row.cells[2], str_of("手机号")));
+    table_close(t);
+    /* the template's header, filled in, is read by its names */
+    char id[19];
+    resident_id(5, id);
+    buf_printf(&body, "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.csv\"\r\n"
+                      "Content-Type: text/csv\r\n\r\n身份证号,姓名,手机号\r\n%s,张三,13900000000\r\n--%s--\r\n",
+               BOUNDARY, id, BOUNDARY);
+    assert_int_equal(client_send(&a, "POST", "/api/v1/batches", body.data, body.len, form_headers, 0, &r), 201);
+    assert_int_equal(resp_int(&r, "columns.id"), 0);
+    assert_int_equal(resp_int(&r, "columns.name"), 1);
+    assert_int_equal(resp_int(&r, "columns.phone"), 2);
+    resp_release(&r);
+    buf_release(&why);
+    buf_release(&body);
+    client_release(&a);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rows_paged_filtered_masked),
         cmocka_unit_test(test_delete_uploader_or_district),
+        cmocka_unit_test(test_template),
     };
     return server_run("batch_rows", tests, sizeof tests / sizeof tests[0], prepare);
 }

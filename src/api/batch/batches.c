@@ -28,6 +28,7 @@
 #include "domain/batch/batch_worker.h"
 #include "http/multipart.h"
 #include "http/stream.h"
+#include "io/xlsxw.h"
 
 /* The whole multipart body: the file plus room for the form's other fields and headers. */
 #define API_BATCH_UPLOAD_CAP (BATCH_FILE_CAP + ((size_t)1 << 20))
@@ -446,6 +447,28 @@ batches_rows(struct req *req)
                                          next ? nexttext : NULL));
 }
 
+/* GET /api/v1/batches/template -> 导入模板.xlsx: the header row 身份证号 / 姓名 / 手机号
+ * the upload reads (the ID column found by its header), no data */
+static int
+batches_template(struct req *req)
+{
+    static const struct str names[] = { { "身份证号", sizeof "身份证号" - 1 }, { "姓名", sizeof "姓名" - 1 },
+                                         { "手机号", sizeof "手机号" - 1 } };
+    struct xlsxw *w = NULL;
+    char path[1200];
+    int rc;
+    if ((rc = api__tmp_path(req, path, sizeof path)))
+        return rc;
+    if ((rc = xlsxw_open(path, "名单", NULL, &w)))
+        return rc;
+    rc = xlsxw_set_width(w, 0, 22);
+    if (!rc)
+        rc = xlsxw_set_width(w, 2, 16);
+    if (!rc)
+        rc = xlsxw_header(w, names, sizeof names / sizeof names[0]);
+    return api__reply_xlsx(req, xlsxw_finish(w, rc), path, "batch-template.xlsx", "导入模板.xlsx");
+}
+
 /* DELETE /api/v1/batches/{id} (no body, or {}) -> 204 */
 static int
 batches_delete(struct req *req)
@@ -468,6 +491,7 @@ out:
 const struct route api_batches_routes[] = {
     { "POST", "/api/v1/batches", batches_create, PERM_PEOPLE_READ, ROUTE_MULTIPART, API_BATCH_UPLOAD_CAP },
     { "GET", "/api/v1/batches", batches_list, PERM_PEOPLE_READ, 0, 0 },
+    { "GET", "/api/v1/batches/template", batches_template, PERM_PEOPLE_READ, 0, 0 },
     { "GET", "/api/v1/batches/{id}", batches_get, PERM_PEOPLE_READ, 0, 0 },
     { "POST", "/api/v1/batches/{id}/rerun", batches_rerun, PERM_PEOPLE_READ, ROUTE_JSON, 1024 },
     { "GET", "/api/v1/batches/{id}/export", batches_export, PERM_PEOPLE_READ, 0, 0 },
