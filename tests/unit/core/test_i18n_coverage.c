@@ -3,8 +3,8 @@
  *
  * Scans src/ (JIAYUAN_SRC) for the English format literals passed to the error-detail
  * sites: req_fail (3rd argument), ingest_reject (3rd), geo_fail / place_geom_fail (2nd),
- * buf_adds / buf_printf into a `why` or `msg` buffer (2nd) and the stored batch-job error
- * (run_finish). Adjacent literals are joined, PRIu64 and friends expanded as on LP64,
+ * mp_fail / xlsx__xml_fail / batch__fail / webhooks_fail / imp_reject (3rd), buf_adds /
+ * buf_printf into a `why` or `msg` buffer (2nd) and the stored batch-job error (run_finish). Adjacent literals are joined, PRIu64 and friends expanded as on LP64,
  * each literal of a ?: taken on its own, literals inside a nested call skipped. Each literal, with its conversions standing for
  * any text, must be found by i18n_translate; the test fails listing every one that is not.
  * src/cli is left out: the console's messages never pass through the error envelope.
@@ -36,9 +36,14 @@ static const struct site sites[] = {
     { "ingest_reject", NULL, 3 },
     { "geo_fail", NULL, 2 },
     { "place_geom_fail", NULL, 2 },
-    { "buf_adds", "why|&why|msg|&msg", 2 },
-    { "buf_printf", "why|&why|msg|&msg", 2 },
+    { "buf_adds", "why|&why|msg|&msg|ps->why|m->why", 2 },
+    { "buf_printf", "why|&why|msg|&msg|ps->why|m->why", 2 },
     { "run_finish", NULL, 4 },
+    { "mp_fail", NULL, 3 },
+    { "xlsx__xml_fail", NULL, 3 },
+    { "batch__fail", NULL, 3 },
+    { "webhooks_fail", NULL, 3 },
+    { "imp_reject", NULL, 3 },
 };
 
 struct scan {
