@@ -7,7 +7,9 @@
  * entry is a printf format: its conversions (%s, %d, %zu, %llu, ...) match any text, which
  * is carried over, in order, into the Chinese format's conversions. A message not in the
  * catalogue is never shown half-translated: in Chinese the error code's default message
- * (err_message_lang) stands in for it.
+ * (err_message_zh) stands in for it and the English detail goes, unchanged, into the
+ * envelope's separate error.detail (http/server.c). tests/unit/core/test_i18n_coverage.c
+ * fails for any English literal of an error-detail site in src/ without a row.
  */
 #ifndef JY_CORE_I18N_H
 #define JY_CORE_I18N_H

@@ -165,7 +165,8 @@ http_check_type(struct req *req)
 /* http_error_body builds the one error envelope. The message follows the request's
  * Accept-Language (core/i18n.h): the handler's English detail, translated through the
  * catalogue when it is there (its reason code then goes beside it); in Chinese an
- * untranslated detail gives way to the code's default message, never half English. The
+ * untranslated detail gives way to the code's default message, never half English, and
+ * is kept as given in error.detail so no row number or field name is lost. The
  * code stays the same in every language. */
 static void
 http_error_body(struct req *req, int rc)
@@ -173,7 +174,7 @@ http_error_body(struct req *req, int rc)
     struct buf b = BUF_INIT;
     enum i18n_lang lang = i18n_lang_parse(req_header(req, "Accept-Language"));
     char text[sizeof req->fail_msg * 2];
-    const char *reason = NULL, *msg = lang == I18N_EN ? err_message(rc) : err_message_zh(rc);
+    const char *reason = NULL, *detail = NULL, *msg = lang == I18N_EN ? err_message(rc) : err_message_zh(rc);
     /* internal errors never carry detail to the client (S4) */
     if (req->fail_msg[0] && err_status(rc) < 500) {
         reason = i18n_translate(req->fail_msg, lang, text, sizeof text);
@@ -181,6 +182,8 @@ http_error_body(struct req *req, int rc)
             msg = text;
         else if (lang == I18N_EN)
             msg = req->fail_msg;
+        else
+            detail = req->fail_msg; /* the rare uncatalogued detail: kept, beside the message */
     }
     buf_adds(&b, "{\"error\":{\"code\":");
     json_escape(&b, err_code(rc));
@@ -189,6 +192,10 @@ http_error_body(struct req *req, int rc)
     if (reason) {
         buf_adds(&b, ",\"reason\":");
         json_escape(&b, reason);
+    }
+    if (detail) {
+        buf_adds(&b, ",\"detail\":");
+        json_escape(&b, detail);
     }
     buf_adds(&b, ",\"request_id\":");
     json_escape(&b, req->actor.request_id);

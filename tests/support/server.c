@@ -1272,9 +1272,11 @@ server_assert_clean_errors(struct server *srv)
         v = json_loadb(rec->body, rec->len, 0, &je);
         e = json_object_get(v, "error");
         ok = json_is_object(v) && json_object_size(v) == 1 && json_is_object(e) &&
-             /* code, message, request_id and (issue 14) optionally a string reason */
-             json_object_size(e) == 3u + (json_object_get(e, "reason") != NULL) &&
+             /* code, message, request_id and (issue 14) optionally a string reason or detail */
+             json_object_size(e) ==
+                 3u + (json_object_get(e, "reason") != NULL) + (json_object_get(e, "detail") != NULL) &&
              (!json_object_get(e, "reason") || json_is_string(json_object_get(e, "reason"))) &&
+             (!json_object_get(e, "detail") || json_is_string(json_object_get(e, "detail"))) &&
              json_is_string(json_object_get(e, "code")) &&
              json_is_string(json_object_get(e, "message")) &&
              json_is_string(json_object_get(e, "request_id")) &&

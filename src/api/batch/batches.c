@@ -21,12 +21,14 @@
 #include "api/export.h"
 #include "core/alloc.h"
 #include "core/err.h"
+#include "core/i18n.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "domain/batch/batch_job.h"
 #include "domain/batch/batch_worker.h"
 #include "http/multipart.h"
 #include "http/stream.h"
+#include "io/xlsxw.h"
 
 /* The whole multipart body: the file plus room for the form's other fields and headers. */
 #define API_BATCH_UPLOAD_CAP (BATCH_FILE_CAP + ((size_t)1 << 20))
@@ -141,7 +143,7 @@ api_opt_col(int c)
 }
 
 static json_t *
-batch_json(const struct batch_job *j)
+batch_json_plain(const struct batch_job *j)
 {
     json_t *by = json_object();
     for (int i = 0; i <= IDNO_NOT_AN_ID; i++)
@@ -167,6 +169,30 @@ batch_json(const struct batch_job *j)
     if (out)
         json_object_set_new(out, "damaged", json_integer((json_int_t)j->counts.damaged));
     return out;
+}
+
+/* batch_json gives a batch as req's actor sees it: the stored English error translated for
+ * the request's Accept-Language (its reason code beside it; in Chinese an uncatalogued one
+ * gives way to the generic message and is kept in error_detail), can_delete per
+ * batch_job_may_delete. */
+static json_t *
+batch_json(struct req *req, const struct batch_job *j)
+{
+    json_t *o = batch_json_plain(j);
+    char text[sizeof j->error * 2];
+    if (j->error[0]) {
+        enum i18n_lang lang = i18n_lang_parse(req_header(req, "Accept-Language"));
+        const char *reason = i18n_translate(j->error, lang, text, sizeof text);
+        if (reason) {
+            json_object_set_new(o, "error", json_string(text));
+            json_object_set_new(o, "error_reason", json_string(reason));
+        } else if (lang == I18N_ZH) {
+            json_object_set_new(o, "error", json_string(err_message_zh(ERR_INVALID)));
+            json_object_set_new(o, "error_detail", json_string(j->error));
+        }
+    }
+    json_object_set_new(o, "can_delete", json_boolean(batch_job_may_delete(&req->actor, j)));
+    return o;
 }
 
 static int
@@ -223,7 +249,7 @@ batches_create(struct req *req)
     batch_worker_kick();
     snprintf(loc, sizeof loc, "/api/v1/batches/%lld", (long long)job.id);
     req_add_header(req, "Location", loc);
-    rc = api_reply(req, 201, batch_json(&job));
+    rc = api_reply(req, 201, batch_json(req, &job));
 out:
     buf_release(&why);
     return rc;
@@ -242,7 +268,7 @@ batches_page(struct req *req, const void *query, struct api_list_page *pg)
         return rc;
     pg->items = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(pg->items, batch_json(&items[i]));
+        json_array_append_new(pg->items, batch_json(req, &items[i]));
     xfree(items);
     return 0;
 }
@@ -285,7 +311,7 @@ batches_get(struct req *req)
         return rc;
     if ((rc = batch_job_get(req->db, &req->actor, id, &job)))
         return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such batch") : rc;
-    return api_reply(req, 200, batch_json(&job));
+    return api_reply(req, 200, batch_json(req, &job));
 }
 
 /* POST /api/v1/batches/{id}/rerun {"days"?: N} -> 202 batch (queued again) */
@@ -317,7 +343,7 @@ batches_rerun(struct req *req)
     if (rc)
         goto out;
     batch_worker_kick();
-    rc = api_reply(req, 202, batch_json(&job));
+    rc = api_reply(req, 202, batch_json(req, &job));
 out:
     json_decref(body);
     return rc;
@@ -371,6 +397,83 @@ batches_export(struct req *req)
     return api__send_xlsx(req, path, ascii, utf8);
 }
 
+/* batches_status_word gives the Chinese word of a row status code (core/idno.h). */
+static const char *
+batches_status_word(const char *code)
+{
+    for (int i = 0; i <= IDNO_NOT_AN_ID; i++)
+        if (strcmp(idno_status_code((enum idno_status)i), code) == 0)
+            return idno_status_word((enum idno_status)i);
+    return code;
+}
+
+/* GET /api/v1/batches/{id}/rows?status=&limit=&next= -> {"items":[{"row","id_masked",
+ * "status","status_text"}], "total", "next"} in row order; no names, no phones (S1) */
+static int
+batches_rows(struct req *req)
+{
+    struct batch_job_row_view rows[BATCH_ROWS_MAX];
+    const char *status = req_query(req, "status"), *lim = req_query(req, "limit"), *nx = req_query(req, "next");
+    int64_t id, limit = 20, from = 0, total = 0;
+    uint64_t next = 0;
+    size_t n = 0;
+    bool ok = true;
+    int rc;
+
+    if ((rc = batches_id(req, &id)))
+        return rc;
+    if (lim && lim[0] && cstr_to_i64(lim, &limit, 1, BATCH_ROWS_MAX))
+        return req_fail(req, ERR_INVALID, "'limit' must be from 1 to %d", BATCH_ROWS_MAX);
+    if (nx && nx[0] && cstr_to_i64(nx, &from, 1, INT64_MAX))
+        return req_fail(req, ERR_INVALID, "'next' is not a valid cursor");
+    if (status && status[0]) {
+        ok = false;
+        for (int i = 0; i <= IDNO_NOT_AN_ID && !ok; i++)
+            ok = strcmp(idno_status_code((enum idno_status)i), status) == 0;
+        if (!ok)
+            return req_fail(req, ERR_INVALID, "'status' is not a row status code");
+    }
+    rc = batch_job_rows(req->app, req->db, &req->actor, id, status, (uint64_t)from, (size_t)limit, rows, &n, &total,
+                        &next);
+    if (rc == ERR_NOT_FOUND)
+        return req_fail(req, rc, "no such batch");
+    if (rc == ERR_CONFLICT)
+        return req_fail(req, rc, "the batch has no results yet");
+    if (rc)
+        return rc;
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s}", "row", (json_int_t)rows[i].num, "id_masked",
+                                               rows[i].masked_id, "status", rows[i].status, "status_text",
+                                               batches_status_word(rows[i].status)));
+    char nexttext[24];
+    snprintf(nexttext, sizeof nexttext, "%llu", (unsigned long long)next);
+    return api_reply(req, 200, json_pack("{s:o, s:I, s:s?}", "items", items, "total", (json_int_t)total, "next",
+                                         next ? nexttext : NULL));
+}
+
+/* GET /api/v1/batches/template -> 导入模板.xlsx: the header row 身份证号 / 姓名 / 手机号
+ * the upload reads (the ID column found by its header), no data */
+static int
+batches_template(struct req *req)
+{
+    static const struct str names[] = { { "身份证号", sizeof "身份证号" - 1 }, { "姓名", sizeof "姓名" - 1 },
+                                         { "手机号", sizeof "手机号" - 1 } };
+    struct xlsxw *w = NULL;
+    char path[1200];
+    int rc;
+    if ((rc = api__tmp_path(req, path, sizeof path)))
+        return rc;
+    if ((rc = xlsxw_open(path, "名单", NULL, &w)))
+        return rc;
+    rc = xlsxw_set_width(w, 0, 22);
+    if (!rc)
+        rc = xlsxw_set_width(w, 2, 16);
+    if (!rc)
+        rc = xlsxw_header(w, names, sizeof names / sizeof names[0]);
+    return api__reply_xlsx(req, xlsxw_finish(w, rc), path, "batch-template.xlsx", "导入模板.xlsx");
+}
+
 /* DELETE /api/v1/batches/{id} (no body, or {}) -> 204 */
 static int
 batches_delete(struct req *req)
@@ -383,6 +486,8 @@ batches_delete(struct req *req)
     rc = batch_job_delete(req->app, req->db, &req->actor, id);
     if (rc == ERR_NOT_FOUND)
         rc = req_fail(req, rc, "no such batch");
+    else if (rc == ERR_FORBIDDEN)
+        rc = req_fail(req, rc, "only the uploader or a district account may delete a batch");
 out:
     json_decref(body);
     return rc;
@@ -391,9 +496,11 @@ out:
 const struct route api_batches_routes[] = {
     { "POST", "/api/v1/batches", batches_create, PERM_PEOPLE_READ, ROUTE_MULTIPART, API_BATCH_UPLOAD_CAP },
     { "GET", "/api/v1/batches", batches_list, PERM_PEOPLE_READ, 0, 0 },
+    { "GET", "/api/v1/batches/template", batches_template, PERM_PEOPLE_READ, 0, 0 },
     { "GET", "/api/v1/batches/{id}", batches_get, PERM_PEOPLE_READ, 0, 0 },
     { "POST", "/api/v1/batches/{id}/rerun", batches_rerun, PERM_PEOPLE_READ, ROUTE_JSON, 1024 },
     { "GET", "/api/v1/batches/{id}/export", batches_export, PERM_PEOPLE_READ, 0, 0 },
+    { "GET", "/api/v1/batches/{id}/rows", batches_rows, PERM_PEOPLE_READ, 0, 0 },
     { "DELETE", "/api/v1/batches/{id}", batches_delete, PERM_PEOPLE_READ, ROUTE_JSON, 1024 },
     ROUTE_END
 };

@@ -596,6 +596,12 @@ fail:
     return rc;
 }
 
+bool
+batch_job_may_delete(const struct actor *a, const struct batch_job *j)
+{
+    return a->role == ROLE_DISTRICT || (a->kind == ACTOR_USER && a->id == j->user_id);
+}
+
 int
 batch_job_delete(struct app *app, struct db *db, const struct actor *a, int64_t id)
 {
@@ -607,6 +613,8 @@ batch_job_delete(struct app *app, struct db *db, const struct actor *a, int64_t 
 
     if ((rc = batch_job__load(db, a, id, &cur)))
         return rc;
+    if (!batch_job_may_delete(a, &cur))
+        return ERR_FORBIDDEN;
     batch_job__target(id, target, sizeof target);
     snprintf(detail, sizeof detail, "rows=%llu status=%s", (unsigned long long)cur.nrows, cur.status);
     if ((rc = db_begin(db)))

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/idno.h"
 #include "domain/platform/app.h"
 #include "domain/batch/batch.h"
 
@@ -102,8 +103,30 @@ int batch_job_count(struct db *db, const struct actor *a, int64_t *total);
 int batch_job_rerun(struct app *app, struct db *db, const struct actor *a, int64_t id, int days_count,
                     struct batch_job *out);
 
+/* One row of batch_job_rows: no name, no phone, the ID masked. */
+#define BATCH_ROWS_MAX 100
+struct batch_job_row_view {
+    uint64_t row_no, num;       /* stored row index; the row number the user sees */
+    char status[24];            /* core/idno.h stable code */
+    char masked_id[IDNO_LEN + 1]; /* "110102********1234"; other text cut to 3 + stars + 2 */
+};
+
+/* batch_job_rows reads up to limit (1..BATCH_ROWS_MAX) results of done batch id as a may see
+ * it, status = a row status code (core/idno.h) or ""/NULL for all, from row_no from on,
+ * into out[limit]. *total counts the matching rows, *next is the from of the next page
+ * (0 = none). Audited as batches.rows. ERR_INVALID (unknown status, bad limit),
+ * ERR_NOT_FOUND, ERR_CONFLICT (not done), ERR_CRYPTO, ERR_DB. */
+int batch_job_rows(struct app *app, struct db *db, const struct actor *a, int64_t id, const char *status,
+                   uint64_t from, size_t limit, struct batch_job_row_view *out, size_t *n, int64_t *total,
+                   uint64_t *next);
+
+/* batch_job_may_delete: only the uploader or a district account (role district) may delete
+ * a batch (issue 14 "Roles"); the list and detail say so with can_delete. */
+bool batch_job_may_delete(const struct actor *a, const struct batch_job *j);
+
 /* batch_job_delete removes the batch, its rows and its results. A run in progress notices
- * (its next progress check finds the batch gone) and stops without a trace. */
+ * (its next progress check finds the batch gone) and stops without a trace. ERR_FORBIDDEN
+ * (nothing changed) when batch_job_may_delete says no. */
 int batch_job_delete(struct app *app, struct db *db, const struct actor *a, int64_t id);
 
 /* batch_job_export writes batch id (done only: ERR_CONFLICT otherwise) as .xlsx to path

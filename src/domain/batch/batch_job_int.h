@@ -6,6 +6,7 @@
  *   batch_job_page.c    the sealed-cells format and pages of stored rows read back, opened
  *   batch_job_export.c  batch_job_export: the .xlsx written with io/xlsxw.h
  *   batch_job_run.c     batch_job_run: the engine over the stored rows, results stored
+ *   batch_job_rows.c    batch_job_rows: a page of results by status, IDs masked
  */
 #ifndef JY_DOMAIN_BATCH_JOB_INT_H
 #define JY_DOMAIN_BATCH_JOB_INT_H
@@ -96,6 +97,11 @@ void batch_job__page_init(struct batch_job_page *pg, struct app *app, struct db 
 void batch_job__page_wipe(struct batch_job_page *pg);
 void batch_job__page_rewind(struct batch_job_page *pg);
 void batch_job__page_release(struct batch_job_page *pg);
+/* batch_job__cells_decode parses opened cells p[0..n) (batch_job__cells_encode's format),
+ * appending each cell's text + NUL to text and its place to *cells (grown; *ncells used of
+ * *cap). ERR_CRYPTO when malformed. */
+int batch_job__cells_decode(const char *p, size_t n, struct buf *text, struct batch_job_cell **cells,
+                            size_t *ncells, size_t *cap);
 /* batch_job__page_next hands out the next row (*out NULL at the end); ERR_CRYPTO for a row
  * that cannot be opened (logged), ERR_DB, ERR_TOO_LARGE. */
 int batch_job__page_next(struct batch_job_page *pg, const struct batch_job_page_row **out);

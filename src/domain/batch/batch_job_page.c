@@ -354,6 +354,13 @@ out:
     return rc;
 }
 
+int
+batch_job__cells_decode(const char *p, size_t n, struct buf *text, struct batch_job_cell **cells, size_t *ncells,
+                        size_t *cap)
+{
+    return cells_decode(p, n, text, cells, ncells, cap);
+}
+
 /* batch_job__page_next hands out the next row (NULL at the end). */
 int
 batch_job__page_next(struct batch_job_page *pg, const struct batch_job_page_row **out)

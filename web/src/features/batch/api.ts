@@ -37,7 +37,11 @@ export interface Batch {
   stage: string | null;
   days: number;
   days_window: number;
+  /** The stored error in the request's language; its catalogue reason beside it. */
   error: string | null;
+  error_reason?: string;
+  /** The uploader or a district account (the server enforces it on DELETE). */
+  can_delete: boolean;
   runs: number;
   created_at: number;
   queued_at: number | null;
@@ -49,8 +53,31 @@ export interface Batch {
 
 export interface BatchPage {
   items: Batch[];
+  total: number;
   next: string | null;
 }
+
+/** One row of GET /api/v1/batches/{id}/rows: no name, no phone, the ID masked. */
+export interface BatchRow {
+  row: number;
+  id_masked: string;
+  status: string;
+  status_text: string;
+}
+
+export interface BatchRowPage {
+  items: BatchRow[];
+  total: number;
+  next: string | null;
+}
+
+/** A page of a done batch's results, status = a row status code or '' for all. */
+export function listBatchRows(id: number | string, status: string, limit: number, next: string | null): Promise<BatchRowPage> {
+  return api.get<BatchRowPage>(`/api/v1/batches/${encodeURIComponent(String(id))}/rows`, { status: status || undefined, limit, next });
+}
+
+/** The 导入模板 workbook (身份证号 / 姓名 / 手机号 headers). */
+export const TEMPLATE_HREF = '/api/v1/batches/template';
 
 /** Queued or running: its numbers still change. */
 export function isOpen(b: Pick<Batch, 'status'> | null | undefined): boolean {
