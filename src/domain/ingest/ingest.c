@@ -587,47 +587,7 @@ ingest_audit_commit(struct app *app, struct db *db, const struct actor *a, const
 
 /* The pipeline ---------------------------------------------------------------------------- */
 
-/* Source binding (issue 12) ---------------------------------------------------------------- */
-
-static const char sql_src_claim[] =
-    "INSERT INTO ingest_sources (source, owner, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (source) DO NOTHING";
-static const char sql_src_owner[] = "SELECT owner FROM ingest_sources WHERE source = ?1";
-
-int
-ingest_source_owner(const struct actor *a, char out[INGEST_OWNER_MAX])
-{
-    if (a->kind == ACTOR_TOKEN)
-        snprintf(out, INGEST_OWNER_MAX, "token:%lld", (long long)a->id);
-    else if (a->kind == ACTOR_USER)
-        snprintf(out, INGEST_OWNER_MAX, "user:%lld", (long long)a->id);
-    else
-        return ERR_NOT_FOUND; /* the console: trusted, binds nothing */
-    return 0;
-}
-
-int
-ingest_source_bind(struct db *db, const char *source, const char *owner, int64_t now, bool *mine)
-{
-    struct db_stmt *st = NULL;
-    bool row = false;
-    char have[INGEST_OWNER_MAX];
-    int rc;
-    *mine = false;
-    if ((rc = db_prepare(db, sql_src_claim, &st)) || (rc = db_bind_text(st, 1, source, strlen(source))) ||
-        (rc = db_bind_text(st, 2, owner, strlen(owner))) || (rc = db_bind_i64(st, 3, now)) ||
-        (rc = db_step(st, &row)))
-        goto out;
-    db_done(st);
-    st = NULL;
-    if ((rc = db_prepare(db, sql_src_owner, &st)) || (rc = db_bind_text(st, 1, source, strlen(source))) ||
-        (rc = db_step(st, &row)))
-        goto out;
-    db_col_copy(st, 0, have, sizeof have);
-    *mine = row && strcmp(have, owner) == 0;
-out:
-    db_done(st);
-    return rc;
-}
+/* Source binding (issue 12): the table is source_binding.c's; the per-item check here */
 
 /* ingest_check_source: item obj's "source" must be unbound (it is bound to the caller now)
  * or bound to the caller. 0; ERR_INVALID after ingest_reject with code ERR_FORBIDDEN when
