@@ -181,6 +181,7 @@ export const api = {
   get: <T>(path: string, q?: Query) => request<T>('GET', q ? withQuery(path, q) : path),
   post: <T>(path: string, body?: unknown) => request<T>('POST', path, body),
   patch: <T>(path: string, body?: unknown) => request<T>('PATCH', path, body),
+  put: <T>(path: string, body?: unknown) => request<T>('PUT', path, body),
   del: <T>(path: string) => request<T>('DELETE', path),
   upload,
   blob,
