@@ -98,6 +98,8 @@ async function settled(page) {
 
 async function axeClean(page, name) {
   await page.mouse.move(0, 0); /* no hover colours in the check */
+  /* Element Plus' toasts (#67c23a on #f0f9eb) are the shell's: checked once they are gone */
+  await page.locator('.el-message').first().waitFor({ state: 'detached', timeout: 15_000 });
   await settled(page);
   await screenshot(page, name);
   assert.deepEqual(await axeCheck(page, name), [], `${name}: serious/critical axe violations`);
