@@ -160,6 +160,15 @@ I18N_MSG("user_name_format", "'username' must be 3-32 characters of a-z, 0-9, '_
          "用户名须为 3-32 个字符，只能包含 a-z、0-9、“_”、“.”、“-”")
 I18N_MSG("user_self_lockout", "you cannot change your own role or lock yourself out",
          "不能修改自己的角色，也不能锁定自己")
+I18N_MSG("user_real_name_long", "'real_name' must have at most %zu characters", "姓名不能超过 %zu 个字")
+I18N_MSG("user_real_name_chars", "'real_name' contains characters that are not allowed", "姓名含有不允许的字符")
+I18N_MSG("user_org_long", "'organisation' must have at most %zu characters", "所属单位不能超过 %zu 个字")
+I18N_MSG("user_org_chars", "'organisation' contains characters that are not allowed", "所属单位含有不允许的字符")
+I18N_MSG("user_phone_format", "'phone' must be a phone number of 7-20 digits",
+         "联系电话格式不正确，应为 7-20 位数字（可含“-”和空格）")
+I18N_MSG("user_state_choice", "'state' must be normal, locked or disabled", "账号状态只能是正常、已锁定或已停用")
+I18N_MSG("audit_result_choice", "'result' must be a result word of at most 32 letters",
+         "结果只能是不超过 32 个字母的结果代码")
 I18N_MSG("kiosk_read_only", "a kiosk session is read-only", "大屏会话只能查看")
 
 /* ---- requests in general (http/, api/api.c, api/gate.c) ---- */

@@ -12,6 +12,22 @@
 
 #define USERS_BODY_CAP 4096
 
+/* api_user_profile_json adds the profile (personal fields masked) and the sign-in facts. */
+static void
+api_user_profile_json(struct req *req, const struct user *u, json_t *o)
+{
+    char masked[USER_SEALED_MAX];
+    user_masked_real_name(&req->app->keys, u, masked, sizeof masked);
+    json_object_set_new(o, "real_name", masked[0] ? json_string(masked) : json_null());
+    user_masked_phone(&req->app->keys, u, masked, sizeof masked);
+    json_object_set_new(o, "phone", masked[0] ? json_string(masked) : json_null());
+    json_object_set_new(o, "organisation", u->organisation[0] ? json_string(u->organisation) : json_null());
+    json_object_set_new(o, "last_login_at", u->last_login_at ? json_integer(u->last_login_at) : json_null());
+    json_object_set_new(o, "failed_attempts", json_integer(u->failed_count));
+    json_object_set_new(o, "locked_until", u->locked_until > time_now_ms() ? json_integer(u->locked_until) : json_null());
+    wipe(masked, sizeof masked);
+}
+
 json_t *
 api_user_json(struct req *req, const struct user *u)
 {
@@ -38,6 +54,7 @@ api_user_json(struct req *req, const struct user *u)
         json_object_set_new(o, "subdistrict", json_null());
         json_object_set_new(o, "subdistrict_name", json_null());
     }
+    api_user_profile_json(req, u, o);
     json_object_set_new(o, "password_expires_at",
                         req->app->policy.password_max_age_ms
                             ? json_integer(u->password_changed_at + req->app->policy.password_max_age_ms)
@@ -52,8 +69,7 @@ users_page(struct req *req, const void *query, struct api_list_page *pg)
     struct user *items = NULL;
     size_t n = 0;
     int rc;
-    (void)query;
-    if ((rc = user_list(req->db, pg->cursor, pg->limit, &items, &n, &pg->total)))
+    if ((rc = user_find(req->db, &req->app->keys, query, pg->cursor, pg->limit, &items, &n, &pg->total)))
         goto out;
     pg->items = json_array();
     for (size_t i = 0; i < n; i++)
@@ -70,6 +86,12 @@ static const struct api_col users_cols[] = {
     { "角色", "role", API_COL_SHARED },
     { "街道编码", "subdistrict", API_COL_TEXT },
     { "街道", "subdistrict_name", API_COL_SHARED },
+    { "姓名", "real_name", API_COL_MASKED },
+    { "联系电话", "phone", API_COL_MASKED },
+    { "所属单位", "organisation", API_COL_TEXT },
+    { "最近登录", "last_login_at", API_COL_TIME },
+    { "连续失败次数", "failed_attempts", API_COL_INT },
+    { "锁定至", "locked_until", API_COL_TIME },
     { "须改密码", "must_change_password", API_COL_BOOL },
     { "已启用双因素", "totp_enabled", API_COL_BOOL },
     { "已锁定", "locked", API_COL_BOOL },
@@ -82,8 +104,32 @@ static const struct api_list_def users_def = {
     "users", "用户", users_page, 50, 500, users_cols, sizeof users_cols / sizeof users_cols[0], 0,
 };
 
-/* GET /api/v1/users?limit&next[&format=xlsx] -> {"items","total","next"} | .xlsx */
-static int users_list(struct req *req) { return api_list_serve(req, &users_def, NULL); }
+static const char *const user_states[] = { [USER_STATE_NORMAL] = "normal", [USER_STATE_LOCKED] = "locked",
+                                            [USER_STATE_DISABLED] = "disabled" };
+
+/* GET /api/v1/users?limit&next&role&state&q[&format=xlsx] -> {"items","total","next"} | .xlsx
+ * role: a role name; state: normal | locked | disabled; q: a part of the user name or a whole
+ * real name (matched by its blind index). */
+static int
+users_list(struct req *req)
+{
+    struct user_filter f = { .role = ROLE_NONE, .now = time_now_ms() };
+    const char *role = req_query(req, "role"), *state = req_query(req, "state");
+    int rc;
+    if (role && *role && (f.role = role_parse(role)) == ROLE_NONE)
+        return req_fail(req, ERR_INVALID, "'role' is not a known role");
+    if (state && *state) {
+        for (int i = USER_STATE_NORMAL; i <= USER_STATE_DISABLED; i++)
+            if (!strcmp(state, user_states[i]))
+                f.state = (enum user_state)i;
+        if (f.state == USER_STATE_ANY)
+            return req_fail(req, ERR_INVALID, "'state' must be normal, locked or disabled");
+    }
+    f.q = req_query(req, "q");
+    if ((rc = api_text(req, "q", f.q, 128)))
+        return rc;
+    return api_list_serve(req, &users_def, &f);
+}
 
 /* GET /api/v1/users/{id} -> U */
 static int
@@ -97,25 +143,27 @@ users_get(struct req *req)
     return api_reply(req, 200, api_user_json(req, &u));
 }
 
-/* POST /api/v1/users {"username","role","subdistrict"?,"password"?}
- *   -> 201 {"user","temporary_password"?}; the account must change its password at the first
- *   sign-in either way (三权分立, issue 12). */
+/* POST /api/v1/users {"username","role","subdistrict"?,"password"?,"real_name"?,"phone"?,
+ *   "organisation"?} -> 201 {"user","temporary_password"?} (real name and phone sealed); the
+ *   account must change its password at the first sign-in either way (三权分立, issue 12). */
 static int
 users_create(struct req *req)
 {
     json_t *body = NULL, *out;
     const char *username = NULL, *role = NULL, *subdistrict = NULL, *password = NULL;
+    struct user_profile prof = { 0 };
     struct buf temp = BUF_INIT, why = BUF_INIT;
     struct user u;
     int rc;
 
     if ((rc = api_body(req, &body)) ||
-        (rc = api_unpack(req, body, "{s:s, s:s, s?s, s?s}", "username", &username, "role", &role,
-                         "subdistrict", &subdistrict, "password", &password)) ||
+        (rc = api_unpack(req, body, "{s:s, s:s, s?s, s?s, s?s, s?s, s?s}", "username", &username, "role", &role,
+                         "subdistrict", &subdistrict, "password", &password, "real_name", &prof.real_name,
+                         "phone", &prof.phone, "organisation", &prof.organisation)) ||
         (rc = api_text(req, "subdistrict", subdistrict, 12)) || (rc = api_text(req, "password", password, 256)))
         goto out;
-    if ((rc = user_create(req->app, req->db, &req->actor, username, role_parse(role), subdistrict,
-                          password, false, &temp, &why, &u))) {
+    if ((rc = user_create_with(req->app, req->db, &req->actor, username, role_parse(role), subdistrict, &prof,
+                               password, false, &temp, &why, &u))) {
         if (rc == ERR_CONFLICT)
             req_fail(req, rc, "the user name is taken");
         else if (why.len)

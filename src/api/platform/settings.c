@@ -1,8 +1,18 @@
 /* api/platform/settings.c - /api/v1/settings/policy: the security policy, read and changed by
  * secadmin (S6 三权分立). */
 #include "api/api.h"
+#include "core/alloc.h"
 #include "core/err.h"
+#include "core/time.h"
+#include "domain/account/user.h"
+#include "domain/platform/audit.h"
+#include "domain/platform/audit_action.h"
 #include "domain/platform/policy.h"
+
+#define SUMMARY_RECENT 10
+#define SUMMARY_LOCKED 20
+#define SHANGHAI_MS (8LL * 3600000)
+#define DAY_MS 86400000LL
 
 static json_t *
 settings_policy_json(const struct policy *p)
@@ -69,7 +79,57 @@ out:
     return rc;
 }
 
+/* GET /api/v1/settings/security-summary -> {"locked_accounts":{"total","items":[{"id","username",
+ * "role","locked_until","failed_attempts"}]},"failed_logins_today","lockouts_today","since",
+ * "policy":P,"recent":[{"id","ts","actor","role","ip","action","action_name","result","target"}]}
+ * The security administrator's home page (issue 14): no business figures. "Today" starts at
+ * midnight Beijing time. */
+static int
+settings_summary(struct req *req)
+{
+    struct user_filter f = { .role = ROLE_NONE, .state = USER_STATE_LOCKED, .now = time_now_ms() };
+    struct user *users = NULL;
+    struct audit_entry *items = NULL;
+    struct policy p;
+    size_t n = 0;
+    int64_t total = 0, failed = 0, lockouts = 0;
+    int64_t since = (f.now + SHANGHAI_MS) / DAY_MS * DAY_MS - SHANGHAI_MS;
+    json_t *locked, *recent;
+    int rc;
+
+    if ((rc = policy_load(req->db, &p)) ||
+        (rc = user_find(req->db, &req->app->keys, &f, 0, SUMMARY_LOCKED, &users, &n, &total)))
+        return rc;
+    locked = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(locked, json_pack("{s:I, s:s, s:s, s:I, s:i}", "id", (json_int_t)users[i].id, "username",
+                                                users[i].username, "role", role_name(users[i].role), "locked_until",
+                                                (json_int_t)users[i].locked_until, "failed_attempts",
+                                                users[i].failed_count));
+    xfree(users);
+    if ((rc = audit_security_recent(req->db, since, SUMMARY_RECENT, &req->arena, &items, &n, &failed, &lockouts))) {
+        json_decref(locked);
+        return rc;
+    }
+    recent = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char name[160];
+        bool named = audit_action_name(items[i].action, false, name, sizeof name);
+        json_array_append_new(recent, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s?, s:s, s:s}", "id",
+                                                (json_int_t)items[i].id, "ts", (json_int_t)items[i].ts, "actor",
+                                                items[i].actor, "role", items[i].role, "ip", items[i].ip, "action",
+                                                items[i].action, "action_name", named ? name : NULL, "result",
+                                                items[i].result, "target", items[i].target));
+    }
+    return api_reply(req, 200,
+                     json_pack("{s:{s:I, s:o}, s:I, s:I, s:I, s:o, s:o}", "locked_accounts", "total",
+                               (json_int_t)total, "items", locked, "failed_logins_today", (json_int_t)failed,
+                               "lockouts_today", (json_int_t)lockouts, "since", (json_int_t)since, "policy",
+                               settings_policy_json(&p), "recent", recent));
+}
+
 const struct route api_settings_routes[] = {
+    { "GET", "/api/v1/settings/security-summary", settings_summary, PERM_SETTINGS_READ, 0, 0 },
     { "GET", "/api/v1/settings/policy", settings_get, PERM_SETTINGS_READ, 0, 0 },
     { "PUT", "/api/v1/settings/policy", settings_put, PERM_SETTINGS_WRITE, ROUTE_JSON, 4096 },
     ROUTE_END

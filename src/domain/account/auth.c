@@ -34,7 +34,8 @@ auth_totp_ad(int64_t user_id, char *out, size_t cap)
 static const char sql_fail_count[] =
     "UPDATE users SET failed_count = failed_count + 1 WHERE id = ?1 RETURNING failed_count";
 static const char sql_lock[] = "UPDATE users SET failed_count = 0, locked_until = ?2 WHERE id = ?1";
-static const char sql_success[] = "UPDATE users SET failed_count = 0, locked_until = 0 WHERE id = ?1";
+static const char sql_success[] =
+    "UPDATE users SET failed_count = 0, locked_until = 0, last_login_at = ?2 WHERE id = ?1";
 /* Claims a TOTP step once: a replay (or a parallel login with the same code) changes nothing. */
 static const char sql_claim_step[] =
     "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2";
@@ -252,7 +253,7 @@ auth_succeed(struct app *app, struct db *db, const struct actor *who, int64_t us
     auth_target(target, sizeof target, user_id);
     if ((rc = db_begin(db)))
         return rc;
-    if ((rc = auth_exec(db, sql_success, user_id, 0, false, NULL, NULL)) ||
+    if ((rc = auth_exec(db, sql_success, user_id, time_now_ms(), true, NULL, NULL)) ||
         (rc = audit_append(db, &app->keys, who, "auth.login", target, "ok", NULL)) || (rc = db_commit(db)))
         db_rollback(db);
     return rc;

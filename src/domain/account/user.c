@@ -21,15 +21,23 @@
 #define USER_COLS                                                                          \
     "id, username, role, subdistrict, password_hash, password_changed_at, must_change,"    \
     " totp_secret, totp_enabled, totp_last_step, failed_count, locked_until, disabled,"    \
-    " created_at, updated_at"
+    " created_at, updated_at, real_name, phone, organisation, last_login_at"
 
 static const char sql_get[] = "SELECT " USER_COLS " FROM users WHERE id = ?1";
 static const char sql_get_name[] = "SELECT " USER_COLS " FROM users WHERE username = ?1";
-static const char sql_list[] = "SELECT " USER_COLS " FROM users WHERE id > ?1 ORDER BY id LIMIT ?2";
-static const char sql_count[] = "SELECT count(*) FROM users";
+/* The users list's filter: ?1 role ('' = any), ?2 state (enum user_state), ?3 now, ?4 q
+ * ('' = any), ?5 q as a LIKE pattern, ?6 the real name's blind index of q. */
+#define USER_FILTER                                                                          \
+    " (?1 = '' OR role = ?1) AND (?2 = 0 OR (?2 = 1 AND disabled = 0 AND locked_until <= ?3)" \
+    " OR (?2 = 2 AND locked_until > ?3) OR (?2 = 3 AND disabled <> 0))"                       \
+    " AND (?4 = '' OR username LIKE ?5 ESCAPE '!' OR real_name_bidx = ?6)"
+static const char sql_list[] =
+    "SELECT " USER_COLS " FROM users WHERE" USER_FILTER " AND id > ?7 ORDER BY id LIMIT ?8";
+static const char sql_count[] = "SELECT count(*) FROM users WHERE" USER_FILTER;
 static const char sql_insert[] =
     "INSERT INTO users (username, role, subdistrict, password_hash, password_changed_at,"
-    " must_change, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?5) RETURNING id";
+    " must_change, created_at, updated_at, real_name, real_name_bidx, phone, organisation)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?5, ?7, ?8, ?9, ?10) RETURNING id";
 static const char sql_update[] =
     "UPDATE users SET role = ?2, subdistrict = ?3, locked_until = ?4, failed_count = ?5,"
     " disabled = ?6, updated_at = ?7 WHERE id = ?1";
@@ -82,6 +90,18 @@ user_read(struct db_stmt *st, struct user *u)
     u->disabled = db_col_i64(st, 12) != 0;
     u->created_at = db_col_i64(st, 13);
     u->updated_at = db_col_i64(st, 14);
+    b = db_col_blob(st, 15, &n);
+    if (b && n <= sizeof u->real_name_sealed) {
+        memcpy(u->real_name_sealed, b, n);
+        u->real_name_sealed_len = n;
+    }
+    b = db_col_blob(st, 16, &n);
+    if (b && n <= sizeof u->phone_sealed) {
+        memcpy(u->phone_sealed, b, n);
+        u->phone_sealed_len = n;
+    }
+    db_col_copy(st, 17, u->organisation, sizeof u->organisation);
+    u->last_login_at = db_col_i64(st, 18);
 }
 
 static int
@@ -116,27 +136,55 @@ user_get_by_name(struct db *db, const char *username, struct user *out)
     return user_fetch(db, sql_get_name, 0, name, out);
 }
 
+/* user_bind_filter binds ?1..?6 of USER_FILTER. */
+static int
+user_bind_filter(struct db_stmt *st, const struct keyring *kr, const struct user_filter *f, struct buf *like)
+{
+    const char *role = f->role == ROLE_NONE ? "" : role_name(f->role), *q = f->q ? f->q : "";
+    int64_t bidx = 0;
+    int rc;
+    buf_reset(like);
+    buf_addch(like, '%');
+    for (const char *p = q; *p; p++) {
+        char c = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+        if (c == '%' || c == '_' || c == '!')
+            buf_addch(like, '!');
+        buf_addch(like, c);
+    }
+    buf_addch(like, '%');
+    if (*q && kr)
+        bidx = user_real_name_bidx(kr, q);
+    if ((rc = db_bind_text(st, 1, role, strlen(role))) || (rc = db_bind_i64(st, 2, f->state)) ||
+        (rc = db_bind_i64(st, 3, f->now)) || (rc = db_bind_text(st, 4, q, strlen(q))) ||
+        (rc = db_bind_text(st, 5, like->data, like->len)) || (rc = db_bind_i64(st, 6, bidx ? bidx : -1)))
+        return rc;
+    return buf_error(like) ? ERR_INTERNAL : 0;
+}
+
 int
-user_list(struct db *db, int64_t after_id, size_t limit, struct user **items, size_t *n,
-          int64_t *total)
+user_find(struct db *db, const struct keyring *kr, const struct user_filter *f, int64_t after_id, size_t limit,
+          struct user **items, size_t *n, int64_t *total)
 {
     struct db_stmt *st = NULL;
+    struct buf like = BUF_INIT;
     bool row = false;
     size_t count = 0;
     struct user *out = xcalloc(limit ? limit : 1, sizeof *out);
     int rc;
-    if ((rc = db_prepare(db, sql_count, &st)) || (rc = db_step(st, &row)))
+    if ((rc = db_prepare(db, sql_count, &st)) || (rc = user_bind_filter(st, kr, f, &like)) ||
+        (rc = db_step(st, &row)))
         goto out;
     *total = row ? db_col_i64(st, 0) : 0;
     db_done(st);
     st = NULL;
-    if ((rc = db_prepare(db, sql_list, &st)) || (rc = db_bind_i64(st, 1, after_id)) ||
-        (rc = db_bind_i64(st, 2, (int64_t)limit)))
+    if ((rc = db_prepare(db, sql_list, &st)) || (rc = user_bind_filter(st, kr, f, &like)) ||
+        (rc = db_bind_i64(st, 7, after_id)) || (rc = db_bind_i64(st, 8, (int64_t)limit)))
         goto out;
     while (count < limit && !(rc = db_step(st, &row)) && row)
         user_read(st, &out[count++]);
 out:
     db_done(st);
+    buf_release(&like);
     if (rc) {
         xfree(out);
         out = NULL;
@@ -145,6 +193,13 @@ out:
     *items = out;
     *n = count;
     return rc;
+}
+
+int
+user_list(struct db *db, int64_t after_id, size_t limit, struct user **items, size_t *n, int64_t *total)
+{
+    struct user_filter f = { .role = ROLE_NONE };
+    return user_find(db, NULL, &f, after_id, limit, items, n, total);
 }
 
 /* user_check_admin_grant: the administrator roles (sysadmin, secadmin, auditor; 三权分立)
@@ -238,7 +293,33 @@ user_create(struct app *app, struct db *db, const struct actor *a, const char *u
             enum role role, const char *subdistrict, const char *password, bool temporary,
             struct buf *temp_out, struct buf *why, struct user *out)
 {
+    return user_create_with(app, db, a, username, role, subdistrict, NULL, password, temporary, temp_out, why,
+                            out);
+}
+
+/* user_bind_profile binds ?7..?10 of sql_insert from the sealed profile in u. */
+static int
+user_bind_profile(struct db_stmt *st, const struct user *u, int64_t bidx)
+{
+    int rc;
+    if ((rc = u->real_name_sealed_len ? db_bind_blob(st, 7, u->real_name_sealed, u->real_name_sealed_len)
+                                      : db_bind_null(st, 7)) ||
+        (rc = bidx ? db_bind_i64(st, 8, bidx) : db_bind_null(st, 8)) ||
+        (rc = u->phone_sealed_len ? db_bind_blob(st, 9, u->phone_sealed, u->phone_sealed_len)
+                                  : db_bind_null(st, 9)))
+        return rc;
+    return db_bind_text(st, 10, u->organisation, strlen(u->organisation));
+}
+
+int
+user_create_with(struct app *app, struct db *db, const struct actor *a, const char *username,
+                 enum role role, const char *subdistrict, const struct user_profile *profile,
+                 const char *password, bool temporary, struct buf *temp_out, struct buf *why,
+                 struct user *out)
+{
     char name[USERNAME_MAX + 1];
+    struct user sealed;
+    int64_t name_bidx = 0;
     struct buf hash = BUF_INIT, gen = BUF_INIT;
     struct db_stmt *st = NULL;
     bool row = false, in_tx = false;
@@ -253,7 +334,9 @@ user_create(struct app *app, struct db *db, const struct actor *a, const char *u
     }
     if ((rc = user_check_scope(db, role, subdistrict, why)))
         goto out;
-    if ((rc = user_check_admin_grant(a, role, why)))
+    if ((rc = user_check_admin_grant(a, role, why)) || (rc = user_profile_check(profile, why)))
+        goto out;
+    if ((rc = user_profile_seal(&app->keys, profile, &sealed, &name_bidx)))
         goto out;
     temporary = user_force_change(a, temporary);
     if (!password) {
@@ -274,7 +357,8 @@ user_create(struct app *app, struct db *db, const struct actor *a, const char *u
         (rc = (subdistrict && *subdistrict) ? db_bind_text(st, 3, subdistrict, strlen(subdistrict))
                                             : db_bind_null(st, 3)) ||
         (rc = db_bind_text(st, 4, hash.data, hash.len)) || (rc = db_bind_i64(st, 5, now)) ||
-        (rc = db_bind_i64(st, 6, temporary)) || (rc = db_step(st, &row)))
+        (rc = db_bind_i64(st, 6, temporary)) || (rc = user_bind_profile(st, &sealed, name_bidx)) ||
+        (rc = db_step(st, &row)))
         goto out;
     id = row ? db_col_i64(st, 0) : 0;
     db_done(st);

@@ -230,13 +230,13 @@ audit_record_via(struct db_writer *writer, struct db *db, const struct keyring *
     return db_writer_run(writer, audit_write, &w);
 }
 
+#define AUDIT_FILTER                                                                         \
+    " (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2) AND (?3 = 0 OR ts >= ?3)"          \
+    " AND (?4 = 0 OR ts < ?4) AND (?5 = '' OR result = ?5)"
 static const char sql_list[] =
     "SELECT id, ts, actor, role, ip, action, target, result, request_id, detail FROM audit_log"
-    " WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2) AND (?3 = 0 OR ts >= ?3)"
-    " AND (?4 = 0 OR ts < ?4) AND (?5 = 0 OR id < ?5) ORDER BY id DESC LIMIT ?6";
-static const char sql_count[] =
-    "SELECT count(*) FROM audit_log WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR action = ?2)"
-    " AND (?3 = 0 OR ts >= ?3) AND (?4 = 0 OR ts < ?4)";
+    " WHERE" AUDIT_FILTER " AND (?6 = 0 OR id < ?6) ORDER BY id DESC LIMIT ?7";
+static const char sql_count[] = "SELECT count(*) FROM audit_log WHERE" AUDIT_FILTER;
 
 static int
 audit_bind_filter(struct db_stmt *st, const struct audit_query *q)
@@ -244,7 +244,8 @@ audit_bind_filter(struct db_stmt *st, const struct audit_query *q)
     int rc;
     const char *actor = q->actor ? q->actor : "", *action = q->action ? q->action : "";
     if ((rc = bind_str(st, 1, actor)) || (rc = bind_str(st, 2, action)) ||
-        (rc = db_bind_i64(st, 3, q->from)) || (rc = db_bind_i64(st, 4, q->to)))
+        (rc = db_bind_i64(st, 3, q->from)) || (rc = db_bind_i64(st, 4, q->to)) ||
+        (rc = bind_str(st, 5, q->result ? q->result : "")))
         return rc;
     return 0;
 }
@@ -266,9 +267,58 @@ audit_list(struct db *db, const struct audit_query *q, struct arena *arena,
     db_done(st);
     st = NULL;
     if ((rc = db_prepare(db, sql_list, &st)) || (rc = audit_bind_filter(st, q)) ||
-        (rc = db_bind_i64(st, 5, q->before_id)) || (rc = db_bind_i64(st, 6, (int64_t)q->limit)))
+        (rc = db_bind_i64(st, 6, q->before_id)) || (rc = db_bind_i64(st, 7, (int64_t)q->limit)))
         goto out;
     while (count < q->limit && !(rc = db_step(st, &row)) && row) {
+        struct audit_entry *e = &out[count++];
+        e->id = db_col_i64(st, 0);
+        e->ts = db_col_i64(st, 1);
+        e->actor = db_col_arena(st, 2, arena);
+        e->role = db_col_arena(st, 3, arena);
+        e->ip = db_col_arena(st, 4, arena);
+        e->action = db_col_arena(st, 5, arena);
+        e->target = db_col_arena(st, 6, arena);
+        e->result = db_col_arena(st, 7, arena);
+        e->request_id = db_col_arena(st, 8, arena);
+        e->detail = db_col_arena(st, 9, arena);
+    }
+    *items = out;
+    *n = count;
+out:
+    db_done(st);
+    return rc;
+}
+
+#define AUDIT_SECURITY_ACTIONS                                                                  \
+    " (action LIKE 'auth.%' OR action LIKE 'access.%' OR action LIKE 'user.%' OR action LIKE 'token.%'" \
+    " OR action = 'settings.policy.update' OR action LIKE 'audit.%')"
+static const char sql_security[] =
+    "SELECT id, ts, actor, role, ip, action, target, result, request_id, detail FROM audit_log"
+    " WHERE" AUDIT_SECURITY_ACTIONS " ORDER BY id DESC LIMIT ?1";
+static const char sql_security_counts[] =
+    "SELECT COALESCE(SUM(CASE WHEN action = 'auth.login' AND result IN ('failed', 'locked') THEN 1 ELSE 0 END), 0),"
+    " COALESCE(SUM(CASE WHEN action = 'auth.lockout' THEN 1 ELSE 0 END), 0)"
+    " FROM audit_log WHERE ts >= ?1 AND action IN ('auth.login', 'auth.lockout')";
+
+int
+audit_security_recent(struct db *db, int64_t since, size_t limit, struct arena *arena, struct audit_entry **items,
+                      size_t *n, int64_t *failed_logins, int64_t *lockouts)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    size_t count = 0;
+    struct audit_entry *out = arena_alloc(arena, sizeof *out * (limit ? limit : 1));
+    int rc;
+    if ((rc = db_prepare(db, sql_security_counts, &st)) || (rc = db_bind_i64(st, 1, since)) ||
+        (rc = db_step(st, &row)))
+        goto out;
+    *failed_logins = row ? db_col_i64(st, 0) : 0;
+    *lockouts = row ? db_col_i64(st, 1) : 0;
+    db_done(st);
+    st = NULL;
+    if ((rc = db_prepare(db, sql_security, &st)) || (rc = db_bind_i64(st, 1, (int64_t)limit)))
+        goto out;
+    while (count < limit && !(rc = db_step(st, &row)) && row) {
         struct audit_entry *e = &out[count++];
         e->id = db_col_i64(st, 0);
         e->ts = db_col_i64(st, 1);

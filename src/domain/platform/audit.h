@@ -37,6 +37,7 @@ int audit_record_via(struct db_writer *writer, struct db *db, const struct keyri
 
 struct audit_query {
     const char *actor, *action; /* exact match, NULL = any */
+    const char *result;         /* exact match ("ok", "denied", "failed" …), NULL = any */
     int64_t from, to;           /* ts range in ms, 0 = open */
     int64_t before_id;          /* paging: rows with id < before_id (0 = newest) */
     size_t limit;
@@ -45,6 +46,13 @@ struct audit_query {
  * rows matching the filter. */
 int audit_list(struct db *db, const struct audit_query *q, struct arena *arena,
                struct audit_entry **items, size_t *n, int64_t *total);
+/* audit_security_recent returns the newest security entries (sign-in, lockouts, denied
+ * access, account and policy changes, tokens; no personal-data lookups and no business
+ * changes) for the security administrator's home page (issue 14), strings in arena, and
+ * counts since `since` (ms) the failed sign-ins (auth.login failed or locked) and lockouts. */
+int audit_security_recent(struct db *db, int64_t since, size_t limit, struct arena *arena,
+                          struct audit_entry **items, size_t *n, int64_t *failed_logins,
+                          int64_t *lockouts);
 /* audit_reanchor re-tags the current head after an operator investigated a broken chain
  * (appends are refused while the head's tag does not verify: fail closed) and records an
  * "audit.reanchor" entry with finding as its detail. Console only. */

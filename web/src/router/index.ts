@@ -75,6 +75,8 @@ router.beforeEach(async (to): Promise<boolean | RouteLocationRaw> => {
     return { name: forced, query: redirect === '/' ? {} : { redirect } };
   }
   if (to.name === 'force-password' || to.name === 'force-totp') return { name: 'dashboard' };
+  // The security administrator's home is the security overview (issue 14: no business figures).
+  if (to.name === 'dashboard' && session.can('settings.write') && !session.can('dashboard.read')) return { name: 'security' };
   if (to.meta.perm && !session.can(to.meta.perm)) return { name: 'dashboard' };
   return true;
 });

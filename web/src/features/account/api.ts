@@ -27,12 +27,33 @@ export interface User {
   password_expires_at: number | null;
 }
 
-/** A row of GET /api/v1/users. */
+/** A row of GET /api/v1/users (real name and phone come masked). */
 export interface UserRow extends User {
   locked: boolean;
   disabled: boolean;
   created_at: number;
+  real_name: string | null;
+  phone: string | null;
+  organisation: string | null;
+  last_login_at: number | null;
+  failed_attempts: number;
+  locked_until: number | null;
 }
+
+/** Administrator roles: granted and changed at the server console only (三权分立). */
+export const ADMIN_ROLES: string[] = ['sysadmin', 'secadmin', 'auditor'];
+
+/** Account states of the users list's filter. */
+export const USER_STATES = ['normal', 'locked', 'disabled'] as const;
+
+/** Filters of GET /api/v1/users. */
+export interface UserFilters {
+  role?: string;
+  state?: string;
+  q?: string;
+}
+
+export const USERS_PATH = '/api/v1/users';
 
 export interface SessionReply {
   user: User;
@@ -90,14 +111,17 @@ export function totpEnable(code: string): Promise<UserReply> {
 
 /* ---------- user administration ---------- */
 
-export function listUsers(limit: number, next: string | null): Promise<Page<UserRow>> {
-  return api.get<Page<UserRow>>('/api/v1/users', { limit, next });
+export function listUsers(limit: number, next: string | null, f: UserFilters = {}): Promise<Page<UserRow>> {
+  return api.get<Page<UserRow>>(USERS_PATH, { limit, next, ...f });
 }
 
 export interface NewUser {
   username: string;
   role: string;
   subdistrict?: string;
+  real_name?: string;
+  phone?: string;
+  organisation?: string;
 }
 
 export function createUser(u: NewUser): Promise<CreatedUserReply> {

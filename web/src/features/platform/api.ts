@@ -25,6 +25,8 @@ export interface AuditEntry {
   role: string | null;
   ip: string | null;
   action: string;
+  action_name: string | null;
+  action_name_en: string | null;
   target: string | null;
   result: string;
   request_id: string | null;
@@ -41,12 +43,48 @@ export interface AuditVerifyReply {
 export interface AuditFilters {
   actor: string | null;
   action: string | null;
+  result: string | null;
   from: number | null;
   to: number | null;
 }
 
+export const AUDIT_PATH = '/api/v1/audit';
+
+/** An action code with its names (GET /api/v1/audit/actions). */
+export interface AuditAction {
+  code: string;
+  name: string;
+  name_en: string;
+}
+
+export async function listAuditActions(): Promise<AuditAction[]> {
+  const r = await api.get<{ items: AuditAction[] }>('/api/v1/audit/actions');
+  return r.items;
+}
+
+/** The security policy (GET/PUT /api/v1/settings/policy; settings.read / settings.write). */
+export interface Policy {
+  password_min_length: number;
+  password_min_classes: number;
+  password_max_age_ms: number;
+  lockout_attempts: number;
+  lockout_ms: number;
+  session_idle_ms: number;
+  session_absolute_ms: number;
+  totp_for_all: boolean;
+  pbkdf2_iterations: number;
+}
+
+export function getPolicy(): Promise<Policy> {
+  return api.get<Policy>('/api/v1/settings/policy');
+}
+
+export function putPolicy(p: Policy): Promise<Policy> {
+  return api.put<Policy>('/api/v1/settings/policy', p);
+}
+
 export function listAudit(f: AuditFilters, limit: number, next: string | null): Promise<Page<AuditEntry>> {
-  return api.get<Page<AuditEntry>>('/api/v1/audit', { limit, next, ...f } as Query);
+  return api.get<Page<AuditEntry>>(AUDIT_PATH, { limit, next, ...f } as Query);
 }
 
 export function verifyAudit(): Promise<AuditVerifyReply> {
@@ -69,4 +107,18 @@ export async function listSubdistricts(): Promise<Map<string, string>> {
 export async function listIndustries(): Promise<Map<string, Industry>> {
   const r = await api.get<Page<Industry>>('/api/v1/industries');
   return new Map(r.items.map((i) => [i.code, i]));
+}
+
+/** GET /api/v1/settings/security-summary: the security administrator's home page. */
+export interface SecuritySummary {
+  locked_accounts: { total: number; items: { id: number; username: string; role: string; locked_until: number; failed_attempts: number }[] };
+  failed_logins_today: number;
+  lockouts_today: number;
+  since: number;
+  policy: Policy;
+  recent: { id: number; ts: number; actor: string; role: string; ip: string; action: string; action_name: string | null; result: string; target: string }[];
+}
+
+export function getSecuritySummary(): Promise<SecuritySummary> {
+  return api.get<SecuritySummary>('/api/v1/settings/security-summary');
 }
