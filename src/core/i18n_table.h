@@ -161,6 +161,7 @@ I18N_MSG("user_name_format", "'username' must be 3-32 characters of a-z, 0-9, '_
 I18N_MSG("user_self_lockout", "you cannot change your own role or lock yourself out",
          "不能修改自己的角色，也不能锁定自己")
 I18N_MSG("user_real_name_long", "'real_name' must have at most %zu characters", "姓名不能超过 %zu 个字")
+I18N_MSG("field_too_long_chars", "'%s' must have at most %zu characters", "“%s”不能超过 %zu 个字")
 I18N_MSG("user_real_name_chars", "'real_name' contains characters that are not allowed", "姓名含有不允许的字符")
 I18N_MSG("user_org_long", "'organisation' must have at most %zu characters", "所属单位不能超过 %zu 个字")
 I18N_MSG("user_org_chars", "'organisation' contains characters that are not allowed", "所属单位含有不允许的字符")
@@ -333,8 +334,6 @@ I18N_MSG("last_event_id", "'Last-Event-ID' must be an event id", "Last-Event-ID 
 I18N_MSG("limit_range_to", "'limit' must be from 1 to %d", "limit 应为 1 到 %d")
 I18N_MSG("list_too_long_bytes", "the list may have at most %d bytes", "列表最多 %d 字节")
 I18N_MSG("user_name_taken", "the user name is taken", "用户名已被占用")
-I18N_MSG("token_scopes_data_only", "tokens may carry only data scopes (no administration, audit or reveal)",
-         "令牌只能带数据权限（不能带管理、审计或查看明文权限）")
 I18N_MSG("token_scopes_unknown", "'scopes' holds an unknown scope (see GET /api/v1/auth/me for names)",
          "scopes 中有未知的权限（名称见 GET /api/v1/auth/me）")
 I18N_MSG("ingest_batch_max", "a batch may hold at most %d records", "一次最多提交 %d 条记录")
@@ -354,8 +353,6 @@ I18N_MSG("nf_correction", "no such correction", "更正记录不存在")
 I18N_MSG("nf_import", "no such import", "导入记录不存在")
 I18N_MSG("nf_plan", "no such plan", "检测轮次不存在")
 I18N_MSG("nf_reconciliation", "no such reconciliation", "核对记录不存在")
-I18N_MSG("nf_run", "no such run", "运行记录不存在")
-I18N_MSG("nf_sample", "no such sample", "样本不存在")
 I18N_MSG("nf_site_scope", "no such site in your scope", "您的辖区内没有该采样点")
 I18N_MSG("nf_site", "no such site", "采样点不存在")
 I18N_MSG("nf_transport", "no such transport", "转运记录不存在")
@@ -499,15 +496,12 @@ I18N_MSG("match_status", "'status' must be none, auto, review, accepted or rejec
 I18N_MSG("match_site_taken", "another accepted row of this run holds that site", "本次运行中另一条已接受的记录已对应该采样点")
 I18N_MSG("match_no_proposal", "the row has no proposed site: re-point it to one", "该行没有建议的采样点：请改为指定一个")
 I18N_MSG("match_header", "no header naming 点位编码 or 点位名称 in the first rows", "前几行中没有“点位编码”或“点位名称”表头")
-I18N_MSG("health_header", "no header row naming 街道 or 行业 and 实际/实检 in the first 5 rows",
-         "前 5 行中没有含“街道”或“行业”及“实际/实检”的表头")
 I18N_MSG("history_header", "no header row naming 计划编号, 开始时间, 街道 and 实检 in the first 5 rows",
          "前 5 行中没有含“计划编号”“开始时间”“街道”和“实检”的表头")
 I18N_MSG("emergency_header", "no 流调 header row found (it needs 编号 and another known column in the first 5 rows)",
          "没有找到流调表头（前 5 行中需要“编号”和另一个已知列）")
 I18N_MSG("months_from", "'from' must be a month written YYYY-MM", "from 应为 YYYY-MM 格式的月份")
 I18N_MSG("months_to", "'to' must be a month written YYYY-MM", "to 应为 YYYY-MM 格式的月份")
-I18N_MSG("months_order", "'from' must be before 'to'", "from 应早于 to")
 I18N_MSG("months_span", "'from' to 'to' must be 1 to %d months", "from 到 to 应为 1 到 %d 个月")
 I18N_MSG("stats_by", "'by' must be subdistrict, community or industry", "by 应为 subdistrict、community 或 industry")
 I18N_MSG("stale_days", "'stale_days' must be a whole number from 0 to 3650", "stale_days 应为 0 到 3650 的整数")
@@ -554,7 +548,6 @@ I18N_MSG("field_code_chars", "'%s' may hold only letters, digits and . _ : -", "
 I18N_MSG("field_time_short", "'%s' must be RFC 3339 or milliseconds", "“%s”应为 RFC 3339 时间或毫秒时间戳")
 I18N_MSG("field_degrees", "'%s' must be a number (WGS-84 degrees)", "“%s”应为数字（WGS-84 度）")
 I18N_MSG("field_string", "'%s' must be a string", "“%s”应为文字")
-I18N_MSG("field_whole", "'%s' must be a whole number", "“%s”应为整数")
 I18N_MSG("field_time_offset", "'%s' must be an RFC 3339 time with offset or milliseconds since the epoch",
          "“%s”应为带时区的 RFC 3339 时间或毫秒时间戳")
 I18N_MSG("field_year_range", "'%s' must be between 2019 and 2100", "“%s”应在 2019 年到 2100 年之间")
