@@ -360,7 +360,12 @@ test('an officer uploads a list, watches it run, exports the results and deletes
     await page.getByTestId(`batch-view-${batch.id}`).click();
     await page.getByTestId('batch-detail').waitFor();
     await page.getByTestId('batch-detail-status').and(page.locator('[data-status="done"]')).waitFor();
-    const count = async (id) => Number(await page.getByTestId(id).textContent());
+    /* counts are shown with thousands separators (issue 14): "2,510" */
+    const count = async (id) => {
+      const text = (await page.getByTestId(id).textContent()).trim();
+      assert.match(text, /^\d{1,3}(,\d{3})*$/, `${id}: ${text}`);
+      return Number(text.replace(/,/g, ''));
+    };
     const invalidRows = list.filter((r) => ['bad_checksum', 'excel_corrupted', 'empty', 'not_an_id'].includes(r.status)).length;
     assert.equal(await count('count-rows'), list.length);
     assert.equal(await count('count-invalid'), invalidRows);

@@ -335,7 +335,8 @@ test('auditor1: TOTP enrolment, audit log filter and chain verification', async 
     assert.equal((await filtered).status(), 200);
     await page.waitForFunction(() => {
       const rows = [...document.querySelectorAll('[data-testid="audit-table"] tbody tr')];
-      return rows.length > 0 && rows.every((r) => r.children[2]?.textContent?.trim() === 'admin');
+      // columns: expand, #, time, actor, …
+      return rows.length > 0 && rows.every((r) => r.children[3]?.textContent?.trim() === 'admin');
     });
 
     await page.getByTestId('audit-verify').click();
