@@ -87,6 +87,8 @@ I18N_MSG("form_file_too_large", "'file' may have at most %zu MiB", "上传的文
 I18N_MSG("form_no_file", "the form has no 'file' field", "没有选择要上传的文件")
 I18N_MSG("form_field_twice", "the form has two '%s' fields", "表单中有两个“%s”字段")
 I18N_MSG("batch_days_range", "'days' must be from 1 to %d", "天数必须在 1 到 %d 之间")
+I18N_MSG("batch_status_choice", "'status' must be queued, running, done or failed",
+         "状态应为 queued、running、done 或 failed 之一")
 I18N_MSG("batch_rows_choice", "'rows' must be all, not_found or invalid",
          "导出范围只能是全部（all）、未检测（not_found）或无效（invalid）")
 I18N_MSG("batch_not_found", "no such batch", "该批次不存在")

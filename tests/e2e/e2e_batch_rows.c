@@ -9,6 +9,10 @@
  * subdistrict sees can_delete false and gets 403 (reason batch_delete_owner, Chinese
  * message), the district true and deletes it. GET /api/v1/batches/template is a real .xlsx
  * (read back by io/table.h) whose header row 身份证号 / 姓名 / 手机号 the upload recognises.
+ * GET /api/v1/batches filters (issue 14 filter bar): a district account narrows by
+ * subdistrict, uploader, status and a created_at range [from, to) with the paging and total
+ * consistent; a subdistrict account asking for another subdistrict keeps its own; an
+ * unknown status is 400 (reason batch_status_choice, Chinese message).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -226,6 +230,84 @@ test_delete_uploader_or_district(void **state)
     client_release(&d);
 }
 
+/* GET url as c: the reply's total */
+static int64_t
+list_total(struct client *c, const char *url, struct resp *r)
+{
+    assert_int_equal(client_call(c, "GET", url, NULL, r), 200);
+    return resp_int(r, "total");
+}
+
+static void
+test_list_filters(void **state)
+{
+    struct server *srv = *state;
+    struct client a, b, d;
+    struct resp r = RESP_INIT;
+    char url[192];
+    assert_int_equal(client_sign_in(&a, srv, "officer_a"), 200);
+    assert_int_equal(client_sign_in(&b, srv, "officer_b"), 200);
+    assert_int_equal(client_sign_in(&d, srv, "dist"), 200);
+    int64_t ida = upload_done(&a, "filter-a.csv");
+    int64_t idb = upload_done(&b, "filter-b.csv");
+    snprintf(url, sizeof url, "/api/v1/batches/%lld", (long long)idb);
+    assert_int_equal(client_call(&b, "GET", url, NULL, &r), 200);
+    int64_t created_b = resp_int(&r, "created_at");
+    assert_true(created_b > 0);
+
+    /* the district: by subdistrict, uploader, status */
+    int64_t all = list_total(&d, "/api/v1/batches?limit=100", &r);
+    assert_true(all >= 2);
+    assert_int_equal(list_total(&d, "/api/v1/batches?subdistrict=" SUB_B, &r), 1);
+    assert_int_equal(resp_int(&r, "items.0.id"), idb);
+    int64_t in_a = list_total(&d, "/api/v1/batches?subdistrict=" SUB_A "&limit=100", &r);
+    assert_int_equal(in_a, all - 1);
+    assert_int_equal(list_total(&d, "/api/v1/batches?uploader=officer_b", &r), 1);
+    assert_string_equal(resp_str(&r, "items.0.owner"), "officer_b");
+    assert_int_equal(list_total(&d, "/api/v1/batches?uploader=officer_b&status=done&subdistrict=" SUB_B, &r), 1);
+    assert_int_equal(list_total(&d, "/api/v1/batches?uploader=officer_b&status=failed", &r), 0);
+    assert_int_equal(list_total(&d, "/api/v1/batches?uploader=nobody", &r), 0);
+    /* the date range: [from, to) */
+    snprintf(url, sizeof url, "/api/v1/batches?uploader=officer_b&from=%lld&to=%lld", (long long)created_b,
+             (long long)created_b + 1);
+    assert_int_equal(list_total(&d, url, &r), 1);
+    snprintf(url, sizeof url, "/api/v1/batches?uploader=officer_b&to=%lld", (long long)created_b);
+    assert_int_equal(list_total(&d, url, &r), 0);
+    snprintf(url, sizeof url, "/api/v1/batches?uploader=officer_b&from=%lld", (long long)created_b + 1);
+    assert_int_equal(list_total(&d, url, &r), 0);
+    /* paging keeps the filter: one row a page, every page of SUB_A, then the end */
+    int64_t seen = 0;
+    char next[64] = "";
+    for (;;) {
+        snprintf(url, sizeof url, "/api/v1/batches?subdistrict=" SUB_A "&limit=1%s%s", next[0] ? "&next=" : "", next);
+        assert_int_equal(list_total(&d, url, &r), in_a);
+        assert_string_equal(resp_str(&r, "items.0.subdistrict"), SUB_A);
+        seen++;
+        const char *nx = resp_str(&r, "next");
+        if (!nx)
+            break;
+        snprintf(next, sizeof next, "%s", nx);
+        assert_true(seen <= in_a);
+    }
+    assert_int_equal(seen, in_a);
+
+    /* a subdistrict account keeps its own subdistrict whatever it asks */
+    assert_int_equal(list_total(&a, "/api/v1/batches?uploader=officer_b", &r), 0);
+    assert_int_equal(list_total(&a, "/api/v1/batches?subdistrict=" SUB_B "&limit=100", &r), in_a);
+    assert_string_equal(resp_str(&r, "items.0.subdistrict"), SUB_A);
+    assert_int_equal(list_total(&a, "/api/v1/batches?uploader=officer_a&status=done", &r) >= 1, 1);
+    (void)ida;
+
+    client_call(&d, "GET", "/api/v1/batches?status=nonsense", NULL, &r);
+    assert_resp(&r, 400, "invalid");
+    assert_string_equal(resp_str(&r, "error.reason"), "batch_status_choice");
+    assert_string_equal(resp_str(&r, "error.message"), "状态应为 queued、running、done 或 failed 之一");
+    resp_release(&r);
+    client_release(&a);
+    client_release(&b);
+    client_release(&d);
+}
+
 static void
 test_template(void **state)
 {
@@ -271,6 +353,7 @@ main(void)
         cmocka_unit_test(test_rows_paged_filtered_masked),
         cmocka_unit_test(test_delete_uploader_or_district),
         cmocka_unit_test(test_template),
+        cmocka_unit_test(test_list_filters),
     };
     return server_run("batch_rows", tests, sizeof tests / sizeof tests[0], prepare);
 }

@@ -9,7 +9,9 @@
  * the status word), the 无效证件号 export disabled (nothing to export) and the danger-styled
  * delete confirmation (axe-checked while open). officer2 (same subdistrict, not the
  * uploader) finds the delete button disabled with a tooltip saying who may delete; the
- * district account sees the 街道 column and may delete. No Element Plus deprecation warning
+ * district account sees the 街道 column and may delete. The list's filter bar (issue 14): the
+ * district narrows by 街道, 上传人, 状态 and a date range (the total follows; 重置 brings all
+ * back), officer2 has no 街道 select. No Element Plus deprecation warning
  * or Vue warning is printed on these pages; no CSP violation or failed request.
  */
 import assert from 'node:assert/strict';
@@ -135,6 +137,71 @@ test('the uploader: list total, breadcrumbs, result table by status, empty expor
     await screenshot(page, 'batch-pages-delete-dialog');
     await dialog.getByRole('button', { name: '取消' }).click();
     await dialog.waitFor({ state: 'hidden' });
+  });
+});
+
+/** Types a date range into the filter's picker (its two inputs) and closes it. */
+async function dates(page, from, to) {
+  const inputs = page.getByTestId('batch-filter-dates-item').locator('input');
+  await inputs.nth(0).fill(from);
+  await inputs.nth(1).fill(to);
+  await inputs.nth(1).press('Enter');
+  await page.keyboard.press('Escape');
+}
+
+async function searchTotal(page, want) {
+  await page.getByTestId('batch-filter-search').click();
+  await page.getByTestId('batch-total').filter({ hasText: `共 ${want} 条` }).waitFor();
+}
+
+test('the filter bar: the district narrows by 街道, 上传人, 状态 and dates; officers have no 街道 select', async () => {
+  assert.ok(batchId > 0);
+  await withPage('batch-pages-officer2-filter', async (page) => {
+    await login(page, 'officer2', PW);
+    await page.goto(`${base}/batches`);
+    await page.getByTestId('batch-filter').waitFor();
+    assert.equal(await page.getByTestId('batch-filter-subdistrict').count(), 0);
+    await page.getByTestId('batch-filter-uploader').fill('officer1');
+    await searchTotal(page, 1);
+  });
+  await withPage('batch-pages-district-filter', async (page) => {
+    await login(page, 'district1', 'District-Passw0rd!');
+    await page.goto(`${base}/batches`);
+    await page.getByTestId(`batch-sub-${batchId}`).waitFor();
+    /* 街道 */
+    await page.getByTestId('batch-filter-subdistrict').click();
+    await page.getByTestId(`batch-filter-sub-${SUBDISTRICT}`).click();
+    await searchTotal(page, 1);
+    /* 状态: nothing failed, then done */
+    await page.getByTestId('batch-filter-status').click();
+    await page.getByTestId('batch-filter-status-failed').click();
+    await searchTotal(page, 0);
+    await page.getByTestId('batch-filter-status').click();
+    await page.getByTestId('batch-filter-status-done').click();
+    await searchTotal(page, 1);
+    /* 上传人 */
+    await page.getByTestId('batch-filter-uploader').fill('officer2');
+    await searchTotal(page, 0);
+    await page.getByTestId('batch-filter-uploader').fill('officer1');
+    await searchTotal(page, 1);
+    /* 日期范围: long ago holds nothing; a range round today holds the batch */
+    await dates(page, '2020-01-01', '2020-01-02');
+    await searchTotal(page, 0);
+    const day = (d) => new Date(Date.now() + d * 86_400_000).toLocaleDateString('sv-SE', { timeZone: 'Asia/Shanghai' });
+    await dates(page, day(-1), day(1));
+    await searchTotal(page, 1);
+    assert.ok(await page.getByTestId(`batch-sub-${batchId}`).isVisible());
+    /* the pointer off the just-clicked 查询 (a hovered button is lighter on purpose) */
+    await page.mouse.move(0, 0);
+    await page.evaluate(() => document.activeElement?.blur());
+    assert.deepEqual(await axeCheck(page, 'batch-pages-filter'), []);
+    await screenshot(page, 'batch-pages-filter');
+    /* 重置: everything again */
+    await page.getByTestId('batch-filter-status').click();
+    await page.getByTestId('batch-filter-status-failed').click();
+    await searchTotal(page, 0);
+    await page.getByTestId('batch-filter-reset').click();
+    await page.getByTestId('batch-total').filter({ hasText: '共 1 条' }).waitFor();
   });
 });
 

@@ -259,12 +259,12 @@ out:
 static int
 batches_page(struct req *req, const void *query, struct api_list_page *pg)
 {
+    const struct batch_filter *f = query;
     struct batch_job *items = NULL;
     size_t n = 0;
     int rc;
-    (void)query;
-    if ((!pg->skip_total && (rc = batch_job_count(req->db, &req->actor, &pg->total))) ||
-        (rc = batch_job_list(req->db, &req->actor, pg->limit, pg->cursor, &items, &n, &pg->next)))
+    if ((!pg->skip_total && (rc = batch_job_count(req->db, &req->actor, f, &pg->total))) ||
+        (rc = batch_job_list(req->db, &req->actor, f, pg->limit, pg->cursor, &items, &n, &pg->next)))
         return rc;
     pg->items = json_array();
     for (size_t i = 0; i < n; i++)
@@ -290,9 +290,30 @@ static const struct api_list_def batches_def = {
     sizeof batches_cols / sizeof batches_cols[0], 0,
 };
 
-/* GET /api/v1/batches?limit&next[&format=xlsx] -> {"items":[batch…], "total", "next"} newest
- * first | .xlsx of every batch the caller sees */
-static int batches_list(struct req *req) { return api_list_serve(req, &batches_def, NULL); }
+/* GET /api/v1/batches?limit&next&subdistrict&uploader&status&from&to[&format=xlsx]
+ * -> {"items":[batch…], "total", "next"} newest first | .xlsx of every batch the caller sees
+ * that matches. subdistrict narrows a district-wide caller's list (a scoped caller keeps
+ * its own, whatever it asks); uploader is a username; from/to bound created_at ([from, to)). */
+static int
+batches_list(struct req *req)
+{
+    static const char *const statuses[] = { "queued", "running", "done", "failed" };
+    struct batch_filter f = { 0 };
+    bool known = false;
+    int rc;
+
+    f.subdistrict = api_query_opt(req, "subdistrict");
+    f.uploader = api_query_opt(req, "uploader");
+    f.status = api_query_opt(req, "status");
+    if ((rc = api_text(req, "subdistrict", f.subdistrict, 15)) || (rc = api_text(req, "uploader", f.uploader, 64)) ||
+        (rc = api_query_time(req, "from", &f.from)) || (rc = api_query_time(req, "to", &f.to)))
+        return rc;
+    for (size_t i = 0; f.status && i < sizeof statuses / sizeof statuses[0]; i++)
+        known = known || !strcmp(f.status, statuses[i]);
+    if (f.status && !known)
+        return req_fail(req, ERR_INVALID, "'status' must be queued, running, done or failed");
+    return api_list_serve(req, &batches_def, &f);
+}
 
 static int
 batches_id(struct req *req, int64_t *id)

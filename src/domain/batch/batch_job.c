@@ -53,11 +53,13 @@ static const char sql_delete_batch[] = "DELETE FROM batches WHERE id = ?1";
 static const char sql_get[] =
     "SELECT " JOB_COLS " FROM batches WHERE id = ?1 AND status <> 'uploading' AND (?2 = '' OR subdistrict = ?2)";
 static const char sql_get_any[] = "SELECT " JOB_COLS " FROM batches WHERE id = ?1";
+/* the list's filter (struct batch_filter): ?1 subdistrict, ?4 uploader, ?5 status, ?6/?7 range */
+#define LIST_WHERE                                                                                     \
+    " WHERE status <> 'uploading' AND (?1 = '' OR subdistrict = ?1) AND (?4 = '' OR username = ?4)" \
+    " AND (?5 = '' OR status = ?5) AND (?6 = 0 OR created_at >= ?6) AND (?7 = 0 OR created_at < ?7)"
 static const char sql_list[] =
-    "SELECT " JOB_COLS " FROM batches WHERE status <> 'uploading' AND (?1 = '' OR subdistrict = ?1)"
-    " AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3";
-static const char sql_count[] =
-    "SELECT count(*) FROM batches WHERE status <> 'uploading' AND (?1 = '' OR subdistrict = ?1)";
+    "SELECT " JOB_COLS " FROM batches" LIST_WHERE " AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3";
+static const char sql_count[] = "SELECT count(*) FROM batches" LIST_WHERE " AND ?2 = 0 AND ?3 = 0";
 static const char sql_rerun[] =
     "UPDATE batches SET status = 'queued', queued_at = ?2, days_count = ?3, progress_ppm = 0, stage = '',"
     " error = '' WHERE id = ?1 AND status IN ('done', 'failed')";
@@ -508,9 +510,29 @@ batch_job_get(struct db *db, const struct actor *a, int64_t id, struct batch_job
     return batch_job__load(db, a, id, out);
 }
 
+/* Binds the list's filter (?1, ?4-?7): a scoped actor's own subdistrict always wins. */
+static int
+bind_filter(struct db_stmt *st, const struct actor *a, const struct batch_filter *f)
+{
+    static const struct batch_filter none = { 0 };
+    const char *sub, *up, *status;
+    int rc;
+
+    if (!f)
+        f = &none;
+    sub = a->subdistrict[0] ? a->subdistrict : f->subdistrict ? f->subdistrict : "";
+    up = f->uploader ? f->uploader : "";
+    status = f->status ? f->status : "";
+    if ((rc = db_bind_text(st, 1, sub, strlen(sub))) || (rc = db_bind_text(st, 4, up, strlen(up))) ||
+        (rc = db_bind_text(st, 5, status, strlen(status))) || (rc = db_bind_i64(st, 6, f->from)) ||
+        (rc = db_bind_i64(st, 7, f->to)))
+        return rc;
+    return 0;
+}
+
 int
-batch_job_list(struct db *db, const struct actor *a, size_t limit, int64_t before, struct batch_job **items,
-               size_t *n, int64_t *next)
+batch_job_list(struct db *db, const struct actor *a, const struct batch_filter *f, size_t limit, int64_t before,
+               struct batch_job **items, size_t *n, int64_t *next)
 {
     struct db_stmt *st = NULL;
     bool row = false;
@@ -522,8 +544,8 @@ batch_job_list(struct db *db, const struct actor *a, size_t limit, int64_t befor
     if (limit < 1 || limit > BATCH_LIST_MAX)
         return ERR_INVALID;
     *items = xcalloc(limit, sizeof **items);
-    if ((rc = db_prepare(db, sql_list, &st)) || (rc = db_bind_text(st, 1, a->subdistrict, strlen(a->subdistrict))) ||
-        (rc = db_bind_i64(st, 2, before)) || (rc = db_bind_i64(st, 3, (int64_t)limit + 1)))
+    if ((rc = db_prepare(db, sql_list, &st)) || (rc = bind_filter(st, a, f)) || (rc = db_bind_i64(st, 2, before)) ||
+        (rc = db_bind_i64(st, 3, (int64_t)limit + 1)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
         if (*n == limit) {
@@ -543,15 +565,15 @@ out:
 }
 
 int
-batch_job_count(struct db *db, const struct actor *a, int64_t *total)
+batch_job_count(struct db *db, const struct actor *a, const struct batch_filter *f, int64_t *total)
 {
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
 
     *total = 0;
-    if (!(rc = db_prepare(db, sql_count, &st)) && !(rc = db_bind_text(st, 1, a->subdistrict, strlen(a->subdistrict))) &&
-        !(rc = db_step(st, &row)) && row)
+    if (!(rc = db_prepare(db, sql_count, &st)) && !(rc = bind_filter(st, a, f)) && !(rc = db_bind_i64(st, 2, 0)) &&
+        !(rc = db_bind_i64(st, 3, 0)) && !(rc = db_step(st, &row)) && row)
         *total = db_col_i64(st, 0);
     db_done(st);
     return rc;

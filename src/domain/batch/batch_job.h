@@ -88,15 +88,24 @@ int batch_job_create(struct app *app, struct db *db, const struct actor *a, cons
 /* batch_job_get loads batch id as a may see it (ERR_NOT_FOUND otherwise). */
 int batch_job_get(struct db *db, const struct actor *a, int64_t id, struct batch_job *out);
 
-/* batch_job_list returns up to limit (1..BATCH_LIST_MAX) batches a may see, newest first,
- * with id < before (0 = from the newest). *items is an xmalloc'd array (free with xfree),
- * *n its length; *next is the id to pass as before for the next page, 0 at the end. */
-int batch_job_list(struct db *db, const struct actor *a, size_t limit, int64_t before,
-                   struct batch_job **items, size_t *n, int64_t *next);
+/* batch_filter narrows a list (issue 14 filter bar); NULL or empty/0 fields = no filter.
+ * subdistrict applies to a district-wide actor only (a scoped actor always sees its own
+ * subdistrict, whatever is asked); uploader is the uploader's username, status one of
+ * queued|running|done|failed, from/to a created_at range in ms ([from, to), 0 = open). */
+struct batch_filter {
+    const char *subdistrict, *uploader, *status;
+    int64_t from, to;
+};
 
-/* batch_job_count counts the batches a may see (those batch_job_list pages through) into
- * *total. Storage errors as db.h. */
-int batch_job_count(struct db *db, const struct actor *a, int64_t *total);
+/* batch_job_list returns up to limit (1..BATCH_LIST_MAX) batches a may see that match f,
+ * newest first, with id < before (0 = from the newest). *items is an xmalloc'd array (free
+ * with xfree), *n its length; *next is the id to pass as before for the next page, 0 at the end. */
+int batch_job_list(struct db *db, const struct actor *a, const struct batch_filter *f, size_t limit,
+                   int64_t before, struct batch_job **items, size_t *n, int64_t *next);
+
+/* batch_job_count counts the batches a may see that match f (those batch_job_list pages
+ * through) into *total. Storage errors as db.h. */
+int batch_job_count(struct db *db, const struct actor *a, const struct batch_filter *f, int64_t *total);
 
 /* batch_job_rerun queues a done or failed batch again, with days_count (0 = keep its
  * own), and returns it in *out. ERR_CONFLICT while it is queued or running. */

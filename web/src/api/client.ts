@@ -23,8 +23,19 @@ export class ApiError extends Error {
   readonly fromServer: boolean;
   /** the server's stable reason code beside the message, when it gave one */
   readonly reason: string | null;
+  /** the server's untranslated detail (error.detail: row numbers, field names), when it sent one */
+  readonly detail: string | null;
 
-  constructor(status: number, code: string, message: string, requestId: string | null, path: string, fromServer = false, reason: string | null = null) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    requestId: string | null,
+    path: string,
+    fromServer = false,
+    reason: string | null = null,
+    detail: string | null = null,
+  ) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
@@ -33,6 +44,7 @@ export class ApiError extends Error {
     this.path = path;
     this.fromServer = fromServer;
     this.reason = reason;
+    this.detail = detail;
   }
 }
 
@@ -69,7 +81,7 @@ export function withQuery(path: string, q: Query): string {
 /** The ApiError of a non-2xx reply: the envelope's code, message and request id when the
  * body is {"error":{…}}, else a synthetic http_<status> code. */
 function errorOf(status: number, statusText: string, data: unknown, requestId: string | null, path: string): ApiError {
-  const env = (data as { error?: { code?: unknown; message?: unknown; request_id?: unknown; reason?: unknown } } | null)?.error;
+  const env = (data as { error?: { code?: unknown; message?: unknown; request_id?: unknown; reason?: unknown; detail?: unknown } } | null)?.error;
   const fromServer = typeof env?.code === 'string' && typeof env?.message === 'string' && env.message !== '';
   return new ApiError(
     status,
@@ -79,6 +91,7 @@ function errorOf(status: number, statusText: string, data: unknown, requestId: s
     path,
     fromServer,
     typeof env?.reason === 'string' ? env.reason : null,
+    typeof env?.detail === 'string' && env.detail !== '' ? env.detail : null,
   );
 }
 

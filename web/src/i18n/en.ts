@@ -26,6 +26,7 @@ const en: typeof zh = {
     reset: 'Reset',
     actions: 'Actions',
     none: '—',
+    errorDetail: 'Details',
     requestId: 'Request ID',
     refresh: 'Refresh',
   },
@@ -354,6 +355,13 @@ const en: typeof zh = {
     },
   },
   batches: {
+    filter: {
+      allSubdistricts: 'All subdistricts',
+      uploaderHint: "Uploader's username",
+      dates: 'Dates',
+      from: 'From',
+      to: 'To',
+    },
     template: 'Download template',
     dropHint: 'You can also drop the file here.',
     subdistrict: 'Subdistrict',

@@ -24,6 +24,7 @@ export default {
     reset: '重置',
     actions: '操作',
     none: '—',
+    errorDetail: '详细信息',
     requestId: '请求编号',
     refresh: '刷新',
   },
@@ -352,6 +353,13 @@ export default {
     },
   },
   batches: {
+    filter: {
+      allSubdistricts: '全部街道',
+      uploaderHint: '上传人账号',
+      dates: '日期范围',
+      from: '开始日期',
+      to: '结束日期',
+    },
     template: '下载导入模板',
     dropHint: '也可以把文件拖到这里。',
     subdistrict: '街道',

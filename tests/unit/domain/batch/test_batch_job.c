@@ -228,13 +228,39 @@ test_create_run_export(void **state)
     assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub2, job.id, BATCH_EXPORT_ALL, path, NULL),
                      ERR_NOT_FOUND);
     assert_int_equal(access(path, F_OK), -1);
-    assert_int_equal(batch_job_list(at->db, &fx.sub2, 10, 0, &items, &n, &next), 0);
+    assert_int_equal(batch_job_list(at->db, &fx.sub2, NULL, 10, 0, &items, &n, &next), 0);
     assert_int_equal(n, 0);
     xfree(items);
-    assert_int_equal(batch_job_list(at->db, &fx.district, 10, 0, &items, &n, &next), 0);
+    assert_int_equal(batch_job_list(at->db, &fx.district, NULL, 10, 0, &items, &n, &next), 0);
     assert_int_equal(n, 1);
     assert_int_equal(items[0].id, job.id);
     xfree(items);
+    {
+        /* the filter (issue 14): a scoped actor keeps its own subdistrict whatever it asks;
+         * the district narrows by subdistrict, uploader, status and created_at */
+        struct batch_filter f = { .subdistrict = job.subdistrict };
+        int64_t total = -1;
+        assert_int_equal(batch_job_list(at->db, &fx.sub2, &f, 10, 0, &items, &n, &next), 0);
+        assert_int_equal(n, 0);
+        xfree(items);
+        assert_int_equal(batch_job_count(at->db, &fx.district, &f, &total), 0);
+        assert_int_equal(total, 1);
+        f.uploader = job.username;
+        f.from = job.created_at;
+        f.to = job.created_at + 1;
+        assert_int_equal(batch_job_count(at->db, &fx.district, &f, &total), 0);
+        assert_int_equal(total, 1);
+        f.to = job.created_at;
+        assert_int_equal(batch_job_count(at->db, &fx.district, &f, &total), 0);
+        assert_int_equal(total, 0);
+        f = (struct batch_filter){ .status = "failed" };
+        assert_int_equal(batch_job_list(at->db, &fx.district, &f, 10, 0, &items, &n, &next), 0);
+        assert_int_equal(n, 0);
+        xfree(items);
+        f = (struct batch_filter){ .uploader = "nobody" };
+        assert_int_equal(batch_job_count(at->db, &fx.district, &f, &total), 0);
+        assert_int_equal(total, 0);
+    }
     assert_int_equal(batch_job_get(at->db, &fx.district, job.id, &other), 0);
 
     /* no export before the run */

@@ -84,8 +84,18 @@ export function isOpen(b: Pick<Batch, 'status'> | null | undefined): boolean {
   return b?.status === 'queued' || b?.status === 'running';
 }
 
-export function listBatches(limit: number, next: string | null): Promise<BatchPage> {
-  return api.get<BatchPage>('/api/v1/batches', { limit, next });
+/** The list's filters (issue 14): subdistrict (district accounts only; the server keeps a
+ * scoped account's own), the uploader's username, a status, and created_at in [from, to) (ms). */
+export interface BatchFilter {
+  subdistrict?: string;
+  uploader?: string;
+  status?: string;
+  from?: number;
+  to?: number;
+}
+
+export function listBatches(limit: number, next: string | null, f: BatchFilter = {}): Promise<BatchPage> {
+  return api.get<BatchPage>('/api/v1/batches', { limit, next, ...f });
 }
 
 export function getBatch(id: number | string): Promise<Batch> {
