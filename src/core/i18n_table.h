@@ -390,7 +390,6 @@ I18N_MSG("reveal_reason_len", "revealing needs a 'reason' (1 to 200 bytes, witho
 I18N_MSG("case_not_linked", "a case is not linked to another case", "该病例未关联其他病例")
 I18N_MSG("lookup_one_of", "give exactly one of 'id_number', 'phone' and 'record_id'", "身份证号、手机号和记录编号只能且必须给出一个")
 I18N_MSG("phone_bad", "'phone' is not a phone number", "手机号格式有误")
-I18N_MSG("doctor_search_bad", "'phone' is not a phone number or 'name' is too long", "手机号格式有误或姓名过长")
 I18N_MSG("transport_changed", "the transport changed meanwhile; read it again", "转运记录已被修改，请重新读取")
 I18N_MSG("transport_received", "the transport was already received", "该转运已签收")
 I18N_MSG("transport_status_or_time", "give 'status' or 'received_at'", "请给出状态或签收时间")

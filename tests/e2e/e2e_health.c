@@ -38,7 +38,12 @@
 #define P_PHONE "13912345678"
 #define REASON "tracing the contacts of case W-1 for the district command"
 
-static const char *const pii[] = { P_ID, P_NAME, P_PHONE, "11010219900307123X", NULL };
+#define D_NAME "\xe8\xb5\xb5\xe5\x8c\xbb\xe7\x94\x9f" /* 赵医生 */
+#define D_NAME_Q "%E8%B5%B5%E5%8C%BB%E7%94%9F"
+#define D_PHONE "13811112222"
+#define DOCTORS "/api/v1/exchange/health/doctors"
+
+static const char *const pii[] = { P_ID, P_NAME, P_PHONE, "11010219900307123X", D_NAME, D_PHONE, NULL };
 static struct buf feed_token = BUF_INIT;
 
 static int
@@ -148,6 +153,54 @@ test_lookups(void **state)
     client_release(&vic);
 }
 
+/* doctors (0022): search by name or phone through the blind indexes, masked; reveal with
+ * pii.reveal and a reason, refused (403, audited) without; nothing of a SUB_A doctor for off_b. */
+static void
+test_doctors(void **state)
+{
+    struct server *srv = *state;
+    struct client dist, off;
+    struct resp r = RESP_INIT;
+    char body[160];
+    int64_t id;
+
+    login(&dist, srv, "dist");
+    client_call(&dist, "GET", DOCTORS "?name=" D_NAME_Q, NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 1);
+    assert_string_equal(resp_str(&r, "items.0.name"), "\xe8\xb5\xb5**");
+    id = resp_int(&r, "items.0.id");
+    client_call(&dist, "GET", DOCTORS "?phone=138-1111-2222", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 1);
+    assert_string_equal(resp_str(&r, "items.0.phone"), "138****2222");
+    client_call(&dist, "GET", DOCTORS "?phone=13900000000", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 0);
+    client_call(&dist, "GET", DOCTORS "?phone=12", NULL, &r);
+    assert_resp(&r, 400, NULL);
+    assert_string_equal(resp_str(&r, "error.reason"), "phone_bad");
+    snprintf(body, sizeof body, "{\"id\":%lld}", (long long)id);
+    client_call(&dist, "POST", DOCTORS "/reveal", body, &r);
+    assert_resp(&r, 400, NULL);
+    assert_string_equal(resp_str(&r, "error.reason"), "reveal_reason_len");
+    snprintf(body, sizeof body, "{\"id\":%lld,\"reason\":\"" REASON "\"}", (long long)id);
+    client_call(&dist, "POST", DOCTORS "/reveal", body, &r);
+    assert_resp(&r, 200, NULL);
+    assert_string_equal(resp_str(&r, "item.name"), D_NAME);
+    assert_string_equal(resp_str(&r, "item.phone"), D_PHONE);
+
+    login(&off, srv, "off_b");
+    client_call(&off, "GET", DOCTORS "?name=" D_NAME_Q, NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 0);
+    client_call(&off, "POST", DOCTORS "/reveal", body, &r);
+    assert_resp(&r, 403, "forbidden");
+    resp_release(&r);
+    client_release(&dist);
+    client_release(&off);
+}
+
 static void
 test_import_upload(void **state)
 {
@@ -239,6 +292,7 @@ test_no_plaintext(void **state)
     struct server *srv = *state;
     server_assert_absent(srv, SCAN_DB | SCAN_LOG, pii);
     assert_int_equal(server_count_responses(srv, P_ID), 1); /* the one reveal */
+    assert_int_equal(server_count_responses(srv, D_PHONE), 1); /* the doctor's reveal */
     server_assert_clean_errors(srv);
 }
 
@@ -248,6 +302,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_feed),
         cmocka_unit_test(test_lookups),
+        cmocka_unit_test(test_doctors),
         cmocka_unit_test(test_import_upload),
         cmocka_unit_test(test_places_layer),
         cmocka_unit_test(test_no_plaintext),

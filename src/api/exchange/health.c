@@ -147,7 +147,7 @@ health_doctor_page(struct req *req, const void *query, struct api_list_page *pg)
     q.after = pg->cursor;
     rc = health_doctor_list(req->app, req->db, &req->actor, &q, pg->arena, &items, &n, &pg->total);
     if (rc == ERR_INVALID)
-        return req_fail(req, rc, "'phone' is not a phone number or 'name' is too long");
+        return req_fail(req, rc, "'phone' is not a phone number");
     if (rc)
         return rc;
     pg->items = json_array();
