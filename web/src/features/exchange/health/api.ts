@@ -70,3 +70,43 @@ export interface EpiPlacesReply {
 export function epiPlaces(from?: number, to?: number): Promise<EpiPlacesReply> {
   return api.get<EpiPlacesReply>(withQuery('/api/v1/exchange/health/places', { from, to }));
 }
+
+/* 医生信息 (the commission's doctors): GET /api/v1/exchange/health/doctors (health.read, scoped,
+ * masked; name and phone search exactly through blind indexes; format=xlsx exports) and
+ * POST .../doctors/reveal {id, reason} (pii.reveal; audited). */
+export interface Doctor {
+  id: number;
+  source: string;
+  external_id: string;
+  name: string;
+  phone: string;
+  institution: string;
+  title: string;
+  subdistrict: string;
+  site_code: string;
+  created_at: number;
+}
+
+export interface DoctorFilter {
+  site_code?: string;
+  name?: string;
+  phone?: string;
+}
+
+export const DOCTORS_PATH = '/api/v1/exchange/health/doctors';
+
+export function doctorQuery(f: DoctorFilter) {
+  return { site_code: f.site_code || undefined, name: f.name || undefined, phone: f.phone || undefined };
+}
+
+export function listDoctors(f: DoctorFilter, limit: number, next: string | null): Promise<{ items: Doctor[]; total: number; next: string | null }> {
+  return api.get(withQuery(DOCTORS_PATH, { ...doctorQuery(f), limit, next }));
+}
+
+export function doctorsXlsxUrl(f: DoctorFilter): string {
+  return withQuery(DOCTORS_PATH, { ...doctorQuery(f), format: 'xlsx' });
+}
+
+export function revealDoctor(id: number, reason: string): Promise<{ item: Doctor }> {
+  return api.post<{ item: Doctor }>(`${DOCTORS_PATH}/reveal`, { id, reason });
+}

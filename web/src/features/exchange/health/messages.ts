@@ -35,6 +35,24 @@ export const zhCN = {
     noPosition: '无坐标',
     recent: '最近记录',
   },
+  doctors: {
+    nav: '医生信息',
+    exportXlsx: '导出Excel',
+    hint: '默认脱敏显示；姓名、手机号须完整输入才能查到；每次查询都记入审计日志。',
+    none: '没有医生信息',
+    reveal: '查看完整信息',
+    revealHint: '查看原因与查看操作记入审计日志。',
+    col: {
+      external_id: '外部编号',
+      name: '姓名',
+      phone: '联系电话',
+      institution: '医疗机构',
+      title: '职称',
+      subdistrict: '街道',
+      site_code: '采样点编码',
+      created_at: '接收时间',
+    },
+  },
 };
 
 export const en = {
@@ -71,5 +89,23 @@ export const en = {
     places: 'Places visited',
     noPosition: 'no position',
     recent: 'Recent records',
+  },
+  doctors: {
+    nav: 'Doctors',
+    exportXlsx: 'Export Excel',
+    hint: 'Masked by default; a name or phone is found only when typed in full; every search is audited.',
+    none: 'No doctors',
+    reveal: 'Show in full',
+    revealHint: 'The reason and the reveal are audited.',
+    col: {
+      external_id: 'External no.',
+      name: 'Name',
+      phone: 'Phone',
+      institution: 'Institution',
+      title: 'Title',
+      subdistrict: 'Subdistrict',
+      site_code: 'Site code',
+      created_at: 'Received',
+    },
   },
 };
