@@ -43,7 +43,8 @@
 #define D_PHONE "13811112222"
 #define DOCTORS "/api/v1/exchange/health/doctors"
 
-static const char *const pii[] = { P_ID, P_NAME, P_PHONE, "11010219900307123X", D_NAME, D_PHONE, NULL };
+static const char *const pii[] = { P_ID, P_NAME, P_PHONE, "11010219900307123X", D_NAME, D_PHONE,
+                                   "\xe5\xad\x99\xe5\x8c\xbb\xe7\x94\x9f" /* 孙医生 */, "13855556666", "13877778888", NULL };
 static struct buf feed_token = BUF_INIT;
 
 static int
@@ -241,6 +242,55 @@ test_import_upload(void **state)
     buf_release(&file);
 }
 
+/* doctors from a sheet written by openpyxl (make_doctors.py): two accepted (one by subdistrict
+ * name), the nameless row rejected with its sheet row; again: duplicates; then listed masked. */
+static void
+test_doctor_import(void **state)
+{
+    struct server *srv = *state;
+    static const char *const headers[] = { "Content-Type: multipart/form-data; boundary=" BOUNDARY, NULL };
+    struct client feed;
+    struct resp r = RESP_INIT;
+    struct buf body = BUF_INIT, file = BUF_INIT;
+    char dir[64], chunk[65536];
+    size_t n;
+    FILE *f;
+
+    snprintf(dir, sizeof dir, "/tmp/jy_e2e_doctors_%d", (int)getpid());
+    snprintf(chunk, sizeof chunk, "mkdir -p '%s'", dir);
+    assert_int_equal(system(chunk), 0);
+    assert_non_null(f = fopen(pyfixture_make(dir, "make_doctors.py", "doctors.xlsx", ""), "rb"));
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_add(&file, chunk, n);
+    fclose(f);
+    snprintf(chunk, sizeof chunk, "rm -rf '%s'", dir);
+    assert_int_equal(system(chunk), 0);
+    buf_printf(&body, "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"doctors.xlsx\"\r\n"
+                      "Content-Type: application/octet-stream\r\n\r\n", BOUNDARY);
+    buf_add(&body, file.data, file.len);
+    buf_printf(&body, "\r\n--%s--\r\n", BOUNDARY);
+    client_init(&feed, srv);
+    str_copy(feed.bearer, sizeof feed.bearer, feed_token.data);
+    client_send(&feed, "POST", DOCTORS "/import", body.data, body.len, headers, 0, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "rows"), 3);
+    assert_int_equal(resp_int(&r, "accepted"), 2);
+    assert_int_equal(resp_int(&r, "rejected"), 1);
+    assert_int_equal(resp_int(&r, "items.2.row"), 5);
+    assert_string_equal(resp_str(&r, "items.2.field"), "name");
+    client_send(&feed, "POST", DOCTORS "/import", body.data, body.len, headers, 0, &r);
+    assert_int_equal(resp_int(&r, "duplicate"), 2);
+    client_call(&feed, "GET", DOCTORS "?phone=13877778888", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 1);
+    assert_string_equal(resp_str(&r, "items.0.source"), "file");
+    assert_string_equal(resp_str(&r, "items.0.phone"), "138****8888");
+    resp_release(&r);
+    client_release(&feed);
+    buf_release(&body);
+    buf_release(&file);
+}
+
 /* the 流调场所 map layer: places grouped by name and point with a record count, a time window,
  * the caller's scope; no personal field in the reply; a viewer has no health.read. */
 static void
@@ -304,6 +354,7 @@ main(void)
         cmocka_unit_test(test_lookups),
         cmocka_unit_test(test_doctors),
         cmocka_unit_test(test_import_upload),
+        cmocka_unit_test(test_doctor_import),
         cmocka_unit_test(test_places_layer),
         cmocka_unit_test(test_no_plaintext),
     };

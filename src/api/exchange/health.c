@@ -213,10 +213,13 @@ out:
     return rc;
 }
 
-/* POST /api/v1/exchange/health/epi/import (multipart "file": .xlsx or .csv)
+typedef int (*health_importer)(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
+                               struct health_import_result *res, struct buf *why);
+
+/* POST /api/v1/exchange/health/epi/import and .../doctors/import (multipart "file": .xlsx or .csv)
  *   -> 200 {"rows","accepted","duplicate","rejected","items":[{"row","external_id","status","field"?,"reason"?}]} */
 static int
-health_import_route(struct req *req)
+health_import_serve(struct req *req, health_importer import)
 {
     struct multipart_field f;
     struct health_import_result res = { 0 };
@@ -226,7 +229,7 @@ health_import_route(struct req *req)
 
     if ((rc = api__form_file(req, HEALTH_IMPORT_MAX_BYTES, &f)))
         goto out;
-    rc = health_import_mem(req->app, req->db, &req->actor, f.data.p, f.data.n, &res, &why);
+    rc = import(req->app, req->db, &req->actor, f.data.p, f.data.n, &res, &why);
     if (rc && why.len)
         rc = req_fail(req, rc, "%s", why.data);
     if (rc)
@@ -250,6 +253,9 @@ out:
     buf_release(&why);
     return rc;
 }
+
+static int health_import_route(struct req *req) { return health_import_serve(req, health_import_mem); }
+static int health_doctor_import_route(struct req *req) { return health_import_serve(req, health_doctor_import_mem); }
 
 /* GET /api/v1/exchange/health/places?from&to&kind -> 200 {"type":"FeatureCollection",
  *   "features":[{"geometry":Point,"properties":{"name","first_at","last_at","records"}}…],
@@ -285,6 +291,8 @@ const struct route api_health_exchange_routes[] = {
     { "POST", "/api/v1/exchange/health/doctors/batch", health_doctor_batch, PERM_HEALTH_WRITE, ROUTE_JSON,
       API_INGEST_BATCH_CAP },
     { "GET", "/api/v1/exchange/health/doctors", health_doctor_index, PERM_HEALTH_READ, 0, 0 },
+    { "POST", "/api/v1/exchange/health/doctors/import", health_doctor_import_route, PERM_HEALTH_WRITE, ROUTE_MULTIPART,
+      HEALTH_IMPORT_MAX_BYTES + 64 * 1024 },
     { "POST", "/api/v1/exchange/health/doctors/reveal", health_doctor_reveal_route, PERM_HEALTH_READ, ROUTE_JSON,
       4096 },
     ROUTE_END
