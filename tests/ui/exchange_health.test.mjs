@@ -12,7 +12,8 @@
  * request, no API error but the login page's 401.
  *
  * 医生信息: two doctors pushed through the ingest API; the page (from the menu) lists them
- * masked, finds one by its full phone (blind index), exports the list as .xlsx (read back with
+ * masked, imports a sheet written by openpyxl (make_doctors.py), finds one by its full phone
+ * (blind index), exports the list as .xlsx (read back with
  * /usr/bin/python3 + openpyxl: masked too), and reveals one with a reason.
  */
 import assert from 'node:assert/strict';
@@ -127,7 +128,7 @@ test('the 流调场所 layer on the main map: the imported places as points, by 
   }
 });
 
-test('医生信息: the doctors masked, searched by phone, exported as xlsx, revealed with a reason', async () => {
+test('医生信息: the doctors masked, exported as xlsx, a sheet imported, searched by phone, revealed with a reason', async () => {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: true });
   context.setDefaultTimeout(STEP_TIMEOUT);
   const page = await context.newPage();
@@ -177,6 +178,18 @@ print(json.dumps(rows, ensure_ascii=False, default=str))
     assert.deepEqual(data.map((row) => row[head.indexOf('姓名')]), ['赵**', '钱**']);
     assert.deepEqual(data.map((row) => row[head.indexOf('联系电话')]), ['138****2222', '138****4444']);
     assert.ok(!out.stdout.includes('赵医生') && !out.stdout.includes('13833334444'), 'the file is masked');
+
+    /* upload a sheet written by openpyxl: two accepted, the nameless row rejected */
+    const sheet = path.join(dir, 'doctors.xlsx');
+    const mk = spawnSync('/usr/bin/python3', [path.join(ROOT, 'tests/support/fixtures/make_doctors.py'), sheet], { encoding: 'utf8' });
+    assert.equal(mk.status, 0, mk.stderr);
+    await page.getByTestId('doctors-import-file').setInputFiles(sheet);
+    await page.getByTestId('doctors-import-run').click();
+    const rep = page.getByTestId('doctors-import-report');
+    await rep.waitFor();
+    assert.equal(await rep.getAttribute('data-accepted'), '2');
+    assert.equal(await rep.getAttribute('data-rejected'), '1');
+    await page.locator('[data-testid="doctors-total"]', { hasText: '共 4 条' }).waitFor();
 
     /* search by the full phone (blind index) */
     await page.getByTestId('doctors-phone').fill('138 3333 4444');

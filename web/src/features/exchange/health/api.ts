@@ -110,3 +110,19 @@ export function doctorsXlsxUrl(f: DoctorFilter): string {
 export function revealDoctor(id: number, reason: string): Promise<{ item: Doctor }> {
   return api.post<{ item: Doctor }>(`${DOCTORS_PATH}/reveal`, { id, reason });
 }
+
+/* POST .../doctors/import (health.write): an .xlsx or .csv of doctors, through the same
+ * ingest as the feed; per-row outcomes. */
+export interface DoctorImport {
+  rows: number;
+  accepted: number;
+  duplicate: number;
+  rejected: number;
+  items: { row: number; external_id: string; status: 'accepted' | 'duplicate' | 'rejected'; field?: string; reason?: string }[];
+}
+
+export function importDoctors(file: File): Promise<DoctorImport> {
+  const fd = new FormData();
+  fd.append('file', file, file.name);
+  return api.upload<DoctorImport>(`${DOCTORS_PATH}/import`, fd);
+}

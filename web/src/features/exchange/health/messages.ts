@@ -42,6 +42,11 @@ export const zhCN = {
     none: '没有医生信息',
     reveal: '查看完整信息',
     revealHint: '查看原因与查看操作记入审计日志。',
+    file: '选择文件',
+    import: '导入医生名单',
+    importReport: '共 {rows} 行：新增 {accepted}，重复 {duplicate}，拒收 {rejected}',
+    row: '行号',
+    reason: '原因',
     col: {
       external_id: '外部编号',
       name: '姓名',
@@ -97,6 +102,11 @@ export const en = {
     none: 'No doctors',
     reveal: 'Show in full',
     revealHint: 'The reason and the reveal are audited.',
+    file: 'Choose file',
+    import: 'Import doctors',
+    importReport: '{rows} rows: {accepted} new, {duplicate} duplicate, {rejected} rejected',
+    row: 'Row',
+    reason: 'Reason',
     col: {
       external_id: 'External no.',
       name: 'Name',
