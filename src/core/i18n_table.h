@@ -502,6 +502,8 @@ I18N_MSG("history_header", "no header row naming 计划编号, 开始时间, 街
          "前 5 行中没有含“计划编号”“开始时间”“街道”和“实检”的表头")
 I18N_MSG("emergency_header", "no 流调 header row found (it needs 编号 and another known column in the first 5 rows)",
          "没有找到流调表头（前 5 行中需要“编号”和另一个已知列）")
+I18N_MSG("doctors_header", "no doctors header row found (it needs 编号 and 姓名 in the first 5 rows)",
+         "没有找到医生名单表头（前 5 行中需要“编号”和“姓名”）")
 I18N_MSG("months_from", "'from' must be a month written YYYY-MM", "from 应为 YYYY-MM 格式的月份")
 I18N_MSG("months_to", "'to' must be a month written YYYY-MM", "to 应为 YYYY-MM 格式的月份")
 I18N_MSG("months_span", "'from' to 'to' must be 1 to %d months", "from 到 to 应为 1 到 %d 个月")

@@ -38,7 +38,13 @@
 #define P_PHONE "13912345678"
 #define REASON "tracing the contacts of case W-1 for the district command"
 
-static const char *const pii[] = { P_ID, P_NAME, P_PHONE, "11010219900307123X", NULL };
+#define D_NAME "\xe8\xb5\xb5\xe5\x8c\xbb\xe7\x94\x9f" /* 赵医生 */
+#define D_NAME_Q "%E8%B5%B5%E5%8C%BB%E7%94%9F"
+#define D_PHONE "13811112222"
+#define DOCTORS "/api/v1/exchange/health/doctors"
+
+static const char *const pii[] = { P_ID, P_NAME, P_PHONE, "11010219900307123X", D_NAME, D_PHONE,
+                                   "\xe5\xad\x99\xe5\x8c\xbb\xe7\x94\x9f" /* 孙医生 */, "13855556666", "13877778888", NULL };
 static struct buf feed_token = BUF_INIT;
 
 static int
@@ -148,6 +154,54 @@ test_lookups(void **state)
     client_release(&vic);
 }
 
+/* doctors (0022): search by name or phone through the blind indexes, masked; reveal with
+ * pii.reveal and a reason, refused (403, audited) without; nothing of a SUB_A doctor for off_b. */
+static void
+test_doctors(void **state)
+{
+    struct server *srv = *state;
+    struct client dist, off;
+    struct resp r = RESP_INIT;
+    char body[160];
+    int64_t id;
+
+    login(&dist, srv, "dist");
+    client_call(&dist, "GET", DOCTORS "?name=" D_NAME_Q, NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 1);
+    assert_string_equal(resp_str(&r, "items.0.name"), "\xe8\xb5\xb5**");
+    id = resp_int(&r, "items.0.id");
+    client_call(&dist, "GET", DOCTORS "?phone=138-1111-2222", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 1);
+    assert_string_equal(resp_str(&r, "items.0.phone"), "138****2222");
+    client_call(&dist, "GET", DOCTORS "?phone=13900000000", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 0);
+    client_call(&dist, "GET", DOCTORS "?phone=12", NULL, &r);
+    assert_resp(&r, 400, NULL);
+    assert_string_equal(resp_str(&r, "error.reason"), "phone_bad");
+    snprintf(body, sizeof body, "{\"id\":%lld}", (long long)id);
+    client_call(&dist, "POST", DOCTORS "/reveal", body, &r);
+    assert_resp(&r, 400, NULL);
+    assert_string_equal(resp_str(&r, "error.reason"), "reveal_reason_len");
+    snprintf(body, sizeof body, "{\"id\":%lld,\"reason\":\"" REASON "\"}", (long long)id);
+    client_call(&dist, "POST", DOCTORS "/reveal", body, &r);
+    assert_resp(&r, 200, NULL);
+    assert_string_equal(resp_str(&r, "item.name"), D_NAME);
+    assert_string_equal(resp_str(&r, "item.phone"), D_PHONE);
+
+    login(&off, srv, "off_b");
+    client_call(&off, "GET", DOCTORS "?name=" D_NAME_Q, NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 0);
+    client_call(&off, "POST", DOCTORS "/reveal", body, &r);
+    assert_resp(&r, 403, "forbidden");
+    resp_release(&r);
+    client_release(&dist);
+    client_release(&off);
+}
+
 static void
 test_import_upload(void **state)
 {
@@ -182,6 +236,55 @@ test_import_upload(void **state)
     assert_int_equal(resp_int(&r, "items.2.row"), 6);
     client_send(&feed, "POST", "/api/v1/exchange/health/epi/import", body.data, body.len, headers, 0, &r);
     assert_int_equal(resp_int(&r, "duplicate"), 2);
+    resp_release(&r);
+    client_release(&feed);
+    buf_release(&body);
+    buf_release(&file);
+}
+
+/* doctors from a sheet written by openpyxl (make_doctors.py): two accepted (one by subdistrict
+ * name), the nameless row rejected with its sheet row; again: duplicates; then listed masked. */
+static void
+test_doctor_import(void **state)
+{
+    struct server *srv = *state;
+    static const char *const headers[] = { "Content-Type: multipart/form-data; boundary=" BOUNDARY, NULL };
+    struct client feed;
+    struct resp r = RESP_INIT;
+    struct buf body = BUF_INIT, file = BUF_INIT;
+    char dir[64], chunk[65536];
+    size_t n;
+    FILE *f;
+
+    snprintf(dir, sizeof dir, "/tmp/jy_e2e_doctors_%d", (int)getpid());
+    snprintf(chunk, sizeof chunk, "mkdir -p '%s'", dir);
+    assert_int_equal(system(chunk), 0);
+    assert_non_null(f = fopen(pyfixture_make(dir, "make_doctors.py", "doctors.xlsx", ""), "rb"));
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_add(&file, chunk, n);
+    fclose(f);
+    snprintf(chunk, sizeof chunk, "rm -rf '%s'", dir);
+    assert_int_equal(system(chunk), 0);
+    buf_printf(&body, "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"doctors.xlsx\"\r\n"
+                      "Content-Type: application/octet-stream\r\n\r\n", BOUNDARY);
+    buf_add(&body, file.data, file.len);
+    buf_printf(&body, "\r\n--%s--\r\n", BOUNDARY);
+    client_init(&feed, srv);
+    str_copy(feed.bearer, sizeof feed.bearer, feed_token.data);
+    client_send(&feed, "POST", DOCTORS "/import", body.data, body.len, headers, 0, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "rows"), 3);
+    assert_int_equal(resp_int(&r, "accepted"), 2);
+    assert_int_equal(resp_int(&r, "rejected"), 1);
+    assert_int_equal(resp_int(&r, "items.2.row"), 5);
+    assert_string_equal(resp_str(&r, "items.2.field"), "name");
+    client_send(&feed, "POST", DOCTORS "/import", body.data, body.len, headers, 0, &r);
+    assert_int_equal(resp_int(&r, "duplicate"), 2);
+    client_call(&feed, "GET", DOCTORS "?phone=13877778888", NULL, &r);
+    assert_resp(&r, 200, NULL);
+    assert_int_equal(resp_int(&r, "total"), 1);
+    assert_string_equal(resp_str(&r, "items.0.source"), "file");
+    assert_string_equal(resp_str(&r, "items.0.phone"), "138****8888");
     resp_release(&r);
     client_release(&feed);
     buf_release(&body);
@@ -239,6 +342,7 @@ test_no_plaintext(void **state)
     struct server *srv = *state;
     server_assert_absent(srv, SCAN_DB | SCAN_LOG, pii);
     assert_int_equal(server_count_responses(srv, P_ID), 1); /* the one reveal */
+    assert_int_equal(server_count_responses(srv, D_PHONE), 1); /* the doctor's reveal */
     server_assert_clean_errors(srv);
 }
 
@@ -248,7 +352,9 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_feed),
         cmocka_unit_test(test_lookups),
+        cmocka_unit_test(test_doctors),
         cmocka_unit_test(test_import_upload),
+        cmocka_unit_test(test_doctor_import),
         cmocka_unit_test(test_places_layer),
         cmocka_unit_test(test_no_plaintext),
     };

@@ -126,31 +126,34 @@ health_epi_index(struct req *req)
     return api_list_serve(req, &health_epi_def, &q);
 }
 
-struct health_doctor_query {
-    const char *subdistrict, *site_code;
-};
+static json_t *
+health_doctor_json(const struct health_doctor *d)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id", (json_int_t)d->id, "source",
+                     d->source, "external_id", d->external_id, "name", d->name, "phone", d->phone, "institution",
+                     d->institution, "title", d->title, "subdistrict", d->subdistrict, "site_code", d->site_code,
+                     "created_at", (json_int_t)d->created_at);
+}
 
 static int
 health_doctor_page(struct req *req, const void *query, struct api_list_page *pg)
 {
-    const struct health_doctor_query *q = query;
+    struct health_doctor_query q = *(const struct health_doctor_query *)query;
     struct health_doctor *items = NULL;
     size_t n = 0;
     int rc;
 
-    if ((rc = health_doctor_list(req->app, req->db, &req->actor, q->subdistrict, q->site_code, pg->limit,
-                                 pg->cursor, pg->arena, &items, &n, &pg->total)))
+    q.limit = pg->limit;
+    q.after = pg->cursor;
+    rc = health_doctor_list(req->app, req->db, &req->actor, &q, pg->arena, &items, &n, &pg->total);
+    if (rc == ERR_INVALID)
+        return req_fail(req, rc, "'phone' is not a phone number");
+    if (rc)
         return rc;
     pg->items = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const struct health_doctor *d = &items[i];
-        json_array_append_new(pg->items, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "id",
-                                                   (json_int_t)d->id, "source", d->source, "external_id",
-                                                   d->external_id, "name", d->name, "phone", d->phone, "institution",
-                                                   d->institution, "title", d->title, "subdistrict", d->subdistrict,
-                                                   "site_code", d->site_code, "created_at", (json_int_t)d->created_at));
-    }
-    pg->next = n == pg->limit ? items[n - 1].id : 0;
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(pg->items, health_doctor_json(&items[i]));
+    pg->next = n == q.limit ? items[n - 1].id : 0;
     return 0;
 }
 
@@ -166,21 +169,57 @@ static const struct api_list_def health_doctor_def = {
     sizeof health_doctor_cols / sizeof health_doctor_cols[0], 0,
 };
 
-/* GET /api/v1/exchange/health/doctors?subdistrict&site_code&limit&next[&format=xlsx] (masked) */
+/* GET /api/v1/exchange/health/doctors?subdistrict&site_code&name&phone&limit&next[&format=xlsx]
+ * (masked; name and phone are exact matches through their blind indexes) */
 static int
 health_doctor_index(struct req *req)
 {
-    struct health_doctor_query q = { req_query(req, "subdistrict"), req_query(req, "site_code") };
+    struct health_doctor_query q = { 0 };
     int rc;
-    if ((rc = api_text(req, "subdistrict", q.subdistrict, 12)) || (rc = api_text(req, "site_code", q.site_code, 32)))
+    q.subdistrict = req_query(req, "subdistrict");
+    q.site_code = req_query(req, "site_code");
+    q.name = req_query(req, "name");
+    q.phone = req_query(req, "phone");
+    if ((rc = api_text(req, "subdistrict", q.subdistrict, 12)) || (rc = api_text(req, "site_code", q.site_code, 32)) ||
+        (rc = api_text(req, "name", q.name, 64)) || (rc = api_text(req, "phone", q.phone, 32)))
         return rc;
     return api_list_serve(req, &health_doctor_def, &q);
 }
 
-/* POST /api/v1/exchange/health/epi/import (multipart "file": .xlsx or .csv)
+/* POST /api/v1/exchange/health/doctors/reveal {"id","reason"} -> 200 {"item": doctor unmasked}
+ * (pii.reveal; audited, a refusal too) */
+static int
+health_doctor_reveal_route(struct req *req)
+{
+    json_t *body = NULL;
+    json_int_t id = 0;
+    const char *reason = NULL;
+    struct health_doctor d = { 0 };
+    struct buf why = BUF_INIT;
+    int rc;
+
+    if ((rc = api_body(req, &body)) || (rc = api_unpack(req, body, "{s:I, s?s}", "id", &id, "reason", &reason)))
+        goto out;
+    rc = health_doctor_reveal(req->app, req->db, &req->actor, id, reason, &req->arena, &d, &why);
+    if (rc == ERR_FORBIDDEN)
+        rc = req_fail(req, rc, "permission 'pii.reveal' is required to reveal");
+    else if (rc && why.len)
+        rc = req_fail(req, rc, "%s", why.data);
+    if (!rc)
+        rc = api_reply(req, 200, json_pack("{s:o}", "item", health_doctor_json(&d)));
+out:
+    buf_release(&why);
+    json_decref(body);
+    return rc;
+}
+
+typedef int (*health_importer)(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
+                               struct health_import_result *res, struct buf *why);
+
+/* POST /api/v1/exchange/health/epi/import and .../doctors/import (multipart "file": .xlsx or .csv)
  *   -> 200 {"rows","accepted","duplicate","rejected","items":[{"row","external_id","status","field"?,"reason"?}]} */
 static int
-health_import_route(struct req *req)
+health_import_serve(struct req *req, health_importer import)
 {
     struct multipart_field f;
     struct health_import_result res = { 0 };
@@ -190,7 +229,7 @@ health_import_route(struct req *req)
 
     if ((rc = api__form_file(req, HEALTH_IMPORT_MAX_BYTES, &f)))
         goto out;
-    rc = health_import_mem(req->app, req->db, &req->actor, f.data.p, f.data.n, &res, &why);
+    rc = import(req->app, req->db, &req->actor, f.data.p, f.data.n, &res, &why);
     if (rc && why.len)
         rc = req_fail(req, rc, "%s", why.data);
     if (rc)
@@ -214,6 +253,9 @@ out:
     buf_release(&why);
     return rc;
 }
+
+static int health_import_route(struct req *req) { return health_import_serve(req, health_import_mem); }
+static int health_doctor_import_route(struct req *req) { return health_import_serve(req, health_doctor_import_mem); }
 
 /* GET /api/v1/exchange/health/places?from&to&kind -> 200 {"type":"FeatureCollection",
  *   "features":[{"geometry":Point,"properties":{"name","first_at","last_at","records"}}…],
@@ -249,5 +291,9 @@ const struct route api_health_exchange_routes[] = {
     { "POST", "/api/v1/exchange/health/doctors/batch", health_doctor_batch, PERM_HEALTH_WRITE, ROUTE_JSON,
       API_INGEST_BATCH_CAP },
     { "GET", "/api/v1/exchange/health/doctors", health_doctor_index, PERM_HEALTH_READ, 0, 0 },
+    { "POST", "/api/v1/exchange/health/doctors/import", health_doctor_import_route, PERM_HEALTH_WRITE, ROUTE_MULTIPART,
+      HEALTH_IMPORT_MAX_BYTES + 64 * 1024 },
+    { "POST", "/api/v1/exchange/health/doctors/reveal", health_doctor_reveal_route, PERM_HEALTH_READ, ROUTE_JSON,
+      4096 },
     ROUTE_END
 };

@@ -25,7 +25,7 @@ static const char sql_place_insert[] =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 static const char sql_doctor_insert[] =
     "INSERT INTO health_doctors (source, external_id, name, phone, institution, title, subdistrict, site_code,"
-    " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    " created_at, name_bidx, phone_bidx) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     " ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
 
 bool
@@ -279,7 +279,10 @@ health_doctor_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
         (rc = b_phone ? db_bind_blob(st, 4, b_phone, n_phone) : db_bind_null(st, 4)) ||
         (rc = db_bind_str(st, 5, r->institution)) || (rc = db_bind_str(st, 6, r->title)) ||
         (rc = db_bind_str(st, 7, r->subdistrict)) || (rc = db_bind_str(st, 8, r->site_code)) ||
-        (rc = db_bind_i64(st, 9, ingest_now(ing))) || (rc = ingest_insert_step(st, out)))
+        (rc = db_bind_i64(st, 9, ingest_now(ing))) ||
+        (rc = db_bind_i64(st, 10, ingest_blind(ing, HEALTH_DOCTOR_NAME_BLIND, r->name))) ||
+        (rc = b_phone ? db_bind_i64(st, 11, ingest_blind(ing, "phone", r->phone)) : db_bind_null(st, 11)) ||
+        (rc = ingest_insert_step(st, out)))
         goto out;
     rc = ingest_event(ing, "health", r->subdistrict,
                       json_pack("{s:I, s:s, s:s, s:s}", "doctor", (json_int_t)out->id, "subdistrict", r->subdistrict,

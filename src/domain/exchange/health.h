@@ -85,11 +85,28 @@ struct health_doctor {
     const char *source, *external_id, *name, *phone; /* name, phone masked */
     const char *institution, *title, *subdistrict, *site_code;
 };
+/* The blind-index domain of a doctor's name (the phone uses "phone", as for 流调 records). */
+#define HEALTH_DOCTOR_NAME_BLIND "health_doctors.name"
+
+struct health_doctor_query {
+    const char *subdistrict, *site_code; /* "" or NULL = any */
+    const char *name, *phone;            /* "" or NULL = any; exact, by blind index (0022) */
+    size_t limit;                        /* 1..HEALTH_LIST_MAX */
+    int64_t after;                       /* paging: id > after */
+};
 /* health_doctor_list lists doctors (masked) in the actor's scope, optionally of one
- * subdistrict or site, in id order. */
-int health_doctor_list(struct app *app, struct db *db, const struct actor *a, const char *subdistrict,
-                       const char *site_code, size_t limit, int64_t after, struct arena *arena,
-                       struct health_doctor **items, size_t *n, int64_t *total);
+ * subdistrict or site, or with one name or phone (blind index, confirmed by opening; a
+ * phone that is not a phone number is ERR_INVALID), in id order. Audited once per page as
+ * "health.doctors" (a search by name or phone on target "blind:<hex>", never the value). */
+int health_doctor_list(struct app *app, struct db *db, const struct actor *a, const struct health_doctor_query *q,
+                       struct arena *arena, struct health_doctor **items, size_t *n, int64_t *total);
+
+/* health_doctor_reveal reads doctor id in the actor's scope unmasked. Needs pii.reveal
+ * (ERR_FORBIDDEN, audited as denied "health.doctor_reveal") and a reason (person_reason_ok;
+ * ERR_INVALID with the line in why); ERR_NOT_FOUND outside the scope. Audited as
+ * "health.doctor_reveal" on "health_doctors:<id>" with the reason. Strings live in arena. */
+int health_doctor_reveal(struct app *app, struct db *db, const struct actor *a, int64_t id, const char *reason,
+                         struct arena *arena, struct health_doctor *out, struct buf *why);
 
 #define HEALTH_MAP_POINTS_MAX 5000 /* points of one map reply */
 /* health_places_map answers the places visited by the 流调 records in the actor's scope

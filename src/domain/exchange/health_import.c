@@ -277,9 +277,13 @@ health_import_names(struct db *db, json_t *records, bool *bad)
     return rc;
 }
 
-int
-health_import_mem(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
-                  struct health_import_result *res, struct buf *why)
+typedef int (*health_reader)(struct table *t, json_t **records, uint64_t **rows, size_t *n, struct buf *why);
+
+/* health_import_sheet reads p[0..n) with reader and ingests the records as kind. */
+static int
+health_import_sheet(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
+                    health_reader reader, const struct ingest_kind *kind, struct health_import_result *res,
+                    struct buf *why)
 {
     static const char *const status[] = { "accepted", "duplicate", "rejected" };
     struct table *t = NULL;
@@ -291,7 +295,7 @@ health_import_mem(struct app *app, struct db *db, const struct actor *a, const v
     int rc;
 
     memset(res, 0, sizeof *res);
-    if ((rc = table_open_mem(p, n, &t, why)) || (rc = health_import_records(t, &res->records, &nums, &count, why)))
+    if ((rc = table_open_mem(p, n, &t, why)) || (rc = reader(t, &res->records, &nums, &count, why)))
         goto out;
     if (count == 0)
         goto out;
@@ -303,7 +307,7 @@ health_import_mem(struct app *app, struct db *db, const struct actor *a, const v
         if (!bad[i])
             json_array_append(send, json_array_get(res->records, i));
     if (json_array_size(send) &&
-        (rc = ingest_run(app, db, a, &health_epi_kind, send, &out, &nout, &accepted)))
+        (rc = ingest_run(app, db, a, kind, send, &out, &nout, &accepted)))
         goto out;
     res->rows = xcalloc(count, sizeof *res->rows);
     for (size_t i = 0; i < count; i++) {
@@ -336,6 +340,20 @@ out:
     xfree(nums);
     table_close(t);
     return rc;
+}
+
+int
+health_import_mem(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
+                  struct health_import_result *res, struct buf *why)
+{
+    return health_import_sheet(app, db, a, p, n, health_import_records, &health_epi_kind, res, why);
+}
+
+int
+health_doctor_import_mem(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
+                         struct health_import_result *res, struct buf *why)
+{
+    return health_import_sheet(app, db, a, p, n, health_doctor_import_records, &health_doctor_kind, res, why);
 }
 
 void

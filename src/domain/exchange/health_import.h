@@ -60,4 +60,13 @@ int health_import_mem(struct app *app, struct db *db, const struct actor *a, con
                        struct health_import_result *res, struct buf *why);
 void health_import_result_release(struct health_import_result *res);
 
+/* Doctors from a sheet (health_doctor_import.c), the same way: header found in the first 5
+ * rows, needing 编号 (医生编号 外部编号 编号 工号 人员编号) and 姓名; also 联系电话 (as
+ * io/columns.h knows it), 医疗机构 (所属医院 医院 所属机构 单位 工作单位), 职称, 街道 (as
+ * above, code or name) and 采样点编码 (采样点编号 采样点代码). One row per doctor, source
+ * "file", through health_doctor_kind. health_doctor_import_records is pure (fuzzed). */
+int health_doctor_import_records(struct table *t, json_t **records, uint64_t **rows, size_t *n, struct buf *why);
+int health_doctor_import_mem(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
+                             struct health_import_result *res, struct buf *why);
+
 #endif

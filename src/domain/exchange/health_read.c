@@ -34,10 +34,13 @@ static const char sql_places[] =
     "SELECT name, lon_e6, lat_e6, from_at, to_at, lon_e6 IS NOT NULL FROM health_epi_places WHERE epi_id = ?1"
     " ORDER BY seq";
 #define HEALTH_DOC_FILTER                                                                                  \
-    " WHERE (?1 = '' OR subdistrict = ?1) AND (?2 = '' OR subdistrict = ?2) AND (?3 = '' OR site_code = ?3)"
-static const char sql_doctors[] =
-    "SELECT id, source, external_id, name, phone, institution, title, subdistrict, site_code, created_at"
-    " FROM health_doctors" HEALTH_DOC_FILTER " AND id > ?4 ORDER BY id LIMIT ?5";
+    " WHERE (?1 = '' OR subdistrict = ?1) AND (?2 = '' OR subdistrict = ?2) AND (?3 = '' OR site_code = ?3)"  \
+    " AND (?4 = 0 OR name_bidx = ?4) AND (?5 = 0 OR phone_bidx = ?5)"
+#define HEALTH_DOC_COLS                                                                                    \
+    "SELECT id, source, external_id, name, phone, institution, title, subdistrict, site_code, created_at"  \
+    " FROM health_doctors"
+static const char sql_doctors[] = HEALTH_DOC_COLS HEALTH_DOC_FILTER " AND id > ?6 ORDER BY id LIMIT ?7";
+static const char sql_doctor_one[] = HEALTH_DOC_COLS " WHERE id = ?1 AND (?2 = '' OR subdistrict = ?2)";
 static const char sql_doctors_count[] = "SELECT count(*) FROM health_doctors" HEALTH_DOC_FILTER;
 
 /* health_open opens sealed column col of st under ad into arena; "" when NULL or unopenable. */
@@ -279,30 +282,88 @@ out:
     return rc;
 }
 
-int
-health_doctor_list(struct app *app, struct db *db, const struct actor *a, const char *subdistrict,
-                   const char *site_code, size_t limit, int64_t after, struct arena *arena,
-                   struct health_doctor **items, size_t *n, int64_t *total)
+/* health_doctor_row reads the current row of a HEALTH_DOC_COLS statement into d, plaintext. */
+static void
+health_doctor_row(const struct app *app, struct db_stmt *st, struct arena *arena, struct health_doctor *d)
 {
-    struct health_doctor *out;
+    d->id = db_col_i64(st, 0);
+    d->source = db_col_arena(st, 1, arena);
+    d->external_id = db_col_arena(st, 2, arena);
+    d->name = health_open(app, st, 3, "health_doctors.name", arena);
+    d->phone = health_open(app, st, 4, "health_doctors.phone", arena);
+    d->institution = db_col_arena(st, 5, arena);
+    d->title = db_col_arena(st, 6, arena);
+    d->subdistrict = db_col_arena(st, 7, arena);
+    d->site_code = db_col_arena(st, 8, arena);
+    d->created_at = db_col_i64(st, 9);
+}
+
+/* health_doctor_mask masks d's name and phone in place (the plaintext is wiped). */
+static void
+health_doctor_mask(struct health_doctor *d, struct arena *arena)
+{
+    char tmp[64];
+    person_mask_name(d->name, tmp, sizeof tmp);
+    wipe((char *)d->name, strlen(d->name));
+    d->name = arena_strdup(arena, tmp);
+    health_mask_phone(d->phone, tmp, sizeof tmp);
+    wipe((char *)d->phone, strlen(d->phone));
+    d->phone = arena_strdup(arena, tmp);
+}
+
+/* health_doctor_keys turns the name / phone of q into blind indexes (0 = not given), the
+ * normalised values to confirm with, and the audit target. */
+static int
+health_doctor_keys(struct app *app, const struct health_doctor_query *q, int64_t *name_key, int64_t *phone_key,
+                   char name[72], char phone[21], char target[48])
+{
+    const char *raw = q->name ? q->name : "";
+    struct str nm = str_trim((struct str){ raw, strlen(raw) });
+    *name_key = *phone_key = 0;
+    name[0] = phone[0] = '\0';
+    str_copy(target, 48, "health_doctors");
+    if (nm.n) {
+        if (nm.n >= 72)
+            return ERR_INVALID;
+        memcpy(name, nm.p, nm.n);
+        name[nm.n] = '\0';
+        *name_key = blind_index(&app->keys, HEALTH_DOCTOR_NAME_BLIND, name, nm.n);
+        snprintf(target, 48, "blind:%016llx", (unsigned long long)*name_key);
+    }
+    if (q->phone && q->phone[0]) {
+        if (!health_phone_norm(q->phone, phone))
+            return ERR_INVALID;
+        *phone_key = blind_index(&app->keys, "phone", phone, strlen(phone));
+        snprintf(target, 48, "blind:%016llx", (unsigned long long)*phone_key);
+    }
+    return 0;
+}
+
+int
+health_doctor_list(struct app *app, struct db *db, const struct actor *a, const struct health_doctor_query *q,
+                   struct arena *arena, struct health_doctor **items, size_t *n, int64_t *total)
+{
+    size_t limit = q->limit && q->limit <= HEALTH_LIST_MAX ? q->limit : HEALTH_LIST_MAX, count = 0;
+    struct health_doctor *out = arena_alloc(arena, limit * sizeof *out);
     struct db_stmt *st = NULL;
-    char tmp[64], detail[64];
+    char detail[64], name[72], phone[21], target[48];
+    int64_t name_key, phone_key;
     bool row = false;
-    size_t count = 0;
     int rc;
 
-    if (!limit || limit > HEALTH_LIST_MAX)
-        limit = HEALTH_LIST_MAX;
-    out = arena_alloc(arena, limit * sizeof *out);
     *items = out;
     *n = 0;
     *total = 0;
+    if ((rc = health_doctor_keys(app, q, &name_key, &phone_key, name, phone, target)))
+        goto out;
     for (int pass = 0; pass < 2; pass++) {
         if ((rc = db_prepare(db, pass ? sql_doctors : sql_doctors_count, &st)) ||
-            (rc = db_bind_str(st, 1, a->subdistrict)) || (rc = db_bind_str(st, 2, subdistrict ? subdistrict : "")) ||
-            (rc = db_bind_str(st, 3, site_code ? site_code : "")))
+            (rc = db_bind_str(st, 1, a->subdistrict)) ||
+            (rc = db_bind_str(st, 2, q->subdistrict ? q->subdistrict : "")) ||
+            (rc = db_bind_str(st, 3, q->site_code ? q->site_code : "")) || (rc = db_bind_i64(st, 4, name_key)) ||
+            (rc = db_bind_i64(st, 5, phone_key)))
             goto out;
-        if (pass && ((rc = db_bind_i64(st, 4, after)) || (rc = db_bind_i64(st, 5, (int64_t)limit))))
+        if (pass && ((rc = db_bind_i64(st, 6, q->after)) || (rc = db_bind_i64(st, 7, (int64_t)limit))))
             goto out;
         while (!(rc = db_step(st, &row)) && row) {
             if (!pass) {
@@ -311,24 +372,13 @@ health_doctor_list(struct app *app, struct db *db, const struct actor *a, const 
             }
             if (count == limit)
                 continue;
-            struct health_doctor *d = &out[count++];
-            char *plain;
-            d->id = db_col_i64(st, 0);
-            d->source = db_col_arena(st, 1, arena);
-            d->external_id = db_col_arena(st, 2, arena);
-            plain = health_open(app, st, 3, "health_doctors.name", arena);
-            person_mask_name(plain, tmp, sizeof tmp);
-            wipe(plain, strlen(plain));
-            d->name = arena_strdup(arena, tmp);
-            plain = health_open(app, st, 4, "health_doctors.phone", arena);
-            health_mask_phone(plain, tmp, sizeof tmp);
-            wipe(plain, strlen(plain));
-            d->phone = arena_strdup(arena, tmp);
-            d->institution = db_col_arena(st, 5, arena);
-            d->title = db_col_arena(st, 6, arena);
-            d->subdistrict = db_col_arena(st, 7, arena);
-            d->site_code = db_col_arena(st, 8, arena);
-            d->created_at = db_col_i64(st, 9);
+            struct health_doctor *d = &out[count];
+            health_doctor_row(app, st, arena, d);
+            /* a blind-index collision is not this doctor */
+            bool other = (name[0] && strcmp(d->name, name)) || (phone[0] && strcmp(d->phone, phone));
+            health_doctor_mask(d, arena);
+            if (!other)
+                count++;
         }
         if (rc)
             goto out;
@@ -337,7 +387,41 @@ health_doctor_list(struct app *app, struct db *db, const struct actor *a, const 
     }
     *n = count;
     snprintf(detail, sizeof detail, "doctors=%zu masked", count);
-    rc = audit_record(db, &app->keys, a, "health.doctors", "health_doctors", "ok", detail);
+    rc = audit_record(db, &app->keys, a, "health.doctors", target, "ok", detail);
+out:
+    db_done(st);
+    wipe(name, sizeof name);
+    wipe(phone, sizeof phone);
+    return rc;
+}
+
+int
+health_doctor_reveal(struct app *app, struct db *db, const struct actor *a, int64_t id, const char *reason,
+                     struct arena *arena, struct health_doctor *out, struct buf *why)
+{
+    struct db_stmt *st = NULL;
+    char target[48];
+    bool row = false;
+    int rc;
+
+    snprintf(target, sizeof target, "health_doctors:%lld", (long long)id);
+    if (!actor_can(a, PERM_BIT_PII_REVEAL)) {
+        (void)audit_record(db, &app->keys, a, "health.doctor_reveal", target, "denied", NULL);
+        return ERR_FORBIDDEN;
+    }
+    if (!person_reason_ok(reason)) {
+        buf_adds(why, "revealing needs a 'reason' (1 to 200 bytes, without ID numbers)");
+        return ERR_INVALID;
+    }
+    if ((rc = db_prepare(db, sql_doctor_one, &st)) || (rc = db_bind_i64(st, 1, id)) ||
+        (rc = db_bind_str(st, 2, a->subdistrict)) || (rc = db_step(st, &row)))
+        goto out;
+    if (!row) {
+        rc = ERR_NOT_FOUND;
+        goto out;
+    }
+    health_doctor_row(app, st, arena, out);
+    rc = audit_record(db, &app->keys, a, "health.doctor_reveal", target, "ok", reason);
 out:
     db_done(st);
     return rc;

@@ -38,6 +38,7 @@ const struct audit_action audit_actions[] = {
     { "health.reveal", "查看流调完整信息", "Epidemiological record revealed" },
     { "health.list", "查看流调列表", "Epidemiological records listed" },
     { "health.doctors", "查看卫健医生名单", "Health doctors listed" },
+    { "health.doctor_reveal", "查看医生完整信息", "Health doctor revealed" },
     /* batches */
     { "batches.upload", "上传批量查询", "Batch uploaded" },
     { "batches.lookup", "批量查询比对", "Batch looked up" },

@@ -219,14 +219,43 @@ test_scope(void **state)
     assert_int_equal(total, 1);
     assert_string_equal(items[0].external_id, "E-005");
     assert_string_equal(items[0].name, "李*");
-    assert_int_equal(health_doctor_list(&at->app, at->db, &off2, NULL, NULL, 50, 0, &arena, &docs, &n, &total), 0);
+    struct health_doctor_query dq = { .limit = 50 };
+    assert_int_equal(health_doctor_list(&at->app, at->db, &off2, &dq, &arena, &docs, &n, &total), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(health_doctor_list(&at->app, at->db, &at->admin, NULL, "S-1", 50, 0, &arena, &docs, &n, &total),
-                     0);
+    dq.site_code = "S-1";
+    assert_int_equal(health_doctor_list(&at->app, at->db, &at->admin, &dq, &arena, &docs, &n, &total), 0);
     assert_int_equal(n, 1);
     assert_string_equal(docs[0].name, "赵**");
     assert_string_equal(docs[0].phone, "138****2222");
     assert_string_equal(docs[0].title, "主治医师");
+    /* search by name or phone (blind index, 0022); another name finds nothing */
+    struct health_doctor_query sq = { .name = " 赵医生 ", .limit = 50 };
+    assert_int_equal(health_doctor_list(&at->app, at->db, &at->admin, &sq, &arena, &docs, &n, &total), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(docs[0].name, "赵**");
+    sq = (struct health_doctor_query){ .phone = "138-1111-2222", .limit = 50 };
+    assert_int_equal(health_doctor_list(&at->app, at->db, &at->admin, &sq, &arena, &docs, &n, &total), 0);
+    assert_int_equal(n, 1);
+    sq = (struct health_doctor_query){ .name = "钱医生", .limit = 50 };
+    assert_int_equal(health_doctor_list(&at->app, at->db, &at->admin, &sq, &arena, &docs, &n, &total), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(total, 0);
+    sq = (struct health_doctor_query){ .phone = "12", .limit = 50 };
+    assert_int_equal(health_doctor_list(&at->app, at->db, &at->admin, &sq, &arena, &docs, &n, &total), ERR_INVALID);
+    /* reveal: needs pii.reveal and a reason, in scope */
+    struct health_doctor one;
+    int64_t did;
+    sq = (struct health_doctor_query){ .limit = 50 };
+    assert_int_equal(health_doctor_list(&at->app, at->db, &at->admin, &sq, &arena, &docs, &n, &total), 0);
+    did = docs[0].id;
+    assert_int_equal(health_doctor_reveal(&at->app, at->db, &at->admin, did, "核对排班", &arena, &one, apptest_why()),
+                     0);
+    assert_string_equal(one.name, "赵医生");
+    assert_string_equal(one.phone, "13811112222");
+    assert_int_equal(health_doctor_reveal(&at->app, at->db, &at->admin, did, "", &arena, &one, apptest_why()),
+                     ERR_INVALID);
+    assert_int_equal(health_doctor_reveal(&at->app, at->db, &off2, did, "核对排班", &arena, &one, apptest_why()),
+                     ERR_FORBIDDEN);
     /* a writer bound to SUB2 cannot write SUB1's records */
     apptest_scoped(at, SUB2, &scoped2);
     struct ingest_outcome o = apptest_put(at, &scoped2, &health_epi_kind, epi_obj("E-006", "case", SUB1, NULL, "x"));

@@ -70,3 +70,59 @@ export interface EpiPlacesReply {
 export function epiPlaces(from?: number, to?: number): Promise<EpiPlacesReply> {
   return api.get<EpiPlacesReply>(withQuery('/api/v1/exchange/health/places', { from, to }));
 }
+
+/* 医生信息 (the commission's doctors): GET /api/v1/exchange/health/doctors (health.read, scoped,
+ * masked; name and phone search exactly through blind indexes; format=xlsx exports) and
+ * POST .../doctors/reveal {id, reason} (pii.reveal; audited). */
+export interface Doctor {
+  id: number;
+  source: string;
+  external_id: string;
+  name: string;
+  phone: string;
+  institution: string;
+  title: string;
+  subdistrict: string;
+  site_code: string;
+  created_at: number;
+}
+
+export interface DoctorFilter {
+  site_code?: string;
+  name?: string;
+  phone?: string;
+}
+
+export const DOCTORS_PATH = '/api/v1/exchange/health/doctors';
+
+export function doctorQuery(f: DoctorFilter) {
+  return { site_code: f.site_code || undefined, name: f.name || undefined, phone: f.phone || undefined };
+}
+
+export function listDoctors(f: DoctorFilter, limit: number, next: string | null): Promise<{ items: Doctor[]; total: number; next: string | null }> {
+  return api.get(withQuery(DOCTORS_PATH, { ...doctorQuery(f), limit, next }));
+}
+
+export function doctorsXlsxUrl(f: DoctorFilter): string {
+  return withQuery(DOCTORS_PATH, { ...doctorQuery(f), format: 'xlsx' });
+}
+
+export function revealDoctor(id: number, reason: string): Promise<{ item: Doctor }> {
+  return api.post<{ item: Doctor }>(`${DOCTORS_PATH}/reveal`, { id, reason });
+}
+
+/* POST .../doctors/import (health.write): an .xlsx or .csv of doctors, through the same
+ * ingest as the feed; per-row outcomes. */
+export interface DoctorImport {
+  rows: number;
+  accepted: number;
+  duplicate: number;
+  rejected: number;
+  items: { row: number; external_id: string; status: 'accepted' | 'duplicate' | 'rejected'; field?: string; reason?: string }[];
+}
+
+export function importDoctors(file: File): Promise<DoctorImport> {
+  const fd = new FormData();
+  fd.append('file', file, file.name);
+  return api.upload<DoctorImport>(`${DOCTORS_PATH}/import`, fd);
+}
