@@ -241,6 +241,16 @@ test('new samples show up live on the district and subdistrict dashboards', { ti
       await s.page.getByTestId('chart-communities').waitFor();
       await d.page.locator('[data-testid="top-sites"] tbody tr').first().waitFor();
 
+      // 导出Excel: the round's table by subdistrict (district) or community (subdistrict), as .xlsx
+      for (const [page, stat] of [[d.page, 'plan_by_subdistrict'], [s.page, 'scans_by_community']]) {
+        const href = await page.getByTestId('dashboard-xlsx').getAttribute('href');
+        assert.ok(href.startsWith(`/api/v1/stats/${stat}?`) && href.includes('format=xlsx') && href.includes("plan_no=XC"), href);
+        const x = await page.request.get(`${base}${href}`);
+        assert.equal(x.status(), 200, `${href}: ${x.status()}`);
+        assert.match(x.headers()['content-type'], /spreadsheetml/);
+        assert.equal((await x.body()).subarray(0, 2).toString(), 'PK');
+      }
+
       const d0 = await kpi(d.page, 'scans-today');
       const dSampled0 = await kpi(d.page, 'sampled');
       const s0 = await kpi(s.page, 'scans-today');

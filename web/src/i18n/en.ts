@@ -111,6 +111,7 @@ const en: typeof zh = {
     qrAlt: 'Two-step verification QR code',
   },
   dashboard: {
+    exportXlsx: 'Export to Excel',
     welcome: 'Welcome, {name}',
     role: 'Role',
     scope: 'Data scope',

@@ -109,6 +109,7 @@ export default {
     qrAlt: '两步验证二维码',
   },
   dashboard: {
+    exportXlsx: '导出Excel',
     welcome: '欢迎，{name}',
     role: '角色',
     scope: '数据范围',
