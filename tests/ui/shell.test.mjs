@@ -118,6 +118,11 @@ test('admin: forced password change, TOTP enrolment, users, own password, logout
     await page.waitForURL(/\/login/);
     await page.getByTestId('login-username').waitFor();
     assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+    // Tabbing through the untouched empty form paints nothing red (issue 14).
+    await page.getByTestId('login-username').focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.locator('.el-form-item__error').count(), 0, 'no validation on blur of an untouched form');
     await screenshot(page, '01-admin-login');
 
     await login(page, 'admin', ADMIN_INITIAL);
