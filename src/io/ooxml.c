@@ -4,10 +4,25 @@
 
 #include <stdio.h>
 
+/* ooxml_escaped_as_x: does the character at p become an "_xHHHH_" escape (so that it
+ * starts with '_')? */
+static bool
+ooxml_escaped_as_x(const char *p, size_t n)
+{
+    unsigned char c = (unsigned char)p[0];
+    if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+        return true;
+    return c == 0xEF && n >= 3 && (unsigned char)p[1] == 0xBF &&
+           ((unsigned char)p[2] == 0xBE || (unsigned char)p[2] == 0xBF);
+}
+
+/* ooxml_hex4: does p start "_xHHHH_" as written - the closing '_' either in the text or the
+ * first byte of the next character's own escape ("_x004d" + CR → "_x004d_x000D_", which a
+ * reader would take for 'M'; found by fuzz_xlsxw)? Such a '_' must be escaped itself. */
 static bool
 ooxml_hex4(const char *p, size_t n)
 {
-    if (n < 7 || p[0] != '_' || p[1] != 'x' || p[6] != '_')
+    if (n < 7 || p[0] != '_' || p[1] != 'x' || (p[6] != '_' && !ooxml_escaped_as_x(p + 6, n - 6)))
         return false;
     for (int i = 2; i < 6; i++) {
         char c = p[i];
