@@ -242,12 +242,14 @@ demo_plan(struct demo *d, size_t day, struct demo_day *dd)
     snprintf(dd->date, sizeof dd->date, "%.4s%.2s%.2s", iso, iso + 5, iso + 8);
     snprintf(dd->plan_no, sizeof dd->plan_no, "XC%s", dd->date);
     /* Sampling runs 07:00-21:00 local. On the current day before 09:00 it is made to have
-     * begun two hours ago (before midnight, just after it), so that every time the demo writes
+     * begun two hours ago, but not before midnight, so that every time the demo writes
      * is in the past whatever the hour it runs at: the round of today always exists and
      * holds samples. */
     dd->start = midnight + 7 * 3600000LL;
     if (dd->start > d->now - 2 * 3600000LL)
         dd->start = d->now - 2 * 3600000LL;
+    if (dd->start < midnight)
+        dd->start = midnight; /* a round's samples stay on its own day (statistics by day = by round) */
     int64_t end = midnight + 21 * 3600000LL;
     dd->end = end < d->now - 60000 ? end : d->now - 60000;
     json_t *plan = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "source", DEMO_SOURCE, "external_id", dd->plan_no,
