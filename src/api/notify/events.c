@@ -108,7 +108,11 @@ events_fill(void *cls, char *buf, size_t max, bool *end)
         db_pool_put(c->app->pool, db);
         c->checked_ms = now;
         if (rc) {
-            log_info("events.ended", "actor", c->actor.name, "reason",
+            /* the account or token by id: a user name may be a person's name */
+            char who[32];
+            snprintf(who, sizeof who, "%s:%lld", c->actor.kind == ACTOR_TOKEN ? "token" : "user",
+                     (long long)c->actor.id);
+            log_info("events.ended", "actor", who, "reason",
                      rc == ERR_UNAUTHENTICATED ? "credential no longer valid" : "check failed", NULL);
             *end = true;
             return 0;

@@ -15,10 +15,7 @@
 
 enum dcol { D_EXT, D_NAME, D_PHONE, D_INST, D_TITLE, D_SUB, D_SITE, D__COUNT };
 
-static const struct {
-    const char *norm;
-    enum dcol col;
-} doctor_headers[] = {
+static const struct text_norm_alias doctor_headers[] = {
     { "医生编号", D_EXT },   { "外部编号", D_EXT },   { "编号", D_EXT },       { "工号", D_EXT },
     { "人员编号", D_EXT },   { "医疗机构", D_INST },  { "所属医院", D_INST },  { "医院", D_INST },
     { "所属机构", D_INST },  { "单位", D_INST },      { "工作单位", D_INST },  { "职称", D_TITLE },
@@ -26,38 +23,15 @@ static const struct {
     { "街乡", D_SUB },       { "采样点编码", D_SITE }, { "采样点编号", D_SITE }, { "采样点代码", D_SITE },
 };
 
+/* doctor_header_kind: the name and phone columns may go by any of io/columns.h's names. */
 static int
-doctor_header_col(struct str cell)
+doctor_header_kind(struct str cell)
 {
-    char norm[96];
-    bool cut = false;
-    text_norm(cell, TEXT_NORM_HEADER, norm, sizeof norm, &cut);
-    if (cut || !norm[0])
-        return -1;
-    for (size_t i = 0; i < sizeof doctor_headers / sizeof doctor_headers[0]; i++)
-        if (!strcmp(norm, doctor_headers[i].norm))
-            return (int)doctor_headers[i].col;
     switch (columns_header_kind(cell)) {
     case COLUMNS_NAME: return D_NAME;
     case COLUMNS_PHONE: return D_PHONE;
     default: return -1;
     }
-}
-
-static int
-doctor_header(const struct table_row *row, int map[D__COUNT])
-{
-    int found = 0;
-    for (int i = 0; i < D__COUNT; i++)
-        map[i] = -1;
-    for (size_t c = 0; c < row->ncells && c < TABLE_MAX_COLS; c++) {
-        int h = doctor_header_col(row->cells[c]);
-        if (h >= 0 && map[h] < 0) {
-            map[h] = (int)c;
-            found++;
-        }
-    }
-    return found;
 }
 
 static void
@@ -89,7 +63,9 @@ health_doctor_import_records(struct table *t, json_t **records, uint64_t **rows,
         if (!header) {
             if (++seen > COLUMNS_HEADER_ROWS)
                 break;
-            header = doctor_header(&row, map) >= 2 && map[D_EXT] >= 0 && map[D_NAME] >= 0;
+            header = text_norm_header_map(&row, doctor_headers, sizeof doctor_headers / sizeof doctor_headers[0],
+                                          doctor_header_kind, map, D__COUNT) >= 2 &&
+                     map[D_EXT] >= 0 && map[D_NAME] >= 0;
             continue;
         }
         if (count == INGEST_BATCH_MAX) {

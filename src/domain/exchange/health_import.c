@@ -23,10 +23,7 @@
 enum hcol { H_EXT, H_KIND, H_CASE, H_SUB, H_REPORTED, H_NAME, H_ID, H_PHONE, H_ADDR, H_PLACE, H_FROM, H_TO,
             H_LON, H_LAT, H__COUNT };
 
-static const struct {
-    const char *norm;
-    enum hcol col;
-} health_headers[] = {
+static const struct text_norm_alias health_headers[] = {
     { "流调编号", H_EXT },   { "编号", H_EXT },       { "记录编号", H_EXT },     { "病例编号", H_EXT },
     { "人员编号", H_EXT },   { "人员类型", H_KIND },  { "类型", H_KIND },        { "人员类别", H_KIND },
     { "类别", H_KIND },      { "关联病例", H_CASE },  { "关联病例编号", H_CASE }, { "所属病例", H_CASE },
@@ -48,42 +45,17 @@ static const struct {
     { "次密接", "secondary_contact" }, { "次密切接触者", "secondary_contact" },
 };
 
-/* health_header_col tells which column a header cell names; -1 when none. */
+/* health_header_kind: a header no alias names may still be one of the ID, name or phone
+ * columns every sheet has (io/columns.h). */
 static int
-health_header_col(struct str cell)
+health_header_kind(struct str cell)
 {
-    char norm[96];
-    bool cut = false;
-    text_norm(cell, TEXT_NORM_HEADER, norm, sizeof norm, &cut);
-    if (cut || !norm[0])
-        return -1;
-    for (size_t i = 0; i < sizeof health_headers / sizeof health_headers[0]; i++)
-        if (!strcmp(norm, health_headers[i].norm))
-            return (int)health_headers[i].col;
     switch (columns_header_kind(cell)) {
     case COLUMNS_ID: return H_ID;
     case COLUMNS_NAME: return H_NAME;
     case COLUMNS_PHONE: return H_PHONE;
     default: return -1;
     }
-}
-
-/* health_header fills map (column index per hcol, -1 = absent) from row; the number of
- * known columns found. */
-static int
-health_header(const struct table_row *row, int map[H__COUNT])
-{
-    int found = 0;
-    for (int i = 0; i < H__COUNT; i++)
-        map[i] = -1;
-    for (size_t c = 0; c < row->ncells && c < TABLE_MAX_COLS; c++) {
-        int h = health_header_col(row->cells[c]);
-        if (h >= 0 && map[h] < 0) {
-            map[h] = (int)c;
-            found++;
-        }
-    }
-    return found;
 }
 
 /* health_cell returns the trimmed text of column h of row ("" when absent). */
@@ -212,7 +184,9 @@ health_import_records(struct table *t, json_t **records, uint64_t **rows, size_t
         if (!header) {
             if (++seen > COLUMNS_HEADER_ROWS)
                 break;
-            header = health_header(&row, map) >= 2 && map[H_EXT] >= 0;
+            header = text_norm_header_map(&row, health_headers, sizeof health_headers / sizeof health_headers[0],
+                                          health_header_kind, map, H__COUNT) >= 2 &&
+                     map[H_EXT] >= 0;
             continue;
         }
         struct str ext = health_cell(&row, map, H_EXT);

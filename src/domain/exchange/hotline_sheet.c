@@ -11,12 +11,8 @@
 #include "domain/exchange/hotline_rule.h"
 #include "domain/places/text_norm.h"
 
-#define SHEET_NORM_MAX 96
 
-static const struct {
-    const char *name;
-    enum hotline_col col;
-} sheet_headers[] = {
+static const struct text_norm_alias sheet_headers[] = {
     { "工单编号", HC_NUMBER }, { "工单号", HC_NUMBER }, { "工单编码", HC_NUMBER },
     { "工单号码", HC_NUMBER }, { "受理编号", HC_NUMBER }, { "编号", HC_NUMBER },
     { "单号", HC_NUMBER }, { "ticketno", HC_NUMBER },
@@ -63,32 +59,12 @@ hotline_sheet_release(struct hotline_sheet *s)
         buf_release_secret(&s->f[i]); /* caller names and phones passed through */
 }
 
-static int
-sheet_header_col(struct str cell)
-{
-    char norm[SHEET_NORM_MAX];
-    bool cut;
-    size_t n = text_norm(cell, TEXT_NORM_HEADER, norm, sizeof norm, &cut);
-    if (cut || !n)
-        return -1;
-    for (size_t i = 0; i < sizeof sheet_headers / sizeof *sheet_headers; i++)
-        if (strcmp(norm, sheet_headers[i].name) == 0)
-            return (int)sheet_headers[i].col;
-    return -1;
-}
-
 /* sheet_try_header fills s->col from row when it is a ticket header. */
 static bool
 sheet_try_header(struct hotline_sheet *s, const struct table_row *row)
 {
     int col[HC__COUNT];
-    for (int i = 0; i < HC__COUNT; i++)
-        col[i] = -1;
-    for (size_t c = 0; c < row->ncells; c++) {
-        int k = sheet_header_col(row->cells[c]);
-        if (k >= 0 && col[k] < 0)
-            col[k] = (int)c;
-    }
+    text_norm_header_map(row, sheet_headers, sizeof sheet_headers / sizeof *sheet_headers, NULL, col, HC__COUNT);
     if (col[HC_NUMBER] < 0 || (col[HC_TITLE] < 0 && col[HC_CONTENT] < 0))
         return false;
     memcpy(s->col, col, sizeof col);

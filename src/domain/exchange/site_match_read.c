@@ -15,10 +15,7 @@ enum col { C_CODE, C_NAME, C_DISTRICT, C_SUB, C_ADDR, C_LON, C_LAT, C_COUNT, C__
 
 #define MAX_TEXT 512 /* bytes kept of a cell */
 
-static const struct {
-    const char *name;
-    enum col col;
-} headers[] = {
+static const struct text_norm_alias headers[] = {
     { "点位编码", C_CODE }, { "编码", C_CODE }, { "市点位编码", C_CODE }, { "采样点编码", C_CODE },
     { "点位代码", C_CODE }, { "站点编码", C_CODE }, { "检测点编码", C_CODE }, { "code", C_CODE },
     { "点位名称", C_NAME }, { "名称", C_NAME }, { "采样点名称", C_NAME }, { "检测点名称", C_NAME },
@@ -34,31 +31,12 @@ static const struct {
     { "检测人数", C_COUNT },
 };
 
-static int
-header_col(struct str cell)
-{
-    char norm[128];
-    bool cut;
-    if (!text_norm(cell, TEXT_NORM_HEADER, norm, sizeof norm, &cut) || cut)
-        return -1;
-    for (size_t i = 0; i < sizeof headers / sizeof *headers; i++)
-        if (strcmp(norm, headers[i].name) == 0)
-            return (int)headers[i].col;
-    return -1;
-}
-
 /* try_header takes row as the header when it names a code or name column. */
 static bool
 try_header(const struct table_row *row, int col[C__N], enum geo_crs *crs)
 {
     int c[C__N];
-    for (int i = 0; i < C__N; i++)
-        c[i] = -1;
-    for (size_t i = 0; i < row->ncells && i < TABLE_MAX_COLS; i++) {
-        int k = header_col(row->cells[i]);
-        if (k >= 0 && c[k] < 0)
-            c[k] = (int)i;
-    }
+    text_norm_header_map(row, headers, sizeof headers / sizeof *headers, NULL, c, C__N);
     if (c[C_CODE] < 0 && c[C_NAME] < 0)
         return false;
     memcpy(col, c, sizeof c);

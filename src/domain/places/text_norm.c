@@ -66,3 +66,34 @@ text_norm(struct str in, unsigned flags, char *out, size_t cap, bool *cut)
     out[n] = '\0';
     return n;
 }
+
+static int
+text_norm_header_col(struct str cell, const struct text_norm_alias *aliases, size_t naliases,
+                     int (*fallback)(struct str cell))
+{
+    char norm[128];
+    bool cut = false;
+    if (!text_norm(cell, TEXT_NORM_HEADER, norm, sizeof norm, &cut) || cut)
+        return -1;
+    for (size_t i = 0; i < naliases; i++)
+        if (strcmp(norm, aliases[i].name) == 0)
+            return aliases[i].col;
+    return fallback ? fallback(cell) : -1;
+}
+
+size_t
+text_norm_header_map(const struct table_row *row, const struct text_norm_alias *aliases, size_t naliases,
+                     int (*fallback)(struct str cell), int *col, size_t ncol)
+{
+    size_t found = 0;
+    for (size_t k = 0; k < ncol; k++)
+        col[k] = -1;
+    for (size_t i = 0; i < row->ncells && i < TABLE_MAX_COLS; i++) {
+        int k = text_norm_header_col(row->cells[i], aliases, naliases, fallback);
+        if (k >= 0 && (size_t)k < ncol && col[k] < 0) {
+            col[k] = (int)i;
+            found++;
+        }
+    }
+    return found;
+}

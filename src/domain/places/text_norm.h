@@ -14,11 +14,28 @@
 #include <stddef.h>
 
 #include "core/str.h"
+#include "io/table.h"
 
 enum text_norm_flags { TEXT_NORM_HEADER = 1 << 0 };
 
 /* text_norm writes the normalised form of in into out[0..cap) (NUL-terminated, cap > 0)
  * and returns its length. */
 size_t text_norm(struct str in, unsigned flags, char *out, size_t cap, bool *cut);
+
+/* A name a column goes by in a sheet's header, as text_norm(…, TEXT_NORM_HEADER) writes it
+ * ("身份证号", "经度"), and the importer's column number. */
+struct text_norm_alias {
+    const char *name;
+    int col;
+};
+
+/* text_norm_header_map reads row as a header: col[0..ncol) gets, for each column, the
+ * index of the first cell naming it, or -1. A cell names the column of the alias equal to
+ * its normalised text, else the column fallback(cell) returns (fallback may be NULL; -1 =
+ * none). A header cell longer than 127 bytes once normalised names nothing. Returns how
+ * many columns were found. The one copy of what every sheet importer does with its
+ * header row (toilet survey, site matching, 12345 tickets, 流调 and doctors sheets). */
+size_t text_norm_header_map(const struct table_row *row, const struct text_norm_alias *aliases, size_t naliases,
+                            int (*fallback)(struct str cell), int *col, size_t ncol);
 
 #endif

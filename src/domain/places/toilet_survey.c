@@ -12,10 +12,7 @@
 
 #define SURVEY_NORM_MAX 96
 
-static const struct {
-    const char *name;
-    enum toilet_survey_col col;
-} survey_headers[] = {
+static const struct text_norm_alias survey_headers[] = {
     { "公厕名称", TSC_NAME }, { "厕所名称", TSC_NAME }, { "公共厕所名称", TSC_NAME },
     { "公厕", TSC_NAME }, { "厕所", TSC_NAME }, { "名称", TSC_NAME }, { "点位名称", TSC_NAME },
     { "公厕点位", TSC_NAME }, { "公厕编号", TSC_CODE }, { "公厕编码", TSC_CODE },
@@ -123,34 +120,13 @@ toilet_survey_release(struct toilet_survey *s)
     strmap_release(&s->pairs);
 }
 
-/* survey_header_col tells which column a header cell names; -1 when none. */
-static int
-survey_header_col(struct str cell)
-{
-    char norm[SURVEY_NORM_MAX];
-    bool cut;
-    size_t n = text_norm(cell, TEXT_NORM_HEADER, norm, sizeof norm, &cut);
-    if (cut || !n)
-        return -1;
-    for (size_t i = 0; i < sizeof survey_headers / sizeof *survey_headers; i++)
-        if (strcmp(norm, survey_headers[i].name) == 0)
-            return (int)survey_headers[i].col;
-    return -1;
-}
-
 /* survey_try_header takes row as the header when it names a toilet column and a coordinate
  * or camera column; the first cell naming a column wins. */
 static bool
 survey_try_header(struct toilet_survey *s, const struct table_row *row)
 {
     int col[TSC__COUNT];
-    for (int i = 0; i < TSC__COUNT; i++)
-        col[i] = -1;
-    for (size_t i = 0; i < row->ncells && i < TABLE_MAX_COLS; i++) {
-        int c = survey_header_col(row->cells[i]);
-        if (c >= 0 && col[c] < 0)
-            col[c] = (int)i;
-    }
+    text_norm_header_map(row, survey_headers, sizeof survey_headers / sizeof *survey_headers, NULL, col, TSC__COUNT);
     bool coords = (col[TSC_LON] >= 0 && col[TSC_LAT] >= 0) || col[TSC_COORD] >= 0;
     if (col[TSC_NAME] < 0 || (!coords && col[TSC_CAMERA] < 0))
         return false;
