@@ -7,7 +7,6 @@ import SiteMatchView from './sites/SiteMatchView.vue';
 import HotlineView from './hotline/HotlineView.vue';
 import HealthEpiView from './health/HealthEpiView.vue';
 import HealthDoctorsView from './health/HealthDoctorsView.vue';
-import type { MenuEntry } from '@/router/menu';
 import EmergencyView from './emergency/EmergencyView.vue';
 import HistoryImportView from './history/HistoryImportView.vue';
 
