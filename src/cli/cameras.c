@@ -56,66 +56,61 @@ cameras_probe(int argc, char **argv)
     return 0;
 }
 
-static int
-cameras_reconcile(struct app *app, struct db *db, const struct actor *who, const struct cli_args *a,
-                  const char *in, const char *out)
-{
-    const char *s = cli_opt(a, "within"), *crs_name = cli_opt(a, "crs");
-    int64_t within = (int64_t)RECONCILE_WITHIN_DEFAULT;
-    enum geo_crs crs = GEO_WGS84;
-    struct table *t = NULL;
-    struct buf why = BUF_INIT;
-    struct reconcile_result res;
-    int rc, status = 1;
+struct reconcile_opts {
+    int64_t within;
+    enum geo_crs crs;
+};
 
-    if (s && cstr_to_i64(s, &within, 1, (int64_t)RECONCILE_WITHIN_MAX)) {
+static int
+cameras_reconcile_check(struct cli_sheet *s, void *arg)
+{
+    struct reconcile_opts *o = arg;
+    const char *within = cli_opt(&s->args, "within");
+    if (within && cstr_to_i64(within, &o->within, 1, (int64_t)RECONCILE_WITHIN_MAX)) {
         fprintf(stderr, "jiayuan: --within must be 1..%.0f metres\n", RECONCILE_WITHIN_MAX);
         return 2;
     }
-    if (crs_name && geo_crs_parse(crs_name, &crs)) {
-        fprintf(stderr, "jiayuan: --crs must be wgs84, gcj02 or bd09\n");
-        return 2;
-    }
-    if ((rc = table_open_path(in, &t, &why))) {
-        fprintf(stderr, "jiayuan: cannot read '%s' (%s): %s\n", in, err_name(rc), why.data);
-        goto out;
-    }
-    if ((rc = reconcile_run(app, db, who, t, crs, (double)within, NULL, NULL, &res, &why))) {
-        fprintf(stderr, "jiayuan: reconciliation failed (%s)%s%s\n", err_name(rc), why.len ? ": " : "", why.data);
-        goto out;
-    }
-    if ((rc = reconcile_export(db, who, res.id, NULL, out))) {
-        fprintf(stderr, "jiayuan: cannot write '%s' (%s)\n", out, err_name(rc));
-        goto out;
-    }
+    return cli_opt_crs(&s->args, &o->crs, NULL);
+}
+
+static int
+cameras_reconcile(struct cli_sheet *s, void *arg)
+{
+    const struct reconcile_opts *o = arg;
+    struct reconcile_result res;
+    int rc;
+
+    if ((rc = reconcile_run(&s->app, s->db, &s->who, s->table, o->crs, (double)o->within, NULL, NULL, &res,
+                            &s->why)))
+        return cli_sheet_failed(s, "reconciliation", rc);
+    if ((rc = reconcile_export(s->db, &s->who, res.id, NULL, s->out)))
+        return cli_sheet_cannot_write(s, rc);
     printf("reconciliation %lld: within=%lld m devices=%llu rejected=%llu duplicates=%llu\n",
-           (long long)res.id, (long long)within, (unsigned long long)res.devices,
+           (long long)res.id, (long long)o->within, (unsigned long long)res.devices,
            (unsigned long long)res.rejected, (unsigned long long)res.duplicates);
     printf("matched=%llu conflict=%llu only_survey=%llu only_online=%llu\n",
            (unsigned long long)res.by_class[RECONCILE_MATCHED],
            (unsigned long long)res.by_class[RECONCILE_CONFLICT],
            (unsigned long long)res.by_class[RECONCILE_ONLY_SURVEY],
            (unsigned long long)res.by_class[RECONCILE_ONLY_ONLINE]);
-    printf("written: %s\n", out);
-    status = 0;
-out:
-    table_close(t);
-    buf_release(&why);
-    return status;
+    printf("written: %s\n", s->out);
+    return 0;
 }
 
+/* cameras_bind: `bind RUN_ID` (undo == NULL) or `undo BATCH_ID`; s->in is the id. */
 static int
-cameras_bind(struct app *app, struct db *db, const struct actor *who, const char *arg, bool undo)
+cameras_bind(struct cli_sheet *s, void *undo)
 {
     int64_t id = 0;
     size_t n = 0;
     int64_t batch = 0;
     int rc;
-    if (cstr_to_i64(arg, &id, 1, INT64_MAX)) {
-        fprintf(stderr, "jiayuan: '%s' is not an id\n", arg);
+    if (cstr_to_i64(s->in, &id, 1, INT64_MAX)) {
+        fprintf(stderr, "jiayuan: '%s' is not an id\n", s->in);
         return 2;
     }
-    rc = undo ? binding_batch_undo(app, db, who, id, &n) : reconcile_bind(app, db, who, id, &n, &batch);
+    rc = undo ? binding_batch_undo(&s->app, s->db, &s->who, id, &n)
+              : reconcile_bind(&s->app, s->db, &s->who, id, &n, &batch);
     if (rc) {
         fprintf(stderr, "jiayuan: %s failed (%s)\n", undo ? "undo" : "bind", err_name(rc));
         return 1;
@@ -127,50 +122,23 @@ cameras_bind(struct app *app, struct db *db, const struct actor *who, const char
     return 0;
 }
 
+static const struct cli_sheet_cmd reconcile_cmd = {
+    .usage = usage_text, .options = (const char *const[]){ "within", "crs", NULL },
+    .flags = CLI_SHEET_TABLE | CLI_SHEET_OUT_REQUIRED, .check = cameras_reconcile_check, .run = cameras_reconcile,
+};
+static const struct cli_sheet_cmd bind_cmd = { .usage = usage_text, .run = cameras_bind };
+
 int
 cli_cameras(int argc, char **argv)
 {
-    static const char *const allowed[] = { "within", "crs", "out", "var", "db", "keys", NULL };
-    const char *in = NULL, *out = NULL, *verb = argc >= 1 ? argv[0] : "";
-    char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
-    int nrest = 0, status = 2;
-    struct cli_args a;
-    struct app app;
-    bool app_open = false;
-    struct actor who;
-    struct db *db = NULL;
-
-    if (strcmp(verb, "probe") == 0) {
-        xfree(rest);
+    const char *verb = argc >= 1 ? argv[0] : "";
+    if (strcmp(verb, "probe") == 0)
         return cameras_probe(argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "reconcile") && strcmp(verb, "bind") && strcmp(verb, "undo"))
-        goto usage;
-    if (cli_split_args(argc - 1, argv + 1, allowed, &in, &out, rest, &nrest) ||
-        cli_parse(nrest, rest, allowed, NULL, &a))
-        goto out;
-    if (!out)
-        out = cli_opt(&a, "out");
-    if (!in || (strcmp(verb, "reconcile") == 0 && !out))
-        goto usage;
-    status = 1;
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, 1))
-        goto out;
-    app_open = true;
-    actor_system(&who, "cli");
-    db = db_pool_get(app.pool);
     if (strcmp(verb, "reconcile") == 0)
-        status = cameras_reconcile(&app, db, &who, &a, in, out);
-    else
-        status = cameras_bind(&app, db, &who, in, strcmp(verb, "undo") == 0);
-    goto out;
-usage:
+        return cli_sheet_main(&reconcile_cmd, argc - 1, argv + 1,
+                              &(struct reconcile_opts){ (int64_t)RECONCILE_WITHIN_DEFAULT, GEO_WGS84 });
+    if (strcmp(verb, "bind") == 0 || strcmp(verb, "undo") == 0)
+        return cli_sheet_main(&bind_cmd, argc - 1, argv + 1, strcmp(verb, "undo") == 0 ? (void *)&bind_cmd : NULL);
     fputs(usage_text, stderr);
-out:
-    if (db)
-        db_pool_put(app.pool, db);
-    if (app_open)
-        cli_app_close(&app);
-    xfree(rest);
-    return status;
+    return 2;
 }

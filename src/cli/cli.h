@@ -8,8 +8,11 @@
 #define JY_CLI_CLI_H
 #include <stdbool.h>
 
+#include "core/buf.h"
 #include "domain/platform/app.h"
 #include "domain/video/video.h"
+#include "geo/geo.h"
+#include "io/table.h"
 
 #define CLI_MAX_OPTS 24
 
@@ -64,6 +67,43 @@ int cli_history(int argc, char **argv);  /* cli/exchange.c */
  * 2 (after a message) on a second bare word. */
 int cli_split_args(int argc, char **argv, const char *const *valued, const char **in, const char **out,
                    char **rest, int *nrest);
+
+/* A sheet command (cli/sheet_cmd.c): `jiayuan WORDS FILE [-o OUT] [--opt V]... [--var --db
+ * --keys]`. cli_sheet_main parses argv (the command's options plus out/var/db/keys), prints
+ * usage and returns 2 on a missing FILE or a wrong -o, calls check (options; 2 after its own
+ * message), opens FILE as a table when CLI_SHEET_TABLE (1 after "cannot read"), opens the
+ * application with keys and one connection, and returns run's exit status (0/1). */
+enum cli_sheet_flags {
+    CLI_SHEET_TABLE = 1 << 0,        /* open FILE as s->table before the application */
+    CLI_SHEET_OUT = 1 << 1,          /* -o OUT allowed */
+    CLI_SHEET_OUT_REQUIRED = 1 << 2, /* -o OUT required */
+};
+struct cli_sheet {
+    const char *in, *out; /* FILE; OUT or NULL */
+    struct cli_args args;
+    struct app app;
+    struct db *db; /* one connection of app */
+    struct actor who; /* the system actor "cli" */
+    struct table *table; /* FILE, with CLI_SHEET_TABLE */
+    struct buf why; /* for the domain's explanation of a failure */
+    void *arg; /* cli_sheet_main's arg */
+};
+struct cli_sheet_cmd {
+    const char *usage;
+    const char *const *options; /* the command's own options, NULL-terminated (or NULL) */
+    unsigned flags; /* enum cli_sheet_flags */
+    int (*check)(struct cli_sheet *s, void *arg); /* optional */
+    int (*run)(struct cli_sheet *s, void *arg);
+};
+int cli_sheet_main(const struct cli_sheet_cmd *cmd, int argc, char **argv, void *arg);
+/* cli_opt_crs reads --crs (wgs84 | gcj02 | bd09) into *crs when given (*given says
+ * whether it was, when given is not NULL); 2 after a message on another value. */
+int cli_opt_crs(const struct cli_args *a, enum geo_crs *crs, bool *given);
+/* cli_sheet_failed prints "jiayuan: WHAT of 'FILE' failed (ERR): why" and returns 1;
+ * cli_sheet_cannot_write "cannot write 'OUT' (ERR)" and returns 1. */
+int cli_sheet_failed(struct cli_sheet *s, const char *what, int rc);
+int cli_sheet_cannot_write(const struct cli_sheet *s, int rc);
+
 int cli_places(int argc, char **argv);
 int cli_sites(int argc, char **argv);      /* cli/sites_match.c */
 int cli_hotline(int argc, char **argv);

@@ -35,57 +35,31 @@ em_print(const char *in, const struct emergency_sheet *s, const struct emergency
 }
 
 static int
-em_import(int argc, char **argv)
+em_run(struct cli_sheet *s, void *arg)
 {
-    static const char *const allowed[] = { "plan", "source", "var", "db", "keys", NULL };
-    const char *in = NULL, *out = NULL;
-    char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
-    int nrest = 0, status = 2, rc;
-    struct cli_args a;
-    struct app app;
-    bool app_open = false;
-    struct actor who;
-    struct db *db = NULL;
-    struct buf why = BUF_INIT;
-    struct emergency_sheet s = { 0 };
+    struct emergency_sheet sh = { 0 };
     struct emergency_result res;
+    const char *source = cli_opt(&s->args, "source");
+    int rc;
 
-    if (cli_split_args(argc, argv, allowed, &in, &out, rest, &nrest) || cli_parse(nrest, rest, allowed, NULL, &a))
-        goto out;
-    if (!in || out) {
-        fputs(em_usage, stderr);
-        goto out;
-    }
-    status = 1;
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, 1))
-        goto out;
-    app_open = true;
-    actor_system(&who, "cli");
-    db = db_pool_get(app.pool);
-    rc = emergency_import(&app, db, &who, in, cli_opt(&a, "source") ? cli_opt(&a, "source") : "file", cli_opt(&a, "plan"),
-                          &s, &res, &why);
-    if (rc) {
-        fprintf(stderr, "jiayuan: import of '%s' failed (%s)%s%s\n", in, err_name(rc), why.len ? ": " : "", why.data);
-        goto out;
-    }
-    em_print(in, &s, &res);
-    status = 0;
-out:
-    emergency_sheet_release(&s);
-    if (db)
-        db_pool_put(app.pool, db);
-    if (app_open)
-        cli_app_close(&app);
-    buf_release(&why);
-    xfree(rest);
-    return status;
+    (void)arg;
+    rc = emergency_import(&s->app, s->db, &s->who, s->in, source ? source : "file", cli_opt(&s->args, "plan"), &sh,
+                          &res, &s->why);
+    if (!rc)
+        em_print(s->in, &sh, &res);
+    emergency_sheet_release(&sh);
+    return rc ? cli_sheet_failed(s, "import", rc) : 0;
 }
+
+static const struct cli_sheet_cmd em_import = {
+    .usage = em_usage, .options = (const char *const[]){ "plan", "source", NULL }, .run = em_run,
+};
 
 int
 cli_exchange(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[0], "emergency") && !strcmp(argv[1], "import"))
-        return em_import(argc - 2, argv + 2);
+        return cli_sheet_main(&em_import, argc - 2, argv + 2, NULL);
     fputs(em_usage, stderr);
     return 2;
 }
@@ -93,60 +67,34 @@ cli_exchange(int argc, char **argv)
 static const char h_usage[] = "usage: jiayuan history import FILE.xlsx|.csv\n";
 
 static int
-h_import(int argc, char **argv)
+h_run(struct cli_sheet *s, void *arg)
 {
-    static const char *const allowed[] = { "var", "db", "keys", NULL };
-    const char *in = NULL, *out = NULL;
-    char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
-    int nrest = 0, status = 2, rc;
-    struct cli_args a;
-    struct app app;
-    bool app_open = false;
-    struct actor who;
-    struct db *db = NULL;
-    struct buf why = BUF_INIT;
-    struct history_sheet s = { 0 };
+    struct history_sheet sh = { 0 };
     struct history_result res;
+    int rc;
 
-    if (cli_split_args(argc, argv, allowed, &in, &out, rest, &nrest) || cli_parse(nrest, rest, allowed, NULL, &a))
-        goto out;
-    if (!in || out) {
-        fputs(h_usage, stderr);
-        goto out;
+    (void)arg;
+    if ((rc = history_import(&s->app, s->db, &s->who, s->in, &sh, &res, &s->why))) {
+        history_sheet_release(&sh);
+        return cli_sheet_failed(s, "import", rc);
     }
-    status = 1;
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, 1))
-        goto out;
-    app_open = true;
-    actor_system(&who, "cli");
-    db = db_pool_get(app.pool);
-    if ((rc = history_import(&app, db, &who, in, &s, &res, &why))) {
-        fprintf(stderr, "jiayuan: import of '%s' failed (%s)%s%s\n", in, err_name(rc), why.len ? ": " : "", why.data);
-        goto out;
-    }
-    printf("import: %s (header row %llu)\n", in, (unsigned long long)s.header_row);
-    printf("rows=%zu plans_created=%zu accepted=%zu updated=%zu unchanged=%zu rejected=%zu\n", s.n,
+    printf("import: %s (header row %llu)\n", s->in, (unsigned long long)sh.header_row);
+    printf("rows=%zu plans_created=%zu accepted=%zu updated=%zu unchanged=%zu rejected=%zu\n", sh.n,
            res.plans_created, res.accepted, res.updated, res.unchanged, res.rejected);
-    for (size_t i = 0; i < s.n; i++)
-        if (s.rows[i].reason)
-            printf("row %llu: rejected: %s\n", (unsigned long long)s.rows[i].num, s.rows[i].reason);
-    status = 0;
-out:
-    history_sheet_release(&s);
-    if (db)
-        db_pool_put(app.pool, db);
-    if (app_open)
-        cli_app_close(&app);
-    buf_release(&why);
-    xfree(rest);
-    return status;
+    for (size_t i = 0; i < sh.n; i++)
+        if (sh.rows[i].reason)
+            printf("row %llu: rejected: %s\n", (unsigned long long)sh.rows[i].num, sh.rows[i].reason);
+    history_sheet_release(&sh);
+    return 0;
 }
+
+static const struct cli_sheet_cmd h_import = { .usage = h_usage, .run = h_run };
 
 int
 cli_history(int argc, char **argv)
 {
     if (argc >= 1 && !strcmp(argv[0], "import"))
-        return h_import(argc - 1, argv + 1);
+        return cli_sheet_main(&h_import, argc - 1, argv + 1, NULL);
     fputs(h_usage, stderr);
     return 2;
 }

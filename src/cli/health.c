@@ -36,39 +36,23 @@ health_read_file(const char *path, struct buf *b)
 }
 
 static int
-health_import_cli(int argc, char **argv)
+health_import_run(struct cli_sheet *s, void *arg)
 {
-    static const char *const allowed[] = { "var", "db", "keys", NULL };
-    const char *in = NULL, *out = NULL;
-    char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
-    int nrest = 0, status = 2, rc;
-    struct cli_args a;
-    struct app app;
-    bool app_open = false;
-    struct actor who;
-    struct db *db = NULL;
-    struct buf file = BUF_INIT, why = BUF_INIT;
+    struct buf file = BUF_INIT;
     struct health_import_result res = { 0 };
+    int rc;
 
-    if (cli_split_args(argc, argv, allowed, &in, &out, rest, &nrest) || cli_parse(nrest, rest, allowed, NULL, &a))
-        goto out;
-    if (!in || out) {
-        fputs(HEALTH_USAGE, stderr);
-        goto out;
+    (void)arg;
+    if ((rc = health_read_file(s->in, &file))) {
+        fprintf(stderr, "jiayuan: cannot read '%s' (%s)\n", s->in, err_name(rc));
+        buf_release_secret(&file);
+        return 1;
     }
-    status = 1;
-    if ((rc = health_read_file(in, &file))) {
-        fprintf(stderr, "jiayuan: cannot read '%s' (%s)\n", in, err_name(rc));
-        goto out;
-    }
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, 1))
-        goto out;
-    app_open = true;
-    actor_system(&who, "cli");
-    db = db_pool_get(app.pool);
-    if ((rc = health_import_mem(&app, db, &who, file.data, file.len, &res, &why))) {
-        fprintf(stderr, "jiayuan: import failed (%s)%s%s\n", err_name(rc), why.len ? ": " : "", why.data);
-        goto out;
+    rc = health_import_mem(&s->app, s->db, &s->who, file.data, file.len, &res, &s->why);
+    buf_release_secret(&file);
+    if (rc) {
+        health_import_result_release(&res);
+        return cli_sheet_failed(s, "import", rc);
     }
     printf("records=%zu accepted=%zu duplicate=%zu rejected=%zu\n", res.n, res.accepted, res.duplicate,
            res.rejected);
@@ -76,24 +60,17 @@ health_import_cli(int argc, char **argv)
         if (!strcmp(res.rows[i].status, "rejected"))
             printf("row %llu %s: %s: %s\n", (unsigned long long)res.rows[i].row, res.rows[i].external_id,
                    res.rows[i].field, res.rows[i].reason);
-    status = 0;
-out:
     health_import_result_release(&res);
-    if (db)
-        db_pool_put(app.pool, db);
-    if (app_open)
-        cli_app_close(&app);
-    buf_release_secret(&file);
-    buf_release(&why);
-    xfree(rest);
-    return status;
+    return 0;
 }
+
+static const struct cli_sheet_cmd health_import_cmd = { .usage = HEALTH_USAGE, .run = health_import_run };
 
 int
 cli_health(int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "import") == 0)
-        return health_import_cli(argc - 1, argv + 1);
+        return cli_sheet_main(&health_import_cmd, argc - 1, argv + 1, NULL);
     fputs(HEALTH_USAGE, stderr);
     return 2;
 }

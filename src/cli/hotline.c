@@ -133,41 +133,16 @@ out:
 }
 
 static int
-hotline_import_cmd(int argc, char **argv)
+hotline_import_run(struct cli_sheet *s, void *arg)
 {
-    static const char *const allowed[] = { "var", "db", "keys", NULL };
-    const char *in = NULL, *out = NULL;
-    char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
-    int nrest = 0, status = 2, rc;
-    struct cli_args a;
-    struct app app;
-    bool app_open = false;
-    struct actor who;
-    struct db *db = NULL;
-    struct table *t = NULL;
-    struct buf why = BUF_INIT;
     struct hotline_import_result res;
+    int rc;
 
+    (void)arg;
     memset(&res, 0, sizeof res);
-    if (cli_split_args(argc, argv, allowed, &in, &out, rest, &nrest) || cli_parse(nrest, rest, allowed, NULL, &a))
-        goto out;
-    if (!in || out) {
-        fputs(HOTLINE_USAGE, stderr);
-        goto out;
-    }
-    status = 1;
-    if ((rc = table_open_path(in, &t, &why))) {
-        fprintf(stderr, "jiayuan: cannot read '%s' (%s): %s\n", in, err_name(rc), why.data);
-        goto out;
-    }
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, 1))
-        goto out;
-    app_open = true;
-    actor_system(&who, "cli");
-    db = db_pool_get(app.pool);
-    if ((rc = hotline_import(&app, db, &who, t, &res, &why))) {
-        fprintf(stderr, "jiayuan: import failed (%s)%s%s\n", err_name(rc), why.len ? ": " : "", why.data);
-        goto out;
+    if ((rc = hotline_import(&s->app, s->db, &s->who, s->table, &res, &s->why))) {
+        hotline_import_result_release(&res);
+        return cli_sheet_failed(s, "import", rc);
     }
     printf("header_row=%llu rows=%llu accepted=%llu duplicate=%llu rejected=%llu\n",
            (unsigned long long)res.header_row, (unsigned long long)res.rows, (unsigned long long)res.accepted,
@@ -175,24 +150,19 @@ hotline_import_cmd(int argc, char **argv)
     for (size_t i = 0; i < res.nrejects; i++)
         printf("row %llu %s: %s\n", (unsigned long long)res.rejects[i].row, res.rejects[i].number,
                res.rejects[i].reason);
-    status = 0;
-out:
     hotline_import_result_release(&res);
-    if (db)
-        db_pool_put(app.pool, db);
-    if (app_open)
-        cli_app_close(&app);
-    table_close(t);
-    buf_release(&why);
-    xfree(rest);
-    return status;
+    return 0;
 }
+
+static const struct cli_sheet_cmd hotline_import_cmd = {
+    .usage = HOTLINE_USAGE, .flags = CLI_SHEET_TABLE, .run = hotline_import_run,
+};
 
 int
 cli_hotline(int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "import") == 0)
-        return hotline_import_cmd(argc - 1, argv + 1);
+        return cli_sheet_main(&hotline_import_cmd, argc - 1, argv + 1, NULL);
     if (argc >= 1 && strcmp(argv[0], "extract") == 0)
         return hotline_extract_cmd(argc - 1, argv + 1);
     fputs(HOTLINE_USAGE, stderr);

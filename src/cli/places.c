@@ -57,15 +57,10 @@ places_import(struct app *app, struct db *db, const char *in, const struct cli_a
     struct arena arena = ARENA_INIT;
     struct buf why = BUF_INIT;
     struct actor who;
-    const char *crs = cli_opt(a, "crs"), *out = cli_opt(a, "out");
+    const char *out = cli_opt(a, "out");
     int rc, status = 1;
-    if (crs) {
-        if (geo_crs_parse(crs, &opts.crs)) {
-            fprintf(stderr, "jiayuan: --crs must be wgs84, gcj02 or bd09\n");
-            return 2;
-        }
-        opts.crs_given = true;
-    }
+    if (cli_opt_crs(a, &opts.crs, &opts.crs_given))
+        return 2;
     actor_system(&who, "cli");
     if ((rc = place_import_file(app, db, &who, in, &opts, &arena, &rep, &why))) {
         fprintf(stderr, "jiayuan: import failed (%s)%s%s\n", err_name(rc), why.len ? ": " : "", why.data);

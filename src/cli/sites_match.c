@@ -40,94 +40,67 @@ sites_cli_row(void *ctx, const struct site_match_city *c, const struct site_matc
     return site_match_xlsx_row(w, &r);
 }
 
-static int
-sites_match(int argc, char **argv)
-{
-    static const char *const allowed[] = { "crs", "auto", "out", "var", "db", "keys", NULL };
-    const char *in = NULL, *out = NULL, *opt;
-    char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
-    int nrest = 0, status = 2, rc;
-    enum geo_crs crs = GEO_GCJ02;
-    double auto_at = SITE_MATCH_AUTO;
-    struct cli_args a;
-    struct app app;
-    bool app_open = false;
-    struct actor who;
-    struct db *db = NULL;
-    struct table *t = NULL;
-    struct buf why = BUF_INIT;
-    struct xlsxw *w = NULL;
-    struct site_match_result res;
+struct sites_opts {
+    enum geo_crs crs;
+    double auto_at;
+};
 
-    if (cli_split_args(argc, argv, allowed, &in, &out, rest, &nrest) || cli_parse(nrest, rest, allowed, NULL, &a))
-        goto out;
-    if (!out)
-        out = cli_opt(&a, "out");
-    if (!in || !out) {
-        fputs(USAGE, stderr);
-        goto out;
-    }
-    if ((opt = cli_opt(&a, "crs")) && geo_crs_parse(opt, &crs)) {
-        fprintf(stderr, "jiayuan: --crs must be wgs84, gcj02 or bd09\n");
-        goto out;
-    }
-    if ((opt = cli_opt(&a, "auto"))) {
+static int
+sites_check(struct cli_sheet *s, void *arg)
+{
+    struct sites_opts *o = arg;
+    const char *opt;
+    if (cli_opt_crs(&s->args, &o->crs, NULL))
+        return 2;
+    if ((opt = cli_opt(&s->args, "auto"))) {
         char *end;
-        auto_at = strtod(opt, &end);
-        if (*end || !(auto_at > 0 && auto_at <= 1)) {
+        o->auto_at = strtod(opt, &end);
+        if (*end || !(o->auto_at > 0 && o->auto_at <= 1)) {
             fprintf(stderr, "jiayuan: --auto must be a score in (0, 1]\n");
-            goto out;
+            return 2;
         }
     }
-    status = 1;
-    if ((rc = table_open_path(in, &t, &why))) {
-        fprintf(stderr, "jiayuan: cannot read '%s' (%s): %s\n", in, err_name(rc), why.data);
-        goto out;
+    return 0;
+}
+
+static int
+sites_run(struct cli_sheet *s, void *arg)
+{
+    const struct sites_opts *o = arg;
+    struct xlsxw *w = NULL;
+    struct site_match_result res;
+    int rc;
+
+    if ((rc = site_match_xlsx_open(s->out, &w)))
+        return cli_sheet_cannot_write(s, rc);
+    if ((rc = site_match_run(&s->app, s->db, &s->who, s->table, o->crs, o->auto_at, sites_cli_row, w, &res,
+                             &s->why))) {
+        xlsxw_free(w);
+        return cli_sheet_failed(s, "matching", rc);
     }
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, 1))
-        goto out;
-    app_open = true;
-    actor_system(&who, "cli");
-    db = db_pool_get(app.pool);
-    if ((rc = site_match_xlsx_open(out, &w))) {
-        fprintf(stderr, "jiayuan: cannot write '%s' (%s)\n", out, err_name(rc));
-        goto out;
-    }
-    if ((rc = site_match_run(&app, db, &who, t, crs, auto_at, sites_cli_row, w, &res, &why))) {
-        fprintf(stderr, "jiayuan: matching failed (%s)%s%s\n", err_name(rc), why.len ? ": " : "", why.data);
-        goto out;
-    }
-    rc = xlsxw_close(w);
-    w = NULL;
-    if (rc) {
-        fprintf(stderr, "jiayuan: cannot write '%s' (%s)\n", out, err_name(rc));
-        goto out;
-    }
-    printf("run %lld: %s against %llu sites\n", (long long)res.id, in, (unsigned long long)res.sites);
+    if ((rc = xlsxw_close(w)))
+        return cli_sheet_cannot_write(s, rc);
+    printf("run %lld: %s against %llu sites\n", (long long)res.id, s->in, (unsigned long long)res.sites);
     printf("rows=%llu auto=%llu review=%llu none=%llu\n", (unsigned long long)res.rows,
            (unsigned long long)res.auto_accepted, (unsigned long long)res.to_review,
            (unsigned long long)res.unmatched);
     printf("timing: read=%.3fs match=%.3fs store=%.3fs\n", res.read_us / 1e6, res.match_us / 1e6,
            res.store_us / 1e6);
-    printf("output: %s\n", out);
-    status = 0;
-out:
-    xlsxw_free(w);
-    table_close(t);
-    if (db)
-        db_pool_put(app.pool, db);
-    if (app_open)
-        cli_app_close(&app);
-    buf_release(&why);
-    xfree(rest);
-    return status;
+    printf("output: %s\n", s->out);
+    return 0;
 }
+
+static const struct cli_sheet_cmd sites_match = {
+    .usage = USAGE, .options = (const char *const[]){ "crs", "auto", NULL },
+    .flags = CLI_SHEET_TABLE | CLI_SHEET_OUT_REQUIRED, .check = sites_check, .run = sites_run,
+};
 
 int
 cli_sites(int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "match") == 0)
-        return sites_match(argc - 1, argv + 1);
+        return cli_sheet_main(&sites_match, argc - 1, argv + 1,
+                              &(struct sites_opts){ GEO_GCJ02, SITE_MATCH_AUTO });
     fputs(USAGE, stderr);
     return 2;
 }

@@ -49,109 +49,46 @@ toilets_cli_print(const char *in, const struct toilet_import_result *res)
            res->crs_from_sheet ? " (named by the sheet)" : "", (unsigned long long)res->header_row);
 }
 
-/* cli_split_args: see cli/cli.h (shared with cli/cameras.c). */
-int
-cli_split_args(int argc, char **argv, const char *const *valued, const char **in, const char **out,
-              char **rest, int *nrest)
+#define TOILETS_USAGE "usage: jiayuan toilets import SURVEY.xlsx|.csv [--crs wgs84|gcj02|bd09] [-o REPORT.xlsx]\n"
+
+static int
+toilets_check(struct cli_sheet *s, void *arg)
 {
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-            *out = argv[++i];
-        } else if (strncmp(argv[i], "--", 2) == 0) {
-            rest[(*nrest)++] = argv[i];
-            bool takes = false;
-            for (const char *const *v = valued; *v; v++)
-                takes |= strcmp(argv[i] + 2, *v) == 0;
-            if (takes && i + 1 < argc)
-                rest[(*nrest)++] = argv[++i];
-        } else if (!*in) {
-            *in = argv[i];
-        } else {
-            fprintf(stderr, "jiayuan: unexpected argument '%s'\n", argv[i]);
-            return 2;
-        }
-    }
-    return 0;
+    return cli_opt_crs(&s->args, arg, NULL);
 }
 
 static int
-toilets_import(int argc, char **argv)
+toilets_run(struct cli_sheet *s, void *arg)
 {
-    static const char *const allowed[] = { "crs", "out", "var", "db", "keys", NULL };
-    const char *in = NULL, *out = NULL, *crs_name;
-    char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
-    int nrest = 0, status = 2, rc;
-    enum geo_crs crs = GEO_WGS84;
-    struct cli_args a;
-    struct app app;
-    bool app_open = false;
-    struct actor who;
-    struct db *db = NULL;
-    struct table *t = NULL;
-    struct buf why = BUF_INIT;
+    const enum geo_crs *crs = arg;
     struct toilets_cli c = { NULL, 0 };
     struct toilet_import_result res;
+    int rc;
 
-    if (cli_split_args(argc, argv, allowed, &in, &out, rest, &nrest) ||
-        cli_parse(nrest, rest, allowed, NULL, &a))
-        goto out;
-    if (!out)
-        out = cli_opt(&a, "out");
-    if (!in) {
-        fprintf(stderr, "usage: jiayuan toilets import SURVEY.xlsx|.csv [--crs wgs84|gcj02|bd09] [-o REPORT.xlsx]\n");
-        goto out;
+    if (s->out && (rc = toilet_report_xlsx_open(s->out, &c.w)))
+        return cli_sheet_cannot_write(s, rc);
+    if ((rc = toilet_import(&s->app, s->db, &s->who, s->table, *crs, toilets_cli_row, &c, &res, &s->why))) {
+        xlsxw_free(c.w);
+        return cli_sheet_failed(s, "import", rc);
     }
-    if ((crs_name = cli_opt(&a, "crs")) && geo_crs_parse(crs_name, &crs)) {
-        fprintf(stderr, "jiayuan: --crs must be wgs84, gcj02 or bd09\n");
-        goto out;
-    }
-    status = 1;
-    if ((rc = table_open_path(in, &t, &why))) {
-        fprintf(stderr, "jiayuan: cannot read '%s' (%s): %s\n", in, err_name(rc), why.data);
-        goto out;
-    }
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS, 1))
-        goto out;
-    app_open = true;
-    actor_system(&who, "cli");
-    db = db_pool_get(app.pool);
-    if (out && (rc = toilet_report_xlsx_open(out, &c.w))) {
-        fprintf(stderr, "jiayuan: cannot write '%s' (%s)\n", out, err_name(rc));
-        goto out;
-    }
-    if ((rc = toilet_import(&app, db, &who, t, crs, toilets_cli_row, &c, &res, &why))) {
-        fprintf(stderr, "jiayuan: import failed (%s)%s%s\n", err_name(rc), why.len ? ": " : "", why.data);
-        goto out;
-    }
-    if (c.w) {
-        rc = xlsxw_close(c.w);
-        c.w = NULL;
-        if (rc) {
-            fprintf(stderr, "jiayuan: cannot write '%s' (%s)\n", out, err_name(rc));
-            goto out;
-        }
-    }
-    toilets_cli_print(in, &res);
-    if (out)
-        printf("report: %s (%llu rows)\n", out, (unsigned long long)res.counts.rows);
-    status = 0;
-out:
-    xlsxw_free(c.w);
-    table_close(t);
-    if (db)
-        db_pool_put(app.pool, db);
-    if (app_open)
-        cli_app_close(&app);
-    buf_release(&why);
-    xfree(rest);
-    return status;
+    if (c.w && (rc = xlsxw_close(c.w)))
+        return cli_sheet_cannot_write(s, rc);
+    toilets_cli_print(s->in, &res);
+    if (s->out)
+        printf("report: %s (%llu rows)\n", s->out, (unsigned long long)res.counts.rows);
+    return 0;
 }
+
+static const struct cli_sheet_cmd toilets_import = {
+    .usage = TOILETS_USAGE, .options = (const char *const[]){ "crs", NULL }, .flags = CLI_SHEET_TABLE | CLI_SHEET_OUT,
+    .check = toilets_check, .run = toilets_run,
+};
 
 int
 cli_toilets(int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "import") == 0)
-        return toilets_import(argc - 1, argv + 1);
-    fprintf(stderr, "usage: jiayuan toilets import SURVEY.xlsx|.csv [--crs wgs84|gcj02|bd09] [-o REPORT.xlsx]\n");
+        return cli_sheet_main(&toilets_import, argc - 1, argv + 1, &(enum geo_crs){ GEO_WGS84 });
+    fputs(TOILETS_USAGE, stderr);
     return 2;
 }
