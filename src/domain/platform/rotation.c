@@ -31,7 +31,7 @@ static const char sql_prog_set[] =
     " WHERE rotation_id = ?7 AND tbl = ?8";
 static const char sql_prog_table[] = "SELECT rows_done, resealed, pass_resealed, damaged FROM key_rotation_progress"
                                      " WHERE rotation_id = ?1 AND tbl = ?2";
-static const char sql_pass_sum[] = "SELECT COALESCE(SUM(pass_resealed), 0) FROM key_rotation_progress"
+static const char sql_pass_sum[] = "SELECT CAST(COALESCE(SUM(pass_resealed), 0) AS BIGINT) FROM key_rotation_progress"
                                    " WHERE rotation_id = ?1";
 static const char sql_pass_reset[] = "UPDATE key_rotation_progress SET last_k1 = ?2, last_k2 = ?2, done = 0,"
                                      " pass_resealed = 0 WHERE rotation_id = ?1";
@@ -136,12 +136,14 @@ out:
     return rc;
 }
 
-/* One value to write back: the row, the column, the value read and its new envelope. */
+/* One row to write back: the re-sealed columns, each with the value read and its new
+ * envelope. */
 struct reseal {
     int64_t k1, k2;
-    size_t col;
-    uint8_t *old, *neu;
-    size_t old_len, neu_len;
+    size_t n;
+    size_t col[ROTATION_MAX_COLS];
+    uint8_t *old[ROTATION_MAX_COLS], *neu[ROTATION_MAX_COLS];
+    size_t old_len[ROTATION_MAX_COLS], neu_len[ROTATION_MAX_COLS];
 };
 
 struct chunk {
@@ -149,71 +151,94 @@ struct chunk {
     const struct datakey *to;
     struct reseal *v;
     size_t n, cap;
-    int64_t damaged;
+    int64_t damaged, values;
 };
+
+/* rotation_reseal_value opens value i of r and seals it under the job's key into s. */
+static int
+rotation_reseal_value(struct chunk *c, const struct rotation_table *t, const struct rotation_row *r, size_t i,
+                      struct reseal *s)
+{
+    char ad[64];
+    size_t plen = 0, k = s->n;
+    int rc;
+    rotation_ad(t, i, r->k1, ad, sizeof ad);
+    uint8_t *plain = xmalloc(r->len[i] + 1);
+    if (field_open(c->kr, ad, r->val[i], r->len[i], plain, r->len[i] + 1, &plen)) {
+        c->damaged++; /* counted and logged by field_open; left as it is */
+        xfree(plain);
+        return 0;
+    }
+    s->col[k] = i;
+    s->old_len[k] = r->len[i];
+    s->old[k] = xmalloc(r->len[i]);
+    memcpy(s->old[k], r->val[i], r->len[i]);
+    s->neu[k] = xmalloc(FIELD_SEALED_LEN(plen));
+    rc = field_seal_with(c->to, ad, plain, plen, s->neu[k], FIELD_SEALED_LEN(plen), &s->neu_len[k]);
+    wipe(plain, plen);
+    xfree(plain);
+    s->n++; /* freed by chunk_release even when sealing failed */
+    return rc;
+}
 
 static int
 rotation_reseal_row(const struct rotation_table *t, const struct rotation_row *r, void *arg)
 {
     struct chunk *c = arg;
-    char ad[64];
-    for (size_t i = 0; i < rotation_ncols(t); i++) {
+    struct reseal *s;
+    int rc = 0;
+
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 64;
+        c->v = xrealloc(c->v, c->cap * sizeof *c->v);
+    }
+    s = &c->v[c->n];
+    memset(s, 0, sizeof *s);
+    s->k1 = r->k1;
+    s->k2 = r->k2;
+    for (size_t i = 0; i < rotation_ncols(t) && !rc; i++) {
         uint32_t id = 0;
-        size_t plen = 0;
         if (!r->val[i] || (field_envelope_parse(r->val[i], r->len[i], &id, NULL) == 0 && id == c->to->id))
             continue;
-        rotation_ad(t, i, r->k1, ad, sizeof ad);
-        uint8_t *plain = xmalloc(r->len[i] + 1);
-        if (field_open(c->kr, ad, r->val[i], r->len[i], plain, r->len[i] + 1, &plen)) {
-            c->damaged++; /* counted and logged by field_open; left as it is */
-            xfree(plain);
-            continue;
-        }
-        if (c->n == c->cap) {
-            c->cap = c->cap ? 2 * c->cap : 64;
-            c->v = xrealloc(c->v, c->cap * sizeof *c->v);
-        }
-        struct reseal *s = &c->v[c->n];
-        s->k1 = r->k1;
-        s->k2 = r->k2;
-        s->col = i;
-        s->old_len = r->len[i];
-        s->old = xmalloc(r->len[i]);
-        memcpy(s->old, r->val[i], r->len[i]);
-        s->neu = xmalloc(FIELD_SEALED_LEN(plen));
-        int rc = field_seal_with(c->to, ad, plain, plen, s->neu, FIELD_SEALED_LEN(plen), &s->neu_len);
-        wipe(plain, plen);
-        xfree(plain);
-        if (rc) {
-            xfree(s->old);
-            xfree(s->neu);
-            return rc;
-        }
-        c->n++;
+        rc = rotation_reseal_value(c, t, r, i, s);
     }
-    return 0;
+    if (s->n)
+        c->n++;
+    return rc;
 }
 
-/* rotation_write writes one re-sealed value back unless the column changed since it was read. */
+/* rotation_write writes one row's re-sealed values back unless one of them changed since
+ * it was read (then nothing is written: the next pass sees the row again). */
 static int
 rotation_write(struct db *db, const struct rotation_table *t, const struct reseal *s, int64_t *written)
 {
-    char sql[256];
+    char sql[512];
     struct db_stmt *st = NULL;
     bool row = false;
-    int rc;
+    int w, rc, b = 1;
 
+    w = snprintf(sql, sizeof sql, "UPDATE %s SET ", t->name);
+    for (size_t k = 0; k < s->n; k++)
+        w += snprintf(sql + w, sizeof sql - (size_t)w, "%s%s = ?%zu", k ? ", " : "", t->cols[s->col[k]], k + 1);
+    w += snprintf(sql + w, sizeof sql - (size_t)w, " WHERE %s = ?%zu", t->k1, s->n + 1);
+    for (size_t k = 0; k < s->n; k++)
+        w += snprintf(sql + w, sizeof sql - (size_t)w, " AND %s = ?%zu", t->cols[s->col[k]], s->n + 2 + k);
     if (t->k2)
-        snprintf(sql, sizeof sql, "UPDATE %s SET %s = ?1 WHERE %s = ?2 AND %s = ?3 AND %s = ?4", t->name,
-                 t->cols[s->col], t->k1, t->cols[s->col], t->k2);
-    else
-        snprintf(sql, sizeof sql, "UPDATE %s SET %s = ?1 WHERE %s = ?2 AND %s = ?3", t->name, t->cols[s->col], t->k1,
-                 t->cols[s->col]);
-    if ((rc = db_prepare(db, sql, &st)) || (rc = db_bind_blob(st, 1, s->neu, s->neu_len)) ||
-        (rc = db_bind_i64(st, 2, s->k1)) || (rc = db_bind_blob(st, 3, s->old, s->old_len)) ||
-        (t->k2 && (rc = db_bind_i64(st, 4, s->k2))) || (rc = db_step(st, &row)))
+        snprintf(sql + w, sizeof sql - (size_t)w, " AND %s = ?%zu", t->k2, 2 * s->n + 2);
+    if ((rc = db_prepare(db, sql, &st)))
         goto out;
-    *written += db_changes(st);
+    for (size_t k = 0; k < s->n && !rc; k++)
+        rc = db_bind_blob(st, b++, s->neu[k], s->neu_len[k]);
+    if (!rc)
+        rc = db_bind_i64(st, b++, s->k1);
+    for (size_t k = 0; k < s->n && !rc; k++)
+        rc = db_bind_blob(st, b++, s->old[k], s->old_len[k]);
+    if (!rc && t->k2)
+        rc = db_bind_i64(st, b, s->k2);
+    if (rc || (rc = db_step(st, &row)))
+        goto out;
+    if (db_changes(st) == 1)
+        *written += (int64_t)s->n;
 out:
     db_done(st);
     return rc;
@@ -222,10 +247,11 @@ out:
 static void
 chunk_release(struct chunk *c)
 {
-    for (size_t i = 0; i < c->n; i++) {
-        xfree(c->v[i].old);
-        xfree(c->v[i].neu);
-    }
+    for (size_t i = 0; i < c->n; i++) /* a row whose sealing failed is counted in n too */
+        for (size_t k = 0; k < c->v[i].n; k++) {
+            xfree(c->v[i].old[k]);
+            xfree(c->v[i].neu[k]);
+        }
     xfree(c->v);
     memset(c, 0, sizeof *c);
 }
