@@ -147,6 +147,7 @@ feeder_main(void *arg)
             break;
         }
         atomic_store(&f->acked, next + BATCH);
+        usleep(20000); /* pacing, so the rotation is not chasing a flood; nothing is timed */
     }
     curl_easy_cleanup(curl);
     return NULL;
