@@ -102,7 +102,7 @@ out:
 int
 keystore_add_generation(struct db *db, const struct kek *kek, uint32_t *id_out)
 {
-    static const char sql_max[] = "SELECT COALESCE(MAX(id), 0) FROM data_keys";
+    static const char sql_max[] = "SELECT COALESCE(MAX(id), 0), COUNT(*) FROM data_keys";
     static const char sql_off[] = "UPDATE data_keys SET active = 0 WHERE active <> 0";
     uint8_t raw[DATA_KEY_LEN], wrapped[FIELD_SEALED_LEN(DATA_KEY_LEN)];
     struct db_stmt *st = NULL;
@@ -114,9 +114,10 @@ keystore_add_generation(struct db *db, const struct kek *kek, uint32_t *id_out)
     if ((rc = db_prepare(db, sql_max, &st)) || (rc = db_step(st, &row)))
         goto out;
     id = row ? db_col_i64(st, 0) + 1 : 1;
+    int64_t have = row ? db_col_i64(st, 1) : 0;
     db_done(st);
     st = NULL;
-    if (id > UINT32_MAX) {
+    if (id > UINT32_MAX || have >= KEYRING_MAX) { /* every generation stays in the ring */
         rc = ERR_TOO_LARGE;
         goto out;
     }

@@ -17,7 +17,9 @@
 int keystore_load(struct db *db, const struct kek *kek, struct keyring *kr);
 
 /* Key rotation (issue 12). keystore_add_generation adds a new random data key as the next id
- * and makes it the only active row, inside the caller's transaction; *id gets its id. Processes holding
+ * and makes it the only active row, inside the caller's transaction; *id gets its id;
+ * ERR_TOO_LARGE when data_keys holds KEYRING_MAX keys already (retired ones stay: their
+ * audit keys verify old audit rows). Processes holding
  * a keyring pick it up with keystore_refresh: it reads the ids in data_keys and, only when
  * there is one the ring lacks, loads the KEK from kek_path (wiped again at once) and appends
  * the new keys; then the row marked active becomes kr's active key. *changed tells whether
