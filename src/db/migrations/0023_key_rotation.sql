@@ -6,13 +6,15 @@
 ALTER TABLE data_keys ADD COLUMN retired_at {{BIGINT}};
 
 -- One row per rotation job: from every older key to to_key. pass counts the sweeps (a sweep
--- that re-sealed nothing finishes the job); finished_at is NULL while it runs.
+-- that re-sealed nothing and began after every node had loaded to_key finishes the job);
+-- finished_at is NULL while it runs.
 CREATE TABLE key_rotations (
     id           {{BIGINT}} PRIMARY KEY,
     kind         TEXT NOT NULL,                  -- 'data'
     to_key       {{BIGINT}} NOT NULL,
     pass         INTEGER NOT NULL DEFAULT 1,
     started_at   {{BIGINT}} NOT NULL,
+    pass_started_at {{BIGINT}} NOT NULL DEFAULT 0,
     finished_at  {{BIGINT}}
 );
 

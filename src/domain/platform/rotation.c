@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/err.h"
@@ -17,9 +18,10 @@
 #define START_KEY INT64_MIN /* keyset paging starts below every key */
 
 static const char sql_latest[] =
-    "SELECT id, to_key, pass, started_at, COALESCE(finished_at, 0) FROM key_rotations ORDER BY id DESC LIMIT 1";
-static const char sql_job_insert[] = "INSERT INTO key_rotations (id, kind, to_key, pass, started_at)"
-                                     " SELECT COALESCE(MAX(id), 0) + 1, 'data', ?1, 1, ?2 FROM key_rotations"
+    "SELECT id, to_key, pass, started_at, COALESCE(finished_at, 0), pass_started_at FROM key_rotations"
+    " ORDER BY id DESC LIMIT 1";
+static const char sql_job_insert[] = "INSERT INTO key_rotations (id, kind, to_key, pass, started_at, pass_started_at)"
+                                     " SELECT COALESCE(MAX(id), 0) + 1, 'data', ?1, 1, ?2, ?2 FROM key_rotations"
                                      " RETURNING id";
 static const char sql_prog_insert[] = "INSERT INTO key_rotation_progress (rotation_id, tbl, last_k1, last_k2)"
                                       " VALUES (?1, ?2, ?3, ?3) ON CONFLICT (rotation_id, tbl) DO NOTHING";
@@ -35,7 +37,7 @@ static const char sql_pass_sum[] = "SELECT CAST(COALESCE(SUM(pass_resealed), 0) 
                                    " WHERE rotation_id = ?1";
 static const char sql_pass_reset[] = "UPDATE key_rotation_progress SET last_k1 = ?2, last_k2 = ?2, done = 0,"
                                      " pass_resealed = 0 WHERE rotation_id = ?1";
-static const char sql_pass_next[] = "UPDATE key_rotations SET pass = pass + 1 WHERE id = ?1";
+static const char sql_pass_next[] = "UPDATE key_rotations SET pass = pass + 1, pass_started_at = ?2 WHERE id = ?1";
 static const char sql_finish[] = "UPDATE key_rotations SET finished_at = ?2 WHERE id = ?1";
 
 int
@@ -54,6 +56,7 @@ rotation_latest(struct db *db, struct rotation_state *st)
         st->pass = (int)db_col_i64(s, 2);
         st->started_at = db_col_i64(s, 3);
         st->finished_at = db_col_i64(s, 4);
+        st->pass_started_at = db_col_i64(s, 5);
     }
 out:
     db_done(s);
@@ -338,7 +341,9 @@ out:
     return rc;
 }
 
-/* rotation_pass_end finishes the job when the pass re-sealed nothing, else starts the next. */
+/* rotation_pass_end finishes the job when the pass re-sealed nothing and began after every
+ * node had loaded the new key (ROTATION_GRACE_MS after the job began), else starts the next
+ * (waiting out the rest of the grace first when that is all that is missing). */
 static int
 rotation_pass_end(struct app *app, struct db *db, struct rotation_state *st, bool *finished)
 {
@@ -355,10 +360,13 @@ rotation_pass_end(struct app *app, struct db *db, struct rotation_state *st, boo
     }
     sum = row ? db_col_i64(s, 0) : 0;
     db_done(s);
+    int64_t ready = st->started_at + ROTATION_GRACE_MS, now = time_now_ms();
+    if (sum == 0 && st->pass_started_at < ready && now < ready)
+        usleep((useconds_t)(ready - now) * 1000); /* nodes poll data_keys every 10 s */
     actor_system(&who, "cli");
     if ((rc = db_begin(db)))
         return rc;
-    *finished = sum == 0;
+    *finished = sum == 0 && st->pass_started_at >= ready;
     if (*finished) {
         int64_t v[] = { st->id, time_now_ms() };
         rotation_key_target(st->to_key, target, sizeof target);
@@ -367,10 +375,11 @@ rotation_pass_end(struct app *app, struct db *db, struct rotation_state *st, boo
             rc = audit_append(db, &app->keys, &who, "keys.rotate.finish", target, "ok", detail);
         st->finished_at = v[1];
     } else {
-        int64_t v[] = { st->id, START_KEY };
+        int64_t v[] = { st->id, START_KEY }, w[] = { st->id, time_now_ms() };
         if (!(rc = rotation_exec(db, sql_pass_reset, v, 2, NULL, 0)))
-            rc = rotation_exec(db, sql_pass_next, v, 1, NULL, 0);
+            rc = rotation_exec(db, sql_pass_next, w, 2, NULL, 0);
         st->pass++;
+        st->pass_started_at = w[1];
     }
     if (rc || (rc = db_commit(db)))
         db_rollback(db);

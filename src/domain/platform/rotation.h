@@ -14,7 +14,9 @@
  * rows, position and counters are committed in the same transaction, one chunk each, so a
  * kill -9 loses at most the chunk in flight, and the next run continues from the stored key.
  * A pass that re-sealed something is followed by another one (values written by nodes that
- * had not picked up the new key yet); a pass that re-sealed nothing finishes the job. Values
+ * had not picked up the new key yet); a pass that re-sealed nothing finishes the job if it
+ * began ROTATION_GRACE_MS after the job (when every node has loaded the key), else the job
+ * waits out the rest of the grace and makes one more pass. Values
  * that do not open (damaged, crypto.integrity_failure) are counted and left as they are.
  * Audited: keys.rotate.start, keys.rotate.table (each table of each pass, with its
  * counters), keys.rotate.finish; keys.retire.
@@ -38,6 +40,9 @@
 
 #define ROTATION_CHUNK_ROWS 1000
 #define ROTATION_MAX_PASSES 5
+/* Serving nodes load a new key within 10 s (cli/serve.c polls data_keys); a pass that began
+ * later than this after the job began cannot miss a value sealed under an older key. */
+#define ROTATION_GRACE_MS 15000
 
 /* One table with sealed columns: its primary key (k2 NULL for one column) and its columns
  * with the associated data each is sealed with (one ending in ':' is followed by the row's k1,
@@ -60,6 +65,7 @@ struct rotation_state {
     uint32_t to_key;
     int pass;
     int64_t started_at, finished_at; /* finished_at 0 while it runs */
+    int64_t pass_started_at;
     bool stopped;      /* rotation_run stopped at max_chunks (or after ROTATION_MAX_PASSES) */
     int64_t chunks;    /* chunks this run committed */
 };

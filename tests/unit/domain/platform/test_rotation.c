@@ -4,7 +4,7 @@
  * Users with a sealed real name and phone; one phone is damaged (a flipped ciphertext byte).
  * The job is stopped after one chunk of two rows, then a node that has not reloaded its keys
  * writes a row the job has passed under the OLD key; the resumed job needs a second pass
- * for it and finishes after a clean one. Every value then opens under key 2 with the text
+ * for it and finishes after a clean one begun once every node has loaded the new key. Every value then opens under key 2 with the text
  * written last; the damaged one is counted and left alone, so key 1 cannot be retired until
  * that row is dealt with; then it can, and nothing opens under key 1 any more. The KEK is a
  * real key file; the keys live in data_keys as in production.
@@ -126,7 +126,7 @@ test_rotate_resume_stale_writer_damaged(void **state)
     assert_int_equal(rotation_run(&at->app, at->db, &o, &st), 0);
     assert_false(st.stopped);
     assert_true(st.finished_at > 0);
-    assert_int_equal(st.pass, 3);
+    assert_true(st.pass >= 3); /* +1 when pass 3 began within the nodes' grace (rotation.h) */
     assert_int_equal(open_col(at, ids[0], "phone", got, sizeof got), 2);
     assert_string_equal(got, "13911112222");
     for (int i = 0; i < NUSERS; i++) {
@@ -138,7 +138,7 @@ test_rotate_resume_stale_writer_damaged(void **state)
     assert_true(apptest_i64(at->db, "SELECT damaged FROM key_rotation_progress WHERE tbl = 'users'", 0) >= 1);
     assert_int_equal(apptest_count_audit(at->db, "keys.rotate.start", "data_key:2", NULL), 1);
     assert_int_equal(apptest_count_audit(at->db, "keys.rotate.finish", "data_key:2", NULL), 1);
-    assert_int_equal(apptest_count_audit(at->db, "keys.rotate.table", "table:users", NULL), 3);
+    assert_int_equal(apptest_count_audit(at->db, "keys.rotate.table", "table:users", NULL), st.pass);
 
     /* 4. the damaged value still names key 1: retire refused until it is dealt with */
     assert_int_equal(rotation_retire(&at->app, at->db, &kek, 1, &in_use), ERR_CONFLICT);
