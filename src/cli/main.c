@@ -10,7 +10,7 @@ static const struct {
     const char *help;
 } commands[] = {
     { "serve", cli_serve, "serve [--listen 127.0.0.1:8080] [--threads N]   run the server" },
-    { "keys", cli_keys, "keys init [--keys FILE]                       create the key-encryption key" },
+    { "keys", cli_keys, "keys init|rotate-data|status|retire N         key file; data-key rotation (issue 12)" },
     { "migrate", cli_migrate, "migrate                                       apply database migrations" },
     { "user", cli_user, "user add|passwd|lock|unlock|reset-totp|list   manage accounts" },
     { "token", cli_token, "token add|revoke|list ...                     manage API tokens" },

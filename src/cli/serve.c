@@ -16,6 +16,7 @@
 #include "domain/account/login_rate.h"
 #include "domain/batch/batch_worker.h"
 #include "domain/notify/webhook_worker.h"
+#include "domain/platform/keystore.h"
 #include "http/server.h"
 #include "http/static.h"
 #include "push/hub.h"
@@ -23,6 +24,9 @@
 #define SERVE_MANIFEST_PERIOD_S 300
 
 static volatile sig_atomic_t serve_stop;
+/* key rotation (issue 12): SIGHUP, or every SERVE_KEYS_PERIOD_S, picks up new data keys */
+#define SERVE_KEYS_PERIOD_S 10
+static volatile sig_atomic_t serve_hup;
 /* the PEM text of --tls-cert / --tls-key: static, so every early return leaves it reachable */
 static struct buf serve_cert = BUF_INIT, serve_key = BUF_INIT;
 
@@ -31,6 +35,32 @@ serve_on_signal(int sig)
 {
     (void)sig;
     serve_stop = 1;
+}
+
+static void
+serve_on_hup(int sig)
+{
+    (void)sig;
+    serve_hup = 1;
+}
+
+/* serve_refresh_keys adds data keys another process (`jiayuan keys rotate-data`) made and
+ * moves the active key, reading the key file only when there is a new key to unwrap. */
+static void
+serve_refresh_keys(struct app *app, const char *kek_path)
+{
+    struct db *db = db_pool_get(app->pool);
+    bool changed = false;
+    int rc = keystore_refresh(db, kek_path, &app->keys, &changed);
+    db_pool_put(app->pool, db);
+    if (rc) {
+        log_error("keys.refresh", "error", err_name(rc), NULL);
+    } else if (changed) {
+        const struct datakey *k = keyring_active(&app->keys);
+        char id[16];
+        snprintf(id, sizeof id, "%u", k ? (unsigned)k->id : 0u);
+        log_info("keys.refreshed", "active_key", id, NULL);
+    }
 }
 
 /* serve_read_pem reads a PEM file (at most 1 MiB) into out; 0 or -1 after saying why. */
@@ -193,6 +223,7 @@ cli_serve(int argc, char **argv)
     signal(SIGINT, serve_on_signal);
     signal(SIGTERM, serve_on_signal);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, serve_on_hup);
     if ((rc = http_start(&app, &cfg, &srv))) {
         video_stop();
         batch_worker_stop();
@@ -206,10 +237,16 @@ cli_serve(int argc, char **argv)
     log_info("server.start", "listen", cfg.listen, "ui", static_has_ui() ? "embedded" : "none", NULL);
     printf("jiayuan serving on %s://%s/\n", cfg.tls_cert_pem ? "https" : "http", cfg.listen);
     fflush(stdout);
+    char kek_path[1024];
+    cli_kek_path(&a, kek_path, sizeof kek_path);
     for (int s = 0; !serve_stop; s++) {
         sleep(1);
         if (s % SERVE_MANIFEST_PERIOD_S == SERVE_MANIFEST_PERIOD_S - 1)
             serve_check_manifest();
+        if (serve_hup || s % SERVE_KEYS_PERIOD_S == SERVE_KEYS_PERIOD_S - 1) {
+            serve_hup = 0;
+            serve_refresh_keys(&app, kek_path);
+        }
     }
     log_info("server.stop", "listen", cfg.listen, NULL);
     batch_worker_stop();

@@ -79,7 +79,7 @@ field_seal(const struct keyring *kr, const char *ad, const void *p, size_t n, ui
            size_t cap, size_t *out_len)
 {
     const struct datakey *k = keyring_active(kr);
-    if (!k)
+    if (!k || k->retired)
         return ERR_CRYPTO;
     return field_seal_with(k, ad, p, n, out, cap, out_len);
 }
@@ -162,7 +162,7 @@ field_open(const struct keyring *kr, const char *ad, const uint8_t *c, size_t n,
     if (field_envelope_parse(c, n, &id, NULL))
         return field_integrity_failed(ad);
     const struct datakey *k = keyring_find(kr, id);
-    if (!k)
+    if (!k || k->retired) /* a retired key proved nothing used it (issue 12) */
         return field_integrity_failed(ad);
     rc = field_open_with(k, ad, c, n, out, cap, out_len);
     return rc == ERR_CRYPTO ? field_integrity_failed(ad) : rc;

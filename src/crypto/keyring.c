@@ -246,28 +246,90 @@ keyring_wrap(const struct kek *kek, uint32_t id, const uint8_t raw[DATA_KEY_LEN]
     return rc;
 }
 
-int
-keyring_unwrap(const struct kek *kek, uint32_t id, const uint8_t *wrapped, size_t n,
-               uint8_t raw[DATA_KEY_LEN])
+/* keyring_open_wrapped opens n bytes wrapped under the KEK with ad into raw[len]. */
+static int
+keyring_open_wrapped(const struct kek *kek, uint32_t id, const char *ad, const uint8_t *wrapped, size_t n,
+                     uint8_t *raw, size_t len)
 {
     struct datakey k;
-    uint8_t plain[DATA_KEY_LEN + 1];
-    size_t len = 0;
-    char ad[32];
+    uint8_t plain[KEYRING_RETIRED_LEN + 1];
+    size_t got = 0;
     int rc = ERR_CRYPTO;
 
     keyring_kek_key(kek, id, &k);
-    keyring_wrap_ad(id, ad);
-    if (n != FIELD_SEALED_LEN(DATA_KEY_LEN))
+    if (len > KEYRING_RETIRED_LEN || n != FIELD_SEALED_LEN(len))
         goto out;
-    if (field_open_with(&k, ad, wrapped, n, plain, sizeof plain, &len) || len != DATA_KEY_LEN)
+    if (field_open_with(&k, ad, wrapped, n, plain, sizeof plain, &got) || got != len)
         goto out;
-    memcpy(raw, plain, DATA_KEY_LEN);
+    memcpy(raw, plain, len);
     rc = 0;
 out:
     wipe(&k, sizeof k);
     wipe(plain, sizeof plain);
     return rc;
+}
+
+int
+keyring_unwrap(const struct kek *kek, uint32_t id, const uint8_t *wrapped, size_t n,
+               uint8_t raw[DATA_KEY_LEN])
+{
+    char ad[32];
+    keyring_wrap_ad(id, ad);
+    return keyring_open_wrapped(kek, id, ad, wrapped, n, raw, DATA_KEY_LEN);
+}
+
+static void
+keyring_retired_ad(uint32_t id, char ad[40])
+{
+    snprintf(ad, 40, "retired_key:%u", (unsigned)id);
+}
+
+int
+keyring_wrap_retired(const struct kek *kek, const struct datakey *dk, uint8_t *out, size_t cap, size_t *n)
+{
+    uint8_t keep[KEYRING_RETIRED_LEN];
+    struct datakey k;
+    char ad[40];
+    int rc;
+
+    memcpy(keep, dk->blind, SM3_LEN);
+    memcpy(keep + SM3_LEN, dk->audit, SM3_LEN);
+    memcpy(keep + 2 * SM3_LEN, dk->token, SM3_LEN);
+    memcpy(keep + 3 * SM3_LEN, dk->play, SM3_LEN);
+    keyring_kek_key(kek, dk->id, &k);
+    keyring_retired_ad(dk->id, ad);
+    rc = field_seal_with(&k, ad, keep, sizeof keep, out, cap, n);
+    wipe(&k, sizeof k);
+    wipe(keep, sizeof keep);
+    return rc;
+}
+
+int
+keyring_add_retired(struct keyring *kr, const struct kek *kek, uint32_t id, const uint8_t *wrapped, size_t n)
+{
+    uint8_t keep[KEYRING_RETIRED_LEN];
+    struct datakey *k;
+    char ad[40];
+    int rc;
+
+    if (kr->n >= KEYRING_MAX)
+        return ERR_TOO_LARGE;
+    if (keyring_find(kr, id))
+        return ERR_CONFLICT;
+    keyring_retired_ad(id, ad);
+    if ((rc = keyring_open_wrapped(kek, id, ad, wrapped, n, keep, sizeof keep)))
+        return rc;
+    k = &kr->keys[kr->n];
+    memset(k, 0, sizeof *k); /* no field keys: nothing opens under a retired key */
+    k->id = id;
+    k->retired = true;
+    memcpy(k->blind, keep, SM3_LEN);
+    memcpy(k->audit, keep + SM3_LEN, SM3_LEN);
+    memcpy(k->token, keep + 2 * SM3_LEN, SM3_LEN);
+    memcpy(k->play, keep + 3 * SM3_LEN, SM3_LEN);
+    wipe(keep, sizeof keep);
+    __atomic_store_n(&kr->n, kr->n + 1, __ATOMIC_RELEASE);
+    return 0;
 }
 
 int
@@ -293,7 +355,8 @@ keyring_add(struct keyring *kr, uint32_t id, const uint8_t raw[DATA_KEY_LEN])
         wipe(k, sizeof *k);
         return rc;
     }
-    kr->n++;
-    kr->active = id;
+    k->retired = false;
+    __atomic_store_n(&kr->n, kr->n + 1, __ATOMIC_RELEASE); /* publish the whole slot */
+    __atomic_store_n(&kr->active, id, __ATOMIC_RELEASE);
     return 0;
 }

@@ -30,6 +30,18 @@ int keyring_unwrap(const struct kek *kek, uint32_t id, const uint8_t *wrapped, s
 /* keyring_add derives subkeys from raw and appends them (ERR_TOO_LARGE when full). The
  * last key added becomes active. */
 int keyring_add(struct keyring *kr, uint32_t id, const uint8_t raw[DATA_KEY_LEN]);
+/* Retired keys (issue 12, `jiayuan keys retire`). A data key that no sealed value uses any
+ * more loses its field keys; its blind-index, audit-chain, token and play keys (which the
+ * audit chain and the oldest key's purposes still need) are kept, wrapped under the KEK
+ * with associated data "retired_key:<id>" (KEYRING_RETIRED_LEN bytes in the clear).
+ * keyring_wrap_retired wraps them (out needs FIELD_SEALED_LEN(KEYRING_RETIRED_LEN) bytes);
+ * keyring_add_retired unwraps such a blob and appends the key with retired set and no
+ * field keys (never made active). ERR_CRYPTO when the blob does not open. */
+#define KEYRING_RETIRED_LEN (4 * SM3_LEN)
+int keyring_wrap_retired(const struct kek *kek, const struct datakey *k, uint8_t *out, size_t cap,
+                         size_t *n);
+int keyring_add_retired(struct keyring *kr, const struct kek *kek, uint32_t id, const uint8_t *wrapped,
+                        size_t n);
 /* keyring_find, keyring_active, keyring_wipe and kek_wipe are declared in crypto/keys.h. */
 
 /* Details beyond the original contract (keyring.c): the 32 bytes of the KEK file are never

@@ -5,12 +5,15 @@
 
 #include <string.h>
 
+#include "core/err.h"
+
 const struct datakey *
 keyring_find(const struct keyring *kr, uint32_t id)
 {
     if (!kr)
         return NULL;
-    for (size_t i = 0; i < kr->n && i < KEYRING_MAX; i++)
+    size_t n = __atomic_load_n(&kr->n, __ATOMIC_ACQUIRE); /* the slots below n are whole */
+    for (size_t i = 0; i < n && i < KEYRING_MAX; i++)
         if (kr->keys[i].id == id)
             return &kr->keys[i];
     return NULL;
@@ -19,7 +22,22 @@ keyring_find(const struct keyring *kr, uint32_t id)
 const struct datakey *
 keyring_active(const struct keyring *kr)
 {
-    return kr ? keyring_find(kr, kr->active) : NULL;
+    if (!kr)
+        return NULL;
+    const struct datakey *k = keyring_find(kr, __atomic_load_n(&kr->active, __ATOMIC_ACQUIRE));
+    return k && !k->retired ? k : NULL;
+}
+
+int
+keyring_set_active(struct keyring *kr, uint32_t id)
+{
+    const struct datakey *k = keyring_find(kr, id);
+    if (!k)
+        return ERR_NOT_FOUND;
+    if (k->retired)
+        return ERR_CONFLICT;
+    __atomic_store_n(&kr->active, id, __ATOMIC_RELEASE);
+    return 0;
 }
 
 void

@@ -9,6 +9,7 @@
  */
 #ifndef JY_CRYPTO_KEYS_H
 #define JY_CRYPTO_KEYS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,10 +33,15 @@ struct datakey {
     uint8_t audit[SM3_LEN];         /* audit-chain HMAC key */
     uint8_t token[SM3_LEN];         /* HMAC key for session/API token hashes */
     uint8_t play[SM3_LEN];          /* HMAC key for signed play links (issue 9) */
+    bool retired; /* issue 12: field keys destroyed (`keys retire`); the others stay */
 };
 
 /* Up to KEYRING_MAX data keys in the order they were added; ready for keyring_add
- * (keyring.h) when zeroed ({0}). */
+ * (keyring.h) when zeroed ({0}). Key rotation (issue 12): one thread (serve's main loop,
+ * keystore_refresh) may append a key and move active while others read; keyring_add
+ * writes the new slot before it publishes n (release), keyring_find / keyring_active read
+ * n and active with acquire loads, so a reader sees a key whole or not at all. Keys are
+ * never removed from a ring in use. */
 struct keyring {
     struct datakey keys[KEYRING_MAX];
     size_t n;
@@ -45,10 +51,14 @@ struct keyring {
 /* keyring_find returns the key with id, NULL when kr is NULL or has no such key. The
  * pointer stays valid while kr is neither changed nor wiped. */
 const struct datakey *keyring_find(const struct keyring *kr, uint32_t id);
-/* keyring_active returns the key for new ciphertexts; NULL while kr is empty (or NULL). */
+/* keyring_active returns the key for new ciphertexts; NULL while kr is empty (or NULL). A
+ * retired key is never active. */
 const struct datakey *keyring_active(const struct keyring *kr);
 /* keyring_wipe clears all key material of kr (NULL is fine). */
 void keyring_wipe(struct keyring *kr);
+/* keyring_set_active makes id the key for new ciphertexts (published with a release store);
+ * ERR_NOT_FOUND when kr has no such key, ERR_CONFLICT when it is retired. */
+int keyring_set_active(struct keyring *kr, uint32_t id);
 /* kek_wipe clears kek (NULL is fine). */
 void kek_wipe(struct kek *kek);
 

@@ -87,6 +87,11 @@ const struct audit_action audit_actions[] = {
     { "health.places", "查看流调场所", "Epidemiological places read" },
     /* platform operations */
     { "backup.create", "创建备份", "Backup created" },
+    /* key rotation (issue 12, domain/platform/rotation.h) */
+    { "keys.rotate.start", "开始数据密钥轮换", "Data-key rotation started" },
+    { "keys.rotate.table", "数据密钥轮换（一张表完成）", "Data-key rotation: table done" },
+    { "keys.rotate.finish", "数据密钥轮换完成", "Data-key rotation finished" },
+    { "keys.retire", "停用旧数据密钥", "Old data key retired" },
     { "settings.webhook_allow.update", "修改推送地址白名单", "Webhook allow-list changed" },
     { "site_matches.run", "点位匹配", "Site matching run" },
     { "site_matches.review", "审核点位匹配", "Site match reviewed" },

@@ -6,11 +6,30 @@
  */
 #ifndef JY_DOMAIN_KEYSTORE_H
 #define JY_DOMAIN_KEYSTORE_H
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "crypto/keyring.h"
 #include "db/db.h"
 
 /* keystore_load unwraps every data key into kr (active = the row marked active).
  * ERR_CRYPTO when a key does not open under kek (wrong KEK file for this database). */
 int keystore_load(struct db *db, const struct kek *kek, struct keyring *kr);
+
+/* Key rotation (issue 12). keystore_add_generation adds a new random data key as the next id
+ * and makes it the only active row, inside the caller's transaction; *id gets its id;
+ * ERR_TOO_LARGE when data_keys holds KEYRING_MAX keys already (retired ones stay: their
+ * audit keys verify old audit rows). Processes holding
+ * a keyring pick it up with keystore_refresh: it reads the ids in data_keys and, only when
+ * there is one the ring lacks, loads the KEK from kek_path (wiped again at once) and appends
+ * the new keys; then the row marked active becomes kr's active key. *changed tells whether
+ * kr changed. A retired key already in kr stays usable in that process until it restarts.
+ * keystore_retire replaces key id's wrapped data key by its retired subkeys
+ * (keyring_wrap_retired) and sets retired_at: ERR_NOT_FOUND when kr lacks it,
+ * ERR_CONFLICT when it is active or retired already. The caller proves first that no
+ * sealed value uses it (domain/platform/rotation.h). */
+int keystore_add_generation(struct db *db, const struct kek *kek, uint32_t *id);
+int keystore_refresh(struct db *db, const char *kek_path, struct keyring *kr, bool *changed);
+int keystore_retire(struct db *db, const struct kek *kek, const struct keyring *kr, uint32_t id);
 
 #endif

@@ -205,6 +205,66 @@ test_several_keys(void **state)
     kek_wipe(&kek);
 }
 
+/* Key rotation (issue 12): a new generation becomes active; another process's keyring
+ * picks it up with keystore_refresh (reading the KEK file only then); the old key, once
+ * retired, opens nothing more while the blind index and the audit key stay the same. */
+static void
+test_generation_refresh_retire(void **state)
+{
+    struct apptest *at = *state;
+    char dir[] = "/tmp/jiayuan-kek-XXXXXX", path[64];
+    struct kek kek;
+    struct keyring kr, other;
+    uint8_t sealed[FIELD_SEALED_LEN(18)], plain[19], audit1[SM3_LEN];
+    size_t n = 0, len = 0;
+    uint32_t id = 0;
+    bool changed = true;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/kek", dir);
+    assert_int_equal(keyring_kek_create(path), 0);
+    assert_int_equal(keyring_kek_load(path, &kek), 0);
+    assert_int_equal(keystore_load(at->db, &kek, &kr), 0);
+    assert_int_equal(keystore_load(at->db, &kek, &other), 0);
+    /* nothing new: the key file is not even read */
+    assert_int_equal(keystore_refresh(at->db, "/nonexistent/kek", &other, &changed), 0);
+    assert_false(changed);
+    assert_int_equal(field_seal(&kr, "t.c", "110105198506121070", 18, sealed, sizeof sealed, &n), 0);
+    int64_t bidx = blind_index(&kr, "idno", "110105198506121070", 18);
+    memcpy(audit1, keyring_find(&kr, 1)->audit, SM3_LEN);
+
+    assert_int_equal(db_begin(at->db), 0);
+    assert_int_equal(keystore_add_generation(at->db, &kek, &id), 0);
+    assert_int_equal(db_commit(at->db), 0);
+    assert_int_equal(id, 2);
+    assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM data_keys WHERE active <> 0", 0), 1);
+    assert_int_equal(keystore_refresh(at->db, path, &other, &changed), 0);
+    assert_true(changed);
+    assert_int_equal(keyring_active(&other)->id, 2);
+    assert_int_equal(field_open(&other, "t.c", sealed, n, plain, sizeof plain, &len), 0);
+    assert_int_equal(keystore_refresh(at->db, path, &kr, &changed), 0);
+
+    assert_int_equal(keystore_retire(at->db, &kek, &kr, 2), ERR_CONFLICT); /* active */
+    assert_int_equal(keystore_retire(at->db, &kek, &kr, 9), ERR_NOT_FOUND);
+    assert_int_equal(keystore_retire(at->db, &kek, &kr, 1), 0);
+    keyring_wipe(&kr);
+    assert_int_equal(keystore_load(at->db, &kek, &kr), 0);
+    assert_int_equal(kr.n, 2);
+    assert_true(keyring_find(&kr, 1)->retired);
+    assert_true(all_zero(keyring_find(&kr, 1)->field_enc, SM4_KEY_LEN));
+    assert_int_equal(keyring_active(&kr)->id, 2);
+    assert_int_equal(field_open(&kr, "t.c", sealed, n, plain, sizeof plain, &len), ERR_CRYPTO);
+    assert_true(blind_index(&kr, "idno", "110105198506121070", 18) == bidx);
+    assert_memory_equal(keyring_find(&kr, 1)->audit, audit1, SM3_LEN);
+    assert_int_equal(keystore_retire(at->db, &kek, &kr, 1), ERR_CONFLICT); /* retired already */
+    assert_int_equal(keyring_set_active(&kr, 1), ERR_CONFLICT);
+    keyring_wipe(&kr);
+    keyring_wipe(&other);
+    kek_wipe(&kek);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -214,6 +274,7 @@ main(void)
         APPTEST(test_wrong_kek),
         APPTEST(test_tampered_rows),
         APPTEST(test_several_keys),
+        APPTEST(test_generation_refresh_retire),
     };
     return apptest_run("domain_keystore", tests, sizeof tests / sizeof tests[0]);
 }
