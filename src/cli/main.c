@@ -28,6 +28,8 @@ static const struct {
     { "backup", cli_backup, "backup -o FILE [--keys FILE] | --digests       sealed online backup (table digests)" },
     { "restore", cli_restore, "restore FILE --var NEWDIR [--db URL] [--keys F] rebuild and prove a backup" },
     { "doctor", cli_doctor, "doctor [--keys FILE]                          check keys, database, disk, clock, upstreams" },
+    { "purge", cli_purge, "purge [--dry-run]                             delete data older than the retention limits" },
+    { "erase", cli_erase, "erase --reason TEXT  (ID number on stdin)     erase one person's data on request" },
     { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
 };
 

@@ -88,6 +88,10 @@ const struct audit_action audit_actions[] = {
     /* platform operations */
     { "backup.create", "创建备份", "Backup created" },
     { "settings.webhook_allow.update", "修改推送地址白名单", "Webhook allow-list changed" },
+    /* retention and erasure (issue 12, wp-retain) */
+    { "settings.retention.update", "修改数据保留期限", "Retention limits changed" },
+    { "retention.purge", "清理过期数据", "Expired data purged" },
+    { "people.erase", "按申请删除个人数据", "Person's data erased on request" },
     { "site_matches.run", "点位匹配", "Site matching run" },
     { "site_matches.review", "审核点位匹配", "Site match reviewed" },
 };
