@@ -27,9 +27,13 @@ purge_job_once(void)
 {
     struct actor who;
     struct purge_counts c;
+    struct retention r;
     struct db *db = db_pool_get(job.app->pool);
     actor_system(&who, "purge");
-    int rc = retention_purge(job.app, db, &who, time_now_ms(), false, &c);
+    int rc = retention_load(db, &r);
+    /* no limit set (the default): nothing to do, and no hourly audit entry saying so */
+    if (!rc && (r.samples_days || r.checkins_days || r.tombstones_days || r.batches_days))
+        rc = retention_purge(job.app, db, &who, time_now_ms(), false, &c);
     db_pool_put(job.app->pool, db);
     if (rc)
         log_warn("retention.purge_failed", "error", err_name(rc), NULL);

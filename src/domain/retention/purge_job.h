@@ -1,6 +1,7 @@
 /* domain/retention/purge_job.h - the retention purge inside `serve` (issue 12): one thread that
  * runs retention_purge as the system actor "purge" once at start and then every period_ms
- * (PURGE_JOB_PERIOD_MS, hourly), on a connection of the pool. A failed run is logged
+ * (PURGE_JOB_PERIOD_MS, hourly), on a connection of the pool; while every limit is 0 (the
+ * default) it does nothing and writes no audit entry. A failed run is logged
  * ("retention.purge_failed") and audited by retention_purge; the next period tries again.
  * Several nodes on one PostgreSQL database may each run it: every chunk is its own
  * transaction and deletes only rows still there, so two runs never delete a row twice.
