@@ -78,6 +78,7 @@ extern const struct route api_checkins_routes[];
 extern const struct route api_map_routes[];
 extern const struct route api_outlines_routes[];
 extern const struct route api_webhooks_routes[];
+extern const struct route api_retention_routes[]; /* api/retention/retention.c */
 extern const struct route api_people_routes[];
 extern const struct route api_batches_routes[];
 extern const struct route api_people_export_routes[];

@@ -54,6 +54,8 @@ int cli_verify(int argc, char **argv);
 int cli_backup(int argc, char **argv);  /* cli/backup.c */
 int cli_restore(int argc, char **argv); /* cli/restore.c */
 int cli_doctor(int argc, char **argv);  /* cli/doctor.c */
+int cli_purge(int argc, char **argv);   /* cli/retention.c (issue 12) */
+int cli_erase(int argc, char **argv);   /* cli/retention.c (issue 12) */
 int cli_demo(int argc, char **argv);
 int cli_batch(int argc, char **argv);
 int cli_toilets(int argc, char **argv);

@@ -1,4 +1,4 @@
-/* cli/demo.c - `jiayuan demo --scale small|medium|district [--seed N]`: load the synthetic
+/* cli/demo.c - `jiayuan demo --scale small|medium|district|city [--seed N] [--max-samples N]`: load the synthetic
  * district (demo/demo.h) into the configured database, with a progress line. */
 #include <stdio.h>
 #include <string.h>
@@ -24,11 +24,11 @@ demo_cli_progress(const char *phase, double done, void *arg)
 int
 cli_demo(int argc, char **argv)
 {
-    static const char *const allowed[] = { "scale", "seed", "var", "db", "keys", NULL };
+    static const char *const allowed[] = { "scale", "seed", "max-samples", "var", "db", "keys", NULL };
     struct cli_args a;
     struct app app;
     struct demo_params p;
-    int64_t seed = 1, t0 = time_mono_us();
+    int64_t seed = 1, max_samples = 0, t0 = time_mono_us();
     int rc;
 
     if ((rc = cli_parse(argc, argv, allowed, NULL, &a)))
@@ -38,9 +38,14 @@ cli_demo(int argc, char **argv)
         return 2;
     }
     if (demo_scale(cli_opt(&a, "scale") ? cli_opt(&a, "scale") : "small", (uint64_t)seed, &p)) {
-        fprintf(stderr, "usage: jiayuan demo --scale small|medium|district [--seed N]\n");
+        fprintf(stderr, "usage: jiayuan demo --scale small|medium|district|city [--seed N] [--max-samples N]\n");
         return 2;
     }
+    if (cli_opt(&a, "max-samples") && cstr_to_i64(cli_opt(&a, "max-samples"), &max_samples, 1, INT64_MAX)) {
+        fprintf(stderr, "jiayuan: --max-samples must be a positive whole number\n");
+        return 2;
+    }
+    p.max_samples = (size_t)max_samples; /* a measured fraction of a big scale (issue 13) */
     if (cli_app_open(&app, &a, CLI_OPEN_KEYS, 1))
         return 1;
     struct db *db = db_pool_get(app.pool);
@@ -57,5 +62,7 @@ cli_demo(int argc, char **argv)
     }
     printf("demo district loaded: %zu residents, %zu sites, %zu rounds in %.1f s\n", p.residents,
            p.sites_per_subdistrict * 15, p.days, (double)(time_mono_us() - t0) / 1e6);
+    if (p.max_samples)
+        printf("stopped at --max-samples %zu\n", p.max_samples);
     return 0;
 }

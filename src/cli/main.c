@@ -15,7 +15,7 @@ static const struct {
     { "user", cli_user, "user add|passwd|lock|unlock|reset-totp|list   manage accounts" },
     { "token", cli_token, "token add|revoke|list ...                     manage API tokens" },
     { "webhook-allow", cli_webhook_allow, "webhook-allow [--set host,*.domain,...]       show or set the webhook allow-list" },
-    { "demo", cli_demo, "demo --scale small|medium|district [--seed N]  load a synthetic district" },
+    { "demo", cli_demo, "demo --scale small|medium|district|city [--seed N] [--max-samples N]  load a synthetic district" },
     { "batch", cli_batch, "batch IN.xlsx|IN.csv -o OUT.xlsx [--days N]   look a resident list up" },
     { "toilets", cli_toilets, "toilets import SURVEY.xlsx|.csv [--crs C] [-o R.xlsx]  load a toilet survey" },
     { "cameras", cli_cameras, "cameras reconcile NET.xlsx -o OUT.xlsx [--within M] | bind RUN | undo BATCH | probe [--id N]" },
@@ -28,6 +28,8 @@ static const struct {
     { "backup", cli_backup, "backup -o FILE [--keys FILE] | --digests       sealed online backup (table digests)" },
     { "restore", cli_restore, "restore FILE --var NEWDIR [--db URL] [--keys F] rebuild and prove a backup" },
     { "doctor", cli_doctor, "doctor [--keys FILE]                          check keys, database, disk, clock, upstreams" },
+    { "purge", cli_purge, "purge [--dry-run]                             delete data older than the retention limits" },
+    { "erase", cli_erase, "erase --reason TEXT  (ID number on stdin)     erase one person's data on request" },
     { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
 };
 

@@ -17,6 +17,7 @@
 #include "domain/batch/batch_worker.h"
 #include "domain/notify/webhook_worker.h"
 #include "domain/platform/keystore.h"
+#include "domain/retention/purge_job.h"
 #include "http/server.h"
 #include "http/static.h"
 #include "push/hub.h"
@@ -181,7 +182,7 @@ cli_serve(int argc, char **argv)
         return 1;
     }
     if (cli_app_open(&app, &a, CLI_OPEN_KEYS | (cli_flag(&a, "no-group-commit") ? 0 : CLI_OPEN_WRITER),
-                     (size_t)threads + 3 + BATCH_WORKERS)) /* + hub, webhooks, video, batches */
+                     (size_t)threads + 4 + BATCH_WORKERS)) /* + hub, webhooks, video, purge, batches */
         return 1;
     /* event streams (issue 12): heartbeat = credential re-check interval, streams per account */
     int64_t hb = 0, per = 0;
@@ -234,6 +235,8 @@ cli_serve(int argc, char **argv)
         cli_app_close(&app);
         return 1;
     }
+    if ((rc = purge_job_start(&app, 0))) /* hourly retention purge (issue 12); else `jiayuan purge` */
+        log_warn("retention.job_not_started", "error", err_name(rc), NULL);
     log_info("server.start", "listen", cfg.listen, "ui", static_has_ui() ? "embedded" : "none", NULL);
     printf("jiayuan serving on %s://%s/\n", cfg.tls_cert_pem ? "https" : "http", cfg.listen);
     fflush(stdout);
@@ -249,6 +252,7 @@ cli_serve(int argc, char **argv)
         }
     }
     log_info("server.stop", "listen", cfg.listen, NULL);
+    purge_job_stop();
     batch_worker_stop();
     webhook_worker_stop();
     hub_stop();

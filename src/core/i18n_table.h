@@ -559,3 +559,11 @@ I18N_MSG("field_int_range", "'%s' must be from %lld to %lld", "“%s”应为 %l
 I18N_MSG("field_bytes_range", "'%s' must have %d to %zu bytes", "“%s”应为 %d 到 %zu 字节")
 I18N_MSG("field_bytes_1", "'%s' must have 1 to %zu bytes", "“%s”应为 1 到 %zu 字节")
 I18N_MSG("field_required", "'%s' is required", "缺少“%s”")
+
+/* ---- retention and erasure (issue 12, domain/retention, api/retention) ---- */
+I18N_MSG("retention_days_field", "'%s' must be 0 or from %d to %d",
+         "“%s”应为 0（永久保留）或 %d 到 %d 天")
+I18N_MSG("retention_days_range", "a retention limit must be 0 or from %d to %d days",
+         "数据保留期限应为 0（永久保留）或 %d 到 %d 天")
+I18N_MSG("erase_reason_len", "erasing needs a 'reason' (1 to 200 bytes, without ID numbers)",
+         "删除个人数据需填写原因（1 到 200 字节，不含身份证号）")

@@ -34,11 +34,13 @@ demo_scale(const char *name, uint64_t seed, struct demo_params *p)
     if (!name)
         return ERR_INVALID;
     if (strcmp(name, "small") == 0)
-        *p = (struct demo_params){ seed, 20000, 2, 3, 90, 3 };
+        *p = (struct demo_params){ seed, 20000, 2, 3, 90, 3, 0 };
     else if (strcmp(name, "medium") == 0)
-        *p = (struct demo_params){ seed, 100000, 10, 7, 90, 5 };
+        *p = (struct demo_params){ seed, 100000, 10, 7, 90, 5, 0 };
     else if (strcmp(name, "district") == 0)
-        *p = (struct demo_params){ seed, 1100000, 20, 14, 90, 8 };
+        *p = (struct demo_params){ seed, 1100000, 20, 14, 90, 8, 0 };
+    else if (strcmp(name, "city") == 0)
+        *p = (struct demo_params){ seed, 2200000, 60, 10, 90, 30, 0 };
     else
         return ERR_INVALID;
     return 0;
@@ -118,6 +120,7 @@ struct demo {
     void (*progress)(const char *, double, void *);
     void *arg;
     int64_t now;
+    size_t samples; /* loaded so far (max_samples) */
 };
 
 static int
@@ -356,6 +359,9 @@ demo_day(struct demo *d, size_t day, const size_t *residents_per_area, double *d
         struct demo_person person;
         if (demo_hash(d->p->seed, 30 + day, i) % 100 >= d->p->coverage_pct)
             continue;
+        if (d->p->max_samples && d->samples >= d->p->max_samples)
+            break; /* a measured fraction (city scale) */
+        d->samples++;
         demo_person_at(d->p->seed, i, &person);
         size_t area = person.subdistrict % d->nareas;
         size_t site = area * d->p->sites_per_subdistrict +
@@ -489,7 +495,7 @@ demo_generate(struct app *app, struct db *db, const struct demo_params *p,
         demo_person_at(p->seed, i, &person);
         per_area[person.subdistrict % d.nareas]++;
     }
-    for (size_t day = 0; day < p->days && !rc; day++)
+    for (size_t day = 0; day < p->days && !rc && !(p->max_samples && d.samples >= p->max_samples); day++)
         rc = demo_day(&d, day, per_area, &done, 1.0 / (double)p->days);
     demo_progress(&d, "done", 1.0);
 out:

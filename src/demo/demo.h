@@ -23,10 +23,14 @@ struct demo_params {
     size_t days;              /* daily mass-testing rounds ending today */
     unsigned coverage_pct;    /* share of residents sampled per round */
     size_t positives;         /* positive tubes over the whole run */
+    size_t max_samples;       /* stop after this many samples (0 = all): a measured fraction
+                                 of a scale too big to load (city) */
 };
 
-/* demo_scale fills p for "small" (tests: seconds), "medium" (make demo) or "district"
- * (1.1 M residents, 14 rounds of ~1 M samples: benchmarks). ERR_INVALID otherwise. */
+/* demo_scale fills p for "small" (tests: seconds), "medium" (make demo), "district"
+ * (1.1 M residents, 14 rounds of ~1 M samples: benchmarks) or "city" (2.2 M residents, 10
+ * rounds at 90 %: ~19.8 M samples, issue 13 - load a fraction with max_samples and
+ * extrapolate, bench/RESULTS.md). ERR_INVALID otherwise. */
 int demo_scale(const char *name, uint64_t seed, struct demo_params *p);
 
 struct demo_person {

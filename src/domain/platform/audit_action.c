@@ -93,6 +93,10 @@ const struct audit_action audit_actions[] = {
     { "keys.rotate.finish", "数据密钥轮换完成", "Data-key rotation finished" },
     { "keys.retire", "停用旧数据密钥", "Old data key retired" },
     { "settings.webhook_allow.update", "修改推送地址白名单", "Webhook allow-list changed" },
+    /* retention and erasure (issue 12, wp-retain) */
+    { "settings.retention.update", "修改数据保留期限", "Retention limits changed" },
+    { "retention.purge", "清理过期数据", "Expired data purged" },
+    { "people.erase", "按申请删除个人数据", "Person's data erased on request" },
     { "site_matches.run", "点位匹配", "Site matching run" },
     { "site_matches.review", "审核点位匹配", "Site match reviewed" },
 };

@@ -51,7 +51,8 @@
     X(HEALTH_READ, "health.read")            \
     X(HEALTH_WRITE, "health.write")          \
     X(HOTLINE_READ, "hotline.read")          \
-    X(HOTLINE_WRITE, "hotline.write")
+    X(HOTLINE_WRITE, "hotline.write")        \
+    X(PEOPLE_ERASE, "people.erase") /* issue 12: erasure on request, secadmin only */
 
 enum perm_bit {
 #define PERM__BIT(name, scope) PERM_BIT_##name,

@@ -902,7 +902,7 @@ test_cli_end_to_end(void **state)
 {
     struct apptest *at = *state;
     char var[160], in[160], out[160], csv[200], cmd[600];
-    struct demo_params p = { 7, 400, 2, 3, 90, 1 };
+    struct demo_params p = { 7, 400, 2, 3, 90, 1, 0 };
     const char *url = dbtest_url(at->db);
 
     snprintf(var, sizeof var, "%s/var", tmpdir);

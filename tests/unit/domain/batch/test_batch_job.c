@@ -52,7 +52,7 @@ struct fixture {
 static void
 fixture_init(struct fixture *fx, struct apptest *at)
 {
-    struct demo_params p = { SEED, 700, 1, 2, 90, 1 };
+    struct demo_params p = { SEED, 700, 1, 2, 90, 1, 0 };
     memset(fx, 0, sizeof *fx);
     fx->at = at;
     assert_int_equal(demo_generate(&at->app, at->db, &p, NULL, NULL), 0);

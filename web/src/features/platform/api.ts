@@ -83,6 +83,22 @@ export function putPolicy(p: Policy): Promise<Policy> {
   return api.put<Policy>('/api/v1/settings/policy', p);
 }
 
+/* Retention limits in days, 0 = keep forever (issue 12; domain/retention/retention.h). */
+export interface Retention {
+  samples_days: number;
+  checkins_days: number;
+  tombstones_days: number;
+  batches_days: number;
+}
+
+export function getRetention(): Promise<Retention> {
+  return api.get<Retention>('/api/v1/settings/retention');
+}
+
+export function putRetention(r: Retention): Promise<Retention> {
+  return api.put<Retention>('/api/v1/settings/retention', r);
+}
+
 export function listAudit(f: AuditFilters, limit: number, next: string | null): Promise<Page<AuditEntry>> {
   return api.get<Page<AuditEntry>>(AUDIT_PATH, { limit, next, ...f } as Query);
 }
