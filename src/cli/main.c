@@ -28,7 +28,7 @@ static const struct {
     { "backup", cli_backup, "backup -o FILE [--keys FILE] | --digests       sealed online backup (table digests)" },
     { "restore", cli_restore, "restore FILE --var NEWDIR [--db URL] [--keys F] rebuild and prove a backup" },
     { "doctor", cli_doctor, "doctor [--keys FILE]                          check keys, database, disk, clock, upstreams" },
-    { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
+    { "verify", cli_verify, "verify [--tags FILE]                          check the audit chain (and the shipped tags) and the UI manifest" },
 };
 
 static void
