@@ -93,13 +93,16 @@ serve_ship_tags(struct app *app, struct audit_ship *ship)
     db_pool_put(app->pool, db);
 }
 
-/* serve_open_ship opens the tag shipper when asked; 0, or 1 after saying why. */
+/* serve_open_ship checks the UI (withdrawn when tampered: the API still serves) and opens
+ * the tag shipper when asked; 0, or 1 after saying why. */
 static int
 serve_open_ship(struct app *app, const struct cli_args *a, struct audit_ship **ship)
 {
     int facility = 0, rc;
     struct db *db;
     *ship = NULL;
+    if (serve_check_manifest(app))
+        fprintf(stderr, "jiayuan: the embedded UI fails its integrity check; it is withdrawn (the API serves)\n");
     if (!cli_opt(a, "audit-tag-file") && !cli_opt(a, "audit-syslog"))
         return 0;
     if (cli_opt(a, "audit-syslog") && audit_ship_facility(cli_opt(a, "audit-syslog"), &facility)) {
@@ -116,6 +119,21 @@ serve_open_ship(struct app *app, const struct cli_args *a, struct audit_ship **s
         return 1;
     }
     serve_ship_tags(app, *ship);
+    return 0;
+}
+
+/* serve_configure_streams reads the event stream settings (issue 12): heartbeat =
+ * credential re-check interval, streams per account; 0, or -1 after saying what is wrong. */
+static int
+serve_configure_streams(void)
+{
+    int64_t hb = 0, per = 0;
+    const char *env_hb = getenv("JIAYUAN_EVENTS_HEARTBEAT_MS"), *env_per = getenv("JIAYUAN_EVENTS_PER_ACCOUNT");
+    if ((env_hb && cstr_to_i64(env_hb, &hb, 50, 3600000)) || (env_per && cstr_to_i64(env_per, &per, 1, 1000))) {
+        fprintf(stderr, "jiayuan: JIAYUAN_EVENTS_HEARTBEAT_MS must be 50..3600000, JIAYUAN_EVENTS_PER_ACCOUNT 1..1000\n");
+        return -1;
+    }
+    hub_configure(hb, (int)per);
     return 0;
 }
 
@@ -202,23 +220,16 @@ cli_serve(int argc, char **argv)
     if (cli_app_open(&app, &a, CLI_OPEN_KEYS | (cli_flag(&a, "no-group-commit") ? 0 : CLI_OPEN_WRITER),
                      (size_t)threads + 3 + BATCH_WORKERS)) /* + hub, webhooks, video, batches */
         return 1;
-    if (serve_check_manifest(&app))
-        fprintf(stderr, "jiayuan: the embedded UI fails its integrity check; it is withdrawn (the API serves)\n");
     struct audit_ship *ship = NULL;
     if (serve_open_ship(&app, &a, &ship)) {
         cli_app_close(&app);
         return 1;
     }
-    /* event streams (issue 12): heartbeat = credential re-check interval, streams per account */
-    int64_t hb = 0, per = 0;
-    const char *env_hb = getenv("JIAYUAN_EVENTS_HEARTBEAT_MS"), *env_per = getenv("JIAYUAN_EVENTS_PER_ACCOUNT");
-    if ((env_hb && cstr_to_i64(env_hb, &hb, 50, 3600000)) || (env_per && cstr_to_i64(env_per, &per, 1, 1000))) {
-        fprintf(stderr, "jiayuan: JIAYUAN_EVENTS_HEARTBEAT_MS must be 50..3600000, JIAYUAN_EVENTS_PER_ACCOUNT 1..1000\n");
+    if (serve_configure_streams()) {
         audit_ship_close(ship);
         cli_app_close(&app);
         return 1;
     }
-    hub_configure(hb, (int)per);
     if ((rc = hub_start(app.pool))) {
         fprintf(stderr, "jiayuan: cannot start the event hub (%s)\n", err_name(rc));
         audit_ship_close(ship);
