@@ -61,8 +61,8 @@ result_parse(struct ingest *ing, json_t *obj, void *rec, struct ingest_outcome *
 static const char sql_tube_subdistrict[] =
     "SELECT subdistrict FROM samples WHERE tube_code = ?1 AND deleted_at = 0 ORDER BY id LIMIT 1";
 static const char sql_insert[] =
-    "INSERT INTO results (source, external_id, tube_code, institution, tested_at, result, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
+    "INSERT INTO results (source, external_id, tube_code, institution, tested_at, result, created_at, mac, mac_key)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
 
 /* result_subdistrict finds the subdistrict of the tube's samples ("" when none yet). */
 static int
@@ -108,14 +108,20 @@ result_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     struct db_stmt *st = NULL;
     const char *sub = "";
     int value = result_value_index(r->result);
+    const struct result whole = { .source = r->source, .external_id = r->external_id, .tube_code = r->tube_code,
+                                  .institution = r->institution, .result = r->result, .tested_at = r->tested_at };
+    uint8_t mac[SM3_LEN];
+    uint32_t key_id = 0;
     int rc;
 
-    if ((rc = result_subdistrict(ing, r->tube_code, &sub)) || (rc = ingest_in_scope(ing, "tube_code", sub, out)))
+    if ((rc = result_subdistrict(ing, r->tube_code, &sub)) || (rc = ingest_in_scope(ing, "tube_code", sub, out)) ||
+        (rc = result_mac_sign(&ingest_app(ing)->keys, &whole, mac, &key_id)))
         return rc;
     if ((rc = db_prepare(ingest_db(ing), sql_insert, &st)) || (rc = db_bind_str(st, 1, r->source)) ||
         (rc = db_bind_str(st, 2, r->external_id)) || (rc = db_bind_str(st, 3, r->tube_code)) ||
         (rc = db_bind_str(st, 4, r->institution)) || (rc = db_bind_i64(st, 5, r->tested_at)) ||
         (rc = db_bind_str(st, 6, r->result)) || (rc = db_bind_i64(st, 7, ingest_now(ing))) ||
+        (rc = db_bind_blob(st, 8, mac, SM3_LEN)) || (rc = db_bind_i64(st, 9, key_id)) ||
         (rc = ingest_insert_step(st, out)))
         goto out;
     rc = result_count(ing, r, sub, value);
