@@ -42,15 +42,14 @@ audit_ship_facility(const char *name, int *facility)
     return ERR_INVALID;
 }
 
-/* audit_tag_parse reads "<id> <64 hex>" (line without its newline) into id and mac. */
-static int
+int
 audit_tag_parse(const char *line, size_t n, int64_t *id, uint8_t mac[SM3_LEN])
 {
     char digits[24];
     size_t i = 0, got = 0;
-    while (i < n && line[i] >= '0' && line[i] <= '9' && i < sizeof digits - 1)
+    while (i < n && i <= 18 && line[i] >= '0' && line[i] <= '9')
         i++;
-    if (i == 0 || i >= sizeof digits - 1 || i + 1 + 2 * SM3_LEN != n || line[i] != ' ')
+    if (i == 0 || i > 18 || i + 1 + 2 * SM3_LEN != n || line[i] != ' ')
         return ERR_INVALID;
     memcpy(digits, line, i);
     digits[i] = '\0';

@@ -24,6 +24,7 @@
 #define JY_DOMAIN_AUDIT_SHIP_H
 #include <stdint.h>
 
+#include "crypto/sm.h"
 #include "db/db.h"
 
 #define AUDIT_SHIP_GROUP 1000 /* lines per write + fsync */
@@ -45,6 +46,11 @@ int audit_ship_poll(struct audit_ship *s, struct db *db, int64_t *shipped);
 /* audit_ship_last is the id of the last entry shipped. */
 int64_t audit_ship_last(const struct audit_ship *s);
 void audit_ship_close(struct audit_ship *s);
+
+/* audit_tag_parse reads one tag line without its newline (line[0..n), no NUL needed):
+ * "<id> <64 lowercase or uppercase hex digits>", id 1..999999999999999999 in decimal.
+ * ERR_INVALID for anything else (fuzz/fuzz_audit_tags.c). */
+int audit_tag_parse(const char *line, size_t n, int64_t *id, uint8_t mac[SM3_LEN]);
 
 enum audit_tag_problem {
     AUDIT_TAG_OK = 0,
