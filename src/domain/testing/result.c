@@ -4,6 +4,7 @@
  * is the personal query's business (R4), not this file's. */
 #include "domain/testing/result.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -11,6 +12,7 @@
 #include "core/vec.h"
 #include "db/db_value.h"
 #include "domain/platform/app.h"
+#include "domain/platform/audit.h"
 
 const char *const result_values[] = { "negative", "positive", "invalid", "pending", NULL };
 static const char *const result_gauges[] = { "results_negative", "results_positive", "results_invalid",
@@ -162,7 +164,9 @@ const struct ingest_kind result_kind = {
 /* ?1 institution, ?2 result, ?3 from, ?4 to, ?5 subdistrict ('' = any), ?6 tube code
  * ('' = any; the tube variants compare it plainly so results_tube serves them); lists add
  * ?7 before id and ?8 limit. */
-#define RESULT_COLS "r.id, r.source, r.external_id, r.tube_code, r.institution, r.result, r.tested_at, r.created_at"
+#define RESULT_COLS                                                                                          \
+    "r.id, r.source, r.external_id, r.tube_code, r.institution, r.result, r.tested_at, r.created_at, r.mac,"   \
+    " r.mac_key"
 #define RESULT_WHERE                                                                                          \
     " WHERE (?1 = '' OR r.institution = ?1) AND (?2 = '' OR r.result = ?2) AND r.tested_at >= ?3"             \
     " AND r.tested_at < ?4 AND (?5 = '' OR EXISTS (SELECT 1 FROM samples s WHERE s.tube_code = r.tube_code"   \
@@ -190,13 +194,14 @@ result_bind(struct db_stmt *st, const struct result_query *q, const char *sub, b
 }
 
 int
-result_list(struct db *db, const struct actor *a, const struct result_query *q, struct arena *arena,
-            struct result **items, size_t *n, int64_t *total)
+result_list(const struct keyring *kr, struct db *db, const struct actor *a, const struct result_query *q,
+            struct arena *arena, struct result **items, size_t *n, int64_t *total)
 {
     struct db_stmt *st = NULL;
     const char *sub = NULL;
     struct result *list;
-    size_t count = 0;
+    size_t count = 0, damaged = 0;
+    int64_t upto = 0;
     bool row = false;
     int rc;
 
@@ -214,7 +219,7 @@ result_list(struct db *db, const struct actor *a, const struct result_query *q, 
     db_done(st);
     st = NULL;
     list = arena_alloc(arena, (q->limit ? q->limit : 1) * sizeof *list);
-    if ((rc = db_prepare(db, q->tube_code ? sql_list_tube : sql_list, &st)) || (rc = result_bind(st, q, sub, true)))
+    if ((rc = result_legacy_upto(db, &upto)) || (rc = db_prepare(db, q->tube_code ? sql_list_tube : sql_list, &st)) || (rc = result_bind(st, q, sub, true)))
         goto out;
     while (count < q->limit && !(rc = db_step(st, &row)) && row) {
         struct result *r = &list[count++];
@@ -226,11 +231,26 @@ result_list(struct db *db, const struct actor *a, const struct result_query *q, 
         r->result = db_col_arena(st, 5, arena);
         r->tested_at = db_col_i64(st, 6);
         r->created_at = db_col_i64(st, 7);
+        size_t mn = 0;
+        const void *mac = db_col_blob(st, 8, &mn);
+        if (result_mac_ok(kr, r, mac, mn, db_col_is_null(st, 9) ? -1 : db_col_i64(st, 9), db_col_is_null(st, 8),
+                          upto)) {
+            r->result = "damaged"; /* never the stored value (issue 12) */
+            r->institution = "";
+            damaged++;
+        }
     }
     if (rc)
         goto out;
     *items = list;
     *n = count;
+    if (damaged) {
+        char detail[64];
+        db_done(st);
+        st = NULL;
+        snprintf(detail, sizeof detail, "column=results results=%zu", damaged);
+        rc = audit_record(db, kr, a, "integrity.failure", "results", "failed", detail);
+    }
 out:
     db_done(st);
     return rc;

@@ -19,6 +19,7 @@
  */
 #ifndef JY_DOMAIN_RESULT_H
 #define JY_DOMAIN_RESULT_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,7 +54,10 @@ struct result_query {
     size_t limit;            /* 1..RESULT_LIST_MAX */
 };
 
-/* result_list returns results matching q, newest first (by id), strings in arena;
+/* result_list returns results matching q, newest first (by id), strings in arena; each
+ * row's MAC is verified (issue 12): a row that fails reads result "damaged" with no
+ * institution, is counted and logged, and the list is audited "integrity.failure"
+ * (detail "column=results results=N"), never the stored value;
  * *total counts all matches (ignoring paging). A subdistrict filter keeps results of
  * tubes sampled there; for a scoped actor one other than its own is ERR_FORBIDDEN.
  * ERR_INVALID for an unknown result value. */
@@ -70,8 +74,14 @@ void result_mac_input(struct buf *m, const struct result *r);
 int result_mac_sign(const struct keyring *kr, const struct result *r, uint8_t mac[SM3_LEN], uint32_t *key_id);
 int result_get(const struct keyring *kr, struct db *db, int64_t id, struct arena *arena, struct result *out);
 int result_mac_backfill(const struct keyring *kr, struct db *db, int64_t *done);
+/* For readers of many rows: result_legacy_upto gives the highest id stored before 0025
+ * whose mac may still be missing (0 once backfilled); result_mac_ok checks r's stored mac
+ * (n bytes, key key_id, mac_null when the column is NULL) - 0 or ERR_CRYPTO (counted). */
+int result_legacy_upto(struct db *db, int64_t *upto);
+int result_mac_ok(const struct keyring *kr, const struct result *r, const void *mac, size_t n, int64_t key_id,
+                  bool mac_null, int64_t upto);
 
-int result_list(struct db *db, const struct actor *a, const struct result_query *q, struct arena *arena,
-                struct result **items, size_t *n, int64_t *total);
+int result_list(const struct keyring *kr, struct db *db, const struct actor *a, const struct result_query *q,
+                struct arena *arena, struct result **items, size_t *n, int64_t *total);
 
 #endif

@@ -33,9 +33,7 @@ result_mac_sign(const struct keyring *kr, const struct result *r, uint8_t mac[SM
 
 static const char sql_legacy[] = "SELECT upto FROM row_mac_legacy WHERE tbl = 'results'";
 
-/* result_legacy_upto: the highest id stored before 0025 whose mac may still be missing
- * (0 once the backfill ran). */
-static int
+int
 result_legacy_upto(struct db *db, int64_t *upto)
 {
     struct db_stmt *st = NULL;
@@ -48,9 +46,7 @@ result_legacy_upto(struct db *db, int64_t *upto)
     return rc;
 }
 
-/* result_mac_ok checks the mac of r read from the database: mac NULL is accepted only for a
- * row stored before 0025 that the backfill has not reached (id <= upto). */
-static int
+int
 result_mac_ok(const struct keyring *kr, const struct result *r, const void *mac, size_t n, int64_t key_id,
               bool mac_null, int64_t upto)
 {

@@ -123,6 +123,29 @@ test_flipped_result_reads_damaged(void **state)
     arena_release(&arena);
 }
 
+/* The result list (GET /api/v1/results) checks every row too. */
+static void
+test_list_reads_damaged(void **state)
+{
+    struct apptest *at = *state;
+    struct arena arena = ARENA_INIT;
+    struct result_query q = { .limit = 10 };
+    struct result *items = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    load(at);
+    assert_int_equal(result_list(&at->app.keys, at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(items[0].result, "negative");
+    assert_int_equal(apptest_exec(at->db, "UPDATE results SET result = 'positive'"), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(items[0].result, "damaged");
+    assert_string_equal(items[0].institution, "");
+    assert_int_equal(apptest_count_audit(at->db, "integrity.failure", "results", "failed"), 1);
+    arena_release(&arena);
+}
+
 /* Moving the result to another tube, or another time, is damage as well; so is a removed mac. */
 static void
 test_other_fields_and_missing_mac(void **state)
@@ -221,6 +244,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         APPTEST(test_flipped_result_reads_damaged),
         APPTEST(test_other_fields_and_missing_mac),
+        APPTEST(test_list_reads_damaged),
         APPTEST(test_legacy_rows_backfilled),
         APPTEST(test_backfill_many),
     };
