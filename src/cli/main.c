@@ -30,7 +30,7 @@ static const struct {
     { "doctor", cli_doctor, "doctor [--keys FILE]                          check keys, database, disk, clock, upstreams" },
     { "purge", cli_purge, "purge [--dry-run]                             delete data older than the retention limits" },
     { "erase", cli_erase, "erase --reason TEXT  (ID number on stdin)     erase one person's data on request" },
-    { "verify", cli_verify, "verify                                        check the audit chain and the UI manifest" },
+    { "verify", cli_verify, "verify [--tags FILE]                          check the audit chain (and the shipped tags) and the UI manifest" },
 };
 
 static void

@@ -15,6 +15,8 @@
 #include "crypto/manifest.h"
 #include "domain/account/login_rate.h"
 #include "domain/batch/batch_worker.h"
+#include "domain/platform/audit.h"
+#include "domain/platform/audit_ship.h"
 #include "domain/notify/webhook_worker.h"
 #include "domain/platform/keystore.h"
 #include "domain/retention/purge_job.h"
@@ -86,15 +88,83 @@ serve_read_pem(const char *opt, const char *path, struct buf *out)
     return 0;
 }
 
+/* serve_check_manifest verifies the embedded UI (S2; issue 12 tamper test). On a mismatch
+ * the UI is withdrawn (http/static.h: 503 pages, counted in /metrics), logged and audited
+ * once; the API keeps serving. */
 static int
-serve_check_manifest(void)
+serve_check_manifest(struct app *app)
 {
+    static bool reported;
     const char *bad = NULL;
-    if (manifest_verify(embedded_ui, &bad)) {
-        log_error("ui.tampered", "file", bad, NULL);
-        static_set_enabled(false);
-        return ERR_CRYPTO;
+    if (!static_check(&bad))
+        return 0;
+    log_error("ui.tampered", "file", bad, "action", "the web UI is withdrawn", NULL);
+    if (!reported) {
+        struct actor who;
+        struct db *db = db_pool_get(app->pool);
+        actor_system(&who, "serve");
+        reported = db && !audit_record(db, &app->keys, &who, "ui.tampered", bad, "failed", "UI withdrawn");
+        if (db)
+            db_pool_put(app->pool, db);
     }
+    return ERR_CRYPTO;
+}
+
+/* serve_ship_tags ships the audit chain tags committed since the last call (issue 12:
+ * --audit-tag-file / --audit-syslog); a failure is logged and tried again next second. */
+static void
+serve_ship_tags(struct app *app, struct audit_ship *ship)
+{
+    int64_t n = 0;
+    struct db *db;
+    if (!ship || !(db = db_pool_get(app->pool)))
+        return;
+    if (audit_ship_poll(ship, db, &n))
+        log_error("audit.ship_failed", "hint", "the audit tag file or syslog cannot be written", NULL);
+    db_pool_put(app->pool, db);
+}
+
+/* serve_open_ship checks the UI (withdrawn when tampered: the API still serves) and opens
+ * the tag shipper when asked; 0, or 1 after saying why. */
+static int
+serve_open_ship(struct app *app, const struct cli_args *a, struct audit_ship **ship)
+{
+    int facility = 0, rc;
+    struct db *db;
+    *ship = NULL;
+    if (serve_check_manifest(app))
+        fprintf(stderr, "jiayuan: the embedded UI fails its integrity check; it is withdrawn (the API serves)\n");
+    if (!cli_opt(a, "audit-tag-file") && !cli_opt(a, "audit-syslog"))
+        return 0;
+    if (cli_opt(a, "audit-syslog") && audit_ship_facility(cli_opt(a, "audit-syslog"), &facility)) {
+        fprintf(stderr, "jiayuan: --audit-syslog must be user, daemon, auth, authpriv or local0..local7\n");
+        return 1;
+    }
+    if (!(db = db_pool_get(app->pool)))
+        return 1;
+    rc = audit_ship_open(db, cli_opt(a, "audit-tag-file"), cli_opt(a, "audit-syslog"), ship);
+    db_pool_put(app->pool, db);
+    if (rc) {
+        fprintf(stderr, "jiayuan: --audit-tag-file: cannot append to '%s' (%s)\n",
+                cli_opt(a, "audit-tag-file") ? cli_opt(a, "audit-tag-file") : "", err_name(rc));
+        return 1;
+    }
+    serve_ship_tags(app, *ship);
+    return 0;
+}
+
+/* serve_configure_streams reads the event stream settings (issue 12): heartbeat =
+ * credential re-check interval, streams per account; 0, or -1 after saying what is wrong. */
+static int
+serve_configure_streams(void)
+{
+    int64_t hb = 0, per = 0;
+    const char *env_hb = getenv("JIAYUAN_EVENTS_HEARTBEAT_MS"), *env_per = getenv("JIAYUAN_EVENTS_PER_ACCOUNT");
+    if ((env_hb && cstr_to_i64(env_hb, &hb, 50, 3600000)) || (env_per && cstr_to_i64(env_per, &per, 1, 1000))) {
+        fprintf(stderr, "jiayuan: JIAYUAN_EVENTS_HEARTBEAT_MS must be 50..3600000, JIAYUAN_EVENTS_PER_ACCOUNT 1..1000\n");
+        return -1;
+    }
+    hub_configure(hb, (int)per);
     return 0;
 }
 
@@ -138,7 +208,8 @@ cli_serve(int argc, char **argv)
 {
     static const char *const allowed[] = { "listen", "threads", "var", "db", "keys", "tls-offloaded",
                                            "conn-per-ip", "login-limit", "tls-cert", "tls-key",
-                                           "trusted-proxy", "no-group-commit", CLI_VIDEO_OPTS, NULL };
+                                           "trusted-proxy", "no-group-commit", "audit-tag-file", "audit-syslog",
+                                           CLI_VIDEO_OPTS, NULL };
     static const char *const flags[] = { "tls-offloaded", "media-udp", "no-group-commit", NULL };
     struct video_config vcfg;
     struct cli_args a;
@@ -177,30 +248,29 @@ cli_serve(int argc, char **argv)
                                     "behind a TLS proxy)");
         return 1;
     }
-    if (serve_check_manifest()) {
-        fprintf(stderr, "jiayuan: the embedded UI fails its integrity check; refusing to start\n");
-        return 1;
-    }
     if (cli_app_open(&app, &a, CLI_OPEN_KEYS | (cli_flag(&a, "no-group-commit") ? 0 : CLI_OPEN_WRITER),
                      (size_t)threads + 4 + BATCH_WORKERS)) /* + hub, webhooks, video, purge, batches */
         return 1;
-    /* event streams (issue 12): heartbeat = credential re-check interval, streams per account */
-    int64_t hb = 0, per = 0;
-    const char *env_hb = getenv("JIAYUAN_EVENTS_HEARTBEAT_MS"), *env_per = getenv("JIAYUAN_EVENTS_PER_ACCOUNT");
-    if ((env_hb && cstr_to_i64(env_hb, &hb, 50, 3600000)) || (env_per && cstr_to_i64(env_per, &per, 1, 1000))) {
-        fprintf(stderr, "jiayuan: JIAYUAN_EVENTS_HEARTBEAT_MS must be 50..3600000, JIAYUAN_EVENTS_PER_ACCOUNT 1..1000\n");
+    struct audit_ship *ship = NULL;
+    if (serve_open_ship(&app, &a, &ship)) {
         cli_app_close(&app);
         return 1;
     }
-    hub_configure(hb, (int)per);
+    if (serve_configure_streams()) {
+        audit_ship_close(ship);
+        cli_app_close(&app);
+        return 1;
+    }
     if ((rc = hub_start(app.pool))) {
         fprintf(stderr, "jiayuan: cannot start the event hub (%s)\n", err_name(rc));
+        audit_ship_close(ship);
         cli_app_close(&app);
         return 1;
     }
     if ((rc = webhook_worker_start(&app, NULL))) {
         hub_stop();
         fprintf(stderr, "jiayuan: cannot start the webhook worker (%s)\n", err_name(rc));
+        audit_ship_close(ship);
         cli_app_close(&app);
         return 1;
     }
@@ -208,6 +278,7 @@ cli_serve(int argc, char **argv)
         webhook_worker_stop();
         hub_stop();
         fprintf(stderr, "jiayuan: cannot start the batch workers (%s)\n", err_name(rc));
+        audit_ship_close(ship);
         cli_app_close(&app);
         return 1;
     }
@@ -216,6 +287,7 @@ cli_serve(int argc, char **argv)
         webhook_worker_stop();
         hub_stop();
         fprintf(stderr, "jiayuan: cannot start live video (%s)\n", err_name(rc));
+        audit_ship_close(ship);
         cli_app_close(&app);
         return 1;
     }
@@ -232,6 +304,7 @@ cli_serve(int argc, char **argv)
         hub_stop();
         fprintf(stderr, "jiayuan: cannot listen on '%s'%s\n", cfg.listen,
                 " (in use, not allowed, or the TLS certificate/key refused)");
+        audit_ship_close(ship);
         cli_app_close(&app);
         return 1;
     }
@@ -245,7 +318,8 @@ cli_serve(int argc, char **argv)
     for (int s = 0; !serve_stop; s++) {
         sleep(1);
         if (s % SERVE_MANIFEST_PERIOD_S == SERVE_MANIFEST_PERIOD_S - 1)
-            serve_check_manifest();
+            serve_check_manifest(&app);
+        serve_ship_tags(&app, ship);
         if (serve_hup || s % SERVE_KEYS_PERIOD_S == SERVE_KEYS_PERIOD_S - 1) {
             serve_hup = 0;
             serve_refresh_keys(&app, kek_path);
@@ -258,6 +332,8 @@ cli_serve(int argc, char **argv)
     hub_stop();
     http_stop(srv); /* releases the media streams (viewers) before the hub goes */
     video_stop();
+    serve_ship_tags(&app, ship); /* what the last requests appended */
+    audit_ship_close(ship);
     cli_app_close(&app);
     buf_release(&serve_cert);
     buf_release_secret(&serve_key);

@@ -1,16 +1,53 @@
-/* cli/verify.c - `jiayuan verify`: check the audit hash chain (S6) and the embedded UI
- * manifest (S2). Exit 1 when either is broken. */
+/* cli/verify.c - `jiayuan verify [--tags FILE]`: check the audit hash chain (S6), with
+ * --tags also against the chain tags shipped off the host (domain/platform/audit_ship.h,
+ * issue 12: catches a rewound head), and the embedded UI manifest (S2). Exit 1 when any is
+ * broken. */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
 #include "core/embedded.h"
 #include "crypto/manifest.h"
 #include "domain/platform/audit.h"
+#include "domain/platform/audit_ship.h"
+#include "domain/testing/result.h"
+
+/* verify_tags checks the shipped tag file; 0 when every tag matches, else 1 after saying
+ * what differs. */
+static int
+verify_tags(struct db *db, const char *path)
+{
+    enum audit_tag_problem problem = AUDIT_TAG_OK;
+    int64_t checked = 0, bad = 0;
+    if (audit_tags_verify(db, path, &checked, &problem, &bad)) {
+        printf("audit tags UNREADABLE: cannot read '%s'\n", path);
+        return 1;
+    }
+    switch (problem) {
+    case AUDIT_TAG_OK:
+        printf("audit tags intact: %lld shipped tags match the database\n", (long long)checked);
+        return 0;
+    case AUDIT_TAG_MISSING:
+        printf("audit tags BROKEN: entry %lld was shipped off the host but is not in the database"
+               " (the chain was rewound or cut; %lld tags matched before it)\n",
+               (long long)bad, (long long)checked);
+        break;
+    case AUDIT_TAG_DIFFERS:
+        printf("audit tags BROKEN: entry %lld differs from the tag shipped off the host"
+               " (rewritten; %lld tags matched before it)\n",
+               (long long)bad, (long long)checked);
+        break;
+    case AUDIT_TAG_BAD_LINE:
+        printf("audit tags BROKEN: line %lld of '%s' is not a tag line\n", (long long)bad, path);
+        break;
+    }
+    return 1;
+}
 
 int
 cli_verify(int argc, char **argv)
 {
-    static const char *const allowed[] = { "var", "db", "keys", "reanchor", NULL };
+    static const char *const allowed[] = { "var", "db", "keys", "reanchor", "tags", NULL };
     static const char *const flags[] = { "reanchor", NULL };
     struct cli_args a;
     struct app app;
@@ -38,6 +75,16 @@ cli_verify(int argc, char **argv)
     } else {
         printf("audit chain intact: %lld entries\n", (long long)checked);
     }
+    bool tags_bad = cli_opt(&a, "tags") && verify_tags(db, cli_opt(&a, "tags"));
+    int64_t sealed = 0;
+    if (result_mac_backfill(&app.keys, db, &sealed)) {
+        fprintf(stderr, "jiayuan: cannot give the results stored before migration 0025 their MAC\n");
+        status = 1;
+    } else if (sealed) {
+        printf("results MACed: %lld stored before migration 0025\n", (long long)sealed);
+    }
+    if (tags_bad)
+        status = 1;
     if (manifest_verify(embedded_ui, &bad)) {
         printf("UI manifest BROKEN at %s\n", bad);
         status = 1;
@@ -59,7 +106,8 @@ cli_verify(int argc, char **argv)
     } else if (broken) {
         printf("appends are refused until an operator re-anchors: jiayuan verify --reanchor\n");
     } else {
-        audit_record(db, &app.keys, &who, "audit.verify", "audit_log", "ok", NULL);
+        audit_record(db, &app.keys, &who, "audit.verify", "audit_log", tags_bad ? "broken" : "ok",
+                     tags_bad ? "the database differs from the tags shipped off the host" : NULL);
     }
     db_pool_put(app.pool, db);
     cli_app_close(&app);

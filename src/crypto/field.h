@@ -62,6 +62,9 @@ int field_open_with(const struct datakey *k, const char *ad, const uint8_t *c, s
  * jiayuan_integrity_failures_total). Callers decide what the damaged row means to them and
  * report it as damaged data - never as "not found" - and audit it. */
 uint64_t field_integrity_failures(void);
+/* field_integrity_report counts and logs one integrity failure of another kind of stored
+ * value (a row MAC, crypto/rowmac.h) the same way, naming ad; returns ERR_CRYPTO. */
+int field_integrity_report(const char *ad);
 
 /* blind_index_with computes the blind index under key k (e.g. an old key while rotating). */
 int blind_index_with(const struct datakey *k, const char *domain, const void *p, size_t n,

@@ -5,6 +5,7 @@
 
 #include "core/time.h"
 #include "crypto/field.h"
+#include "http/static.h"
 
 static const int64_t metrics_bounds_us[] = { 1000, 2000, 5000, 10000, 50000, 100000, 500000, 1000000, 5000000 };
 #define METRICS_BUCKETS (sizeof metrics_bounds_us / sizeof *metrics_bounds_us)
@@ -55,6 +56,11 @@ metrics_format(struct buf *out, int64_t started_at_ms)
     buf_printf(out, "# HELP jiayuan_integrity_failures_total Sealed values that failed their integrity check.\n"
                     "# TYPE jiayuan_integrity_failures_total counter\njiayuan_integrity_failures_total %llu\n",
                (unsigned long long)field_integrity_failures());
+    buf_printf(out, "# HELP jiayuan_ui_integrity_failures_total UI manifest checks that failed (tampered files).\n"
+                    "# TYPE jiayuan_ui_integrity_failures_total counter\njiayuan_ui_integrity_failures_total %llu\n"
+                    "# HELP jiayuan_ui_withdrawn 1 while the web UI is withdrawn after a failed integrity check.\n"
+                    "# TYPE jiayuan_ui_withdrawn gauge\njiayuan_ui_withdrawn %d\n",
+               (unsigned long long)static_integrity_failures(), static_withdrawn_now() ? 1 : 0);
     buf_printf(out, "# HELP jiayuan_uptime_seconds Seconds since start.\n"
                     "# TYPE jiayuan_uptime_seconds gauge\njiayuan_uptime_seconds %lld\n",
                (long long)((time_now_ms() - started_at_ms) / 1000));

@@ -7,8 +7,10 @@
 
 #include "core/embedded.h"
 #include "core/err.h"
+#include "crypto/manifest.h"
 
 static atomic_bool static_enabled = true;
+static atomic_uint_fast64_t static_failures;
 
 static const char static_no_ui[] =
     "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
@@ -28,6 +30,25 @@ static const char static_withdrawn[] =
 
 void static_set_enabled(bool enabled) { atomic_store(&static_enabled, enabled); }
 bool static_has_ui(void) { return embedded_ui_count > 0; }
+bool static_withdrawn_now(void) { return !atomic_load(&static_enabled); }
+uint64_t static_integrity_failures(void) { return (uint64_t)atomic_load(&static_failures); }
+
+int
+static_check_files(const struct embedded_file *files, const char **bad)
+{
+    *bad = NULL;
+    if (!manifest_verify(files, bad))
+        return 0;
+    atomic_fetch_add(&static_failures, 1);
+    atomic_store(&static_enabled, false); /* withdrawn until restart: a tampered binary stays tampered */
+    return ERR_CRYPTO;
+}
+
+int
+static_check(const char **bad)
+{
+    return static_check_files(embedded_ui, bad);
+}
 
 static const char *
 static_type(const char *path)

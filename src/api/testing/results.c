@@ -25,7 +25,7 @@ results_page(struct req *req, const void *query, struct api_list_page *pg)
 
     q.limit = pg->limit;
     q.before_id = pg->cursor;
-    rc = result_list(req->db, &req->actor, &q, pg->arena, &items, &n, &pg->total);
+    rc = result_list(&req->app->keys, req->db, &req->actor, &q, pg->arena, &items, &n, &pg->total);
     if (rc == ERR_FORBIDDEN)
         return req_fail(req, rc, "'subdistrict' is outside your subdistrict");
     if (rc)

@@ -47,6 +47,8 @@ const struct audit_action audit_actions[] = {
     { "batches.delete", "删除批量查询", "Batch deleted" },
     { "batches.rows", "查看批量查询结果行", "Batch result rows read" },
     { "integrity.failure", "数据完整性校验失败", "Integrity failure" },
+    /* sec-integrity (issue 12): a tampered UI file */
+    { "ui.tampered", "界面文件完整性校验失败（界面已停用）", "UI file tampered (UI withdrawn)" },
     /* testing business */
     { "sites.update", "修改采样点", "Site changed" },
     { "sites.delete", "删除采样点", "Site deleted" },

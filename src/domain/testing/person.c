@@ -16,12 +16,11 @@
 #include "crypto/field.h"
 #include "db/db_value.h"
 #include "domain/platform/audit.h"
+#include "domain/testing/result.h"
 
 static const char sql_history[] =
     "SELECT s.id, s.id_number, s.name, s.collected_at, t.code, t.name, s.tube_code,"
-    " (SELECT r.institution FROM results r WHERE r.tube_code = s.tube_code ORDER BY r.tested_at DESC, r.id DESC LIMIT 1),"
-    " (SELECT r.tested_at FROM results r WHERE r.tube_code = s.tube_code ORDER BY r.tested_at DESC, r.id DESC LIMIT 1),"
-    " (SELECT r.result FROM results r WHERE r.tube_code = s.tube_code ORDER BY r.tested_at DESC, r.id DESC LIMIT 1)"
+    " (SELECT r.id FROM results r WHERE r.tube_code = s.tube_code ORDER BY r.tested_at DESC, r.id DESC LIMIT 1)"
     " FROM samples s JOIN sites t ON t.id = s.site_id"
     " WHERE s.person_bidx = ?1 AND s.collected_at >= ?2 AND s.deleted_at = 0"
     " ORDER BY s.collected_at DESC, s.id DESC LIMIT ?3";
@@ -97,6 +96,38 @@ person_open(const struct app *app, const char *ad, const void *blob, size_t n, s
     return (char *)out;
 }
 
+/* person_results reads each test's result, verifying its MAC (issue 12): a result that
+ * fails reads "damaged" (no institution, no time) and counts as damaged data. */
+static int
+person_results(struct app *app, struct db *db, struct arena *arena, struct person_history *out)
+{
+    for (size_t i = 0; i < out->ntests; i++) {
+        struct person_test *t = &out->tests[i];
+        struct result r;
+        int rc;
+        t->institution = "";
+        t->result = "";
+        t->tested_at = 0;
+        if (!t->result_id)
+            continue;
+        rc = result_get(&app->keys, db, t->result_id, arena, &r);
+        if (rc == ERR_CRYPTO) {
+            t->result = PERSON_RESULT_DAMAGED;
+            out->damaged++;
+            out->damaged_results++;
+            continue;
+        }
+        if (rc == ERR_NOT_FOUND)
+            continue; /* removed since the first read */
+        if (rc)
+            return rc;
+        t->institution = r.institution;
+        t->tested_at = r.tested_at;
+        t->result = r.result;
+    }
+    return 0;
+}
+
 int
 person_lookup(struct app *app, struct db *db, const struct actor *a, const char *id_number, int days,
               bool reveal, const char *reason, struct arena *arena, struct person_history *out,
@@ -162,14 +193,14 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
         t->site_code = db_col_arena(st, 4, arena);
         t->site_name = db_col_arena(st, 5, arena);
         t->tube_code = db_col_arena(st, 6, arena);
-        t->institution = db_col_arena(st, 7, arena);
-        t->tested_at = db_col_i64(st, 8);
-        t->result = db_col_arena(st, 9, arena);
+        t->result_id = db_col_is_null(st, 7) ? 0 : db_col_i64(st, 7);
     }
     if (rc)
         goto out;
     db_done(st);
     st = NULL;
+    if ((rc = person_results(app, db, arena, out)))
+        goto out;
     out->revealed = reveal;
     if (reveal) {
         memcpy(out->id_number, id, sizeof id);
@@ -186,8 +217,12 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
     snprintf(detail, sizeof detail, "days=%d tests=%zu%s", days, out->ntests, reveal ? " reveal" : "");
     rc = audit_record_via(app->writer, db, &app->keys, a, reveal ? "people.reveal" : "people.lookup", target, "ok",
                       reveal ? reason : detail);
-    if (!rc && out->damaged) {
-        snprintf(detail, sizeof detail, "column=samples.id_number samples=%zu", out->damaged);
+    if (!rc && out->damaged_results) {
+        snprintf(detail, sizeof detail, "column=results results=%zu", out->damaged_results);
+        rc = audit_record_via(app->writer, db, &app->keys, a, "integrity.failure", target, "failed", detail);
+    }
+    if (!rc && out->damaged > out->damaged_results) {
+        snprintf(detail, sizeof detail, "column=samples.id_number samples=%zu", out->damaged - out->damaged_results);
         rc = audit_record_via(app->writer, db, &app->keys, a, "integrity.failure", target, "failed", detail);
     }
 out:

@@ -21,9 +21,13 @@
 #define PERSON_DAYS_MAX 90
 #define PERSON_TESTS_MAX 200
 
+#define PERSON_RESULT_DAMAGED "damaged" /* a result that failed its MAC (issue 12) */
+
 struct person_test {
     int64_t sample_id, sampled_at, tested_at; /* tested_at 0 = no result yet */
-    const char *site_code, *site_name, *tube_code, *institution, *result; /* result "" = pending */
+    const char *site_code, *site_name, *tube_code, *institution, *result; /* result "" = pending,
+                                                                             PERSON_RESULT_DAMAGED */
+    int64_t result_id; /* the result row read (0: none) */
 };
 
 struct person_history {
@@ -34,7 +38,11 @@ struct person_history {
     size_t ntests;
     size_t damaged;     /* samples of this blind index whose sealed ID failed its integrity
                            check (issue 12): the answer is "damaged data", not "no tests";
-                           audited as "integrity.failure" (result "failed") */
+                           audited as "integrity.failure" (result "failed"); also
+                           counts the tests whose result failed its MAC */
+    size_t damaged_results; /* of those, results that failed their MAC (issue 12): their
+                               test reads result PERSON_RESULT_DAMAGED; audited apart
+                               ("column=results") */
 };
 
 /* person_lookup answers for id_number (any user spelling; normalised here) over the last

@@ -4,6 +4,7 @@
  * is the personal query's business (R4), not this file's. */
 #include "domain/testing/result.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -11,6 +12,7 @@
 #include "core/vec.h"
 #include "db/db_value.h"
 #include "domain/platform/app.h"
+#include "domain/platform/audit.h"
 
 const char *const result_values[] = { "negative", "positive", "invalid", "pending", NULL };
 static const char *const result_gauges[] = { "results_negative", "results_positive", "results_invalid",
@@ -61,8 +63,8 @@ result_parse(struct ingest *ing, json_t *obj, void *rec, struct ingest_outcome *
 static const char sql_tube_subdistrict[] =
     "SELECT subdistrict FROM samples WHERE tube_code = ?1 AND deleted_at = 0 ORDER BY id LIMIT 1";
 static const char sql_insert[] =
-    "INSERT INTO results (source, external_id, tube_code, institution, tested_at, result, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
+    "INSERT INTO results (source, external_id, tube_code, institution, tested_at, result, created_at, mac, mac_key)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
 
 /* result_subdistrict finds the subdistrict of the tube's samples ("" when none yet). */
 static int
@@ -108,14 +110,20 @@ result_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     struct db_stmt *st = NULL;
     const char *sub = "";
     int value = result_value_index(r->result);
+    const struct result whole = { .source = r->source, .external_id = r->external_id, .tube_code = r->tube_code,
+                                  .institution = r->institution, .result = r->result, .tested_at = r->tested_at };
+    uint8_t mac[SM3_LEN];
+    uint32_t key_id = 0;
     int rc;
 
-    if ((rc = result_subdistrict(ing, r->tube_code, &sub)) || (rc = ingest_in_scope(ing, "tube_code", sub, out)))
+    if ((rc = result_subdistrict(ing, r->tube_code, &sub)) || (rc = ingest_in_scope(ing, "tube_code", sub, out)) ||
+        (rc = result_mac_sign(&ingest_app(ing)->keys, &whole, mac, &key_id)))
         return rc;
     if ((rc = db_prepare(ingest_db(ing), sql_insert, &st)) || (rc = db_bind_str(st, 1, r->source)) ||
         (rc = db_bind_str(st, 2, r->external_id)) || (rc = db_bind_str(st, 3, r->tube_code)) ||
         (rc = db_bind_str(st, 4, r->institution)) || (rc = db_bind_i64(st, 5, r->tested_at)) ||
         (rc = db_bind_str(st, 6, r->result)) || (rc = db_bind_i64(st, 7, ingest_now(ing))) ||
+        (rc = db_bind_blob(st, 8, mac, SM3_LEN)) || (rc = db_bind_i64(st, 9, key_id)) ||
         (rc = ingest_insert_step(st, out)))
         goto out;
     rc = result_count(ing, r, sub, value);
@@ -156,7 +164,9 @@ const struct ingest_kind result_kind = {
 /* ?1 institution, ?2 result, ?3 from, ?4 to, ?5 subdistrict ('' = any), ?6 tube code
  * ('' = any; the tube variants compare it plainly so results_tube serves them); lists add
  * ?7 before id and ?8 limit. */
-#define RESULT_COLS "r.id, r.source, r.external_id, r.tube_code, r.institution, r.result, r.tested_at, r.created_at"
+#define RESULT_COLS                                                                                          \
+    "r.id, r.source, r.external_id, r.tube_code, r.institution, r.result, r.tested_at, r.created_at, r.mac,"   \
+    " r.mac_key"
 #define RESULT_WHERE                                                                                          \
     " WHERE (?1 = '' OR r.institution = ?1) AND (?2 = '' OR r.result = ?2) AND r.tested_at >= ?3"             \
     " AND r.tested_at < ?4 AND (?5 = '' OR EXISTS (SELECT 1 FROM samples s WHERE s.tube_code = r.tube_code"   \
@@ -184,13 +194,14 @@ result_bind(struct db_stmt *st, const struct result_query *q, const char *sub, b
 }
 
 int
-result_list(struct db *db, const struct actor *a, const struct result_query *q, struct arena *arena,
-            struct result **items, size_t *n, int64_t *total)
+result_list(const struct keyring *kr, struct db *db, const struct actor *a, const struct result_query *q,
+            struct arena *arena, struct result **items, size_t *n, int64_t *total)
 {
     struct db_stmt *st = NULL;
     const char *sub = NULL;
     struct result *list;
-    size_t count = 0;
+    size_t count = 0, damaged = 0;
+    int64_t upto = 0;
     bool row = false;
     int rc;
 
@@ -208,7 +219,7 @@ result_list(struct db *db, const struct actor *a, const struct result_query *q, 
     db_done(st);
     st = NULL;
     list = arena_alloc(arena, (q->limit ? q->limit : 1) * sizeof *list);
-    if ((rc = db_prepare(db, q->tube_code ? sql_list_tube : sql_list, &st)) || (rc = result_bind(st, q, sub, true)))
+    if ((rc = result_legacy_upto(db, &upto)) || (rc = db_prepare(db, q->tube_code ? sql_list_tube : sql_list, &st)) || (rc = result_bind(st, q, sub, true)))
         goto out;
     while (count < q->limit && !(rc = db_step(st, &row)) && row) {
         struct result *r = &list[count++];
@@ -220,11 +231,26 @@ result_list(struct db *db, const struct actor *a, const struct result_query *q, 
         r->result = db_col_arena(st, 5, arena);
         r->tested_at = db_col_i64(st, 6);
         r->created_at = db_col_i64(st, 7);
+        size_t mn = 0;
+        const void *mac = db_col_blob(st, 8, &mn);
+        if (result_mac_ok(kr, r, mac, mn, db_col_is_null(st, 9) ? -1 : db_col_i64(st, 9), db_col_is_null(st, 8),
+                          upto)) {
+            r->result = "damaged"; /* never the stored value (issue 12) */
+            r->institution = "";
+            damaged++;
+        }
     }
     if (rc)
         goto out;
     *items = list;
     *n = count;
+    if (damaged) {
+        char detail[64];
+        db_done(st);
+        st = NULL;
+        snprintf(detail, sizeof detail, "column=results results=%zu", damaged);
+        rc = audit_record(db, kr, a, "integrity.failure", "results", "failed", detail);
+    }
 out:
     db_done(st);
     return rc;

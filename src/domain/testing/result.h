@@ -19,10 +19,13 @@
  */
 #ifndef JY_DOMAIN_RESULT_H
 #define JY_DOMAIN_RESULT_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "core/buf.h"
+#include "crypto/keys.h"
 #include "domain/ingest/ingest.h"
 
 #define RESULT_LIST_MAX 500 /* items per page */
@@ -51,11 +54,34 @@ struct result_query {
     size_t limit;            /* 1..RESULT_LIST_MAX */
 };
 
-/* result_list returns results matching q, newest first (by id), strings in arena;
+/* result_list returns results matching q, newest first (by id), strings in arena; each
+ * row's MAC is verified (issue 12): a row that fails reads result "damaged" with no
+ * institution, is counted and logged, and the list is audited "integrity.failure"
+ * (detail "column=results results=N"), never the stored value;
  * *total counts all matches (ignoring paging). A subdistrict filter keeps results of
  * tubes sampled there; for a scoped actor one other than its own is ERR_FORBIDDEN.
  * ERR_INVALID for an unknown result value. */
-int result_list(struct db *db, const struct actor *a, const struct result_query *q, struct arena *arena,
-                struct result **items, size_t *n, int64_t *total);
+/* Integrity (issue 12; domain/testing/result_mac.c, crypto/rowmac.h). Every result row
+ * carries mac = row MAC over (source, external_id, tube_code, institution, tested_at,
+ * result) and mac_key, written at ingest. result_get reads result id and verifies it:
+ * ERR_CRYPTO (counted in jiayuan_integrity_failures_total, logged as
+ * crypto.integrity_failure column "results") when the row was changed behind the
+ * application's back or its mac is missing - the caller reports damaged data;
+ * ERR_NOT_FOUND when there is no such row. Rows stored before migration 0025 are accepted
+ * without a mac until result_mac_backfill (run by `jiayuan verify`) has given them one;
+ * it returns in *done how many it sealed. */
+void result_mac_input(struct buf *m, const struct result *r);
+int result_mac_sign(const struct keyring *kr, const struct result *r, uint8_t mac[SM3_LEN], uint32_t *key_id);
+int result_get(const struct keyring *kr, struct db *db, int64_t id, struct arena *arena, struct result *out);
+int result_mac_backfill(const struct keyring *kr, struct db *db, int64_t *done);
+/* For readers of many rows: result_legacy_upto gives the highest id stored before 0025
+ * whose mac may still be missing (0 once backfilled); result_mac_ok checks r's stored mac
+ * (n bytes, key key_id, mac_null when the column is NULL) - 0 or ERR_CRYPTO (counted). */
+int result_legacy_upto(struct db *db, int64_t *upto);
+int result_mac_ok(const struct keyring *kr, const struct result *r, const void *mac, size_t n, int64_t key_id,
+                  bool mac_null, int64_t upto);
+
+int result_list(const struct keyring *kr, struct db *db, const struct actor *a, const struct result_query *q,
+                struct arena *arena, struct result **items, size_t *n, int64_t *total);
 
 #endif

@@ -185,9 +185,9 @@ test_before_samples(void **state)
     assert_int_equal(apptest_gauge(at->db, "results_pending", ""), 1);
     q.tube_code = "TUBE-1";
     q.limit = 10;
-    assert_int_equal(result_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(n, 1);
-    assert_int_equal(result_list(at->db, &s1, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &s1, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(n, 0); /* not sampled yet: in no subdistrict */
     /* a scoped account cannot post results for a tube it cannot place */
     x = rjson("r0", "TUBE-1", "negative", NOW - 3600000);
@@ -210,23 +210,23 @@ test_before_samples(void **state)
     assert_int_equal(apptest_gauge(at->db, "results_negative", SUB2), 1);
     assert_int_equal(apptest_gauge(at->db, "results_positive", ""), 0);
 
-    assert_int_equal(result_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(n, 2);
     assert_int_equal(total, 2);
     assert_string_equal(items[0].result, "positive"); /* newest first */
     assert_string_equal(items[1].result, "pending");
     assert_string_equal(items[0].institution, "Lab One");
-    assert_int_equal(result_list(at->db, &s1, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &s1, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(n, 2); /* now the tube is placed in SUB1 */
-    assert_int_equal(result_list(at->db, &s2, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &s2, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(n, 0);
     q.tube_code = NULL;
-    assert_int_equal(result_list(at->db, &s2, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &s2, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(n, 1);
     assert_string_equal(items[0].tube_code, "TUBE-2");
     q.subdistrict = SUB1;
-    assert_int_equal(result_list(at->db, &s2, &q, &arena, &items, &n, &total), ERR_FORBIDDEN);
-    assert_int_equal(result_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &s2, &q, &arena, &items, &n, &total), ERR_FORBIDDEN);
+    assert_int_equal(result_list(&at->app.keys, at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(total, 2);
     arena_release(&arena);
 }
@@ -257,40 +257,40 @@ test_list_filters(void **state)
     xfree(out);
 
     q.limit = 4;
-    assert_int_equal(result_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(total, 9);
     assert_int_equal(n, 4);
     assert_string_equal(items[0].tube_code, "T8");
     q.before_id = items[3].id;
-    assert_int_equal(result_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(n, 4);
     assert_string_equal(items[0].tube_code, "T4");
     q.before_id = items[3].id;
-    assert_int_equal(result_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(n, 1);
     assert_string_equal(items[0].tube_code, "T0");
 
     memset(&q, 0, sizeof q);
     q.limit = 50;
     q.institution = "Lab B"; /* T0, T3, T6 */
-    assert_int_equal(result_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(total, 3);
     q.result = "negative";
-    assert_int_equal(result_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(total, 3);
     q.institution = NULL;
     q.result = "positive";
-    assert_int_equal(result_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(n, 1);
     assert_string_equal(items[0].tube_code, "T4");
     q.result = NULL;
     q.from = NOW - 5 * 3600000LL;
     q.to = NOW - 2 * 3600000LL; /* T4, T5, T6 */
-    assert_int_equal(result_list(at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
+    assert_int_equal(result_list(&at->app.keys, at->db, &at->admin, &q, &arena, &items, &n, &total), 0);
     assert_int_equal(total, 3);
     assert_string_equal(items[0].tube_code, "T6");
     q.result = "unknown";
-    assert_int_equal(result_list(at->db, &at->admin, &q, &arena, &items, &n, &total), ERR_INVALID);
+    assert_int_equal(result_list(&at->app.keys, at->db, &at->admin, &q, &arena, &items, &n, &total), ERR_INVALID);
     arena_release(&arena);
     buf_release(&b);
 }
