@@ -21,6 +21,8 @@
 #include "push/hub.h"
 
 #define SERVE_MANIFEST_PERIOD_S 300
+#define SERVE_THREADS_GROUP 32    /* default --threads with group commit (issue 13) */
+#define SERVE_THREADS_GROUP_PG 16 /* … on PostgreSQL: one backend per thread */
 
 static volatile sig_atomic_t serve_stop;
 /* the PEM text of --tls-cert / --tls-key: static, so every early return leaves it reachable */
@@ -107,8 +109,8 @@ cli_serve(int argc, char **argv)
 {
     static const char *const allowed[] = { "listen", "threads", "var", "db", "keys", "tls-offloaded",
                                            "conn-per-ip", "login-limit", "tls-cert", "tls-key",
-                                           "trusted-proxy", "no-group-commit", CLI_VIDEO_OPTS, NULL };
-    static const char *const flags[] = { "tls-offloaded", "media-udp", "no-group-commit", NULL };
+                                           "trusted-proxy", "no-group-commit", "no-group-fold", CLI_VIDEO_OPTS, NULL };
+    static const char *const flags[] = { "tls-offloaded", "media-udp", "no-group-commit", "no-group-fold", NULL };
     struct video_config vcfg;
     struct cli_args a;
     struct app app;
@@ -127,6 +129,13 @@ cli_serve(int argc, char **argv)
     if (threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 2 ? cores * 2 : 4;
+        /* issue 13: with group commit a group holds at most as many requests as threads
+         * wait on the writer, and a waiting thread costs no CPU: many more threads. Each
+         * holds a pool connection - on PostgreSQL a backend, so fewer there. */
+        const char *url = cli_opt(&a, "db");
+        int64_t group = url && strncmp(url, "postgres", 8) == 0 ? SERVE_THREADS_GROUP_PG : SERVE_THREADS_GROUP;
+        if (!cli_flag(&a, "no-group-commit") && threads < group)
+            threads = group;
     }
     struct http_config cfg = {
         .listen = cli_opt(&a, "listen") ? cli_opt(&a, "listen") : "127.0.0.1:8080",
@@ -150,7 +159,9 @@ cli_serve(int argc, char **argv)
         fprintf(stderr, "jiayuan: the embedded UI fails its integrity check; refusing to start\n");
         return 1;
     }
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS | (cli_flag(&a, "no-group-commit") ? 0 : CLI_OPEN_WRITER),
+    if (cli_app_open(&app, &a,
+                     CLI_OPEN_KEYS | (cli_flag(&a, "no-group-commit") ? 0 : CLI_OPEN_WRITER) |
+                         (cli_flag(&a, "no-group-fold") ? CLI_OPEN_NO_FOLD : 0),
                      (size_t)threads + 3 + BATCH_WORKERS)) /* + hub, webhooks, video, batches */
         return 1;
     /* event streams (issue 12): heartbeat = credential re-check interval, streams per account */
