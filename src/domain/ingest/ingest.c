@@ -447,14 +447,19 @@ static int
 ingest_flush(struct ingest *ing)
 {
     int rc = ingest_flush_counters(ing->db, ing->counter_list, ing->n_counters);
-    if (!rc && ing->n_events)
-        rc = outbox_lock(ing->db);
-    for (size_t i = 0; !rc && i < ing->n_events; i++) {
+    if (rc || !ing->n_events)
+        return rc;
+    struct outbox_new *ev = xcalloc(ing->n_events, sizeof *ev);
+    for (size_t i = 0; i < ing->n_events; i++) {
         size_t len = 0;
-        char *text = jsonio_dump(ing->events[i].payload, &len);
-        rc = outbox_append(ing->db, ing->events[i].topic, ing->events[i].subdistrict, text, NULL);
-        xfree(text);
+        ev[i] = (struct outbox_new){ ing->events[i].topic, ing->events[i].subdistrict,
+                                     jsonio_dump(ing->events[i].payload, &len) };
     }
+    if (!(rc = outbox_lock(ing->db)))
+        rc = outbox_append_many(ing->db, ev, ing->n_events);
+    for (size_t i = 0; i < ing->n_events; i++)
+        xfree((char *)ev[i].payload);
+    xfree(ev);
     return rc;
 }
 

@@ -10,44 +10,57 @@
 #include "core/arena.h"
 #include "core/strmap.h"
 #include "core/vec.h"
+#include "db/db_sql.h"
 #include "db/db_value.h"
 #include "domain/ingest/ingest.h"
 
-static const char sql_scan_upsert[] =
-    "INSERT INTO stat_scans (plan_id, subdistrict, community, site_id, hour, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-    " ON CONFLICT (plan_id, subdistrict, community, site_id, hour) DO UPDATE SET n = stat_scans.n + excluded.n";
-static const char sql_plan_upsert[] =
-    "INSERT INTO stat_plan (plan_id, subdistrict, industry, planned, actual_reported, actual_corrected, sampled)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (plan_id, subdistrict, industry) DO UPDATE SET"
-    " planned = stat_plan.planned + excluded.planned,"
-    " actual_reported = stat_plan.actual_reported + excluded.actual_reported,"
-    " actual_corrected = stat_plan.actual_corrected + excluded.actual_corrected,"
-    " sampled = stat_plan.sampled + excluded.sampled";
+/* Multi-row upserts (issue 13): a batch's or a group's counter rows of one table in a few
+ * statements (db_insert_tiers), not one round trip each. Keys are unique per table within
+ * one flush, so no statement updates a row twice (PostgreSQL refuses that). */
+#define SCAN_HEAD "INSERT INTO stat_scans (plan_id, subdistrict, community, site_id, hour, n) VALUES"
+#define SCAN_TAIL \
+    " ON CONFLICT (plan_id, subdistrict, community, site_id, hour) DO UPDATE SET n = stat_scans.n + excluded.n"
+#define PLAN_HEAD \
+    "INSERT INTO stat_plan (plan_id, subdistrict, industry, planned, actual_reported, actual_corrected, sampled)" \
+    " VALUES"
+#define PLAN_TAIL                                                                       \
+    " ON CONFLICT (plan_id, subdistrict, industry) DO UPDATE SET"                       \
+    " planned = stat_plan.planned + excluded.planned,"                                  \
+    " actual_reported = stat_plan.actual_reported + excluded.actual_reported,"          \
+    " actual_corrected = stat_plan.actual_corrected + excluded.actual_corrected,"       \
+    " sampled = stat_plan.sampled + excluded.sampled"
+#define GAUGE_HEAD "INSERT INTO stat_gauges (name, subdistrict, value) VALUES"
+#define GAUGE_TAIL " ON CONFLICT (name, subdistrict) DO UPDATE SET value = stat_gauges.value + excluded.value"
+static struct db_insert scan_tiers[] = { DB_INSERT(SCAN_HEAD, SCAN_TAIL, 0, 6, 64),
+                                         DB_INSERT(SCAN_HEAD, SCAN_TAIL, 0, 6, 8) };
+static struct db_insert plan_tiers[] = { DB_INSERT(PLAN_HEAD, PLAN_TAIL, 0, 7, 64),
+                                         DB_INSERT(PLAN_HEAD, PLAN_TAIL, 0, 7, 8) };
+static struct db_insert gauge_tiers[] = { DB_INSERT(GAUGE_HEAD, GAUGE_TAIL, 0, 3, 64),
+                                          DB_INSERT(GAUGE_HEAD, GAUGE_TAIL, 0, 3, 8) };
+
 static int
-ingest_flush_counter(struct db *db, const struct ingest_counter *c)
+counter_bind(struct db_stmt *st, int f, size_t row, void *ctx)
 {
-    struct db_stmt *st = NULL;
-    bool row;
+    const struct ingest_counter *c = ((struct ingest_counter *const *)ctx)[row];
     int rc;
-    if (c->kind == 0) {
-        if (!(rc = db_prepare(db, sql_scan_upsert, &st)) && !(rc = db_bind_i64(st, 1, c->plan_id)) &&
-            !(rc = db_bind_str(st, 2, c->subdistrict)) && !(rc = db_bind_str(st, 3, c->community)) &&
-            !(rc = db_bind_i64(st, 4, c->site_id)) && !(rc = db_bind_i64(st, 5, c->hour)) &&
-            !(rc = db_bind_i64(st, 6, c->deltas[0])))
-            rc = db_step(st, &row);
-    } else if (c->kind == 1) {
-        if (!(rc = db_prepare(db, sql_plan_upsert, &st)) && !(rc = db_bind_i64(st, 1, c->plan_id)) &&
-            !(rc = db_bind_str(st, 2, c->subdistrict)) && !(rc = db_bind_str(st, 3, c->industry)) &&
-            !(rc = db_bind_i64(st, 4, c->deltas[STAT_PLANNED])) &&
-            !(rc = db_bind_i64(st, 5, c->deltas[STAT_ACTUAL_REPORTED])) &&
-            !(rc = db_bind_i64(st, 6, c->deltas[STAT_ACTUAL_CORRECTED])) &&
-            !(rc = db_bind_i64(st, 7, c->deltas[STAT_SAMPLED])))
-            rc = db_step(st, &row);
-    } else {
-        rc = ingest_gauge_add(db, c->name, c->subdistrict, c->deltas[0]);
+    if (c->kind == 2) {
+        if ((rc = db_bind_str(st, f, c->name)) || (rc = db_bind_str(st, f + 1, c->subdistrict)))
+            return rc;
+        return db_bind_i64(st, f + 2, c->deltas[0]);
     }
-    db_done(st);
-    return rc;
+    if (c->kind == 0) {
+        if ((rc = db_bind_i64(st, f, c->plan_id)) || (rc = db_bind_str(st, f + 1, c->subdistrict)) ||
+            (rc = db_bind_str(st, f + 2, c->community)) || (rc = db_bind_i64(st, f + 3, c->site_id)) ||
+            (rc = db_bind_i64(st, f + 4, c->hour)))
+            return rc;
+        return db_bind_i64(st, f + 5, c->deltas[0]);
+    }
+    if ((rc = db_bind_i64(st, f, c->plan_id)) || (rc = db_bind_str(st, f + 1, c->subdistrict)) ||
+        (rc = db_bind_str(st, f + 2, c->industry)) || (rc = db_bind_i64(st, f + 3, c->deltas[STAT_PLANNED])) ||
+        (rc = db_bind_i64(st, f + 4, c->deltas[STAT_ACTUAL_REPORTED])) ||
+        (rc = db_bind_i64(st, f + 5, c->deltas[STAT_ACTUAL_CORRECTED])))
+        return rc;
+    return db_bind_i64(st, f + 6, c->deltas[STAT_SAMPLED]);
 }
 
 static int
@@ -56,15 +69,20 @@ ingest_counter_order(const void *a, const void *b)
     return strcmp((*(struct ingest_counter *const *)a)->key, (*(struct ingest_counter *const *)b)->key);
 }
 
-/* Keys sort "g|" gauges, "p|" plan, "s|" scans: one global order (see the header). */
+/* Keys sort "g|" gauges, "p|" plan, "s|" scans: one global order (see the header), and
+ * each table's rows one contiguous run of the sorted list. */
 int
 ingest_flush_counters(struct db *db, struct ingest_counter **list, size_t n)
 {
     if (n > 1)
         qsort(list, n, sizeof *list, ingest_counter_order);
     int rc = 0;
-    for (size_t i = 0; !rc && i < n; i++)
-        rc = ingest_flush_counter(db, list[i]);
+    for (size_t i = 0, j; !rc && i < n; i = j) {
+        for (j = i + 1; j < n && list[j]->kind == list[i]->kind;)
+            j++;
+        struct db_insert *tiers = list[i]->kind == 0 ? scan_tiers : list[i]->kind == 1 ? plan_tiers : gauge_tiers;
+        rc = db_insert_tiers(db, tiers, 2, j - i, NULL, counter_bind, list + i, NULL);
+    }
     return rc;
 }
 

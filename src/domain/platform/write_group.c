@@ -15,10 +15,6 @@
 
 #define WRITE_GROUP_PARTS 4
 
-struct write_group_event {
-    const char *topic, *subdistrict, *payload;
-};
-
 struct write_group {
     struct arena arena;
     struct {
@@ -26,7 +22,7 @@ struct write_group {
         void *state;
     } parts[WRITE_GROUP_PARTS];
     size_t n_parts;
-    struct write_group_event *events;
+    struct outbox_new *events;
     size_t n_events, cap_events;
     struct audit_entry *audit;
     size_t n_audit, cap_audit;
@@ -61,8 +57,8 @@ write_group_flush(struct db *db, const struct keyring *kr, struct write_group *g
         rc = g->parts[i].part->flush(db, g->parts[i].state);
     if (!rc && g->n_events)
         rc = outbox_lock(db);
-    for (size_t i = 0; !rc && i < g->n_events; i++)
-        rc = outbox_append(db, g->events[i].topic, g->events[i].subdistrict, g->events[i].payload, NULL);
+    if (!rc && g->n_events)
+        rc = outbox_append_many(db, g->events, g->n_events);
     if (!rc && g->n_audit)
         rc = audit_append_entries(db, kr, g->audit, g->n_audit);
     return rc;
@@ -101,7 +97,7 @@ void
 write_group_event(struct write_group *g, const char *topic, const char *subdistrict, const char *payload)
 {
     VEC_ROOM(g->events, g->n_events, g->cap_events);
-    g->events[g->n_events++] = (struct write_group_event){ arena_strdup(&g->arena, topic),
+    g->events[g->n_events++] = (struct outbox_new){ arena_strdup(&g->arena, topic),
                                                            arena_strdup(&g->arena, subdistrict ? subdistrict : ""),
                                                            arena_strdup(&g->arena, payload) };
 }

@@ -317,12 +317,42 @@ test_fold_failure_fails_group(void **state)
     xfree(c1);
 }
 
+/* Eight personal lookups in one group: their entries go in with one multi-row INSERT
+ * (db_insert_tiers' 8-row tier) and the chain, walked in id order, verifies. */
+static void
+test_lookups_fold_chain(void **state)
+{
+    struct apptest *at = *state;
+    struct db_writer_stats st;
+    struct request r[8];
+    char targets[8][16];
+
+    time_set_fake_ms(NOW);
+    int64_t audit0 = apptest_i64(at->db, "SELECT count(*) FROM audit_log", 0);
+    struct db_writer *w = start_writer(at);
+    for (int i = 0; i < 8; i++) {
+        snprintf(targets[i], sizeof targets[i], "blind:%04x", i);
+        r[i] = (struct request){ at, NULL, targets[i], -1, 0, 0, NULL };
+    }
+    run_group(w, r, 8);
+    db_writer_stats(w, &st);
+    stop_writer(at);
+    assert_int_equal(st.largest_group, 8);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(r[i].rc, 0);
+        assert_int_equal(apptest_count_audit(at->db, "people.lookup", targets[i], "ok"), 1);
+    }
+    assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM audit_log", 0), audit0 + 8);
+    apptest_audit_intact(at);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         APPTEST(test_mixed_group_counts),
         APPTEST(test_fold_failure_fails_group),
+        APPTEST(test_lookups_fold_chain),
     };
     return apptest_run("ingest_group", tests, sizeof tests / sizeof tests[0]);
 }
