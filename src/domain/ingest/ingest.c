@@ -29,7 +29,6 @@
 #define INGEST_EARLIEST_MS 1546300800000LL /* 2019-01-01T00:00:00Z */
 #define INGEST_FUTURE_MS (10 * 60 * 1000)
 
-
 struct ingest_event_row {
     const char *topic, *subdistrict;
     json_t *payload;
