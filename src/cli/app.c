@@ -15,6 +15,7 @@
 #include "domain/platform/division.h"
 #include "domain/platform/keystore.h"
 #include "domain/platform/policy.h"
+#include "domain/platform/write_group.h"
 #include "json/jsonio.h"
 
 int
@@ -166,8 +167,14 @@ cli_app_open(struct app *app, const struct cli_args *a, unsigned flags, size_t p
             goto out;
         }
     }
-    if (!rc && (flags & CLI_OPEN_WRITER) && (rc = db_writer_start(url, app->var_dir, NULL, &app->writer)))
-        fprintf(stderr, "jiayuan: cannot start the database writer (%s)\n", err_name(rc));
+    if (!rc && (flags & CLI_OPEN_WRITER)) {
+        /* issue 13: counters, outbox head and audit head folded once per group */
+        struct db_writer_hooks hooks;
+        write_group_hooks(&app->keys, &hooks);
+        struct db_writer_opts wopts = { 0, (flags & CLI_OPEN_NO_FOLD) ? NULL : &hooks }; /* copied */
+        if ((rc = db_writer_start(url, app->var_dir, &wopts, &app->writer)))
+            fprintf(stderr, "jiayuan: cannot start the database writer (%s)\n", err_name(rc));
+    }
 out:
     db_pool_put(app->pool, db);
     if (rc) {

@@ -33,6 +33,7 @@ bool cli_flag(const struct cli_args *a, const char *name);
 enum cli_open_flags {
     CLI_OPEN_KEYS = 1 << 0, /* load the KEK and data keys (refuse without them) */
     CLI_OPEN_WRITER = 1 << 1, /* start the group-commit writer (app->writer; serve) */
+    CLI_OPEN_NO_FOLD = 1 << 2, /* … without folding per group (side-by-side measurement) */
 };
 /* cli_app_open prepares app from --var/--db: creates VAR, runs the crypto self-test,
  * migrates, seeds reference data, loads keys (when asked) and the policy. pool_size

@@ -25,6 +25,8 @@
 #include "push/hub.h"
 
 #define SERVE_MANIFEST_PERIOD_S 300
+#define SERVE_THREADS_GROUP 32    /* default --threads with group commit (issue 13) */
+#define SERVE_THREADS_GROUP_PG 16 /* … on PostgreSQL: one backend per thread */
 
 static volatile sig_atomic_t serve_stop;
 /* key rotation (issue 12): SIGHUP, or every SERVE_KEYS_PERIOD_S, picks up new data keys */
@@ -208,9 +210,9 @@ cli_serve(int argc, char **argv)
 {
     static const char *const allowed[] = { "listen", "threads", "var", "db", "keys", "tls-offloaded",
                                            "conn-per-ip", "login-limit", "tls-cert", "tls-key",
-                                           "trusted-proxy", "no-group-commit", "audit-tag-file", "audit-syslog",
+                                           "trusted-proxy", "no-group-commit", "no-group-fold", "audit-tag-file", "audit-syslog",
                                            CLI_VIDEO_OPTS, NULL };
-    static const char *const flags[] = { "tls-offloaded", "media-udp", "no-group-commit", NULL };
+    static const char *const flags[] = { "tls-offloaded", "media-udp", "no-group-commit", "no-group-fold", NULL };
     struct video_config vcfg;
     struct cli_args a;
     struct app app;
@@ -229,6 +231,13 @@ cli_serve(int argc, char **argv)
     if (threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 2 ? cores * 2 : 4;
+        /* issue 13: with group commit a group holds at most as many requests as threads
+         * wait on the writer, and a waiting thread costs no CPU: many more threads. Each
+         * holds a pool connection - on PostgreSQL a backend, so fewer there. */
+        const char *url = cli_opt(&a, "db");
+        int64_t group = url && strncmp(url, "postgres", 8) == 0 ? SERVE_THREADS_GROUP_PG : SERVE_THREADS_GROUP;
+        if (!cli_flag(&a, "no-group-commit") && threads < group)
+            threads = group;
     }
     struct http_config cfg = {
         .listen = cli_opt(&a, "listen") ? cli_opt(&a, "listen") : "127.0.0.1:8080",
@@ -248,7 +257,9 @@ cli_serve(int argc, char **argv)
                                     "behind a TLS proxy)");
         return 1;
     }
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS | (cli_flag(&a, "no-group-commit") ? 0 : CLI_OPEN_WRITER),
+    if (cli_app_open(&app, &a,
+                     CLI_OPEN_KEYS | (cli_flag(&a, "no-group-commit") ? 0 : CLI_OPEN_WRITER) |
+                         (cli_flag(&a, "no-group-fold") ? CLI_OPEN_NO_FOLD : 0),
                      (size_t)threads + 4 + BATCH_WORKERS)) /* + hub, webhooks, video, purge, batches */
         return 1;
     struct audit_ship *ship = NULL;

@@ -153,3 +153,42 @@ out:
         *changes = done;
     return rc;
 }
+
+/* Tiers (issue 13): a tier sees rows 0 … n-1 of its own; tier_bind shifts them by base. */
+struct db_tier_ctx {
+    db_insert_row_fn bind_row;
+    void *ctx;
+    size_t base;
+};
+
+static int
+db_tier_bind(struct db_stmt *st, int first, size_t row, void *p)
+{
+    const struct db_tier_ctx *t = p;
+    return t->bind_row(st, first, t->base + row, t->ctx);
+}
+
+int
+db_insert_tiers(struct db *db, struct db_insert *tiers, size_t n_tiers, size_t nrows,
+                db_insert_shared_fn bind_shared, db_insert_row_fn bind_row, void *ctx, int64_t *changes)
+{
+    struct db_tier_ctx t = { bind_row, ctx, 0 };
+    int64_t done = 0, part = 0;
+    int rc = 0;
+    if (changes)
+        *changes = 0;
+    if (bind_shared || !n_tiers) /* tiers take no shared parameters */
+        return ERR_INVALID;
+    for (size_t k = 0; !rc && k < n_tiers && t.base < nrows; k++) {
+        size_t rows = db_insert_rows(db, &tiers[k]), left = nrows - t.base;
+        size_t take = k + 1 == n_tiers ? left : rows ? left / rows * rows : 0;
+        if (!take)
+            continue;
+        rc = db_insert_run(db, &tiers[k], take, NULL, db_tier_bind, &t, &part);
+        done += part;
+        t.base += take;
+    }
+    if (changes)
+        *changes = done;
+    return rc;
+}

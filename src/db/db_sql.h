@@ -66,4 +66,12 @@ int db_insert_run(struct db *db, struct db_insert *ins, size_t nrows, db_insert_
  * (1 means row by row only), building the SQL when needed; 0 when ins is invalid. */
 size_t db_insert_rows(struct db *db, struct db_insert *ins);
 
+/* db_insert_tiers is db_insert_run over tiers[0..n) - the same INSERT declared with
+ * decreasing row counts (e.g. 64, 8): each tier inserts as many full statements of its
+ * rows as the rows left fill, the last tier also the rest row by row. So n rows cost about
+ * n/64 + 7 statements instead of one per row, with 2 × n_tiers statement texts. Rows are
+ * inserted in order (0 … nrows-1); row ids a sequence assigns follow it. (issue 13) */
+int db_insert_tiers(struct db *db, struct db_insert *tiers, size_t n_tiers, size_t nrows,
+                    db_insert_shared_fn bind_shared, db_insert_row_fn bind_row, void *ctx, int64_t *changes);
+
 #endif

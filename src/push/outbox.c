@@ -8,6 +8,7 @@
 
 #include "core/err.h"
 #include "core/time.h"
+#include "db/db_sql.h"
 
 static const char sql_lock[] = "UPDATE outbox_head SET last_id = last_id WHERE id = 1";
 static const char sql_append[] =
@@ -46,6 +47,36 @@ outbox_append(struct db *db, const char *topic, const char *subdistrict, const c
         *id = row ? db_col_i64(st, 0) : 0;
     db_done(st);
     return rc;
+}
+
+#define OUTBOX_INSERT_HEAD "INSERT INTO outbox (topic, subdistrict, created_at, payload) VALUES"
+static struct db_insert outbox_tiers[] = { DB_INSERT(OUTBOX_INSERT_HEAD, NULL, 0, 4, 64),
+                                           DB_INSERT(OUTBOX_INSERT_HEAD, NULL, 0, 4, 8) };
+
+struct outbox_many {
+    const struct outbox_new *ev;
+    int64_t now;
+};
+
+static int
+outbox_bind_row(struct db_stmt *st, int first, size_t row, void *ctx)
+{
+    const struct outbox_many *m = ctx;
+    const struct outbox_new *e = &m->ev[row];
+    int rc;
+    if ((rc = db_bind_text(st, first, e->topic, strlen(e->topic))) ||
+        (rc = db_bind_text(st, first + 1, e->subdistrict, strlen(e->subdistrict))) ||
+        (rc = db_bind_i64(st, first + 2, m->now)))
+        return rc;
+    return db_bind_text(st, first + 3, e->payload, strlen(e->payload));
+}
+
+int
+outbox_append_many(struct db *db, const struct outbox_new *events, size_t n)
+{
+    struct outbox_many m = { events, time_now_ms() };
+    return db_insert_tiers(db, outbox_tiers, sizeof outbox_tiers / sizeof *outbox_tiers, n, NULL, outbox_bind_row,
+                           &m, NULL);
 }
 
 int

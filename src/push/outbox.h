@@ -19,6 +19,13 @@ int outbox_lock(struct db *db);
  * event id. */
 int outbox_append(struct db *db, const char *topic, const char *subdistrict, const char *payload,
                   int64_t *id);
+/* outbox_append_many adds n events in order inside the caller's transaction, with
+ * multi-row INSERTs (the group-commit writer's folded events, issue 13). Same contract as
+ * outbox_append for each; the caller holds the head (outbox_lock). */
+struct outbox_new {
+    const char *topic, *subdistrict, *payload;
+};
+int outbox_append_many(struct db *db, const struct outbox_new *events, size_t n);
 /* One event as stored. Strings are never NULL ("" when empty); payload is JSON text. */
 struct outbox_event {
     int64_t id, created_at;

@@ -20,6 +20,7 @@
 #include "crypto/field.h"
 #include "db/db_value.h"
 #include "db/db_writer.h"
+#include "domain/ingest/ingest_fold.h"
 #include "domain/platform/audit.h"
 #include "domain/platform/division.h"
 #include "json/jsonio.h"
@@ -27,14 +28,6 @@
 
 #define INGEST_EARLIEST_MS 1546300800000LL /* 2019-01-01T00:00:00Z */
 #define INGEST_FUTURE_MS (10 * 60 * 1000)
-
-struct ingest_counter {
-    const char *key; /* "s|…", "p|…", "g|…": the flush order */
-    int kind;        /* 0 scans, 1 plan, 2 gauge */
-    int64_t plan_id, site_id, hour;
-    const char *subdistrict, *community, *industry, *name;
-    int64_t deltas[4];
-};
 
 struct ingest_event_row {
     const char *topic, *subdistrict;
@@ -445,73 +438,43 @@ ingest_insert_step(struct db_stmt *st, struct ingest_outcome *out)
     return 0;
 }
 
-static const char sql_scan_upsert[] =
-    "INSERT INTO stat_scans (plan_id, subdistrict, community, site_id, hour, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-    " ON CONFLICT (plan_id, subdistrict, community, site_id, hour) DO UPDATE SET n = stat_scans.n + excluded.n";
-static const char sql_plan_upsert[] =
-    "INSERT INTO stat_plan (plan_id, subdistrict, industry, planned, actual_reported, actual_corrected, sampled)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (plan_id, subdistrict, industry) DO UPDATE SET"
-    " planned = stat_plan.planned + excluded.planned,"
-    " actual_reported = stat_plan.actual_reported + excluded.actual_reported,"
-    " actual_corrected = stat_plan.actual_corrected + excluded.actual_corrected,"
-    " sampled = stat_plan.sampled + excluded.sampled";
 static const char sql_gauge_upsert[] =
     "INSERT INTO stat_gauges (name, subdistrict, value) VALUES (?1, ?2, ?3)"
     " ON CONFLICT (name, subdistrict) DO UPDATE SET value = stat_gauges.value + excluded.value";
 
 static int
-ingest_flush_counter(struct ingest *ing, const struct ingest_counter *c)
-{
-    struct db_stmt *st = NULL;
-    bool row;
-    int rc;
-    if (c->kind == 0) {
-        if (!(rc = db_prepare(ing->db, sql_scan_upsert, &st)) && !(rc = db_bind_i64(st, 1, c->plan_id)) &&
-            !(rc = db_bind_str(st, 2, c->subdistrict)) && !(rc = db_bind_str(st, 3, c->community)) &&
-            !(rc = db_bind_i64(st, 4, c->site_id)) && !(rc = db_bind_i64(st, 5, c->hour)) &&
-            !(rc = db_bind_i64(st, 6, c->deltas[0])))
-            rc = db_step(st, &row);
-    } else if (c->kind == 1) {
-        if (!(rc = db_prepare(ing->db, sql_plan_upsert, &st)) && !(rc = db_bind_i64(st, 1, c->plan_id)) &&
-            !(rc = db_bind_str(st, 2, c->subdistrict)) && !(rc = db_bind_str(st, 3, c->industry)) &&
-            !(rc = db_bind_i64(st, 4, c->deltas[STAT_PLANNED])) &&
-            !(rc = db_bind_i64(st, 5, c->deltas[STAT_ACTUAL_REPORTED])) &&
-            !(rc = db_bind_i64(st, 6, c->deltas[STAT_ACTUAL_CORRECTED])) &&
-            !(rc = db_bind_i64(st, 7, c->deltas[STAT_SAMPLED])))
-            rc = db_step(st, &row);
-    } else {
-        rc = ingest_gauge_add(ing->db, c->name, c->subdistrict, c->deltas[0]);
-    }
-    db_done(st);
-    return rc;
-}
-
-static int
-ingest_counter_order(const void *a, const void *b)
-{
-    return strcmp((*(struct ingest_counter *const *)a)->key, (*(struct ingest_counter *const *)b)->key);
-}
-
-/* ingest_flush writes the counters in one global order (by key), so two concurrent batches
- * lock counter rows in the same order and cannot deadlock (PostgreSQL 40P01), then the
- * events. */
-static int
 ingest_flush(struct ingest *ing)
 {
-    if (ing->n_counters > 1)
-        qsort(ing->counter_list, ing->n_counters, sizeof *ing->counter_list, ingest_counter_order);
-    int rc = 0;
-    for (size_t i = 0; !rc && i < ing->n_counters; i++)
-        rc = ingest_flush_counter(ing, ing->counter_list[i]);
-    if (!rc && ing->n_events)
-        rc = outbox_lock(ing->db);
-    for (size_t i = 0; !rc && i < ing->n_events; i++) {
+    int rc = ingest_flush_counters(ing->db, ing->counter_list, ing->n_counters);
+    if (rc || !ing->n_events)
+        return rc;
+    struct outbox_new *ev = xcalloc(ing->n_events, sizeof *ev);
+    for (size_t i = 0; i < ing->n_events; i++) {
+        size_t len = 0;
+        ev[i] = (struct outbox_new){ ing->events[i].topic, ing->events[i].subdistrict,
+                                     jsonio_dump(ing->events[i].payload, &len) };
+    }
+    if (!(rc = outbox_lock(ing->db)))
+        rc = outbox_append_many(ing->db, ev, ing->n_events);
+    for (size_t i = 0; i < ing->n_events; i++)
+        xfree((char *)ev[i].payload);
+    xfree(ev);
+    return rc;
+}
+
+/* ingest_stage_group stages the batch's counters, events and audit entry in the group-commit
+ * group g: written once per group at its close (counters, outbox head, audit head). */
+static void
+ingest_stage_group(struct ingest *ing, struct write_group *g, const char *action, const char *detail, size_t stored)
+{
+    ingest_fold_counters(g, ing->counter_list, ing->n_counters);
+    for (size_t i = 0; i < ing->n_events; i++) {
         size_t len = 0;
         char *text = jsonio_dump(ing->events[i].payload, &len);
-        rc = outbox_append(ing->db, ing->events[i].topic, ing->events[i].subdistrict, text, NULL);
+        write_group_event(g, ing->events[i].topic, ing->events[i].subdistrict, text);
         xfree(text);
     }
-    return rc;
+    write_group_audit(g, ing->actor, action, ing->kind->name, stored ? "ok" : "none", detail);
 }
 
 /* Changes outside ingest_run -------------------------------------------------------------- */
@@ -646,7 +609,6 @@ ingest_store_all(struct db *db, void *group, void *arg)
     struct ingest_outcome *out = job->out;
     size_t stored = 0, dup = 0, rej = 0;
     int rc;
-    (void)group;
 
     ing->db = db;
     for (size_t i = 0; i < job->count; i++) {
@@ -673,15 +635,19 @@ ingest_store_all(struct db *db, void *group, void *arg)
         dup += out[i].status == INGEST_DUPLICATE;
         rej += out[i].status == INGEST_REJECTED;
     }
-    if ((kind->finish && (rc = kind->finish(ing))) || (rc = ingest_flush(ing)))
+    if (kind->finish && (rc = kind->finish(ing)))
         return rc;
     char action[64], detail[96];
     snprintf(action, sizeof action, "%s.ingest", kind->name);
     snprintf(detail, sizeof detail, "accepted=%zu duplicate=%zu rejected=%zu", stored, dup, rej);
-    if ((rc = audit_append(db, &ing->app->keys, ing->actor, action, kind->name, stored ? "ok" : "none", detail)))
-        return rc;
     job->stored = stored;
-    return 0;
+    if (group) { /* nothing can fail any more: fold into the group (write_group.h) */
+        ingest_stage_group(ing, group, action, detail, stored);
+        return 0;
+    }
+    if ((rc = ingest_flush(ing)))
+        return rc;
+    return audit_append(db, &ing->app->keys, ing->actor, action, kind->name, stored ? "ok" : "none", detail);
 }
 
 /* ingest_pipeline: parse on the caller's thread and connection, then store through writer

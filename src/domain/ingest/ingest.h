@@ -74,7 +74,10 @@ int ingest_run(struct app *app, struct db *db, const struct actor *a, const stru
 /* ingest_submit is ingest_run for request handlers: with app->writer set (serve), step 2
  * runs through the group-commit writer (db/db_writer.h) - the request's transaction is one
  * savepoint of a group that commits with one fsync, and the reply waits for that commit;
- * without a writer it is ingest_run. The caller must hold no transaction on db (the writer
+ * without a writer it is ingest_run. With the writer's write_group hooks (serve) the
+ * request's counters, events and audit entry are folded into the group and written once
+ * per group at its close (domain/platform/write_group.h): a failure there fails the whole
+ * group. The caller must hold no transaction on db (the writer
  * would wait for it on SQLite). Parsing and validation stay on the caller's thread. */
 int ingest_submit(struct app *app, struct db *db, const struct actor *a, const struct ingest_kind *kind,
                   json_t *items, struct ingest_outcome **outcomes, size_t *n, size_t *accepted);

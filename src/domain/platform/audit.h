@@ -35,6 +35,16 @@ int audit_record(struct db *db, const struct keyring *kr, const struct actor *a,
 int audit_record_via(struct db_writer *writer, struct db *db, const struct keyring *kr, const struct actor *a,
                      const char *action, const char *target, const char *result, const char *detail);
 
+/* audit_entry_init fills e as audit_append would write it now (ts, actor name and role,
+ * ip, request id from a; target and detail NULL mean ""). Strings are not copied. */
+void audit_entry_init(struct audit_entry *e, const struct actor *a, const char *action, const char *target,
+                      const char *result, const char *detail);
+/* audit_append_entries appends n entries (made by audit_entry_init) in order inside the
+ * caller's open transaction, reading and updating the chain head once and inserting with
+ * multi-row statements (group commit folds a group's entries this way:
+ * domain/platform/write_group.h). e[i].id is not set. */
+int audit_append_entries(struct db *db, const struct keyring *kr, const struct audit_entry *e, size_t n);
+
 struct audit_query {
     const char *actor, *action; /* exact match, NULL = any */
     const char *result;         /* exact match ("ok", "denied", "failed" …), NULL = any */

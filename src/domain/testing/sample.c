@@ -13,10 +13,21 @@
 #include "db/db_value.h"
 #include "push/outbox.h"
 
+/* A sealed field: blob NULL when the field is absent. */
+struct sample_sealed {
+    const uint8_t *blob;
+    size_t len;
+};
+
 struct sample {
     const char *source, *external_id, *name, *phone, *tube_code, *site_code, *plan_no, *collector;
     char id_number[19];
     int64_t collected_at, mix_size, mix_index;
+    /* sealed and blind-indexed by parse, on the request's thread, so the write
+     * transaction (the group-commit writer's) holds no crypto work (issue 13) */
+    int64_t person_bidx;
+    int seal_rc; /* a sealing failure (no data key) fails the batch in store, as before */
+    struct sample_sealed sealed_id, sealed_name, sealed_phone, sealed_collector;
 };
 
 /* Per batch: accepted samples per (site, plan), for one event each at the end. */
@@ -44,6 +55,13 @@ sample_phone_ok(const char *p)
 }
 
 static int
+sample_seal(struct ingest *ing, const char *ad, const char *text, struct sample_sealed *out)
+{
+    *out = (struct sample_sealed){ NULL, 0 };
+    return text ? ingest_seal(ing, ad, text, &out->blob, &out->len) : 0;
+}
+
+static int
 sample_parse(struct ingest *ing, json_t *obj, void *rec, struct ingest_outcome *out)
 {
     struct sample *s = rec;
@@ -68,6 +86,12 @@ sample_parse(struct ingest *ing, json_t *obj, void *rec, struct ingest_outcome *
         return ingest_reject(out, "phone", "'phone' is not a phone number");
     if (s->mix_index > s->mix_size)
         return ingest_reject(out, "mix_index", "'mix_index' is larger than 'mix_size'");
+    s->person_bidx = ingest_blind(ing, "idno", s->id_number);
+    if ((rc = sample_seal(ing, "samples.id_number", s->id_number, &s->sealed_id)) ||
+        (rc = sample_seal(ing, "samples.name", s->name, &s->sealed_name)) ||
+        (rc = sample_seal(ing, "samples.phone", s->phone, &s->sealed_phone)) ||
+        (rc = sample_seal(ing, "samples.collector", s->collector, &s->sealed_collector)))
+        s->seal_rc = rc;
     return 0;
 }
 
@@ -78,16 +102,9 @@ static const char sql_insert[] =
     " ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
 
 static int
-sample_bind_sealed(struct ingest *ing, struct db_stmt *st, int idx, const char *ad, const char *text)
+sample_bind_sealed(struct db_stmt *st, int idx, const struct sample_sealed *v)
 {
-    const uint8_t *blob;
-    size_t len;
-    int rc;
-    if (!text)
-        return db_bind_null(st, idx);
-    if ((rc = ingest_seal(ing, ad, text, &blob, &len)))
-        return rc;
-    return db_bind_blob(st, idx, blob, len);
+    return v->blob ? db_bind_blob(st, idx, v->blob, v->len) : db_bind_null(st, idx);
 }
 
 static int
@@ -121,23 +138,23 @@ sample_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     int64_t plan_id = 0;
     int rc;
 
+    if (s->seal_rc)
+        return s->seal_rc;
     if ((rc = ingest_site(ing, "site_code", s->site_code, &site, out)) ||
         (rc = ingest_in_scope(ing, "site_code", site.subdistrict, out)) ||
         (s->plan_no && (rc = ingest_plan(ing, "plan_no", s->plan_no, &plan_id, out))))
         return rc;
     if ((rc = db_prepare(ingest_db(ing), sql_insert, &st)) || (rc = db_bind_str(st, 1, s->source)) ||
         (rc = db_bind_str(st, 2, s->external_id)) ||
-        (rc = db_bind_i64(st, 3, ingest_blind(ing, "idno", s->id_number))) ||
-        (rc = sample_bind_sealed(ing, st, 4, "samples.id_number", s->id_number)) ||
-        (rc = sample_bind_sealed(ing, st, 5, "samples.name", s->name)) ||
-        (rc = sample_bind_sealed(ing, st, 6, "samples.phone", s->phone)) ||
+        (rc = db_bind_i64(st, 3, s->person_bidx)) || (rc = sample_bind_sealed(st, 4, &s->sealed_id)) ||
+        (rc = sample_bind_sealed(st, 5, &s->sealed_name)) || (rc = sample_bind_sealed(st, 6, &s->sealed_phone)) ||
         (rc = db_bind_str(st, 7, s->tube_code)) ||
         (rc = db_bind_i64(st, 8, s->mix_size)) || (rc = db_bind_i64(st, 9, s->mix_index)) ||
         (rc = db_bind_i64(st, 10, site.id)) ||
         (rc = plan_id ? db_bind_i64(st, 11, plan_id) : db_bind_null(st, 11)) ||
         (rc = db_bind_str(st, 12, site.subdistrict)) || (rc = db_bind_nonempty(st, 13, site.community)) ||
         (rc = db_bind_i64(st, 14, s->collected_at)) ||
-        (rc = sample_bind_sealed(ing, st, 15, "samples.collector", s->collector)) ||
+        (rc = sample_bind_sealed(st, 15, &s->sealed_collector)) ||
         (rc = db_bind_i64(st, 16, ingest_now(ing))) || (rc = ingest_insert_step(st, out)))
         goto out;
     rc = sample_count(ing, s, &site, plan_id);

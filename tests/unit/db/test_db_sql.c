@@ -218,6 +218,39 @@ test_insert_tail_and_no_shared(void **state)
     db_done(st);
 }
 
+/* db_insert_tiers (issue 13): every row once, whatever the count against the tiers' sizes;
+ * statements: full 8-row ones, then full 3-row ones, then the rest row by row. */
+static int
+bind_tier_row(struct db_stmt *st, int first, size_t row, void *ctx)
+{
+    struct rows_ctx *c = ctx;
+    int rc;
+    if ((rc = db_bind_i64(st, first, c->parent))) /* bind_row counts the call */
+        return rc;
+    return bind_row(st, first + 1, row, ctx);
+}
+
+static void
+test_insert_tiers(void **state)
+{
+    struct dbtest *t = *state;
+    static struct db_insert tiers[] = { DB_INSERT("INSERT INTO t_ins (parent, k, v) VALUES", NULL, 0, 3, 8),
+                                        DB_INSERT("INSERT INTO t_ins (parent, k, v) VALUES", NULL, 0, 3, 3) };
+    const size_t counts[] = { 0, 1, 2, 3, 7, 8, 9, 11, 13, 24, 30 };
+    assert_int_equal(db_exec(t->db, sql_table), 0);
+    for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+        struct rows_ctx c = { .parent = 100 + (int64_t)counts[i], .base = 0, .fail_at = (size_t)-1 };
+        int64_t changes = -1;
+        assert_int_equal(db_insert_tiers(t->db, tiers, 2, counts[i], NULL, bind_tier_row, &c, &changes), 0);
+        assert_int_equal(changes, (int64_t)counts[i]);
+        assert_int_equal(c.row_calls, counts[i]);
+        check_rows(t->db, c.parent, 0, counts[i]);
+    }
+    /* shared parameters are not for tiers */
+    struct rows_ctx c = { .parent = 1, .fail_at = (size_t)-1 };
+    assert_int_equal(db_insert_tiers(t->db, tiers, 2, 1, bind_parent, bind_tier_row, &c, NULL), ERR_INVALID);
+}
+
 /* A binder's error stops the run where it happened; a conflict is ERR_CONFLICT; inside a
  * transaction a rollback leaves nothing behind. */
 static void
@@ -268,6 +301,7 @@ main(void)
         DBTEST(test_insert_clamped_to_driver_limit),
         DBTEST(test_insert_tail_and_no_shared),
         DBTEST(test_insert_errors),
+        DBTEST(test_insert_tiers),
     };
     const char *show = getenv("JIAYUAN_TEST_LOG");
     log_set_quiet(!(show && *show)); /* JIAYUAN_TEST_LOG=1 shows the drivers' log lines */
