@@ -1,9 +1,11 @@
 /* cli/serve.c - `jiayuan serve`: start the HTTP server and keep the UI manifest checked
  * (S2) until SIGINT/SIGTERM. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -16,9 +18,11 @@
 #include "domain/account/login_rate.h"
 #include "domain/batch/batch_worker.h"
 #include "domain/notify/webhook_worker.h"
+#include "domain/platform/policy.h"
 #include "http/server.h"
 #include "http/static.h"
 #include "push/hub.h"
+#include "push/listen.h"
 
 #define SERVE_MANIFEST_PERIOD_S 300
 
@@ -102,6 +106,60 @@ serve_security_options(struct cli_args *a, int64_t *conn_per_ip)
     return 0;
 }
 
+/* --- several nodes (issue 13) -------------------------------------------------------------
+ * PostgreSQL: any number of serve nodes share one database (push/listen.h, the webhook
+ * locks, the batch leases). SQLite: one node per database file. A second serve on the same
+ * file would run a second hub, webhook worker and batch recovery that assume they are
+ * alone, so it is refused: the first holds flock(LOCK_EX) on the file (independent of
+ * SQLite's own fcntl locks on Linux; released when the process dies). CLI commands
+ * (import, batch, demo) still work beside it, as before. */
+static int serve_lock_fd = -1;
+
+static int
+serve_single_node(const struct cli_args *a)
+{
+    const char *url = cli_opt(a, "db"), *var = cli_opt(a, "var");
+    char path[1200];
+    if (url && (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0))
+        return 0;
+    if (!url || !*url)
+        snprintf(path, sizeof path, "%s/jiayuan.db", var ? var : "./var");
+    else if (strncmp(url, "sqlite:", 7) == 0)
+        snprintf(path, sizeof path, "%s", url[7] == '/' && url[8] == '/' ? url + 9 : url + 7);
+    else
+        snprintf(path, sizeof path, "%s", url);
+    if (strcmp(path, ":memory:") == 0)
+        return 0;
+    serve_lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (serve_lock_fd < 0)
+        return 0; /* db_open reports what is wrong with the path */
+    if (flock(serve_lock_fd, LOCK_EX | LOCK_NB)) {
+        fprintf(stderr, "jiayuan: another 'jiayuan serve' already runs on this SQLite database; "
+                        "several nodes need PostgreSQL (docs/ops/deployment.md)\n");
+        close(serve_lock_fd);
+        serve_lock_fd = -1;
+        return 1;
+    }
+    return 0;
+}
+
+/* serve_reload_policy runs on the listener thread after a node committed a settings change. */
+static void
+serve_reload_policy(void *arg)
+{
+    struct app *app = arg;
+    struct policy p;
+    struct db *db = db_pool_get(app->pool);
+    int rc = policy_load(db, &p);
+    db_pool_put(app->pool, db);
+    if (rc) {
+        log_warn("settings.reload_failed", "error", err_name(rc), NULL);
+        return;
+    }
+    app->policy = p;
+    log_info("settings.reloaded", NULL);
+}
+
 int
 cli_serve(int argc, char **argv)
 {
@@ -150,26 +208,36 @@ cli_serve(int argc, char **argv)
         fprintf(stderr, "jiayuan: the embedded UI fails its integrity check; refusing to start\n");
         return 1;
     }
-    if (cli_app_open(&app, &a, CLI_OPEN_KEYS | (cli_flag(&a, "no-group-commit") ? 0 : CLI_OPEN_WRITER),
-                     (size_t)threads + 3 + BATCH_WORKERS)) /* + hub, webhooks, video, batches */
+    if (serve_single_node(&a))
         return 1;
+    if (cli_app_open(&app, &a, CLI_OPEN_KEYS | (cli_flag(&a, "no-group-commit") ? 0 : CLI_OPEN_WRITER),
+                     (size_t)threads + 4 + BATCH_WORKERS)) /* + hub, webhooks (2), video, batches */
+        return 1;
+    if ((rc = push_listen_start(cli_opt(&a, "db"), app.var_dir, serve_reload_policy, &app))) {
+        fprintf(stderr, "jiayuan: cannot listen for other nodes' commits (%s)\n", err_name(rc));
+        cli_app_close(&app);
+        return 1;
+    }
     /* event streams (issue 12): heartbeat = credential re-check interval, streams per account */
     int64_t hb = 0, per = 0;
     const char *env_hb = getenv("JIAYUAN_EVENTS_HEARTBEAT_MS"), *env_per = getenv("JIAYUAN_EVENTS_PER_ACCOUNT");
     if ((env_hb && cstr_to_i64(env_hb, &hb, 50, 3600000)) || (env_per && cstr_to_i64(env_per, &per, 1, 1000))) {
         fprintf(stderr, "jiayuan: JIAYUAN_EVENTS_HEARTBEAT_MS must be 50..3600000, JIAYUAN_EVENTS_PER_ACCOUNT 1..1000\n");
+        push_listen_stop();
         cli_app_close(&app);
         return 1;
     }
     hub_configure(hb, (int)per);
     if ((rc = hub_start(app.pool))) {
         fprintf(stderr, "jiayuan: cannot start the event hub (%s)\n", err_name(rc));
+        push_listen_stop();
         cli_app_close(&app);
         return 1;
     }
     if ((rc = webhook_worker_start(&app, NULL))) {
         hub_stop();
         fprintf(stderr, "jiayuan: cannot start the webhook worker (%s)\n", err_name(rc));
+        push_listen_stop();
         cli_app_close(&app);
         return 1;
     }
@@ -177,6 +245,7 @@ cli_serve(int argc, char **argv)
         webhook_worker_stop();
         hub_stop();
         fprintf(stderr, "jiayuan: cannot start the batch workers (%s)\n", err_name(rc));
+        push_listen_stop();
         cli_app_close(&app);
         return 1;
     }
@@ -185,6 +254,7 @@ cli_serve(int argc, char **argv)
         webhook_worker_stop();
         hub_stop();
         fprintf(stderr, "jiayuan: cannot start live video (%s)\n", err_name(rc));
+        push_listen_stop();
         cli_app_close(&app);
         return 1;
     }
@@ -200,6 +270,7 @@ cli_serve(int argc, char **argv)
         hub_stop();
         fprintf(stderr, "jiayuan: cannot listen on '%s'%s\n", cfg.listen,
                 " (in use, not allowed, or the TLS certificate/key refused)");
+        push_listen_stop();
         cli_app_close(&app);
         return 1;
     }
@@ -217,6 +288,7 @@ cli_serve(int argc, char **argv)
     hub_stop();
     http_stop(srv); /* releases the media streams (viewers) before the hub goes */
     video_stop();
+    push_listen_stop();
     cli_app_close(&app);
     buf_release(&serve_cert);
     buf_release_secret(&serve_key);
