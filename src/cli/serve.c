@@ -211,7 +211,7 @@ cli_serve(int argc, char **argv)
     if (serve_single_node(&a))
         return 1;
     if (cli_app_open(&app, &a, CLI_OPEN_KEYS | (cli_flag(&a, "no-group-commit") ? 0 : CLI_OPEN_WRITER),
-                     (size_t)threads + 4 + BATCH_WORKERS)) /* + hub, webhooks (2), video, batches */
+                     (size_t)threads + 5 + BATCH_WORKERS)) /* + hub, webhooks (2), video, batch lease, batches */
         return 1;
     if ((rc = push_listen_start(cli_opt(&a, "db"), app.var_dir, serve_reload_policy, &app))) {
         fprintf(stderr, "jiayuan: cannot listen for other nodes' commits (%s)\n", err_name(rc));
@@ -241,6 +241,10 @@ cli_serve(int argc, char **argv)
         cli_app_close(&app);
         return 1;
     }
+    char node[96], host[64] = "";
+    (void)gethostname(host, sizeof host - 1);
+    snprintf(node, sizeof node, "%s/%s", host[0] ? host : "localhost", cfg.listen);
+    batch_job_set_node(node); /* stable across restarts: a restarted node takes its batches back */
     if ((rc = batch_worker_start(&app, BATCH_WORKERS))) {
         webhook_worker_stop();
         hub_stop();

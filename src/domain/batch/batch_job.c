@@ -66,11 +66,17 @@ static const char sql_rerun[] =
 static const char sql_queued[] =
     "SELECT id, queued_at, subdistrict FROM batches WHERE status = 'queued' ORDER BY queued_at, id LIMIT ?1";
 static const char sql_claim[] =
-    "UPDATE batches SET status = 'running', started_at = ?2, progress_ppm = 0, stage = 'read', error = ''"
-    " WHERE id = ?1 AND status = 'queued'";
-static const char sql_requeue_all[] =
-    "UPDATE batches SET status = 'queued', progress_ppm = 0, stage = '' WHERE status = 'running'";
-static const char sql_uploading[] = "SELECT id FROM batches WHERE status = 'uploading' ORDER BY id LIMIT 100";
+    "UPDATE batches SET status = 'running', started_at = ?2, progress_ppm = 0, stage = 'read', error = '',"
+    " owner = ?3, lease_until = ?4 WHERE id = ?1 AND status = 'queued'";
+/* issue 13: a running batch is taken back when its node is this one (restarted) or its
+ * lease ran out (its node died); ?2 = INT64_MAX on SQLite, where there is one node */
+static const char sql_requeue_lost[] =
+    "UPDATE batches SET status = 'queued', progress_ppm = 0, stage = '', owner = '', lease_until = 0"
+    " WHERE status = 'running' AND ((?3 = 1 AND owner = ?1) OR lease_until < ?2)";
+static const char sql_renew[] =
+    "UPDATE batches SET lease_until = ?2 WHERE owner = ?1 AND status = 'running'";
+static const char sql_uploading[] =
+    "SELECT id FROM batches WHERE status = 'uploading' AND created_at < ?1 ORDER BY id LIMIT 100";
 
 /* Multi-row INSERTs, built once: placeholders only, never values (style: no SQL is
  * assembled from data). ?1 is the batch id in every tuple. */
@@ -686,8 +692,11 @@ batch_job_claim(struct db *db, int64_t id)
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    if ((rc = db_prepare(db, sql_claim, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-        (rc = db_bind_i64(st, 2, time_now_ms())) || (rc = db_step(st, &row)))
+    int64_t now = time_now_ms();
+    const char *node = batch_job_node();
+    if ((rc = db_prepare(db, sql_claim, &st)) || (rc = db_bind_i64(st, 1, id)) || (rc = db_bind_i64(st, 2, now)) ||
+        (rc = db_bind_text(st, 3, node, strlen(node))) || (rc = db_bind_i64(st, 4, now + BATCH_LEASE_MS)) ||
+        (rc = db_step(st, &row)))
         goto out;
     rc = db_changes(st) == 1 ? 0 : ERR_CONFLICT;
 out:
@@ -707,6 +716,64 @@ batch_job__exec_id(struct db *db, const char *sql, int64_t id)
     return rc;
 }
 
+/* --- several nodes (issue 13) ---------------------------------------------------------------- */
+
+static pthread_once_t node_once = PTHREAD_ONCE_INIT;
+static char node_name[96];
+
+static void
+node_default(void)
+{
+    char host[64] = "";
+    if (!node_name[0]) {
+        (void)gethostname(host, sizeof host - 1);
+        snprintf(node_name, sizeof node_name, "%s/pid-%ld", host[0] ? host : "localhost", (long)getpid());
+    }
+}
+
+void
+batch_job_set_node(const char *node)
+{
+    str_copy(node_name, sizeof node_name, node);
+    pthread_once(&node_once, node_default);
+}
+
+const char *
+batch_job_node(void)
+{
+    pthread_once(&node_once, node_default);
+    return node_name;
+}
+
+int
+batch_job_requeue_lost(struct db *db, int64_t now, bool mine, int64_t *requeued)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    const char *node = batch_job_node();
+    int rc;
+    if (!(rc = db_prepare(db, sql_requeue_lost, &st)) && !(rc = db_bind_text(st, 1, node, strlen(node))) &&
+        !(rc = db_bind_i64(st, 2, db_kind(db) == DB_SQLITE ? INT64_MAX : now)) &&
+        !(rc = db_bind_i64(st, 3, mine ? 1 : 0)) && !(rc = db_step(st, &row)) && requeued)
+        *requeued = db_changes(st);
+    db_done(st);
+    return rc;
+}
+
+int
+batch_job_renew(struct db *db, int64_t now, int64_t *renewed)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    const char *node = batch_job_node();
+    int rc;
+    if (!(rc = db_prepare(db, sql_renew, &st)) && !(rc = db_bind_text(st, 1, node, strlen(node))) &&
+        !(rc = db_bind_i64(st, 2, now + BATCH_LEASE_MS)) && !(rc = db_step(st, &row)) && renewed)
+        *renewed = db_changes(st);
+    db_done(st);
+    return rc;
+}
+
 int
 batch_job_recover(struct db *db, int64_t *requeued, int64_t *dropped)
 {
@@ -720,15 +787,16 @@ batch_job_recover(struct db *db, int64_t *requeued, int64_t *dropped)
         *requeued = 0;
     if (dropped)
         *dropped = 0;
-    if ((rc = db_prepare(db, sql_requeue_all, &st)) || (rc = db_step(st, &row)))
+    /* SQLite has one node: everything left running or uploading is this node's. PostgreSQL:
+     * only what this node left, or what a dead node left (lease or upload too old). */
+    bool one = db_kind(db) == DB_SQLITE;
+    int64_t now = time_now_ms();
+    if ((rc = batch_job_requeue_lost(db, now, true, requeued)))
         goto out;
-    if (requeued)
-        *requeued = db_changes(st);
-    db_done(st);
-    st = NULL;
     do {
         n = 0;
-        if ((rc = db_prepare(db, sql_uploading, &st)))
+        if ((rc = db_prepare(db, sql_uploading, &st)) ||
+            (rc = db_bind_i64(st, 1, one ? INT64_MAX : now - BATCH_UPLOAD_STALE_MS)))
             goto out;
         while (!(rc = db_step(st, &row)) && row && n < 100)
             ids[n++] = db_col_i64(st, 0);
