@@ -12,6 +12,7 @@ one SSE client on each node. The test:
      through nginx (a batch);
   3. SIGKILLs node A mid-way, goes on feeding through B and nginx; A's SSE client reconnects
      through nginx with Last-Event-ID (nginx sends it to B);
+  3b. changes the lockout policy on B and checks A enforces it (no restart);
   4. marks the batch as a dead node leaves it (running, owned by A, lease expired) and waits
      for B to take it over;
   5. checks against the outbox table: each SSE client saw every event, ids strictly
@@ -211,7 +212,7 @@ def run(tmp, schema, procs):
         return r.stdout
 
     cli("keys", "init")
-    for user, role in (("sally", "sysadmin"), ("dora", "district")):
+    for user, role in (("sally", "sysadmin"), ("dora", "district"), ("sec", "secadmin"), ("vic", "district")):
         cli("user", "add", "--username", user, "--role", role, "--password-stdin", stdin=PASSWORD + "\n")
     feeder = cli("token", "add", "--name", "feeder", "--scopes", "sites.write,samples.write")
     screen = cli("token", "add", "--name", "screen", "--scopes", "events.read,dashboard.read")
@@ -223,13 +224,14 @@ def run(tmp, schema, procs):
     pa, pb, pn = free_port(), free_port(), free_port()
 
     def serve(name, port):
+        nlog = open(os.path.join(tmp, "node-%s.log" % name), "ab")
         p = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:%d" % port, "--var", var, "--db", url,
-                              "--login-limit", "1000000", "--threads", "3"], env=env, stdout=log, stderr=log)
+                              "--login-limit", "1000000", "--threads", "3"], env=env, stdout=nlog, stderr=nlog)
         procs[name] = p
 
         def up():
             if p.poll() is not None:
-                fail("node %s exited with %s (log: %s)" % (name, p.returncode, log.name))
+                fail("node %s exited with %s (log: %s)" % (name, p.returncode, nlog.name))
             return port_open(port) and Client(port).call("GET", "/healthz")[0] == 200
         wait_for("node %s" % name, up)
 
@@ -237,16 +239,17 @@ def run(tmp, schema, procs):
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     rport = receiver.server_address[1]
 
+    def enrol(client, user):
+        client.login(user)
+        st, j = client.call("POST", "/api/v1/auth/totp/setup", {})
+        if st != 200:
+            fail("totp setup: %s %s" % (st, j))
+        if client.call("POST", "/api/v1/auth/totp/enable", {"code": totp(j["secret"], int(time.time()) // 30)})[0] != 200:
+            fail("totp enable")
+
     serve("a", pa)
     admin = Client(pa)
-    admin.login("sally")
-    st, j = admin.call("POST", "/api/v1/auth/totp/setup", {})
-    if st != 200:
-        fail("totp setup: %s %s" % (st, j))
-    secret = j["secret"]
-    step = int(time.time()) // 30
-    if admin.call("POST", "/api/v1/auth/totp/enable", {"code": totp(secret, step)})[0] != 200:
-        fail("totp enable")
+    enrol(admin, "sally")
     hooks = []
     for path in ("/s1", "/s2"):
         st, j = admin.call("POST", "/api/v1/webhooks", {"url": "http://127.0.0.1:%d%s" % (rport, path), "topics": ""})
@@ -284,6 +287,26 @@ def run(tmp, schema, procs):
         f.write(NGINX_CONF % {"tmp": tmp, "pn": pn, "pa": pa, "pb": pb})
     procs["nginx"] = subprocess.Popen([NGINX, "-p", tmp, "-c", conf, "-g", "daemon off;"], stdout=log, stderr=log)
     wait_for("nginx", lambda: port_open(pn))
+
+    # settings reach every node without a restart: the lockout threshold changed on B holds on A
+    sec = Client(pb)
+    enrol(sec, "sec")
+    st, policy = sec.call("GET", "/api/v1/settings/policy")
+    if st != 200 or policy["lockout_attempts"] == 2:
+        fail("policy: %s %s" % (st, policy))
+    policy["lockout_attempts"] = 2
+    st, j = sec.call("PUT", "/api/v1/settings/policy", policy)
+    if st != 200:
+        fail("policy change on B: %s %s" % (st, j))
+    wait_for("node A to reload the policy",
+             lambda: b'"settings.reloaded"' in open(os.path.join(tmp, "node-a.log"), "rb").read())
+    vic = Client(pa)
+    for _ in range(2):
+        if vic.call("POST", "/api/v1/auth/login", {"username": "vic", "password": "wrong-Password-1"})[0] == 200:
+            fail("a wrong password was accepted")
+    st, j = vic.call("POST", "/api/v1/auth/login", {"username": "vic", "password": PASSWORD})
+    if st == 200:
+        fail("node A still used the old lockout threshold after B changed it")
 
     sse_a, sse_b = Sse(pa, screen, pn), Sse(pb, screen, pb)
     sse_a.start()
@@ -359,7 +382,8 @@ def run(tmp, schema, procs):
         fail("batch %d: %s with %s results (want done, %d)" % (batch, status, results, rows))
     print("e2e_cluster: ok - %d events; SSE on both nodes complete and in order (A's client reconnected %d×"
           " through nginx); 2 webhooks each got every event in order (%d re-sent after the kill, all sent by"
-          " the dead node first); batch taken over and done with %d results (runs %s)"
+          " the dead node first); batch taken over and done with %d results (runs %s); policy change on B"
+          " enforced on A"
           % (len(outbox), sse_a.reconnects, repeats, rows, runs))
 
 
