@@ -172,7 +172,33 @@ class Sse(threading.Thread):
                 time.sleep(0.3)
 
 
+def sqlite_single_node():
+    """SQLite has one node: a second serve on the same file is refused, the first keeps serving."""
+    tmp = tempfile.mkdtemp(prefix="jy-cluster-sqlite-")
+    var = os.path.join(tmp, "var")
+    first = None
+    try:
+        subprocess.run([BIN, "keys", "init", "--var", var], check=True, capture_output=True)
+        p1, p2 = free_port(), free_port()
+        first = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:%d" % p1, "--var", var, "--threads", "2"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for("the SQLite node", lambda: port_open(p1) or (first.poll() is not None and fail("first node exited")))
+        second = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:%d" % p2, "--var", var, "--threads", "2"],
+                                capture_output=True, text=True, timeout=GUARD)
+        if second.returncode != 1 or "several nodes need PostgreSQL" not in second.stderr:
+            fail("a second serve on one SQLite file: exit %s, %s" % (second.returncode, second.stderr.strip()[-200:]))
+        if Client(p1).call("GET", "/healthz")[0] != 200 or first.poll() is not None:
+            fail("the first SQLite node stopped serving")
+    finally:
+        if first and first.poll() is None:
+            first.send_signal(signal.SIGTERM)
+            first.wait(timeout=60)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("e2e_cluster: ok - a second serve on one SQLite database is refused")
+
+
 def main():
+    sqlite_single_node()
     if not PG:
         skip("JIAYUAN_TEST_PG is not set (PostgreSQL only: SQLite has one node)")
     if not NGINX:
