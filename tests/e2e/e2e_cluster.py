@@ -402,6 +402,14 @@ def run(tmp, schema, procs):
             first.append((e, t))
         if [e for e, _ in first] != outbox:
             fail("%s: first deliveries not the outbox in order: %s" % (h, [e for e, _ in first][:20]))
+    # the wake-ups came by NOTIFY, not only by the poll fallback
+    c = http.client.HTTPConnection("127.0.0.1", pb, timeout=60)
+    c.request("GET", "/metrics")
+    metrics = c.getresponse().read().decode()
+    notes = {l.split('"')[1]: int(l.split()[-1]) for l in metrics.splitlines()
+             if l.startswith("jiayuan_push_notifications_total{")}
+    if notes.get("outbox", 0) < 1 or notes.get("settings", 0) < 1:
+        fail("node B received no notifications: %s" % notes)
     status, results, runs = psql("SELECT status, (SELECT count(*) FROM batch_results r WHERE r.batch_id = b.id),"
                                  " runs FROM batches b WHERE id = %d" % batch, schema)[0].split("|")
     if status != "done" or int(results) != rows:
