@@ -36,8 +36,9 @@ static struct {
     unsigned kicks;
     struct batch_sched sched;
     pthread_t lease_thread; /* PostgreSQL: renews this node's leases, requeues dead nodes' batches */
+    pthread_cond_t lease_cv; /* its own, so that a kick's signal always reaches a worker */
     bool lease_started;
-} worker = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+} worker = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .lease_cv = PTHREAD_COND_INITIALIZER };
 
 /* --- the fairness rule ------------------------------------------------------------------- */
 
@@ -223,7 +224,7 @@ lease_main(void *arg)
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += BATCH_LEASE_MS / 3000;
-        pthread_cond_timedwait(&worker.cv, &worker.mu, &ts);
+        pthread_cond_timedwait(&worker.lease_cv, &worker.mu, &ts);
         if (worker_should_stop(NULL))
             break;
         pthread_mutex_unlock(&worker.mu);
@@ -322,6 +323,7 @@ batch_worker_stop(void)
     pthread_mutex_lock(&worker.mu);
     __atomic_store_n(&worker.stopping, 1, __ATOMIC_RELAXED);
     pthread_cond_broadcast(&worker.cv);
+    pthread_cond_broadcast(&worker.lease_cv);
     pthread_mutex_unlock(&worker.mu);
     for (unsigned i = 0; i < worker.nthreads; i++)
         pthread_join(worker.threads[i], NULL);
