@@ -1,9 +1,11 @@
 /* cli/serve.c - `jiayuan serve`: start the HTTP server and keep the UI manifest checked
  * (S2) until SIGINT/SIGTERM. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -19,10 +21,12 @@
 #include "domain/platform/audit_ship.h"
 #include "domain/notify/webhook_worker.h"
 #include "domain/platform/keystore.h"
+#include "domain/platform/policy.h"
 #include "domain/retention/purge_job.h"
 #include "http/server.h"
 #include "http/static.h"
 #include "push/hub.h"
+#include "push/listen.h"
 
 #define SERVE_MANIFEST_PERIOD_S 300
 #define SERVE_THREADS_GROUP 32    /* default --threads with group commit (issue 13) */
@@ -205,40 +209,202 @@ serve_security_options(struct cli_args *a, int64_t *conn_per_ip)
     return 0;
 }
 
+/* --- several nodes (issue 13) -------------------------------------------------------------
+ * PostgreSQL: any number of serve nodes share one database (push/listen.h, the webhook
+ * locks, the batch leases). SQLite: one node per database file. A second serve on the same
+ * file would run a second hub, webhook worker and batch recovery that assume they are
+ * alone, so it is refused: the first holds flock(LOCK_EX) on the file (independent of
+ * SQLite's own fcntl locks on Linux; released when the process dies). CLI commands
+ * (import, batch, demo) still work beside it, as before. */
+static int serve_lock_fd = -1;
+
+static int
+serve_single_node(const struct cli_args *a)
+{
+    const char *url = cli_opt(a, "db"), *var = cli_opt(a, "var");
+    char path[1200];
+    if (url && (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0))
+        return 0;
+    if (!url || !*url)
+        snprintf(path, sizeof path, "%s/jiayuan.db", var ? var : "./var");
+    else if (strncmp(url, "sqlite:", 7) == 0)
+        snprintf(path, sizeof path, "%s", url[7] == '/' && url[8] == '/' ? url + 9 : url + 7);
+    else
+        snprintf(path, sizeof path, "%s", url);
+    if (strcmp(path, ":memory:") == 0)
+        return 0;
+    serve_lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (serve_lock_fd < 0)
+        return 0; /* db_open reports what is wrong with the path */
+    if (flock(serve_lock_fd, LOCK_EX | LOCK_NB)) {
+        fprintf(stderr, "jiayuan: another 'jiayuan serve' already runs on this SQLite database; "
+                        "several nodes need PostgreSQL (docs/ops/deployment.md)\n");
+        close(serve_lock_fd);
+        serve_lock_fd = -1;
+        return 1;
+    }
+    return 0;
+}
+
+/* serve_reload_policy runs on the listener thread after a node committed a settings change. */
+static void
+serve_reload_policy(void *arg)
+{
+    struct app *app = arg;
+    struct policy p;
+    struct db *db = db_pool_get(app->pool);
+    int rc = policy_load(db, &p);
+    db_pool_put(app->pool, db);
+    if (rc) {
+        log_warn("settings.reload_failed", "error", err_name(rc), NULL);
+        return;
+    }
+    app->policy = p;
+    log_info("settings.reloaded", NULL);
+}
+
+/* What serve runs besides its options, started in this order by serve_start and stopped by
+ * serve_stop in the order below (only what was started). */
+enum serve_part { PART_LISTEN, PART_HUB, PART_WEBHOOKS, PART_BATCHES, PART_VIDEO, PART_HTTP, PART_PURGE };
+struct serve_run {
+    struct app app;
+    bool app_open;
+    struct audit_ship *ship; /* --audit-tag-file / --audit-syslog, or NULL */
+    struct http_server *srv;
+    unsigned started; /* 1 << enum serve_part */
+};
+
+static bool
+serve_has(const struct serve_run *r, enum serve_part p)
+{
+    return r->started & (1u << p);
+}
+
+/* serve_stop: the background jobs first, then the event hub (it ends the event streams, so
+ * the HTTP server's stop does not wait on them), then the HTTP server (it releases the media
+ * viewers) before live video; the last audit tags are shipped before the application closes. */
+static void
+serve_stop_parts(struct serve_run *r)
+{
+    if (serve_has(r, PART_PURGE))
+        purge_job_stop();
+    if (serve_has(r, PART_BATCHES))
+        batch_worker_stop();
+    if (serve_has(r, PART_WEBHOOKS))
+        webhook_worker_stop();
+    if (serve_has(r, PART_HUB))
+        hub_stop();
+    if (serve_has(r, PART_HTTP))
+        http_stop(r->srv);
+    if (serve_has(r, PART_VIDEO))
+        video_stop();
+    if (serve_has(r, PART_LISTEN))
+        push_listen_stop();
+    if (!r->app_open)
+        return;
+    serve_ship_tags(&r->app, r->ship); /* what the last requests appended */
+    audit_ship_close(r->ship);
+    cli_app_close(&r->app);
+}
+
+#define SERVE_START(r, part, call, what)                                                           \
+    do {                                                                                          \
+        int rc_ = (call);                                                                         \
+        if (rc_) {                                                                                \
+            fprintf(stderr, "jiayuan: cannot %s (%s)\n", what, err_name(rc_));                    \
+            return 1;                                                                             \
+        }                                                                                         \
+        (r)->started |= 1u << (part);                                                             \
+    } while (0)
+
+/* serve_start opens the application and starts every part; 0, or 1 after saying what failed
+ * (the caller stops what was started). */
+static int
+serve_start(struct serve_run *r, const struct cli_args *a, size_t threads, const struct http_config *cfg,
+            const struct video_config *vcfg)
+{
+    char node[96], host[64] = "";
+    unsigned open = CLI_OPEN_KEYS | (cli_flag(a, "no-group-commit") ? 0 : CLI_OPEN_WRITER) |
+                    (cli_flag(a, "no-group-fold") ? CLI_OPEN_NO_FOLD : 0);
+
+    if (serve_single_node(a))
+        return 1;
+    /* the pool: the HTTP threads + hub, webhooks (2), video, batch lease, purge + batch workers */
+    if (cli_app_open(&r->app, a, open, threads + 6 + BATCH_WORKERS))
+        return 1;
+    r->app_open = true;
+    if (serve_open_ship(&r->app, a, &r->ship) || serve_configure_streams())
+        return 1;
+    SERVE_START(r, PART_LISTEN, push_listen_start(cli_opt(a, "db"), r->app.var_dir, serve_reload_policy, &r->app),
+                "listen for other nodes' commits");
+    SERVE_START(r, PART_HUB, hub_start(r->app.pool), "start the event hub");
+    SERVE_START(r, PART_WEBHOOKS, webhook_worker_start(&r->app, NULL), "start the webhook worker");
+    (void)gethostname(host, sizeof host - 1);
+    snprintf(node, sizeof node, "%s/%s", host[0] ? host : "localhost", cfg->listen);
+    batch_job_set_node(node); /* stable across restarts: a restarted node takes its batches back */
+    SERVE_START(r, PART_BATCHES, batch_worker_start(&r->app, BATCH_WORKERS), "start the batch workers");
+    SERVE_START(r, PART_VIDEO, video_start(&r->app, vcfg), "start live video");
+    /* handlers before the port opens: a SIGTERM right after the first answer must stop the
+     * server cleanly, not kill it (exit 143) */
+    signal(SIGINT, serve_on_signal);
+    signal(SIGTERM, serve_on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, serve_on_hup);
+    if (http_start(&r->app, cfg, &r->srv)) {
+        fprintf(stderr, "jiayuan: cannot listen on '%s' (in use, not allowed, or the TLS certificate/key refused)\n",
+                cfg->listen);
+        return 1;
+    }
+    r->started |= 1u << PART_HTTP;
+    /* hourly retention purge (issue 12); else `jiayuan purge` */
+    int rc = purge_job_start(&r->app, 0);
+    if (rc)
+        log_warn("retention.job_not_started", "error", err_name(rc), NULL);
+    else
+        r->started |= 1u << PART_PURGE;
+    return 0;
+}
+
+/* serve_threads: --threads, else 2 × cores (at least 4); issue 13: with group commit a group
+ * holds at most as many requests as threads wait on the writer, and a waiting thread costs no
+ * CPU: many more threads. Each holds a pool connection - on PostgreSQL a backend, so fewer
+ * there. 0, or 2 after a message. */
+static int
+serve_threads(const struct cli_args *a, int64_t *threads)
+{
+    if (cli_opt(a, "threads")) {
+        if (!cstr_to_i64(cli_opt(a, "threads"), threads, 1, 256))
+            return 0;
+        fprintf(stderr, "jiayuan: --threads must be 1..256\n");
+        return 2;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *url = cli_opt(a, "db");
+    int64_t group = url && strncmp(url, "postgres", 8) == 0 ? SERVE_THREADS_GROUP_PG : SERVE_THREADS_GROUP;
+    *threads = cores > 2 ? cores * 2 : 4;
+    if (!cli_flag(a, "no-group-commit") && *threads < group)
+        *threads = group;
+    return 0;
+}
+
 int
 cli_serve(int argc, char **argv)
 {
     static const char *const allowed[] = { "listen", "threads", "var", "db", "keys", "tls-offloaded",
                                            "conn-per-ip", "login-limit", "tls-cert", "tls-key",
-                                           "trusted-proxy", "no-group-commit", "no-group-fold", "audit-tag-file", "audit-syslog",
-                                           CLI_VIDEO_OPTS, NULL };
+                                           "trusted-proxy", "no-group-commit", "no-group-fold", "audit-tag-file",
+                                           "audit-syslog", CLI_VIDEO_OPTS, NULL };
     static const char *const flags[] = { "tls-offloaded", "media-udp", "no-group-commit", "no-group-fold", NULL };
     struct video_config vcfg;
     struct cli_args a;
-    struct app app;
-    struct http_server *srv = NULL;
+    struct serve_run r = { 0 };
     int64_t threads = 0, conn_per_ip = HTTP_CONN_PER_IP_DEFAULT;
+    char kek_path[1024];
     int rc;
 
-    if ((rc = cli_parse(argc, argv, allowed, flags, &a)) || (rc = cli_video_config(&a, &vcfg)))
+    if ((rc = cli_parse(argc, argv, allowed, flags, &a)) || (rc = cli_video_config(&a, &vcfg)) ||
+        (rc = serve_threads(&a, &threads)) || (rc = serve_security_options(&a, &conn_per_ip)))
         return rc;
-    if (cli_opt(&a, "threads") && cstr_to_i64(cli_opt(&a, "threads"), &threads, 1, 256)) {
-        fprintf(stderr, "jiayuan: --threads must be 1..256\n");
-        return 2;
-    }
-    if ((rc = serve_security_options(&a, &conn_per_ip)))
-        return rc;
-    if (threads == 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = cores > 2 ? cores * 2 : 4;
-        /* issue 13: with group commit a group holds at most as many requests as threads
-         * wait on the writer, and a waiting thread costs no CPU: many more threads. Each
-         * holds a pool connection - on PostgreSQL a backend, so fewer there. */
-        const char *url = cli_opt(&a, "db");
-        int64_t group = url && strncmp(url, "postgres", 8) == 0 ? SERVE_THREADS_GROUP_PG : SERVE_THREADS_GROUP;
-        if (!cli_flag(&a, "no-group-commit") && threads < group)
-            threads = group;
-    }
     struct http_config cfg = {
         .listen = cli_opt(&a, "listen") ? cli_opt(&a, "listen") : "127.0.0.1:8080",
         .threads = (unsigned)threads,
@@ -257,95 +423,26 @@ cli_serve(int argc, char **argv)
                                     "behind a TLS proxy)");
         return 1;
     }
-    if (cli_app_open(&app, &a,
-                     CLI_OPEN_KEYS | (cli_flag(&a, "no-group-commit") ? 0 : CLI_OPEN_WRITER) |
-                         (cli_flag(&a, "no-group-fold") ? CLI_OPEN_NO_FOLD : 0),
-                     (size_t)threads + 4 + BATCH_WORKERS)) /* + hub, webhooks, video, purge, batches */
-        return 1;
-    struct audit_ship *ship = NULL;
-    if (serve_open_ship(&app, &a, &ship)) {
-        cli_app_close(&app);
+    if (serve_start(&r, &a, (size_t)threads, &cfg, &vcfg)) {
+        serve_stop_parts(&r);
         return 1;
     }
-    if (serve_configure_streams()) {
-        audit_ship_close(ship);
-        cli_app_close(&app);
-        return 1;
-    }
-    if ((rc = hub_start(app.pool))) {
-        fprintf(stderr, "jiayuan: cannot start the event hub (%s)\n", err_name(rc));
-        audit_ship_close(ship);
-        cli_app_close(&app);
-        return 1;
-    }
-    if ((rc = webhook_worker_start(&app, NULL))) {
-        hub_stop();
-        fprintf(stderr, "jiayuan: cannot start the webhook worker (%s)\n", err_name(rc));
-        audit_ship_close(ship);
-        cli_app_close(&app);
-        return 1;
-    }
-    if ((rc = batch_worker_start(&app, BATCH_WORKERS))) {
-        webhook_worker_stop();
-        hub_stop();
-        fprintf(stderr, "jiayuan: cannot start the batch workers (%s)\n", err_name(rc));
-        audit_ship_close(ship);
-        cli_app_close(&app);
-        return 1;
-    }
-    if ((rc = video_start(&app, &vcfg))) {
-        batch_worker_stop();
-        webhook_worker_stop();
-        hub_stop();
-        fprintf(stderr, "jiayuan: cannot start live video (%s)\n", err_name(rc));
-        audit_ship_close(ship);
-        cli_app_close(&app);
-        return 1;
-    }
-    /* handlers before the port opens: a SIGTERM right after the first answer must stop the
-     * server cleanly, not kill it (exit 143) */
-    signal(SIGINT, serve_on_signal);
-    signal(SIGTERM, serve_on_signal);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGHUP, serve_on_hup);
-    if ((rc = http_start(&app, &cfg, &srv))) {
-        video_stop();
-        batch_worker_stop();
-        webhook_worker_stop();
-        hub_stop();
-        fprintf(stderr, "jiayuan: cannot listen on '%s'%s\n", cfg.listen,
-                " (in use, not allowed, or the TLS certificate/key refused)");
-        audit_ship_close(ship);
-        cli_app_close(&app);
-        return 1;
-    }
-    if ((rc = purge_job_start(&app, 0))) /* hourly retention purge (issue 12); else `jiayuan purge` */
-        log_warn("retention.job_not_started", "error", err_name(rc), NULL);
     log_info("server.start", "listen", cfg.listen, "ui", static_has_ui() ? "embedded" : "none", NULL);
     printf("jiayuan serving on %s://%s/\n", cfg.tls_cert_pem ? "https" : "http", cfg.listen);
     fflush(stdout);
-    char kek_path[1024];
     cli_kek_path(&a, kek_path, sizeof kek_path);
     for (int s = 0; !serve_stop; s++) {
         sleep(1);
         if (s % SERVE_MANIFEST_PERIOD_S == SERVE_MANIFEST_PERIOD_S - 1)
-            serve_check_manifest(&app);
-        serve_ship_tags(&app, ship);
+            serve_check_manifest(&r.app);
+        serve_ship_tags(&r.app, r.ship);
         if (serve_hup || s % SERVE_KEYS_PERIOD_S == SERVE_KEYS_PERIOD_S - 1) {
             serve_hup = 0;
-            serve_refresh_keys(&app, kek_path);
+            serve_refresh_keys(&r.app, kek_path);
         }
     }
     log_info("server.stop", "listen", cfg.listen, NULL);
-    purge_job_stop();
-    batch_worker_stop();
-    webhook_worker_stop();
-    hub_stop();
-    http_stop(srv); /* releases the media streams (viewers) before the hub goes */
-    video_stop();
-    serve_ship_tags(&app, ship); /* what the last requests appended */
-    audit_ship_close(ship);
-    cli_app_close(&app);
+    serve_stop_parts(&r);
     buf_release(&serve_cert);
     buf_release_secret(&serve_key);
     return 0;

@@ -116,6 +116,15 @@ int db_commit(struct db *db);
 /* db_rollback is safe to call when no transaction is open. */
 void db_rollback(struct db *db);
 
+/* db_notify_wait (PostgreSQL only; ERR_INVALID on SQLite) waits up to timeout_ms for
+ * notifications on a connection that ran "LISTEN channel" (db_exec) and calls on(arg,
+ * channel, payload) for each one received. 0 also when none came (or a signal woke it);
+ * ERR_UNAVAILABLE when the connection broke: its LISTENs are gone with it, so the caller
+ * opens a new connection (db_close this one) and listens again. Never resets the
+ * connection itself. Issue 13 (push/listen.h). */
+int db_notify_wait(struct db *db, int timeout_ms, void (*on)(void *arg, const char *channel, const char *payload),
+                   void *arg);
+
 /* db_migrate applies embedded migrations (src/db/migrations/NNNN_name.sql, in order)
  * that are not yet recorded in schema_migrations, each in its own transaction. Before
  * running, tokens are replaced per dialect:

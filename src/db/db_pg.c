@@ -19,6 +19,7 @@
  * are in the private header db_pg.h.
  */
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -574,6 +575,42 @@ db_pg_step(struct db_stmt *base, bool *row)
     return 0;
 }
 
+
+/* ---- notifications (issue 13: several nodes) ------------------------------------------ */
+
+int
+db_notify_wait(struct db *db, int timeout_ms, void (*on)(void *arg, const char *channel, const char *payload),
+               void *arg)
+{
+    struct db_pg *d;
+    PGnotify *n;
+    int count = 0;
+
+    if (!db || db_kind(db) != DB_POSTGRES)
+        return ERR_INVALID;
+    d = db_pg_of(db);
+    if (PQstatus(d->conn) != CONNECTION_OK)
+        return ERR_UNAVAILABLE;
+    if (!(n = PQnotifies(d->conn))) {
+        struct pollfd p = { .fd = PQsocket(d->conn), .events = POLLIN };
+        if (p.fd < 0)
+            return ERR_UNAVAILABLE;
+        int r = poll(&p, 1, timeout_ms < 0 ? 0 : timeout_ms);
+        if (r < 0)
+            return 0; /* EINTR: the caller loops */
+        if (r > 0 && (!PQconsumeInput(d->conn) || PQstatus(d->conn) != CONNECTION_OK))
+            return ERR_UNAVAILABLE;
+        n = PQnotifies(d->conn);
+    }
+    for (; n; n = PQnotifies(d->conn)) {
+        if (on)
+            on(arg, n->relname, n->extra ? n->extra : "");
+        count++;
+        PQfreemem(n);
+    }
+    (void)count;
+    return 0;
+}
 
 /* The protocol counts a statement's parameters in 16 bits (65,535), but libpq (15 at
  * least) refuses a ParameterDescription message over 30,000 bytes as "lost

@@ -14,6 +14,13 @@ static const char sql_lock[] = "UPDATE outbox_head SET last_id = last_id WHERE i
 static const char sql_append[] =
     "INSERT INTO outbox (topic, subdistrict, created_at, payload) VALUES (?1, ?2, ?3, ?4) RETURNING id";
 
+/* PostgreSQL: the same insert, and a NOTIFY jiayuan_outbox with the id that the server sends
+ * to every listening node when (and only if) the transaction commits (push/listen.h). One
+ * statement, so no extra round trip. */
+static const char sql_append_pg[] =
+    "WITH i AS (INSERT INTO outbox (topic, subdistrict, created_at, payload) VALUES (?1, ?2, ?3, ?4) RETURNING id)"
+    " SELECT i.id FROM i CROSS JOIN LATERAL (SELECT pg_notify('" OUTBOX_CHANNEL "', i.id::text)) n";
+
 static const char sql_head[] = "SELECT COALESCE(MAX(id), 0) FROM outbox";
 static const char sql_read[] =
     "SELECT id, topic, subdistrict, created_at, payload FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2";
@@ -40,7 +47,7 @@ outbox_append(struct db *db, const char *topic, const char *subdistrict, const c
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    if (!(rc = db_prepare(db, sql_append, &st)) && !(rc = db_bind_text(st, 1, topic, strlen(topic))) &&
+    if (!(rc = db_prepare(db, db_kind(db) == DB_POSTGRES ? sql_append_pg : sql_append, &st)) && !(rc = db_bind_text(st, 1, topic, strlen(topic))) &&
         !(rc = db_bind_text(st, 2, subdistrict, strlen(subdistrict))) &&
         !(rc = db_bind_i64(st, 3, time_now_ms())) &&
         !(rc = db_bind_text(st, 4, payload, strlen(payload))) && !(rc = db_step(st, &row)) && id)

@@ -2,6 +2,9 @@
  * same transaction as the change they describe, then delivered by the hub (SSE) and the
  * webhook worker (domain/notify/webhook_worker.h), which reads them with outbox_read.
  * Event ids are the outbox row ids: increasing in commit order.
+ * Several nodes (issue 13): on PostgreSQL every append also NOTIFYs OUTBOX_CHANNEL with the
+ * event id, delivered to every node's listener (push/listen.h) at commit; the table stays
+ * the source of truth (a node that missed a notification finds the rows by polling).
  */
 #ifndef JY_PUSH_OUTBOX_H
 #define JY_PUSH_OUTBOX_H
@@ -10,6 +13,8 @@
 
 #include "core/arena.h"
 #include "db/db.h"
+
+#define OUTBOX_CHANNEL "jiayuan_outbox"
 
 /* outbox_lock takes the outbox head lock inside the caller's open transaction (once per
  * transaction, before any outbox_append; see the lock order in domain/ingest/ingest.h). */

@@ -7,6 +7,7 @@
 #include "db/db_writer.h"
 #include "domain/video/video.h"
 #include "http/metrics.h"
+#include "push/listen.h"
 
 /* GET /healthz -> {"status":"ok"}: the process answers. */
 static int
@@ -50,6 +51,20 @@ health_writer_metrics(struct buf *b, struct db_writer *w)
                (unsigned long long)s.failed_groups, (unsigned long long)s.largest_group);
 }
 
+/* Notifications the node's LISTEN connection received (issue 13: several nodes). */
+static void
+health_listen_metrics(struct buf *b)
+{
+    int64_t outbox = 0, settings = 0;
+    push_listen_received(&outbox, &settings);
+    buf_printf(b,
+               "# HELP jiayuan_push_notifications_total PostgreSQL notifications received from any node.\n"
+               "# TYPE jiayuan_push_notifications_total counter\n"
+               "jiayuan_push_notifications_total{channel=\"outbox\"} %lld\n"
+               "jiayuan_push_notifications_total{channel=\"settings\"} %lld\n",
+               (long long)outbox, (long long)settings);
+}
+
 /* GET /metrics -> Prometheus text */
 static int
 health_metrics(struct req *req)
@@ -59,6 +74,7 @@ health_metrics(struct req *req)
     metrics_format(&b, req->app->started_at);
     video_metrics(&b); /* live-video sessions and camera probes (issue 9) */
     health_writer_metrics(&b, req->app->writer);
+    health_listen_metrics(&b);
     char *s = buf_detach(&b, &len);
     req_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", s, len);
     return 0;

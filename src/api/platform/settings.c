@@ -71,7 +71,7 @@ settings_put(struct req *req)
             req_fail(req, rc, "%s", why.data);
         goto out;
     }
-    req->app->policy = p; /* NEEDSWORK: other nodes pick it up at their next start */
+    req->app->policy = p; /* other nodes: their listener reloads it (push/listen.h, issue 13) */
     rc = api_reply(req, 200, settings_policy_json(&p));
 out:
     buf_release(&why);

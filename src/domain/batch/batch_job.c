@@ -66,11 +66,10 @@ static const char sql_rerun[] =
 static const char sql_queued[] =
     "SELECT id, queued_at, subdistrict FROM batches WHERE status = 'queued' ORDER BY queued_at, id LIMIT ?1";
 static const char sql_claim[] =
-    "UPDATE batches SET status = 'running', started_at = ?2, progress_ppm = 0, stage = 'read', error = ''"
-    " WHERE id = ?1 AND status = 'queued'";
-static const char sql_requeue_all[] =
-    "UPDATE batches SET status = 'queued', progress_ppm = 0, stage = '' WHERE status = 'running'";
-static const char sql_uploading[] = "SELECT id FROM batches WHERE status = 'uploading' ORDER BY id LIMIT 100";
+    "UPDATE batches SET status = 'running', started_at = ?2, progress_ppm = 0, stage = 'read', error = '',"
+    " owner = ?3, lease_until = ?4 WHERE id = ?1 AND status = 'queued'";
+static const char sql_uploading[] =
+    "SELECT id FROM batches WHERE status = 'uploading' AND created_at < ?1 ORDER BY id LIMIT 100";
 
 /* Multi-row INSERTs, built once: placeholders only, never values (style: no SQL is
  * assembled from data). ?1 is the batch id in every tuple. */
@@ -686,8 +685,11 @@ batch_job_claim(struct db *db, int64_t id)
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    if ((rc = db_prepare(db, sql_claim, &st)) || (rc = db_bind_i64(st, 1, id)) ||
-        (rc = db_bind_i64(st, 2, time_now_ms())) || (rc = db_step(st, &row)))
+    int64_t now = time_now_ms();
+    const char *node = batch_job_node();
+    if ((rc = db_prepare(db, sql_claim, &st)) || (rc = db_bind_i64(st, 1, id)) || (rc = db_bind_i64(st, 2, now)) ||
+        (rc = db_bind_text(st, 3, node, strlen(node))) || (rc = db_bind_i64(st, 4, now + BATCH_LEASE_MS)) ||
+        (rc = db_step(st, &row)))
         goto out;
     rc = db_changes(st) == 1 ? 0 : ERR_CONFLICT;
 out:
@@ -720,15 +722,16 @@ batch_job_recover(struct db *db, int64_t *requeued, int64_t *dropped)
         *requeued = 0;
     if (dropped)
         *dropped = 0;
-    if ((rc = db_prepare(db, sql_requeue_all, &st)) || (rc = db_step(st, &row)))
+    /* SQLite has one node: everything left running or uploading is this node's. PostgreSQL:
+     * only what this node left, or what a dead node left (lease or upload too old). */
+    bool one = db_kind(db) == DB_SQLITE;
+    int64_t now = time_now_ms();
+    if ((rc = batch_job_requeue_lost(db, now, true, requeued)))
         goto out;
-    if (requeued)
-        *requeued = db_changes(st);
-    db_done(st);
-    st = NULL;
     do {
         n = 0;
-        if ((rc = db_prepare(db, sql_uploading, &st)))
+        if ((rc = db_prepare(db, sql_uploading, &st)) ||
+            (rc = db_bind_i64(st, 1, one ? INT64_MAX : now - BATCH_UPLOAD_STALE_MS)))
             goto out;
         while (!(rc = db_step(st, &row)) && row && n < 100)
             ids[n++] = db_col_i64(st, 0);

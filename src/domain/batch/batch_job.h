@@ -165,9 +165,29 @@ struct batch_queued {
 
 /* batch_job_queued lists up to cap queued batches, oldest first. */
 int batch_job_queued(struct db *db, struct batch_queued *out, size_t cap, size_t *n);
-/* batch_job_claim moves batch id from queued to running; ERR_CONFLICT when someone else
- * claimed it first (or it is gone). */
+/* batch_job_claim moves batch id from queued to running, owned by this node (batch_job_node)
+ * with a lease of BATCH_LEASE_MS; ERR_CONFLICT when someone else claimed it first (or it
+ * is gone). The conditional UPDATE is the claim: of two nodes racing, one changes the row,
+ * the other (blocked on its row lock, then re-checking status) changes nothing. */
 int batch_job_claim(struct db *db, int64_t id);
+
+/* Several nodes on one PostgreSQL database (issue 13). A node names itself once (serve:
+ * "<host>/<listen address>", stable across restarts; default "<host>/pid-<pid>"); a running
+ * batch records its node and a lease the node renews (batch_job_renew, every
+ * BATCH_LEASE_MS / 3, by the batch worker). A batch whose lease ran out - its node died - is
+ * queued again by any node (batch_job_requeue_lost) and run from its stored rows by
+ * whichever claims it; the node that lost it, if it was only stalled, sees at its next
+ * progress check that the batch is no longer its own and stops without writing. */
+#define BATCH_LEASE_MS (30LL * 1000)
+#define BATCH_UPLOAD_STALE_MS (60LL * 60 * 1000) /* PostgreSQL: an unfinished upload this old is dropped */
+void batch_job_set_node(const char *node);
+const char *batch_job_node(void);
+/* batch_job_requeue_lost queues again the running batches whose lease ran out before now,
+ * and with mine (at start-up) also this node's own; on SQLite (one node) every running
+ * batch. *requeued (may be NULL) gets the count. */
+int batch_job_requeue_lost(struct db *db, int64_t now, bool mine, int64_t *requeued);
+/* batch_job_renew extends the lease of every batch this node runs to now + BATCH_LEASE_MS. */
+int batch_job_renew(struct db *db, int64_t now, int64_t *renewed);
 
 /* Control of a run: stop (may be NULL) is polled a few times a second; when it answers
  * true the run ends and the batch goes back to the queue. */

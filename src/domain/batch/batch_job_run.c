@@ -21,7 +21,8 @@
 #define JOB_RESULT_PARAMS 13      /* per row of batch_results */
 #define JOB_PROGRESS_MS 300       /* progress written / cancellation checked this often */
 
-static const char sql_status[] = "SELECT status FROM batches WHERE id = ?1";
+/* a batch another node took over (issue 13: our lease ran out) reads "taken": we stop */
+static const char sql_status[] = "SELECT CASE WHEN owner = ?2 THEN status ELSE 'taken' END FROM batches WHERE id = ?1";
 static const char sql_progress[] =
     "UPDATE batches SET progress_ppm = ?2, stage = ?3 WHERE id = ?1 AND status = 'running'";
 static const char sql_clear_results[] = "DELETE FROM batch_results WHERE batch_id = ?1";
@@ -33,12 +34,12 @@ static const char sql_done[] =
     "UPDATE batches SET status = 'done', data_rows = ?2, valid = ?3, found = ?4, not_found = ?5, invalid = ?6,"
     " duplicate = ?7, tested = ?8, by_status = ?9, days_window = ?10, days_count = ?11, progress_ppm = 1000000,"
     " damaged = ?13,"
-    " stage = '', error = '', runs = runs + 1, finished_at = ?12 WHERE id = ?1 AND status = 'running'";
+    " stage = '', error = '', runs = runs + 1, finished_at = ?12 WHERE id = ?1 AND status = 'running' AND owner = ?14";
 static const char sql_failed[] =
     "UPDATE batches SET status = 'failed', error = ?2, progress_ppm = 0, stage = '', runs = runs + 1,"
-    " finished_at = ?3 WHERE id = ?1 AND status = 'running'";
-static const char sql_requeue_one[] =
-    "UPDATE batches SET status = 'queued', progress_ppm = 0, stage = '' WHERE id = ?1 AND status = 'running'";
+    " finished_at = ?3 WHERE id = ?1 AND status = 'running' AND owner = ?4";
+static const char sql_requeue_one[] = "UPDATE batches SET status = 'queued', progress_ppm = 0, stage = '',"
+                                      " owner = '', lease_until = 0 WHERE id = ?1 AND status = 'running'";
 
 /* The multi-row INSERT of results, built once (placeholders only). */
 static char sql_results_multi[JOB_RESULT_ROWS * 112 + 256];
@@ -196,7 +197,7 @@ run_check(struct job_run *r, int64_t ppm, const char *stage)
         return 0;
     r->last_progress_ms = now;
     if ((rc = db_prepare(r->db, sql_status, &st)) || (rc = db_bind_i64(st, 1, r->job.id)) ||
-        (rc = db_step(st, &row)))
+        (rc = db_bind_text(st, 2, batch_job_node(), strlen(batch_job_node()))) || (rc = db_step(st, &row)))
         goto out;
     if (row)
         batch_job__col_text(st, 0, status, sizeof status);
@@ -336,6 +337,8 @@ run_finish(struct job_run *r, const char *sql, const struct batch_stats *st, con
         if ((rc = db_bind_text(s, 2, error, strlen(error))) || (rc = db_bind_i64(s, 3, time_now_ms())))
             goto out;
     }
+    if ((st || error) && (rc = db_bind_text(s, st ? 14 : 4, batch_job_node(), strlen(batch_job_node()))))
+        goto out;
     rc = db_step(s, &row);
 out:
     db_done(s);

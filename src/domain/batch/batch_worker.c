@@ -20,6 +20,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "core/time.h"
 #include "crypto/sm.h"
 
 #define WORKER_MAX_THREADS 16
@@ -34,7 +35,10 @@ static struct {
     int stopping; /* atomic */
     unsigned kicks;
     struct batch_sched sched;
-} worker = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+    pthread_t lease_thread; /* PostgreSQL: renews this node's leases, requeues dead nodes' batches */
+    pthread_cond_t lease_cv; /* its own, so that a kick's signal always reaches a worker */
+    bool lease_started;
+} worker = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .lease_cv = PTHREAD_COND_INITIALIZER };
 
 /* --- the fairness rule ------------------------------------------------------------------- */
 
@@ -199,6 +203,54 @@ worker_main(void *arg)
     return NULL;
 }
 
+/* lease_main (PostgreSQL, several nodes, issue 13): every BATCH_LEASE_MS / 3 renew the lease
+ * of the batches this node runs and queue again those whose node stopped renewing (died),
+ * then wake a worker to take them. */
+static enum db_kind
+db_kind_of_pool(struct app *app)
+{
+    struct db *db = db_pool_get(app->pool);
+    enum db_kind k = db_kind(db);
+    db_pool_put(app->pool, db);
+    return k;
+}
+
+static void *
+lease_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&worker.mu);
+    while (!worker_should_stop(NULL)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += BATCH_LEASE_MS / 3000;
+        pthread_cond_timedwait(&worker.lease_cv, &worker.mu, &ts);
+        if (worker_should_stop(NULL))
+            break;
+        pthread_mutex_unlock(&worker.mu);
+        struct db *db = db_pool_get(worker.app->pool);
+        int64_t now = time_now_ms(), requeued = 0, renewed = 0;
+        int rc = batch_job_renew(db, now, &renewed);
+        if (!rc)
+            rc = batch_job_requeue_lost(db, now, false, &requeued);
+        db_pool_put(worker.app->pool, db);
+        if (rc)
+            log_warn("batch.lease", "error", err_name(rc), NULL);
+        if (requeued) {
+            char n[24];
+            snprintf(n, sizeof n, "%lld", (long long)requeued);
+            log_info("batch.lease_expired", "requeued", n, NULL);
+        }
+        pthread_mutex_lock(&worker.mu);
+        if (requeued) {
+            worker.kicks = worker.nthreads;
+            pthread_cond_broadcast(&worker.cv);
+        }
+    }
+    pthread_mutex_unlock(&worker.mu);
+    return NULL;
+}
+
 /* worker_clean_exports removes export files a crash left in the var directory (the API
  * writes ".export-<random>.xlsx" there and unlinks it as soon as it is opened). */
 static void
@@ -249,6 +301,12 @@ batch_worker_start(struct app *app, unsigned nthreads)
         }
         worker.nthreads++;
     }
+    if (!rc && db_kind_of_pool(app) == DB_POSTGRES) {
+        if (pthread_create(&worker.lease_thread, NULL, lease_main, NULL) != 0)
+            rc = ERR_INTERNAL;
+        else
+            worker.lease_started = true;
+    }
     worker.started = true;
     if (rc) {
         batch_worker_stop();
@@ -265,9 +323,13 @@ batch_worker_stop(void)
     pthread_mutex_lock(&worker.mu);
     __atomic_store_n(&worker.stopping, 1, __ATOMIC_RELAXED);
     pthread_cond_broadcast(&worker.cv);
+    pthread_cond_broadcast(&worker.lease_cv);
     pthread_mutex_unlock(&worker.mu);
     for (unsigned i = 0; i < worker.nthreads; i++)
         pthread_join(worker.threads[i], NULL);
+    if (worker.lease_started)
+        pthread_join(worker.lease_thread, NULL);
+    worker.lease_started = false;
     worker.nthreads = 0;
     worker.started = false;
     worker.app = NULL;

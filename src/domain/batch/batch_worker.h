@@ -17,6 +17,14 @@
  * removed. On
  * batch_worker_stop a running batch stops at its next check and goes back to the queue.
  *
+ * Several nodes (PostgreSQL, issue 13): batch_job_claim's conditional UPDATE hands a batch to
+ * one node; a lease thread renews this node's leases every BATCH_LEASE_MS / 3 and queues
+ * again the batches of a node that stopped renewing (died), which any node's worker then
+ * claims and runs from the batch's stored rows (results of the dead run replaced). At
+ * start-up only this node's own running batches and expired leases are queued again, never
+ * a live node's. The batch finishes once: the final UPDATE requires the batch still be this
+ * node's.
+ *
  * Workers wake on batch_worker_kick (after an upload or a re-run commits) and poll every
  * BATCH_WORKER_POLL_MS for batches queued by other processes (CLI, another node).
  */

@@ -49,6 +49,14 @@ static const char sql_record[] =
     " attempts = excluded.attempts, status = excluded.status, outcome = excluded.outcome,"
     " next_at = excluded.next_at, updated_at = excluded.updated_at";
 
+static const char sql_backend[] = "SELECT pg_backend_pid()";
+static const char sql_try_lock[] = "SELECT CASE WHEN pg_try_advisory_lock(?1) THEN 1 ELSE 0 END";
+static const char sql_unlock_all[] = "SELECT 1 FROM (SELECT pg_advisory_unlock_all()) u";
+static const char sql_refresh[] =
+    "SELECT w.cursor,"
+    " (SELECT MIN(d.next_at) FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.status = 'pending')"
+    " FROM webhooks w WHERE w.id = ?1 AND w.active = 1";
+
 static const char st_pending[] = "pending", st_delivered[] = "delivered", st_dead[] = "dead";
 static const char oc_delivered[] = "delivered", oc_refused[] = "refused", oc_failed[] = "failed";
 
@@ -80,6 +88,12 @@ struct wh_ctx {
     const struct webhook_worker_config *cfg;
     struct webhook_client *client;
     struct arena arena; /* one pass */
+    /* PostgreSQL, several nodes (issue 13): the session that holds this node's advisory
+     * locks, one per subscription it delivers for, and which those are */
+    struct db *lockdb;
+    int64_t lock_pid; /* the backend that holds them: another one means they are gone */
+    int64_t *held;
+    size_t nheld, capheld;
 };
 
 static struct {
@@ -361,6 +375,108 @@ out:
     return rc;
 }
 
+/* Who delivers (several nodes, issue 13) ------------------------------------------------------
+ *
+ * On PostgreSQL a node delivers for a subscription only while it holds the session-level
+ * advisory lock WH_LOCK_BASE + id on its lock connection (taken with pg_try_advisory_lock,
+ * never waited for, kept while the node lives). The server releases it when that session
+ * ends, so when a node dies (or its connection does) another node takes the subscription
+ * over at its next pass, starting from the cursor the dead node last saved. A node that
+ * finds its lock session replaced (another backend pid after a reconnect) forgets every
+ * lock it thought it had. SQLite has a single node (cli/serve.c) and takes no lock. */
+
+#define WH_LOCK_BASE 0x4A59574800000000LL /* "JYWH" in the high bytes, the id below */
+
+static int
+wh_query_i64(struct db *db, const char *sql, bool bind, int64_t arg, int64_t *out)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc = db_prepare(db, sql, &st);
+    if (!rc && bind)
+        rc = db_bind_i64(st, 1, arg);
+    if (!rc && !(rc = db_step(st, &row)))
+        *out = row ? db_col_i64(st, 0) : 0;
+    db_done(st);
+    return rc;
+}
+
+/* wh_locks_check readies the lock session; false on SQLite (no locks needed). */
+static bool
+wh_locks_check(struct wh_ctx *w)
+{
+    int64_t pid = 0;
+    if (!w->lockdb) {
+        w->lockdb = db_pool_get(w->app->pool);
+        if (db_kind(w->lockdb) != DB_POSTGRES) {
+            db_pool_put(w->app->pool, w->lockdb);
+            w->lockdb = NULL;
+            return false;
+        }
+    }
+    if (wh_query_i64(w->lockdb, sql_backend, false, 0, &pid) || pid != w->lock_pid) {
+        if (w->nheld)
+            log_warn("webhook.locks_lost", NULL);
+        w->nheld = 0;
+        w->lock_pid = pid;
+    }
+    return true;
+}
+
+static bool
+wh_holds(const struct wh_ctx *w, int64_t id)
+{
+    for (size_t i = 0; i < w->nheld; i++)
+        if (w->held[i] == id)
+            return true;
+    return false;
+}
+
+/* wh_claim: may this node deliver for s now? Takes the lock when free and then re-reads
+ * the subscription's cursor (the previous holder may have moved it since wh_subs). */
+static bool
+wh_claim(struct wh_ctx *w, struct wh_sub *s)
+{
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int64_t got = 0;
+    if (!w->lockdb || wh_holds(w, s->id))
+        return true;
+    if (!w->lock_pid || wh_query_i64(w->lockdb, sql_try_lock, true, WH_LOCK_BASE + s->id, &got) || !got)
+        return false;
+    if (w->nheld == w->capheld) {
+        w->capheld = w->capheld ? 2 * w->capheld : 16;
+        w->held = xrealloc(w->held, w->capheld * sizeof *w->held);
+    }
+    w->held[w->nheld++] = s->id;
+    if (db_prepare(w->lockdb, sql_refresh, &st) || db_bind_i64(st, 1, s->id) || db_step(st, &row) || !row) {
+        db_done(st);
+        return false; /* gone or unreadable: the next pass looks again */
+    }
+    s->cursor = db_col_i64(st, 0);
+    s->has_pending = !db_col_is_null(st, 1);
+    s->min_next_at = db_col_i64(st, 1);
+    db_done(st);
+    return true;
+}
+
+/* wh_locks_release gives every lock back (the worker stops, or a test's pass ends). */
+static void
+wh_locks_release(struct wh_ctx *w)
+{
+    int64_t ignored;
+    if (w->lockdb) {
+        (void)wh_query_i64(w->lockdb, sql_unlock_all, false, 0, &ignored);
+        db_pool_put(w->app->pool, w->lockdb);
+    }
+    w->lockdb = NULL;
+    w->nheld = 0;
+    w->lock_pid = 0;
+    xfree(w->held);
+    w->held = NULL;
+    w->capheld = 0;
+}
+
 /* One pass ------------------------------------------------------------------------------- */
 
 static void
@@ -469,7 +585,11 @@ wh_pass(struct wh_ctx *w, size_t *progress, int64_t *next_due)
     *progress = 0;
     *next_due = INT64_MAX;
     rc = wh_subs(w, &subs, &n, &head);
+    if (!rc)
+        (void)wh_locks_check(w);
     for (size_t i = 0; !rc && i < n && !atomic_load(&wh.stopping); i++) {
+        if (!wh_claim(w, &subs[i]))
+            continue; /* another node delivers for it */
         int r = wh_sub_step(w, &subs[i], head, progress, next_due);
         if (r && !rc)
             rc = r; /* go on with the others */
@@ -485,7 +605,7 @@ webhook_worker_pass(struct app *app, const struct webhook_worker_config *cfg, si
                     int64_t *next_due)
 {
     struct webhook_worker_config defaults;
-    struct wh_ctx w = { app, cfg, NULL, ARENA_INIT };
+    struct wh_ctx w = { .app = app, .cfg = cfg, .arena = ARENA_INIT };
     size_t p = 0;
     int64_t due = INT64_MAX;
     int rc;
@@ -497,6 +617,7 @@ webhook_worker_pass(struct app *app, const struct webhook_worker_config *cfg, si
     if (webhook_client_new(wh_cancelled, NULL, &w.client))
         return ERR_INTERNAL;
     rc = wh_pass(&w, &p, &due);
+    wh_locks_release(&w);
     webhook_client_free(w.client);
     if (progress)
         *progress = p;
@@ -526,6 +647,7 @@ wh_main(void *arg)
         }
         push_wait((int)(wait < 5 ? 5 : wait));
     }
+    wh_locks_release(w);
     webhook_client_free(w->client);
     xfree(w);
     crypto_thread_release();

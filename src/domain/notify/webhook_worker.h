@@ -26,13 +26,17 @@
  * again (at least once, never lost).
  *
  * The worker never holds a database connection during an HTTP request. It is woken by
- * push_kick after local commits and polls every poll_ms for commits of other nodes.
+ * push_kick after local commits and after other nodes' (push/listen.h), and polls every
+ * poll_ms in case a notification was missed.
  * Logs name the URL's host only, never the URL, the secret or a payload.
  * NEEDSWORK: one thread delivers for every subscription, so a receiver that hangs until
  * the timeout slows the others (curl multi or a thread per subscription would not).
- * NEEDSWORK: two nodes sharing one PostgreSQL database each run a worker and may both
- * deliver an event (still at least once; receivers de-duplicate by event id). A
- * lease row or advisory lock would elect one.
+ * Several nodes on one PostgreSQL database (issue 13): each subscription is delivered by
+ * one node at a time, the one holding its session-level advisory lock (see "Who delivers"
+ * in webhook_worker.c and docs/modules/push.md); when that node dies its session ends, the
+ * lock is free and another node continues from the saved cursor. The events of the batch
+ * the dead node had sent but not yet recorded are sent again (at least once, never lost,
+ * still in order; receivers de-duplicate by event id).
  * NEEDSWORK: delivered rows of webhook_deliveries are never pruned.
  */
 #ifndef JY_DOMAIN_WEBHOOK_WORKER_H

@@ -10,6 +10,7 @@
 #include "core/str.h"
 #include "core/utf8.h"
 #include "domain/platform/audit.h"
+#include "push/listen.h"
 
 #define POLICY_FIELDS(X)                                            \
     X("policy.password_min_length", password_min_length, 8, 64)     \
@@ -99,6 +100,8 @@ policy_save(struct db *db, const struct keyring *kr, const struct actor *a,
 #undef POLICY__SAVE
     if (!rc)
         rc = audit_append(db, kr, a, "settings.policy.update", "policy", "ok", detail.len ? detail.data : "unchanged");
+    if (!rc) /* issue 13: every node reloads the policy when this commits (push/listen.h) */
+        rc = push_notify_settings(db);
     if (rc || (rc = db_commit(db)))
         db_rollback(db);
     buf_release(&detail);

@@ -677,6 +677,18 @@ test_recover(void **state)
     assert_int_equal(batch_job_create(&at->app, at->db, &fx.sub2, "b.csv", csv.data, csv.len, 0, &b, &why), 0);
     assert_int_equal(batch_job_claim(at->db, a.id), 0);           /* "running" when the server died */
     assert_int_equal(apptest_exec(at->db, "UPDATE batches SET status = 'uploading' WHERE id = (SELECT MAX(id) FROM batches)"), 0);
+    if (db_kind(at->db) == DB_POSTGRES) {
+        /* issue 13: several nodes share PostgreSQL. Another live node's running batch (lease
+         * not run out) and a fresh upload (another node may be storing it) are left alone */
+        assert_int_equal(apptest_exec(at->db, "UPDATE batches SET owner = 'other/1', lease_until = 9000000000000"
+                                              " WHERE status = 'running'"), 0);
+        assert_int_equal(batch_job_recover(at->db, &requeued, &dropped), 0);
+        assert_int_equal(requeued, 0);
+        assert_int_equal(dropped, 0);
+        /* that node died: its lease runs out; the upload is an hour old */
+        assert_int_equal(apptest_exec(at->db, "UPDATE batches SET lease_until = 1 WHERE status = 'running'"), 0);
+        assert_int_equal(apptest_exec(at->db, "UPDATE batches SET created_at = 1 WHERE status = 'uploading'"), 0);
+    }
     assert_int_equal(batch_job_recover(at->db, &requeued, &dropped), 0);
     assert_int_equal(requeued, 1);
     assert_int_equal(dropped, 1);
