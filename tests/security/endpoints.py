@@ -10,12 +10,14 @@ shapes come from docs/api/openapi.yaml. Prints one tab-separated line per target
 
 Path parameters get the value 1 (they are parsed as integers before any query); a GET with no
 query parameter gets sqlmap's custom marker on its path parameter instead. Multipart uploads are
-listed with the body "multipart" (their parsers are fuzzed; sqlmap does not build forms).
+listed with the body "multipart" (their parsers are fuzzed; sqlmap does not build forms), the
+event stream with "stream".
 Routes a token may call use the token; the others use a signed-in session of the principal
 that holds the permission (session: cookie + X-CSRF-Token).
 """
 import re
 import sys
+from urllib.parse import quote
 
 import yaml
 
@@ -89,7 +91,14 @@ def main():
             who = "session"
         op = deref(api, paths.get(path, {}).get(method.lower(), {}))
         params = [deref(api, p) for p in op.get("parameters", []) + paths.get(path, {}).get("parameters", [])]
-        query = [p for p in params if p.get("in") == "query" and p.get("name") not in ("next",)]
+        # a query parameter is sent when a valid value is known (required, example, default,
+        # enum, or free text): an invalid one would end every request at validation (400)
+        def known(p):
+            sc = deref(api, p.get("schema", {}))
+            return (p.get("required") or "example" in p or any(k in sc for k in ("example", "default", "enum"))
+                    or p.get("name") in ("q", "name", "search"))
+        query = [p for p in params if p.get("in") == "query" and p.get("name") not in ("next", "reveal", "reason")
+                 and known(p)]
         body = "-"
         rb = deref(api, op.get("requestBody", {}))
         content = rb.get("content", {})
@@ -99,6 +108,10 @@ def main():
             body = json.dumps(sample(api, content["application/json"].get("schema", {})), ensure_ascii=False)
             if body in ("{}", "[]", "\"a\""):
                 body = "-"
+        streams = any("text/event-stream" in deref(api, r).get("content", {})
+                      for r in op.get("responses", {}).values())
+        if streams:
+            body = "stream"  # an open event stream: sqlmap would wait on every request
         has_path_param = "{" in path
         if method == "GET" and not query and not has_path_param:
             continue  # takes no input
@@ -109,10 +122,10 @@ def main():
         if query:
             qs = []
             for p in query:
-                v = sample(api, p.get("schema", {}))
+                v = p.get("example", sample(api, p.get("schema", {})))
                 if isinstance(v, bool):
                     v = "true" if v else "false"
-                qs.append(f"{p['name']}={v}")
+                qs.append(f"{p['name']}={quote(str(v), safe='')}")
             url += "?" + "&".join(qs)
         print(f"{method}\t{url}\t{body}\t{who}")
 

@@ -12,7 +12,9 @@
 # runs sqlmap once per target from tests/security/endpoints.py (the route list that
 # tests/e2e/e2e_authz_matrix.c generates from the route tables, with parameter names and
 # body shapes from docs/api/openapi.yaml). Routes only administrators may call (they need a
-# second factor) and multipart uploads are listed as not scanned. Prints one line per
+# second factor), multipart uploads and the event stream are listed as not scanned. serve runs
+# with --login-limit 1000000 so the per-address login limit does not answer the scan with 429
+# (the per-name back-off still applies to the password parameter). Prints one line per
 # target (verdict: clean / INJECTABLE / error) and a summary; exit 1 when sqlmap reports an
 # injectable parameter. Needs: sqlmap (apt-get install -y sqlmap; scripts/bootstrap --sqlmap),
 # curl, python3-yaml.
@@ -60,7 +62,7 @@ PY
 token=$("$bin" token add --name sqlmap --scopes "$scopes" --var "$var" 2>>"$work/cli.log" | grep -o 'jy_[A-Za-z0-9_-]*' | head -1)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base=http://127.0.0.1:$port
-"$bin" serve --listen "127.0.0.1:$port" --var "$var" 2>"$work/serve.log" & pid=$!
+"$bin" serve --listen "127.0.0.1:$port" --var "$var" --login-limit 1000000 2>"$work/serve.log" & pid=$!
 for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null 2>&1 && break; sleep 0.3; done
 login=$(curl -s -D "$work/login.head" -H 'Content-Type: application/json' \
   --data "{\"username\":\"sqlmap_district\",\"password\":\"$pw\"}" "$base/api/v1/auth/login")
@@ -74,6 +76,7 @@ echo "sqlmap.sh: $total endpoints take input; level $level risk $risk; server $b
 while IFS=$'\t' read -r method url body who; do
   if [ -n "$only" ] && ! [[ "$method $url" =~ $only ]]; then continue; fi
   if [ "$body" = multipart ]; then echo "SKIP      $method $url (multipart upload: parser fuzzed instead)"; skipped=$((skipped+1)); continue; fi
+  if [ "$body" = stream ]; then echo "SKIP      $method $url (event stream: never ends)"; skipped=$((skipped+1)); continue; fi
   if [ "$max" -gt 0 ] && [ "$n" -ge "$max" ]; then break; fi
   auth=()
   case $who in
@@ -87,11 +90,13 @@ while IFS=$'\t' read -r method url body who; do
 X-CSRF-Token: $csrf") ;;
   esac
   n=$((n+1)); name=$(printf '%03d' "$n")
+  # the sign-in with right credentials, so that payloads that break it show (200 vs 401)
+  [ "$url" = /api/v1/auth/login ] && body="{\"username\": \"sqlmap_district\", \"password\": \"$pw\"}"
   data=(); [ "$body" != "-" ] && data=(--data "$body")
   ts=$(date +%s)
   set +e
   if [ "$tmo" -gt 0 ]; then tcmd=(timeout "$tmo"); else tcmd=(); fi
-  "${tcmd[@]}" sqlmap -u "$base$url" --method "$method" "${data[@]}" "${auth[@]}" --batch --level "$level" --risk "$risk" \
+  "${tcmd[@]}" sqlmap -u "$base$url" --method "$method" "${data[@]}" "${auth[@]}" --batch --level "$level" --risk "$risk" --ignore-code=401 \
     --flush-session --output-dir "$out/$name" --disable-coloring --answers="follow=N" \
     >"$out/$name.log" 2>&1
   rc=$?
@@ -103,7 +108,7 @@ X-CSRF-Token: $csrf") ;;
     verdict=clean; clean=$((clean+1))
   elif [ $rc -eq 124 ]; then verdict=timeout; errs=$((errs+1))
   else verdict=error; errs=$((errs+1)); fi
-  requests=$(grep -o 'HTTP requests: [0-9]*\|total of [0-9]* HTTP(s) requests' "$out/$name.log" | grep -o '[0-9]*' | tail -1)
+  requests=$(grep -o 'HTTP requests: [0-9]*\|total of [0-9]* HTTP(s) requests' "$out/$name.log" | grep -o '[0-9]*' | tail -1 || true)
   printf '%-10s %s %s  (%s, %d s%s)\n' "$verdict" "$method" "$url" "$who" "$dt" "${requests:+, $requests requests}"
 done < "$work/targets.tsv"
 dt=$(( $(date +%s) - t0 ))
