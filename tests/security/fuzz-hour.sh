@@ -5,8 +5,10 @@
 #
 #   tests/security/fuzz-hour.sh [--budget SECONDS] [--build DIR] [--jobs N] [--only REGEX] [--out DIR]
 #
-# --budget is the total CPU time over all targets (default 3600 = 1 CPU-hour), split evenly;
-# --jobs runs that many targets at once (default 1: the machine is shared). Each target runs
+# --budget is the total fuzzing time over all targets (default 3600 = 1 hour), split evenly
+# (libFuzzer's -max_total_time, i.e. wall time per target); the CPU time each target really
+# got is measured (/usr/bin/time) and summed into the CPU-hours printed at the end, which is
+# lower than the budget on a loaded machine. --jobs runs that many targets at once (default 1). Each target runs
 # on a scratch copy of its seed corpus (fuzz/corpus/<name>/, left untouched) with
 # -max_total_time, -timeout=10 and -rss_limit_mb=2048; crashes, leaks, timeouts and OOMs are
 # kept under --out (default build-fuzz/fuzz-hour/). The build dir is made when missing:

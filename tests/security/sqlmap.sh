@@ -15,7 +15,8 @@
 # second factor), multipart uploads and the event stream are listed as not scanned. serve runs
 # with --login-limit 1000000 so the per-address login limit does not answer the scan with 429
 # (the per-name back-off still applies to the password parameter). Prints one line per
-# target (verdict: clean / INJECTABLE / error) and a summary; exit 1 when sqlmap reports an
+# target (verdict: clean / INJECTABLE / partial: stopped by --per-target-timeout before sqlmap
+# finished, with the payload families tried and the parameters finished / error) and a summary; exit 1 when sqlmap reports an
 # injectable parameter. Needs: sqlmap (apt-get install -y sqlmap; scripts/bootstrap --sqlmap),
 # curl, python3-yaml.
 set -euo pipefail
@@ -102,16 +103,20 @@ X-CSRF-Token: $csrf") ;;
   rc=$?
   set -e
   dt=$(( $(date +%s) - ts ))
+  # per target: payload families tried, parameters sqlmap finished with no finding
+  tried=$(grep -c "\[INFO\] testing '" "$out/$name.log" || true)
+  done_params=$(grep -c "does not seem to be injectable" "$out/$name.log" || true)
   if grep -q "is vulnerable\|sqlmap identified the following injection point" "$out/$name.log"; then
     verdict=INJECTABLE; vuln=$((vuln+1))
-  elif grep -qi "all tested parameters do not appear to be injectable\|does not seem to be injectable" "$out/$name.log"; then
+  elif grep -qi "all tested parameters do not appear to be injectable" "$out/$name.log"; then
     verdict=clean; clean=$((clean+1))
-  elif [ $rc -eq 124 ]; then verdict=timeout; errs=$((errs+1))
+  elif [ $rc -eq 124 ]; then verdict=partial; errs=$((errs+1))
   else verdict=error; errs=$((errs+1)); fi
   requests=$(grep -o 'HTTP requests: [0-9]*\|total of [0-9]* HTTP(s) requests' "$out/$name.log" | grep -o '[0-9]*' | tail -1 || true)
-  printf '%-10s %s %s  (%s, %d s%s)\n' "$verdict" "$method" "$url" "$who" "$dt" "${requests:+, $requests requests}"
+  printf '%-10s %s %s  (%s, %d s, %s payload families, %s parameters finished clean%s)\n' "$verdict" "$method" "$url" \
+    "$who" "$dt" "$tried" "$done_params" "${requests:+, $requests requests}"
 done < "$work/targets.tsv"
 dt=$(( $(date +%s) - t0 ))
-echo "sqlmap.sh: scanned $n, clean $clean, injectable $vuln, error/timeout $errs, skipped $skipped, $dt s"
+echo "sqlmap.sh: scanned $n, clean $clean, injectable $vuln, partial (time limit)/error $errs, skipped $skipped, $dt s"
 grep -c '"level": "error"\|"level":"error"' "$work/serve.log" 2>/dev/null | sed 's/^/sqlmap.sh: server error lines: /' || true
 [ $vuln -eq 0 ]
