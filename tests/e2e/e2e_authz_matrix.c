@@ -63,12 +63,15 @@ static const char *const public_routes[] = {
 
 /* Objects the demo district scopes by subdistrict: a route "<prefix>" or "<prefix>/…" whose
  * only parameter is {id} is checked in and out of scope. */
+/* db_prepare caches statements by the address of their text, so each query is a constant. */
+#define KIND_SQL(t, op) "SELECT id FROM " t " WHERE subdistrict " op " ?1 ORDER BY id LIMIT 1 OFFSET ?2"
+#define KIND(prefix, t) { prefix, t, KIND_SQL(t, "="), KIND_SQL(t, "<>") }
 static const struct scoped_kind {
-    const char *prefix, *table;
+    const char *prefix, *table, *sql_in, *sql_out;
 } scoped_kinds[] = {
-    { "/api/v1/sites/{id}", "sites" },     { "/api/v1/places/{id}", "places" },
-    { "/api/v1/cameras/{id}", "cameras" }, { "/api/v1/actuals/{id}", "actuals" },
-    { "/api/v1/samples/{id}", "samples" },
+    KIND("/api/v1/sites/{id}", "sites"),     KIND("/api/v1/places/{id}", "places"),
+    KIND("/api/v1/cameras/{id}", "cameras"), KIND("/api/v1/actuals/{id}", "actuals"),
+    KIND("/api/v1/samples/{id}", "samples"),
 };
 #define NKINDS (sizeof scoped_kinds / sizeof *scoped_kinds)
 #define DELETE_OBJECTS 8 /* in-scope objects kept per kind for DELETE (one per principal) */
@@ -178,19 +181,18 @@ token_for(struct server *srv, const char *name, perm_set scopes, const char *sub
 }
 
 static int64_t
-object_id(struct db *db, const char *table, const char *op, size_t offset)
+object_id(struct db *db, const char *sql, size_t offset)
 {
-    char sql[256];
     struct db_stmt *st = NULL;
     bool row = false;
     int64_t id = 0;
-    /* table comes from scoped_kinds, a constant; the values are bound */
-    snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE subdistrict %s ? ORDER BY id LIMIT 1 OFFSET %zu", table, op,
-             offset);
-    if (db_prepare(db, sql, &st) == 0 && db_bind_text(st, 1, SUB_A, strlen(SUB_A)) == 0 &&
-        db_step(st, &row) == 0 && row)
+    int rc;
+    if ((rc = db_prepare(db, sql, &st)) == 0 && (rc = db_bind_text(st, 1, SUB_A, strlen(SUB_A))) == 0 &&
+        (rc = db_bind_i64(st, 2, (int64_t)offset)) == 0 && (rc = db_step(st, &row)) == 0 && row)
         id = db_col_i64(st, 0);
     db_done(st);
+    if (rc)
+        fail_msg("%s: error %d", sql, rc);
     return id;
 }
 
@@ -235,8 +237,8 @@ principals_ready(struct server *srv)
     assert_int_equal(server_db_open(srv, &db), 0);
     for (size_t k = 0; k < NKINDS; k++) {
         for (size_t j = 0; j <= DELETE_OBJECTS; j++)
-            in_ids[k][j] = object_id(db, scoped_kinds[k].table, "=", j);
-        out_ids[k] = object_id(db, scoped_kinds[k].table, "<>", 0);
+            in_ids[k][j] = object_id(db, scoped_kinds[k].sql_in, j);
+        out_ids[k] = object_id(db, scoped_kinds[k].sql_out, 0);
     }
     db_close(db);
     resp_release(&r);
@@ -415,7 +417,7 @@ test_matrix(void **state)
     principals_ready(srv);
     for (size_t k = 0; k < NKINDS; k++)
         if (!in_ids[k][0] || !out_ids[k])
-            print_message("  no demo %s in both subdistricts: its scope checks are skipped\n", scoped_kinds[k].table);
+            fail_msg("no demo %s in both subdistricts: the scope checks cannot run", scoped_kinds[k].table);
     for (size_t ti = 0; api_routes[ti]; ti++)
         for (const struct route *r = api_routes[ti]; r->method; r++) {
             if (is_logout(r))
