@@ -559,3 +559,14 @@ I18N_MSG("field_int_range", "'%s' must be from %lld to %lld", "“%s”应为 %l
 I18N_MSG("field_bytes_range", "'%s' must have %d to %zu bytes", "“%s”应为 %d 到 %zu 字节")
 I18N_MSG("field_bytes_1", "'%s' must have 1 to %zu bytes", "“%s”应为 1 到 %zu 字节")
 I18N_MSG("field_required", "'%s' is required", "缺少“%s”")
+
+/* ---- streamed uploads and their quota (http/form.c, io/table.c; issue 12) ---- */
+I18N_MSG("upload_quota_count", "this account already has %d uploads in progress; wait for one to finish",
+         "本账号已有 %d 个文件正在上传，请等其中一个完成后再试")
+I18N_MSG("upload_quota_bytes",
+         "this account's uploads in progress may hold at most %d MiB; wait for one to finish",
+         "本账号正在上传的文件合计不能超过 %d MiB，请等其中一个完成后再试")
+I18N_MSG("form_too_many_files", "the form has too many large parts", "表单中的大文件过多")
+I18N_MSG("upload_store_failed", "the upload cannot be stored on the server", "服务器无法暂存上传的文件")
+I18N_MSG("upload_tampered", "the uploaded file was altered on the server's disk",
+         "上传的文件在服务器磁盘上被篡改，请重新上传")
