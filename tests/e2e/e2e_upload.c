@@ -45,8 +45,8 @@
 static int
 prepare(struct server *srv)
 {
-    if (server_add_user(srv, "up_a", "subdistrict", "110101001", SERVER_PASSWORD, false, NULL) ||
-        server_add_user(srv, "up_q", "subdistrict", "110101001", SERVER_PASSWORD, false, NULL))
+    if (server_add_user(srv, "up_a", "subdistrict", "110102001", SERVER_PASSWORD, false, NULL) ||
+        server_add_user(srv, "up_q", "subdistrict", "110102001", SERVER_PASSWORD, false, NULL))
         return -1;
     return 0;
 }
@@ -259,6 +259,21 @@ wait_tmp_fds(const struct server *srv, size_t n, bool exact)
             break;
         usleep(50 * 1000);
     }
+    if (exact ? have != n : have < n) { /* say what is open, for the failure message */
+        char dir[64], link[4096], target[4096];
+        snprintf(dir, sizeof dir, "/proc/%d/fd", (int)srv->pid);
+        DIR *d = opendir(dir);
+        for (struct dirent *e; d && (e = readdir(d));) {
+            snprintf(link, sizeof link, "%s/%s", dir, e->d_name);
+            ssize_t k = readlink(link, target, sizeof target - 1);
+            if (k > 0) {
+                target[k] = '\0';
+                print_error("fd %s -> %s\n", e->d_name, target);
+            }
+        }
+        if (d)
+            closedir(d);
+    }
     return have;
 }
 
@@ -310,6 +325,7 @@ test_big_upload_streamed_sealed(void **state)
     assert_true(ntmp >= 1);
     assert_false(tree_has(srv->var, ID_NEEDLE, hit, sizeof hit));
     assert_tmp_dir_empty(srv);
+    long mid = vm_hwm_kib(srv->pid);
 
     for (size_t sent = half; sent < body.len;) {
         ssize_t w = send(fd, body.data + sent, body.len - sent < MIB ? body.len - sent : MIB, MSG_NOSIGNAL);
@@ -323,9 +339,12 @@ test_big_upload_streamed_sealed(void **state)
         print_error("answer: %.400s\n", out.data);
     assert_int_equal(status, 201);
     long after = vm_hwm_kib(srv->pid);
-    print_message("body %zu bytes, VmHWM %ld -> %ld KiB (+%ld)\n", body.len, before, after, after - before);
-    /* the body was not held: old code grew by the whole body (> 40 MB) */
-    assert_true(after - before < 16 * 1024);
+    print_message("body %zu bytes, VmHWM %ld -> %ld (half-way) -> %ld KiB (+%ld)\n", body.len, before, mid,
+                  after, after - before);
+    /* the body was not held: old code grew by the whole body (> 40 MB, measured +64 MiB);
+     * what grows here is the reader, the row store and the database's caches */
+    assert_true(mid - before < 8 * 1024);
+    assert_true(after - before < 24 * 1024);
 
     /* every row was read from the sealed file */
     const char *loc = strstr(out.data, "\"id\":");
