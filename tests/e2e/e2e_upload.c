@@ -247,13 +247,16 @@ tmp_fds(const struct server *srv)
     return n;
 }
 
-/* wait_tmp_fds polls (bounded, ~60 s) until the server holds at least (or, when exact,
- * exactly) n temporary files, and returns the last count. */
+/* wait_tmp_fds polls until the server holds at least (or, when exact, exactly) n
+ * temporary files, and returns the last count. Bounded: ~60 s, or ~200 s when waiting for
+ * files to close - a client that went away is noticed at the latest at serve's connection
+ * timeout (120 s; on the loaded PostgreSQL runs it was sometimes noticed only then). */
 static size_t
 wait_tmp_fds(const struct server *srv, size_t n, bool exact)
 {
     size_t have = 0;
-    for (int i = 0; i < 1200; i++) {
+    int rounds = exact ? 4000 : 1200;
+    for (int i = 0; i < rounds; i++) {
         have = tmp_fds(srv);
         if (exact ? have == n : have >= n)
             break;
