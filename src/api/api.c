@@ -10,6 +10,7 @@
 #include "core/str.h"
 #include "core/time.h"
 #include "domain/stats/stats.h"
+#include "http/form.h"
 #include "http/multipart.h"
 
 int
@@ -146,12 +147,11 @@ api__form_file(struct req *req, size_t cap, struct multipart_field *f)
 {
     struct buf why = BUF_INIT;
     int rc;
-    if (!req->body.len || ((rc = multipart_field(req_header(req, "Content-Type"), req->body.data, req->body.len,
-                                                 "file", f, &why)) == 0 && !f->found))
+    if ((rc = form_field(req, "file", f, &why)) == 0 && !f->found)
         rc = req_fail(req, ERR_INVALID, "the form has no 'file' field");
     else if (rc)
         rc = req_fail(req, rc, "%s", why.data);
-    else if (f->data.n > cap)
+    else if (f->size > cap)
         rc = req_fail(req, ERR_TOO_LARGE, "'file' may have at most %zu MiB", cap >> 20);
     buf_release(&why);
     return rc;

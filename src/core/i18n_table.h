@@ -567,3 +567,14 @@ I18N_MSG("retention_days_range", "a retention limit must be 0 or from %d to %d d
          "数据保留期限应为 0（永久保留）或 %d 到 %d 天")
 I18N_MSG("erase_reason_len", "erasing needs a 'reason' (1 to 200 bytes, without ID numbers)",
          "删除个人数据需填写原因（1 到 200 字节，不含身份证号）")
+
+/* ---- streamed uploads and their quota (http/form.c, io/table.c; issue 12) ---- */
+I18N_MSG("upload_quota_count", "this account already has %d uploads in progress; wait for one to finish",
+         "本账号已有 %d 个文件正在上传，请等其中一个完成后再试")
+I18N_MSG("upload_quota_bytes",
+         "this account's uploads in progress may hold at most %d MiB; wait for one to finish",
+         "本账号正在上传的文件合计不能超过 %d MiB，请等其中一个完成后再试")
+I18N_MSG("form_too_many_files", "the form has too many large parts", "表单中的大文件过多")
+I18N_MSG("upload_store_failed", "the upload cannot be stored on the server", "服务器无法暂存上传的文件")
+I18N_MSG("upload_tampered", "the uploaded file was altered on the server's disk",
+         "上传的文件在服务器磁盘上被篡改，请重新上传")

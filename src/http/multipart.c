@@ -525,6 +525,7 @@ mp_find_data(void *arg, const void *p, size_t n)
     else if (f->out->data.p + f->out->data.n != c)
         return ERR_INTERNAL;
     f->out->data.n += n;
+    f->out->size = f->out->data.n;
     return 0;
 }
 

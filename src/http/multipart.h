@@ -24,6 +24,7 @@
 #define JY_HTTP_MULTIPART_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "core/str.h"
@@ -84,6 +85,7 @@ void multipart_free(struct multipart *m);
 struct multipart_field {
     bool found;
     struct str data;    /* points into the body given to multipart_field */
+    uint64_t size;      /* the value's bytes (http/form.h: also when data is left empty) */
     char filename[MULTIPART_MAX_NAME + 1]; /* "" when the part had no file name */
     bool has_filename;
     char content_type[128];

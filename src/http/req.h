@@ -23,6 +23,7 @@
 
 struct route;
 struct http_stream;
+struct http_form;
 
 struct req {
     struct arena arena;
@@ -33,7 +34,8 @@ struct req {
     const char *method, *path;
     const char *params[REQ_MAX_PARAMS];
     size_t nparams;
-    struct buf body;
+    struct buf body;             /* a JSON body; empty for a ROUTE_MULTIPART route */
+    struct http_form *form;      /* a ROUTE_MULTIPART body, streamed (http/form.h) */
     /* session details, for the gate and the auth handlers */
     bool via_cookie;
     char csrf[64];

@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/time.h"
+#include "http/form.h"
 #include "http/forwarded.h"
 #include "http/metrics.h"
 #include "http/static.h"
@@ -90,6 +91,13 @@ http_forwarded_ip(const struct http_config *cfg, struct MHD_Connection *conn, ch
         str_copy(ip, cap, client);
 }
 
+/* http_streamed: is the body a multipart form, streamed to http/form.h? */
+static bool
+http_streamed(const struct http_req *hr)
+{
+    return !hr->is_static && hr->req.route && (hr->req.route->flags & ROUTE_MULTIPART);
+}
+
 /* http_precheck finds the route and checks what can be checked before the body arrives. */
 static void
 http_precheck(struct http_req *hr)
@@ -118,7 +126,17 @@ http_precheck(struct http_req *hr)
     size_t cap = hr->is_static ? 0 : req->route->body_cap;
     if (cl && (cstr_to_i64(cl, &declared, 0, INT64_MAX) || (uint64_t)declared > cap))
         hr->early_rc = req_fail(req, ERR_TOO_LARGE, "the body may have at most %zu bytes", cap);
-    buf_init(&req->body, cap ? cap : 1);
+    /* a multipart body is streamed (http/form.h), never held here */
+    buf_init(&req->body, cap && !http_streamed(hr) ? cap : 1);
+}
+
+/* http_has_body: does the request announce a body (a non-zero Content-Length, or a
+ * Transfer-Encoding)? */
+static bool
+http_has_body(struct req *req)
+{
+    const char *cl = req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return req_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) || (cl && strcmp(cl, "0") != 0);
 }
 
 /* http_admit runs the gate (authentication, CSRF, pending steps, permission) from the
@@ -136,16 +154,15 @@ http_admit(struct http_req *hr)
     rc = hr->srv->cfg.gate(req);
     db_pool_put(app->pool, req->db);
     req->db = NULL;
+    if (!rc && http_streamed(hr) && http_has_body(req)) {
+        /* the upload quota, also from the headers (http/form.h) */
+        const char *cl = req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        int64_t declared = -1;
+        if (cl && !req_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+            (void)cstr_to_i64(cl, &declared, 0, INT64_MAX); /* checked by http_precheck */
+        rc = form__admit(req, declared);
+    }
     return rc;
-}
-
-/* http_has_body: does the request announce a body (a non-zero Content-Length, or a
- * Transfer-Encoding)? */
-static bool
-http_has_body(struct req *req)
-{
-    const char *cl = req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    return req_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) || (cl && strcmp(cl, "0") != 0);
 }
 
 /* http_check_type enforces the route's content type on a non-empty body. */
@@ -153,9 +170,10 @@ static int
 http_check_type(struct req *req)
 {
     const char *ct = req_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
-    const char *want = (req->route->flags & ROUTE_MULTIPART) ? "multipart/form-data" : "application/json";
+    bool multipart = req->route->flags & ROUTE_MULTIPART;
+    const char *want = multipart ? "multipart/form-data" : "application/json";
     size_t n = strlen(want);
-    if (!req->body.len)
+    if (multipart ? !form__bytes(req) : !req->body.len)
         return 0;
     if (!ct || strncasecmp(ct, want, n) != 0 || (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' '))
         return req_fail(req, ERR_MEDIA_TYPE, "the body must be '%s'", want);
@@ -218,6 +236,7 @@ http_run(struct http_req *hr)
     if (!rc && hr->is_static) {
         rc = static_serve(req);
     } else if (!rc) {
+        form__finish(req);
         if (buf_error(&req->body))
             rc = req_fail(req, ERR_TOO_LARGE, "the body may have at most %zu bytes", req->route->body_cap);
         else
@@ -341,7 +360,13 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
     if (*upload_size) {
         /* libmicrohttpd refuses a response in the middle of an upload, so an oversized
          * (chunked) body is drained and answered 413 at the end; the memory stays capped */
-        if (!hr->early_rc && !hr->queued) {
+        if (!hr->early_rc && !hr->queued && http_streamed(hr)) {
+            if (form__bytes(&hr->req) + *upload_size > hr->req.route->body_cap)
+                hr->early_rc = req_fail(&hr->req, ERR_TOO_LARGE, "the body may have at most %zu bytes",
+                                        hr->req.route->body_cap);
+            else
+                form__feed(&hr->req, upload, *upload_size);
+        } else if (!hr->early_rc && !hr->queued) {
             buf_add(&hr->req.body, upload, *upload_size);
             if (buf_error(&hr->req.body)) {
                 hr->early_rc = req_fail(&hr->req, ERR_TOO_LARGE, "the body may have at most %zu bytes",
@@ -379,6 +404,7 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_
     if (req->resp && !req->resp_static)
         xfree(req->resp);
     buf_release_secret(&req->body);
+    form__free(req);
     arena_release(&req->arena);
     xfree(hr);
     *con_cls = NULL;

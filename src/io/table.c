@@ -391,6 +391,43 @@ out:
 }
 
 int
+table_open_reader(const struct table_reader *r, struct table **out, struct buf *why)
+{
+    struct buf scratch = BUF_INIT;
+    struct table *t = NULL;
+    unsigned char head[1024];
+    size_t got = 0;
+    enum table_format fmt;
+    int rc = ERR_INTERNAL;
+
+    *out = NULL;
+    if (!why)
+        why = &scratch;
+    if ((rc = r->read(r->arg, head, sizeof head, 0, &got))) {
+        buf_adds(why, rc == ERR_CRYPTO ? "the uploaded file was altered on the server's disk"
+                                       : "the file cannot be read");
+        rc = rc == ERR_CRYPTO ? ERR_INVALID : ERR_IO;
+        goto out;
+    }
+    if ((rc = table_sniff(head, got, &fmt, why)))
+        goto out;
+    t = table_new(fmt);
+    if (fmt == TABLE_XLSX)
+        rc = table__xlsx_open_reader(r, &t->x, why);
+    else
+        rc = table__csv_open_reader(r, &t->c, why);
+    if (rc)
+        goto out;
+    rc = table_finish_open(t, out, why);
+    t = NULL;
+out:
+    wipe(head, sizeof head);
+    table_close(t);
+    buf_release(&scratch);
+    return rc;
+}
+
+int
 table_next_row(struct table *t, struct table_row *row)
 {
     *row = (struct table_row){ NULL, NULL, 0, 0 };

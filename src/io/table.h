@@ -120,6 +120,21 @@ const char *table_cell_kind_code(unsigned kind);
 int table_open_path(const char *path, struct table **out, struct buf *why);
 int table_open_mem(const void *p, size_t n, struct table **out, struct buf *why);
 
+/* A random-access byte source the caller provides instead of a path or memory: a sealed
+ * upload (crypto/sealed_tmp.h, joined to this by api/, issue 12), so a 65 MiB workbook is
+ * read in pieces and never held whole nor written to disk in plaintext. read copies up to
+ * n bytes at off into p and sets *got (less than n only at the end); it returns 0 or an
+ * ERR_* code (the table then fails with ERR_IO, or ERR_INVALID for ERR_CRYPTO: the upload
+ * was altered). arg and the source must outlive the table. */
+struct table_reader {
+    uint64_t size;
+    int (*read)(void *arg, void *p, size_t n, uint64_t off, size_t *got);
+    void *arg;
+};
+
+/* table_open_reader is table_open_path over r (copied). */
+int table_open_reader(const struct table_reader *r, struct table **out, struct buf *why);
+
 /* table_next_row fills *row with the next non-empty row and returns 0. At the end of the
  * sheet it returns 0 with row->cells NULL and row->ncells 0, and keeps doing so. On
  * failure it returns ERR_INVALID / ERR_TOO_LARGE / ERR_IO, sets *row to the end state, and

@@ -43,9 +43,11 @@ struct csv_qcell {
 };
 
 struct table__csv {
-    int fd;                         /* -1: memory input */
+    int fd;                         /* -1: memory or reader input */
     const unsigned char *mem;
     size_t mem_len, mem_pos;
+    struct table_reader rd;         /* rd.read NULL: not a reader */
+    uint64_t rd_pos;
     enum csv_enc enc;
     iconv_t cd;
     unsigned char in[CSV_CHUNK];
@@ -233,6 +235,16 @@ static int
 csv_read_raw(struct table__csv *c, unsigned char *p, size_t cap, size_t *got, struct buf *msg)
 {
     *got = 0;
+    if (c->rd.read) {
+        int rc = c->rd.read(c->rd.arg, p, cap, c->rd_pos, got);
+        if (rc) {
+            buf_adds(msg, rc == ERR_CRYPTO ? "the uploaded file was altered on the server's disk"
+                                           : "the file cannot be read");
+            return rc == ERR_CRYPTO ? ERR_INVALID : ERR_IO;
+        }
+        c->rd_pos += *got;
+        return 0;
+    }
     if (c->fd < 0) {
         size_t n = c->mem_len - c->mem_pos < cap ? c->mem_len - c->mem_pos : cap;
         memcpy(p, c->mem + c->mem_pos, n);
@@ -300,7 +312,9 @@ csv_detect(struct table__csv *c, struct buf *msg)
         c->enc = valid ? CSV_UTF8 : CSV_GB18030;
     }
     /* Rewind. */
-    if (c->fd < 0) {
+    if (c->rd.read) {
+        c->rd_pos = 0;
+    } else if (c->fd < 0) {
         c->mem_pos = 0;
     } else if (lseek(c->fd, 0, SEEK_SET) != 0) {
         buf_adds(msg, "the file cannot be read");
@@ -483,6 +497,16 @@ table__csv_open_mem(const void *p, size_t n, struct table__csv **out, struct buf
     c->fd = -1;
     c->mem = p;
     c->mem_len = n;
+    return csv_open(c, out, msg);
+}
+
+int
+table__csv_open_reader(const struct table_reader *r, struct table__csv **out, struct buf *msg)
+{
+    struct table__csv *c = xcalloc(1, sizeof *c);
+    *out = NULL;
+    c->fd = -1;
+    c->rd = *r;
     return csv_open(c, out, msg);
 }
 

@@ -1,4 +1,5 @@
-/* io/table_source.h - internal: the two row sources behind io/table.h.
+/* io/table_source.h - internal: the two row sources behind io/table.h, each over a file
+ * descriptor, memory or a caller's random-access reader (struct table_reader).
  *
  * table.c decides the format, reads ahead, chooses the sheet and hands rows out; the
  * sources only produce rows. A source's next function fills *row exactly as
@@ -36,6 +37,8 @@ void table__secret_free(void *p);
  * does not start a sheet. */
 int table__xlsx_open_fd(int fd, struct table__xlsx **out, struct buf *msg);
 int table__xlsx_open_mem(const void *p, size_t n, struct table__xlsx **out, struct buf *msg);
+/* table__xlsx_open_reader reads the archive through r (io/table.h; copied). */
+int table__xlsx_open_reader(const struct table_reader *r, struct table__xlsx **out, struct buf *msg);
 size_t table__xlsx_sheet_count(const struct table__xlsx *x);
 const char *table__xlsx_sheet_name(const struct table__xlsx *x, size_t i);
 bool table__xlsx_sheet_hidden(const struct table__xlsx *x, size_t i);
@@ -49,6 +52,7 @@ void table__xlsx_free(struct table__xlsx *x);
  * must) and the delimiter. */
 int table__csv_open_fd(int fd, struct table__csv **out, struct buf *msg);
 int table__csv_open_mem(const void *p, size_t n, struct table__csv **out, struct buf *msg);
+int table__csv_open_reader(const struct table_reader *r, struct table__csv **out, struct buf *msg);
 const char *table__csv_encoding(const struct table__csv *c);
 int table__csv_next(struct table__csv *c, struct table_row *row, struct buf *msg);
 void table__csv_free(struct table__csv *c);

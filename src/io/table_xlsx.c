@@ -365,28 +365,45 @@ table__xlsx_open_fd(int fd, struct table__xlsx **out, struct buf *msg)
     return xlsx_open(zip, out, msg);
 }
 
+/* xlsx_open_source opens the package from src (a libzip source; NULL: its creation failed
+ * with ze). */
+static int
+xlsx_open_source(zip_source_t *src, zip_error_t *ze, struct table__xlsx **out, struct buf *msg)
+{
+    zip_t *zip;
+    if (!src) {
+        xlsx__zip_message(msg, ze);
+        zip_error_fini(ze);
+        return ERR_INVALID;
+    }
+    if (!(zip = zip_open_from_source(src, ZIP_RDONLY, ze))) {
+        xlsx__zip_message(msg, ze);
+        zip_error_fini(ze);
+        zip_source_free(src);
+        return ERR_INVALID;
+    }
+    zip_error_fini(ze);
+    return xlsx_open(zip, out, msg);
+}
+
 int
 table__xlsx_open_mem(const void *p, size_t n, struct table__xlsx **out, struct buf *msg)
 {
     zip_error_t ze;
-    zip_source_t *src;
-    zip_t *zip;
     *out = NULL;
     zip_error_init(&ze);
-    if (!(src = zip_source_buffer_create(p, n, 0, &ze))) {
-        xlsx__zip_message(msg, &ze);
-        zip_error_fini(&ze);
-        return ERR_INVALID;
-    }
-    if (!(zip = zip_open_from_source(src, ZIP_RDONLY, &ze))) {
-        xlsx__zip_message(msg, &ze);
-        zip_error_fini(&ze);
-        zip_source_free(src);
-        return ERR_INVALID;
-    }
-    zip_error_fini(&ze);
-    return xlsx_open(zip, out, msg);
+    return xlsx_open_source(zip_source_buffer_create(p, n, 0, &ze), &ze, out, msg);
 }
+
+int
+table__xlsx_open_reader(const struct table_reader *r, struct table__xlsx **out, struct buf *msg)
+{
+    zip_error_t ze;
+    *out = NULL;
+    zip_error_init(&ze);
+    return xlsx_open_source(xlsx__reader_source(r, &ze), &ze, out, msg);
+}
+
 
 size_t table__xlsx_sheet_count(const struct table__xlsx *x) { return x->nsheets; }
 const char *table__xlsx_sheet_name(const struct table__xlsx *x, size_t i) { return x->sheets[i].name; }

@@ -141,6 +141,9 @@ struct table__xlsx {
 
 /* xlsx__zip_message appends the user's line for a libzip error. */
 void xlsx__zip_message(struct buf *msg, zip_error_t *ze);
+/* xlsx__reader_source makes a read-only, seekable libzip source over r (copied); NULL with
+ * ze set on failure. */
+zip_source_t *xlsx__reader_source(const struct table_reader *r, zip_error_t *ze);
 /* xlsx__locate finds a member by part name (a leading '/' ignored, case ignored); -1. */
 zip_int64_t xlsx__locate(const struct table__xlsx *x, const char *name);
 /* xlsx__member_open opens member index for inflating (label names it in messages):

@@ -11,9 +11,11 @@
  */
 #include "io/table_xlsx.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/err.h"
 
 void
@@ -156,4 +158,83 @@ xlsx__parse_member(struct table__xlsx *x, zip_int64_t index, const char *label,
 out:
     xlsx__member_close(&m);
     return rc;
+}
+
+/* A libzip source over a caller's random-access reader (io/table.h struct table_reader):
+ * read-only and seekable, so libzip reads the central directory and then one member at a
+ * time through it. */
+struct xlsx_rd_src {
+    struct table_reader r;
+    uint64_t pos;
+    zip_error_t err;
+};
+
+static zip_int64_t
+xlsx_rd_cb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
+{
+    struct xlsx_rd_src *s = ud;
+    switch (cmd) {
+    case ZIP_SOURCE_OPEN:
+        s->pos = 0;
+        return 0;
+    case ZIP_SOURCE_READ: {
+        size_t got = 0;
+        int rc = s->r.read(s->r.arg, data, (size_t)len, s->pos, &got);
+        if (rc) {
+            zip_error_set(&s->err, ZIP_ER_READ, rc == ERR_CRYPTO ? EBADMSG : EIO);
+            return -1;
+        }
+        s->pos += got;
+        return (zip_int64_t)got;
+    }
+    case ZIP_SOURCE_CLOSE:
+        return 0;
+    case ZIP_SOURCE_STAT: {
+        zip_stat_t *st = data;
+        if (len < sizeof *st) {
+            zip_error_set(&s->err, ZIP_ER_INVAL, 0);
+            return -1;
+        }
+        zip_stat_init(st);
+        st->size = s->r.size;
+        st->valid |= ZIP_STAT_SIZE;
+        return (zip_int64_t)sizeof *st;
+    }
+    case ZIP_SOURCE_SEEK: {
+        zip_int64_t at = zip_source_seek_compute_offset(s->pos, s->r.size, data, len, &s->err);
+        if (at < 0)
+            return -1;
+        s->pos = (uint64_t)at;
+        return 0;
+    }
+    case ZIP_SOURCE_TELL:
+        return (zip_int64_t)s->pos;
+    case ZIP_SOURCE_ERROR:
+        return zip_error_to_data(&s->err, data, len);
+    case ZIP_SOURCE_FREE:
+        zip_error_fini(&s->err);
+        xfree(s);
+        return 0;
+    case ZIP_SOURCE_SUPPORTS:
+        return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE,
+                                              ZIP_SOURCE_STAT, ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE,
+                                              ZIP_SOURCE_SEEK, ZIP_SOURCE_TELL, ZIP_SOURCE_SUPPORTS, -1);
+    default:
+        zip_error_set(&s->err, ZIP_ER_OPNOTSUPP, 0);
+        return -1;
+    }
+}
+
+zip_source_t *
+xlsx__reader_source(const struct table_reader *r, zip_error_t *ze)
+{
+    struct xlsx_rd_src *s = xcalloc(1, sizeof *s);
+    zip_source_t *src;
+    s->r = *r;
+    zip_error_init(&s->err);
+    if (!(src = zip_source_function_create(xlsx_rd_cb, s, ze))) {
+        zip_error_fini(&s->err);
+        xfree(s);
+    }
+    return src;
 }

@@ -4,10 +4,10 @@
  * (迭代), export (.xlsx generated on demand and deleted as soon as it is opened), delete.
  * Storage, scope and audit are domain/batch/batch_job.c's; the run is domain/batch/batch_worker.c's.
  *
- * Upload body: read whole into the request (route body cap API_BATCH_UPLOAD_CAP, checked
- * against Content-Length before a byte is read), parsed in place by http/multipart.h, the
- * file part handed to batch_job_create as a slice - never written to disk; the server
- * wipes the body when the request ends. Scope: every route answers 404 for a batch of
+ * Upload body: streamed by the server (route body cap API_BATCH_UPLOAD_CAP, checked
+ * against Content-Length before a byte is read; http/form.h): the file part stays in memory
+ * up to FORM_MEM_MAX, beyond that in a sealed temporary file (SM4-CTR, ephemeral key, never
+ * plaintext on disk), and batch_job_create_from reads it in place (issue 12). Scope: every route answers 404 for a batch of
  * another subdistrict (batch_job.h).
  */
 #include <errno.h>
@@ -26,6 +26,7 @@
 #include "core/str.h"
 #include "domain/batch/batch_job.h"
 #include "domain/batch/batch_worker.h"
+#include "http/form.h"
 #include "http/multipart.h"
 #include "http/stream.h"
 #include "io/xlsxw.h"
@@ -210,19 +211,17 @@ batch_fail_why(struct req *req, int rc, const struct buf *why)
 static int
 batches_create(struct req *req)
 {
-    const char *ct = req_header(req, "Content-Type");
     struct multipart_field f, fd;
+    struct table_reader src;
     struct buf why = BUF_INIT;
     struct batch_job job;
     int64_t days = 0;
     char loc[64];
     int rc;
 
-    if (!req->body.len) {
-        rc = req_fail(req, ERR_INVALID, "the form has no 'file' field");
-        goto out;
-    }
-    if ((rc = multipart_field(ct, req->body.data, req->body.len, "file", &f, &why))) {
+    /* the file is read in place from the streamed form (memory or a sealed temporary
+     * file, http/form.h), never copied whole */
+    if ((rc = form_file(req, "file", &f, &src, &why))) {
         rc = batch_fail_why(req, rc, &why);
         goto out;
     }
@@ -230,19 +229,18 @@ batches_create(struct req *req)
         rc = req_fail(req, ERR_INVALID, "the form has no 'file' field");
         goto out;
     }
-    if (f.data.n > BATCH_FILE_CAP) {
+    if (f.size > BATCH_FILE_CAP) {
         rc = req_fail(req, ERR_TOO_LARGE, "'file' may have at most %zu MiB", BATCH_FILE_CAP >> 20);
         goto out;
     }
-    if ((rc = multipart_field(ct, req->body.data, req->body.len, "days", &fd, NULL)))
+    if ((rc = form_field(req, "days", &fd, NULL)))
         goto out; /* cannot happen: the same body parsed above */
     if (fd.found && str_to_i64(str_trim(fd.data), &days, 1, BATCH_DAYS_MAX)) {
         rc = req_fail(req, ERR_INVALID, "'days' must be from 1 to %d", BATCH_DAYS_MAX);
         goto out;
     }
     buf_reset(&why);
-    if ((rc = batch_job_create(req->app, req->db, &req->actor, f.filename, f.data.p, f.data.n, (int)days, &job,
-                               &why))) {
+    if ((rc = batch_job_create_from(req->app, req->db, &req->actor, f.filename, &src, (int)days, &job, &why))) {
         rc = batch_fail_why(req, rc, &why);
         goto out;
     }

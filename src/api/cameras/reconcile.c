@@ -18,6 +18,7 @@
 #include "core/str.h"
 #include "domain/cameras/binding.h"
 #include "domain/cameras/reconcile.h"
+#include "http/form.h"
 #include "http/multipart.h"
 
 #define NETWORK_FILE_CAP ((size_t)64 << 20)
@@ -69,10 +70,10 @@ class_arg(struct req *req, const char **cls)
 
 /* form_text copies multipart field name (trimmed) into out; "" when absent. */
 static int
-form_text(struct req *req, const char *ct, const char *name, char *out, size_t cap)
+form_text(struct req *req, const char *name, char *out, size_t cap)
 {
     struct multipart_field f;
-    int rc = multipart_field(ct, req->body.data, req->body.len, name, &f, NULL);
+    int rc = form_field(req, name, &f, NULL);
     out[0] = '\0';
     if (rc || !f.found)
         return rc;
@@ -88,7 +89,6 @@ form_text(struct req *req, const char *ct, const char *name, char *out, size_t c
 static int
 cameras_reconcile(struct req *req)
 {
-    const char *ct = req_header(req, "Content-Type");
     struct multipart_field f;
     struct buf why = BUF_INIT;
     struct table *t = NULL;
@@ -102,8 +102,8 @@ cameras_reconcile(struct req *req)
 
     if ((rc = api__form_file(req, NETWORK_FILE_CAP, &f)))
         goto out;
-    if ((rc = form_text(req, ct, "within", within_s, sizeof within_s)) ||
-        (rc = form_text(req, ct, "crs", crs_s, sizeof crs_s)))
+    if ((rc = form_text(req, "within", within_s, sizeof within_s)) ||
+        (rc = form_text(req, "crs", crs_s, sizeof crs_s)))
         goto out;
     if (within_s[0] && cstr_to_i64(within_s, &within, 1, (int64_t)RECONCILE_WITHIN_MAX)) {
         rc = req_fail(req, ERR_INVALID, "'within' must be from 1 to %.0f metres", RECONCILE_WITHIN_MAX);

@@ -8,6 +8,7 @@
 #include "core/str.h"
 #include "domain/exchange/emergency.h"
 #include "domain/exchange/emergency_import.h"
+#include "http/form.h"
 #include "http/multipart.h"
 
 #define EMERGENCY_BODY_CAP ((size_t)4 << 20)
@@ -142,7 +143,7 @@ static int
 em_form_text(struct req *req, const char *name, char *out, size_t cap)
 {
     struct multipart_field f;
-    int rc = multipart_field(req_header(req, "Content-Type"), req->body.data, req->body.len, name, &f, NULL);
+    int rc = form_field(req, name, &f, NULL);
     out[0] = '\0';
     if (rc || !f.found)
         return rc;

@@ -21,6 +21,7 @@
 #include "domain/exchange/hotline_extract.h"
 #include "domain/platform/audit.h"
 #include "domain/testing/person.h"
+#include "http/form.h"
 #include "http/multipart.h"
 #include "io/xlsxw.h"
 
@@ -58,7 +59,7 @@ static int
 form_text(struct req *req, const char *name, size_t cap, struct buf *out)
 {
     struct multipart_field f;
-    int rc = multipart_field(req_header(req, "Content-Type"), req->body.data, req->body.len, name, &f, NULL);
+    int rc = form_field(req, name, &f, NULL);
     if (rc)
         return req_fail(req, rc, "malformed form");
     if (!f.found)

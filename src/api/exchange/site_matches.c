@@ -21,6 +21,7 @@
 #include "core/err.h"
 #include "core/str.h"
 #include "domain/exchange/site_match.h"
+#include "http/form.h"
 #include "http/multipart.h"
 #include "io/xlsxw.h"
 
@@ -83,7 +84,7 @@ static int
 form_text(struct req *req, const char *name, char *out, size_t cap)
 {
     struct multipart_field f;
-    int rc = multipart_field(req_header(req, "Content-Type"), req->body.data, req->body.len, name, &f, NULL);
+    int rc = form_field(req, name, &f, NULL);
     out[0] = '\0';
     if (rc || !f.found)
         return rc;

@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/str.h"
 #include "domain/places/toilet_import.h"
+#include "http/form.h"
 #include "http/multipart.h"
 #include "io/xlsxw.h"
 
@@ -78,7 +79,6 @@ import_reply(struct req *req, int status, int64_t id, const char *row_status, si
 static int
 toilets_import(struct req *req)
 {
-    const char *ct = req_header(req, "Content-Type");
     struct multipart_field f, fc;
     struct buf why = BUF_INIT;
     struct table *t = NULL;
@@ -89,7 +89,7 @@ toilets_import(struct req *req)
 
     if ((rc = api__form_file(req, TOILET_FILE_CAP, &f)))
         goto out;
-    if ((rc = multipart_field(ct, req->body.data, req->body.len, "crs", &fc, NULL)))
+    if ((rc = form_field(req, "crs", &fc, NULL)))
         goto out;
     if (fc.found) {
         struct str v = str_trim(fc.data);

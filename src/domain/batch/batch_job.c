@@ -395,9 +395,10 @@ out:
     return rc;
 }
 
-int
-batch_job_create(struct app *app, struct db *db, const struct actor *a, const char *file_name,
-                 const void *p, size_t n, int days_count, struct batch_job *out, struct buf *why)
+/* job_create: batch_job_create from memory (src NULL) or from a reader (p unused). */
+static int
+job_create(struct app *app, struct db *db, const struct actor *a, const char *file_name, const void *p,
+           size_t n, const struct table_reader *src, int days_count, struct batch_job *out, struct buf *why)
 {
     struct table *t = NULL;
     const struct columns *cols;
@@ -432,7 +433,7 @@ batch_job_create(struct app *app, struct db *db, const struct actor *a, const ch
         goto out;
     }
     job_file_name(file_name, name, sizeof name);
-    if ((rc = table_open_mem(p, n, &t, why)))
+    if ((rc = src ? table_open_reader(src, &t, why) : table_open_mem(p, n, &t, why)))
         goto out;
     cols = table_columns(t);
     if (cols->id < 0) {
@@ -499,6 +500,20 @@ out:
     }
     buf_release(&why_local);
     return rc;
+}
+
+int
+batch_job_create(struct app *app, struct db *db, const struct actor *a, const char *file_name,
+                 const void *p, size_t n, int days_count, struct batch_job *out, struct buf *why)
+{
+    return job_create(app, db, a, file_name, p, n, NULL, days_count, out, why);
+}
+
+int
+batch_job_create_from(struct app *app, struct db *db, const struct actor *a, const char *file_name,
+                      const struct table_reader *src, int days_count, struct batch_job *out, struct buf *why)
+{
+    return job_create(app, db, a, file_name, NULL, (size_t)src->size, src, days_count, out, why);
 }
 
 /* --- read, list, rerun, delete ----------------------------------------------------------- */

@@ -84,6 +84,11 @@ struct batch_job {
  * (a few seconds for a million rows). */
 int batch_job_create(struct app *app, struct db *db, const struct actor *a, const char *file_name,
                      const void *p, size_t n, int days_count, struct batch_job *out, struct buf *why);
+/* batch_job_create_from is batch_job_create reading the upload through src (io/table.h), so
+ * a large upload is never held whole in memory (a sealed temporary file, http/form.h). */
+struct table_reader;
+int batch_job_create_from(struct app *app, struct db *db, const struct actor *a, const char *file_name,
+                          const struct table_reader *src, int days_count, struct batch_job *out, struct buf *why);
 
 /* batch_job_get loads batch id as a may see it (ERR_NOT_FOUND otherwise). */
 int batch_job_get(struct db *db, const struct actor *a, int64_t id, struct batch_job *out);
