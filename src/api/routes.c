@@ -9,5 +9,6 @@ const struct route *const api_routes[] = {
     api_webhooks_routes, api_people_routes, api_people_frequency_routes, api_batches_routes, api_people_export_routes,
     api_places_export_routes, api_places_routes, api_cameras_routes, api_bindings_routes, api_toilet_import_routes,
     api_reconcile_routes, api_outlines_routes, api_video_routes, api_media_routes,
-    api_site_matches_routes, api_hotline_routes, api_hotline_store_routes, api_health_exchange_routes, api_emergency_routes, api_history_routes, NULL,
+    api_site_matches_routes, api_hotline_routes, api_hotline_store_routes, api_health_exchange_routes, api_emergency_routes, api_history_routes,
+    api_lookup_audit_routes, NULL,
 };
