@@ -7,12 +7,11 @@
 #include "domain/batch/lookup_audit.h"
 #include "domain/platform/audit_action.h"
 
-/* GET /api/v1/audit/lookups?id_number=… -> {"items":[{"kind":"person"|"batch","ts","actor",
- * "role","action","action_name","result","batch_id"?}], "truncated"} newest first */
+/* lookups_answer: {"items":[{"kind":"person"|"batch","ts","actor","role","action","action_name",
+ * "result","batch_id"?}], "truncated"} newest first, for id_number */
 static int
-lookups_find(struct req *req)
+lookups_answer(struct req *req, const char *id_number)
 {
-    const char *id_number = req_query(req, "id_number");
     struct lookup_hit *hits = NULL;
     struct buf why = BUF_INIT;
     bool truncated = false;
@@ -45,7 +44,30 @@ lookups_find(struct req *req)
     return api_reply(req, 200, json_pack("{s:o, s:b}", "items", items, "truncated", truncated));
 }
 
+/* GET /api/v1/audit/lookups?id_number=… (as the issue's contract asks; note that a proxy in
+ * front logs query strings) */
+static int
+lookups_get(struct req *req)
+{
+    return lookups_answer(req, req_query(req, "id_number"));
+}
+
+/* POST /api/v1/audit/lookups {"id_number"} - the same answer with the number in the body, out
+ * of every access log and browser history; the UI uses this one */
+static int
+lookups_post(struct req *req)
+{
+    json_t *body = NULL;
+    const char *id_number = NULL;
+    int rc;
+    if (!(rc = api_body(req, &body)) && !(rc = api_unpack(req, body, "{s:s}", "id_number", &id_number)))
+        rc = lookups_answer(req, id_number);
+    json_decref(body);
+    return rc;
+}
+
 const struct route api_lookup_audit_routes[] = {
-    { "GET", "/api/v1/audit/lookups", lookups_find, PERM_AUDIT_READ, 0, 0 },
+    { "GET", "/api/v1/audit/lookups", lookups_get, PERM_AUDIT_READ, 0, 0 },
+    { "POST", "/api/v1/audit/lookups", lookups_post, PERM_AUDIT_READ, ROUTE_JSON, 1024 },
     ROUTE_END
 };
