@@ -318,6 +318,10 @@ test_create_run_export(void **state)
     assert_int_equal(count_lines(got.data, NULL), 1 + job.counts.not_found);
     assert_non_null(strstr(got.data, "外地人"));
     buf_reset(&got);
+    /* the district exports another's batch once it is shared (issue 12: owner-only cells) */
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_INVALID, path, &written),
+                     ERR_FORBIDDEN);
+    assert_int_equal(batch_job_share(&at->app, at->db, &fx.sub1, job.id, true, &other), 0);
     assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_INVALID, path,
                                       &written),
                      0);
