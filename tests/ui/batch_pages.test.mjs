@@ -224,10 +224,11 @@ test('issue 12: exports are the uploader\'s until 共享; the auditor finds who 
     await login(page, 'officer1', PW);
     await page.goto(`${base}/batches/${batchId}`);
     await page.getByTestId('batch-share').waitFor();
-    assert.equal(await page.getByTestId('batch-share').getAttribute('aria-checked'), 'false');
+    const checked = () => page.getByTestId('batch-share').evaluate((e) => e.classList.contains('is-checked'));
+    assert.equal(await checked(), false);
     await page.getByTestId('batch-share').click();
     await page.getByText('已共享给本街道').first().waitFor();
-    assert.equal(await page.getByTestId('batch-share').getAttribute('aria-checked'), 'true');
+    assert.equal(await checked(), true);
     await screenshot(page, 'batch-pages-shared');
   });
   await withPage('batch-pages-shared-peer', async (page) => {

@@ -15,7 +15,7 @@ CREATE TABLE batch_quota_use (
 );
 CREATE INDEX batch_quota_use_user ON batch_quota_use (user_id, at);
 
--- Who looked up whom by batch: one row per distinct valid ID of each finished run, by blind
+-- Who looked up whom by batch: one row per row with a valid ID of each finished run, by blind
 -- index ("idno") only - never the number. Kept when the batch is deleted (no foreign key):
 -- it is audit evidence. Read by the auditor's GET /api/v1/audit/lookups.
 CREATE TABLE batch_lookups (

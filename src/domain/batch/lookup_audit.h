@@ -1,8 +1,8 @@
 /* domain/batch/lookup_audit.h - who looked up this person, when, by which batch (issue 12 "Bulk
  * lookups", S1, S6 安全审计).
  *
- * Every finished batch run records, in the transaction that marks it done, one row per distinct
- * valid ID it looked up: (blind index "idno", time, batch id, uploader) in batch_lookups
+ * Every finished batch run records, in the transaction that marks it done, one row per row with
+ * a valid ID it looked up (a repeat in the list is recorded twice): (blind index "idno", time, batch id, uploader) in batch_lookups
  * (migration 0024) - one INSERT … SELECT over batch_rows, never a plaintext number. The rows
  * outlive the batch (deleting a batch keeps its lookups: they are evidence). A re-run is
  * recorded again, under the uploader (the run acts as the uploader; the re-run itself is

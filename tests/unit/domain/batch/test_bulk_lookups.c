@@ -8,7 +8,7 @@
  * once; the window is the last 24 hours (fake clock); the system actor (the console) is exempt;
  * another account of the same subdistrict cannot export (the uploaded names and phones) until
  * the uploader shares, cannot share itself, and still sees masked rows; every finished run
- * records the blind index of each distinct valid ID (never the number) and the auditor's query
+ * records the blind index of each valid ID (never the number) and the auditor's query
  * returns batch and personal lookups of one person, newest first, survives the batch's deletion,
  * and is audited itself.
  */
