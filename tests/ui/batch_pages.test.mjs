@@ -252,7 +252,7 @@ test('issue 12: exports are the uploader\'s until 共享; the auditor finds who 
     await page.getByTestId('side-menu').waitFor();
     await page.getByTestId('menu-audit').click();
     await page.getByTestId('person-lookups-id').waitFor();
-    await page.getByTestId('person-lookups-id').locator('input').fill(IDS[1]);
+    await page.getByTestId('person-lookups-id').fill(IDS[1]);
     await page.getByTestId('person-lookups-search').click();
     const hit = page.locator(`[data-testid="lookup-kind-batch"][data-batch="${batchId}"]`);
     await hit.waitFor();
