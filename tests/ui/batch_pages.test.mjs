@@ -258,6 +258,8 @@ test('issue 12: exports are the uploader\'s until 共享; the auditor finds who 
     await hit.waitFor();
     assert.equal((await hit.textContent()).trim(), `批量查询 #${batchId}`);
     assert.match(await page.getByTestId('person-lookups-table').locator('tbody').innerText(), /officer1/);
+    await page.mouse.move(0, 0); /* no hover colour on the search button in the check */
+    await page.waitForFunction(() => !document.querySelector('[data-testid="person-lookups-search"].is-loading'));
     await screenshot(page, 'batch-pages-auditor-lookups');
     assert.deepEqual(await axeCheck(page, 'batch-pages-auditor-lookups'), []);
   });
