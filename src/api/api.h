@@ -96,6 +96,7 @@ extern const struct route api_site_matches_routes[];    /* api/exchange/site_mat
 extern const struct route api_health_exchange_routes[]; /* api/exchange/health.c */
 extern const struct route api_emergency_routes[];       /* api/exchange/emergency.c */
 extern const struct route api_history_routes[];         /* api/exchange/history.c */
+extern const struct route api_lookup_audit_routes[];    /* api/batch/lookup_audit.c (issue 12) */
 extern const struct route *const api_routes[];
 
 

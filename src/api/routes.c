@@ -11,5 +11,6 @@ const struct route *const api_routes[] = {
     api_reconcile_routes, api_outlines_routes, api_video_routes, api_media_routes,
     api_site_matches_routes, api_hotline_routes, api_hotline_store_routes, api_health_exchange_routes, api_emergency_routes, api_history_routes,
     api_retention_routes, /* issue 12: retention limits, erasure on request */
+    api_lookup_audit_routes, /* issue 12: who looked up a person */
     NULL,
 };

@@ -92,6 +92,15 @@ I18N_MSG("batch_status_choice", "'status' must be queued, running, done or faile
 I18N_MSG("batch_rows_choice", "'rows' must be all, not_found or invalid",
          "导出范围只能是全部（all）、未检测（not_found）或无效（invalid）")
 I18N_MSG("batch_not_found", "no such batch", "该批次不存在")
+/* issue 12 "Bulk lookups" (sec-bulk): quota, owner-only cells, the auditor's lookup query */
+I18N_MSG("batch_quota_exceeded", "the batch has %s rows but only %s of today's %s lookups are left",
+         "本批次共 %s 行，超出今日批量查询配额（剩余 %s 行，每日上限 %s 行）")
+I18N_MSG("batch_quota_used_up", "today's batch lookup quota of %s rows is used up",
+         "今日批量查询配额（%s 行）已用完")
+I18N_MSG("batch_not_shared", "only the uploader may export this batch unless it is shared",
+         "该批次未共享，只有上传人可以导出")
+I18N_MSG("batch_share_owner", "only the uploader may share a batch", "只有上传人可以共享该批次")
+I18N_MSG("lookup_audit_id_required", "'id_number' is required", "请填写身份证号")
 I18N_MSG("batch_busy", "the batch is already queued or running", "该批次已在排队或正在处理")
 I18N_MSG("batch_delete_owner", "only the uploader or a district account may delete a batch",
          "只有上传人或区级账号可以删除该批次")

@@ -6,6 +6,7 @@
 #include "core/time.h"
 #include "crypto/field.h"
 #include "http/static.h"
+#include "domain/batch/batch_quota.h"
 
 static const int64_t metrics_bounds_us[] = { 1000, 2000, 5000, 10000, 50000, 100000, 500000, 1000000, 5000000 };
 #define METRICS_BUCKETS (sizeof metrics_bounds_us / sizeof *metrics_bounds_us)
@@ -61,6 +62,12 @@ metrics_format(struct buf *out, int64_t started_at_ms)
                     "# HELP jiayuan_ui_withdrawn 1 while the web UI is withdrawn after a failed integrity check.\n"
                     "# TYPE jiayuan_ui_withdrawn gauge\njiayuan_ui_withdrawn %d\n",
                (unsigned long long)static_integrity_failures(), static_withdrawn_now() ? 1 : 0);
+    /* issue 12 "Bulk lookups": the volume alert (docs/ops/alerts.yml) watches this */
+    buf_adds(out, "# HELP jiayuan_lookup_rows_total Rows looked up by batch, by the uploader's role.\n"
+                  "# TYPE jiayuan_lookup_rows_total counter\n");
+    for (int r = 0; r < ROLE__COUNT; r++)
+        buf_printf(out, "jiayuan_lookup_rows_total{role=\"%s\"} %llu\n", role_name((enum role)r),
+                   (unsigned long long)batch_quota_rows_total(r));
     buf_printf(out, "# HELP jiayuan_uptime_seconds Seconds since start.\n"
                     "# TYPE jiayuan_uptime_seconds gauge\njiayuan_uptime_seconds %lld\n",
                (long long)((time_now_ms() - started_at_ms) / 1000));

@@ -51,7 +51,9 @@ prepare(struct server *srv)
     if (server_add_user(srv, "officer_a", "subdistrict", SUB_A, SERVER_PASSWORD, false, NULL) ||
         server_add_user(srv, "officer_b", "subdistrict", SUB_B, SERVER_PASSWORD, false, NULL) ||
         server_add_user(srv, "dist", "district", NULL, SERVER_PASSWORD, false, NULL) ||
-        server_add_user(srv, "vic", "viewer", NULL, SERVER_PASSWORD, false, NULL))
+        server_add_user(srv, "vic", "viewer", NULL, SERVER_PASSWORD, false, NULL) ||
+        server_add_user(srv, "officer_a2", "subdistrict", SUB_A, SERVER_PASSWORD, false, NULL) ||
+        server_add_user(srv, "audrey", "auditor", NULL, SERVER_PASSWORD, false, NULL))
         return -1;
     return 0;
 }
@@ -401,6 +403,22 @@ a_batch(struct server *srv)
     return id;
 }
 
+/* share: officer_a (the uploader) shares batch id or takes it back */
+static void
+share(struct server *srv, int64_t id, bool on)
+{
+    struct client a;
+    struct resp r = RESP_INIT;
+    char path[80];
+    snprintf(path, sizeof path, "/api/v1/batches/%lld/share", (long long)id);
+    assert_int_equal(client_sign_in(&a, srv, "officer_a"), 200);
+    assert_int_equal(client_pack(&a, "POST", path, &r, "{s:b}", "share", on), 200);
+    assert_int_equal(json_is_true(resp_get(&r, "shared")), on);
+    assert_true(json_is_true(resp_get(&r, "is_owner")));
+    resp_release(&r);
+    client_release(&a);
+}
+
 static void
 test_scope_every_route(void **state)
 {
@@ -435,10 +453,17 @@ test_scope_every_route(void **state)
     make_csv(&csv);
     assert_int_equal(upload(&b, "b.csv", csv.data, csv.len, 0, &r), 201);
     assert_string_equal(resp_str(&r, "subdistrict"), SUB_B);
-    /* the district sees and exports it */
+    /* the district sees it, but exports the uploaded names and phones only once the uploader
+     * shares it (issue 12: owner-only cells) */
     assert_int_equal(client_sign_in(&d, srv, "dist"), 200);
     assert_int_equal(client_call(&d, "GET", p_get, NULL, &r), 200);
+    assert_false(json_is_true(resp_get(&r, "can_export")));
+    client_call(&d, "GET", p_export, NULL, &r);
+    assert_resp(&r, 403, "forbidden");
+    assert_string_equal(resp_str(&r, "error.reason"), "batch_not_shared");
+    share(srv, id, true);
     assert_int_equal(client_call(&d, "GET", p_export, NULL, &r), 200);
+    share(srv, id, false);
     assert_int_equal(client_call(&d, "GET", "/api/v1/batches?limit=100", NULL, &r), 200);
     assert_true(json_array_size(resp_get(&r, "items")) >= 2);
     /* a viewer has no people.read: 403 on every route */
@@ -701,6 +726,93 @@ test_no_plaintext(void **state)
     server_assert_clean_errors(srv);
 }
 
+/* issue 12 "Bulk lookups" over HTTP: owner-only export and sharing within a subdistrict, the
+ * daily quota (429 batch_quota_exceeded, in Chinese by default), and the auditor's question
+ * "who looked up this person" (GET /api/v1/audit/lookups: auditor only, audited). */
+static void
+test_bulk_lookups(void **state)
+{
+    struct server *srv = *state;
+    struct client a2, aud, a;
+    struct resp r = RESP_INIT;
+    struct buf csv = BUF_INIT;
+    struct demo_person p;
+    char p_export[96], p_share[80], q[128];
+    int64_t id = a_batch(srv);
+
+    snprintf(p_export, sizeof p_export, "/api/v1/batches/%lld/export?rows=all", (long long)id);
+    snprintf(p_share, sizeof p_share, "/api/v1/batches/%lld/share", (long long)id);
+    /* a colleague of the same subdistrict: sees the batch and masked rows, no export, no share */
+    assert_int_equal(client_sign_in(&a2, srv, "officer_a2"), 200);
+    snprintf(q, sizeof q, "/api/v1/batches/%lld", (long long)id);
+    assert_int_equal(client_call(&a2, "GET", q, NULL, &r), 200);
+    assert_false(json_is_true(resp_get(&r, "shared")));
+    assert_false(json_is_true(resp_get(&r, "is_owner")));
+    snprintf(q, sizeof q, "/api/v1/batches/%lld/rows?limit=5", (long long)id);
+    assert_int_equal(client_call(&a2, "GET", q, NULL, &r), 200);
+    client_call(&a2, "GET", p_export, NULL, &r);
+    assert_resp(&r, 403, "forbidden");
+    assert_string_equal(resp_str(&r, "error.message"), "该批次未共享，只有上传人可以导出");
+    client_pack(&a2, "POST", p_share, &r, "{s:b}", "share", 1);
+    assert_resp(&r, 403, "forbidden");
+    assert_string_equal(resp_str(&r, "error.reason"), "batch_share_owner");
+    share(srv, id, true);
+    assert_int_equal(client_call(&a2, "GET", p_export, NULL, &r), 200);
+    share(srv, id, false);
+
+    /* the quota: 40 + 4 rows a batch; a quota of 1000 rows leaves room for few */
+    db_exec_sql(srv, "INSERT INTO settings (key, value) VALUES ('policy.batch_rows_per_day', '1000')"
+                     " ON CONFLICT (key) DO UPDATE SET value = '1000'");
+    assert_int_equal(client_call(&a2, "GET", "/api/v1/batches/quota", NULL, &r), 200);
+    assert_int_equal(resp_int(&r, "limit"), 1000);
+    assert_int_equal(resp_int(&r, "used"), 0);
+    buf_adds(&csv, "身份证号\r\n");
+    for (size_t k = 0; k < 1001; k++) {
+        char id18[19];
+        snprintf(id18, sizeof id18, "440106198%zu0101%03zu", k / 1000, k % 1000);
+        id18[17] = idno_check_digit(id18);
+        id18[18] = '\0';
+        buf_printf(&csv, "%s\r\n", id18);
+    }
+    upload(&a2, "big.csv", csv.data, csv.len, 0, &r);
+    assert_resp(&r, 429, "too_many_requests");
+    assert_string_equal(resp_str(&r, "error.reason"), "batch_quota_exceeded");
+    assert_non_null(strstr(resp_str(&r, "error.message"), "超出今日批量查询配额"));
+    assert_int_equal(db_count(srv, "SELECT COUNT(*) FROM batches WHERE file_name = 'big.csv'"), 0);
+    db_exec_sql(srv, "DELETE FROM settings WHERE key = 'policy.batch_rows_per_day'");
+
+    /* the auditor: who looked up resident 0 (a row of a_batch's list) */
+    client_init(&aud, srv);
+    assert_int_equal(server_enrol(srv, &aud, "audrey", NULL, 0), 0);
+    person(0, &p);
+    snprintf(q, sizeof q, "/api/v1/audit/lookups?id_number=%s", p.id_number);
+    assert_int_equal(client_call(&aud, "GET", q, NULL, &r), 200);
+    json_t *items = resp_get(&r, "items");
+    bool by_batch = false;
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *h = json_array_get(items, i);
+        if (!strcmp(json_string_value(json_object_get(h, "kind")), "batch") &&
+            json_integer_value(json_object_get(h, "batch_id")) == id)
+            by_batch = !strcmp(json_string_value(json_object_get(h, "actor")), "officer_a");
+    }
+    assert_true(by_batch);
+    size_t nget = json_array_size(items);
+    assert_int_equal(client_pack(&aud, "POST", "/api/v1/audit/lookups", &r, "{s:s}", "id_number", p.id_number), 200);
+    assert_int_equal(json_array_size(resp_get(&r, "items")), nget);
+    assert_true(db_count(srv, "SELECT COUNT(*) FROM audit_log WHERE action = 'audit.lookups'") >= 1);
+    client_call(&aud, "GET", "/api/v1/audit/lookups?id_number=123", NULL, &r);
+    assert_resp(&r, 400, "invalid");
+    /* not for the officers */
+    assert_int_equal(client_sign_in(&a, srv, "officer_a"), 200);
+    client_call(&a, "GET", q, NULL, &r);
+    assert_resp(&r, 403, "forbidden");
+    resp_release(&r);
+    buf_release(&csv);
+    client_release(&a);
+    client_release(&a2);
+    client_release(&aud);
+}
+
 int
 main(void)
 {
@@ -709,6 +821,7 @@ main(void)
         cmocka_unit_test(test_scope_every_route), cmocka_unit_test(test_hostile_uploads),
         cmocka_unit_test(test_rerun_delete),      cmocka_unit_test(test_people_export),
         cmocka_unit_test(test_restart_requeues),  cmocka_unit_test(test_no_plaintext),
+        cmocka_unit_test(test_bulk_lookups),
     };
     return server_run("batches", tests, sizeof tests / sizeof tests[0], prepare);
 }

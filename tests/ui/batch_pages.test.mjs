@@ -11,12 +11,14 @@
  * uploader) finds the delete button disabled with a tooltip saying who may delete; the
  * district account sees the 街道 column and may delete. The list's filter bar (issue 14): the
  * district narrows by 街道, 上传人, 状态 and a date range (the total follows; 重置 brings all
- * back), officer2 has no 街道 select. No Element Plus deprecation warning
+ * back), officer2 has no 街道 select. Issue 12 "Bulk lookups": officer2 sees the exports
+ * disabled (未共享, tooltip) until officer1 turns on the 共享 switch, and the auditor's
+ * 查询某人被谁查询 box finds the batch that looked up a resident. No Element Plus deprecation warning
  * or Vue warning is printed on these pages; no CSP violation or failed request.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Server, axeCheck, launchBrowser, screenshot, watch } from './harness.mjs';
+import { Server, axeCheck, launchBrowser, screenshot, totpCode, totpStep, watch } from './harness.mjs';
 
 const SUBDISTRICT = '110102001';
 const PW = 'Officer-Passw0rd!';
@@ -41,6 +43,7 @@ before(async () => {
     prepare: ({ cli }) => {
       for (const u of ['officer1', 'officer2'])
         cli(['user', 'add', '--username', u, '--role', 'subdistrict', '--subdistrict', SUBDISTRICT, '--password-stdin'], PW);
+      cli(['user', 'add', '--username', 'aud1', '--role', 'auditor', '--password-stdin'], 'Auditor1-Passw0rd!');
     },
   });
   base = server.base;
@@ -202,6 +205,63 @@ test('the filter bar: the district narrows by 街道, 上传人, 状态 and date
     await searchTotal(page, 0);
     await page.getByTestId('batch-filter-reset').click();
     await page.getByTestId('batch-total').filter({ hasText: '共 1 条' }).waitFor();
+  });
+});
+
+test('issue 12: exports are the uploader\'s until 共享; the auditor finds who looked a resident up', async () => {
+  assert.ok(batchId > 0);
+  await withPage('batch-pages-not-shared', async (page) => {
+    await login(page, 'officer2', PW);
+    await page.goto(`${base}/batches/${batchId}`);
+    await page.getByTestId('batch-rows-table').waitFor();
+    assert.equal(await page.getByTestId('batch-shared-tag').textContent(), '未共享');
+    assert.equal(await page.getByTestId('batch-share').count(), 0);
+    assert.equal(await page.getByTestId('export-all').isDisabled(), true);
+    await page.getByTestId('export-all').hover();
+    await page.getByText('该批次未共享，只有上传人可以导出').first().waitFor();
+  });
+  await withPage('batch-pages-share', async (page) => {
+    await login(page, 'officer1', PW);
+    await page.goto(`${base}/batches/${batchId}`);
+    await page.getByTestId('batch-share').waitFor();
+    const checked = () => page.getByTestId('batch-share').evaluate((e) => e.classList.contains('is-checked'));
+    assert.equal(await checked(), false);
+    await page.getByTestId('batch-share').click();
+    await page.getByText('已共享给本街道').first().waitFor();
+    assert.equal(await checked(), true);
+    await screenshot(page, 'batch-pages-shared');
+  });
+  await withPage('batch-pages-shared-peer', async (page) => {
+    await login(page, 'officer2', PW);
+    await page.goto(`${base}/batches/${batchId}`);
+    await page.getByTestId('batch-rows-table').waitFor();
+    assert.equal(await page.getByTestId('batch-shared-tag').textContent(), '已共享');
+    assert.match(await page.getByTestId('export-all').getAttribute('href'), /rows=all$/);
+  });
+  await withPage('batch-pages-auditor', async (page) => {
+    await page.goto(`${base}/login`);
+    await page.getByTestId('login-username').fill('aud1');
+    await page.getByTestId('login-password').fill('Auditor1-Passw0rd!');
+    await page.getByTestId('login-submit').click();
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    if (new URL(page.url()).pathname.startsWith('/welcome/totp')) {
+      const secret = (await page.getByTestId('totp-secret').innerText()).replace(/\s+/g, '');
+      await page.getByTestId('totp-code').fill(totpCode(secret, totpStep()));
+      await page.getByTestId('totp-enable').click();
+    }
+    await page.getByTestId('side-menu').waitFor();
+    await page.getByTestId('menu-audit').click();
+    await page.getByTestId('person-lookups-id').waitFor();
+    await page.getByTestId('person-lookups-id').fill(IDS[1]);
+    await page.getByTestId('person-lookups-search').click();
+    const hit = page.locator(`[data-testid="lookup-kind-batch"][data-batch="${batchId}"]`);
+    await hit.waitFor();
+    assert.equal((await hit.textContent()).trim(), `批量查询 #${batchId}`);
+    assert.match(await page.getByTestId('person-lookups-table').locator('tbody').innerText(), /officer1/);
+    await page.mouse.move(0, 0); /* no hover colour on the search button in the check */
+    await page.waitForFunction(() => !document.querySelector('[data-testid="person-lookups-search"].is-loading'));
+    await screenshot(page, 'batch-pages-auditor-lookups');
+    assert.deepEqual(await axeCheck(page, 'batch-pages-auditor-lookups'), []);
   });
 });
 

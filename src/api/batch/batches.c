@@ -9,6 +9,9 @@
  * up to FORM_MEM_MAX, beyond that in a sealed temporary file (SM4-CTR, ephemeral key, never
  * plaintext on disk), and batch_job_create_from reads it in place (issue 12). Scope: every route answers 404 for a batch of
  * another subdistrict (batch_job.h).
+ * Issue 12: uploads and re-runs past the caller's daily lookup quota answer 429
+ * batch_quota_exceeded (batch_quota.h); the export (the only way the uploaded names and phones
+ * leave) is the uploader's unless shared (403 batch_not_shared).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +27,9 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "core/time.h"
 #include "domain/batch/batch_job.h"
+#include "domain/batch/batch_quota.h"
 #include "domain/batch/batch_worker.h"
 #include "http/form.h"
 #include "http/multipart.h"
@@ -193,6 +198,10 @@ batch_json(struct req *req, const struct batch_job *j)
         }
     }
     json_object_set_new(o, "can_delete", json_boolean(batch_job_may_delete(&req->actor, j)));
+    /* issue 12: owner-only cells, shared by the uploader's choice */
+    json_object_set_new(o, "shared", json_boolean(j->shared));
+    json_object_set_new(o, "is_owner", json_boolean(batch_job_is_owner(&req->actor, j)));
+    json_object_set_new(o, "can_export", json_boolean(batch_job_may_export(&req->actor, j)));
     return o;
 }
 
@@ -338,6 +347,7 @@ static int
 batches_rerun(struct req *req)
 {
     struct batch_job job;
+    struct buf why = BUF_INIT;
     json_t *body = NULL;
     json_int_t days = 0;
     int64_t id;
@@ -350,7 +360,11 @@ batches_rerun(struct req *req)
         rc = req_fail(req, ERR_INVALID, "'days' must be from 1 to %d", BATCH_DAYS_MAX);
         goto out;
     }
-    rc = batch_job_rerun(req->app, req->db, &req->actor, id, (int)days, &job);
+    rc = batch_job_rerun(req->app, req->db, &req->actor, id, (int)days, &job, &why);
+    if (rc == ERR_RATE) {
+        rc = batch_fail_why(req, rc, &why);
+        goto out;
+    }
     if (rc == ERR_NOT_FOUND) {
         rc = req_fail(req, rc, "no such batch");
         goto out;
@@ -364,6 +378,7 @@ batches_rerun(struct req *req)
     batch_worker_kick();
     rc = api_reply(req, 202, batch_json(req, &job));
 out:
+    buf_release(&why);
     json_decref(body);
     return rc;
 }
@@ -408,6 +423,8 @@ batches_export(struct req *req)
     rc = batch_job_export(req->app, req->db, &req->actor, id, rows, path, NULL);
     if (rc == ERR_NOT_FOUND)
         return req_fail(req, rc, "no such batch");
+    if (rc == ERR_FORBIDDEN)
+        return req_fail(req, rc, "only the uploader may export this batch unless it is shared");
     if (rc == ERR_CONFLICT)
         return req_fail(req, rc, "the batch has no results yet (status '%s')", job.status);
     if (rc)
@@ -512,10 +529,49 @@ out:
     return rc;
 }
 
+/* POST /api/v1/batches/{id}/share {"share": true|false} -> batch (uploader only; issue 12) */
+static int
+batches_share(struct req *req)
+{
+    struct batch_job job;
+    json_t *body = NULL;
+    int share = 0, rc;
+    int64_t id;
+    if ((rc = batches_id(req, &id)) || (rc = api_body(req, &body)) ||
+        (rc = api_unpack(req, body, "{s:b}", "share", &share)))
+        goto out;
+    rc = batch_job_share(req->app, req->db, &req->actor, id, share != 0, &job);
+    if (rc == ERR_NOT_FOUND)
+        rc = req_fail(req, rc, "no such batch");
+    else if (rc == ERR_FORBIDDEN)
+        rc = req_fail(req, rc, "only the uploader may share a batch");
+    else if (!rc)
+        rc = api_reply(req, 200, batch_json(req, &job));
+out:
+    json_decref(body);
+    return rc;
+}
+
+/* GET /api/v1/batches/quota -> {"limit","used","remaining","window_ms"}: the caller's batch
+ * lookup quota over the last 24 hours (domain/batch/batch_quota.h) */
+static int
+batches_quota(struct req *req)
+{
+    int64_t used = 0, limit = 0;
+    int rc = batch_quota_usage(req->db, &req->actor, time_now_ms(), &used, &limit);
+    if (rc)
+        return rc;
+    return api_reply(req, 200, json_pack("{s:I, s:I, s:I, s:I}", "limit", (json_int_t)limit, "used", (json_int_t)used,
+                                         "remaining", (json_int_t)(used < limit ? limit - used : 0), "window_ms",
+                                         (json_int_t)BATCH_QUOTA_WINDOW_MS));
+}
+
 const struct route api_batches_routes[] = {
     { "POST", "/api/v1/batches", batches_create, PERM_PEOPLE_READ, ROUTE_MULTIPART, API_BATCH_UPLOAD_CAP },
     { "GET", "/api/v1/batches", batches_list, PERM_PEOPLE_READ, 0, 0 },
     { "GET", "/api/v1/batches/template", batches_template, PERM_PEOPLE_READ, 0, 0 },
+    { "GET", "/api/v1/batches/quota", batches_quota, PERM_PEOPLE_READ, 0, 0 },
+    { "POST", "/api/v1/batches/{id}/share", batches_share, PERM_PEOPLE_READ, ROUTE_JSON, 1024 },
     { "GET", "/api/v1/batches/{id}", batches_get, PERM_PEOPLE_READ, 0, 0 },
     { "POST", "/api/v1/batches/{id}/rerun", batches_rerun, PERM_PEOPLE_READ, ROUTE_JSON, 1024 },
     { "GET", "/api/v1/batches/{id}/export", batches_export, PERM_PEOPLE_READ, 0, 0 },

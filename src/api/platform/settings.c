@@ -17,13 +17,14 @@
 static json_t *
 settings_policy_json(const struct policy *p)
 {
-    return json_pack("{s:i, s:i, s:I, s:i, s:I, s:I, s:I, s:b, s:I}", "password_min_length",
+    return json_pack("{s:i, s:i, s:I, s:i, s:I, s:I, s:I, s:b, s:I, s:I}", "password_min_length",
                      p->password_min_length, "password_min_classes", p->password_min_classes,
                      "password_max_age_ms", (json_int_t)p->password_max_age_ms, "lockout_attempts",
                      p->lockout_attempts, "lockout_ms", (json_int_t)p->lockout_ms, "session_idle_ms",
                      (json_int_t)p->session_idle_ms, "session_absolute_ms",
                      (json_int_t)p->session_absolute_ms, "totp_for_all", p->totp_for_all,
-                     "pbkdf2_iterations", (json_int_t)p->pbkdf2_iterations);
+                     "pbkdf2_iterations", (json_int_t)p->pbkdf2_iterations, "batch_rows_per_day",
+                     (json_int_t)p->batch_rows_per_day);
 }
 
 /* GET /api/v1/settings/policy -> P */
@@ -35,21 +36,26 @@ settings_get(struct req *req)
     return rc ? rc : api_reply(req, 200, settings_policy_json(&p));
 }
 
-/* PUT /api/v1/settings/policy P -> P (every field required) */
+/* PUT /api/v1/settings/policy P -> P (every field required but batch_rows_per_day, issue 12:
+ * absent = unchanged) */
 static int
 settings_put(struct req *req)
 {
     json_t *body = NULL;
     struct policy p;
-    json_int_t min_len, classes, max_age, attempts, lockout_ms, idle, absolute, iter;
+    json_int_t min_len, classes, max_age, attempts, lockout_ms, idle, absolute, iter, quota;
     int totp_all = 0;
     struct buf why = BUF_INIT;
     int rc;
+    if ((rc = policy_load(req->db, &p)))
+        return rc;
+    quota = p.batch_rows_per_day;
     if ((rc = api_body(req, &body)) ||
-        (rc = api_unpack(req, body, "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:I}", "password_min_length",
+        (rc = api_unpack(req, body, "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s?I}", "password_min_length",
                          &min_len, "password_min_classes", &classes, "password_max_age_ms", &max_age,
                          "lockout_attempts", &attempts, "lockout_ms", &lockout_ms, "session_idle_ms", &idle,
-                         "session_absolute_ms", &absolute, "totp_for_all", &totp_all, "pbkdf2_iterations", &iter)))
+                         "session_absolute_ms", &absolute, "totp_for_all", &totp_all, "pbkdf2_iterations", &iter,
+                         "batch_rows_per_day", &quota)))
         goto out;
     /* range-check before narrowing: 4294967306 must not become 10 */
     if (min_len < 0 || min_len > 1000 || classes < 0 || classes > 100 || attempts < 0 || attempts > 100000 ||
@@ -66,6 +72,7 @@ settings_put(struct req *req)
     p.session_absolute_ms = absolute;
     p.totp_for_all = totp_all;
     p.pbkdf2_iterations = (uint32_t)iter;
+    p.batch_rows_per_day = quota;
     if ((rc = policy_save(req->db, &req->app->keys, &req->actor, &p, &why))) {
         if (rc == ERR_INVALID)
             req_fail(req, rc, "%s", why.data);

@@ -26,6 +26,7 @@
 #include "core/str.h"
 #include "core/time.h"
 #include "crypto/field.h"
+#include "domain/batch/batch_quota.h"
 #include "domain/platform/audit.h"
 #include "io/table.h"
 
@@ -38,7 +39,7 @@
     "id, user_id, username, role, subdistrict, status, file_name, file_format, file_bytes,"    \
     " col_id, col_name, col_phone, id_rule, header_row, ncols, nrows, days_window, days_count," \
     " data_rows, valid, found, not_found, invalid, duplicate, tested, by_status, progress_ppm,"   \
-    " stage, error, runs, created_at, queued_at, started_at, finished_at, damaged"
+    " stage, error, runs, created_at, queued_at, started_at, finished_at, damaged, shared"
 
 static const char sql_insert_batch[] =
     "INSERT INTO batches (user_id, username, role, subdistrict, status, file_name, file_format,"
@@ -189,6 +190,7 @@ job_read(struct db_stmt *st, struct batch_job *out)
     out->started_at = db_col_i64(st, 32);
     out->finished_at = db_col_i64(st, 33);
     out->counts.damaged = (uint64_t)db_col_i64(st, 34);
+    out->shared = db_col_i64(st, 35) != 0;
 }
 
 int
@@ -395,6 +397,19 @@ out:
     return rc;
 }
 
+/* job_quota_left: ERR_RATE (why says so) when a's quota is already spent, before the file is read. */
+static int
+job_quota_left(struct db *db, const struct actor *a, struct buf *why)
+{
+    int64_t used = 0, limit = 0;
+    int rc = batch_quota_usage(db, a, time_now_ms(), &used, &limit);
+    if (!rc && used >= limit) {
+        buf_printf(why, "today's batch lookup quota of %lld rows is used up", (long long)limit);
+        rc = ERR_RATE;
+    }
+    return rc;
+}
+
 /* job_create: batch_job_create from memory (src NULL) or from a reader (p unused). */
 static int
 job_create(struct app *app, struct db *db, const struct actor *a, const char *file_name, const void *p,
@@ -432,6 +447,8 @@ job_create(struct app *app, struct db *db, const struct actor *a, const char *fi
         rc = ERR_TOO_LARGE;
         goto out;
     }
+    if ((rc = job_quota_left(db, a, why)))
+        goto out;
     job_file_name(file_name, name, sizeof name);
     if ((rc = src ? table_open_reader(src, &t, why) : table_open_mem(p, n, &t, why)))
         goto out;
@@ -480,7 +497,8 @@ job_create(struct app *app, struct db *db, const struct actor *a, const char *fi
         goto tx_fail;
     db_done(st);
     st = NULL;
-    if ((rc = audit_append(db, &app->keys, a, "batches.upload", target, "ok", detail)) || (rc = db_commit(db)))
+    if ((rc = batch_quota_take(app, db, a, id, data_rows, why)) ||
+        (rc = audit_append(db, &app->keys, a, "batches.upload", target, "ok", detail)) || (rc = db_commit(db)))
         goto tx_fail;
     rc = batch_job__load(db, NULL, id, out);
     goto out;
@@ -488,6 +506,8 @@ tx_fail:
     db_done(st);
     st = NULL;
     db_rollback(db);
+    if (rc == ERR_RATE) /* the refusal is evidence too (issue 12) */
+        (void)audit_record(db, &app->keys, a, "batches.upload", target, "denied", detail);
 out:
     db_done(st);
     table_close(t);
@@ -595,7 +615,7 @@ batch_job_count(struct db *db, const struct actor *a, const struct batch_filter 
 
 int
 batch_job_rerun(struct app *app, struct db *db, const struct actor *a, int64_t id, int days_count,
-                struct batch_job *out)
+                struct batch_job *out, struct buf *why)
 {
     struct batch_job cur;
     struct db_stmt *st = NULL;
@@ -623,12 +643,15 @@ batch_job_rerun(struct app *app, struct db *db, const struct actor *a, int64_t i
     }
     db_done(st);
     st = NULL;
-    if ((rc = audit_append(db, &app->keys, a, "batches.rerun", target, "ok", detail)) || (rc = db_commit(db)))
+    if ((rc = batch_quota_take(app, db, a, id, cur.counts.rows, why)) ||
+        (rc = audit_append(db, &app->keys, a, "batches.rerun", target, "ok", detail)) || (rc = db_commit(db)))
         goto fail;
     return batch_job__load(db, a, id, out);
 fail:
     db_done(st);
     db_rollback(db);
+    if (rc == ERR_RATE)
+        (void)audit_record(db, &app->keys, a, "batches.rerun", target, "denied", detail);
     return rc;
 }
 

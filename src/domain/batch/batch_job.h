@@ -19,7 +19,7 @@
  * still being uploaded. The route's permission (people.read) is checked by the router.
  *
  * Audit (counts only, never a cell): batches.upload, batches.rerun, batches.export,
- * batches.delete by the user; batches.lookup by the engine for each run (as the uploader,
+ * batches.delete, batches.share by the user; batches.lookup by the engine for each run (as the uploader,
  * detail "rows=… valid=… found=…").
  *
  * Caps: an upload holds at most BATCH_FILE_CAP bytes and BATCH_MAX_ROWS data rows (the
@@ -71,13 +71,15 @@ struct batch_job {
     char error[256];
     int runs;
     int64_t created_at, queued_at, started_at, finished_at;
+    bool shared;            /* the uploader shares the uploaded cells with the subdistrict */
 };
 
 /* batch_job_create stores the upload p[0..n) (xlsx or csv) named file_name (user text,
  * kept as given when it is UTF-8 without control characters, else ""; cut at
  * BATCH_FILE_NAME_MAX bytes; never logged) for actor a, with the count window days_count
  * (0 = BATCH_DAYS_COUNT_DEFAULT) and queues it. On success *out is the queued batch.
- * Errors: ERR_INVALID (empty or unreadable file, no ID column, days out of range) and
+ * Errors: ERR_INVALID (empty or unreadable file, no ID column, days out of range),
+ * ERR_RATE (a's lookup quota, domain/batch/batch_quota.h, spent or passed by this batch), and
  * ERR_TOO_LARGE (over BATCH_FILE_CAP or BATCH_MAX_ROWS, or a reader cap), each with one
  * line of English appended to why (never cell contents); ERR_DB, ERR_CRYPTO. Nothing is
  * left behind on failure. The caller wipes p afterwards. Blocks for the whole storing
@@ -113,8 +115,21 @@ int batch_job_list(struct db *db, const struct actor *a, const struct batch_filt
 int batch_job_count(struct db *db, const struct actor *a, const struct batch_filter *f, int64_t *total);
 
 /* batch_job_rerun queues a done or failed batch again, with days_count (0 = keep its
- * own), and returns it in *out. ERR_CONFLICT while it is queued or running. */
+ * own), and returns it in *out. ERR_CONFLICT while it is queued or running; ERR_RATE when
+ * its rows would pass a's lookup quota (domain/batch/batch_quota.h; why, may be NULL, says so). */
 int batch_job_rerun(struct app *app, struct db *db, const struct actor *a, int64_t id, int days_count,
+                    struct batch_job *out, struct buf *why);
+
+/* Owner-only cells (issue 12). The uploaded cells of a batch - names, phones, the full ID
+ * numbers - leave the server only in an export, and batch_job_export is the uploader's
+ * alone unless the uploader shared the batch; everyone else in scope sees the batch, its
+ * counts and its rows with masked IDs only (batch_job_rows), and an export answers
+ * ERR_FORBIDDEN (audited "denied"). The system actor (the console) may always export.
+ * batch_job_may_export says whether a may; batch_job_share sets the flag, uploader only
+ * (ERR_FORBIDDEN otherwise, ERR_NOT_FOUND out of scope), audited batches.share. */
+bool batch_job_may_export(const struct actor *a, const struct batch_job *j);
+bool batch_job_is_owner(const struct actor *a, const struct batch_job *j);
+int batch_job_share(struct app *app, struct db *db, const struct actor *a, int64_t id, bool shared,
                     struct batch_job *out);
 
 /* One row of batch_job_rows: no name, no phone, the ID masked. */

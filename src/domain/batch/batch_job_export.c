@@ -190,6 +190,13 @@ batch_job_export(struct app *app, struct db *db, const struct actor *a, int64_t 
         *written = 0;
     if ((rc = batch_job__load(db, a, id, &job)))
         goto out;
+    if (!batch_job_may_export(a, &job)) {
+        /* issue 12: the uploaded cells are the uploader's unless shared */
+        batch_job__target(id, target, sizeof target);
+        (void)audit_record(db, &app->keys, a, "batches.export", target, "denied", "not shared");
+        rc = ERR_FORBIDDEN;
+        goto out;
+    }
     if (strcmp(job.status, "done") != 0) {
         rc = ERR_CONFLICT;
         goto out;

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/time.h"
+#include "domain/batch/lookup_audit.h"
 #include "domain/platform/perm.h"
 
 #define JOB_RESULT_ROWS 256       /* rows per multi-row INSERT (batch_results): 3,073 */
@@ -346,6 +347,20 @@ out:
     return rc;
 }
 
+/* run_done marks the run done and records whom it looked up (domain/batch/lookup_audit.h) in one
+ * transaction: the batch never reads "done" without its lookups recorded. */
+static int
+run_done(struct job_run *r, const struct batch_stats *st)
+{
+    int rc = db_begin(r->db);
+    if (rc)
+        return rc;
+    if ((rc = lookup_audit_batch(r->db, r->job.id, time_now_ms())) || (rc = run_finish(r, sql_done, st, NULL)) ||
+        (rc = db_commit(r->db)))
+        db_rollback(r->db);
+    return rc;
+}
+
 static void
 run_actor(const struct batch_job *job, struct actor *a)
 {
@@ -419,7 +434,7 @@ batch_job_run(struct app *app, struct db *db, int64_t id, const struct batch_job
     }
     if (!rc) {
         char rows[24], read_ms[24], lookup_ms[24], write_ms[24], total_ms[24];
-        rc = run_finish(r, sql_done, &st, NULL);
+        rc = run_done(r, &st);
         snprintf(rows, sizeof rows, "%llu", (unsigned long long)st.counts.rows);
         snprintf(read_ms, sizeof read_ms, "%lld", (long long)((st.t.read_us + st.t.clean_us + st.t.index_us) / 1000));
         snprintf(lookup_ms, sizeof lookup_ms, "%lld", (long long)(st.t.lookup_us / 1000));

@@ -21,11 +21,12 @@ struct policy {
     int64_t session_absolute_ms;
     bool totp_for_all;          /* also require TOTP for business roles */
     uint32_t pbkdf2_iterations;
+    int64_t batch_rows_per_day; /* issue 12: rows one account may look up by batch in 24 h */
 };
 
 #define POLICY_DEFAULTS                                                                  \
     { 10, 3, 90LL * 86400000, 5, 15LL * 60000, 30LL * 60000, 12LL * 3600000, false,        \
-      100000 }
+      100000, 2000000 }
 
 struct db_writer;
 

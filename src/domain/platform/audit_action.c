@@ -46,6 +46,9 @@ const struct audit_action audit_actions[] = {
     { "batches.export", "导出批量查询结果", "Batch results exported" },
     { "batches.delete", "删除批量查询", "Batch deleted" },
     { "batches.rows", "查看批量查询结果行", "Batch result rows read" },
+    { "batches.share", "共享批量查询", "Batch sharing changed" },
+    { "batches.quota_warn", "批量查询量超过配额80%", "Batch lookups past 80% of quota" },
+    { "audit.lookups", "查询某人被谁查询", "Lookups of a person queried" },
     { "integrity.failure", "数据完整性校验失败", "Integrity failure" },
     /* sec-integrity (issue 12): a tampered UI file */
     { "ui.tampered", "界面文件完整性校验失败（界面已停用）", "UI file tampered (UI withdrawn)" },

@@ -21,7 +21,8 @@
     X("policy.session_idle_ms", session_idle_ms, 60000, 86400000)   \
     X("policy.session_absolute_ms", session_absolute_ms, 600000, 7 * 86400000LL) \
     X("policy.totp_for_all", totp_for_all, 0, 1)                    \
-    X("policy.pbkdf2_iterations", pbkdf2_iterations, POLICY_PBKDF2_MIN, POLICY_PBKDF2_MAX)
+    X("policy.pbkdf2_iterations", pbkdf2_iterations, POLICY_PBKDF2_MIN, POLICY_PBKDF2_MAX) \
+    X("policy.batch_rows_per_day", batch_rows_per_day, POLICY_BATCH_ROWS_MIN, POLICY_BATCH_ROWS_MAX)
 
 static const char sql_get[] = "SELECT key, value FROM settings WHERE key LIKE 'policy.%'";
 static const char sql_put[] =

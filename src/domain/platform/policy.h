@@ -1,5 +1,5 @@
 /* domain/platform/policy.h - the security policy (S6): password rules, lockout, session timeouts,
- * second factor. Stored in table settings ("policy.*" keys); defaults in POLICY_DEFAULTS.
+ * second factor, the batch lookup quota. Stored in table settings ("policy.*" keys); defaults in POLICY_DEFAULTS.
  */
 #ifndef JY_DOMAIN_POLICY_H
 #define JY_DOMAIN_POLICY_H
@@ -10,6 +10,9 @@
  * request thread, so the secadmin cannot set a cost that stalls the server. */
 #define POLICY_PBKDF2_MIN 10000
 #define POLICY_PBKDF2_MAX 600000
+/* Bounds of the per-account batch lookup quota, rows per 24 h (issue 12, domain/batch/batch_quota.h). */
+#define POLICY_BATCH_ROWS_MIN 1000
+#define POLICY_BATCH_ROWS_MAX 100000000
 
 /* policy_load fills p with defaults overridden by stored settings. */
 int policy_load(struct db *db, struct policy *p);

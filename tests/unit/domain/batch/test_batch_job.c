@@ -222,7 +222,7 @@ test_create_run_export(void **state)
 
     /* scope: the other subdistrict sees nothing, the district sees it */
     assert_int_equal(batch_job_get(at->db, &fx.sub2, job.id, &other), ERR_NOT_FOUND);
-    assert_int_equal(batch_job_rerun(&at->app, at->db, &fx.sub2, job.id, 0, &other), ERR_NOT_FOUND);
+    assert_int_equal(batch_job_rerun(&at->app, at->db, &fx.sub2, job.id, 0, &other, NULL), ERR_NOT_FOUND);
     assert_int_equal(batch_job_delete(&at->app, at->db, &fx.sub2, job.id), ERR_NOT_FOUND);
     snprintf(path, sizeof path, "%s/x.xlsx", fx.dir);
     assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub2, job.id, BATCH_EXPORT_ALL, path, NULL),
@@ -318,6 +318,10 @@ test_create_run_export(void **state)
     assert_int_equal(count_lines(got.data, NULL), 1 + job.counts.not_found);
     assert_non_null(strstr(got.data, "外地人"));
     buf_reset(&got);
+    /* the district exports another's batch once it is shared (issue 12: owner-only cells) */
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_INVALID, path, &written),
+                     ERR_FORBIDDEN);
+    assert_int_equal(batch_job_share(&at->app, at->db, &fx.sub1, job.id, true, &other), 0);
     assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_INVALID, path,
                                       &written),
                      0);
@@ -625,7 +629,7 @@ test_rerun_delete_stop(void **state)
     fixture_init(&fx, at);
     make_csv(&csv);
     assert_int_equal(batch_job_create(&at->app, at->db, &fx.sub1, "r.csv", csv.data, csv.len, 0, &job, &why), 0);
-    assert_int_equal(batch_job_rerun(&at->app, at->db, &fx.sub1, job.id, 0, &again), ERR_CONFLICT);
+    assert_int_equal(batch_job_rerun(&at->app, at->db, &fx.sub1, job.id, 0, &again, NULL), ERR_CONFLICT);
     /* a stop request: back in the queue, nothing recorded */
     assert_int_equal(batch_job_claim(at->db, job.id), 0);
     assert_int_equal(batch_job_claim(at->db, job.id), ERR_CONFLICT);
@@ -634,7 +638,7 @@ test_rerun_delete_stop(void **state)
     assert_string_equal(again.status, "queued");
     assert_int_equal(again.runs, 0);
     run_one(at, job.id);
-    assert_int_equal(batch_job_rerun(&at->app, at->db, &fx.sub1, job.id, 5, &again), 0);
+    assert_int_equal(batch_job_rerun(&at->app, at->db, &fx.sub1, job.id, 5, &again, NULL), 0);
     assert_string_equal(again.status, "queued");
     assert_int_equal(again.days_count, 5);
     assert_int_equal(again.counts.rows, NPEOPLE + 4); /* the last run's counts stay until the next */
@@ -647,7 +651,7 @@ test_rerun_delete_stop(void **state)
     assert_int_equal(apptest_count_audit(at->db, "batches.rerun", NULL, "ok"), 1);
 
     /* deleted while running: the run stops without a trace */
-    assert_int_equal(batch_job_rerun(&at->app, at->db, &fx.sub1, job.id, 0, &again), 0);
+    assert_int_equal(batch_job_rerun(&at->app, at->db, &fx.sub1, job.id, 0, &again, NULL), 0);
     assert_int_equal(batch_job_claim(at->db, job.id), 0);
     assert_int_equal(batch_job_delete(&at->app, at->db, &fx.sub1, job.id), 0);
     assert_int_equal(batch_job_run(&at->app, at->db, job.id, NULL), 0);

@@ -29,6 +29,7 @@ assert_policy_equal(const struct policy *a, const struct policy *b)
     assert_int_equal(a->session_absolute_ms, b->session_absolute_ms);
     assert_int_equal(a->totp_for_all, b->totp_for_all);
     assert_int_equal(a->pbkdf2_iterations, b->pbkdf2_iterations);
+    assert_int_equal(a->batch_rows_per_day, b->batch_rows_per_day);
 }
 
 static struct policy
@@ -79,7 +80,7 @@ test_save_load_roundtrip(void **state)
     assert_int_equal(policy_save(at->db, &at->app.keys, &at->admin, &q, apptest_why()), 0);
     assert_int_equal(policy_load(at->db, &got), 0);
     assert_policy_equal(&got, &q);
-    assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM settings WHERE key LIKE 'policy.%'", 0), 9);
+    assert_int_equal(apptest_i64(at->db, "SELECT count(*) FROM settings WHERE key LIKE 'policy.%'", 0), 10);
 
     struct audit_query aq = { .action = "settings.policy.update", .limit = 10 };
     struct audit_entry *items = NULL;

@@ -42,6 +42,10 @@ export interface Batch {
   error_reason?: string;
   /** The uploader or a district account (the server enforces it on DELETE). */
   can_delete: boolean;
+  /** Issue 12: the uploaded cells (names, phones) are the uploader's unless shared. */
+  shared: boolean;
+  is_owner: boolean;
+  can_export: boolean;
   runs: number;
   created_at: number;
   queued_at: number | null;
@@ -113,6 +117,22 @@ export function uploadBatch(file: File, days: number, onProgress?: (p: UploadPro
 /** Queues the batch again; days omitted = its previous window. */
 export function rerunBatch(id: number, days?: number): Promise<Batch> {
   return api.post<Batch>(`/api/v1/batches/${id}/rerun`, days === undefined ? {} : { days });
+}
+
+/** The uploader shares the batch's exports with its subdistrict, or takes them back. */
+export function shareBatch(id: number, share: boolean): Promise<Batch> {
+  return api.post<Batch>(`/api/v1/batches/${id}/share`, { share });
+}
+
+/** The caller's batch lookup quota over the last 24 hours. */
+export interface BatchQuota {
+  limit: number;
+  used: number;
+  remaining: number;
+}
+
+export function getBatchQuota(): Promise<BatchQuota> {
+  return api.get<BatchQuota>('/api/v1/batches/quota');
 }
 
 export function deleteBatch(id: number): Promise<void> {

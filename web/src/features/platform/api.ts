@@ -73,6 +73,8 @@ export interface Policy {
   session_absolute_ms: number;
   totp_for_all: boolean;
   pbkdf2_iterations: number;
+  /** Rows one account may look up by batch in 24 hours (issue 12; 1,000..100,000,000). */
+  batch_rows_per_day: number;
 }
 
 export function getPolicy(): Promise<Policy> {
@@ -101,6 +103,24 @@ export function putRetention(r: Retention): Promise<Retention> {
 
 export function listAudit(f: AuditFilters, limit: number, next: string | null): Promise<Page<AuditEntry>> {
   return api.get<Page<AuditEntry>>(AUDIT_PATH, { limit, next, ...f } as Query);
+}
+
+/** One lookup of a person (POST /api/v1/audit/lookups, issue 12): a personal lookup from the
+ * audit log, or a batch that held the person's ID. */
+export interface PersonLookup {
+  kind: 'person' | 'batch';
+  ts: number;
+  actor: string;
+  role: string;
+  action: string;
+  action_name?: string;
+  result: string;
+  batch_id?: number;
+}
+
+/** Who looked up this person: the number in the body, turned into its blind index server side. */
+export function findPersonLookups(idNumber: string): Promise<{ items: PersonLookup[]; truncated: boolean }> {
+  return api.post<{ items: PersonLookup[]; truncated: boolean }>('/api/v1/audit/lookups', { id_number: idNumber });
 }
 
 export function verifyAudit(): Promise<AuditVerifyReply> {
