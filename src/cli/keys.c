@@ -21,6 +21,7 @@
 #include "core/str.h"
 #include "crypto/keyring.h"
 #include "domain/platform/rotation.h"
+#include "domain/testing/result.h"
 
 #define KEYS_USAGE                                                                                                  \
     "usage: jiayuan keys init [--keys FILE] [--var DIR]\n"                                                          \
@@ -63,10 +64,17 @@ keys_size_opt(const struct cli_args *a, const char *name, size_t *out)
     return 0;
 }
 
+/* keys_remac: the results' row MACs follow the data key (rotation.h rotation_remac_fn) */
+static int
+keys_remac(struct app *app, struct db *db, uint32_t to_key, size_t limit, int64_t *after, size_t *scanned)
+{
+    return result_mac_rekey(&app->keys, db, to_key, limit, after, scanned);
+}
+
 static int
 keys_rotate(struct app *app, struct db *db, const struct cli_args *a)
 {
-    struct rotation_opts o = { 0 };
+    struct rotation_opts o = { .remac = keys_remac };
     struct rotation_state st;
     char path[1024];
     int rc;

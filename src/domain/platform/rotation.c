@@ -386,6 +386,22 @@ rotation_pass_end(struct app *app, struct db *db, struct rotation_state *st, boo
     return rc;
 }
 
+/* rotation_remac_all runs the caller's re-MAC to the end of its tables (rotation.h). */
+static int
+rotation_remac_all(struct app *app, struct db *db, rotation_remac_fn remac, struct rotation_state *st, size_t limit)
+{
+    int64_t after = 0;
+    size_t scanned = 0;
+    int rc;
+    do {
+        if ((rc = remac(app, db, st->to_key, limit, &after, &scanned)))
+            return rc;
+        if (scanned)
+            st->chunks++;
+    } while (scanned);
+    return 0;
+}
+
 int
 rotation_run(struct app *app, struct db *db, const struct rotation_opts *o, struct rotation_state *st)
 {
@@ -416,6 +432,8 @@ rotation_run(struct app *app, struct db *db, const struct rotation_opts *o, stru
                     return rc;
             }
         }
+        if (o && o->remac && (rc = rotation_remac_all(app, db, o->remac, st, limit)))
+            return rc;
         if ((rc = rotation_pass_end(app, db, st, &finished)))
             return rc;
         if (finished)

@@ -55,9 +55,22 @@ struct rotation_table {
 extern const struct rotation_table rotation_tables[];
 extern const size_t rotation_tables_count;
 
+/* Row MACs under a data key (results: crypto/rowmac.h) cannot be recomputed here - their
+ * input is an upper layer's - so a caller that has them passes remac: it re-MACs, in one
+ * transaction, up to limit rows after *after (row id order) whose mac names another key than
+ * to_key, checking each old mac first (a row that fails stays as it is: damaged), advances
+ * *after and sets *scanned (0: none left). rotation_run runs it to the end in every pass after
+ * the sealed tables, so the finishing pass (after the grace) leaves no mac under an old key;
+ * rotation_count_key counts the macs of rotation_mac_tables too, so a key is not retired
+ * while a mac names it. */
+typedef int (*rotation_remac_fn)(struct app *app, struct db *db, uint32_t to_key, size_t limit, int64_t *after,
+                                 size_t *scanned);
+extern const char *const rotation_mac_tables[]; /* tables with mac + mac_key columns */
+
 struct rotation_opts {
     size_t chunk_rows; /* rows per transaction; 0 = ROTATION_CHUNK_ROWS */
     size_t max_chunks; /* stop after this many chunks (test hook, --max-chunks); 0 = no limit */
+    rotation_remac_fn remac; /* optional, see above */
 };
 
 struct rotation_state {

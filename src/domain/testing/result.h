@@ -78,6 +78,12 @@ int result_mac_backfill(const struct keyring *kr, struct db *db, int64_t *done);
  * whose mac may still be missing (0 once backfilled); result_mac_ok checks r's stored mac
  * (n bytes, key key_id, mac_null when the column is NULL) - 0 or ERR_CRYPTO (counted). */
 int result_legacy_upto(struct db *db, int64_t *upto);
+/* result_mac_rekey: data-key rotation's re-MAC of results (domain/platform/rotation.h
+ * rotation_remac_fn, without the app): up to limit (≤ 500) rows after *after whose mac names
+ * another key than to_key, each old mac checked (a failing row stays: damaged), re-signed
+ * under the active key with a compare-and-swap write, in one transaction. */
+int result_mac_rekey(const struct keyring *kr, struct db *db, uint32_t to_key, size_t limit, int64_t *after,
+                     size_t *scanned);
 int result_mac_ok(const struct keyring *kr, const struct result *r, const void *mac, size_t n, int64_t key_id,
                   bool mac_null, int64_t upto);
 

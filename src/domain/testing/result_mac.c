@@ -182,3 +182,85 @@ result_mac_backfill(const struct keyring *kr, struct db *db, int64_t *done)
     } while (!rc && count == RESULT_BACKFILL_CHUNK);
     return rc;
 }
+
+/* --- re-MAC under a new data key (key rotation, domain/platform/rotation.h) --------------- */
+
+#define RESULT_REMAC_CHUNK 500
+static const char sql_remac_read[] =
+    "SELECT id, source, external_id, tube_code, institution, result, tested_at, mac, mac_key FROM results"
+    " WHERE id > ?1 AND mac IS NOT NULL AND mac_key <> ?2 ORDER BY id LIMIT ?3";
+static const char sql_remac_set[] = "UPDATE results SET mac = ?1, mac_key = ?2 WHERE id = ?3 AND mac = ?4";
+
+/* remac_row re-signs r (read with its old mac) under the active key when the old mac holds;
+ * a row that fails stays as it is (damaged, counted by result_mac_ok). */
+static int
+remac_row(const struct keyring *kr, struct db *db, const struct result *r, const void *old, size_t n, int64_t key)
+{
+    struct db_stmt *st = NULL;
+    uint8_t mac[SM3_LEN];
+    uint32_t key_id = 0;
+    bool row = false;
+    int rc;
+    if (result_mac_ok(kr, r, old, n, key, false, 0))
+        return 0;
+    if (!(rc = result_mac_sign(kr, r, mac, &key_id)) && !(rc = db_prepare(db, sql_remac_set, &st)) &&
+        !(rc = db_bind_blob(st, 1, mac, SM3_LEN)) && !(rc = db_bind_i64(st, 2, key_id)) &&
+        !(rc = db_bind_i64(st, 3, r->id)) && !(rc = db_bind_blob(st, 4, old, n)))
+        rc = db_step(st, &row);
+    db_done(st);
+    return rc;
+}
+
+int
+result_mac_rekey(const struct keyring *kr, struct db *db, uint32_t to_key, size_t limit, int64_t *after,
+                 size_t *scanned)
+{
+    struct db_stmt *st = NULL;
+    struct arena arena = ARENA_INIT;
+    bool row = false;
+    int rc;
+
+    *scanned = 0;
+    if (!limit || limit > RESULT_REMAC_CHUNK)
+        limit = RESULT_REMAC_CHUNK;
+    if ((rc = db_begin(db)))
+        return rc;
+    /* the rows are read whole first: one statement open at a time on either driver */
+    struct result rows[RESULT_REMAC_CHUNK];
+    const void *macs[RESULT_REMAC_CHUNK];
+    size_t lens[RESULT_REMAC_CHUNK];
+    int64_t keys[RESULT_REMAC_CHUNK];
+    if (!(rc = db_prepare(db, sql_remac_read, &st)) && !(rc = db_bind_i64(st, 1, *after)) &&
+        !(rc = db_bind_i64(st, 2, to_key)) && !(rc = db_bind_i64(st, 3, (int64_t)limit))) {
+        while (*scanned < limit && !(rc = db_step(st, &row)) && row) {
+            struct result *r = &rows[*scanned];
+            size_t n = 0;
+            const void *mac;
+            memset(r, 0, sizeof *r);
+            r->id = db_col_i64(st, 0);
+            r->source = db_col_arena(st, 1, &arena);
+            r->external_id = db_col_arena(st, 2, &arena);
+            r->tube_code = db_col_arena(st, 3, &arena);
+            r->institution = db_col_arena(st, 4, &arena);
+            r->result = db_col_arena(st, 5, &arena);
+            r->tested_at = db_col_i64(st, 6);
+            mac = db_col_blob(st, 7, &n);
+            void *copy = arena_alloc(&arena, n ? n : 1);
+            if (n)
+                memcpy(copy, mac, n);
+            macs[*scanned] = copy;
+            lens[*scanned] = n;
+            keys[*scanned] = db_col_i64(st, 8);
+            (*scanned)++;
+        }
+    }
+    db_done(st);
+    for (size_t i = 0; !rc && i < *scanned; i++)
+        rc = remac_row(kr, db, &rows[i], macs[i], lens[i], keys[i]);
+    if (rc || (rc = db_commit(db)))
+        db_rollback(db);
+    else if (*scanned)
+        *after = rows[*scanned - 1].id;
+    arena_release(&arena);
+    return rc;
+}
