@@ -78,12 +78,24 @@ outbox_bind_row(struct db_stmt *st, int first, size_t row, void *ctx)
     return db_bind_text(st, first + 3, e->payload, strlen(e->payload));
 }
 
+/* PostgreSQL: one NOTIFY for the rows of a multi-row append (listeners read every row after
+ * their cursor; the payload only wakes them), sent at commit like outbox_append's. */
+static const char sql_notify_many[] = "SELECT pg_notify('" OUTBOX_CHANNEL "', 'many')";
+
 int
 outbox_append_many(struct db *db, const struct outbox_new *events, size_t n)
 {
     struct outbox_many m = { events, time_now_ms() };
-    return db_insert_tiers(db, outbox_tiers, sizeof outbox_tiers / sizeof *outbox_tiers, n, NULL, outbox_bind_row,
-                           &m, NULL);
+    struct db_stmt *st = NULL;
+    bool row = false;
+    int rc = db_insert_tiers(db, outbox_tiers, sizeof outbox_tiers / sizeof *outbox_tiers, n, NULL, outbox_bind_row,
+                             &m, NULL);
+    if (rc || !n || db_kind(db) != DB_POSTGRES)
+        return rc;
+    if (!(rc = db_prepare(db, sql_notify_many, &st)))
+        rc = db_step(st, &row);
+    db_done(st);
+    return rc;
 }
 
 int

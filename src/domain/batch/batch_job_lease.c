@@ -11,7 +11,9 @@
 #include "core/str.h"
 
 /* issue 13: a running batch is taken back when its node is this one (restarted) or its
- * lease ran out (its node died); ?2 = INT64_MAX on SQLite, where there is one node */
+ * lease ran out (its node died); ?2 = INT64_MAX on SQLite, where there is one node. A
+ * finished batch keeps no owner and no lease (batch_job_run.c), so one found 'running'
+ * without them is lost at once. */
 static const char sql_requeue_lost[] =
     "UPDATE batches SET status = 'queued', progress_ppm = 0, stage = '', owner = '', lease_until = 0"
     " WHERE status = 'running' AND ((?3 = 1 AND owner = ?1) OR lease_until < ?2)";

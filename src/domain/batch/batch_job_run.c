@@ -35,10 +35,11 @@ static const char sql_done[] =
     "UPDATE batches SET status = 'done', data_rows = ?2, valid = ?3, found = ?4, not_found = ?5, invalid = ?6,"
     " duplicate = ?7, tested = ?8, by_status = ?9, days_window = ?10, days_count = ?11, progress_ppm = 1000000,"
     " damaged = ?13,"
-    " stage = '', error = '', runs = runs + 1, finished_at = ?12 WHERE id = ?1 AND status = 'running' AND owner = ?14";
+    " stage = '', error = '', runs = runs + 1, finished_at = ?12, owner = '', lease_until = 0"
+    " WHERE id = ?1 AND status = 'running' AND owner = ?14";
 static const char sql_failed[] =
     "UPDATE batches SET status = 'failed', error = ?2, progress_ppm = 0, stage = '', runs = runs + 1,"
-    " finished_at = ?3 WHERE id = ?1 AND status = 'running' AND owner = ?4";
+    " finished_at = ?3, owner = '', lease_until = 0 WHERE id = ?1 AND status = 'running' AND owner = ?4";
 static const char sql_requeue_one[] = "UPDATE batches SET status = 'queued', progress_ppm = 0, stage = '',"
                                       " owner = '', lease_until = 0 WHERE id = ?1 AND status = 'running'";
 
