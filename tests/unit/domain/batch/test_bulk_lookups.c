@@ -41,7 +41,7 @@
 static void
 id_of(size_t k, char out[19])
 {
-    snprintf(out, 19, "440106198%zu0101%03zu", k / 1000, k % 1000);
+    snprintf(out, 19, "440106198%u0101%03u", (unsigned)(k / 1000 % 10), (unsigned)(k % 1000));
     out[17] = idno_check_digit(out);
     out[18] = '\0';
 }
