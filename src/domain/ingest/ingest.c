@@ -587,6 +587,8 @@ ingest_release(struct ingest *ing)
     strmap_release(&ing->sites);
     strmap_release(&ing->plans);
     strmap_release(&ing->counters);
+    if (ing->state && ing->kind->release)
+        ing->kind->release(ing);
     arena_release(&ing->arena);
 }
 

@@ -63,6 +63,10 @@ struct ingest_kind {
     int (*store)(struct ingest *ing, void *rec, struct ingest_outcome *out);
     /* finish (may be NULL): after all stores, inside the transaction (aggregate events). */
     int (*finish)(struct ingest *ing);
+    /* release (may be NULL): frees what the state holds outside the arena; called by
+     * ingest_run at the end whether finish ran or not (a failed write skips finish), so it
+     * must be safe after finish. */
+    void (*release)(struct ingest *ing);
 };
 
 /* ingest_run ingests items (one JSON object, or an array of at most INGEST_BATCH_MAX).

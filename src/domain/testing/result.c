@@ -150,6 +150,13 @@ result_finish(struct ingest *ing)
     return rc;
 }
 
+static void
+result_release(struct ingest *ing)
+{
+    struct result_state *state = ingest_state(ing);
+    strmap_release(&state->groups); /* idempotent: after result_finish too */
+}
+
 const struct ingest_kind result_kind = {
     .name = "results",
     .record_size = sizeof(struct result_rec),
@@ -157,6 +164,7 @@ const struct ingest_kind result_kind = {
     .parse = result_parse,
     .store = result_store,
     .finish = result_finish,
+    .release = result_release,
 };
 
 /* Reading ------------------------------------------------------------------------------- */

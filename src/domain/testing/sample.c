@@ -178,6 +178,13 @@ sample_finish(struct ingest *ing)
     return rc;
 }
 
+static void
+sample_release(struct ingest *ing)
+{
+    struct sample_state *state = ingest_state(ing);
+    strmap_release(&state->groups); /* idempotent: after sample_finish too */
+}
+
 const struct ingest_kind sample_kind = {
     .name = "samples",
     .record_size = sizeof(struct sample),
@@ -185,6 +192,7 @@ const struct ingest_kind sample_kind = {
     .parse = sample_parse,
     .store = sample_store,
     .finish = sample_finish,
+    .release = sample_release,
 };
 
 static const char sql_get_live[] =
