@@ -61,11 +61,10 @@ extern const size_t rotation_tables_count;
  * to_key, checking each old mac first (a row that fails stays as it is: damaged), advances
  * *after and sets *scanned (0: none left). rotation_run runs it to the end in every pass after
  * the sealed tables, so the finishing pass (after the grace) leaves no mac under an old key;
- * rotation_count_key counts the macs of rotation_mac_tables too, so a key is not retired
+ * rotation_count_key counts those macs too (rotation_scan.c rotation_mac_counts), so a key is not retired
  * while a mac names it. */
 typedef int (*rotation_remac_fn)(struct app *app, struct db *db, uint32_t to_key, size_t limit, int64_t *after,
                                  size_t *scanned);
-extern const char *const rotation_mac_tables[]; /* tables with mac + mac_key columns */
 
 struct rotation_opts {
     size_t chunk_rows; /* rows per transaction; 0 = ROTATION_CHUNK_ROWS */

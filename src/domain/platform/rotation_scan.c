@@ -34,19 +34,22 @@ const struct rotation_table rotation_tables[] = {
       { "hotline_tickets.address", "hotline_tickets.caller", "hotline_tickets.phone" } },
 };
 const size_t rotation_tables_count = sizeof rotation_tables / sizeof rotation_tables[0];
-const char *const rotation_mac_tables[] = { "results", NULL };
+/* The row MACs under a data key (rotation.h rotation_remac_fn): one whole statement per
+ * table, so no SQL text is assembled; ?1 = the key id. */
+static const char *const rotation_mac_counts[] = {
+    "SELECT COUNT(*) FROM results WHERE mac_key = ?1",
+};
 
-/* rotation_count_macs adds the rows of rotation_mac_tables whose mac names key id. */
+/* rotation_count_macs adds the rows whose mac names key id. */
 static int
 rotation_count_macs(struct db *db, uint32_t id, int64_t *count)
 {
-    char sql[96];
     int rc = 0;
-    for (const char *const *t = rotation_mac_tables; *t && !rc; t++) {
+    for (size_t i = 0; i < sizeof rotation_mac_counts / sizeof *rotation_mac_counts && !rc; i++) {
         struct db_stmt *st = NULL;
         bool row = false;
-        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s WHERE mac_key = ?1", *t); /* constant names */
-        if (!(rc = db_prepare(db, sql, &st)) && !(rc = db_bind_i64(st, 1, id)) && !(rc = db_step(st, &row)) && row)
+        if (!(rc = db_prepare(db, rotation_mac_counts[i], &st)) && !(rc = db_bind_i64(st, 1, id)) &&
+            !(rc = db_step(st, &row)) && row)
             *count += db_col_i64(st, 0);
         db_done(st);
     }
