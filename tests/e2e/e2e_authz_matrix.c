@@ -196,6 +196,16 @@ object_id(struct db *db, const char *sql, size_t offset)
     return id;
 }
 
+/* principals_release closes the clients of the server the principals were signed in on. */
+static void
+principals_release(void)
+{
+    if (ready_on[0])
+        for (size_t i = 0; i < NP; i++)
+            client_release(&P[i].c);
+    ready_on[0] = '\0';
+}
+
 /* principals_ready signs every principal in on srv (once per server) and finds the demo
  * objects of the scope pass. */
 static void
@@ -207,9 +217,7 @@ principals_ready(struct server *srv)
 
     if (strcmp(ready_on, srv->dir) == 0)
         return;
-    if (ready_on[0])
-        for (size_t i = 0; i < NP; i++)
-            client_release(&P[i].c);
+    principals_release();
     principals_define();
     snprintf(ready_on, sizeof ready_on, "%s", srv->dir);
     for (size_t i = 0; i < NP; i++) {
@@ -433,6 +441,7 @@ test_matrix(void **state)
     assert_int_equal(t.requests, t.routes * NP);
     buf_release(&t.refused);
     server_assert_clean_errors(srv);
+    principals_release();
 }
 
 static size_t
