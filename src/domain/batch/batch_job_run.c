@@ -76,6 +76,7 @@ struct job_run {
     /* results waiting for a multi-row INSERT */
     size_t nres;
     struct job_res res[JOB_RESULT_ROWS];
+    uint8_t macs[JOB_RESULT_ROWS][SM3_LEN]; /* bound, not copied: live until the step */
     struct buf strs;
     uint64_t row_no;   /* rows seen by the sink */
     size_t in_tx;
@@ -151,7 +152,7 @@ run_flush(struct job_run *r)
             struct batch_job_res_fields f = { r->job.id, x->row_no, x->status, x->first_num, x->sampled_at,
                                               x->tested_at, x->found, x->tested, x->damaged, x->tests,
                                               inst, res, sc, sn };
-            uint8_t mac[SM3_LEN];
+            uint8_t *mac = r->macs[base + k];
             uint32_t key_id = 0;
             if ((rc = batch_job__res_mac_sign(&r->app->keys, &f, mac, &key_id)) ||
                 (rc = db_bind_blob(st, p + 13, mac, SM3_LEN)) || (rc = db_bind_i64(st, p + 14, key_id)))
