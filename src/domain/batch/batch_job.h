@@ -140,6 +140,10 @@ struct batch_job_row_view {
     char masked_id[IDNO_LEN + 1]; /* "110102********1234"; other text cut to 3 + stars + 2 */
 };
 
+/* batch_job_result_mac_backfill gives the batch results stored before migration 0028 their
+ * row MAC (issue 12; `jiayuan verify`), then a missing MAC reads as damaged; *done counts. */
+int batch_job_result_mac_backfill(const struct keyring *kr, struct db *db, int64_t *done);
+
 /* batch_job_rows reads up to limit (1..BATCH_ROWS_MAX) results of done batch id as a may see
  * it, status = a row status code (core/idno.h) or ""/NULL for all, from row_no from on,
  * into out[limit]. *total counts the matching rows, *next is the from of the next page

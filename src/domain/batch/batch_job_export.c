@@ -218,7 +218,8 @@ batch_job_export(struct app *app, struct db *db, const struct actor *a, int64_t 
     batch_job__target(id, target, sizeof target);
     snprintf(detail, sizeof detail, "rows=%s written=%llu", batch_job_export_rows_code(rows),
              (unsigned long long)n_written);
-    if ((rc = audit_record(db, &app->keys, a, "batches.export", target, "ok", detail))) {
+    if ((rc = audit_record(db, &app->keys, a, "batches.export", target, "ok", detail)) ||
+        (rc = batch_job__page_audit_damage(&pg, a))) {
         (void)unlink(path);
         goto out;
     }
@@ -226,6 +227,8 @@ batch_job_export(struct app *app, struct db *db, const struct actor *a, int64_t 
         *written = n_written;
 out:
     xlsxw_free(x.w); /* removes the file on failure */
+    if (rc)
+        (void)batch_job__page_audit_damage(&pg, a); /* what was read before the failure */
     batch_job__page_release(&pg);
     buf_release_secret(&x.header);
     xfree(x.cells);

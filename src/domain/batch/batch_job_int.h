@@ -17,6 +17,7 @@
 #include "core/buf.h"
 #include "core/idno.h"
 #include "core/str.h"
+#include "crypto/keys.h"
 #include "db/db.h"
 #include "domain/batch/batch_job.h"
 
@@ -43,6 +44,33 @@ int batch_job__exec_id(struct db *db, const char *sql, int64_t id);
 /* batch_job__sql_multi writes a multi-row INSERT: head, then rows tuples of "?1" and per
  * placeholders each (placeholders only, never values). */
 void batch_job__sql_multi(char *out, size_t cap, const char *head, size_t rows, size_t per);
+
+/* --- the MAC of a stored result (issue 12; crypto/rowmac.h, migration 0028) ---------------- */
+
+/* One stored batch_results row, every column the MAC covers. */
+struct batch_job_res_fields {
+    int64_t batch_id;
+    uint64_t row_no;
+    const char *status;
+    int64_t first_num, sampled_at, tested_at;
+    bool found, tested, damaged;
+    unsigned tests;
+    const char *inst, *result, *site_code, *site_name;
+};
+
+/* batch_job__res_mac_sign: the mac of f under the active key (ERR_CRYPTO without one). */
+int batch_job__res_mac_sign(const struct keyring *kr, const struct batch_job_res_fields *f, uint8_t mac[SM3_LEN],
+                            uint32_t *key_id);
+/* batch_job__res_legacy_upto: the highest batch id whose results may lack a mac (0 = none). */
+int batch_job__res_legacy_upto(struct db *db, int64_t *upto);
+/* batch_job__res_mac_ok: 0 when mac (n bytes, under key_id) is f's mac, or when the row has
+ * none and its batch is <= upto (stored before 0028, not backfilled yet); else ERR_CRYPTO,
+ * counted and logged as an integrity failure of batch_results.mac. */
+int batch_job__res_mac_ok(const struct keyring *kr, const struct batch_job_res_fields *f, const void *mac, size_t n,
+                          int64_t key_id, bool mac_null, int64_t upto);
+/* batch_job__res_mac_backfill gives a mac to every result stored before 0028 (`jiayuan
+ * verify`), then drops the legacy entry; *done counts them. */
+int batch_job__res_mac_backfill(const struct keyring *kr, struct db *db, int64_t *done);
 
 /* --- batch_job_page.c: the sealed cells and pages of stored rows --------------------------- */
 
@@ -89,6 +117,9 @@ struct batch_job_page {
     bool end;
     uint8_t *plain;   /* opening buffer: wiped */
     size_t plain_cap;
+    int64_t mac_upto; /* batch_results rows of batches <= this may lack a mac (0028) */
+    bool mac_upto_read;
+    uint64_t mac_failed; /* results whose mac did not hold: shown as damaged */
 };
 
 void batch_job__page_init(struct batch_job_page *pg, struct app *app, struct db *db, int64_t id,
@@ -102,6 +133,9 @@ void batch_job__page_release(struct batch_job_page *pg);
  * *cap). ERR_CRYPTO when malformed. */
 int batch_job__cells_decode(const char *p, size_t n, struct buf *text, struct batch_job_cell **cells,
                             size_t *ncells, size_t *cap);
+/* batch_job__page_audit_damage audits (integrity.failure) the results read so far whose mac
+ * did not hold, if any, as actor a. */
+int batch_job__page_audit_damage(struct batch_job_page *pg, const struct actor *a);
 /* batch_job__page_next hands out the next row (*out NULL at the end); ERR_CRYPTO for a row
  * that cannot be opened (logged), ERR_DB, ERR_TOO_LARGE. */
 int batch_job__page_next(struct batch_job_page *pg, const struct batch_job_page_row **out);

@@ -17,7 +17,8 @@
 #include "domain/platform/audit.h"
 
 static const char sql_rows[] =
-    "SELECT row_no, status FROM batch_results WHERE batch_id = ?1 AND (?2 = '' OR status = ?2) AND row_no >= ?3"
+    "SELECT row_no, status, first_num, found, tested, tests, sampled_at, tested_at, institution, result, site_code,"
+    " site_name, damaged, mac, mac_key FROM batch_results WHERE batch_id = ?1 AND (?2 = '' OR status = ?2) AND row_no >= ?3"
     " ORDER BY row_no LIMIT ?4";
 static const char sql_count[] =
     "SELECT count(*) FROM batch_results WHERE batch_id = ?1 AND (?2 = '' OR status = ?2)";
@@ -93,6 +94,26 @@ out:
     return rc;
 }
 
+/* rows_mac_check: 0 when the result just read into st (sql_rows' columns) holds its mac. */
+static int
+rows_mac_check(struct app *app, struct db_stmt *st, int64_t id, int64_t upto, const struct batch_job_row_view *r)
+{
+    size_t n = 0;
+    const char *t[4];
+    for (int i = 0; i < 4; i++) { /* valid until the next step (db.h); stored text has no NUL */
+        size_t len = 0;
+        t[i] = db_col_text(st, 8 + i, &len);
+        if (!t[i])
+            t[i] = "";
+    }
+    struct batch_job_res_fields f = { id, r->row_no, r->status, db_col_i64(st, 2), db_col_i64(st, 6),
+                                      db_col_i64(st, 7), db_col_i64(st, 3) != 0, db_col_i64(st, 4) != 0,
+                                      db_col_i64(st, 12) != 0, (unsigned)db_col_i64(st, 5), t[0], t[1], t[2], t[3] };
+    const void *mac = db_col_blob(st, 13, &n);
+    return batch_job__res_mac_ok(&app->keys, &f, mac, n, db_col_is_null(st, 14) ? -1 : db_col_i64(st, 14),
+                                 db_col_is_null(st, 13), upto);
+}
+
 int
 batch_job_rows(struct app *app, struct db *db, const struct actor *a, int64_t id, const char *status,
                uint64_t from, size_t limit, struct batch_job_row_view *out, size_t *n, int64_t *total,
@@ -102,6 +123,8 @@ batch_job_rows(struct app *app, struct db *db, const struct actor *a, int64_t id
     struct db_stmt *st = NULL;
     bool row = false, ok = true;
     char target[40], detail[64];
+    int64_t upto = 0;
+    uint64_t damaged = 0;
     int rc;
 
     *n = 0;
@@ -117,6 +140,8 @@ batch_job_rows(struct app *app, struct db *db, const struct actor *a, int64_t id
         return rc;
     if (strcmp(job.status, "done") != 0)
         return ERR_CONFLICT;
+    if ((rc = batch_job__res_legacy_upto(db, &upto)))
+        return rc;
     if ((rc = db_prepare(db, sql_count, &st)) || (rc = db_bind_i64(st, 1, id)) ||
         (rc = db_bind_text(st, 2, status, strlen(status))) || (rc = db_step(st, &row)))
         goto out;
@@ -137,6 +162,11 @@ batch_job_rows(struct app *app, struct db *db, const struct actor *a, int64_t id
         memset(r, 0, sizeof *r);
         r->row_no = row_no;
         batch_job__col_text(st, 1, r->status, sizeof r->status);
+        if (rows_mac_check(app, st, id, upto, r)) {
+            /* issue 12: an edited stored result is damaged data, never its stored status */
+            str_copy(r->status, sizeof r->status, BATCH_DAMAGED_CODE);
+            damaged++;
+        }
     }
     if (rc)
         goto out;
@@ -149,6 +179,14 @@ batch_job_rows(struct app *app, struct db *db, const struct actor *a, int64_t id
     snprintf(detail, sizeof detail, "rows=%zu status=%s", *n, status[0] ? status : "all");
     rc = audit_record(db, &app->keys, a, "batches.rows", target, "ok", detail);
 out:
+    if (damaged) { /* damaged data is evidence (issue 12): audited, besides the log and the counter */
+        char dd[64];
+        batch_job__target(id, target, sizeof target);
+        snprintf(dd, sizeof dd, "column=batch_results.mac rows=%llu", (unsigned long long)damaged);
+        int arc = audit_record(db, &app->keys, a, "integrity.failure", target, "failed", dd);
+        if (!rc)
+            rc = arc;
+    }
     db_done(st);
     if (rc)
         *n = 0;

@@ -18,8 +18,8 @@
 #include "domain/batch/lookup_audit.h"
 #include "domain/platform/perm.h"
 
-#define JOB_RESULT_ROWS 256       /* rows per multi-row INSERT (batch_results): 3,073 */
-#define JOB_RESULT_PARAMS 13      /* per row of batch_results */
+#define JOB_RESULT_ROWS 256       /* rows per multi-row INSERT (batch_results): 3,841 */
+#define JOB_RESULT_PARAMS 15      /* per row of batch_results (mac and mac_key included) */
 #define JOB_PROGRESS_MS 300       /* progress written / cancellation checked this often */
 
 /* a batch another node took over (issue 13: our lease ran out) reads "taken": we stop */
@@ -29,8 +29,8 @@ static const char sql_progress[] =
 static const char sql_clear_results[] = "DELETE FROM batch_results WHERE batch_id = ?1";
 static const char sql_insert_result[] =
     "INSERT INTO batch_results (batch_id, row_no, status, first_num, found, tested, tests, sampled_at,"
-    " tested_at, institution, result, site_code, site_name, damaged)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    " tested_at, institution, result, site_code, site_name, damaged, mac, mac_key)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 static const char sql_done[] =
     "UPDATE batches SET status = 'done', data_rows = ?2, valid = ?3, found = ?4, not_found = ?5, invalid = ?6,"
     " duplicate = ?7, tested = ?8, by_status = ?9, days_window = ?10, days_count = ?11, progress_ppm = 1000000,"
@@ -44,7 +44,7 @@ static const char sql_requeue_one[] = "UPDATE batches SET status = 'queued', pro
                                       " owner = '', lease_until = 0 WHERE id = ?1 AND status = 'running'";
 
 /* The multi-row INSERT of results, built once (placeholders only). */
-static char sql_results_multi[JOB_RESULT_ROWS * 112 + 256];
+static char sql_results_multi[JOB_RESULT_ROWS * 128 + 256];
 static pthread_once_t run_sql_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -52,7 +52,7 @@ run_sql_build(void)
 {
     batch_job__sql_multi(sql_results_multi, sizeof sql_results_multi,
                          "INSERT INTO batch_results (batch_id, row_no, status, first_num, found, tested, tests,"
-                         " sampled_at, tested_at, institution, result, site_code, site_name, damaged) VALUES",
+                         " sampled_at, tested_at, institution, result, site_code, site_name, damaged, mac, mac_key) VALUES",
                          JOB_RESULT_ROWS, JOB_RESULT_PARAMS);
 }
 
@@ -76,6 +76,7 @@ struct job_run {
     /* results waiting for a multi-row INSERT */
     size_t nres;
     struct job_res res[JOB_RESULT_ROWS];
+    uint8_t macs[JOB_RESULT_ROWS][SM3_LEN]; /* bound, not copied: live until the step */
     struct buf strs;
     uint64_t row_no;   /* rows seen by the sink */
     size_t in_tx;
@@ -148,6 +149,14 @@ run_flush(struct job_run *r)
             int p = 2 + (int)k * JOB_RESULT_PARAMS;
             const char *inst = r->strs.data + x->inst, *res = r->strs.data + x->result;
             const char *sc = r->strs.data + x->site_code, *sn = r->strs.data + x->site_name;
+            struct batch_job_res_fields f = { r->job.id, x->row_no, x->status, x->first_num, x->sampled_at,
+                                              x->tested_at, x->found, x->tested, x->damaged, x->tests,
+                                              inst, res, sc, sn };
+            uint8_t *mac = r->macs[base + k];
+            uint32_t key_id = 0;
+            if ((rc = batch_job__res_mac_sign(&r->app->keys, &f, mac, &key_id)) ||
+                (rc = db_bind_blob(st, p + 13, mac, SM3_LEN)) || (rc = db_bind_i64(st, p + 14, key_id)))
+                goto out;
             if ((rc = db_bind_i64(st, p, (int64_t)x->row_no)) ||
                 (rc = db_bind_text(st, p + 1, x->status, strlen(x->status))) ||
                 (rc = db_bind_i64(st, p + 2, x->first_num)) || (rc = db_bind_i64(st, p + 3, x->found)) ||

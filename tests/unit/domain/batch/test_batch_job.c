@@ -610,6 +610,100 @@ test_many_rows(void **state)
     fixture_release(&fx);
 }
 
+/* issue 12: batch results carry a row MAC (migration 0028). An edited stored result is
+ * shown and exported as damaged (数据损坏 / damaged), never as its stored value, and
+ * audited; a result stored before 0028 (no mac, batch listed in row_mac_legacy) is trusted
+ * until `jiayuan verify` backfills it, after which a missing mac is damage too. */
+static void
+test_result_mac(void **state)
+{
+    struct apptest *at = *state;
+    struct fixture fx;
+    struct buf csv = BUF_INIT, why = BUF_INIT, got = BUF_INIT;
+    struct batch_job job;
+    struct batch_job_row_view rows[BATCH_ROWS_MAX];
+    size_t n = 0;
+    int64_t total = 0, done = 0;
+    uint64_t next = 0, written = 0;
+    char path[128], sql[256];
+
+    fixture_init(&fx, at);
+    make_csv(&csv);
+    assert_int_equal(batch_job_create(&at->app, at->db, &fx.sub1, "mac.csv", csv.data, csv.len, 0, &job, &why), 0);
+    run_one(at, job.id);
+    assert_int_equal(apptest_i64(at->db, "SELECT COUNT(*) FROM batch_results WHERE batch_id = ?1 AND mac IS NULL",
+                                 job.id),
+                     0);
+    snprintf(path, sizeof path, "%s/mac.xlsx", fx.dir);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
+    read_table(path, &got);
+    assert_int_equal(count_lines(got.data, "|damaged|"), 0);
+    size_t positives = count_lines(got.data, "阳性");
+    int64_t failures = apptest_count_audit(at->db, "integrity.failure", NULL, "failed");
+    buf_reset(&got);
+    unlink(path);
+    int64_t victim = apptest_i64(at->db, "SELECT MIN(row_no) FROM batch_results WHERE batch_id = ?1 AND found = 1"
+                                         " AND result = 'negative'",
+                                 job.id);
+    /* an edited stored value: a negative result made positive */
+    snprintf(sql, sizeof sql, "UPDATE batch_results SET result = 'positive' WHERE batch_id = %lld AND row_no = %lld",
+             (long long)job.id, (long long)victim);
+    assert_int_equal(apptest_exec(at->db, sql), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
+    assert_int_equal(written, NPEOPLE + 4);
+    read_table(path, &got);
+    assert_int_equal(count_lines(got.data, "|数据损坏|damaged|"), 1);
+    assert_int_equal(count_lines(got.data, "阳性"), positives); /* never shown as the stored value */
+    buf_reset(&got);
+    unlink(path);
+    assert_int_equal(apptest_count_audit(at->db, "integrity.failure", NULL, "failed"), failures + 1);
+    assert_int_equal(batch_job_rows(&at->app, at->db, &fx.sub1, job.id, "", 0, BATCH_ROWS_MAX, rows, &n, &total,
+                                    &next),
+                     0);
+    size_t damaged = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].status, "damaged") == 0) {
+            damaged++;
+            assert_int_equal(rows[i].row_no, victim);
+        }
+    assert_int_equal(damaged, 1);
+    assert_int_equal(apptest_count_audit(at->db, "integrity.failure", NULL, "failed"), failures + 2);
+
+    /* a mac removed is damage too, unless the batch was stored before 0028 */
+    snprintf(sql, sizeof sql, "UPDATE batch_results SET result = 'negative', mac = NULL WHERE batch_id = %lld"
+             " AND row_no = %lld", (long long)job.id, (long long)victim);
+    assert_int_equal(apptest_exec(at->db, sql), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
+    read_table(path, &got);
+    assert_int_equal(count_lines(got.data, "|数据损坏|damaged|"), 1);
+    buf_reset(&got);
+    unlink(path);
+    assert_int_equal(apptest_exec(at->db, "UPDATE row_mac_legacy SET upto = 1000000000 WHERE tbl = 'batch_results'"),
+                     0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
+    read_table(path, &got);
+    assert_int_equal(count_lines(got.data, "|damaged|"), 0);
+    buf_reset(&got);
+    unlink(path);
+    assert_int_equal(batch_job_result_mac_backfill(&at->app.keys, at->db, &done), 0);
+    assert_int_equal(done, 1);
+    assert_int_equal(apptest_i64(at->db, "SELECT COUNT(*) FROM row_mac_legacy WHERE tbl = 'batch_results' AND ?1 = 1",
+                                 1),
+                     0);
+    assert_int_equal(apptest_i64(at->db, "SELECT COUNT(*) FROM batch_results WHERE batch_id = ?1 AND mac IS NULL",
+                                 job.id),
+                     0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
+    read_table(path, &got);
+    assert_int_equal(count_lines(got.data, "|damaged|"), 0);
+    unlink(path);
+    apptest_audit_intact(at);
+    buf_release(&csv);
+    buf_release(&why);
+    buf_release(&got);
+    fixture_release(&fx);
+}
+
 static bool
 stop_now(void *arg)
 {
@@ -799,7 +893,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         APPTEST(test_create_run_export), APPTEST(test_xlsx_title_rows), APPTEST(test_bad_uploads),
         APPTEST(test_many_rows),         APPTEST(test_rerun_delete_stop), APPTEST(test_recover),         cmocka_unit_test(test_sched_round_robin),
-        APPTEST(test_worker_threads),    APPTEST(test_formula_cells),
+        APPTEST(test_worker_threads),    APPTEST(test_formula_cells),   APPTEST(test_result_mac),
     };
     return apptest_run("batch_job", tests, sizeof tests / sizeof tests[0]);
 }
