@@ -195,10 +195,11 @@ h_import(struct app *app, struct db *db, const struct actor *a, const char *path
         rc = ERR_FORBIDDEN;
         goto out;
     }
-    if ((rc = subdistrict_names_load(&names, db)) || (rc = path  ? table_open_path(path, &t, why)
-                : src ? table_open_reader(src, &t, why)
-                      : table_open_mem(p, n, &t, why)) ||
-        (rc = history_sheet_read(t, &names, sheet, why)) || (rc = h_plans(app, db, a, sheet, ids, res)) ||
+    if (!(rc = subdistrict_names_load(&names, db)))
+        rc = path  ? table_open_path(path, &t, why)
+             : src ? table_open_reader(src, &t, why)
+                   : table_open_mem(p, n, &t, why);
+    if (rc || (rc = history_sheet_read(t, &names, sheet, why)) || (rc = h_plans(app, db, a, sheet, ids, res)) ||
         (rc = db_begin(db)))
         goto out;
     in_tx = true;
