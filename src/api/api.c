@@ -143,11 +143,11 @@ api_text(struct req *req, const char *field, const char *value, size_t max)
 }
 
 int
-api__form_file(struct req *req, size_t cap, struct multipart_field *f)
+api__form_file(struct req *req, size_t cap, struct multipart_field *f, struct table_reader *src)
 {
     struct buf why = BUF_INIT;
     int rc;
-    if ((rc = form_field(req, "file", f, &why)) == 0 && !f->found)
+    if ((rc = form_file(req, "file", f, src, &why)) == 0 && !f->found)
         rc = req_fail(req, ERR_INVALID, "the form has no 'file' field");
     else if (rc)
         rc = req_fail(req, rc, "%s", why.data);

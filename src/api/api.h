@@ -144,11 +144,17 @@ int api__export_cameras(struct req *req);
 int api__export_checks(struct req *req);
 int api__export_bindings(struct req *req);
 
-/* Uploaded spreadsheets (api/api.c; used by api/cameras/reconcile.c, api/places/toilet_import.c) */
+/* Uploaded spreadsheets (api/api.c; used by every sheet importer: api/cameras/reconcile.c,
+ * api/places/toilet_import.c, api/exchange/{hotline,hotline_store,health,history,
+ * emergency,site_matches}.c) */
 struct multipart_field;
-/* api__form_file finds the multipart/form-data field "file" in the request body into *f
- * (pointing into the body). On failure it has already replied and returns the error:
- * ERR_INVALID when the body is empty or has no such field, the parser's error for a
- * malformed form, ERR_TOO_LARGE when the file is over cap bytes. */
-int api__form_file(struct req *req, size_t cap, struct multipart_field *f);
+struct table_reader;
+/* api__form_file finds the multipart/form-data field "file" of the streamed form into *f
+ * (name and size; f->data is left empty) and *src, which reads the file in place - from
+ * request memory or the sealed temporary file (http/form.h) - for table_open_reader
+ * (io/table.h); the upload is never copied whole. *src is valid until the request ends.
+ * On failure it has already replied and returns the error: ERR_INVALID when the body is
+ * empty or has no such field, the parser's error for a malformed form, ERR_TOO_LARGE when
+ * the file is over cap bytes. */
+int api__form_file(struct req *req, size_t cap, struct multipart_field *f, struct table_reader *src);
 #endif

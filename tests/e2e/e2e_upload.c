@@ -8,7 +8,10 @@
  *     (/proc/PID/fd, the nameless temporary file included) contains an ID number in plain;
  *   - an upload cut off half-way leaves no file behind and no descriptor open;
  *   - the per-account quota: a fourth large upload over the bytes cap, and a fifth over the
- *     count, are refused 429 from their headers with their reasons, in English and Chinese.
+ *     count, are refused 429 from their headers with their reasons, in English and Chinese;
+ *   - the importers read their sheet in place too (issue 12): a 2 MiB 12345 ticket CSV, over
+ *     FORM_MEM_MAX so its part is in a sealed temporary file, is parsed through
+ *     table_open_reader and every ticket counted.
  *
  * Memory is judged by values, never by time; waits poll a value (bounded) and assert none
  * of their durations.
@@ -34,6 +37,7 @@
 
 #include "core/buf.h"
 #include "core/idno.h"
+#include "core/str.h"
 #include "server.h"
 
 #define BOUNDARY "----jyUploadBoundary5kq"
@@ -42,11 +46,15 @@
 #define ID_NEEDLE "110101198001"     /* the first 12 digits of every ID number in the lists */
 #define MIB ((size_t)1 << 20)
 
+static struct buf tok_stats = BUF_INIT;
+
 static int
 prepare(struct server *srv)
 {
+    buf_reset(&tok_stats);
     if (server_add_user(srv, "up_a", "subdistrict", "110102001", SERVER_PASSWORD, false, NULL) ||
-        server_add_user(srv, "up_q", "subdistrict", "110102001", SERVER_PASSWORD, false, NULL))
+        server_add_user(srv, "up_q", "subdistrict", "110102001", SERVER_PASSWORD, false, NULL) ||
+        server_add_token(srv, "up-hotline", "stats.read", &tok_stats, NULL))
         return -1;
     return 0;
 }
@@ -438,6 +446,50 @@ test_upload_quota(void **state)
     client_release(&c);
 }
 
+#define HL_TICKETS 7000 /* x ~330 bytes: over 2 MiB */
+
+/* A 12345 ticket sheet of 2 MiB (CSV) posted to the hotline extract: the part is beyond
+ * FORM_MEM_MAX, so it is read in place from the sealed temporary file, and every ticket is
+ * counted (and every one in the category matched), not just the first megabyte's. */
+static void
+test_import_reads_sealed_file(void **state)
+{
+    static const char *const headers[] = { "Content-Type: multipart/form-data; boundary=" BOUNDARY, NULL };
+    struct server *srv = *state;
+    struct client c;
+    struct resp r = RESP_INIT;
+    struct buf body = BUF_INIT;
+    char pad[241];
+    memset(pad, 'x', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    buf_printf(&body, "--%s\r\nContent-Disposition: form-data; name=\"rule\"\r\n\r\n核酸\r\n", BOUNDARY);
+    buf_printf(&body, "--%s\r\nContent-Disposition: form-data; name=\"categories\"\r\n\r\n卫生健康/核酸检测\r\n",
+               BOUNDARY);
+    buf_printf(&body, "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"tickets.csv\"\r\n"
+                      "Content-Type: text/csv\r\n\r\n工单编号,受理时间,问题分类,标题,诉求内容\r\n", BOUNDARY);
+    for (size_t k = 0; k < HL_TICKETS; k++)
+        buf_printf(&body, "GD2026120%06zu,2026-12-01 09:00,卫生健康/核酸检测,核酸排队,核酸点人多 %s\r\n", k + 1, pad);
+    buf_printf(&body, "\r\n--%s--\r\n", BOUNDARY);
+    assert_false(buf_error(&body));
+    assert_true(body.len > 2 * MIB);
+
+    client_init(&c, srv);
+    str_copy(c.bearer, sizeof c.bearer, tok_stats.data);
+    long st = client_send(&c, "POST", "/api/v1/exchange/hotline/extract", body.data, body.len, headers, 0, &r);
+    if (st != 200)
+        print_error("answer: %.400s\n", r.body.data);
+    assert_int_equal(st, 200);
+    assert_int_equal(resp_int(&r, "counts.tickets"), HL_TICKETS);
+    assert_int_equal(resp_int(&r, "counts.in_category"), HL_TICKETS);
+    assert_int_equal(resp_int(&r, "counts.matched"), HL_TICKETS);
+    assert_int_equal(resp_int(&r, "total"), HL_TICKETS);
+    assert_int_equal(wait_tmp_fds(srv, 0, true), 0); /* the sealed file closed with the request */
+    assert_tmp_dir_empty(srv);
+    buf_release(&body);
+    resp_release(&r);
+    client_release(&c);
+}
+
 int
 main(void)
 {
@@ -451,6 +503,7 @@ main(void)
         cmocka_unit_test(test_big_upload_streamed_sealed),
         cmocka_unit_test(test_aborted_upload_leaves_nothing),
         cmocka_unit_test(test_upload_quota),
+        cmocka_unit_test(test_import_reads_sealed_file),
     };
     return server_run("upload", tests, sizeof tests / sizeof tests[0], prepare);
 }

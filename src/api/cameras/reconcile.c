@@ -90,6 +90,7 @@ static int
 cameras_reconcile(struct req *req)
 {
     struct multipart_field f;
+    struct table_reader src;
     struct buf why = BUF_INIT;
     struct table *t = NULL;
     struct reconcile_result res;
@@ -100,7 +101,7 @@ cameras_reconcile(struct req *req)
     int64_t within = (int64_t)RECONCILE_WITHIN_DEFAULT;
     int rc;
 
-    if ((rc = api__form_file(req, NETWORK_FILE_CAP, &f)))
+    if ((rc = api__form_file(req, NETWORK_FILE_CAP, &f, &src)))
         goto out;
     if ((rc = form_text(req, "within", within_s, sizeof within_s)) ||
         (rc = form_text(req, "crs", crs_s, sizeof crs_s)))
@@ -114,7 +115,7 @@ cameras_reconcile(struct req *req)
         goto out;
     }
     buf_reset(&why);
-    if ((rc = table_open_mem(f.data.p, f.data.n, &t, &why)) ||
+    if ((rc = table_open_reader(&src, &t, &why)) ||
         (rc = reconcile_run(req->app, req->db, &req->actor, t, crs, (double)within, NULL, NULL, &res, &why))) {
         if (rc == ERR_INVALID || rc == ERR_TOO_LARGE)
             rc = req_fail(req, rc, "%s", why.data);

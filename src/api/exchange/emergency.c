@@ -163,16 +163,17 @@ static int
 em_import(struct req *req)
 {
     struct multipart_field f;
+    struct table_reader src;
     struct emergency_sheet s = { 0 };
     struct emergency_result res;
     struct buf why = BUF_INIT;
     char plan[EMERGENCY_NAME_MAX + 1], source[EMERGENCY_NAME_MAX + 1];
     int rc;
 
-    if ((rc = api__form_file(req, EMERGENCY_FILE_CAP, &f)) || (rc = em_form_text(req, "plan", plan, sizeof plan)) ||
+    if ((rc = api__form_file(req, EMERGENCY_FILE_CAP, &f, &src)) || (rc = em_form_text(req, "plan", plan, sizeof plan)) ||
         (rc = em_form_text(req, "source", source, sizeof source)))
         return rc;
-    rc = emergency_import_data(req->app, req->db, &req->actor, f.data.p, f.data.n, source[0] ? source : "file",
+    rc = emergency_import_from(req->app, req->db, &req->actor, &src, source[0] ? source : "file",
                                plan[0] ? plan : NULL, &s, &res, &why);
     if (rc)
         rc = req_fail(req, rc, "%s", why.len ? why.data : "the import failed");

@@ -13,6 +13,7 @@
 #include "domain/exchange/health.h"
 #include "domain/exchange/health_import.h"
 #include "http/multipart.h"
+#include "io/table.h"
 
 static int health_epi_create(struct req *req) { return api_ingest_one(req, &health_epi_kind); }
 static int health_epi_batch(struct req *req) { return api_ingest_batch(req, &health_epi_kind); }
@@ -213,8 +214,8 @@ out:
     return rc;
 }
 
-typedef int (*health_importer)(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
-                               struct health_import_result *res, struct buf *why);
+typedef int (*health_importer)(struct app *app, struct db *db, const struct actor *a,
+                               const struct table_reader *src, struct health_import_result *res, struct buf *why);
 
 /* POST /api/v1/exchange/health/epi/import and .../doctors/import (multipart "file": .xlsx or .csv)
  *   -> 200 {"rows","accepted","duplicate","rejected","items":[{"row","external_id","status","field"?,"reason"?}]} */
@@ -222,14 +223,15 @@ static int
 health_import_serve(struct req *req, health_importer import)
 {
     struct multipart_field f;
+    struct table_reader src;
     struct health_import_result res = { 0 };
     struct buf why = BUF_INIT;
     json_t *items;
     int rc;
 
-    if ((rc = api__form_file(req, HEALTH_IMPORT_MAX_BYTES, &f)))
+    if ((rc = api__form_file(req, HEALTH_IMPORT_MAX_BYTES, &f, &src)))
         goto out;
-    rc = import(req->app, req->db, &req->actor, f.data.p, f.data.n, &res, &why);
+    rc = import(req->app, req->db, &req->actor, &src, &res, &why);
     if (rc && why.len)
         rc = req_fail(req, rc, "%s", why.data);
     if (rc)
@@ -254,8 +256,8 @@ out:
     return rc;
 }
 
-static int health_import_route(struct req *req) { return health_import_serve(req, health_import_mem); }
-static int health_doctor_import_route(struct req *req) { return health_import_serve(req, health_doctor_import_mem); }
+static int health_import_route(struct req *req) { return health_import_serve(req, health_import_from); }
+static int health_doctor_import_route(struct req *req) { return health_import_serve(req, health_doctor_import_from); }
 
 /* GET /api/v1/exchange/health/places?from&to&kind -> 200 {"type":"FeatureCollection",
  *   "features":[{"geometry":Point,"properties":{"name","first_at","last_at","records"}}…],

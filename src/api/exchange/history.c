@@ -6,6 +6,7 @@
 #include "core/err.h"
 #include "domain/exchange/history.h"
 #include "http/multipart.h"
+#include "io/table.h"
 
 #define HISTORY_FILE_CAP ((size_t)32 << 20)
 #define HISTORY_UPLOAD_CAP (HISTORY_FILE_CAP + ((size_t)64 << 10))
@@ -17,14 +18,15 @@ static int
 history_import_handler(struct req *req)
 {
     struct multipart_field f;
+    struct table_reader src;
     struct history_sheet s;
     struct history_result res;
     struct buf why = BUF_INIT;
     int rc;
 
-    if ((rc = api__form_file(req, HISTORY_FILE_CAP, &f)))
+    if ((rc = api__form_file(req, HISTORY_FILE_CAP, &f, &src)))
         return rc;
-    rc = history_import_data(req->app, req->db, &req->actor, NULL, f.data.p, f.data.n, &s, &res, &why);
+    rc = history_import_from(req->app, req->db, &req->actor, &src, &s, &res, &why);
     if (rc)
         rc = req_fail(req, rc, "%s", why.len ? why.data : "the import failed");
     else

@@ -97,6 +97,7 @@ static int
 hotline_extract_route(struct req *req)
 {
     struct multipart_field f;
+    struct table_reader src;
     struct buf expr = BUF_INIT, catt = BUF_INIT, synt = BUF_INIT, why = BUF_INIT, detail = BUF_INIT;
     struct hotline_synonyms syn = HOTLINE_SYNONYMS_INIT;
     struct hotline_rule *rule = NULL;
@@ -109,7 +110,7 @@ hotline_extract_route(struct req *req)
     bool xlsx = false;
     int rc;
 
-    if ((rc = api_format(req, &xlsx)) || (rc = api__form_file(req, HOTLINE_FILE_CAP, &f)) ||
+    if ((rc = api_format(req, &xlsx)) || (rc = api__form_file(req, HOTLINE_FILE_CAP, &f, &src)) ||
         (rc = form_text(req, "rule", HOTLINE_RULE_MAX_TEXT, &expr)) ||
         (rc = form_text(req, "categories", 16 * 1024, &catt)) ||
         (rc = form_text(req, "synonyms", HOTLINE_SYN_MAX_TEXT, &synt)))
@@ -120,7 +121,7 @@ hotline_extract_route(struct req *req)
     }
     if ((rc = hotline_synonyms_parse((struct str){ synt.data, synt.len }, &syn, &why)) ||
         (rc = hotline_rule_compile((struct str){ expr.data, expr.len }, &syn, &rule, &why)) ||
-        (rc = table_open_mem(f.data.p, f.data.n, &t, &why))) {
+        (rc = table_open_reader(&src, &t, &why))) {
         rc = req_fail(req, rc, "%s", why.data);
         goto out;
     }

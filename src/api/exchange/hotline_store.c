@@ -26,6 +26,7 @@
 #include "domain/exchange/emergency.h"
 #include "domain/exchange/hotline_store.h"
 #include "http/multipart.h"
+#include "io/table.h"
 
 /* store_fail answers a domain error; not_found names the missing thing. */
 static int
@@ -66,6 +67,8 @@ static int
 tickets_import(struct req *req)
 {
     struct multipart_field f;
+    struct table_reader src;
+    struct table *t = NULL;
     struct hotline_import_result res;
     struct buf why = BUF_INIT;
     enum i18n_lang lang = i18n_lang_parse(req_header(req, "Accept-Language"));
@@ -73,9 +76,11 @@ tickets_import(struct req *req)
     int rc;
 
     memset(&res, 0, sizeof res);
-    if ((rc = api__form_file(req, HOTLINE_IMPORT_MAX_BYTES, &f)))
+    if ((rc = api__form_file(req, HOTLINE_IMPORT_MAX_BYTES, &f, &src)))
         goto out;
-    rc = hotline_import_mem(req->app, req->db, &req->actor, f.data.p, f.data.n, &res, &why);
+    /* the sheet is read in place from the streamed form (http/form.h), never copied whole */
+    if ((rc = table_open_reader(&src, &t, &why)) == 0)
+        rc = hotline_import(req->app, req->db, &req->actor, t, &res, &why);
     if (rc) {
         rc = store_fail(req, rc, &why, "no such file");
         goto out;
@@ -94,6 +99,7 @@ tickets_import(struct req *req)
                                        "duplicate", (json_int_t)res.duplicate, "rejected", (json_int_t)res.rejected,
                                        "rejects", items));
 out:
+    table_close(t);
     hotline_import_result_release(&res);
     buf_release(&why);
     return rc;

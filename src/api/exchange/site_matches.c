@@ -101,6 +101,7 @@ static int
 matches_create(struct req *req)
 {
     struct multipart_field f;
+    struct table_reader src;
     struct buf why = BUF_INIT;
     struct table *t = NULL;
     struct site_match_result res;
@@ -109,7 +110,7 @@ matches_create(struct req *req)
     char crs_name[16], auto_text[16];
     int rc;
 
-    if ((rc = api__form_file(req, MATCH_FILE_CAP, &f)))
+    if ((rc = api__form_file(req, MATCH_FILE_CAP, &f, &src)))
         goto out;
     if (form_text(req, "crs", crs_name, sizeof crs_name) || (crs_name[0] && geo_crs_parse(crs_name, &crs))) {
         rc = req_fail(req, ERR_INVALID, "'crs' must be wgs84, gcj02 or bd09");
@@ -127,7 +128,7 @@ matches_create(struct req *req)
             goto out;
         }
     }
-    if ((rc = table_open_mem(f.data.p, f.data.n, &t, &why)) ||
+    if ((rc = table_open_reader(&src, &t, &why)) ||
         (rc = site_match_run(req->app, req->db, &req->actor, t, crs, auto_at, NULL, NULL, &res, &why))) {
         if (rc == ERR_INVALID || rc == ERR_TOO_LARGE)
             rc = req_fail(req, rc, "%s", why.data);

@@ -80,6 +80,7 @@ static int
 toilets_import(struct req *req)
 {
     struct multipart_field f, fc;
+    struct table_reader src;
     struct buf why = BUF_INIT;
     struct table *t = NULL;
     struct toilet_import_result res;
@@ -87,7 +88,7 @@ toilets_import(struct req *req)
     char crs_name[16] = "";
     int rc;
 
-    if ((rc = api__form_file(req, TOILET_FILE_CAP, &f)))
+    if ((rc = api__form_file(req, TOILET_FILE_CAP, &f, &src)))
         goto out;
     if ((rc = form_field(req, "crs", &fc, NULL)))
         goto out;
@@ -103,7 +104,7 @@ toilets_import(struct req *req)
         }
     }
     buf_reset(&why);
-    if ((rc = table_open_mem(f.data.p, f.data.n, &t, &why)) ||
+    if ((rc = table_open_reader(&src, &t, &why)) ||
         (rc = toilet_import(req->app, req->db, &req->actor, t, crs, NULL, NULL, &res, &why))) {
         if (rc == ERR_INVALID || rc == ERR_TOO_LARGE)
             rc = req_fail(req, rc, "%s", why.data);

@@ -326,18 +326,35 @@ emergency_import(struct app *app, struct db *db, const struct actor *a, const ch
     return rc;
 }
 
-int
-emergency_import_data(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
-                      const char *source, const char *default_plan, struct emergency_sheet *out,
-                      struct emergency_result *res, struct buf *why)
+/* em_import_open is emergency_import over the file read through src, else p[0..n). */
+static int
+em_import_open(struct app *app, struct db *db, const struct actor *a, const struct table_reader *src, const void *p,
+               size_t n, const char *source, const char *default_plan, struct emergency_sheet *out,
+               struct emergency_result *res, struct buf *why)
 {
     struct table *t = NULL;
     int rc;
 
     memset(res, 0, sizeof *res);
     memset(out, 0, sizeof *out);
-    if (!(rc = table_open_mem(p, n, &t, why)))
+    if (!(rc = src ? table_open_reader(src, &t, why) : table_open_mem(p, n, &t, why)))
         rc = em_import_table(app, db, a, t, source, default_plan, out, res, why);
     table_close(t);
     return rc;
+}
+
+int
+emergency_import_data(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
+                      const char *source, const char *default_plan, struct emergency_sheet *out,
+                      struct emergency_result *res, struct buf *why)
+{
+    return em_import_open(app, db, a, NULL, p, n, source, default_plan, out, res, why);
+}
+
+int
+emergency_import_from(struct app *app, struct db *db, const struct actor *a, const struct table_reader *src,
+                      const char *source, const char *default_plan, struct emergency_sheet *out,
+                      struct emergency_result *res, struct buf *why)
+{
+    return em_import_open(app, db, a, src, NULL, 0, source, default_plan, out, res, why);
 }

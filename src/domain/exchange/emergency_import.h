@@ -59,5 +59,11 @@ int emergency_import(struct app *app, struct db *db, const struct actor *a, cons
 int emergency_import_data(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
                           const char *source, const char *default_plan, struct emergency_sheet *out,
                           struct emergency_result *res, struct buf *why);
+/* emergency_import_from is emergency_import over the file read in place through src (an
+ * upload in a sealed temporary file, http/form.h; io/table.h). Same results and errors. */
+struct table_reader;
+int emergency_import_from(struct app *app, struct db *db, const struct actor *a, const struct table_reader *src,
+                          const char *source, const char *default_plan, struct emergency_sheet *out,
+                          struct emergency_result *res, struct buf *why);
 
 #endif

@@ -253,10 +253,11 @@ health_import_names(struct db *db, json_t *records, bool *bad)
 
 typedef int (*health_reader)(struct table *t, json_t **records, uint64_t **rows, size_t *n, struct buf *why);
 
-/* health_import_sheet reads p[0..n) with reader and ingests the records as kind. */
+/* health_import_sheet reads the file through src, else p[0..n), with reader and ingests the
+ * records as kind. */
 static int
-health_import_sheet(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
-                    health_reader reader, const struct ingest_kind *kind, struct health_import_result *res,
+health_import_sheet(struct app *app, struct db *db, const struct actor *a, const struct table_reader *src,
+                    const void *p, size_t n, health_reader reader, const struct ingest_kind *kind, struct health_import_result *res,
                     struct buf *why)
 {
     static const char *const status[] = { "accepted", "duplicate", "rejected" };
@@ -269,7 +270,7 @@ health_import_sheet(struct app *app, struct db *db, const struct actor *a, const
     int rc;
 
     memset(res, 0, sizeof *res);
-    if ((rc = table_open_mem(p, n, &t, why)) || (rc = reader(t, &res->records, &nums, &count, why)))
+    if ((rc = src ? table_open_reader(src, &t, why) : table_open_mem(p, n, &t, why)) || (rc = reader(t, &res->records, &nums, &count, why)))
         goto out;
     if (count == 0)
         goto out;
@@ -320,14 +321,14 @@ int
 health_import_mem(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
                   struct health_import_result *res, struct buf *why)
 {
-    return health_import_sheet(app, db, a, p, n, health_import_records, &health_epi_kind, res, why);
+    return health_import_sheet(app, db, a, NULL, p, n, health_import_records, &health_epi_kind, res, why);
 }
 
 int
 health_doctor_import_mem(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
                          struct health_import_result *res, struct buf *why)
 {
-    return health_import_sheet(app, db, a, p, n, health_doctor_import_records, &health_doctor_kind, res, why);
+    return health_import_sheet(app, db, a, NULL, p, n, health_doctor_import_records, &health_doctor_kind, res, why);
 }
 
 void
@@ -338,4 +339,18 @@ health_import_result_release(struct health_import_result *res)
     xfree(res->rows);
     json_decref(res->records);
     memset(res, 0, sizeof *res);
+}
+
+int
+health_import_from(struct app *app, struct db *db, const struct actor *a, const struct table_reader *src,
+                   struct health_import_result *res, struct buf *why)
+{
+    return health_import_sheet(app, db, a, src, NULL, 0, health_import_records, &health_epi_kind, res, why);
+}
+
+int
+health_doctor_import_from(struct app *app, struct db *db, const struct actor *a, const struct table_reader *src,
+                          struct health_import_result *res, struct buf *why)
+{
+    return health_import_sheet(app, db, a, src, NULL, 0, health_doctor_import_records, &health_doctor_kind, res, why);
 }

@@ -68,5 +68,12 @@ void health_import_result_release(struct health_import_result *res);
 int health_doctor_import_records(struct table *t, json_t **records, uint64_t **rows, size_t *n, struct buf *why);
 int health_doctor_import_mem(struct app *app, struct db *db, const struct actor *a, const void *p, size_t n,
                              struct health_import_result *res, struct buf *why);
+/* health_import_from and health_doctor_import_from are the _mem imports over the file read
+ * in place through src (an upload in a sealed temporary file, http/form.h; io/table.h). */
+struct table_reader;
+int health_import_from(struct app *app, struct db *db, const struct actor *a, const struct table_reader *src,
+                       struct health_import_result *res, struct buf *why);
+int health_doctor_import_from(struct app *app, struct db *db, const struct actor *a, const struct table_reader *src,
+                              struct health_import_result *res, struct buf *why);
 
 #endif

@@ -77,6 +77,11 @@ int history_import(struct app *app, struct db *db, const struct actor *a, const 
  * bytes p[0..n) (an upload; they must stay unchanged during the call). */
 int history_import_data(struct app *app, struct db *db, const struct actor *a, const char *path, const void *p,
                         size_t n, struct history_sheet *sheet, struct history_result *res, struct buf *why);
+/* history_import_from is history_import_data of the file read in place through src (an
+ * upload in a sealed temporary file, http/form.h; io/table.h). Same results and errors. */
+struct table_reader;
+int history_import_from(struct app *app, struct db *db, const struct actor *a, const struct table_reader *src,
+                        struct history_sheet *sheet, struct history_result *res, struct buf *why);
 
 /* history_report_json returns the row report: [{"row","plan_no","key","status","reason"}…]. */
 json_t *history_report_json(const struct history_sheet *s);

@@ -151,6 +151,10 @@ h_row_store(struct db *db, int64_t plan_id, struct history_row *r, int64_t now, 
     return rc;
 }
 
+static int h_import(struct app *app, struct db *db, const struct actor *a, const char *path, const void *p, size_t n,
+                    const struct table_reader *src, struct history_sheet *sheet, struct history_result *res,
+                    struct buf *why);
+
 int
 history_import(struct app *app, struct db *db, const struct actor *a, const char *path, struct history_sheet *sheet,
                struct history_result *res, struct buf *why)
@@ -161,6 +165,21 @@ history_import(struct app *app, struct db *db, const struct actor *a, const char
 int
 history_import_data(struct app *app, struct db *db, const struct actor *a, const char *path, const void *p, size_t n,
                     struct history_sheet *sheet, struct history_result *res, struct buf *why)
+{
+    return h_import(app, db, a, path, p, n, NULL, sheet, res, why);
+}
+
+int
+history_import_from(struct app *app, struct db *db, const struct actor *a, const struct table_reader *src,
+                    struct history_sheet *sheet, struct history_result *res, struct buf *why)
+{
+    return h_import(app, db, a, NULL, NULL, 0, src, sheet, res, why);
+}
+
+/* h_import is history_import_data over the file at path, else the reader src, else p[0..n). */
+static int
+h_import(struct app *app, struct db *db, const struct actor *a, const char *path, const void *p, size_t n,
+         const struct table_reader *src, struct history_sheet *sheet, struct history_result *res, struct buf *why)
 {
     struct subdistrict_names names = SUBDISTRICT_NAMES_INIT;
     struct table *t = NULL;
@@ -176,8 +195,11 @@ history_import_data(struct app *app, struct db *db, const struct actor *a, const
         rc = ERR_FORBIDDEN;
         goto out;
     }
-    if ((rc = subdistrict_names_load(&names, db)) || (rc = path ? table_open_path(path, &t, why) : table_open_mem(p, n, &t, why)) ||
-        (rc = history_sheet_read(t, &names, sheet, why)) || (rc = h_plans(app, db, a, sheet, ids, res)) ||
+    if (!(rc = subdistrict_names_load(&names, db)))
+        rc = path  ? table_open_path(path, &t, why)
+             : src ? table_open_reader(src, &t, why)
+                   : table_open_mem(p, n, &t, why);
+    if (rc || (rc = history_sheet_read(t, &names, sheet, why)) || (rc = h_plans(app, db, a, sheet, ids, res)) ||
         (rc = db_begin(db)))
         goto out;
     in_tx = true;
