@@ -305,6 +305,16 @@ assert_tmp_dir_empty(const struct server *srv)
     assert_int_equal(names, 0);
 }
 
+/* The server's peak may grow by this much over a 40 MB upload (holding the body costs more
+ * than the body: +64 MiB measured on the old code). Under AddressSanitizer every block also
+ * pays its redzones and shadow bytes: +25 MiB measured there, so the bound is wider, still
+ * well below the body plus the same overheads (> 65 MiB). */
+#ifdef __SANITIZE_ADDRESS__
+#define UPLOAD_GROWTH_MAX_KIB (36 * 1024)
+#else
+#define UPLOAD_GROWTH_MAX_KIB (24 * 1024)
+#endif
+
 /* A 40+ MB list, sent over a raw socket: half-way through, the part is in a sealed file the
  * server holds open (no plaintext in it, nor anywhere under var/); at the end the batch is
  * created with every row, and VmHWM grew by far less than the body. */
@@ -355,7 +365,7 @@ test_big_upload_streamed_sealed(void **state)
     /* the body was not held: old code grew by the whole body (> 40 MB, measured +64 MiB);
      * what grows here is the reader, the row store and the database's caches */
     assert_true(mid - before < 8 * 1024);
-    assert_true(after - before < 24 * 1024);
+    assert_true(after - before < UPLOAD_GROWTH_MAX_KIB);
 
     /* every row was read from the sealed file */
     const char *loc = strstr(out.data, "\"id\":");
