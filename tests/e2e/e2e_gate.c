@@ -495,7 +495,8 @@ test_login_limit_two_nodes(void **state)
 
 /* A restarted server still refuses a blocked address: the block is in the database. (The
  * block lasts 60 s; server_restart gives up long before that: 10 s to stop, 30 s to
- * start.) With the limit in memory the restart forgot it and answered 200. */
+ * start.) With the limit in memory the restart forgot it and answered 200. An operator
+ * lifts a block with `jiayuan user unblock`. */
 static void
 test_login_block_survives_restart(void **state)
 {
@@ -513,6 +514,16 @@ test_login_block_survives_restart(void **state)
     assert_non_null(strstr(out.data, "\"reason\":\"login_rate_limited\""));
     assert_true(retry_after(&out) > 0);
     assert_true(retry_after(&out) <= before);
+    /* the operator lifts the block (`jiayuan user unblock`, audited): the owner signs in */
+    struct buf said = BUF_INIT;
+    assert_int_equal(server_cli(srv, NULL, &said, "user", "unblock", "--address", "127.0.0.22", NULL), 0);
+    assert_non_null(strstr(said.data, "lifted"));
+    assert_int_equal(raw_login(srv, "127.0.0.22", "root9", SERVER_PASSWORD, &out), 200);
+    buf_reset(&said);
+    assert_int_equal(server_cli(srv, NULL, &said, "user", "unblock", "--address", "127.0.0.22", NULL), 0);
+    assert_non_null(strstr(said.data, "no sign-in limit"));
+    assert_int_equal(server_cli(srv, NULL, NULL, "user", "unblock", NULL), 2);
+    buf_release(&said);
     buf_release(&out);
 }
 
