@@ -39,8 +39,8 @@ login_rate_configure(int addr_limit)
     atomic_store(&login_rate_addr_limit, addr_limit > 0 ? addr_limit : LOGIN_RATE_DEFAULT_LIMIT);
 }
 
-/* login_rate_key computes the stored key of kind ('a' address, 'n' name, ASCII
- * case-folded) and text. */
+/* login_rate_key computes the stored key of kind ('a' address, 'n' name) and text, ASCII
+ * case-folded (a name's case does not matter, nor an IPv6 address's hex digits). */
 static int
 login_rate_key(const struct keyring *kr, char kind, const char *text, uint8_t out[LOGIN_RATE_KEY_LEN])
 {
@@ -52,7 +52,7 @@ login_rate_key(const struct keyring *kr, char kind, const char *text, uint8_t ou
     if (n >= sizeof small)
         folded = xmalloc(n + 1);
     for (size_t i = 0; i < n; i++)
-        folded[i] = kind == 'n' && text[i] >= 'A' && text[i] <= 'Z' ? (char)(text[i] + 32) : text[i];
+        folded[i] = text[i] >= 'A' && text[i] <= 'Z' ? (char)(text[i] + 32) : text[i];
     const struct sm_part parts[] = { { LOGIN_RATE_LABEL, sizeof LOGIN_RATE_LABEL }, { &kind, 1 }, { folded, n } };
     rc = hmac_sm3_parts(kr->keys[0].token, sizeof kr->keys[0].token, parts, 3, out);
     if (folded != small)

@@ -15,7 +15,7 @@
  * Storage: the table login_limits (migration 0029), one row per key, in the database every
  * node shares, so the limit holds across nodes and restarts. A key is HMAC-SM3 under the
  * first data key's token subkey (the session-token key) of "login-rate" | kind ('a' address,
- * 'n' name, ASCII case-folded) | text: neither the address nor the name is stored.
+ * 'n' name) | text, ASCII case-folded: neither the address nor the name is stored.
  *   - check: one read of at most two rows by primary key;
  *   - failure: one upsert (the count, atomic across nodes: ON CONFLICT … failures + 1)
  *     and, past the limit, one conditional update of blocked_until (it only grows), each

@@ -122,6 +122,19 @@ test_name_limit(void **state)
     assert_int_equal(check(db, "203.0.113.99", "admin", T0 + 12, &at), ERR_RATE);
 }
 
+/* An IPv6 address counts the same whatever the case of its hex digits. */
+static void
+test_address_case(void **state)
+{
+    struct db *db = ((struct dbtest *)*state)->db;
+    int64_t at = 0;
+    keys_setup();
+    login_rate_configure(2);
+    assert_false(count_fail(db, "2001:DB8::A", NULL, 0, T0));
+    assert_true(count_fail(db, "2001:db8::a", NULL, 0, T0 + 1));
+    assert_int_equal(check(db, "2001:Db8::a", NULL, T0 + 2, &at), ERR_RATE);
+}
+
 /* Two connections (two nodes) count into one limit, and a new connection (a restarted
  * node) still sees the block. */
 static void
@@ -197,6 +210,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         DBTEST(test_address_backoff),
         DBTEST(test_name_limit),
+        DBTEST(test_address_case),
         DBTEST(test_shared_and_durable),
         DBTEST(test_storage_purge_unblock),
     };
