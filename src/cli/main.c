@@ -12,7 +12,7 @@ static const struct {
     { "serve", cli_serve, "serve [--listen 127.0.0.1:8080] [--threads N]   run the server" },
     { "keys", cli_keys, "keys init|rotate-data|status|retire N         key file; data-key rotation (issue 12)" },
     { "migrate", cli_migrate, "migrate                                       apply database migrations" },
-    { "user", cli_user, "user add|passwd|lock|unlock|reset-totp|list   manage accounts" },
+    { "user", cli_user, "user add|passwd|lock|unlock|unblock|reset-totp|list   manage accounts" },
     { "token", cli_token, "token add|revoke|list ...                     manage API tokens" },
     { "webhook-allow", cli_webhook_allow, "webhook-allow [--set host,*.domain,...]       show or set the webhook allow-list" },
     { "demo", cli_demo, "demo --scale small|medium|district|city [--seed N] [--max-samples N]  load a synthetic district" },

@@ -1,5 +1,5 @@
-/* cli/user.c - `jiayuan user add|passwd|lock|unlock|list` (R1.7): account management for
- * the operator at the console. Every change is audited as actor "cli". */
+/* cli/user.c - `jiayuan user add|passwd|lock|unlock|unblock|list` (R1.7): account management
+ * for the operator at the console. Every change is audited as actor "cli". */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,10 +7,12 @@
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/time.h"
+#include "domain/account/login_rate.h"
 #include "domain/account/user.h"
+#include "domain/platform/audit.h"
 
 static const char *const user_opts[] = { "username", "role", "subdistrict", "password-stdin",
-                                         "temporary", "var", "db", "keys", NULL };
+                                         "temporary", "var", "db", "keys", "address", "name", NULL };
 static const char *const user_flags[] = { "password-stdin", "temporary", NULL };
 
 static int
@@ -109,6 +111,29 @@ user_cmd_lock(struct app *app, struct db *db, const struct cli_args *a, const st
     return 0;
 }
 
+/* user unblock --address A | --name N: lifts a sign-in limit (login_rate.h) before its time;
+ * every node sees it at once (the limits are in the database). */
+static int
+user_cmd_unblock(struct app *app, struct db *db, const struct cli_args *a, const struct actor *who)
+{
+    const char *addr = cli_opt(a, "address"), *name = cli_opt(a, "name");
+    char target[160];
+    bool found = false;
+    int rc;
+    if (!addr == !name) {
+        fprintf(stderr, "usage: jiayuan user unblock --address A | --name N\n");
+        return 2;
+    }
+    snprintf(target, sizeof target, "%s:%s", addr ? "ip" : "name", addr ? addr : name);
+    if ((rc = login_rate_unblock(db, &app->keys, addr ? 'a' : 'n', addr ? addr : name, &found)) ||
+        (rc = audit_record(db, &app->keys, who, "auth.unblock", target, found ? "ok" : "none", NULL))) {
+        fprintf(stderr, "jiayuan: cannot lift the limit (%s)\n", err_name(rc));
+        return 1;
+    }
+    printf(found ? "sign-in limit of %s lifted\n" : "%s has no sign-in limit on record\n", target);
+    return 0;
+}
+
 static int
 user_cmd_reset_totp(struct app *app, struct db *db, const struct cli_args *a, const struct actor *who)
 {
@@ -162,8 +187,8 @@ cli_user(int argc, char **argv)
     int rc;
     const char *sub = argc > 0 ? argv[0] : "";
     if (strcmp(sub, "add") && strcmp(sub, "passwd") && strcmp(sub, "lock") && strcmp(sub, "unlock") &&
-        strcmp(sub, "list") && strcmp(sub, "reset-totp")) {
-        fprintf(stderr, "usage: jiayuan user add|passwd|lock|unlock|reset-totp|list [options]\n");
+        strcmp(sub, "list") && strcmp(sub, "reset-totp") && strcmp(sub, "unblock")) {
+        fprintf(stderr, "usage: jiayuan user add|passwd|lock|unlock|unblock|reset-totp|list [options]\n");
         return 2;
     }
     if ((rc = cli_parse(argc - 1, argv + 1, user_opts, user_flags, &a)))
@@ -180,6 +205,8 @@ cli_user(int argc, char **argv)
         rc = user_cmd_list(db);
     else if (strcmp(sub, "reset-totp") == 0)
         rc = user_cmd_reset_totp(&app, db, &a, &who);
+    else if (strcmp(sub, "unblock") == 0)
+        rc = user_cmd_unblock(&app, db, &a, &who);
     else
         rc = user_cmd_lock(&app, db, &a, &who, strcmp(sub, "lock") == 0);
     db_pool_put(app.pool, db);

@@ -7,7 +7,9 @@
 #include <stddef.h>
 
 /* forwarded_in_list: is ip (an IPv4/IPv6 address as text) one of list's comma-separated
- * addresses (compared as addresses: "::1" equals "0:0::1")? false for NULL or non-addresses. */
+ * addresses (compared as addresses: "::1" equals "0:0::1") or inside one of its CIDR ranges
+ * ("10.0.0.0/8", "fd00::/8"; an entry that is neither matches nothing)? false for NULL or
+ * non-addresses. */
 bool forwarded_in_list(const char *list, const char *ip, size_t ip_len);
 /* forwarded_client picks the client from xff (the header's value) when peer is one of
  * trusted: the rightmost entry that is not itself a trusted proxy, copied into out (cap

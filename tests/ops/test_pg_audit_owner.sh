@@ -58,4 +58,19 @@ if [ "$m" -le "$n" ] || ! grep -q "audit chain intact" <<<"$out"; then
     echo "test_pg_audit_owner: FAIL the application no longer appends ($n -> $m entries): $out"
     fail=1
 fi
+# An upgrade where this step ran before migration 0030 (index on target): the application
+# role, no longer the owner, migrates without failing and leaves the index to the step; run
+# again, the step makes it.
+has_index() { psql -X -tA "$dburl" -c "SELECT count(*) FROM pg_indexes WHERE schemaname = '$schema' AND indexname = 'audit_log_target'"; }
+runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d "$dbname" \
+    -c "DROP INDEX $schema.audit_log_target" -c "DELETE FROM $schema.schema_migrations WHERE version = 30" || exit 1
+if ! "$BIN" migrate --var "$var" --db "$dburl" >/dev/null 2>&1 || [ "$(has_index)" != 0 ]; then
+    echo "test_pg_audit_owner: FAIL migration 0030 as a non-owner (index: $(has_index))"
+    fail=1
+fi
+scripts/pg-audit-owner "$dbname" "$schema" jiayuan >/dev/null || exit 1
+if [ "$(has_index)" != 1 ]; then
+    echo "test_pg_audit_owner: FAIL the deployment step did not make audit_log_target"
+    fail=1
+fi
 exit $fail

@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "core/time.h"
 #include "crypto/password.h"
 #include "domain/platform/audit.h"
@@ -55,17 +56,18 @@ static int
 auth_rate_gate(struct req *req)
 {
     int64_t retry_at = 0;
-    if (login_rate_check(req->actor.ip, req->actor.name, time_now_ms(), &retry_at))
-        return auth_say_rate(req, retry_at);
-    return 0;
+    int rc = login_rate_check(req->db, &req->app->keys, req->actor.ip, req->actor.name, time_now_ms(), &retry_at);
+    return rc == ERR_RATE ? auth_say_rate(req, retry_at) : rc;
 }
 
 /* auth_rate_count counts a wrong current password or enrolment code like a failed login. */
 static void
 auth_rate_count(struct req *req)
 {
-    (void)login_rate_fail(req->actor.ip, req->actor.name,
-                          req->app->policy.lockout_attempts * LOGIN_RATE_NAME_FACTOR, time_now_ms());
+    int rc = login_rate_fail(req->db, &req->app->keys, req->actor.ip, req->actor.name,
+                             req->app->policy.lockout_attempts * LOGIN_RATE_NAME_FACTOR, time_now_ms(), NULL);
+    if (rc)
+        log_warn("auth.rate.count", "error", err_name(rc), NULL);
 }
 
 /* POST /api/v1/auth/login {"username","password","totp"?} -> {"user","csrf_token"} */

@@ -160,11 +160,17 @@ auth_rehash(struct app *app, struct db *db, const struct user *u, const char *pa
     buf_release_secret(&h);
 }
 
-/* auth_rate_fail counts a failure for the caller's address and the name (login_rate.h). */
+/* auth_rate_fail counts a failure for the caller's address and the name (login_rate.h);
+ * a failure to record it is logged (the attempt has failed either way). */
 static void
-auth_rate_fail(const struct app *app, const struct actor *who, const char *name, int64_t now)
+auth_rate_fail(const struct app *app, struct db *db, const struct actor *who, const char *name, int64_t now)
 {
-    if (login_rate_fail(who->ip, name, app->policy.lockout_attempts * LOGIN_RATE_NAME_FACTOR, now))
+    bool blocked = false;
+    int rc = login_rate_fail(db, &app->keys, who->ip, name, app->policy.lockout_attempts * LOGIN_RATE_NAME_FACTOR,
+                             now, &blocked);
+    if (rc)
+        log_warn("auth.rate.count", "error", err_name(rc), NULL);
+    else if (blocked)
         log_info("auth.rate.block", "ip", who->ip, NULL);
 }
 
@@ -288,16 +294,16 @@ auth_login(struct app *app, struct db *db, struct actor *who, const char *userna
     /* what was typed is not recorded for unknown users: it may be a mistyped password */
     str_copy(who->name, sizeof who->name, "(unknown)");
     /* a limited address or name costs no PBKDF2 run and no audit write (issue 12) */
-    if (login_rate_check(who->ip, username, now, &retry_at)) {
+    if ((rc = login_rate_check(db, &app->keys, who->ip, username, now, &retry_at))) {
         memset(out, 0, sizeof *out);
         out->locked_until = retry_at;
-        return ERR_RATE;
+        return rc;
     }
     if ((rc = user_get_by_name(db, username, &u))) {
         if (rc != ERR_NOT_FOUND)
             return rc;
         auth_dummy_verify(app, password);
-        auth_rate_fail(app, who, username, now);
+        auth_rate_fail(app, db, who, username, now);
         int64_t ghost = auth_ghost_attempt(app, username, now, true);
         auth_note(app, db, who, 0, ghost ? "locked" : "failed", "unknown user");
         return ghost ? auth_locked(out, ghost) : ERR_LOGIN_FAILED;
@@ -309,21 +315,22 @@ auth_login(struct app *app, struct db *db, struct actor *who, const char *userna
     bool admin_lock = user_is_locked(&u, now) && u.locked_until > now + app->policy.lockout_ms;
     /* a policy lock binds the addresses that failed: the owner, from an address with no
      * failure on record, may still sign in, so a stranger cannot keep them out (issue 12) */
-    if (user_is_locked(&u, now) && !admin_lock && !login_rate_clean(who->ip, now)) {
+    bool clean = false;
+    if (user_is_locked(&u, now) && !admin_lock && (login_rate_clean(db, &app->keys, who->ip, now, &clean) || !clean)) {
         auth_dummy_verify(app, password);
-        auth_rate_fail(app, who, username, now);
+        auth_rate_fail(app, db, who, username, now);
         auth_note(app, db, who, u.id, "locked", NULL);
         return auth_locked(out, u.locked_until);
     }
     if (u.disabled || admin_lock) {
         auth_dummy_verify(app, password);
-        auth_rate_fail(app, who, username, now);
+        auth_rate_fail(app, db, who, username, now);
         int64_t ghost = auth_ghost_attempt(app, username, now, true);
         auth_note(app, db, who, u.id, ghost || admin_lock ? "locked" : "failed", admin_lock ? NULL : "disabled");
         return ghost ? auth_locked(out, ghost) : ERR_LOGIN_FAILED;
     }
     if (password_verify(password, u.password_hash) != 0) {
-        auth_rate_fail(app, who, username, now);
+        auth_rate_fail(app, db, who, username, now);
         int64_t until = auth_fail(app, db, who, u.id, "wrong password");
         return until ? auth_locked(out, until) : ERR_LOGIN_FAILED;
     }
@@ -342,7 +349,7 @@ auth_login(struct app *app, struct db *db, struct actor *who, const char *userna
             return rc;
         if (rc || changed != 1) {
             /* the password was right: say the code was wrong (issue 14) */
-            auth_rate_fail(app, who, username, now);
+            auth_rate_fail(app, db, who, username, now);
             int64_t until = auth_fail(app, db, who, u.id, rc ? "wrong code" : "code reused");
             return until ? auth_locked(out, until) : ERR_TOTP_WRONG;
         }

@@ -13,6 +13,7 @@ const struct audit_action audit_actions[] = {
     { "auth.totp.setup", "绑定双因素（生成密钥）", "Second factor set-up" },
     { "auth.totp.enable", "启用双因素", "Second factor enabled" },
     { "auth.totp.reset", "重置双因素", "Second factor reset" },
+    { "auth.unblock", "解除登录限制", "Sign-in limit lifted" },
     { "access.denied", "越权访问被拒绝", "Access denied" },
     { "access.csrf", "跨站请求校验失败", "CSRF check failed" },
     /* accounts, tokens, webhooks, policy, audit */

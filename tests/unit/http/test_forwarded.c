@@ -53,6 +53,24 @@ test_in_list(void **state)
     assert_true(forwarded_in_list("10.0.0.1", "10.0.0.10", 8));
     assert_false(forwarded_in_list("", "10.0.0.1", 8));
     assert_false(forwarded_in_list("not-an-ip", "not-an-ip", 9));
+    /* CIDR ranges (docs/security.md Known gaps item 3) */
+    assert_true(forwarded_in_list("10.0.0.0/8", "10.200.3.4", 10));
+    assert_false(forwarded_in_list("10.0.0.0/8", "11.0.0.1", 8));
+    assert_true(forwarded_in_list("192.168.4.0/22", "192.168.7.255", 13));
+    assert_false(forwarded_in_list("192.168.4.0/22", "192.168.8.0", 11));
+    assert_true(forwarded_in_list("127.0.0.1/32", "127.0.0.1", 9));
+    assert_false(forwarded_in_list("127.0.0.1/32", "127.0.0.2", 9));
+    assert_true(forwarded_in_list("0.0.0.0/0", "203.0.113.9", 11));
+    assert_true(forwarded_in_list("fd00::/8", "fd12:3456::1", 12));
+    assert_false(forwarded_in_list("fd00::/8", "fe80::1", 7));
+    assert_false(forwarded_in_list("10.0.0.0/8", "::ffff:10.0.0.1", 15)); /* families differ */
+    assert_false(forwarded_in_list("10.0.0.0/33", "10.0.0.1", 8));      /* bad prefixes match nothing */
+    assert_false(forwarded_in_list("10.0.0.0/", "10.0.0.1", 8));
+    assert_false(forwarded_in_list("10.0.0.0/8x", "10.0.0.1", 8));
+    assert_false(forwarded_in_list("10.0.0.0/-1", "10.0.0.1", 8));
+    assert_true(forwarded_in_list("nonsense/8, 172.16.0.0/12", "172.31.255.1", 12));
+    /* a client behind two proxies of a trusted range */
+    assert_string_equal(pick("10.1.0.0/16", "10.1.2.3", "198.51.100.7, 10.1.9.9"), "198.51.100.7");
 }
 
 int
