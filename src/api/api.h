@@ -127,15 +127,23 @@ int api_ingest_batch(struct req *req, const struct ingest_kind *kind);
 struct ingest_outcome;
 int api_change_failed(struct req *req, int rc, const struct ingest_outcome *why, const char *not_found);
 
-/* Generated .xlsx downloads (api/batches.c; used by api/people_export.c) ---------------- */
-/* api__tmp_path writes a fresh file name under the var directory for an export. */
-int api__tmp_path(struct req *req, char *out, size_t cap);
-/* api__send_xlsx opens path, unlinks it at once (it holds plaintext) and streams it as an
- * attachment named ascii_name (and utf8_name through filename*, may be NULL). */
-int api__send_xlsx(struct req *req, const char *path, const char *ascii_name, const char *utf8_name);
-/* api__reply_xlsx ends an export written to path with result rc (xlsxw_finish's): on 0 it
- * is api__send_xlsx; otherwise path is removed and rc returned (no reply sent). */
-int api__reply_xlsx(struct req *req, int rc, const char *path, const char *ascii_name, const char *utf8_name);
+/* Generated .xlsx downloads (api/xlsx_reply.c; issue 12, S1) ------------------------------
+ * Never in clear on disk: api__xlsx_new makes a sealed, nameless temporary file under
+ * <var>/tmp (crypto/sealed_tmp.h) and api__xlsx_dest the io/xlsxw.h destination that
+ * appends to it; write the workbook there (xlsxw_open_dest), then api__xlsx_reply. */
+struct api_xlsx;
+struct xlsxw_dest;
+/* api__xlsx_new: 0 or ERR_IO / ERR_CRYPTO (no reply sent). *out is the caller's until
+ * api__xlsx_reply (or api__xlsx_free). */
+int api__xlsx_new(struct req *req, struct api_xlsx **out);
+const struct xlsxw_dest *api__xlsx_dest(const struct api_xlsx *x);
+/* api__xlsx_reply ends the workbook written to x with result rc (xlsxw_finish's) and takes
+ * x: on 0 it seals x and streams it back, decrypted, as an attachment named ascii_name (and
+ * utf8_name through filename*, may be NULL), freeing it when the response is done;
+ * otherwise x is freed and rc returned (no reply sent). */
+int api__xlsx_reply(struct req *req, struct api_xlsx *x, int rc, const char *ascii_name, const char *utf8_name);
+/* api__xlsx_free discards x (error paths before api__xlsx_reply); NULL is fine. */
+void api__xlsx_free(struct api_xlsx *x);
 
 /* The .xlsx exports of issue 8 (api/places/exports.c, api/cameras/bindings.c): the handlers
  * of GET …/export.xlsx, also called by their lists for ?format=xlsx (api/export.h). */

@@ -192,10 +192,10 @@ export_title(struct req *req, struct xlsxw *w, const char *title, bool masked, b
     return rc;
 }
 
-/* export_open starts the workbook at path: the title row, the header row, the widths. */
+/* export_open starts the workbook at dest: the title row, the header row, the widths. */
 static int
 export_open(struct req *req, const struct api_list_def *def, const struct api_col *cols, size_t ncols,
-            const char *filters, bool reveal, const char *path, struct xlsxw **w)
+            const char *filters, bool reveal, const struct xlsxw_dest *dest, struct xlsxw **w)
 {
     struct str heads[64];
     struct xlsxw_opts opts = { 0 };
@@ -206,7 +206,7 @@ export_open(struct req *req, const struct api_list_def *def, const struct api_co
         heads[c] = str_of(cols[c].head);
         masked |= cols[c].kind == API_COL_MASKED;
     }
-    if ((rc = xlsxw_open(path, def->title, &opts, w)) ||
+    if ((rc = xlsxw_open_dest(dest, def->title, &opts, w)) ||
         (rc = export_title(req, *w, def->title, masked, reveal, filters)) || (rc = xlsxw_header(*w, heads, ncols)))
         return rc;
     for (size_t c = 0; !rc && c < ncols; c++)
@@ -214,10 +214,10 @@ export_open(struct req *req, const struct api_list_def *def, const struct api_co
     return rc;
 }
 
-/* export_write runs every page into the workbook at path. *rows: data rows written. */
+/* export_write runs every page into the workbook at dest. *rows: data rows written. */
 static int
 export_write(struct req *req, const struct api_list_def *def, const struct api_col *cols, size_t ncols,
-             const void *query, const char *filters, bool reveal, const char *path, uint64_t *rows)
+             const void *query, const char *filters, bool reveal, const struct xlsxw_dest *dest, uint64_t *rows)
 {
     struct xlsxw *w = NULL;
     int64_t cursor = 0;
@@ -233,7 +233,7 @@ export_write(struct req *req, const struct api_list_def *def, const struct api_c
             rc = req_fail(req, ERR_TOO_LARGE, "%lld rows are more than one sheet holds (%llu): narrow the filters",
                           (long long)pg.total, (unsigned long long)API_EXPORT_MAX_ROWS);
         if (!rc && !w)
-            rc = export_open(req, def, cols, ncols, filters, reveal, path, &w);
+            rc = export_open(req, def, cols, ncols, filters, reveal, dest, &w);
         if (!rc && pg.items)
             rc = export_rows(w, pg.items, cols, ncols, rows);
         cursor = rc ? 0 : pg.next;
@@ -247,7 +247,8 @@ int
 api_export(struct req *req, const struct api_list_def *def, const struct api_col *cols, size_t ncols,
            const void *query, const char *filters)
 {
-    char path[1200], action[64], ascii[80], utf8[160];
+    struct api_xlsx *x = NULL;
+    char action[64], ascii[80], utf8[160];
     struct buf detail = BUF_INIT;
     uint64_t rows = 0;
     bool reveal;
@@ -255,23 +256,19 @@ api_export(struct req *req, const struct api_list_def *def, const struct api_col
 
     if (ncols == 0 || ncols > 64)
         return ERR_INTERNAL;
-    if ((rc = export_reveal(req, def, &reveal)) || (rc = api__tmp_path(req, path, sizeof path)))
+    if ((rc = export_reveal(req, def, &reveal)) || (rc = api__xlsx_new(req, &x)))
         return rc;
-    if ((rc = export_write(req, def, cols, ncols, query, filters, reveal, path, &rows))) {
-        (void)remove(path);
-        return rc;
-    }
+    if ((rc = export_write(req, def, cols, ncols, query, filters, reveal, api__xlsx_dest(x), &rows)))
+        return api__xlsx_reply(req, x, rc, NULL, NULL);
     snprintf(action, sizeof action, "export.%s", def->name);
     buf_printf(&detail, "format=xlsx rows=%llu", (unsigned long long)rows);
     if (reveal)
         buf_printf(&detail, " reveal reason=%s", api_query_opt(req, "reason"));
     rc = audit_record(req->db, &req->app->keys, &req->actor, action, def->name, "ok", detail.data);
     buf_release(&detail);
-    if (rc) {
-        (void)remove(path);
-        return rc;
-    }
+    if (rc)
+        return api__xlsx_reply(req, x, rc, NULL, NULL);
     snprintf(ascii, sizeof ascii, "%s.xlsx", def->name);
     snprintf(utf8, sizeof utf8, "%s.xlsx", def->title);
-    return api__send_xlsx(req, path, ascii, utf8);
+    return api__xlsx_reply(req, x, 0, ascii, utf8);
 }

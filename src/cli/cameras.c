@@ -83,7 +83,7 @@ cameras_reconcile(struct cli_sheet *s, void *arg)
     if ((rc = reconcile_run(&s->app, s->db, &s->who, s->table, o->crs, (double)o->within, NULL, NULL, &res,
                             &s->why)))
         return cli_sheet_failed(s, "reconciliation", rc);
-    if ((rc = reconcile_export(s->db, &s->who, res.id, NULL, s->out)))
+    if ((rc = reconcile_export(s->db, &s->who, res.id, NULL, XLSXW_PATH(s->out))))
         return cli_sheet_cannot_write(s, rc);
     printf("reconciliation %lld: within=%lld m devices=%llu rejected=%llu duplicates=%llu\n",
            (long long)res.id, (long long)o->within, (unsigned long long)res.devices,

@@ -102,7 +102,7 @@ hotline_extract_cmd(int argc, char **argv)
         fprintf(stderr, "jiayuan: cannot read '%s' (%s): %s\n", in, err_name(rc), why.data);
         goto out;
     }
-    if ((rc = hotline_hits_xlsx_open(out, &w))) {
+    if ((rc = hotline_hits_xlsx_open(XLSXW_PATH(out), &w))) {
         fprintf(stderr, "jiayuan: cannot write '%s' (%s)\n", out, err_name(rc));
         goto out;
     }

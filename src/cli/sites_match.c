@@ -71,7 +71,7 @@ sites_run(struct cli_sheet *s, void *arg)
     struct site_match_result res;
     int rc;
 
-    if ((rc = site_match_xlsx_open(s->out, &w)))
+    if ((rc = site_match_xlsx_open(XLSXW_PATH(s->out), &w)))
         return cli_sheet_cannot_write(s, rc);
     if ((rc = site_match_run(&s->app, s->db, &s->who, s->table, o->crs, o->auto_at, sites_cli_row, w, &res,
                              &s->why))) {

@@ -65,7 +65,7 @@ toilets_run(struct cli_sheet *s, void *arg)
     struct toilet_import_result res;
     int rc;
 
-    if (s->out && (rc = toilet_report_xlsx_open(s->out, &c.w)))
+    if (s->out && (rc = toilet_report_xlsx_open(XLSXW_PATH(s->out), &c.w)))
         return cli_sheet_cannot_write(s, rc);
     if ((rc = toilet_import(&s->app, s->db, &s->who, s->table, *crs, toilets_cli_row, &c, &res, &s->why))) {
         xlsxw_free(c.w);

@@ -247,6 +247,13 @@ xlsxw_new_sheet(struct xlsxw *w, const char *name)
 int
 xlsxw_open(const char *path, const char *sheet_name, const struct xlsxw_opts *opts, struct xlsxw **out)
 {
+    return xlsxw_open_dest(XLSXW_PATH(path), sheet_name, opts, out);
+}
+
+int
+xlsxw_open_dest(const struct xlsxw_dest *dest, const char *sheet_name, const struct xlsxw_opts *opts,
+                struct xlsxw **out)
+{
     struct xlsxw *w = NULL;
     struct zipw *z = NULL;
     int rc;
@@ -257,7 +264,8 @@ xlsxw_open(const char *path, const char *sheet_name, const struct xlsxw_opts *op
         if (!xlsxw_name_ok(&probe, sheet_name))
             return ERR_INVALID;
     }
-    if ((rc = zipw_open(path, opts ? opts->threads : 0, &z)))
+    unsigned threads = opts ? opts->threads : 0;
+    if ((rc = dest->sink ? zipw_open_sink(dest->sink, threads, &z) : zipw_open(dest->path, threads, &z)))
         return rc;
     w = xcalloc(1, sizeof *w);
     w->z = z;

@@ -4,15 +4,17 @@
  * Rows are written one after the other, top to bottom, and memory stays constant whatever
  * the row count: the sheet XML is made by hand and streamed through io/zipw.h, which
  * deflates it at level 1 in blocks, on opts->threads worker threads when asked. Nothing is
- * written anywhere but the output file - no temporary file - and the buffers that held
+ * written anywhere but the output - a file, or an append-only sink (struct xlsxw_dest) -
+ * no temporary file - and the buffers that held
  * cell text are wiped when the writer is released. Text cells are written as text with the
  * "@" (Text) number format, so Excel shows an ID number as the 18 characters it is and
  * keeps it text when the user edits it (a number would be rounded to 15 significant
  * digits). Numbers are written as numbers. Every text goes through io/ooxml.h's escaper.
  *
- * The file still holds what the caller wrote, in clear: callers write only data the
- * requesting user may see (masked where masking applies), create it under the server's var
- * directory, and remove it once streamed. The output file is created with mode 0600.
+ * The output holds what the caller wrote, in clear: callers write only data the requesting
+ * user may see (masked where masking applies). A file is created with mode 0600 and is for
+ * the command line (the user names it); the server writes to a sink that seals what it gets
+ * (api/api.h: a nameless SM4-encrypted temporary file, crypto/sealed_tmp.h; issue 12, S1).
  *
  * Layout of a sheet (column widths, the frozen header) is written before its rows, so the
  * first rows of a sheet are held in memory until it is known: until a row after the header
@@ -31,6 +33,7 @@
 #include <stdint.h>
 
 #include "core/str.h"
+#include "io/zipw.h"
 
 #define XLSXW_MAX_ROWS ((uint64_t)1048576)
 #define XLSXW_MAX_COLS 16384
@@ -65,6 +68,16 @@ struct xlsxw_opts {
                                deflates; capped at ZIPW_MAX_THREADS, io/zipw.h) */
 };
 
+/* Where a workbook goes: the file at path, or sink when it is not NULL (path is then
+ * ignored; deflated members carry data descriptors, io/zipw.h). */
+struct xlsxw_dest {
+    const char *path;
+    const struct zipw_sink *sink;
+};
+
+#define XLSXW_PATH(p) (&(const struct xlsxw_dest){ (p), NULL })
+#define XLSXW_SINK(s) (&(const struct xlsxw_dest){ NULL, (s) })
+
 /* xlsxw_open creates (or truncates) the file at path, mode 0600, and starts a first sheet
  * named sheet_name (Excel's rules: 1-31 characters, none of []:*?/\ nor control
  * characters, not starting or ending with an apostrophe). On success *out owns the
@@ -72,6 +85,10 @@ struct xlsxw_opts {
  * not writable); on failure nothing is left at path. */
 int xlsxw_open(const char *path, const char *sheet_name, const struct xlsxw_opts *opts,
                struct xlsxw **out);
+
+/* xlsxw_open_dest is xlsxw_open writing to dest (a file or a sink). */
+int xlsxw_open_dest(const struct xlsxw_dest *dest, const char *sheet_name, const struct xlsxw_opts *opts,
+                    struct xlsxw **out);
 
 /* xlsxw_add_sheet finishes the current sheet and starts a new one named sheet_name; rows
  * then go to it, starting at its first row, with no column widths set. ERR_INVALID for a

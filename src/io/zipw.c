@@ -2,9 +2,14 @@
  *
  * A deflated member is cut into ZIPW_BLOCK-byte blocks held in a ring of ZIPW_RING; the
  * caller fills one block while workers deflate the queued ones, and the oldest finished
- * block is written as soon as it is done, so blocks reach the file in order. Local headers
- * are patched with CRC and sizes (pwrite) once a member is done, so no data descriptors
- * are needed. Not an .xlsx writer (io/xlsxw.c) and not a zip reader (libzip, io/table_xlsx.c).
+ * block is written as soon as it is done, so blocks reach the output in order. Written to a
+ * file (zipw_open), a deflated member's local header is patched with CRC and sizes (pwrite)
+ * once the member is done, so no data descriptors are needed. Written to a sink
+ * (zipw_open_sink), output is append-only: a deflated member's local header has
+ * general-purpose bit 3 set and zero CRC and sizes, and a data descriptor (PK 7 8, CRC,
+ * sizes) follows its data; the central directory has the real values. Stored members know
+ * their CRC and sizes up front and carry them in the local header either way. Not an .xlsx
+ * writer (io/xlsxw.c) and not a zip reader (libzip, io/table_xlsx.c).
  */
 #include "io/zipw.h"
 
@@ -49,9 +54,10 @@ struct zipw_entry {
 };
 
 struct zipw {
-    int fd;
+    int fd;                           /* the output file; -1 when writing to the sink */
     char *path;
-    uint64_t off;                     /* bytes written to fd */
+    struct zipw_sink sink;            /* the output when fd is -1 */
+    uint64_t off;                     /* bytes written */
     int err;                          /* sticky: ERR_IO or ERR_TOO_LARGE */
     struct zipw_entry *entries;
     size_t nentries, entries_cap;
@@ -94,6 +100,13 @@ static void
 zipw_write(struct zipw *z, const void *p, size_t n)
 {
     const unsigned char *c = p;
+    if (z->fd < 0) {
+        if (n && !z->err && z->sink.write(z->sink.ctx, p, n) != 0)
+            zipw_fail(z, ERR_IO);
+        else if (!z->err)
+            z->off += n;
+        return;
+    }
     while (n && !z->err) {
         ssize_t k = write(z->fd, c, n);
         if (k < 0 && errno == EINTR)
@@ -268,8 +281,18 @@ zipw_put(struct zipw *z, const void *p, size_t n)
 
 /* ---- members and the directory -------------------------------------------------------- */
 
+/* zipw_flags: names are UTF-8 (bit 11); a deflated member written to a sink has a data
+ * descriptor (bit 3). */
+static uint16_t
+zipw_flags(const struct zipw *z, uint16_t method)
+{
+    return z->fd < 0 && method != 0 ? 0x0808 : 0x0800;
+}
+
+/* zipw_entry_begin starts member name; a stored member (method 0) passes its crc and size
+ * so that the local header has them when writing to a sink. */
 static void
-zipw_entry_begin(struct zipw *z, const char *name, uint16_t method)
+zipw_entry_begin(struct zipw *z, const char *name, uint16_t method, uLong crc, uint64_t size)
 {
     unsigned char h[30];
     size_t nl = strlen(name);
@@ -293,9 +316,14 @@ zipw_entry_begin(struct zipw *z, const char *name, uint16_t method)
     memset(h, 0, sizeof h);
     zipw_le32(h, 0x04034b50);
     zipw_le16(h + 4, 20);
-    zipw_le16(h + 6, 0x0800);   /* names are UTF-8 */
+    zipw_le16(h + 6, zipw_flags(z, method)); /* names are UTF-8 (+ bit 3, see above) */
     zipw_le16(h + 8, method);
     zipw_le16(h + 12, 0x21);    /* 1980-01-01 00:00 */
+    if (z->fd < 0 && method == 0 && size <= ZIPW_LIMIT) {
+        zipw_le32(h + 14, (uint32_t)crc);
+        zipw_le32(h + 18, (uint32_t)size);
+        zipw_le32(h + 22, (uint32_t)size);
+    }
     zipw_le16(h + 26, (uint16_t)nl);
     zipw_write(z, h, sizeof h);
     zipw_write(z, name, nl);
@@ -305,7 +333,7 @@ static void
 zipw_entry_end(struct zipw *z, uLong crc, uint64_t csize, uint64_t usize)
 {
     struct zipw_entry *e;
-    unsigned char h[12];
+    unsigned char h[16];
 
     if (z->err)
         return;
@@ -317,11 +345,16 @@ zipw_entry_end(struct zipw *z, uLong crc, uint64_t csize, uint64_t usize)
     e->crc = crc;
     e->csize = csize;
     e->usize = usize;
-    zipw_le32(h, (uint32_t)crc);
-    zipw_le32(h + 4, (uint32_t)csize);
-    zipw_le32(h + 8, (uint32_t)usize);
-    if (pwrite(z->fd, h, sizeof h, (off_t)(e->offset + 14)) != (ssize_t)sizeof h)
+    zipw_le32(h, 0x08074b50);
+    zipw_le32(h + 4, (uint32_t)crc);
+    zipw_le32(h + 8, (uint32_t)csize);
+    zipw_le32(h + 12, (uint32_t)usize);
+    if (z->fd < 0) {
+        if (e->method != 0) /* the data descriptor */
+            zipw_write(z, h, sizeof h);
+    } else if (pwrite(z->fd, h + 4, 12, (off_t)(e->offset + 14)) != 12) {
         zipw_fail(z, ERR_IO);
+    }
 }
 
 void
@@ -331,15 +364,16 @@ zipw_stored(struct zipw *z, const char *name, const void *p, size_t n)
         zipw_fail(z, ERR_TOO_LARGE);
         return;
     }
-    zipw_entry_begin(z, name, 0);
+    uLong crc = crc32(crc32(0L, Z_NULL, 0), (const Bytef *)p, (uInt)n);
+    zipw_entry_begin(z, name, 0, crc, n);
     zipw_write(z, p, n);
-    zipw_entry_end(z, crc32(crc32(0L, Z_NULL, 0), (const Bytef *)p, (uInt)n), n, n);
+    zipw_entry_end(z, crc, n, n);
 }
 
 void
 zipw_begin(struct zipw *z, const char *name)
 {
-    zipw_entry_begin(z, name, 8);
+    zipw_entry_begin(z, name, 8, 0, 0);
     if (z->err)
         return;
     z->open_member = true;
@@ -381,7 +415,7 @@ zipw_directory(struct zipw *z)
         zipw_le32(h, 0x02014b50);
         zipw_le16(h + 4, 20);
         zipw_le16(h + 6, 20);
-        zipw_le16(h + 8, 0x0800);
+        zipw_le16(h + 8, zipw_flags(z, e->method));
         zipw_le16(h + 10, e->method);
         zipw_le16(h + 14, 0x21);
         zipw_le32(h + 16, (uint32_t)e->crc);
@@ -405,11 +439,27 @@ zipw_directory(struct zipw *z)
 
 /* ---- life cycle ---------------------------------------------------------------------- */
 
+static struct zipw *
+zipw_new(int fd, const char *path, const struct zipw_sink *sink, unsigned threads)
+{
+    struct zipw *z = xcalloc(1, sizeof *z);
+    z->fd = fd;
+    z->path = path ? xstrdup(path) : NULL;
+    if (sink)
+        z->sink = *sink;
+    pthread_mutex_init(&z->mu, NULL);
+    pthread_cond_init(&z->cv, NULL);
+    for (unsigned i = 0; i < threads && i < ZIPW_MAX_THREADS; i++) {
+        if (pthread_create(&z->threads[i], NULL, zipw_worker, z))
+            break; /* fewer workers: slower, not wrong */
+        z->nthreads++;
+    }
+    return z;
+}
+
 int
 zipw_open(const char *path, unsigned threads, struct zipw **out)
 {
-    struct zipw *z;
-
     *out = NULL;
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -419,18 +469,26 @@ zipw_open(const char *path, unsigned threads, struct zipw **out)
         unlink(path);
         return ERR_IO;
     }
-    z = xcalloc(1, sizeof *z);
-    z->fd = fd;
-    z->path = xstrdup(path);
-    pthread_mutex_init(&z->mu, NULL);
-    pthread_cond_init(&z->cv, NULL);
-    for (unsigned i = 0; i < threads && i < ZIPW_MAX_THREADS; i++) {
-        if (pthread_create(&z->threads[i], NULL, zipw_worker, z))
-            break; /* fewer workers: slower, not wrong */
-        z->nthreads++;
-    }
-    *out = z;
+    *out = zipw_new(fd, path, NULL, threads);
     return 0;
+}
+
+int
+zipw_open_sink(const struct zipw_sink *sink, unsigned threads, struct zipw **out)
+{
+    *out = NULL;
+    if (!sink || !sink->write)
+        return ERR_INVALID;
+    *out = zipw_new(-1, NULL, sink, threads);
+    return 0;
+}
+
+/* zipw_remove removes the file written to (nothing for a sink). */
+static void
+zipw_remove(const struct zipw *z)
+{
+    if (z->path)
+        unlink(z->path);
 }
 
 static void
@@ -478,14 +536,16 @@ zipw_close(struct zipw *z)
         zipw_end(z);
     zipw_stop_workers(z);
     zipw_directory(z);
-    if (!z->err && close(z->fd) != 0)
-        zipw_fail(z, ERR_IO);
-    else if (z->err)
-        close(z->fd);
-    z->fd = -1;
+    if (z->fd >= 0) {
+        if (!z->err && close(z->fd) != 0)
+            zipw_fail(z, ERR_IO);
+        else if (z->err)
+            close(z->fd);
+        z->fd = -1;
+    }
     rc = z->err;
     if (rc)
-        unlink(z->path);
+        zipw_remove(z);
     zipw_release(z);
     return rc;
 }
@@ -495,6 +555,6 @@ zipw_free(struct zipw *z)
 {
     if (!z)
         return;
-    unlink(z->path);
+    zipw_remove(z);
     zipw_release(z);
 }

@@ -1,7 +1,7 @@
 /* api/batch/batches.c - the /api/v1/batches resource: batch test-result queries over HTTP
  * (R4.3-R4.7). Upload a resident list (multipart field "file", .xlsx or .csv, at most
  * BATCH_FILE_CAP bytes), list and read batches with status, counts and progress, re-run
- * (迭代), export (.xlsx generated on demand and deleted as soon as it is opened), delete.
+ * (迭代), export (.xlsx generated on demand into a sealed temporary file, api__xlsx_reply), delete.
  * Storage, scope and audit are domain/batch/batch_job.c's; the run is domain/batch/batch_worker.c's.
  *
  * Upload body: streamed by the server (route body cap API_BATCH_UPLOAD_CAP, checked
@@ -13,12 +13,8 @@
  * batch_quota_exceeded (batch_quota.h); the export (the only way the uploaded names and phones
  * leave) is the uploader's unless shared (403 batch_not_shared).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "api/api.h"
 #include "api/export.h"
@@ -38,101 +34,6 @@
 
 /* The whole multipart body: the file plus room for the form's other fields and headers. */
 #define API_BATCH_UPLOAD_CAP (BATCH_FILE_CAP + ((size_t)1 << 20))
-
-#define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-/* --- streaming a generated file --------------------------------------------------------- */
-
-struct api_file {
-    int fd;
-};
-
-static size_t
-api_file_fill(void *cls, char *buf, size_t max, bool *end)
-{
-    struct api_file *f = cls;
-    for (;;) {
-        ssize_t n = read(f->fd, buf, max);
-        if (n > 0)
-            return (size_t)n;
-        if (n < 0 && errno == EINTR)
-            continue;
-        *end = true; /* end of file, or an error: the response ends (short) */
-        return 0;
-    }
-}
-
-static void
-api_file_release(void *cls)
-{
-    struct api_file *f = cls;
-    close(f->fd);
-    xfree(f);
-}
-
-static void
-api_disposition_name(struct buf *b, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("!#$&+-.^_`|~", *p))
-            buf_addch(b, (char)*p);
-        else
-            buf_printf(b, "%%%02X", *p);
-    }
-}
-
-int
-api__tmp_path(struct req *req, char *out, size_t cap)
-{
-    uint8_t rnd[12];
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-        return ERR_IO;
-    struct buf b = BUF_INIT;
-    buf_printf(&b, "%s/.export-", req->app->var_dir);
-    for (size_t i = 0; i < sizeof rnd; i++)
-        buf_printf(&b, "%02x", rnd[i]);
-    buf_adds(&b, ".xlsx");
-    int rc = buf_error(&b) || b.len + 1 > cap ? ERR_IO : 0;
-    if (!rc)
-        str_copy(out, cap, b.data);
-    buf_release(&b);
-    return rc;
-}
-
-int
-api__reply_xlsx(struct req *req, int rc, const char *path, const char *ascii_name, const char *utf8_name)
-{
-    if (rc) {
-        remove(path);
-        return rc;
-    }
-    return api__send_xlsx(req, path, ascii_name, utf8_name);
-}
-
-int
-api__send_xlsx(struct req *req, const char *path, const char *ascii_name, const char *utf8_name)
-{
-    struct api_file *f;
-    struct buf cd = BUF_INIT;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    /* the file holds plaintext: its name goes at once, the open descriptor streams it */
-    (void)unlink(path);
-    if (fd < 0) {
-        log_error("export.open", "error", strerror(errno), NULL);
-        return ERR_IO;
-    }
-    f = xcalloc(1, sizeof *f);
-    f->fd = fd;
-    buf_printf(&cd, "attachment; filename=\"%s\"", ascii_name);
-    if (utf8_name && *utf8_name) {
-        buf_adds(&cd, "; filename*=UTF-8''");
-        api_disposition_name(&cd, utf8_name);
-    }
-    req_add_header(req, "Content-Disposition", cd.data);
-    buf_release(&cd);
-    return req_reply_stream(req, XLSX_TYPE, api_file_fill, f, api_file_release, NULL);
-}
 
 /* --- JSON ------------------------------------------------------------------------------------- */
 
@@ -408,7 +309,8 @@ batches_export(struct req *req)
 {
     enum batch_export_rows rows;
     struct batch_job job;
-    char path[1200], ascii[96], utf8[BATCH_FILE_NAME_MAX + 64];
+    struct api_xlsx *x = NULL;
+    char ascii[96], utf8[BATCH_FILE_NAME_MAX + 64];
     int64_t id;
     int rc;
 
@@ -418,9 +320,11 @@ batches_export(struct req *req)
         return req_fail(req, ERR_INVALID, "'rows' must be all, not_found or invalid");
     if ((rc = batch_job_get(req->db, &req->actor, id, &job)))
         return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such batch") : rc;
-    if ((rc = api__tmp_path(req, path, sizeof path)))
+    if ((rc = api__xlsx_new(req, &x)))
         return rc;
-    rc = batch_job_export(req->app, req->db, &req->actor, id, rows, path, NULL);
+    rc = batch_job_export(req->app, req->db, &req->actor, id, rows, api__xlsx_dest(x), NULL);
+    if (rc)
+        api__xlsx_free(x);
     if (rc == ERR_NOT_FOUND)
         return req_fail(req, rc, "no such batch");
     if (rc == ERR_FORBIDDEN)
@@ -430,7 +334,7 @@ batches_export(struct req *req)
     if (rc)
         return rc;
     batches_export_name(&job, rows, ascii, sizeof ascii, utf8, sizeof utf8);
-    return api__send_xlsx(req, path, ascii, utf8);
+    return api__xlsx_reply(req, x, 0, ascii, utf8);
 }
 
 /* batches_status_word gives the Chinese word of a row status code (core/idno.h). */
@@ -496,18 +400,18 @@ batches_template(struct req *req)
     static const struct str names[] = { { "身份证号", sizeof "身份证号" - 1 }, { "姓名", sizeof "姓名" - 1 },
                                          { "手机号", sizeof "手机号" - 1 } };
     struct xlsxw *w = NULL;
-    char path[1200];
+    struct api_xlsx *x = NULL;
     int rc;
-    if ((rc = api__tmp_path(req, path, sizeof path)))
+    if ((rc = api__xlsx_new(req, &x)))
         return rc;
-    if ((rc = xlsxw_open(path, "名单", NULL, &w)))
-        return rc;
+    if ((rc = xlsxw_open_dest(api__xlsx_dest(x), "名单", NULL, &w)))
+        return api__xlsx_reply(req, x, rc, NULL, NULL);
     rc = xlsxw_set_width(w, 0, 22);
     if (!rc)
         rc = xlsxw_set_width(w, 2, 16);
     if (!rc)
         rc = xlsxw_header(w, names, sizeof names / sizeof names[0]);
-    return api__reply_xlsx(req, xlsxw_finish(w, rc), path, "batch-template.xlsx", "导入模板.xlsx");
+    return api__xlsx_reply(req, x, xlsxw_finish(w, rc), "batch-template.xlsx", "导入模板.xlsx");
 }
 
 /* DELETE /api/v1/batches/{id} (no body, or {}) -> 204 */

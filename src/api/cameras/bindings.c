@@ -67,13 +67,13 @@ api__export_bindings(struct req *req)
     struct binding *b = NULL;
     int64_t pid, cid;
     size_t n = 0;
-    char path[512];
+    struct api_xlsx *x = NULL;
     int rc;
     if ((rc = bindings_query(req, &pid, &cid)) ||
         (rc = binding_list(req->db, &req->actor, pid, cid, BINDINGS_MAX, &req->arena, &b, &n)) ||
-        (rc = api__tmp_path(req, path, sizeof path)))
+        (rc = api__xlsx_new(req, &x)))
         return rc;
-    if ((rc = xlsxw_open(path, "绑定关系", &opts, &w)) || (rc = xlsxw_header(w, head, 8)))
+    if ((rc = xlsxw_open_dest(api__xlsx_dest(x), "绑定关系", &opts, &w)) || (rc = xlsxw_header(w, head, 8)))
         goto out;
     for (size_t i = 0; i < n && !rc; i++) {
         struct xlsxw_cell c[8] = {
@@ -86,7 +86,7 @@ api__export_bindings(struct req *req)
         rc = xlsxw_row(w, c, 8);
     }
 out:
-    return api__reply_xlsx(req, xlsxw_finish(w, rc), path, "bindings.xlsx", "绑定关系.xlsx");
+    return api__xlsx_reply(req, x, xlsxw_finish(w, rc), "bindings.xlsx", "绑定关系.xlsx");
 }
 
 const struct route api_bindings_routes[] = {

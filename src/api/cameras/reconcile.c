@@ -168,17 +168,20 @@ static int
 reconciliations_export(struct req *req)
 {
     const char *cls;
-    char path[1200], name[64];
+    struct api_xlsx *x = NULL;
+    char name[64];
     int64_t id;
     int rc;
     if ((rc = req_param_i64(req, 0, &id)) || (rc = class_arg(req, &cls)) ||
-        (rc = api__tmp_path(req, path, sizeof path)))
+        (rc = api__xlsx_new(req, &x)))
         return rc;
-    rc = reconcile_export(req->db, &req->actor, id, cls, path);
+    rc = reconcile_export(req->db, &req->actor, id, cls, api__xlsx_dest(x));
+    if (rc)
+        api__xlsx_free(x);
     if (rc)
         return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such reconciliation") : rc;
     snprintf(name, sizeof name, "reconciliation-%lld.xlsx", (long long)id);
-    return api__send_xlsx(req, path, name, NULL);
+    return api__xlsx_reply(req, x, 0, name, NULL);
 }
 
 /* POST /api/v1/reconciliations/{id}/bind (no body, or {}) -> {"bound","binding_batch"} */

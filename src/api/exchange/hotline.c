@@ -105,7 +105,7 @@ hotline_extract_route(struct req *req)
     struct hits_out h = { NULL, NULL };
     struct table *t = NULL;
     const char *cats[HOTLINE_MAX_CATEGORIES];
-    char path[1200];
+    struct api_xlsx *x = NULL;
     size_t ncats;
     bool xlsx = false;
     int rc;
@@ -125,7 +125,7 @@ hotline_extract_route(struct req *req)
         rc = req_fail(req, rc, "%s", why.data);
         goto out;
     }
-    if (xlsx && ((rc = api__tmp_path(req, path, sizeof path)) || (rc = hotline_hits_xlsx_open(path, &h.w))))
+    if (xlsx && ((rc = api__xlsx_new(req, &x)) || (rc = hotline_hits_xlsx_open(api__xlsx_dest(x), &h.w))))
         goto out;
     h.items = json_array();
     rc = hotline_extract(t, rule, cats, ncats, hit_json, &h, &c, &why);
@@ -143,8 +143,9 @@ hotline_extract_route(struct req *req)
                           detail.data);
     }
     if (xlsx) {
-        rc = api__reply_xlsx(req, xlsxw_finish(h.w, rc), path, "hotline-hits.xlsx", "12345工单命中.xlsx");
+        rc = api__xlsx_reply(req, x, xlsxw_finish(h.w, rc), "hotline-hits.xlsx", "12345工单命中.xlsx");
         h.w = NULL;
+        x = NULL;
         goto out;
     }
     if (rc)
@@ -158,6 +159,7 @@ hotline_extract_route(struct req *req)
     rc = api_reply(req, 200, o);
 out:
     xlsxw_free(h.w);
+    api__xlsx_free(x);
     json_decref(h.items);
     table_close(t);
     hotline_rule_free(rule);

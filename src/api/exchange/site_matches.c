@@ -164,7 +164,8 @@ matches_xlsx(struct req *req)
     struct arena arena = ARENA_INIT;
     struct site_match_run_info info;
     struct xlsxw *w = NULL;
-    char path[1200], name[64];
+    struct api_xlsx *x = NULL;
+    char name[64];
     int64_t id, after = 0, total;
     int rc;
     if ((rc = req_param_i64(req, 0, &id)))
@@ -173,7 +174,7 @@ matches_xlsx(struct req *req)
         arena_release(&arena);
         return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such run") : rc;
     }
-    if ((rc = api__tmp_path(req, path, sizeof path)) || (rc = site_match_xlsx_open(path, &w)))
+    if ((rc = api__xlsx_new(req, &x)) || (rc = site_match_xlsx_open(api__xlsx_dest(x), &w)))
         goto out;
     for (;;) {
         struct site_match_row *rows;
@@ -195,9 +196,11 @@ matches_xlsx(struct req *req)
     if (rc)
         goto out;
     snprintf(name, sizeof name, "site-matches-%lld.xlsx", (long long)id);
-    rc = api__send_xlsx(req, path, name, NULL);
+    rc = api__xlsx_reply(req, x, 0, name, NULL);
+    x = NULL;
 out:
     xlsxw_free(w);
+    api__xlsx_free(x);
     arena_release(&arena);
     return rc;
 }

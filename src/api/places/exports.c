@@ -26,7 +26,7 @@ export_text(const char *s)
 }
 
 static int
-export_places_write(struct req *req, const char *path, struct place_query *q)
+export_places_write(struct req *req, const struct xlsxw_dest *dest, struct place_query *q)
 {
     static const struct str head[] = { STR_LIT("id"), STR_LIT("类型"), STR_LIT("编码"), STR_LIT("名称"),
                                        STR_LIT("街道"), STR_LIT("地址"), STR_LIT("经度"), STR_LIT("纬度"),
@@ -37,7 +37,7 @@ export_places_write(struct req *req, const char *path, struct place_query *q)
     size_t n = 0, count = 0;
     int64_t total = 0;
     int rc;
-    if ((rc = xlsxw_open(path, "点位", &opts, &w)) || (rc = xlsxw_header(w, head, 12)))
+    if ((rc = xlsxw_open_dest(dest, "点位", &opts, &w)) || (rc = xlsxw_header(w, head, 12)))
         goto out;
     q->limit = PLACE_LIST_MAX;
     q->after = 0;
@@ -75,20 +75,20 @@ api__export_places(struct req *req)
 {
     struct place_query q = { 0 };
     const char *active = req_query(req, "active");
-    char path[512];
+    struct api_xlsx *x = NULL;
     int rc;
     q.kind = req_query(req, "kind");
     q.q = req_query(req, "q");
     q.subdistrict = req_query(req, "subdistrict");
     q.active_only = active && !strcmp(active, "1");
     if ((rc = api_text(req, "kind", q.kind, PLACE_KIND_MAX)) || (rc = api_text(req, "q", q.q, 128)) ||
-        (rc = api_text(req, "subdistrict", q.subdistrict, 12)) || (rc = api__tmp_path(req, path, sizeof path)))
+        (rc = api_text(req, "subdistrict", q.subdistrict, 12)) || (rc = api__xlsx_new(req, &x)))
         return rc;
-    return api__reply_xlsx(req, export_places_write(req, path, &q), path, "places.xlsx", "点位.xlsx");
+    return api__xlsx_reply(req, x, export_places_write(req, api__xlsx_dest(x), &q), "places.xlsx", "点位.xlsx");
 }
 
 static int
-export_cameras_write(struct req *req, const char *path, struct camera_query *q)
+export_cameras_write(struct req *req, const struct xlsxw_dest *dest, struct camera_query *q)
 {
     static const struct str head[] = { STR_LIT("id"), STR_LIT("国标编码"), STR_LIT("名称"), STR_LIT("经度"),
                                        STR_LIT("纬度"), STR_LIT("方向"), STR_LIT("权属"), STR_LIT("在线状态"),
@@ -99,7 +99,7 @@ export_cameras_write(struct req *req, const char *path, struct camera_query *q)
     size_t n = 0, count = 0;
     int64_t total = 0;
     int rc;
-    if ((rc = xlsxw_open(path, "摄像机", &opts, &w)) || (rc = xlsxw_header(w, head, 10)))
+    if ((rc = xlsxw_open_dest(dest, "摄像机", &opts, &w)) || (rc = xlsxw_header(w, head, 10)))
         goto out;
     q->limit = CAMERA_LIST_MAX;
     q->after = 0;
@@ -134,15 +134,15 @@ int
 api__export_cameras(struct req *req)
 {
     struct camera_query q = { 0 };
-    char path[512];
+    struct api_xlsx *x = NULL;
     int rc;
     q.q = req_query(req, "q");
     q.status = req_query(req, "status");
     q.subdistrict = req_query(req, "subdistrict");
     if ((rc = api_text(req, "q", q.q, 128)) || (rc = api_text(req, "status", q.status, 16)) ||
-        (rc = api_text(req, "subdistrict", q.subdistrict, 12)) || (rc = api__tmp_path(req, path, sizeof path)))
+        (rc = api_text(req, "subdistrict", q.subdistrict, 12)) || (rc = api__xlsx_new(req, &x)))
         return rc;
-    return api__reply_xlsx(req, export_cameras_write(req, path, &q), path, "cameras.xlsx", "摄像机.xlsx");
+    return api__xlsx_reply(req, x, export_cameras_write(req, api__xlsx_dest(x), &q), "cameras.xlsx", "摄像机.xlsx");
 }
 
 /* GET /api/v1/camera-checks/export.xlsx?kind&stale_days -> 摄像机核查.xlsx (the check list) */
@@ -159,7 +159,7 @@ api__export_checks(struct req *req)
     struct xlsxw *w = NULL;
     int64_t days = 0;
     size_t n = 0;
-    char path[512];
+    struct api_xlsx *x = NULL;
     int rc;
     if ((rc = api_text(req, "kind", kind, 32)))
         return rc;
@@ -167,9 +167,9 @@ api__export_checks(struct req *req)
         return req_fail(req, ERR_INVALID, "'stale_days' must be a whole number from 0 to 3650");
     if ((rc = camera_check_list(req->db, &req->actor, kind, days, time_now_ms(), CAMERA_CHECK_LIST_MAX, &req->arena,
                                 &rows, &n)) ||
-        (rc = api__tmp_path(req, path, sizeof path)))
+        (rc = api__xlsx_new(req, &x)))
         return rc;
-    if ((rc = xlsxw_open(path, "摄像机核查", &opts, &w)) || (rc = xlsxw_header(w, head, 12)))
+    if ((rc = xlsxw_open_dest(api__xlsx_dest(x), "摄像机核查", &opts, &w)) || (rc = xlsxw_header(w, head, 12)))
         goto out;
     for (size_t i = 0; i < n && !rc; i++) {
         const struct camera_check_row *r = &rows[i];
@@ -185,7 +185,7 @@ api__export_checks(struct req *req)
         rc = xlsxw_row(w, c, 12);
     }
 out:
-    return api__reply_xlsx(req, xlsxw_finish(w, rc), path, "camera-checks.xlsx", "摄像机核查.xlsx");
+    return api__xlsx_reply(req, x, xlsxw_finish(w, rc), "camera-checks.xlsx", "摄像机核查.xlsx");
 }
 
 const struct route api_places_export_routes[] = {

@@ -144,7 +144,8 @@ toilets_import_report(struct req *req)
     struct arena arena = ARENA_INIT;
     struct toilet_import_info info;
     struct xlsxw *w = NULL;
-    char path[1200], name[64];
+    struct api_xlsx *x = NULL;
+    char name[64];
     int64_t id, after = 0, total;
     int rc;
 
@@ -154,8 +155,7 @@ toilets_import_report(struct req *req)
         arena_release(&arena);
         return rc == ERR_NOT_FOUND ? req_fail(req, rc, "no such import") : rc;
     }
-    if ((rc = api__tmp_path(req, path, sizeof path)) ||
-        (rc = toilet_report_xlsx_open(path, &w)))
+    if ((rc = api__xlsx_new(req, &x)) || (rc = toilet_report_xlsx_open(api__xlsx_dest(x), &w)))
         goto out;
     for (;;) {
         struct toilet_report_row *rows;
@@ -177,9 +177,11 @@ toilets_import_report(struct req *req)
     if (rc)
         goto out;
     snprintf(name, sizeof name, "toilet-import-%lld.xlsx", (long long)id);
-    rc = api__send_xlsx(req, path, name, NULL);
+    rc = api__xlsx_reply(req, x, 0, name, NULL);
+    x = NULL;
 out:
     xlsxw_free(w);
+    api__xlsx_free(x);
     arena_release(&arena);
     return rc;
 }

@@ -2,9 +2,9 @@
  * (R4.2 "export it to .xlsx"). The same lookup, masking, reveal rule and audit as
  * POST /api/v1/people/lookup (domain/testing/person.h), one more audit entry for the download
  * (people.export, by blind index). The ID number travels in the body, never in the URL.
- * The file is written with io/xlsxw.h (no temporary file of its own) under the var
- * directory, opened, unlinked and streamed (api__send_xlsx): it holds only what the reply
- * of the lookup would have shown.
+ * The workbook is written with io/xlsxw.h into a sealed, nameless temporary file and streamed
+ * back from it (api__xlsx_reply; never in clear on disk, issue 12): it holds only what the
+ * reply of the lookup would have shown.
  */
 #include <stdio.h>
 #include <string.h>
@@ -39,7 +39,7 @@ people_result_text(const char *r)
 }
 
 static int
-people_export_write(const char *path, const struct person_history *h, int days)
+people_export_write(const struct xlsxw_dest *dest, const struct person_history *h, int days)
 {
     static const struct str names[PEOPLE_EXPORT_COLS] = {
         STR_LIT("姓名"), STR_LIT("身份证号"), STR_LIT("采样时间"), STR_LIT("采样点编码"), STR_LIT("采样点"),
@@ -52,7 +52,7 @@ people_export_write(const char *path, const struct person_history *h, int days)
     int rc;
 
     snprintf(sheet, sizeof sheet, "近%d天检测记录", days);
-    if ((rc = xlsxw_open(path, sheet, NULL, &w)) || (rc = xlsxw_header(w, names, PEOPLE_EXPORT_COLS)))
+    if ((rc = xlsxw_open_dest(dest, sheet, NULL, &w)) || (rc = xlsxw_header(w, names, PEOPLE_EXPORT_COLS)))
         goto out;
     for (size_t c = 0; c < PEOPLE_EXPORT_COLS; c++)
         if ((rc = xlsxw_set_width(w, c, widths[c])))
@@ -93,7 +93,8 @@ people_export(struct req *req)
     json_int_t days = PERSON_DAYS_DEFAULT;
     int reveal = 0, rc;
     struct person_history h;
-    char path[1200], norm[IDNO_LEN + 1], target[40], detail[64];
+    struct api_xlsx *x = NULL;
+    char norm[IDNO_LEN + 1], target[40], detail[64];
 
     memset(&h, 0, sizeof h);
     if ((rc = api_body(req, &body)) ||
@@ -109,21 +110,21 @@ people_export(struct req *req)
         rc = req_fail(req, rc, "permission 'pii.reveal' is required to reveal");
     else if (rc && why.len)
         rc = req_fail(req, rc, "%s", why.data);
-    if (rc || (rc = api__tmp_path(req, path, sizeof path)))
+    if (rc || (rc = api__xlsx_new(req, &x)))
         goto out;
-    if ((rc = people_export_write(path, &h, (int)days)))
+    if ((rc = people_export_write(api__xlsx_dest(x), &h, (int)days)))
         goto out;
     (void)idno_normalize(id, strlen(id), norm); /* valid: person_lookup accepted it */
     snprintf(target, sizeof target, "blind:%016llx",
              (unsigned long long)blind_index(&req->app->keys, "idno", norm, IDNO_LEN));
     wipe(norm, sizeof norm);
     snprintf(detail, sizeof detail, "days=%d tests=%zu%s", (int)days, h.ntests, h.revealed ? " reveal" : "");
-    if ((rc = audit_record(req->db, &req->app->keys, &req->actor, "people.export", target, "ok", detail))) {
-        (void)unlink(path);
+    if ((rc = audit_record(req->db, &req->app->keys, &req->actor, "people.export", target, "ok", detail)))
         goto out;
-    }
-    rc = api__send_xlsx(req, path, "test-history.xlsx", "检测记录.xlsx");
+    rc = api__xlsx_reply(req, x, 0, "test-history.xlsx", "检测记录.xlsx");
+    x = NULL;
 out:
+    api__xlsx_free(x);
     if (h.name && h.revealed)
         wipe((char *)h.name, strlen(h.name));
     buf_release(&why);

@@ -37,6 +37,7 @@
 #include "core/idno.h"
 #include "domain/platform/app.h"
 #include "domain/batch/batch.h"
+#include "io/xlsxw.h"
 
 #define BATCH_FILE_CAP ((size_t)64 << 20)  /* bytes of one uploaded file */
 #define BATCH_FILE_NAME_MAX 255            /* bytes; longer names are cut */
@@ -162,17 +163,17 @@ bool batch_job_may_delete(const struct actor *a, const struct batch_job *j);
  * (nothing changed) when batch_job_may_delete says no. */
 int batch_job_delete(struct app *app, struct db *db, const struct actor *a, int64_t id);
 
-/* batch_job_export writes batch id (done only: ERR_CONFLICT otherwise) as .xlsx to path
+/* batch_job_export writes batch id (done only: ERR_CONFLICT otherwise) as .xlsx to dest
  * (created mode 0600 by io/xlsxw.h, which writes no other file): the original rows with
  * their original cells as text, each data row followed by 状态 and the result columns of
  * domain/batch/batch.h; title rows as they were, the header row (or, without one, a first
  * row) naming the appended columns; past Excel's row limit rows continue on a further
  * sheet under the same header. rows filters the data rows; title and header rows are
  * always written. *written (may be NULL) receives the data rows written. The file holds
- * plaintext: the caller opens it, unlinks it at once and streams it. Audited as
- * batches.export. */
+ * plaintext: the server writes it to a sealed sink (api/api.h api__xlsx_new), the command
+ * line to the file the user names. Audited as batches.export. */
 int batch_job_export(struct app *app, struct db *db, const struct actor *a, int64_t id,
-                     enum batch_export_rows rows, const char *path, uint64_t *written);
+                     enum batch_export_rows rows, const struct xlsxw_dest *dest, uint64_t *written);
 
 /* batch_job_export_rows_parse maps "all", "not_found", "invalid" (NULL = "all");
  * ERR_INVALID otherwise. batch_job_export_rows_code is the reverse. */

@@ -171,7 +171,7 @@ export_write(struct export_xw *x, const struct batch_job *job, struct batch_job_
 
 int
 batch_job_export(struct app *app, struct db *db, const struct actor *a, int64_t id, enum batch_export_rows rows,
-                 const char *path, uint64_t *written)
+                 const struct xlsxw_dest *dest, uint64_t *written)
 {
     struct batch_job job;
     struct batch_job_page pg;
@@ -208,7 +208,7 @@ batch_job_export(struct app *app, struct db *db, const struct actor *a, int64_t 
     batch_col_names(job.days_count, names, namebuf, sizeof namebuf);
     for (size_t c = 0; c < x.width; c++)
         x.header_strs[c] = c < job.ncols ? (struct str){ "", 0 } : names[c - job.ncols];
-    if ((rc = xlsxw_open(path, "结果", &opts, &x.w)) || (rc = export_widths(&x)) ||
+    if ((rc = xlsxw_open_dest(dest, "结果", &opts, &x.w)) || (rc = export_widths(&x)) ||
         (rc = export_write(&x, &job, &pg, rows, &n_written)))
         goto out;
     rc = xlsxw_close(x.w);
@@ -220,7 +220,8 @@ batch_job_export(struct app *app, struct db *db, const struct actor *a, int64_t 
              (unsigned long long)n_written);
     if ((rc = audit_record(db, &app->keys, a, "batches.export", target, "ok", detail)) ||
         (rc = batch_job__page_audit_damage(&pg, a))) {
-        (void)unlink(path);
+        if (dest->path)
+            (void)unlink(dest->path); /* a sink's owner discards it on the error */
         goto out;
     }
     if (written)

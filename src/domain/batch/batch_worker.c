@@ -251,8 +251,8 @@ lease_main(void *arg)
     return NULL;
 }
 
-/* worker_clean_exports removes export files a crash left in the var directory (the API
- * writes ".export-<random>.xlsx" there and unlinks it as soon as it is opened). */
+/* worker_clean_exports removes export files a crash left in the var directory (versions
+ * before issue 12's sealed exports wrote ".export-<random>.xlsx" there; now nothing). */
 static void
 worker_clean_exports(const char *var_dir)
 {

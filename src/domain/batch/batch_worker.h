@@ -11,7 +11,7 @@
  * preempted: the engine runs a million rows in well under a minute.
  *
  * Restart safety: batch_worker_start first removes export files a crash left in the var
- * directory (".export-*.xlsx", see api/batches.c), then calls batch_job_recover, so a
+ * directory (".export-*.xlsx" of versions before the sealed exports), then calls batch_job_recover, so a
  * batch that was running when the server died is queued again (from its stored rows; its
  * partial results are replaced by the new run) and an upload that never finished is
  * removed. On

@@ -28,6 +28,7 @@
 #include "domain/cameras/device_list.h"
 #include "domain/platform/app.h"
 #include "geo/geo.h"
+#include "io/xlsxw.h"
 
 #define RECONCILE_WITHIN_DEFAULT 300.0
 #define RECONCILE_WITHIN_MAX 100000.0
@@ -135,11 +136,11 @@ int reconcile_rows(struct db *db, const struct actor *a, int64_t id, const char 
 int reconcile_bind(struct app *app, struct db *db, const struct actor *a, int64_t id, size_t *bound,
                    int64_t *batch_id);
 
-/* reconcile_export writes run id (all classes, or cls) to an .xlsx at path (io/xlsxw.h;
+/* reconcile_export writes run id (all classes, or cls) to an .xlsx at dest (io/xlsxw.h;
  * no temporary file): one row per camera ID with the columns 国标编码, 核对结果 (the class
  * code), 距离(米), 公厕, 在线状态, 设备名称, 经度, 纬度 (network, WGS-84), 原因. Errors as
- * reconcile_rows and io/xlsxw.h; nothing is left at path on failure. */
+ * reconcile_rows and io/xlsxw.h; nothing is left at a path on failure. */
 int reconcile_export(struct db *db, const struct actor *a, int64_t id, const char *cls,
-                     const char *path);
+                     const struct xlsxw_dest *dest);
 
 #endif

@@ -26,7 +26,7 @@ export_row(struct xlsxw *w, const struct reconcile_row *r)
 
 int
 reconcile_export(struct db *db, const struct actor *a, int64_t id, const char *cls,
-                 const char *path)
+                 const struct xlsxw_dest *dest)
 {
     static const struct str head[] = {
         STR_LIT("国标编码"), STR_LIT("核对结果"), STR_LIT("距离(米)"), STR_LIT("公厕"),
@@ -41,7 +41,7 @@ reconcile_export(struct db *db, const struct actor *a, int64_t id, const char *c
 
     if ((rc = reconcile_get(db, a, id, &arena, &info)))
         goto out;
-    if ((rc = xlsxw_open(path, "reconciliation", &opts, &w)) ||
+    if ((rc = xlsxw_open_dest(dest, "reconciliation", &opts, &w)) ||
         (rc = xlsxw_header(w, head, sizeof head / sizeof *head)))
         goto out;
     xlsxw_set_width(w, 0, 24);

@@ -78,7 +78,7 @@ out:
 }
 
 int
-hotline_hits_xlsx_open(const char *path, struct xlsxw **w)
+hotline_hits_xlsx_open(const struct xlsxw_dest *dest, struct xlsxw **w)
 {
     static const struct str head[] = {
         STR_LIT("工单编号"), STR_LIT("受理时间"), STR_LIT("问题分类"), STR_LIT("标题"),
@@ -86,7 +86,7 @@ hotline_hits_xlsx_open(const char *path, struct xlsxw **w)
         STR_LIT("状态"), STR_LIT("原表行号"),
     };
     static const double widths[] = { 20, 20, 30, 30, 60, 30, 10, 14, 10, 10 };
-    int rc = xlsxw_open(path, "hits", NULL, w);
+    int rc = xlsxw_open_dest(dest, "hits", NULL, w);
     for (size_t i = 0; !rc && i < sizeof widths / sizeof *widths; i++)
         rc = xlsxw_set_width(*w, i, widths[i]);
     if (!rc)

@@ -12,6 +12,7 @@
 #include "domain/exchange/hotline_rule.h"
 #include "domain/exchange/hotline_sheet.h"
 #include "io/table.h"
+#include "io/xlsxw.h"
 
 #define HOTLINE_MAX_CATEGORIES 64
 
@@ -37,10 +38,10 @@ int hotline_extract(struct table *t, const struct hotline_rule *rule, const char
 
 /* The hits' workbook: columns 工单编号, 受理时间, 问题分类, 标题, 诉求内容, 事发地址, 来电人
  * (masked: first character), 联系电话 (masked: hotline_mask_phone), 状态, 原表行号.
- * hotline_hits_xlsx_open creates it at path and writes the header; rows follow; finish
+ * hotline_hits_xlsx_open creates it at dest and writes the header; rows follow; finish
  * with xlsxw_close / xlsxw_finish. */
 struct xlsxw;
-int hotline_hits_xlsx_open(const char *path, struct xlsxw **w);
+int hotline_hits_xlsx_open(const struct xlsxw_dest *dest, struct xlsxw **w);
 int hotline_hits_xlsx_row(struct xlsxw *w, const struct hotline_ticket *t);
 
 #endif

@@ -53,6 +53,7 @@
 #include "domain/platform/app.h"
 #include "geo/geo.h"
 #include "io/table.h"
+#include "io/xlsxw.h"
 
 #define SITE_MATCH_RADIUS_M 1000.0
 #define SITE_MATCH_MIN_SCORE 0.55
@@ -166,7 +167,7 @@ int site_match_review(struct app *app, struct db *db, const struct actor *a, int
 /* The .xlsx output: 行号, 市点位编码, 市点位名称, 所属区, 所属街道, 区点位编码, 区点位名称,
  * 匹配分数, 距离(米), 匹配依据, 状态. */
 struct xlsxw;
-int site_match_xlsx_open(const char *path, struct xlsxw **w);
+int site_match_xlsx_open(const struct xlsxw_dest *dest, struct xlsxw **w);
 int site_match_xlsx_row(struct xlsxw *w, const struct site_match_row *r);
 
 #endif

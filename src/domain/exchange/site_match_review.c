@@ -296,7 +296,7 @@ out:
 }
 
 int
-site_match_xlsx_open(const char *path, struct xlsxw **w)
+site_match_xlsx_open(const struct xlsxw_dest *dest, struct xlsxw **w)
 {
     static const struct str head[] = {
         STR_LIT("行号"), STR_LIT("市点位编码"), STR_LIT("市点位名称"), STR_LIT("所属区"), STR_LIT("所属街道"),
@@ -304,7 +304,7 @@ site_match_xlsx_open(const char *path, struct xlsxw **w)
         STR_LIT("匹配依据"), STR_LIT("状态"),
     };
     struct xlsxw_opts opts = { 0 };
-    int rc = xlsxw_open(path, "matches", &opts, w);
+    int rc = xlsxw_open_dest(dest, "matches", &opts, w);
     if (!rc && (rc = xlsxw_header(*w, head, sizeof head / sizeof *head))) {
         xlsxw_free(*w);
         *w = NULL;

@@ -31,6 +31,7 @@
 #include "domain/places/toilet_survey.h"
 #include "geo/geo.h"
 #include "io/table.h"
+#include "io/xlsxw.h"
 
 #define TOILET_SOURCE "survey"
 
@@ -88,11 +89,11 @@ int toilet_import_rows(struct db *db, const struct actor *a, int64_t id, const c
                        struct toilet_report_row **items, size_t *n, int64_t *total);
 
 /* The .xlsx report (CLI -o, GET …/report.xlsx): columns 行号, 状态, 原因, 公厕名称, 街道,
- * 经度, 纬度 (WGS-84), 摄像头编码, 摄像头处理. toilet_report_xlsx_open creates it at path
+ * 经度, 纬度 (WGS-84), 摄像头编码, 摄像头处理. toilet_report_xlsx_open creates it at dest
  * (io/xlsxw.h) and writes the header; rows follow in order; finish with
  * xlsxw_close or xlsxw_free. */
 struct xlsxw;
-int toilet_report_xlsx_open(const char *path, struct xlsxw **w);
+int toilet_report_xlsx_open(const struct xlsxw_dest *dest, struct xlsxw **w);
 int toilet_report_xlsx_row(struct xlsxw *w, const struct toilet_report_row *r);
 
 /* toilet_external_id writes the external_id of a survey key (31 bytes + NUL). */

@@ -119,14 +119,14 @@ out:
 }
 
 int
-toilet_report_xlsx_open(const char *path, struct xlsxw **w)
+toilet_report_xlsx_open(const struct xlsxw_dest *dest, struct xlsxw **w)
 {
     static const struct str head[] = {
         STR_LIT("行号"), STR_LIT("状态"), STR_LIT("原因"), STR_LIT("公厕名称"), STR_LIT("街道"),
         STR_LIT("经度"), STR_LIT("纬度"), STR_LIT("摄像头编码"), STR_LIT("摄像头处理"),
     };
     struct xlsxw_opts opts = { 0 };
-    int rc = xlsxw_open(path, "report", &opts, w);
+    int rc = xlsxw_open_dest(dest, "report", &opts, w);
     if (!rc && (rc = xlsxw_header(*w, head, sizeof head / sizeof *head))) {
         xlsxw_free(*w);
         *w = NULL;

@@ -6,6 +6,9 @@
  * cells formatted as Text, control characters and literal "_x0041_" sequences intact,
  * shared words, escaped sheet names, 60,000 rows deflated on two threads, a full sheet
  * continued on a second. Refused rows write nothing; no file but the output is ever open.
+ * Written to a sink (issue 12: the server seals it), the package is append-only - deflated
+ * members carry data descriptors - and still read by io/table.h, openpyxl and Python's
+ * zipfile (CRCs checked); written to a file it keeps its patched local headers.
  * IDs are synthetic.
  */
 #include <setjmp.h>
@@ -27,6 +30,7 @@
 #include "io/columns.h"
 #include "io/table.h"
 #include "io/xlsxw.h"
+#include "iotest.h"
 
 static char tmpdir[64];
 
@@ -483,6 +487,146 @@ test_peer_detail(void **state)
     buf_release(&got);
 }
 
+/* --- a sink instead of a file (issue 12, S1) ------------------------------------------ */
+
+struct mem_sink {
+    struct buf b;
+    size_t fail_at;             /* fail the write that would pass this many bytes; 0: never */
+};
+
+static int
+mem_sink_write(void *ctx, const void *p, size_t n)
+{
+    struct mem_sink *m = ctx;
+    if (m->fail_at && m->b.len + n > m->fail_at)
+        return -1;
+    buf_add(&m->b, p, n);
+    return buf_error(&m->b);
+}
+
+static uint32_t
+le(const unsigned char *p, int n)
+{
+    uint32_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* check_headers walks the central directory of the package in p[0..n) and checks every
+ * local header against it: with descriptors, a deflated member has bit 3, zero CRC and
+ * sizes in its local header and PK 7 8 + CRC + sizes after its data; without, no member has
+ * bit 3 and the local header has the real values. Returns the deflated members seen. */
+static size_t
+check_headers(const unsigned char *p, size_t n, bool descriptors)
+{
+    size_t deflated = 0;
+    assert_true(n > 22);
+    const unsigned char *end = p + n - 22;
+    assert_int_equal(le(end, 4), 0x06054b50);
+    size_t count = le(end + 10, 2), cd = le(end + 16, 4);
+    for (size_t i = 0; i < count; i++) {
+        const unsigned char *c = p + cd;
+        assert_int_equal(le(c, 4), 0x02014b50);
+        uint32_t flags = le(c + 8, 2), method = le(c + 10, 2), crc = le(c + 16, 4);
+        uint32_t csize = le(c + 20, 4), usize = le(c + 24, 4), nl = le(c + 28, 2), off = le(c + 42, 4);
+        const unsigned char *l = p + off;
+        assert_int_equal(le(l, 4), 0x04034b50);
+        assert_int_equal(le(l + 6, 2), flags);
+        bool dd = descriptors && method == 8;
+        assert_int_equal(flags, dd ? 0x0808 : 0x0800);
+        assert_int_equal(le(l + 14, 4), dd ? 0 : crc);
+        assert_int_equal(le(l + 18, 4), dd ? 0 : csize);
+        assert_int_equal(le(l + 22, 4), dd ? 0 : usize);
+        if (dd) {
+            const unsigned char *d = l + 30 + nl + csize;
+            assert_int_equal(le(d, 4), 0x08074b50);
+            assert_int_equal(le(d + 4, 4), crc);
+            assert_int_equal(le(d + 8, 4), csize);
+            assert_int_equal(le(d + 12, 4), usize);
+        }
+        deflated += method == 8;
+        cd += 46 + nl;
+    }
+    return deflated;
+}
+
+static void
+write_bulk(const struct xlsxw_dest *dest, uint64_t nrows, int want)
+{
+    struct xlsxw_opts opts = { 2 };
+    struct xlsxw *w;
+    struct str head[4] = { STR_LIT("身份证号"), STR_LIT("结果"), STR_LIT("序号"), STR_LIT("备注") };
+    struct xlsxw_cell cells[4];
+    char id[32], note[64];
+    assert_int_equal(xlsxw_open_dest(dest, "结果", &opts, &w), 0);
+    assert_int_equal(xlsxw_header(w, head, 4), 0);
+    for (uint64_t i = 1; i <= nrows; i++) {
+        bulk_cells(i, id, note, cells);
+        if (xlsxw_row(w, cells, 4))
+            break; /* a failed sink: the error is sticky, xlsxw_close reports it */
+    }
+    assert_int_equal(xlsxw_close(w), want);
+}
+
+/* 60,000 rows through a sink (on two deflating threads): the package has data descriptors,
+ * io/table.h and openpyxl read it whole, zipfile checks every CRC; the same rows written to
+ * a file have none. A sink that fails makes xlsxw_close fail with ERR_IO. */
+static void
+test_sink(void **state)
+{
+    (void)state;
+    enum { N = 60000 };
+    struct mem_sink m = { BUF_INIT, 0 };
+    struct zipw_sink sink = { mem_sink_write, &m };
+    const char *path = tmp_path("sink.xlsx"), *file = tmp_path("file.xlsx");
+    struct buf got = BUF_INIT, disk = BUF_INIT;
+    char cmd[512];
+
+    buf_init(&m.b, (size_t)64 << 20);
+    buf_init(&disk, (size_t)64 << 20);
+    write_bulk(XLSXW_SINK(&sink), N, 0);
+    assert_true(check_headers((const unsigned char *)m.b.data, m.b.len, true) >= 2); /* sheet, shared strings */
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(m.b.data, 1, m.b.len, f), m.b.len);
+    assert_int_equal(fclose(f), 0);
+
+    struct table *t;
+    struct table_row row;
+    uint64_t rows = 0;
+    assert_int_equal(table_open_path(path, &t, NULL), 0);
+    while (table_next_row(t, &row) == 0 && row.cells)
+        rows++;
+    table_close(t);
+    assert_int_equal(rows, N + 1);
+    peer(&got, "bulk", path, N);
+    assert_string_equal(got.data, "bulk ok 60000\n");
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c 'import sys, zipfile; "
+             "sys.exit(zipfile.ZipFile(sys.argv[1]).testzip() is not None)' '%s'",
+             path);
+    assert_int_equal(system(cmd), 0);
+
+    /* a file: patched local headers, no descriptors, the same rows */
+    write_bulk(XLSXW_PATH(file), N, 0);
+    iotest_read_file(file, &disk);
+    assert_true(check_headers((const unsigned char *)disk.data, disk.len, false) >= 2);
+    assert_int_equal(disk.len + 16 * 2, m.b.len); /* the same package, less two descriptors */
+
+    /* a sink that fails half-way */
+    struct mem_sink bad = { BUF_INIT, m.b.len / 2 };
+    struct zipw_sink bad_sink = { mem_sink_write, &bad };
+    buf_init(&bad.b, (size_t)64 << 20);
+    write_bulk(XLSXW_SINK(&bad_sink), N, ERR_IO);
+    assert_true(bad.b.len <= m.b.len / 2);
+
+    buf_release(&bad.b);
+    buf_release_secret(&m.b);
+    buf_release(&disk);
+    buf_release(&got);
+}
+
 int
 main(void)
 {
@@ -492,6 +636,7 @@ main(void)
         cmocka_unit_test(test_full_sheet_no_temp_file),
         cmocka_unit_test(test_peer_detail),
         cmocka_unit_test(test_peer_bulk),
+        cmocka_unit_test(test_sink),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

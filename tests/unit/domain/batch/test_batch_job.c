@@ -225,7 +225,7 @@ test_create_run_export(void **state)
     assert_int_equal(batch_job_rerun(&at->app, at->db, &fx.sub2, job.id, 0, &other, NULL), ERR_NOT_FOUND);
     assert_int_equal(batch_job_delete(&at->app, at->db, &fx.sub2, job.id), ERR_NOT_FOUND);
     snprintf(path, sizeof path, "%s/x.xlsx", fx.dir);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub2, job.id, BATCH_EXPORT_ALL, path, NULL),
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub2, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(path), NULL),
                      ERR_NOT_FOUND);
     assert_int_equal(access(path, F_OK), -1);
     assert_int_equal(batch_job_list(at->db, &fx.sub2, NULL, 10, 0, &items, &n, &next), 0);
@@ -264,7 +264,7 @@ test_create_run_export(void **state)
     assert_int_equal(batch_job_get(at->db, &fx.district, job.id, &other), 0);
 
     /* no export before the run */
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, NULL),
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(path), NULL),
                      ERR_CONFLICT);
 
     run_one(at, job.id);
@@ -296,7 +296,7 @@ test_create_run_export(void **state)
     assert_int_equal(job.counts.not_found, NPEOPLE + 1 - found);
 
     /* exports */
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(path), &written), 0);
     assert_int_equal(written, NPEOPLE + 4);
     read_table(path, &got);
     assert_true(str_has_prefix(str_of(got.data), "序号|姓名|身份证号|电话|状态|状态代码|是否检测|近3天检测次数|最近采样时间|"));
@@ -310,7 +310,7 @@ test_create_run_export(void **state)
     assert_int_equal(count_lines(got.data, "|是|") + count_lines(got.data, "|否|"), NPEOPLE + 2);
     buf_reset(&got);
     assert_int_equal(unlink(path), 0);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_NOT_FOUND, path,
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_NOT_FOUND, XLSXW_PATH(path),
                                       &written),
                      0);
     assert_int_equal(written, job.counts.not_found);
@@ -319,10 +319,10 @@ test_create_run_export(void **state)
     assert_non_null(strstr(got.data, "外地人"));
     buf_reset(&got);
     /* the district exports another's batch once it is shared (issue 12: owner-only cells) */
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_INVALID, path, &written),
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_INVALID, XLSXW_PATH(path), &written),
                      ERR_FORBIDDEN);
     assert_int_equal(batch_job_share(&at->app, at->db, &fx.sub1, job.id, true, &other), 0);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_INVALID, path,
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_INVALID, XLSXW_PATH(path),
                                       &written),
                      0);
     assert_int_equal(written, 2);
@@ -411,7 +411,7 @@ test_xlsx_title_rows(void **state)
     assert_int_equal(batch_job_get(at->db, &fx.sub1, job.id, &job), ERR_NOT_FOUND); /* district's own */
     assert_int_equal(batch_job_get(at->db, &fx.district, job.id, &job), 0);
     assert_int_equal(job.counts.by_status[IDNO_EXCEL_CORRUPTED], 1);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_ALL, out, NULL), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(out), NULL), 0);
     read_table(out, &got);
     /* the title row first, as it was; the header with ours appended (N = 7 days) */
     assert_true(str_has_prefix(str_of(got.data), "西长安街街道 核酸检测名单\n姓名|身份证号码（必填）|备注|状态|状态代码|是否检测|近7天检测次数|"));
@@ -490,7 +490,7 @@ test_formula_cells(void **state)
     assert_int_equal(job.counts.by_status[IDNO_EMPTY], 1);
     assert_int_equal(job.counts.valid, 5);
     assert_true(job.counts.found >= 1);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_ALL, out, NULL), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.district, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(out), NULL), 0);
     read_table(out, &got);
     assert_int_equal(count_lines(got.data, "|fixed|"), 5);
     assert_int_equal(count_lines(got.data, "拼接|||公式无缓存值|formula"), 1);
@@ -592,7 +592,7 @@ test_many_rows(void **state)
     assert_int_equal(job.counts.valid + job.counts.duplicate, n - 2);
     assert_int_equal(apptest_i64(at->db, "SELECT COUNT(*) FROM batch_results WHERE batch_id = ?1", job.id), n);
     snprintf(path, sizeof path, "%s/many.xlsx", fx.dir);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(path), &written), 0);
     assert_int_equal(written, n);
     read_table(path, &got);
     assert_int_equal(count_lines(got.data, NULL), n + 1);

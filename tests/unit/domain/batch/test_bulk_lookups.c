@@ -178,14 +178,14 @@ test_share(void **state)
     assert_false(got.shared);
     assert_false(batch_job_may_export(&peer, &got));
     assert_true(batch_job_may_export(&owner, &got));
-    assert_int_equal(batch_job_export(&at->app, at->db, &peer, job.id, BATCH_EXPORT_ALL, path, NULL), ERR_FORBIDDEN);
+    assert_int_equal(batch_job_export(&at->app, at->db, &peer, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(path), NULL), ERR_FORBIDDEN);
     assert_int_equal(access(path, F_OK), -1);
-    assert_int_equal(batch_job_export(&at->app, at->db, &dist, job.id, BATCH_EXPORT_ALL, path, NULL), ERR_FORBIDDEN);
+    assert_int_equal(batch_job_export(&at->app, at->db, &dist, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(path), NULL), ERR_FORBIDDEN);
     assert_int_equal(apptest_count_audit(at->db, "batches.export", target, "denied"), 2);
     assert_int_equal(batch_job_rows(&at->app, at->db, &peer, job.id, NULL, 0, 5, rows, &n, &total, &next), 0);
     assert_int_equal(n, 5);
     assert_non_null(strstr(rows[0].masked_id, "****"));
-    assert_int_equal(batch_job_export(&at->app, at->db, &owner, job.id, BATCH_EXPORT_ALL, path, NULL), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &owner, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(path), NULL), 0);
     unlink(path);
 
     /* only the uploader shares; then the peer may export; unsharing takes it back */
@@ -195,11 +195,11 @@ test_share(void **state)
     assert_true(got.shared);
     assert_int_equal(apptest_i64_text(at->db, "SELECT COUNT(*) FROM audit_log WHERE action = 'batches.share'"
                                               " AND result = 'ok' AND detail = ?1", "shared=0->1"), 1);
-    assert_int_equal(batch_job_export(&at->app, at->db, &peer, job.id, BATCH_EXPORT_ALL, path, NULL), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &peer, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(path), NULL), 0);
     unlink(path);
     assert_int_equal(batch_job_share(&at->app, at->db, &owner, job.id, false, &got), 0);
     assert_false(got.shared);
-    assert_int_equal(batch_job_export(&at->app, at->db, &peer, job.id, BATCH_EXPORT_ALL, path, NULL), ERR_FORBIDDEN);
+    assert_int_equal(batch_job_export(&at->app, at->db, &peer, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(path), NULL), ERR_FORBIDDEN);
 
     /* another subdistrict: not found, as before */
     struct actor far;

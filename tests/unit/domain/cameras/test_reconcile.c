@@ -181,7 +181,7 @@ test_fixture_classes(void **state)
     struct table_row r;
     size_t k = 0;
     snprintf(path, sizeof path, "%s/out.xlsx", tmpdir);
-    assert_int_equal(reconcile_export(at->db, &at->admin, id, NULL, path), 0);
+    assert_int_equal(reconcile_export(at->db, &at->admin, id, NULL, XLSXW_PATH(path)), 0);
     assert_int_equal(table_open_path(path, &t, NULL), 0);
     while (table_next_row(t, &r) == 0 && r.cells) {
         if (k == 0) {

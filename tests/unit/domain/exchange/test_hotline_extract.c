@@ -184,7 +184,7 @@ test_hits_workbook(void **state)
     snprintf(out, sizeof out, "%s/hits.xlsx", tmpdir);
     assert_int_equal(hotline_rule_compile(STR_LIT(EXAMPLE), NULL, &r, &why), 0);
     assert_int_equal(table_open_path(in, &t, &why), 0);
-    assert_int_equal(hotline_hits_xlsx_open(out, &wr.w), 0);
+    assert_int_equal(hotline_hits_xlsx_open(XLSXW_PATH(out), &wr.w), 0);
     assert_int_equal(xlsxw_finish(wr.w, hotline_extract(t, r, NULL, 0, write_hit, &wr, &c, &why)), 0);
     table_close(t);
     t = NULL;

@@ -142,7 +142,7 @@ test_report_rows(void **state)
     char path[128];
     struct xlsxw *w = NULL;
     snprintf(path, sizeof path, "%s/report.xlsx", tmpdir);
-    assert_int_equal(toilet_report_xlsx_open(path, &w), 0);
+    assert_int_equal(toilet_report_xlsx_open(XLSXW_PATH(path), &w), 0);
     assert_int_equal(toilet_import_rows(at->db, &at->admin, res.id, NULL, 0, 1000, &arena, &rows, &n, &total), 0);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(toilet_report_xlsx_row(w, &rows[i]), 0);

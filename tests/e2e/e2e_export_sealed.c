@@ -1,0 +1,387 @@
+/* e2e/e2e_export_sealed.c - an .xlsx export never lies on disk in clear (issue 12, S1, S6;
+ * R4.3): over a raw TCP socket to the real `jiayuan serve`, on SQLite and PostgreSQL.
+ *
+ * A signed-in officer uploads a list of NROWS residents (ID numbers, and a remark of random
+ * letters so that the workbook stays large once deflated), waits for the run, and asks for
+ * the export. Once the response headers have arrived - the body (megabytes) is still being
+ * streamed, the client reads none of it - no file under var/ and no file the server holds
+ * open (/proc/PID/fd, nameless ones included) holds an ID number in plain, nor a workbook in
+ * clear (a zip whose members are searched after inflating: a deflated sheet does not show
+ * its text to a plain byte search). The export is then read whole and openpyxl finds every
+ * row with its ID number and remark; afterwards the server holds no temporary file and
+ * var/tmp has no name in it. Before the fix the workbook was a plaintext file under var/,
+ * unlinked and held open while it streamed: this test found it through /proc/PID/fd.
+ *
+ * No timing is asserted: waits poll a value (bounded) and assert none of their durations.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "core/idno.h"
+#include "server.h"
+
+#define BOUNDARY "----jyExportBoundary7qz"
+#define NROWS 16000                  /* rows of the list */
+#define REMARK 700                   /* random letters per row: the workbook is ~8 MB deflated */
+#define ID_NEEDLE "110101198001"     /* the first 12 digits of every ID number in the list */
+#define MIB ((size_t)1 << 20)
+
+static int
+prepare(struct server *srv)
+{
+    return server_add_user(srv, "ex_a", "subdistrict", "110102001", SERVER_PASSWORD, false, NULL) ? -1 : 0;
+}
+
+/* make_id writes the ID number of row k: 110101 1980-01-DD SSS + check digit. */
+static void
+make_id(size_t k, char out[19])
+{
+    snprintf(out, 19, "1101011980%02zu%02zu%03zu", (size_t)1, (k / 1000) % 28 + 1, k % 1000);
+    out[17] = idno_check_digit(out);
+    out[18] = '\0';
+}
+
+/* make_remark writes the remark of row k: REMARK letters from a fixed generator. */
+static void
+make_remark(size_t k, char out[REMARK + 1])
+{
+    uint64_t x = 0x9E3779B97F4A7C15ULL * (k + 1);
+    for (size_t i = 0; i < REMARK; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out[i] = (char)('a' + x % 26);
+    }
+    out[REMARK] = '\0';
+}
+
+static void
+make_form(struct buf *b)
+{
+    char id[19], remark[REMARK + 1];
+    buf_printf(b, "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"list.csv\"\r\n"
+                  "Content-Type: text/csv\r\n\r\n序号,姓名,身份证号码,备注\r\n", BOUNDARY);
+    for (size_t k = 0; k < NROWS; k++) {
+        make_id(k, id);
+        make_remark(k, remark);
+        buf_printf(b, "%zu,居民,%s,%s\r\n", k + 1, id, remark);
+    }
+    buf_printf(b, "\r\n--%s--\r\n", BOUNDARY);
+}
+
+/* zip_has copies the zip at path to a private file and searches its inflated members for
+ * needle with Python's zipfile. */
+static bool
+zip_has(const char *path, const char *needle)
+{
+    char copy[128], cmd[1024];
+    snprintf(copy, sizeof copy, "/tmp/e2e_export_sealed.%d.zip", (int)getpid());
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' 2>/dev/null", path, copy);
+    if (system(cmd) != 0)
+        return false; /* closed meanwhile */
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); "
+             "sys.exit(0 if any(sys.argv[2].encode() in z.read(n) for n in z.namelist()) else 1)' '%s' '%s' "
+             "2>/dev/null",
+             copy, needle);
+    int rc = system(cmd);
+    unlink(copy);
+    return rc == 0;
+}
+
+/* file_has reads the file at path (a /proc/PID/fd link works for a file without a name)
+ * and reports whether needle occurs in it in plain, or inside it when it is a zip. */
+static bool
+file_has(const char *path, const char *needle)
+{
+    static char blk[MIB + 64];
+    size_t nl = strlen(needle), keep = 0;
+    bool found = false, zip = false, first = true;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    for (ssize_t r; !found && (r = read(fd, blk + keep, MIB)) > 0;) {
+        size_t n = keep + (size_t)r;
+        if (first && n >= 4 && memcmp(blk, "PK\3\4", 4) == 0)
+            zip = true;
+        first = false;
+        found = memmem(blk, n, needle, nl) != NULL;
+        keep = n < nl - 1 ? n : nl - 1;
+        memmove(blk, blk + n - keep, keep);
+    }
+    close(fd);
+    return found || (zip && zip_has(path, needle));
+}
+
+/* tree_has walks dir and reports the first regular file holding needle (into hit). */
+static bool
+tree_has(const char *dir, const char *needle, char *hit, size_t cap)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool found = false;
+    if (!d)
+        return false;
+    while (!found && (e = readdir(d))) {
+        char path[4096];
+        struct stat st;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (lstat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            found = tree_has(path, needle, hit, cap);
+        else if (S_ISREG(st.st_mode) && file_has(path, needle)) {
+            snprintf(hit, cap, "%s", path);
+            found = true;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+/* scan_fds looks at every file the server holds open: how many are temporary files under
+ * var/tmp (*ntmp), and whether any holds needle (returned, its link target in hit). */
+static bool
+scan_fds(const struct server *srv, const char *needle, size_t *ntmp, char *hit, size_t cap)
+{
+    char dir[64], tmpdir[4096];
+    bool found = false;
+    struct dirent *e;
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)srv->pid);
+    snprintf(tmpdir, sizeof tmpdir, "%s/tmp/", srv->var);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    *ntmp = 0;
+    while ((e = readdir(d))) {
+        char link[4096], target[4096];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(link, sizeof link, "%s/%s", dir, e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n <= 0 || target[0] != '/')
+            continue; /* sockets, pipes, anonymous inodes */
+        target[n] = '\0';
+        if (strncmp(target, "/dev/", 5) == 0 || strncmp(target, "/proc/", 6) == 0)
+            continue;
+        if (strncmp(target, tmpdir, strlen(tmpdir)) == 0)
+            (*ntmp)++;
+        if (!found && file_has(link, needle)) {
+            snprintf(hit, cap, "%s", target);
+            found = true;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+/* wait_no_tmp polls (bounded) until the server holds no temporary file; returns the count. */
+static size_t
+wait_no_tmp(const struct server *srv)
+{
+    char hit[16];
+    size_t n = 0;
+    for (int i = 0; i < 4000; i++) {
+        (void)scan_fds(srv, "\x01\x02never\x03", &n, hit, sizeof hit);
+        if (n == 0)
+            break;
+        usleep(50 * 1000);
+    }
+    return n;
+}
+
+/* var/tmp holds no name at all (the temporary files never have one). */
+static void
+assert_tmp_dir_empty(const struct server *srv)
+{
+    char dir[4096];
+    size_t names = 0;
+    snprintf(dir, sizeof dir, "%s/tmp", srv->var);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            names++;
+    closedir(d);
+    assert_int_equal(names, 0);
+}
+
+/* start_export connects with a small receive buffer, asks for the export of batch id and
+ * reads only the response head (into head; body bytes that came with it go to body). */
+static int
+start_export(const struct server *srv, const struct client *c, long long id, struct buf *head, struct buf *body)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)srv->port) };
+    struct timeval tv = { .tv_sec = 120 }; /* a hang fails the test instead of blocking it */
+    int small = 4096, fd = socket(AF_INET, SOCK_STREAM, 0);
+    char rbuf[512];
+    assert_true(fd >= 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    buf_printf(head,
+               "GET /api/v1/batches/%lld/export?rows=all HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: %s=%s\r\n"
+               "Connection: close\r\n\r\n",
+               id, c->cookie_name, c->cookie);
+    assert_int_equal(send(fd, head->data, head->len, MSG_NOSIGNAL), (ssize_t)head->len);
+    buf_reset(head);
+    for (const char *end = NULL; !end;) {
+        ssize_t r = recv(fd, rbuf, sizeof rbuf, 0);
+        assert_true(r > 0);
+        buf_add(head, rbuf, (size_t)r);
+        if ((end = memmem(head->data, head->len, "\r\n\r\n", 4))) {
+            size_t hl = (size_t)(end - head->data) + 4;
+            buf_add(body, head->data + hl, head->len - hl);
+            head->len = hl;
+            head->data[hl] = '\0';
+        }
+    }
+    return fd;
+}
+
+/* dechunk decodes a chunked body in place; false when it is not well formed. */
+static bool
+dechunk(struct buf *b)
+{
+    size_t in = 0, out = 0;
+    for (;;) {
+        char *eol = memmem(b->data + in, b->len - in, "\r\n", 2);
+        if (!eol)
+            return false;
+        size_t n = strtoul(b->data + in, NULL, 16);
+        in = (size_t)(eol - b->data) + 2;
+        if (n == 0)
+            break;
+        if (in + n + 2 > b->len)
+            return false;
+        memmove(b->data + out, b->data + in, n);
+        out += n;
+        in += n + 2;
+    }
+    b->len = out;
+    return true;
+}
+
+/* A list of NROWS residents exported while the scan runs: nothing readable on disk or in
+ * the server's open files, and the workbook read by openpyxl holds every row. */
+static void
+test_export_never_plaintext(void **state)
+{
+    struct server *srv = *state;
+    static const char *const form[] = { "Content-Type: multipart/form-data; boundary=" BOUNDARY, NULL };
+    struct client c;
+    struct resp r = RESP_INIT;
+    struct buf form_body = BUF_INIT, head = BUF_INIT, body = BUF_INIT, want = BUF_INIT, got = BUF_INIT;
+    char hit[4096] = "", path[64], file[128], cmd[512], rbuf[65536];
+    size_t ntmp = 0;
+
+    buf_init(&form_body, (size_t)64 << 20);
+    buf_init(&body, (size_t)64 << 20);
+    buf_init(&got, (size_t)16 << 20);
+    buf_init(&want, (size_t)16 << 20);
+    make_form(&form_body);
+    assert_false(buf_error(&form_body));
+    assert_int_equal(client_sign_in(&c, srv, "ex_a"), 200);
+    assert_int_equal(client_send(&c, "POST", "/api/v1/batches", form_body.data, form_body.len, form, 0, &r), 201);
+    long long id = (long long)resp_int(&r, "id");
+    snprintf(path, sizeof path, "/api/v1/batches/%lld", id);
+    for (int i = 0; i < 4800; i++) { /* bounded: the run of NROWS lookups */
+        assert_int_equal(client_call(&c, "GET", path, NULL, &r), 200);
+        if (strcmp(resp_str(&r, "status"), "done") == 0 || strcmp(resp_str(&r, "status"), "failed") == 0)
+            break;
+        usleep(50 * 1000);
+    }
+    assert_string_equal(resp_str(&r, "status"), "done");
+
+    /* the export is under way: its head arrived, its body is megabytes the client has not read */
+    int fd = start_export(srv, &c, id, &head, &body);
+    assert_non_null(strstr(head.data, "HTTP/1.1 200"));
+    bool leak = scan_fds(srv, ID_NEEDLE, &ntmp, hit, sizeof hit);
+    if (leak)
+        print_error("plaintext ID numbers in open file %s\n", hit);
+    assert_false(leak);
+    assert_int_equal(ntmp, 1); /* streamed from the sealed file, which has no name */
+    leak = tree_has(srv->var, ID_NEEDLE, hit, sizeof hit);
+    if (leak)
+        print_error("plaintext ID numbers in %s\n", hit);
+    assert_false(leak);
+    assert_tmp_dir_empty(srv);
+
+    /* the whole workbook, read by openpyxl: every row, its ID number and its remark */
+    for (ssize_t n; (n = recv(fd, rbuf, sizeof rbuf, 0)) > 0;)
+        buf_add(&body, rbuf, (size_t)n);
+    close(fd);
+    assert_false(buf_error(&body));
+    if (strcasestr(head.data, "Transfer-Encoding: chunked"))
+        assert_true(dechunk(&body));
+    print_message("export: %zu bytes\n", body.len);
+    assert_true(body.len > 4 * MIB); /* larger than the socket buffers: it was in flight */
+    snprintf(file, sizeof file, "/tmp/e2e_export_sealed.%d.xlsx", (int)getpid());
+    FILE *f = fopen(file, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(body.data, 1, body.len, f), body.len);
+    assert_int_equal(fclose(f), 0);
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c 'import sys, openpyxl\n"
+             "ws = openpyxl.load_workbook(sys.argv[1], read_only=True).worksheets[0]\n"
+             "for row in ws.iter_rows(values_only=True):\n"
+             "    if row[2] and str(row[2]).startswith(\"" ID_NEEDLE "\"): print(row[0], row[2], row[3])' '%s'",
+             file);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    for (size_t n; (n = fread(rbuf, 1, sizeof rbuf, p)) > 0;)
+        buf_add(&got, rbuf, n);
+    assert_int_equal(pclose(p), 0);
+    unlink(file);
+    for (size_t k = 0; k < NROWS; k++) {
+        char idno[19], remark[REMARK + 1];
+        make_id(k, idno);
+        make_remark(k, remark);
+        buf_printf(&want, "%zu %s %s\n", k + 1, idno, remark);
+    }
+    assert_int_equal(got.len, want.len);
+    assert_true(memcmp(got.data, want.data, want.len) == 0);
+
+    /* afterwards: the sealed file is gone, and nothing readable anywhere */
+    assert_int_equal(wait_no_tmp(srv), 0);
+    assert_false(scan_fds(srv, ID_NEEDLE, &ntmp, hit, sizeof hit));
+    assert_false(tree_has(srv->var, ID_NEEDLE, hit, sizeof hit));
+    assert_tmp_dir_empty(srv);
+
+    buf_release_secret(&form_body);
+    buf_release_secret(&body);
+    buf_release_secret(&got);
+    buf_release_secret(&want);
+    buf_release(&head);
+    resp_release(&r);
+    client_release(&c);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_export_never_plaintext),
+    };
+    return server_run("export_sealed", tests, sizeof tests / sizeof tests[0], prepare);
+}
