@@ -635,7 +635,7 @@ test_result_mac(void **state)
                                  job.id),
                      0);
     snprintf(path, sizeof path, "%s/mac.xlsx", fx.dir);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(path), &written), 0);
     read_table(path, &got);
     assert_int_equal(count_lines(got.data, "|damaged|"), 0);
     size_t positives = count_lines(got.data, "阳性");
@@ -649,7 +649,7 @@ test_result_mac(void **state)
     snprintf(sql, sizeof sql, "UPDATE batch_results SET result = 'positive' WHERE batch_id = %lld AND row_no = %lld",
              (long long)job.id, (long long)victim);
     assert_int_equal(apptest_exec(at->db, sql), 0);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(path), &written), 0);
     assert_int_equal(written, NPEOPLE + 4);
     read_table(path, &got);
     assert_int_equal(count_lines(got.data, "|数据损坏|damaged|"), 1);
@@ -673,14 +673,14 @@ test_result_mac(void **state)
     snprintf(sql, sizeof sql, "UPDATE batch_results SET result = 'negative', mac = NULL WHERE batch_id = %lld"
              " AND row_no = %lld", (long long)job.id, (long long)victim);
     assert_int_equal(apptest_exec(at->db, sql), 0);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(path), &written), 0);
     read_table(path, &got);
     assert_int_equal(count_lines(got.data, "|数据损坏|damaged|"), 1);
     buf_reset(&got);
     unlink(path);
     assert_int_equal(apptest_exec(at->db, "UPDATE row_mac_legacy SET upto = 1000000000 WHERE tbl = 'batch_results'"),
                      0);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(path), &written), 0);
     read_table(path, &got);
     assert_int_equal(count_lines(got.data, "|damaged|"), 0);
     buf_reset(&got);
@@ -693,7 +693,7 @@ test_result_mac(void **state)
     assert_int_equal(apptest_i64(at->db, "SELECT COUNT(*) FROM batch_results WHERE batch_id = ?1 AND mac IS NULL",
                                  job.id),
                      0);
-    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, path, &written), 0);
+    assert_int_equal(batch_job_export(&at->app, at->db, &fx.sub1, job.id, BATCH_EXPORT_ALL, XLSXW_PATH(path), &written), 0);
     read_table(path, &got);
     assert_int_equal(count_lines(got.data, "|damaged|"), 0);
     unlink(path);
