@@ -614,7 +614,7 @@ batch_index_run(void *arg)
     for (size_t i = j->lo; i < j->hi; i++) {
         struct batch_key *k = &j->ctx->keys[i];
         batch_id_text(k, id);
-        if (blind_index_with(&kr->keys[0], "idno", id, IDNO_LEN, &k->bidx)) {
+        if (blind_index_current(kr, "idno", id, IDNO_LEN, &k->bidx)) {
             j->rc = ERR_CRYPTO;
             break;
         }
