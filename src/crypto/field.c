@@ -219,6 +219,8 @@ int
 blind_index_current(const struct keyring *kr, const char *domain, const void *p, size_t n, int64_t *out)
 {
     const struct indexkey *g = keyring_index_current(kr);
+    if (!domain || strcmp(domain, BLIND_ROTATED_DOMAIN)) /* the others stay on generation 0 */
+        g = NULL;
     return blind_index_gen(kr, g ? g->gen : 0, domain, p, n, out);
 }
 

@@ -36,10 +36,12 @@ int field_open(const struct keyring *kr, const char *ad, const uint8_t *c, size_
  * id and ciphertext length without any key (used by the fuzz target and rotation). */
 int field_envelope_parse(const uint8_t *c, size_t n, uint32_t *key_id, size_t *plain_len);
 /* blind_index computes the 64-bit blind index of value under the CURRENT blind-index
- * generation of kr (crypto/keys.h struct indexkey; issue 12). Generation 0 is the blind key
- * of the oldest data key (keys[0]), which stays put when new data keys are added, so stored
- * indexes remain valid across field-key rotation; a ring without index generations loaded
- * uses keys[0] too. */
+ * generation of kr (crypto/keys.h struct indexkey; issue 12) for domain BLIND_ROTATED_DOMAIN
+ * (ID numbers), under generation 0 for every other domain (phone, names: their columns are not
+ * re-indexed yet, docs/ops/key-rotation.md). Generation 0 is the blind key of the oldest data
+ * key (keys[0]), which stays put when new data keys are added, so stored indexes remain valid
+ * across field-key rotation; a ring without index generations loaded uses keys[0] too. */
+#define BLIND_ROTATED_DOMAIN "idno"
 int64_t blind_index(const struct keyring *kr, const char *domain, const void *p, size_t n);
 
 /* Additions beyond the original contract (all in field.c).
@@ -72,8 +74,8 @@ int blind_index_with(const struct datakey *k, const char *domain, const void *p,
                      int64_t *out);
 /* blind_index_gen computes the index under blind-index generation gen of kr (ERR_NOT_FOUND
  * when kr lacks it; gen 0 of a ring without generations is keys[0]'s blind subkey), e.g. an
- * auditor's query over every generation kept; blind_index_current under the current one
- * (blind_index's value, with the error told apart). */
+ * auditor's query over every generation kept; blind_index_current is blind_index's value
+ * (the current generation for BLIND_ROTATED_DOMAIN, else 0) with the error told apart. */
 int blind_index_gen(const struct keyring *kr, uint32_t gen, const char *domain, const void *p, size_t n,
                     int64_t *out);
 int blind_index_current(const struct keyring *kr, const char *domain, const void *p, size_t n, int64_t *out);

@@ -25,9 +25,15 @@
 #include "crypto/field.h"
 #include "crypto/keyring.h"
 #include "crypto/sm.h"
+#include "core/alloc.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/time.h"
+#include "domain/batch/lookup_audit.h"
 #include "domain/platform/keystore.h"
+#include "domain/testing/person.h"
 
-#define IDNO "110105198506121070"
+#define IDNO "11010519850612107X"
 
 struct kekfile {
     char dir[32];
@@ -167,6 +173,8 @@ test_add_refresh_switch(void **state)
     assert_true(changed);
     assert_true(blind_index(&other, "idno", IDNO, 18) == v1);
     assert_int_equal(keyring_index_current(&other)->slot, 1);
+    /* only ID numbers follow the generation: the other domains' columns stay on generation 0 */
+    assert_true(blind_index(&other, "phone", "13800001111", 11) == idx_with(&other.keys[0], "phone", "13800001111"));
     /* the old generation stays computable (audit targets made with it) */
     assert_int_equal(blind_index_gen(&other, 0, "idno", IDNO, 18, &v0), 0);
     assert_true(v0 == g0);
@@ -182,6 +190,52 @@ test_add_refresh_switch(void **state)
     keyring_wipe(&kr);
     keyring_wipe(&other);
     kek_drop(&f);
+}
+
+/* The auditor's "who looked up this person" finds the lookups made before the switch (their
+ * audit target is the index of their time) and after it. */
+static void
+test_auditor_finds_lookups_of_every_generation(void **state)
+{
+    struct apptest *at = *state;
+    struct keyring *kr = &at->app.keys;
+    struct actor other, aud;
+    struct arena arena = ARENA_INIT;
+    struct person_history h;
+    struct lookup_hit *hits = NULL;
+    struct buf *why = apptest_why();
+    size_t n = 0;
+    bool truncated = false;
+    uint8_t g1[SM3_LEN];
+
+    time_set_fake_ms(APPTEST_NOW);
+    apptest_actor(at, apptest_user(at, "other", ROLE_SUBDISTRICT, APPTEST_SUBDISTRICT, NULL, NULL), &other);
+    apptest_actor(at, apptest_user(at, "aud", ROLE_AUDITOR, NULL, NULL, NULL), &aud);
+    assert_int_equal(keyring_index_add(kr, 0, 0, kr->keys[0].blind), 0);
+    assert_int_equal(keyring_index_set_current(kr, 0), 0);
+    assert_int_equal(person_lookup(&at->app, at->db, &other, IDNO, 14, false, NULL, &arena, &h, why), 0);
+
+    /* the switch to generation 1 (a key of its own) */
+    assert_int_equal(crypto_random(g1, sizeof g1), 0);
+    assert_int_equal(keyring_index_add(kr, 1, 1, g1), 0);
+    assert_int_equal(keyring_index_set_current(kr, 1), 0);
+    time_set_fake_ms(APPTEST_NOW + 60000);
+    assert_int_equal(lookup_audit_find(&at->app, at->db, &aud, IDNO, &arena, &hits, &n, &truncated, why), 0);
+    assert_int_equal(n, 1); /* made under generation 0 */
+    assert_string_equal(hits[0].actor, "other");
+    assert_int_equal(hits[0].ts, APPTEST_NOW);
+
+    time_set_fake_ms(APPTEST_NOW + 120000);
+    assert_int_equal(person_lookup(&at->app, at->db, &other, IDNO, 14, false, NULL, &arena, &h, why), 0);
+    assert_int_equal(lookup_audit_find(&at->app, at->db, &aud, IDNO, &arena, &hits, &n, &truncated, why), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(hits[0].ts, APPTEST_NOW + 120000);
+    assert_int_equal(hits[1].ts, APPTEST_NOW);
+    /* the two lookups name different indexes: the generation changed the audit target */
+    assert_int_equal(apptest_i64(at->db, "SELECT COUNT(DISTINCT target) FROM audit_log WHERE action = 'people.lookup'", 0),
+                     2);
+    wipe(g1, sizeof g1);
+    arena_release(&arena);
 }
 
 /* A wrong key file opens no index generation. */
@@ -209,6 +263,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         APPTEST(test_generation_zero_is_oldest_blind),
         APPTEST(test_add_refresh_switch),
+        APPTEST(test_auditor_finds_lookups_of_every_generation),
         APPTEST(test_wrong_kek),
     };
     return apptest_run("domain_index_keys", tests, sizeof tests / sizeof tests[0]);
