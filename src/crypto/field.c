@@ -224,6 +224,20 @@ blind_index_current(const struct keyring *kr, const char *domain, const void *p,
     return blind_index_gen(kr, g ? g->gen : 0, domain, p, n, out);
 }
 
+int
+blind_index_slots(const struct keyring *kr, const void *p, size_t n, int64_t out[2], bool has[2])
+{
+    int rc = 0;
+    for (unsigned s = 0; s < 2 && !rc; s++) {
+        const struct indexkey *g = keyring_index_in_slot(kr, s);
+        out[s] = 0;
+        has[s] = g || (s == 0 && kr && kr->n);
+        if (has[s])
+            rc = blind_index_gen(kr, g ? g->gen : 0, BLIND_ROTATED_DOMAIN, p, n, &out[s]);
+    }
+    return rc;
+}
+
 int64_t
 blind_index(const struct keyring *kr, const char *domain, const void *p, size_t n)
 {

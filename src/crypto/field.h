@@ -12,6 +12,7 @@
  */
 #ifndef JY_CRYPTO_FIELD_H
 #define JY_CRYPTO_FIELD_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -79,5 +80,10 @@ int blind_index_with(const struct datakey *k, const char *domain, const void *p,
 int blind_index_gen(const struct keyring *kr, uint32_t gen, const char *domain, const void *p, size_t n,
                     int64_t *out);
 int blind_index_current(const struct keyring *kr, const char *domain, const void *p, size_t n, int64_t *out);
+/* blind_index_slots computes an ID-number (BLIND_ROTATED_DOMAIN) index for both index slots
+ * of a column (migration 0032: `<col>` and `<col>_b`), each under the newest generation kr
+ * holds for it (keyring_index_in_slot); has[s] false (out[s] 0) when slot s holds none. A
+ * ring without generations fills slot 0 with keys[0]'s index. Writers store both. */
+int blind_index_slots(const struct keyring *kr, const void *p, size_t n, int64_t out[2], bool has[2]);
 
 #endif

@@ -84,6 +84,26 @@ keyring_index_set_current(struct keyring *kr, uint32_t gen)
     return 0;
 }
 
+const struct indexkey *
+keyring_index_in_slot(const struct keyring *kr, unsigned slot)
+{
+    const struct indexkey *best = NULL;
+    if (!kr)
+        return NULL;
+    size_t n = __atomic_load_n(&kr->nidx, __ATOMIC_ACQUIRE);
+    for (size_t i = 0; i < n && i < INDEX_GEN_MAX; i++)
+        if (kr->idx[i].slot == slot && (!best || kr->idx[i].gen > best->gen))
+            best = &kr->idx[i];
+    return best;
+}
+
+unsigned
+keyring_index_read_slot(const struct keyring *kr)
+{
+    const struct indexkey *g = keyring_index_current(kr);
+    return g ? g->slot : 0;
+}
+
 void
 keyring_wipe(struct keyring *kr)
 {

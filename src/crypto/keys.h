@@ -85,6 +85,11 @@ const struct indexkey *keyring_index_find(const struct keyring *kr, uint32_t gen
 const struct indexkey *keyring_index_current(const struct keyring *kr);
 int keyring_index_add(struct keyring *kr, uint32_t gen, uint8_t slot, const uint8_t blind[SM3_LEN]);
 int keyring_index_set_current(struct keyring *kr, uint32_t gen);
+/* keyring_index_in_slot returns the newest generation kr holds for slot (0 or 1): the one
+ * writers fill that slot with (NULL when none). keyring_index_read_slot is the slot lookups
+ * read: the current generation's (0 while kr has none). */
+const struct indexkey *keyring_index_in_slot(const struct keyring *kr, unsigned slot);
+unsigned keyring_index_read_slot(const struct keyring *kr);
 /* kek_wipe clears kek (NULL is fine). */
 void kek_wipe(struct kek *kek);
 

@@ -19,7 +19,7 @@
 
 static const char sql_latest[] =
     "SELECT id, to_key, pass, started_at, COALESCE(finished_at, 0), pass_started_at FROM key_rotations"
-    " ORDER BY id DESC LIMIT 1";
+    " WHERE kind = 'data' ORDER BY id DESC LIMIT 1"; /* 'index' jobs: rotation_index.c */
 static const char sql_job_insert[] = "INSERT INTO key_rotations (id, kind, to_key, pass, started_at, pass_started_at)"
                                      " SELECT COALESCE(MAX(id), 0) + 1, 'data', ?1, 1, ?2, ?2 FROM key_rotations"
                                      " RETURNING id";

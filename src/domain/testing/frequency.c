@@ -16,10 +16,12 @@
 #include "domain/platform/audit.h"
 #include "domain/testing/person.h"
 
-static const char sql_samples[] =
-    "SELECT s.id_number, s.name, s.collected_at FROM samples s"
-    " WHERE s.person_bidx = ?1 AND s.collected_at >= ?2 AND s.collected_at < ?3 AND s.deleted_at = 0"
-    " ORDER BY s.collected_at";
+#define SQL_SAMPLES(col)                                                                                  \
+    "SELECT s.id_number, s.name, s.collected_at FROM samples s"                                          \
+    " WHERE s." col " = ?1 AND s.collected_at >= ?2 AND s.collected_at < ?3 AND s.deleted_at = 0"        \
+    " ORDER BY s.collected_at"
+/* [slot]: the index slot lookups read (issue 12 rotate-index, crypto/keys.h) */
+static const char *const sql_samples[2] = { SQL_SAMPLES("person_bidx"), SQL_SAMPLES("person_bidx_b") };
 
 int
 frequency_month_parse(const char *s, int64_t *index)
@@ -122,7 +124,7 @@ frequency_count(struct app *app, struct db *db, int64_t bidx, const char *id, in
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    if ((rc = db_prepare(db, sql_samples, &st)) || (rc = db_bind_i64(st, 1, bidx)) ||
+    if ((rc = db_prepare(db, sql_samples[keyring_index_read_slot(&app->keys)], &st)) || (rc = db_bind_i64(st, 1, bidx)) ||
         (rc = db_bind_i64(st, 2, frequency_month_start(first))) ||
         (rc = db_bind_i64(st, 3, frequency_month_start(first + (int64_t)out->nmonths))))
         goto out;
