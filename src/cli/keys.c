@@ -209,7 +209,7 @@ cli_keys(int argc, char **argv)
         rc = keys_rotate_index(&app, db, &a);
     else if (retire)
         rc = keys_retire(&app, db, &a, argv[1]);
-    else if ((rc = rotation_print(&app, db, stdout))) {
+    else if ((rc = rotation_print(&app, db, stdout)) || (rc = index_rotation_print(db, stdout))) {
         fprintf(stderr, "jiayuan: cannot read the key rotation state (%s)\n", err_name(rc));
         rc = 1;
     }

@@ -291,6 +291,41 @@ idx_pass_end(struct app *app, struct db *db, struct rotation_state *st, bool *fi
 }
 
 int
+index_rotation_print(struct db *db, FILE *f)
+{
+    static const char sql_progress[] = "SELECT tbl, rows_done, resealed, damaged, done, last_k1"
+                                       " FROM key_rotation_progress WHERE rotation_id = ?1 ORDER BY tbl";
+    struct rotation_state st;
+    struct db_stmt *s = NULL;
+    bool row = false;
+    int rc;
+
+    if ((rc = index_rotation_latest(db, &st)))
+        return rc;
+    if (!st.id) {
+        fprintf(f, "index rotation none\n");
+        return 0;
+    }
+    fprintf(f, "index rotation %lld to_index_key=%u pass=%d state=%s\n", (long long)st.id, (unsigned)st.to_key,
+            st.pass, st.finished_at ? "finished" : "running");
+    if ((rc = db_prepare(db, sql_progress, &s)) || (rc = db_bind_i64(s, 1, st.id)))
+        goto out;
+    while (!(rc = db_step(s, &row)) && row) {
+        size_t n = 0;
+        const char *tbl = db_col_text(s, 0, &n);
+        fprintf(f, "index table %.*s rows=%lld filled=%lld damaged=%lld ", (int)n, tbl, (long long)db_col_i64(s, 1),
+                (long long)db_col_i64(s, 2), (long long)db_col_i64(s, 3));
+        if (db_col_i64(s, 4))
+            fprintf(f, "done\n");
+        else
+            fprintf(f, "at %lld\n", (long long)db_col_i64(s, 5));
+    }
+out:
+    db_done(s);
+    return rc;
+}
+
+int
 index_rotation_run(struct app *app, struct db *db, const char *kek_path, const struct rotation_opts *o,
                    struct rotation_state *st)
 {

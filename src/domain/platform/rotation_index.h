@@ -47,5 +47,8 @@ int index_rotation_run(struct app *app, struct db *db, const char *kek_path, con
                        struct rotation_state *st);
 /* index_rotation_latest reads the newest index job into st (st->id 0 when none). */
 int index_rotation_latest(struct db *db, struct rotation_state *st);
+/* index_rotation_print writes the newest index job and its per-table progress to f
+ * ("index rotation none" when there was none); `keys status` after rotation_print. */
+int index_rotation_print(struct db *db, FILE *f);
 
 #endif
