@@ -224,6 +224,19 @@ blind_index_current(const struct keyring *kr, const char *domain, const void *p,
     return blind_index_gen(kr, g ? g->gen : 0, domain, p, n, out);
 }
 
+int64_t
+blind_index_lookup(const struct keyring *kr, const void *p, size_t n, unsigned *slot)
+{
+    const struct indexkey *g = keyring_index_current(kr);
+    int64_t v = 0;
+    *slot = g ? g->slot : 0;
+    if (blind_index_gen(kr, g ? g->gen : 0, BLIND_ROTATED_DOMAIN, p, n, &v)) {
+        log_error("crypto.blind_index", "error", "no blind key", NULL);
+        return 0;
+    }
+    return v;
+}
+
 int
 blind_index_slots(const struct keyring *kr, const void *p, size_t n, int64_t out[2], bool has[2])
 {

@@ -85,5 +85,10 @@ int blind_index_current(const struct keyring *kr, const char *domain, const void
  * holds for it (keyring_index_in_slot); has[s] false (out[s] 0) when slot s holds none. A
  * ring without generations fills slot 0 with keys[0]'s index. Writers store both. */
 int blind_index_slots(const struct keyring *kr, const void *p, size_t n, int64_t out[2], bool has[2]);
+/* blind_index_lookup is an ID number's index for a lookup: under the current generation and,
+ * in *slot, the index slot that holds it - both from one snapshot, so a switch by another
+ * thread cannot pair one generation's index with the other's slot. 0 (logged) on failure,
+ * as blind_index. */
+int64_t blind_index_lookup(const struct keyring *kr, const void *p, size_t n, unsigned *slot);
 
 #endif

@@ -167,8 +167,9 @@ health_key(struct app *app, const struct health_lookup *q, const char **sql, int
         }
         memcpy(confirm, id, sizeof id);
         wipe(id, sizeof id);
-        *sql = keyring_index_read_slot(&app->keys) ? sql_by_idno_b : sql_by_idno;
-        *key = blind_index(&app->keys, "idno", confirm, IDNO_LEN);
+        unsigned slot = 0;
+        *key = blind_index_lookup(&app->keys, confirm, IDNO_LEN, &slot);
+        *sql = slot ? sql_by_idno_b : sql_by_idno;
     } else {
         if (!health_phone_norm(q->phone, confirm)) {
             buf_adds(why, "'phone' is not a phone number");

@@ -109,10 +109,9 @@ erase_exec(struct db *db, const char *sql, int64_t v, const char *t, int64_t *n)
 }
 
 static int
-erase_rows(const struct app *app, struct db *db, int64_t bidx, const char *id, struct erase_counts *c)
+erase_rows(const struct app *app, struct db *db, int64_t bidx, unsigned sl, const char *id, struct erase_counts *c)
 {
     struct erase_set set = { 0 };
-    unsigned sl = keyring_index_read_slot(&app->keys);
     int rc;
     /* the person's samples, their history, then the results of tubes nobody else shares */
     if ((rc = erase_collect(app, db, sql_samples[sl], "samples.id_number", bidx, id, &set, &c->kept_collisions)))
@@ -154,6 +153,7 @@ person_erase(struct app *app, struct db *db, const struct actor *a, const char *
     char id[IDNO_LEN + 1], detail[512];
     enum idno_status status;
     int64_t bidx;
+    unsigned slot = 0;
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -167,11 +167,11 @@ person_erase(struct app *app, struct db *db, const struct actor *a, const char *
         wipe(id, sizeof id);
         return ERR_INVALID;
     }
-    bidx = blind_index(&app->keys, "idno", id, IDNO_LEN);
+    bidx = blind_index_lookup(&app->keys, id, IDNO_LEN, &slot);
     snprintf(out->target, sizeof out->target, "blind:%016llx", (unsigned long long)bidx);
     if ((rc = db_begin(db)))
         goto done;
-    rc = erase_rows(app, db, bidx, id, out);
+    rc = erase_rows(app, db, bidx, slot, id, out);
     snprintf(detail, sizeof detail,
              "samples=%lld sample_history=%lld results=%lld batch_rows=%lld health_epi=%lld kept_collisions=%lld"
              " reason=%s",

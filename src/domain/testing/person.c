@@ -141,6 +141,7 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
     bool row = false;
     size_t cap = 16;
     int64_t bidx, since;
+    unsigned slot = 0;
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -154,7 +155,7 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
         buf_printf(why, "'days' must be from 1 to %d", PERSON_DAYS_MAX);
         return ERR_INVALID;
     }
-    bidx = blind_index(&app->keys, "idno", id, IDNO_LEN);
+    bidx = blind_index_lookup(&app->keys, id, IDNO_LEN, &slot);
     snprintf(target, sizeof target, "blind:%016llx", (unsigned long long)bidx);
     if (reveal && !actor_can(a, PERM_BIT_PII_REVEAL)) {
         /* a refused reveal is audited like every other denial */
@@ -169,7 +170,7 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
     }
     since = time_now_ms() - (int64_t)days * 86400000LL;
     out->tests = arena_alloc(arena, cap * sizeof *out->tests);
-    if ((rc = db_prepare(db, sql_history[keyring_index_read_slot(&app->keys)], &st)) || (rc = db_bind_i64(st, 1, bidx)) ||
+    if ((rc = db_prepare(db, sql_history[slot ? 1 : 0], &st)) || (rc = db_bind_i64(st, 1, bidx)) ||
         (rc = db_bind_i64(st, 2, since)) || (rc = db_bind_i64(st, 3, PERSON_TESTS_MAX)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {
