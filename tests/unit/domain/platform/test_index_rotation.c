@@ -6,7 +6,8 @@
  * node that has loaded the new generation and by a stale one that has not) and after it.
  * The job is stopped after one chunk (the analogue of kill -9: progress is committed per
  * chunk) and resumed; the clock is moved past the nodes' grace so it may switch. Personal
- * lookups give the same samples before, during (either slot) and after the switch; the
+ * lookups give the same samples before, during (either slot) and after the switch, batch
+ * lookups find both people during and after; the
  * auditor still finds the lookups made before the switch; the job is audited.
  */
 #include <setjmp.h>
@@ -28,6 +29,7 @@
 #include "core/time.h"
 #include "crypto/field.h"
 #include "crypto/keyring.h"
+#include "domain/batch/batch.h"
 #include "domain/batch/lookup_audit.h"
 #include "domain/platform/keystore.h"
 #include "domain/platform/rotation_index.h"
@@ -89,6 +91,24 @@ found(struct apptest *at, const struct keyring *kr, const char *id)
     return n;
 }
 
+/* batch_found: how many of P and Q a batch lookup with the keys in kr finds (counts only). */
+static uint64_t
+batch_found(struct apptest *at, const struct keyring *kr)
+{
+    static const char csv[] = "name,id_number\r\nP," P_ID "\r\nQ," Q_ID "\r\n";
+    struct keyring saved = at->app.keys;
+    struct batch_source src;
+    struct batch_table_state ts;
+    struct batch_stats st;
+    struct batch_opts o = { .now_ms = time_now_ms() };
+    batch_source_mem(&src, &ts, csv, sizeof csv - 1);
+    at->app.keys = *kr;
+    assert_int_equal(batch_run(&at->app, at->db, &at->admin, &src, &o, NULL, NULL, &st, NULL), 0);
+    at->app.keys = saved;
+    assert_int_equal(st.counts.valid, 2);
+    return st.counts.found;
+}
+
 static void
 test_rotate_index_under_writes_resume_switch(void **state)
 {
@@ -134,6 +154,7 @@ test_rotate_index_under_writes_resume_switch(void **state)
     sample_add(at, &stale, "d2", P_ID, NOW - 20 * 60000);
     assert_int_equal(found(at, &at->app.keys, P_ID), 7);
     assert_int_equal(found(at, &stale, P_ID), 7);
+    assert_int_equal(batch_found(at, &at->app.keys), 2);
 
     /* resume after the nodes' grace: it fills the rest, makes a clean pass and switches */
     time_set_fake_ms(NOW + ROTATION_GRACE_MS + 1000);
@@ -154,6 +175,8 @@ test_rotate_index_under_writes_resume_switch(void **state)
     assert_int_equal(found(at, &at->app.keys, P_ID), 8);
     assert_int_equal(found(at, &before_switch, P_ID), 8);
     assert_int_equal(found(at, &at->app.keys, Q_ID), 1);
+    assert_int_equal(batch_found(at, &at->app.keys), 2);
+    assert_int_equal(batch_found(at, &before_switch), 2);
     /* the indexes differ: the new slot is under a key of its own */
     assert_int_equal(apptest_i64(at->db, "SELECT COUNT(*) FROM samples WHERE person_bidx = person_bidx_b", 0), 0);
 
