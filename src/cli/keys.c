@@ -7,6 +7,10 @@
  *                                   under it; run again to resume an unfinished job (also
  *                                   after kill -9). Exit 0 when finished, 3 when stopped at
  *                                   --max-chunks (a test and operator hook), 1 on error.
+ *   keys rotate-index [--chunk N] [--max-chunks N]
+ *                                   add a blind-index generation for ID numbers, fill its index
+ *                                   slot from the sealed values, switch to it (issue 12;
+ *                                   domain/platform/rotation_index.h); exit codes as rotate-data
  *   keys status                     keys, the newest job and its progress per table
  *   keys retire N                   destroy key N's field keys once no value uses it
  * Works while `serve` runs; serving nodes pick a new key up on SIGHUP or within their poll
@@ -21,11 +25,13 @@
 #include "core/str.h"
 #include "crypto/keyring.h"
 #include "domain/platform/rotation.h"
+#include "domain/platform/rotation_index.h"
 #include "domain/testing/result.h"
 
 #define KEYS_USAGE                                                                                                  \
     "usage: jiayuan keys init [--keys FILE] [--var DIR]\n"                                                          \
     "       jiayuan keys rotate-data [--chunk N] [--max-chunks N] [--keys FILE] [--var DIR] [--db URL]\n"           \
+    "       jiayuan keys rotate-index [--chunk N] [--max-chunks N] [--keys FILE] [--var DIR] [--db URL]\n"          \
     "       jiayuan keys status [--keys FILE] [--var DIR] [--db URL]\n"                                             \
     "       jiayuan keys retire N [--keys FILE] [--var DIR] [--db URL]\n"
 
@@ -103,6 +109,41 @@ keys_rotate(struct app *app, struct db *db, const struct cli_args *a)
 }
 
 static int
+keys_rotate_index(struct app *app, struct db *db, const struct cli_args *a)
+{
+    struct rotation_opts o = { 0 };
+    struct rotation_state st;
+    char path[1024];
+    int rc;
+
+    if ((rc = keys_size_opt(a, "chunk", &o.chunk_rows)) || (rc = keys_size_opt(a, "max-chunks", &o.max_chunks)))
+        return rc;
+    cli_kek_path(a, path, sizeof path);
+    if ((rc = index_rotation_begin(app, db, path, &st))) {
+        if (rc == ERR_BUSY)
+            fprintf(stderr, "jiayuan: the last index switch is under 15 s old; run it again in a moment\n");
+        else
+            fprintf(stderr, "jiayuan: cannot start the index key rotation (%s)\n", err_name(rc));
+        return 1;
+    }
+    printf("index rotation %lld: filling the ID-number indexes under index key %u (pass %d)\n", (long long)st.id,
+           (unsigned)st.to_key, st.pass);
+    fflush(stdout);
+    if ((rc = index_rotation_run(app, db, path, &o, &st))) {
+        fprintf(stderr, "jiayuan: the index key rotation stopped (%s); run it again to continue\n", err_name(rc));
+        return 1;
+    }
+    if (st.stopped) {
+        printf("index rotation %lld stopped after %lld chunks (pass %d); run 'jiayuan keys rotate-index' again to "
+               "continue\n", (long long)st.id, (long long)st.chunks, st.pass);
+        return 3;
+    }
+    printf("index rotation %lld finished: ID-number lookups use index key %u (%d passes)\n", (long long)st.id,
+           (unsigned)st.to_key, st.pass);
+    return 0;
+}
+
+static int
 keys_retire(struct app *app, struct db *db, const struct cli_args *a, const char *arg)
 {
     struct kek kek;
@@ -146,7 +187,8 @@ cli_keys(int argc, char **argv)
     bool retire = !strcmp(cmd, "retire");
     int skip = retire ? 2 : 1, rc;
 
-    if (strcmp(cmd, "init") && strcmp(cmd, "rotate-data") && strcmp(cmd, "status") && !retire) {
+    if (strcmp(cmd, "init") && strcmp(cmd, "rotate-data") && strcmp(cmd, "rotate-index") && strcmp(cmd, "status") &&
+        !retire) {
         fprintf(stderr, KEYS_USAGE);
         return 2;
     }
@@ -163,9 +205,11 @@ cli_keys(int argc, char **argv)
     struct db *db = db_pool_get(app.pool);
     if (!strcmp(cmd, "rotate-data"))
         rc = keys_rotate(&app, db, &a);
+    else if (!strcmp(cmd, "rotate-index"))
+        rc = keys_rotate_index(&app, db, &a);
     else if (retire)
         rc = keys_retire(&app, db, &a, argv[1]);
-    else if ((rc = rotation_print(&app, db, stdout))) {
+    else if ((rc = rotation_print(&app, db, stdout)) || (rc = index_rotation_print(db, stdout))) {
         fprintf(stderr, "jiayuan: cannot read the key rotation state (%s)\n", err_name(rc));
         rc = 1;
     }

@@ -174,9 +174,9 @@ field_open(const struct keyring *kr, const char *ad, const uint8_t *c, size_t n,
     return rc == ERR_CRYPTO ? field_integrity_failed(ad) : rc;
 }
 
-int
-blind_index_with(const struct datakey *k, const char *domain, const void *p, size_t n,
-                 int64_t *out)
+/* blind_mac computes the index of (domain, p[0..n)) under the 32-byte blind key key. */
+static int
+blind_mac(const uint8_t key[SM3_LEN], const char *domain, const void *p, size_t n, int64_t *out)
 {
     uint8_t mac[SM3_LEN];
     uint64_t v = 0;
@@ -186,7 +186,7 @@ blind_index_with(const struct datakey *k, const char *domain, const void *p, siz
         domain = "";
     /* domain "\0" value: the NUL keeps ("ab", "c") apart from ("a", "bc"). */
     struct sm_part parts[] = { { domain, strlen(domain) + 1 }, { p, n } };
-    if ((rc = hmac_sm3_parts(k->blind, sizeof k->blind, parts, 2, mac)))
+    if ((rc = hmac_sm3_parts(key, SM3_LEN, parts, 2, mac)))
         goto out;
     for (int i = 0; i < 8; i++)
         v = v << 8 | mac[i];
@@ -196,17 +196,72 @@ out:
     return rc;
 }
 
+int
+blind_index_with(const struct datakey *k, const char *domain, const void *p, size_t n,
+                 int64_t *out)
+{
+    return blind_mac(k->blind, domain, p, n, out);
+}
+
+int
+blind_index_gen(const struct keyring *kr, uint32_t gen, const char *domain, const void *p, size_t n,
+                int64_t *out)
+{
+    const struct indexkey *g = keyring_index_find(kr, gen);
+    if (g)
+        return blind_mac(g->blind, domain, p, n, out);
+    if (gen == 0 && kr && !__atomic_load_n(&kr->nidx, __ATOMIC_ACQUIRE) && kr->n) /* no index_keys loaded */
+        return blind_mac(kr->keys[0].blind, domain, p, n, out);
+    return ERR_NOT_FOUND;
+}
+
+int
+blind_index_current(const struct keyring *kr, const char *domain, const void *p, size_t n, int64_t *out)
+{
+    const struct indexkey *g = keyring_index_current(kr);
+    if (!domain || strcmp(domain, BLIND_ROTATED_DOMAIN)) /* the others stay on generation 0 */
+        g = NULL;
+    return blind_index_gen(kr, g ? g->gen : 0, domain, p, n, out);
+}
+
+int64_t
+blind_index_lookup(const struct keyring *kr, const void *p, size_t n, unsigned *slot)
+{
+    const struct indexkey *g = keyring_index_current(kr);
+    int64_t v = 0;
+    *slot = g ? g->slot : 0;
+    if (blind_index_gen(kr, g ? g->gen : 0, BLIND_ROTATED_DOMAIN, p, n, &v)) {
+        log_error("crypto.blind_index", "error", "no blind key", NULL);
+        return 0;
+    }
+    return v;
+}
+
+int
+blind_index_slots(const struct keyring *kr, const void *p, size_t n, int64_t out[2], bool has[2])
+{
+    int rc = 0;
+    for (unsigned s = 0; s < 2 && !rc; s++) {
+        const struct indexkey *g = keyring_index_in_slot(kr, s);
+        out[s] = 0;
+        has[s] = g || (s == 0 && kr && kr->n);
+        if (has[s])
+            rc = blind_index_gen(kr, g ? g->gen : 0, BLIND_ROTATED_DOMAIN, p, n, &out[s]);
+    }
+    return rc;
+}
+
 int64_t
 blind_index(const struct keyring *kr, const char *domain, const void *p, size_t n)
 {
-    const struct datakey *k = kr->n ? &kr->keys[0] : NULL; /* stable across rotation */
     int64_t v = 0;
+    int rc = blind_index_current(kr, domain, p, n, &v);
 
-    if (!k) {
+    if (rc == ERR_NOT_FOUND) {
         log_error("crypto.blind_index", "error", "no data key", NULL);
         return 0;
     }
-    if (blind_index_with(k, domain, p, n, &v)) {
+    if (rc) {
         log_error("crypto.blind_index", "error", "hmac failed", NULL);
         return 0;
     }

@@ -12,6 +12,7 @@
  */
 #ifndef JY_CRYPTO_FIELD_H
 #define JY_CRYPTO_FIELD_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,10 +36,13 @@ int field_open(const struct keyring *kr, const char *ad, const uint8_t *c, size_
 /* field_envelope_parse checks the envelope's shape (version, lengths) and returns its key
  * id and ciphertext length without any key (used by the fuzz target and rotation). */
 int field_envelope_parse(const uint8_t *c, size_t n, uint32_t *key_id, size_t *plain_len);
-/* blind_index computes the 64-bit blind index of value under the blind key of the OLDEST
- * data key (keys[0]), which stays put when new data keys are added, so stored indexes remain
- * valid across field-key rotation. Rotating the blind key itself is a separate re-index job
- * (NEEDSWORK: not built yet). */
+/* blind_index computes the 64-bit blind index of value under the CURRENT blind-index
+ * generation of kr (crypto/keys.h struct indexkey; issue 12) for domain BLIND_ROTATED_DOMAIN
+ * (ID numbers), under generation 0 for every other domain (phone, names: their columns are not
+ * re-indexed yet, docs/ops/key-rotation.md). Generation 0 is the blind key of the oldest data
+ * key (keys[0]), which stays put when new data keys are added, so stored indexes remain valid
+ * across field-key rotation; a ring without index generations loaded uses keys[0] too. */
+#define BLIND_ROTATED_DOMAIN "idno"
 int64_t blind_index(const struct keyring *kr, const char *domain, const void *p, size_t n);
 
 /* Additions beyond the original contract (all in field.c).
@@ -69,5 +73,22 @@ int field_integrity_report(const char *ad);
 /* blind_index_with computes the blind index under key k (e.g. an old key while rotating). */
 int blind_index_with(const struct datakey *k, const char *domain, const void *p, size_t n,
                      int64_t *out);
+/* blind_index_gen computes the index under blind-index generation gen of kr (ERR_NOT_FOUND
+ * when kr lacks it; gen 0 of a ring without generations is keys[0]'s blind subkey), e.g. an
+ * auditor's query over every generation kept; blind_index_current is blind_index's value
+ * (the current generation for BLIND_ROTATED_DOMAIN, else 0) with the error told apart. */
+int blind_index_gen(const struct keyring *kr, uint32_t gen, const char *domain, const void *p, size_t n,
+                    int64_t *out);
+int blind_index_current(const struct keyring *kr, const char *domain, const void *p, size_t n, int64_t *out);
+/* blind_index_slots computes an ID-number (BLIND_ROTATED_DOMAIN) index for both index slots
+ * of a column (migration 0032: `<col>` and `<col>_b`), each under the newest generation kr
+ * holds for it (keyring_index_in_slot); has[s] false (out[s] 0) when slot s holds none. A
+ * ring without generations fills slot 0 with keys[0]'s index. Writers store both. */
+int blind_index_slots(const struct keyring *kr, const void *p, size_t n, int64_t out[2], bool has[2]);
+/* blind_index_lookup is an ID number's index for a lookup: under the current generation and,
+ * in *slot, the index slot that holds it - both from one snapshot, so a switch by another
+ * thread cannot pair one generation's index with the other's slot. 0 (logged) on failure,
+ * as blind_index. */
+int64_t blind_index_lookup(const struct keyring *kr, const void *p, size_t n, unsigned *slot);
 
 #endif

@@ -332,6 +332,42 @@ keyring_add_retired(struct keyring *kr, const struct kek *kek, uint32_t id, cons
     return 0;
 }
 
+static void
+keyring_index_ad(uint32_t gen, char ad[32])
+{
+    snprintf(ad, 32, "index_key:%u", (unsigned)gen);
+}
+
+int
+keyring_wrap_index(const struct kek *kek, uint32_t gen, const uint8_t raw[DATA_KEY_LEN], uint8_t *out, size_t cap,
+                   size_t *n)
+{
+    struct datakey k;
+    char ad[32];
+    int rc;
+
+    keyring_kek_key(kek, gen, &k);
+    keyring_index_ad(gen, ad);
+    rc = field_seal_with(&k, ad, raw, DATA_KEY_LEN, out, cap, n);
+    wipe(&k, sizeof k);
+    return rc;
+}
+
+int
+keyring_unwrap_index(const struct kek *kek, uint32_t gen, const uint8_t *wrapped, size_t n,
+                     uint8_t blind[SM3_LEN])
+{
+    uint8_t raw[DATA_KEY_LEN];
+    char ad[32];
+    int rc;
+
+    keyring_index_ad(gen, ad);
+    if (!(rc = keyring_open_wrapped(kek, gen, ad, wrapped, n, raw, sizeof raw)))
+        rc = hkdf_sm3(raw, sizeof raw, NULL, 0, LABEL_BLIND, blind, SM3_LEN);
+    wipe(raw, sizeof raw);
+    return rc;
+}
+
 int
 keyring_add(struct keyring *kr, uint32_t id, const uint8_t raw[DATA_KEY_LEN])
 {

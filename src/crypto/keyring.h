@@ -42,6 +42,14 @@ int keyring_wrap_retired(const struct kek *kek, const struct datakey *k, uint8_t
                          size_t *n);
 int keyring_add_retired(struct keyring *kr, const struct kek *kek, uint32_t id, const uint8_t *wrapped,
                         size_t n);
+/* Blind-index key generations (issue 12, `keys rotate-index`): 32 random bytes each, wrapped
+ * under the KEK with associated data "index_key:<gen>" (a data key's blob does not open as
+ * an index key nor the reverse). keyring_unwrap_index opens one and derives its blind key
+ * (HKDF-SM3, the data keys' blind label) into blind; ERR_CRYPTO when it does not open. */
+int keyring_wrap_index(const struct kek *kek, uint32_t gen, const uint8_t raw[DATA_KEY_LEN], uint8_t *out, size_t cap,
+                       size_t *n);
+int keyring_unwrap_index(const struct kek *kek, uint32_t gen, const uint8_t *wrapped, size_t n,
+                         uint8_t blind[SM3_LEN]);
 /* keyring_find, keyring_active, keyring_wipe and kek_wipe are declared in crypto/keys.h. */
 
 /* Details beyond the original contract (keyring.c): the 32 bytes of the KEK file are never

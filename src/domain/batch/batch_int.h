@@ -49,6 +49,8 @@ struct batch_site {
 
 struct batch_ctx {
     struct app *app;
+    uint32_t idx_gen;  /* the blind-index generation the keys are computed under (issue 12) */
+    unsigned idx_slot; /* and the samples index slot that holds it (crypto/keys.h) */
     const struct batch_opts *opts;
     int64_t now, since_near, since_far, since_window; /* windows, ms */
     struct batch_key *keys;

@@ -40,11 +40,14 @@
 static const char sql_samples_head[] =
     "SELECT id, person_bidx, collected_at, id_number, tube_code, site_id FROM samples"
     " WHERE deleted_at = 0 AND collected_at >= ?1 AND collected_at < ?2 AND person_bidx IN (";
+static const char sql_samples_head_b[] = /* the second index slot (issue 12 rotate-index) */
+    "SELECT id, person_bidx_b, collected_at, id_number, tube_code, site_id FROM samples"
+    " WHERE deleted_at = 0 AND collected_at >= ?1 AND collected_at < ?2 AND person_bidx_b IN (";
 static const char sql_results_head[] =
     "SELECT tube_code, tested_at, id, institution, result FROM results WHERE tube_code IN (";
 static const char sql_sites[] = "SELECT id, code, name FROM sites ORDER BY id";
 
-static char batch_sql_samples[BATCH_SQL_CAP], batch_sql_results[BATCH_SQL_CAP];
+static char batch_sql_samples[2][BATCH_SQL_CAP], batch_sql_results[BATCH_SQL_CAP];
 static pthread_once_t batch_sql_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -64,7 +67,8 @@ batch_sql_make(char *out, const char *head, int first)
 static void
 batch_sql_build(void)
 {
-    batch_sql_make(batch_sql_samples, sql_samples_head, 3);
+    batch_sql_make(batch_sql_samples[0], sql_samples_head, 3);
+    batch_sql_make(batch_sql_samples[1], sql_samples_head_b, 3);
     batch_sql_make(batch_sql_results, sql_results_head, 1);
 }
 
@@ -158,7 +162,7 @@ batch_fetch(struct batch_worker *w, const int64_t *bidx, size_t n, int64_t lo, i
     int64_t t0 = time_mono_us();
 
     for (size_t off = 0; off < n && !rc; off += BATCH_CHUNK) {
-        if ((rc = db_prepare(w->db, batch_sql_samples, &st)) || (rc = db_bind_i64(st, 1, lo)) ||
+        if ((rc = db_prepare(w->db, batch_sql_samples[w->ctx->idx_slot ? 1 : 0], &st)) || (rc = db_bind_i64(st, 1, lo)) ||
             (rc = db_bind_i64(st, 2, hi)))
             break;
         for (size_t j = 0; j < BATCH_CHUNK && !rc; j++)
@@ -614,7 +618,7 @@ batch_index_run(void *arg)
     for (size_t i = j->lo; i < j->hi; i++) {
         struct batch_key *k = &j->ctx->keys[i];
         batch_id_text(k, id);
-        if (blind_index_with(&kr->keys[0], "idno", id, IDNO_LEN, &k->bidx)) {
+        if (blind_index_gen(kr, j->ctx->idx_gen, "idno", id, IDNO_LEN, &k->bidx)) {
             j->rc = ERR_CRYPTO;
             break;
         }
@@ -630,6 +634,9 @@ batch__index(struct batch_ctx *ctx, unsigned threads)
     struct batch_index_job jobs[BATCH_THREADS_MAX];
     int rc = 0;
 
+    const struct indexkey *cur = keyring_index_current(&ctx->app->keys); /* one snapshot for the batch */
+    ctx->idx_gen = cur ? cur->gen : 0;
+    ctx->idx_slot = cur ? cur->slot : 0;
     ctx->pairs = xcalloc(ctx->nkeys ? ctx->nkeys : 1, sizeof *ctx->pairs);
     for (unsigned t = 0; t < threads; t++)
         jobs[t] = (struct batch_index_job){ ctx, ctx->nkeys * t / threads, ctx->nkeys * (t + 1) / threads, 0, 0 };

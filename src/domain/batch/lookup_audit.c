@@ -124,15 +124,28 @@ lookup_audit_find(struct app *app, struct db *db, const struct actor *a, const c
         buf_printf(why, "'id_number' is not a valid ID number (%s)", idno_status_code(status));
         return ERR_INVALID;
     }
-    bidx = blind_index(&app->keys, "idno", id, IDNO_LEN);
+    /* the person's index under every blind-index generation kept (issue 12): lookups made
+     * before a `keys rotate-index` switch name the index of their time. */
+    size_t ngen = __atomic_load_n(&app->keys.nidx, __ATOMIC_ACQUIRE);
+    int64_t gens[INDEX_GEN_MAX];
+    size_t ng = 0;
+    for (size_t i = 0; i < ngen && i < INDEX_GEN_MAX; i++)
+        if (blind_index_gen(&app->keys, app->keys.idx[i].gen, "idno", id, IDNO_LEN, &gens[ng]) == 0 && gens[ng])
+            ng++;
+    bidx = blind_index(&app->keys, "idno", id, IDNO_LEN); /* the current one: the audit target */
     wipe(id, sizeof id);
     if (!bidx)
         return ERR_CRYPTO;
+    if (!ng)
+        gens[ng++] = bidx; /* a ring without generations: keys[0] only */
+    out = arena_alloc(arena, 2 * LOOKUP_AUDIT_MAX * ng * sizeof *out);
+    for (size_t g = 0; g < ng; g++) {
+        char t[40];
+        snprintf(t, sizeof t, "blind:%016llx", (unsigned long long)gens[g]);
+        if ((rc = find_batch(db, gens[g], arena, out, n, truncated)) || (rc = find_person(db, t, arena, out, n, truncated)))
+            return rc;
+    }
     snprintf(target, sizeof target, "blind:%016llx", (unsigned long long)bidx);
-    out = arena_alloc(arena, 2 * LOOKUP_AUDIT_MAX * sizeof *out);
-    if ((rc = find_batch(db, bidx, arena, out, n, truncated)) ||
-        (rc = find_person(db, target, arena, out, n, truncated)))
-        return rc;
     qsort(out, *n, sizeof *out, hit_newest_first);
     *hits = out;
     snprintf(detail, sizeof detail, "hits=%zu%s", *n, *truncated ? " truncated" : "");

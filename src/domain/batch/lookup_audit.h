@@ -9,10 +9,11 @@
  * audited as batches.rerun under whoever asked).
  *
  * The auditor's question is answered by lookup_audit_find: the ID number is normalised and
- * turned into its blind index here, then the personal lookups of the audit log whose target
- * is that index ("blind:%016llx": people.lookup, people.reveal, people.export, frequency …)
+ * turned into its blind index here - under every blind-index generation kept (issue 12,
+ * `keys rotate-index`: older lookups name the index of their time) - then the personal
+ * lookups of the audit log whose target is one of those indexes ("blind:%016llx": people.lookup, people.reveal, people.export, frequency …)
  * and the batch lookups are merged, newest first. The query itself is audited
- * (audit.lookups, target the blind index). NEEDSWORK: the audit log has no index on target,
+ * (audit.lookups, target the current generation's blind index). NEEDSWORK: the audit log has no index on target,
  * so the personal half scans the log; fine for an auditor's occasional question.
  */
 #ifndef JY_DOMAIN_BATCH_LOOKUP_AUDIT_H

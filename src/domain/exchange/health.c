@@ -17,8 +17,8 @@ static const char *const health_epi_kinds[] = { "case", "close_contact", "second
 
 static const char sql_epi_insert[] =
     "INSERT INTO health_epi (source, external_id, kind, case_ref, subdistrict, reported_at, idno_bidx, id_number,"
-    " name, phone_bidx, phone, address, created_by, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    " name, phone_bidx, phone, address, created_by, created_at, idno_bidx_b)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
     " ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
 static const char sql_place_insert[] =
     "INSERT INTO health_epi_places (epi_id, seq, name, lon_e6, lat_e6, from_at, to_at)"
@@ -178,6 +178,8 @@ health_epi_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
     struct db *db = ingest_db(ing);
     struct db_stmt *st = NULL;
     const uint8_t *b_id = NULL, *b_name = NULL, *b_phone = NULL, *b_addr = NULL;
+    int64_t slots[2] = { 0, 0 };
+    bool has[2] = { false, false };
     size_t n_id = 0, n_name = 0, n_phone = 0, n_addr = 0;
     json_t *ev;
     int rc;
@@ -189,11 +191,14 @@ health_epi_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
         (rc = health_seal_opt(ing, "health_epi.phone", r->phone, &b_phone, &n_phone)) ||
         (rc = health_seal_opt(ing, "health_epi.address", r->address, &b_addr, &n_addr)))
         goto out;
+    if (b_id && (rc = ingest_blind_idno(ing, r->id_number, slots, has))) /* both index slots, issue 12 */
+        goto out;
     if ((rc = db_prepare(db, sql_epi_insert, &st)) || (rc = db_bind_str(st, 1, r->source)) ||
         (rc = db_bind_str(st, 2, r->external_id)) || (rc = db_bind_str(st, 3, r->kind)) ||
         (rc = db_bind_str(st, 4, r->case_ref)) || (rc = db_bind_str(st, 5, r->subdistrict)) ||
         (rc = db_bind_i64(st, 6, r->reported_at)) ||
-        (rc = b_id ? db_bind_i64(st, 7, ingest_blind(ing, "idno", r->id_number)) : db_bind_null(st, 7)) ||
+        (rc = b_id ? db_bind_i64(st, 7, slots[0]) : db_bind_null(st, 7)) ||
+        (rc = b_id && has[1] ? db_bind_i64(st, 15, slots[1]) : db_bind_null(st, 15)) ||
         (rc = b_id ? db_bind_blob(st, 8, b_id, n_id) : db_bind_null(st, 8)) ||
         (rc = db_bind_blob(st, 9, b_name, n_name)) ||
         (rc = b_phone ? db_bind_i64(st, 10, ingest_blind(ing, "phone", r->phone)) : db_bind_null(st, 10)) ||

@@ -22,6 +22,9 @@
     " phone, address FROM health_epi"
 static const char sql_by_idno[] = HEALTH_EPI_COLS " WHERE idno_bidx = ?1 AND (?2 = '' OR subdistrict = ?2)"
                                                   " ORDER BY reported_at DESC, id DESC LIMIT ?3";
+/* the second index slot (issue 12 rotate-index: read when the current generation lives there) */
+static const char sql_by_idno_b[] = HEALTH_EPI_COLS " WHERE idno_bidx_b = ?1 AND (?2 = '' OR subdistrict = ?2)"
+                                                    " ORDER BY reported_at DESC, id DESC LIMIT ?3";
 static const char sql_by_phone[] = HEALTH_EPI_COLS " WHERE phone_bidx = ?1 AND (?2 = '' OR subdistrict = ?2)"
                                                    " ORDER BY reported_at DESC, id DESC LIMIT ?3";
 static const char sql_by_id[] = HEALTH_EPI_COLS " WHERE id = ?1 AND (?2 = '' OR subdistrict = ?2) LIMIT ?3";
@@ -164,8 +167,9 @@ health_key(struct app *app, const struct health_lookup *q, const char **sql, int
         }
         memcpy(confirm, id, sizeof id);
         wipe(id, sizeof id);
-        *sql = sql_by_idno;
-        *key = blind_index(&app->keys, "idno", confirm, IDNO_LEN);
+        unsigned slot = 0;
+        *key = blind_index_lookup(&app->keys, confirm, IDNO_LEN, &slot);
+        *sql = slot ? sql_by_idno_b : sql_by_idno;
     } else {
         if (!health_phone_norm(q->phone, confirm)) {
             buf_adds(why, "'phone' is not a phone number");
@@ -213,7 +217,7 @@ health_epi_lookup(struct app *app, struct db *db, const struct actor *a, const s
         struct health_epi *e = &out[count];
         health_row(app, st, arena, e);
         /* a blind-index collision is not this person */
-        if (sql == sql_by_idno && strcmp(e->id_number, confirm) != 0)
+        if ((sql == sql_by_idno || sql == sql_by_idno_b) && strcmp(e->id_number, confirm) != 0)
             continue;
         if (sql == sql_by_phone && strcmp(e->phone, confirm) != 0)
             continue;

@@ -357,6 +357,12 @@ ingest_blind(struct ingest *ing, const char *domain, const char *value)
     return blind_index(&ing->app->keys, domain, value, strlen(value));
 }
 
+int
+ingest_blind_idno(struct ingest *ing, const char *value, int64_t out[2], bool has[2])
+{
+    return blind_index_slots(&ing->app->keys, value, strlen(value), out, has);
+}
+
 /* Counters and events ------------------------------------------------------------------- */
 
 static struct ingest_counter *

@@ -161,6 +161,9 @@ int ingest_in_scope(struct ingest *ing, const char *field, const char *subdistri
 int ingest_seal(struct ingest *ing, const char *ad, const char *text, const uint8_t **blob, size_t *len);
 /* ingest_blind is the blind index of a normalised value in domain ("idno"). */
 int64_t ingest_blind(struct ingest *ing, const char *domain, const char *value);
+/* ingest_blind_idno is a normalised ID number's index for both index slots (crypto/field.h
+ * blind_index_slots; issue 12 blind-index rotation): the writer stores both. */
+int ingest_blind_idno(struct ingest *ing, const char *value, int64_t out[2], bool has[2]);
 
 /* Counters, accumulated in memory and upserted once per key at the end of the batch. */
 int ingest_count_scan(struct ingest *ing, int64_t plan_id, const char *subdistrict, const char *community,

@@ -96,6 +96,9 @@ const struct audit_action audit_actions[] = {
     /* key rotation (issue 12, domain/platform/rotation.h) */
     { "keys.rotate.start", "开始数据密钥轮换", "Data-key rotation started" },
     { "keys.rotate.table", "数据密钥轮换（一张表完成）", "Data-key rotation: table done" },
+    { "keys.index.start", "索引密钥轮换开始", "Blind-index key rotation started" },
+    { "keys.index.table", "索引密钥轮换（一张表完成）", "Blind-index key rotation: table done" },
+    { "keys.index.finish", "索引密钥轮换完成", "Blind-index key rotation finished" },
     { "keys.rotate.finish", "数据密钥轮换完成", "Data-key rotation finished" },
     { "keys.retire", "停用旧数据密钥", "Old data key retired" },
     { "settings.webhook_allow.update", "修改推送地址白名单", "Webhook allow-list changed" },

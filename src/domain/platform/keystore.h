@@ -32,4 +32,18 @@ int keystore_add_generation(struct db *db, const struct kek *kek, uint32_t *id);
 int keystore_refresh(struct db *db, const char *kek_path, struct keyring *kr, bool *changed);
 int keystore_retire(struct db *db, const struct kek *kek, const struct keyring *kr, uint32_t id);
 
+/* Blind-index key generations (issue 12, table index_keys, crypto/keys.h struct indexkey).
+ * keystore_load and keystore_refresh also load every generation (gen 0: the oldest data
+ * key's blind subkey; the others unwrapped with keyring_unwrap_index) and make the one in
+ * state 'current' kr's current generation; keystore_refresh reports a generation added or
+ * switched to as a change. keystore_index_add adds a random generation, the next number, in
+ * state 'next' in the other slot than the current one's (inside the caller's transaction):
+ * ERR_CONFLICT while a 'next' one exists, ERR_TOO_LARGE when INDEX_GEN_MAX are stored
+ * (old ones are kept: audit targets name indexes made with them). keystore_index_switch
+ * makes 'next' generation gen current and the current one old, in one statement pair in
+ * the caller's transaction; ERR_NOT_FOUND when gen is not 'next'. Neither re-indexes: the
+ * caller fills gen's slot before it switches (domain/platform/rotation.h). */
+int keystore_index_add(struct db *db, const struct kek *kek, uint32_t *gen);
+int keystore_index_switch(struct db *db, uint32_t gen);
+
 #endif

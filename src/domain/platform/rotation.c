@@ -19,7 +19,7 @@
 
 static const char sql_latest[] =
     "SELECT id, to_key, pass, started_at, COALESCE(finished_at, 0), pass_started_at FROM key_rotations"
-    " ORDER BY id DESC LIMIT 1";
+    " WHERE kind = 'data' ORDER BY id DESC LIMIT 1"; /* 'index' jobs: rotation_index.c */
 static const char sql_job_insert[] = "INSERT INTO key_rotations (id, kind, to_key, pass, started_at, pass_started_at)"
                                      " SELECT COALESCE(MAX(id), 0) + 1, 'data', ?1, 1, ?2, ?2 FROM key_rotations"
                                      " RETURNING id";
@@ -472,6 +472,8 @@ rotation_retire(struct app *app, struct db *db, const struct kek *kek, uint32_t 
 
 static const char sql_keys[] =
     "SELECT id, active, created_at, COALESCE(retired_at, 0) FROM data_keys ORDER BY id";
+static const char sql_index_keys[] =
+    "SELECT gen, state, slot, created_at FROM index_keys ORDER BY gen";
 static const char sql_progress[] = "SELECT tbl, rows_done, resealed, damaged, done, last_k1, last_k2"
                                    " FROM key_rotation_progress WHERE rotation_id = ?1 ORDER BY tbl";
 
@@ -490,6 +492,17 @@ rotation_print(struct app *app, struct db *db, FILE *f)
         fprintf(f, "key %lld %s created_at=%lld%s\n", (long long)db_col_i64(s, 0),
                 db_col_i64(s, 3) ? "retired" : db_col_i64(s, 1) ? "active" : "old", (long long)db_col_i64(s, 2),
                 db_col_i64(s, 3) ? " (field keys destroyed)" : "");
+    db_done(s);
+    s = NULL;
+    if (rc || (rc = db_prepare(db, sql_index_keys, &s)))
+        return rc;
+    while (!(rc = db_step(s, &row)) && row) { /* blind-index generations (issue 12) */
+        size_t n = 0;
+        const char *state = db_col_text(s, 1, &n);
+        fprintf(f, "index key %lld %.*s slot=%lld created_at=%lld%s\n", (long long)db_col_i64(s, 0), (int)n, state,
+                (long long)db_col_i64(s, 2), (long long)db_col_i64(s, 3),
+                db_col_i64(s, 0) ? "" : " (the oldest data key's blind subkey)");
+    }
     db_done(s);
     s = NULL;
     if (rc || (rc = rotation_latest(db, &st)))

@@ -25,14 +25,19 @@ struct erase_set {
     size_t n, cap;
 };
 
-static const char sql_samples[] = "SELECT id, id_number, tube_code FROM samples WHERE person_bidx = ?1";
+/* [slot]: the index slot lookups read (issue 12 rotate-index, crypto/keys.h) */
+static const char *const sql_samples[2] = { "SELECT id, id_number, tube_code FROM samples WHERE person_bidx = ?1",
+                                            "SELECT id, id_number, tube_code FROM samples WHERE person_bidx_b = ?1" };
 static const char sql_history_of[] = "DELETE FROM sample_history WHERE sample_id = ?1";
 static const char sql_sample_del[] = "DELETE FROM samples WHERE id = ?1";
 static const char sql_results_orphan[] =
     "DELETE FROM results WHERE tube_code = ?1 AND NOT EXISTS (SELECT 1 FROM samples WHERE tube_code = ?1)";
-static const char sql_history[] = "SELECT id, id_number, '' FROM sample_history WHERE person_bidx = ?1";
+static const char *const sql_history[2] = {
+    "SELECT id, id_number, '' FROM sample_history WHERE person_bidx = ?1",
+    "SELECT id, id_number, '' FROM sample_history WHERE person_bidx_b = ?1" };
 static const char sql_history_del[] = "DELETE FROM sample_history WHERE id = ?1";
-static const char sql_epi[] = "SELECT id, id_number, '' FROM health_epi WHERE idno_bidx = ?1";
+static const char *const sql_epi[2] = { "SELECT id, id_number, '' FROM health_epi WHERE idno_bidx = ?1",
+                                        "SELECT id, id_number, '' FROM health_epi WHERE idno_bidx_b = ?1" };
 static const char sql_epi_places_del[] = "DELETE FROM health_epi_places WHERE epi_id = ?1";
 static const char sql_epi_del[] = "DELETE FROM health_epi WHERE id = ?1";
 static const char sql_batch_results_del[] =
@@ -104,12 +109,12 @@ erase_exec(struct db *db, const char *sql, int64_t v, const char *t, int64_t *n)
 }
 
 static int
-erase_rows(const struct app *app, struct db *db, int64_t bidx, const char *id, struct erase_counts *c)
+erase_rows(const struct app *app, struct db *db, int64_t bidx, unsigned sl, const char *id, struct erase_counts *c)
 {
     struct erase_set set = { 0 };
     int rc;
     /* the person's samples, their history, then the results of tubes nobody else shares */
-    if ((rc = erase_collect(app, db, sql_samples, "samples.id_number", bidx, id, &set, &c->kept_collisions)))
+    if ((rc = erase_collect(app, db, sql_samples[sl], "samples.id_number", bidx, id, &set, &c->kept_collisions)))
         goto out;
     for (size_t i = 0; !rc && i < set.n; i++)
         if (!(rc = erase_exec(db, sql_history_of, set.rows[i].id, NULL, &c->sample_history)))
@@ -118,17 +123,24 @@ erase_rows(const struct app *app, struct db *db, int64_t bidx, const char *id, s
         if (set.rows[i].tube[0])
             rc = erase_exec(db, sql_results_orphan, 0, set.rows[i].tube, &c->results);
     /* earlier versions naming this person on samples that are now someone else's */
-    if (!rc && !(rc = erase_collect(app, db, sql_history, "samples.id_number", bidx, id, &set, &c->kept_collisions)))
+    if (!rc && !(rc = erase_collect(app, db, sql_history[sl], "samples.id_number", bidx, id, &set, &c->kept_collisions)))
         for (size_t i = 0; !rc && i < set.n; i++)
             rc = erase_exec(db, sql_history_del, set.rows[i].id, NULL, &c->sample_history);
     /* 流调 records */
-    if (!rc && !(rc = erase_collect(app, db, sql_epi, "health_epi.id_number", bidx, id, &set, &c->kept_collisions)))
+    if (!rc && !(rc = erase_collect(app, db, sql_epi[sl], "health_epi.id_number", bidx, id, &set, &c->kept_collisions)))
         for (size_t i = 0; !rc && i < set.n; i++)
             if (!(rc = erase_exec(db, sql_epi_places_del, set.rows[i].id, NULL, NULL)))
                 rc = erase_exec(db, sql_epi_del, set.rows[i].id, NULL, &c->health_epi);
-    /* stored batch rows (the results first: same key) */
-    if (!rc && !(rc = erase_exec(db, sql_batch_results_del, bidx, NULL, NULL)))
-        rc = erase_exec(db, sql_batch_rows_del, bidx, NULL, &c->batch_rows);
+    /* stored batch rows (the results first: same key); they keep the index generation they
+     * were written with, so every generation kept is tried (issue 12 rotate-index) */
+    size_t ngen = __atomic_load_n(&app->keys.nidx, __ATOMIC_ACQUIRE);
+    for (size_t g = 0; !rc && g < (ngen ? ngen : 1) && g < INDEX_GEN_MAX; g++) {
+        int64_t b = bidx;
+        if (ngen && (rc = blind_index_gen(&app->keys, app->keys.idx[g].gen, "idno", id, IDNO_LEN, &b)))
+            break;
+        if (!(rc = erase_exec(db, sql_batch_results_del, b, NULL, NULL)))
+            rc = erase_exec(db, sql_batch_rows_del, b, NULL, &c->batch_rows);
+    }
 out:
     xfree(set.rows);
     return rc;
@@ -141,6 +153,7 @@ person_erase(struct app *app, struct db *db, const struct actor *a, const char *
     char id[IDNO_LEN + 1], detail[512];
     enum idno_status status;
     int64_t bidx;
+    unsigned slot = 0;
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -154,11 +167,11 @@ person_erase(struct app *app, struct db *db, const struct actor *a, const char *
         wipe(id, sizeof id);
         return ERR_INVALID;
     }
-    bidx = blind_index(&app->keys, "idno", id, IDNO_LEN);
+    bidx = blind_index_lookup(&app->keys, id, IDNO_LEN, &slot);
     snprintf(out->target, sizeof out->target, "blind:%016llx", (unsigned long long)bidx);
     if ((rc = db_begin(db)))
         goto done;
-    rc = erase_rows(app, db, bidx, id, out);
+    rc = erase_rows(app, db, bidx, slot, id, out);
     snprintf(detail, sizeof detail,
              "samples=%lld sample_history=%lld results=%lld batch_rows=%lld health_epi=%lld kept_collisions=%lld"
              " reason=%s",

@@ -16,10 +16,12 @@
 #include "domain/platform/audit.h"
 #include "domain/testing/person.h"
 
-static const char sql_samples[] =
-    "SELECT s.id_number, s.name, s.collected_at FROM samples s"
-    " WHERE s.person_bidx = ?1 AND s.collected_at >= ?2 AND s.collected_at < ?3 AND s.deleted_at = 0"
-    " ORDER BY s.collected_at";
+#define SQL_SAMPLES(col)                                                                                  \
+    "SELECT s.id_number, s.name, s.collected_at FROM samples s"                                          \
+    " WHERE s." col " = ?1 AND s.collected_at >= ?2 AND s.collected_at < ?3 AND s.deleted_at = 0"        \
+    " ORDER BY s.collected_at"
+/* [slot]: the index slot lookups read (issue 12 rotate-index, crypto/keys.h) */
+static const char *const sql_samples[2] = { SQL_SAMPLES("person_bidx"), SQL_SAMPLES("person_bidx_b") };
 
 int
 frequency_month_parse(const char *s, int64_t *index)
@@ -116,13 +118,13 @@ frequency_open(const struct app *app, const char *ad, const void *blob, size_t n
 
 /* frequency_count reads the confirmed samples of bidx in the span into out->months. */
 static int
-frequency_count(struct app *app, struct db *db, int64_t bidx, const char *id, int64_t first, struct arena *arena,
-                struct person_frequency *out)
+frequency_count(struct app *app, struct db *db, int64_t bidx, unsigned slot, const char *id, int64_t first,
+                struct arena *arena, struct person_frequency *out)
 {
     struct db_stmt *st = NULL;
     bool row = false;
     int rc;
-    if ((rc = db_prepare(db, sql_samples, &st)) || (rc = db_bind_i64(st, 1, bidx)) ||
+    if ((rc = db_prepare(db, sql_samples[slot ? 1 : 0], &st)) || (rc = db_bind_i64(st, 1, bidx)) ||
         (rc = db_bind_i64(st, 2, frequency_month_start(first))) ||
         (rc = db_bind_i64(st, 3, frequency_month_start(first + (int64_t)out->nmonths))))
         goto out;
@@ -161,6 +163,7 @@ person_frequency(struct app *app, struct db *db, const struct actor *a, const ch
     char id[IDNO_LEN + 1] = "", target[40], detail[96];
     enum idno_status status;
     int64_t first = 0, last = 0, bidx;
+    unsigned slot = 0;
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -187,8 +190,8 @@ person_frequency(struct app *app, struct db *db, const struct actor *a, const ch
     }
     memcpy(out->from, out->months[0].month, sizeof out->from);
     memcpy(out->to, out->months[out->nmonths - 1].month, sizeof out->to);
-    bidx = blind_index(&app->keys, "idno", id, IDNO_LEN);
-    if ((rc = frequency_count(app, db, bidx, id, first, arena, out)))
+    bidx = blind_index_lookup(&app->keys, id, IDNO_LEN, &slot);
+    if ((rc = frequency_count(app, db, bidx, slot, id, first, arena, out)))
         goto out;
     idno_mask(id, out->id_number);
     snprintf(target, sizeof target, "blind:%016llx", (unsigned long long)bidx);

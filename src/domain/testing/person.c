@@ -18,12 +18,14 @@
 #include "domain/platform/audit.h"
 #include "domain/testing/result.h"
 
-static const char sql_history[] =
-    "SELECT s.id, s.id_number, s.name, s.collected_at, t.code, t.name, s.tube_code,"
-    " (SELECT r.id FROM results r WHERE r.tube_code = s.tube_code ORDER BY r.tested_at DESC, r.id DESC LIMIT 1)"
-    " FROM samples s JOIN sites t ON t.id = s.site_id"
-    " WHERE s.person_bidx = ?1 AND s.collected_at >= ?2 AND s.deleted_at = 0"
-    " ORDER BY s.collected_at DESC, s.id DESC LIMIT ?3";
+#define SQL_HISTORY(col)                                                                                          \
+    "SELECT s.id, s.id_number, s.name, s.collected_at, t.code, t.name, s.tube_code,"                            \
+    " (SELECT r.id FROM results r WHERE r.tube_code = s.tube_code ORDER BY r.tested_at DESC, r.id DESC LIMIT 1)" \
+    " FROM samples s JOIN sites t ON t.id = s.site_id"                                                            \
+    " WHERE s." col " = ?1 AND s.collected_at >= ?2 AND s.deleted_at = 0"                                         \
+    " ORDER BY s.collected_at DESC, s.id DESC LIMIT ?3"
+/* [slot]: the index slot lookups read (issue 12 rotate-index, crypto/keys.h) */
+static const char *const sql_history[2] = { SQL_HISTORY("person_bidx"), SQL_HISTORY("person_bidx_b") };
 
 void
 person_mask_name(const char *name, char *out, size_t cap)
@@ -139,6 +141,7 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
     bool row = false;
     size_t cap = 16;
     int64_t bidx, since;
+    unsigned slot = 0;
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -152,7 +155,7 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
         buf_printf(why, "'days' must be from 1 to %d", PERSON_DAYS_MAX);
         return ERR_INVALID;
     }
-    bidx = blind_index(&app->keys, "idno", id, IDNO_LEN);
+    bidx = blind_index_lookup(&app->keys, id, IDNO_LEN, &slot);
     snprintf(target, sizeof target, "blind:%016llx", (unsigned long long)bidx);
     if (reveal && !actor_can(a, PERM_BIT_PII_REVEAL)) {
         /* a refused reveal is audited like every other denial */
@@ -167,7 +170,7 @@ person_lookup(struct app *app, struct db *db, const struct actor *a, const char 
     }
     since = time_now_ms() - (int64_t)days * 86400000LL;
     out->tests = arena_alloc(arena, cap * sizeof *out->tests);
-    if ((rc = db_prepare(db, sql_history, &st)) || (rc = db_bind_i64(st, 1, bidx)) ||
+    if ((rc = db_prepare(db, sql_history[slot ? 1 : 0], &st)) || (rc = db_bind_i64(st, 1, bidx)) ||
         (rc = db_bind_i64(st, 2, since)) || (rc = db_bind_i64(st, 3, PERSON_TESTS_MAX)))
         goto out;
     while (!(rc = db_step(st, &row)) && row) {

@@ -25,7 +25,8 @@ struct sample {
     int64_t collected_at, mix_size, mix_index;
     /* sealed and blind-indexed by parse, on the request's thread, so the write
      * transaction (the group-commit writer's) holds no crypto work (issue 13) */
-    int64_t person_bidx;
+    int64_t person_bidx, person_bidx_b; /* both index slots (issue 12 rotate-index) */
+    bool has_b;
     int seal_rc; /* a sealing failure (no data key) fails the batch in store, as before */
     struct sample_sealed sealed_id, sealed_name, sealed_phone, sealed_collector;
 };
@@ -86,7 +87,13 @@ sample_parse(struct ingest *ing, json_t *obj, void *rec, struct ingest_outcome *
         return ingest_reject(out, "phone", "'phone' is not a phone number");
     if (s->mix_index > s->mix_size)
         return ingest_reject(out, "mix_index", "'mix_index' is larger than 'mix_size'");
-    s->person_bidx = ingest_blind(ing, "idno", s->id_number);
+    int64_t slots[2];
+    bool has[2];
+    if ((rc = ingest_blind_idno(ing, s->id_number, slots, has)))
+        return rc;
+    s->person_bidx = slots[0];
+    s->person_bidx_b = slots[1];
+    s->has_b = has[1];
     if ((rc = sample_seal(ing, "samples.id_number", s->id_number, &s->sealed_id)) ||
         (rc = sample_seal(ing, "samples.name", s->name, &s->sealed_name)) ||
         (rc = sample_seal(ing, "samples.phone", s->phone, &s->sealed_phone)) ||
@@ -97,8 +104,8 @@ sample_parse(struct ingest *ing, json_t *obj, void *rec, struct ingest_outcome *
 
 static const char sql_insert[] =
     "INSERT INTO samples (source, external_id, person_bidx, id_number, name, phone, tube_code, mix_size,"
-    " mix_index, site_id, plan_id, subdistrict, community, collected_at, collector, created_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+    " mix_index, site_id, plan_id, subdistrict, community, collected_at, collector, created_at, person_bidx_b)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
     " ON CONFLICT (source, external_id) DO NOTHING RETURNING id";
 
 static int
@@ -155,7 +162,9 @@ sample_store(struct ingest *ing, void *rec, struct ingest_outcome *out)
         (rc = db_bind_str(st, 12, site.subdistrict)) || (rc = db_bind_nonempty(st, 13, site.community)) ||
         (rc = db_bind_i64(st, 14, s->collected_at)) ||
         (rc = sample_bind_sealed(st, 15, &s->sealed_collector)) ||
-        (rc = db_bind_i64(st, 16, ingest_now(ing))) || (rc = ingest_insert_step(st, out)))
+        (rc = db_bind_i64(st, 16, ingest_now(ing))) ||
+        (rc = s->has_b ? db_bind_i64(st, 17, s->person_bidx_b) : db_bind_null(st, 17)) ||
+        (rc = ingest_insert_step(st, out)))
         goto out;
     rc = sample_count(ing, s, &site, plan_id);
 out:

@@ -25,11 +25,11 @@ static const char sql_get[] =
     " s.mix_size, s.mix_index, s.collector, t.code FROM samples s JOIN sites t ON t.id = s.site_id WHERE s.id = ?1";
 static const char sql_history[] =
     "INSERT INTO sample_history (sample_id, changed_at, actor, reason, fields, person_bidx, id_number, name, phone,"
-    " tube_code, mix_size, mix_index, collector) SELECT id, ?2, ?3, ?4, ?5, person_bidx, id_number, name, phone,"
-    " tube_code, mix_size, mix_index, collector FROM samples WHERE id = ?1";
+    " tube_code, mix_size, mix_index, collector, person_bidx_b) SELECT id, ?2, ?3, ?4, ?5, person_bidx, id_number,"
+    " name, phone, tube_code, mix_size, mix_index, collector, person_bidx_b FROM samples WHERE id = ?1";
 static const char sql_update[] =
     "UPDATE samples SET person_bidx = ?2, id_number = ?3, name = ?4, phone = ?5, tube_code = ?6, mix_size = ?7,"
-    " mix_index = ?8, collector = ?9 WHERE id = ?1";
+    " mix_index = ?8, collector = ?9, person_bidx_b = CASE WHEN ?10 = 1 THEN ?11 ELSE person_bidx_b END WHERE id = ?1";
 
 /* A sealed column: blob (arena) and its length; NULL = SQL NULL. */
 struct sealed {
@@ -40,6 +40,8 @@ struct sealed {
 struct sample_stored {
     const char *source, *subdistrict, *tube_code, *site_code;
     int64_t deleted_at, bidx, mix_size, mix_index;
+    int64_t bidx_b; /* the second index slot, written when the ID changes (new_b) */
+    bool new_b, has_b;
     struct sealed id_number, name, phone, collector;
 };
 
@@ -186,7 +188,8 @@ sample_write(struct db *db, int64_t id, const struct sample_stored *r, const cha
         (rc = sample_bind_sealed(st, 3, &r->id_number)) || (rc = sample_bind_sealed(st, 4, &r->name)) ||
         (rc = sample_bind_sealed(st, 5, &r->phone)) || (rc = db_bind_str(st, 6, r->tube_code)) ||
         (rc = db_bind_i64(st, 7, r->mix_size)) || (rc = db_bind_i64(st, 8, r->mix_index)) ||
-        (rc = sample_bind_sealed(st, 9, &r->collector)))
+        (rc = sample_bind_sealed(st, 9, &r->collector)) || (rc = db_bind_i64(st, 10, r->new_b ? 1 : 0)) ||
+        (rc = r->has_b ? db_bind_i64(st, 11, r->bidx_b) : db_bind_null(st, 11)))
         goto out;
     rc = db_step(st, &row);
 out:
@@ -241,8 +244,16 @@ sample_correct(struct app *app, struct db *db, const struct actor *a, int64_t id
     }
     if (p.tube_code)
         r.tube_code = p.tube_code;
-    if (p.id_number[0])
-        r.bidx = blind_index(&app->keys, "idno", p.id_number, strlen(p.id_number));
+    if (p.id_number[0]) { /* both index slots (issue 12 rotate-index) */
+        int64_t slots[2];
+        bool has[2];
+        if ((rc = blind_index_slots(&app->keys, p.id_number, strlen(p.id_number), slots, has)))
+            goto out;
+        r.bidx = slots[0];
+        r.bidx_b = slots[1];
+        r.has_b = has[1];
+        r.new_b = true;
+    }
     if ((rc = sample_seal(app, &arena, "samples.id_number", p.id_number[0] ? p.id_number : NULL, false,
                           &r.id_number)) ||
         (rc = sample_seal(app, &arena, "samples.name", p.name, false, &r.name)) ||
