@@ -123,5 +123,10 @@ api__xlsx_reply(struct req *req, struct api_xlsx *x, int rc, const char *ascii_n
     }
     req_add_header(req, "Content-Disposition", cd.data);
     buf_release(&cd);
-    return req_reply_stream(req, XLSX_TYPE, api_xlsx_fill, x, api_xlsx_release, NULL);
+    uint64_t size = sealed_tmp_size(x->file);
+    struct http_stream *stream = NULL;
+    rc = req_reply_stream(req, XLSX_TYPE, api_xlsx_fill, x, api_xlsx_release, &stream);
+    if (!rc)
+        http_stream_set_length(stream, size); /* progress in the browser; a short body is an error */
+    return rc;
 }

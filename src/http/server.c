@@ -28,6 +28,7 @@
 #include "http/stream.h"
 
 ssize_t http__stream_reader(void *cls, uint64_t pos, char *buf, size_t max);
+uint64_t http__stream_length(const struct http_stream *s);
 void http__stream_free(void *cls);
 void http__streams_stop(void);
 
@@ -277,8 +278,11 @@ http_queue(struct http_req *hr)
     enum MHD_Result ret;
 
     if (req->stream)
-        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, http__stream_reader, req->stream,
-                                                 http__stream_free);
+        resp = MHD_create_response_from_callback(http__stream_length(req->stream),
+                                                 http__stream_length(req->stream) == MHD_SIZE_UNKNOWN
+                                                     ? 4096
+                                                     : 64 * 1024,
+                                                 http__stream_reader, req->stream, http__stream_free);
     else if (req->resp_static || !req->resp)
         resp = MHD_create_response_from_buffer(req->resp_len, req->resp ? req->resp : (char *)"",
                                                MHD_RESPMEM_PERSISTENT);

@@ -17,6 +17,7 @@ struct http_stream {
     void *cls;
     void (*release)(void *cls);
     bool parked, woken, ended;
+    uint64_t length; /* MHD_SIZE_UNKNOWN unless announced */
     struct http_stream *prev, *next; /* every live stream, for http__streams_stop */
 };
 
@@ -28,6 +29,7 @@ static atomic_bool http_streams_stopping;
 
 /* http__stream_reader is the MHD content reader (used by http/server.c). */
 ssize_t http__stream_reader(void *cls, uint64_t pos, char *buf, size_t max);
+uint64_t http__stream_length(const struct http_stream *s);
 void http__stream_free(void *cls);
 void http__streams_stop(void);
 
@@ -41,6 +43,7 @@ req_reply_stream(struct req *req, const char *content_type, http_stream_fill fil
     s->fill = fill;
     s->cls = cls;
     s->release = release;
+    s->length = MHD_SIZE_UNKNOWN;
     req->status = 200;
     req->resp_type = content_type;
     req->stream = s;
@@ -53,6 +56,18 @@ req_reply_stream(struct req *req, const char *content_type, http_stream_fill fil
     if (out)
         *out = s;
     return 0;
+}
+
+void
+http_stream_set_length(struct http_stream *s, uint64_t length)
+{
+    s->length = length;
+}
+
+uint64_t
+http__stream_length(const struct http_stream *s)
+{
+    return s->length;
 }
 
 ssize_t

@@ -9,6 +9,7 @@
  */
 #ifndef JY_HTTP_STREAM_H
 #define JY_HTTP_STREAM_H
+#include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -22,6 +23,11 @@ typedef size_t (*http_stream_fill)(void *cls, char *buf, size_t max, bool *end);
  * the stream handle for http_stream_wake; it stays valid until release(cls) has run. */
 int req_reply_stream(struct req *req, const char *content_type, http_stream_fill fill, void *cls,
                      void (*release)(void *cls), struct http_stream **out);
+/* http_stream_set_length announces the body's length (Content-Length instead of chunked
+ * encoding), so a download shows its progress and a body that ends short (fill sets *end
+ * early, e.g. a sealed file that failed its check) is a broken transfer for the client, not
+ * a complete-looking file. Call it before the handler returns. */
+void http_stream_set_length(struct http_stream *s, uint64_t length);
 /* http_stream_wake resumes a parked stream so fill is called again; cheap when not parked.
  * Thread-safe. */
 void http_stream_wake(struct http_stream *s);
