@@ -35,6 +35,7 @@
 
 #include "core/buf.h"
 #include "core/idno.h"
+#include "plainscan.h"
 #include "server.h"
 
 #define BOUNDARY "----jyExportBoundary7qz"
@@ -84,145 +85,6 @@ make_form(struct buf *b)
         buf_printf(b, "%zu,居民,%s,%s\r\n", k + 1, id, remark);
     }
     buf_printf(b, "\r\n--%s--\r\n", BOUNDARY);
-}
-
-/* zip_has copies the zip at path to a private file and searches its inflated members for
- * needle with Python's zipfile. */
-static bool
-zip_has(const char *path, const char *needle)
-{
-    char copy[128], cmd[1024];
-    snprintf(copy, sizeof copy, "/tmp/e2e_export_sealed.%d.zip", (int)getpid());
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s' 2>/dev/null", path, copy);
-    if (system(cmd) != 0)
-        return false; /* closed meanwhile */
-    snprintf(cmd, sizeof cmd,
-             "/usr/bin/python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); "
-             "sys.exit(0 if any(sys.argv[2].encode() in z.read(n) for n in z.namelist()) else 1)' '%s' '%s' "
-             "2>/dev/null",
-             copy, needle);
-    int rc = system(cmd);
-    unlink(copy);
-    return rc == 0;
-}
-
-/* file_has reads the file at path (a /proc/PID/fd link works for a file without a name)
- * and reports whether needle occurs in it in plain, or inside it when it is a zip. */
-static bool
-file_has(const char *path, const char *needle)
-{
-    static char blk[MIB + 64];
-    size_t nl = strlen(needle), keep = 0;
-    bool found = false, zip = false, first = true;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    for (ssize_t r; !found && (r = read(fd, blk + keep, MIB)) > 0;) {
-        size_t n = keep + (size_t)r;
-        if (first && n >= 4 && memcmp(blk, "PK\3\4", 4) == 0)
-            zip = true;
-        first = false;
-        found = memmem(blk, n, needle, nl) != NULL;
-        keep = n < nl - 1 ? n : nl - 1;
-        memmove(blk, blk + n - keep, keep);
-    }
-    close(fd);
-    return found || (zip && zip_has(path, needle));
-}
-
-/* tree_has walks dir and reports the first regular file holding needle (into hit). */
-static bool
-tree_has(const char *dir, const char *needle, char *hit, size_t cap)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    bool found = false;
-    if (!d)
-        return false;
-    while (!found && (e = readdir(d))) {
-        char path[4096];
-        struct stat st;
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (lstat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode))
-            found = tree_has(path, needle, hit, cap);
-        else if (S_ISREG(st.st_mode) && file_has(path, needle)) {
-            snprintf(hit, cap, "%s", path);
-            found = true;
-        }
-    }
-    closedir(d);
-    return found;
-}
-
-/* scan_fds looks at every file the server holds open: how many are temporary files under
- * var/tmp (*ntmp), and whether any holds needle (returned, its link target in hit). */
-static bool
-scan_fds(const struct server *srv, const char *needle, size_t *ntmp, char *hit, size_t cap)
-{
-    char dir[64], tmpdir[4096];
-    bool found = false;
-    struct dirent *e;
-    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)srv->pid);
-    snprintf(tmpdir, sizeof tmpdir, "%s/tmp/", srv->var);
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    *ntmp = 0;
-    while ((e = readdir(d))) {
-        char link[4096], target[4096];
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(link, sizeof link, "%s/%s", dir, e->d_name);
-        ssize_t n = readlink(link, target, sizeof target - 1);
-        if (n <= 0 || target[0] != '/')
-            continue; /* sockets, pipes, anonymous inodes */
-        target[n] = '\0';
-        if (strncmp(target, "/dev/", 5) == 0 || strncmp(target, "/proc/", 6) == 0)
-            continue;
-        if (strncmp(target, tmpdir, strlen(tmpdir)) == 0)
-            (*ntmp)++;
-        if (!found && file_has(link, needle)) {
-            snprintf(hit, cap, "%s", target);
-            found = true;
-        }
-    }
-    closedir(d);
-    return found;
-}
-
-/* wait_no_tmp polls (bounded) until the server holds no temporary file; returns the count. */
-static size_t
-wait_no_tmp(const struct server *srv)
-{
-    char hit[16];
-    size_t n = 0;
-    for (int i = 0; i < 4000; i++) {
-        (void)scan_fds(srv, "\x01\x02never\x03", &n, hit, sizeof hit);
-        if (n == 0)
-            break;
-        usleep(50 * 1000);
-    }
-    return n;
-}
-
-/* var/tmp holds no name at all (the temporary files never have one). */
-static void
-assert_tmp_dir_empty(const struct server *srv)
-{
-    char dir[4096];
-    size_t names = 0;
-    snprintf(dir, sizeof dir, "%s/tmp", srv->var);
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    for (struct dirent *e; (e = readdir(d));)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            names++;
-    closedir(d);
-    assert_int_equal(names, 0);
 }
 
 /* start_export connects with a small receive buffer, asks for the export of batch id and
@@ -293,16 +155,16 @@ test_export_never_plaintext(void **state)
     /* the export is under way: its head arrived, its body is megabytes the client has not read */
     int fd = start_export(srv, &c, id, &head, &body);
     assert_non_null(strstr(head.data, "HTTP/1.1 200"));
-    bool leak = scan_fds(srv, ID_NEEDLE, &ntmp, hit, sizeof hit);
+    bool leak = plain_scan_fds(srv, ID_NEEDLE, &ntmp, hit, sizeof hit);
     if (leak)
         print_error("plaintext ID numbers in open file %s\n", hit);
     assert_false(leak);
     assert_int_equal(ntmp, 1); /* streamed from the sealed file, which has no name */
-    leak = tree_has(srv->var, ID_NEEDLE, hit, sizeof hit);
+    leak = plain_tree_has(srv->var, ID_NEEDLE, hit, sizeof hit);
     if (leak)
         print_error("plaintext ID numbers in %s\n", hit);
     assert_false(leak);
-    assert_tmp_dir_empty(srv);
+    plain_assert_tmp_dir_empty(srv);
 
     /* the whole workbook, read by openpyxl: every row, its ID number and its remark */
     for (ssize_t n; (n = recv(fd, rbuf, sizeof rbuf, 0)) > 0;)
@@ -343,10 +205,10 @@ test_export_never_plaintext(void **state)
     assert_true(memcmp(got.data, want.data, want.len) == 0);
 
     /* afterwards: the sealed file is gone, and nothing readable anywhere */
-    assert_int_equal(wait_no_tmp(srv), 0);
-    assert_false(scan_fds(srv, ID_NEEDLE, &ntmp, hit, sizeof hit));
-    assert_false(tree_has(srv->var, ID_NEEDLE, hit, sizeof hit));
-    assert_tmp_dir_empty(srv);
+    assert_int_equal(plain_wait_tmp_fds(srv, 0, true), 0);
+    assert_false(plain_scan_fds(srv, ID_NEEDLE, &ntmp, hit, sizeof hit));
+    assert_false(plain_tree_has(srv->var, ID_NEEDLE, hit, sizeof hit));
+    plain_assert_tmp_dir_empty(srv);
 
     buf_release_secret(&form_body);
     buf_release_secret(&body);

@@ -38,6 +38,7 @@
 #include "core/buf.h"
 #include "core/idno.h"
 #include "core/str.h"
+#include "plainscan.h"
 #include "server.h"
 
 #define BOUNDARY "----jyUploadBoundary5kq"
@@ -161,150 +162,6 @@ read_answer(int fd, struct buf *out)
     return status;
 }
 
-/* file_has reads the file at path (a /proc/PID/fd link works for a file without a name)
- * and reports whether needle occurs in it. */
-static bool
-file_has(const char *path, const char *needle)
-{
-    static char blk[MIB + 64];
-    size_t nl = strlen(needle), keep = 0;
-    bool found = false;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    for (ssize_t r; !found && (r = read(fd, blk + keep, MIB)) > 0;) {
-        size_t n = keep + (size_t)r;
-        found = memmem(blk, n, needle, nl) != NULL;
-        keep = n < nl - 1 ? n : nl - 1;
-        memmove(blk, blk + n - keep, keep);
-    }
-    close(fd);
-    return found;
-}
-
-/* tree_has walks dir and reports the first regular file holding needle (into hit). */
-static bool
-tree_has(const char *dir, const char *needle, char *hit, size_t cap)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    bool found = false;
-    if (!d)
-        return false;
-    while (!found && (e = readdir(d))) {
-        char path[4096];
-        struct stat st;
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (lstat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode))
-            found = tree_has(path, needle, hit, cap);
-        else if (S_ISREG(st.st_mode) && file_has(path, needle)) {
-            snprintf(hit, cap, "%s", path);
-            found = true;
-        }
-    }
-    closedir(d);
-    return found;
-}
-
-/* scan_fds looks at every file the server holds open: how many are temporary files under
- * var/tmp (*ntmp), and whether any holds needle (returned, its link target in hit). */
-static bool
-scan_fds(const struct server *srv, const char *needle, size_t *ntmp, char *hit, size_t cap)
-{
-    char dir[64], tmpdir[4096];
-    bool found = false;
-    struct dirent *e;
-    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)srv->pid);
-    snprintf(tmpdir, sizeof tmpdir, "%s/tmp/", srv->var);
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    *ntmp = 0;
-    while ((e = readdir(d))) {
-        char link[4096], target[4096];
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(link, sizeof link, "%s/%s", dir, e->d_name);
-        ssize_t n = readlink(link, target, sizeof target - 1);
-        if (n <= 0 || target[0] != '/')
-            continue; /* sockets, pipes, anonymous inodes */
-        target[n] = '\0';
-        if (strncmp(target, "/dev/", 5) == 0 || strncmp(target, "/proc/", 6) == 0)
-            continue;
-        if (strncmp(target, tmpdir, strlen(tmpdir)) == 0)
-            (*ntmp)++;
-        if (!found && file_has(link, needle)) {
-            snprintf(hit, cap, "%s", target);
-            found = true;
-        }
-    }
-    closedir(d);
-    return found;
-}
-
-/* tmp_fds counts the server's open temporary files under var/tmp. */
-static size_t
-tmp_fds(const struct server *srv)
-{
-    char hit[16];
-    size_t n = 0;
-    (void)scan_fds(srv, "\x01\x02never\x03", &n, hit, sizeof hit);
-    return n;
-}
-
-/* wait_tmp_fds polls until the server holds at least (or, when exact, exactly) n
- * temporary files, and returns the last count. Bounded: ~60 s, or ~200 s when waiting for
- * files to close - a client that went away is noticed at the latest at serve's connection
- * timeout (120 s; on the loaded PostgreSQL runs it was sometimes noticed only then). */
-static size_t
-wait_tmp_fds(const struct server *srv, size_t n, bool exact)
-{
-    size_t have = 0;
-    int rounds = exact ? 4000 : 1200;
-    for (int i = 0; i < rounds; i++) {
-        have = tmp_fds(srv);
-        if (exact ? have == n : have >= n)
-            break;
-        usleep(50 * 1000);
-    }
-    if (exact ? have != n : have < n) { /* say what is open, for the failure message */
-        char dir[64], link[4096], target[4096];
-        snprintf(dir, sizeof dir, "/proc/%d/fd", (int)srv->pid);
-        DIR *d = opendir(dir);
-        for (struct dirent *e; d && (e = readdir(d));) {
-            snprintf(link, sizeof link, "%s/%s", dir, e->d_name);
-            ssize_t k = readlink(link, target, sizeof target - 1);
-            if (k > 0) {
-                target[k] = '\0';
-                print_error("fd %s -> %s\n", e->d_name, target);
-            }
-        }
-        if (d)
-            closedir(d);
-    }
-    return have;
-}
-
-/* var/tmp holds no name at all (the temporary files never have one). */
-static void
-assert_tmp_dir_empty(const struct server *srv)
-{
-    char dir[4096];
-    size_t names = 0;
-    snprintf(dir, sizeof dir, "%s/tmp", srv->var);
-    DIR *d = opendir(dir);
-    if (!d)
-        return; /* never made: empty too */
-    for (struct dirent *e; (e = readdir(d));)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            names++;
-    closedir(d);
-    assert_int_equal(names, 0);
-}
-
 /* The server's peak may grow by this much over a 40 MB upload (holding the body costs more
  * than the body: +64 MiB measured on the old code). Under AddressSanitizer every block also
  * pays its redzones and shadow bytes: +25 MiB measured there, so the bound is wider, still
@@ -338,14 +195,14 @@ test_big_upload_streamed_sealed(void **state)
 
     size_t half = body.len / 2;
     int fd = start_upload(srv, &c, body.len, body.data, half);
-    assert_true(wait_tmp_fds(srv, 1, false) >= 1); /* the part went to a temporary file */
-    bool leak = scan_fds(srv, ID_NEEDLE, &ntmp, hit, sizeof hit);
+    assert_true(plain_wait_tmp_fds(srv, 1, false) >= 1); /* the part went to a temporary file */
+    bool leak = plain_scan_fds(srv, ID_NEEDLE, &ntmp, hit, sizeof hit);
     if (leak)
         print_error("plaintext ID numbers in open file %s\n", hit);
     assert_false(leak);
     assert_true(ntmp >= 1);
-    assert_false(tree_has(srv->var, ID_NEEDLE, hit, sizeof hit));
-    assert_tmp_dir_empty(srv);
+    assert_false(plain_tree_has(srv->var, ID_NEEDLE, hit, sizeof hit));
+    plain_assert_tmp_dir_empty(srv);
     long mid = vm_hwm_kib(srv->pid);
 
     for (size_t sent = half; sent < body.len;) {
@@ -375,13 +232,13 @@ test_big_upload_streamed_sealed(void **state)
     assert_int_equal(resp_int(&r, "rows"), NROWS);
 
     /* afterwards: the temporary file is gone, and no plaintext anywhere */
-    assert_int_equal(wait_tmp_fds(srv, 0, true), 0);
-    assert_false(scan_fds(srv, ID_NEEDLE, &ntmp, hit, sizeof hit));
-    leak = tree_has(srv->var, ID_NEEDLE, hit, sizeof hit);
+    assert_int_equal(plain_wait_tmp_fds(srv, 0, true), 0);
+    assert_false(plain_scan_fds(srv, ID_NEEDLE, &ntmp, hit, sizeof hit));
+    leak = plain_tree_has(srv->var, ID_NEEDLE, hit, sizeof hit);
     if (leak)
         print_error("plaintext ID numbers in %s\n", hit);
     assert_false(leak);
-    assert_tmp_dir_empty(srv);
+    plain_assert_tmp_dir_empty(srv);
     buf_release_secret(&body);
     buf_release(&out);
     resp_release(&r);
@@ -398,10 +255,10 @@ test_aborted_upload_leaves_nothing(void **state)
     struct resp r = RESP_INIT;
     assert_int_equal(client_sign_in(&c, srv, "up_a"), 200);
     int fd = start_upload(srv, &c, 20 * MIB, NULL, 5 * MIB);
-    assert_true(wait_tmp_fds(srv, 1, false) >= 1);
+    assert_true(plain_wait_tmp_fds(srv, 1, false) >= 1);
     close(fd); /* the client goes away */
-    assert_int_equal(wait_tmp_fds(srv, 0, true), 0);
-    assert_tmp_dir_empty(srv);
+    assert_int_equal(plain_wait_tmp_fds(srv, 0, true), 0);
+    plain_assert_tmp_dir_empty(srv);
     /* the server is fine and the quota was given back: a small upload is answered */
     assert_int_equal(client_call(&c, "GET", "/api/v1/auth/me", NULL, &r), 200);
     resp_release(&r);
@@ -421,7 +278,7 @@ test_upload_quota(void **state)
     assert_int_equal(client_sign_in(&c, srv, "up_q"), 200);
     for (size_t i = 0; i < 3; i++) {
         fds[i] = start_upload(srv, &c, 60 * MIB, NULL, 2 * MIB);
-        assert_int_equal(wait_tmp_fds(srv, i + 1, false), i + 1); /* admitted and spilling */
+        assert_int_equal(plain_wait_tmp_fds(srv, i + 1, false), i + 1); /* admitted and spilling */
     }
     int over = start_upload(srv, &c, 60 * MIB, NULL, 2 * MIB);
     assert_int_equal(read_answer(over, &out), 429);
@@ -429,7 +286,7 @@ test_upload_quota(void **state)
     assert_non_null(strstr(out.data, "\"code\":\"too_many_requests\""));
     assert_non_null(strstr(out.data, "\"reason\":\"upload_quota_bytes\""));
     fds[3] = start_upload(srv, &c, 10 * MIB, NULL, 2 * MIB);
-    assert_int_equal(wait_tmp_fds(srv, 4, false), 4);
+    assert_int_equal(plain_wait_tmp_fds(srv, 4, false), 4);
     /* the fifth, in the default language */
     struct buf head = BUF_INIT;
     buf_printf(&head,
@@ -444,13 +301,13 @@ test_upload_quota(void **state)
     assert_non_null(strstr(out.data, "本账号已有 4 个文件正在上传"));
     for (size_t i = 0; i < 4; i++)
         close(fds[i]);
-    assert_int_equal(wait_tmp_fds(srv, 0, true), 0);
+    assert_int_equal(plain_wait_tmp_fds(srv, 0, true), 0);
     /* quota given back: a new large upload is admitted again (it spills) */
     int again = start_upload(srv, &c, 60 * MIB, NULL, 2 * MIB);
-    assert_int_equal(wait_tmp_fds(srv, 1, false), 1);
+    assert_int_equal(plain_wait_tmp_fds(srv, 1, false), 1);
     close(again);
-    assert_int_equal(wait_tmp_fds(srv, 0, true), 0);
-    assert_tmp_dir_empty(srv);
+    assert_int_equal(plain_wait_tmp_fds(srv, 0, true), 0);
+    plain_assert_tmp_dir_empty(srv);
     buf_release(&head);
     buf_release(&out);
     client_release(&c);
@@ -493,8 +350,8 @@ test_import_reads_sealed_file(void **state)
     assert_int_equal(resp_int(&r, "counts.in_category"), HL_TICKETS);
     assert_int_equal(resp_int(&r, "counts.matched"), HL_TICKETS);
     assert_int_equal(resp_int(&r, "total"), HL_TICKETS);
-    assert_int_equal(wait_tmp_fds(srv, 0, true), 0); /* the sealed file closed with the request */
-    assert_tmp_dir_empty(srv);
+    assert_int_equal(plain_wait_tmp_fds(srv, 0, true), 0); /* the sealed file closed with the request */
+    plain_assert_tmp_dir_empty(srv);
     buf_release(&body);
     resp_release(&r);
     client_release(&c);
