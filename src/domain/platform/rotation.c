@@ -1,21 +1,19 @@
 /* domain/platform/rotation.c - the data-key rotation job: begin, chunked re-seal with stored
- * progress, passes, finish, status and retirement (issue 12; contract in rotation.h). */
+ * progress (its chunk step for the job engine, rotation_job.c), status and retirement (issue 12;
+ * contract in rotation.h). */
 #include "domain/platform/rotation.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/err.h"
-#include "core/log.h"
 #include "core/time.h"
 #include "crypto/field.h"
 #include "domain/platform/audit.h"
 #include "domain/platform/keystore.h"
 #include "domain/platform/rotation_int.h"
 
-#define START_KEY INT64_MIN /* keyset paging starts below every key */
 
 static const char sql_latest[] =
     "SELECT id, to_key, pass, started_at, COALESCE(finished_at, 0), pass_started_at FROM key_rotations"
@@ -31,113 +29,8 @@ static const char sql_prog_set[] =
     "UPDATE key_rotation_progress SET last_k1 = ?1, last_k2 = ?2, rows_done = rows_done + ?3,"
     " resealed = resealed + ?4, pass_resealed = pass_resealed + ?4, damaged = damaged + ?5, done = ?6"
     " WHERE rotation_id = ?7 AND tbl = ?8";
-static const char sql_prog_table[] = "SELECT rows_done, resealed, pass_resealed, damaged FROM key_rotation_progress"
-                                     " WHERE rotation_id = ?1 AND tbl = ?2";
-static const char sql_pass_sum[] = "SELECT CAST(COALESCE(SUM(pass_resealed), 0) AS BIGINT) FROM key_rotation_progress"
-                                   " WHERE rotation_id = ?1";
 static const char sql_pass_reset[] = "UPDATE key_rotation_progress SET last_k1 = ?2, last_k2 = ?2, done = 0,"
                                      " pass_resealed = 0 WHERE rotation_id = ?1";
-static const char sql_pass_next[] = "UPDATE key_rotations SET pass = pass + 1, pass_started_at = ?2 WHERE id = ?1";
-static const char sql_finish[] = "UPDATE key_rotations SET finished_at = ?2 WHERE id = ?1";
-
-int
-rotation_latest(struct db *db, struct rotation_state *st)
-{
-    struct db_stmt *s = NULL;
-    bool row = false;
-    int rc;
-
-    memset(st, 0, sizeof *st);
-    if ((rc = db_prepare(db, sql_latest, &s)) || (rc = db_step(s, &row)))
-        goto out;
-    if (row) {
-        st->id = db_col_i64(s, 0);
-        st->to_key = (uint32_t)db_col_i64(s, 1);
-        st->pass = (int)db_col_i64(s, 2);
-        st->started_at = db_col_i64(s, 3);
-        st->finished_at = db_col_i64(s, 4);
-        st->pass_started_at = db_col_i64(s, 5);
-    }
-out:
-    db_done(s);
-    return rc;
-}
-
-/* rotation_exec runs one statement with integer parameters (n of them) and text t at ?tpos. */
-static int
-rotation_exec(struct db *db, const char *sql, const int64_t *v, int n, const char *text, int tpos)
-{
-    struct db_stmt *s = NULL;
-    bool row = false;
-    int rc = db_prepare(db, sql, &s);
-    for (int i = 0; i < n && !rc; i++)
-        rc = db_bind_i64(s, i + 1, v[i]);
-    if (!rc && text)
-        rc = db_bind_text(s, tpos, text, strlen(text));
-    if (!rc)
-        rc = db_step(s, &row);
-    db_done(s);
-    return rc;
-}
-
-static void
-rotation_key_target(uint32_t id, char *out, size_t cap)
-{
-    snprintf(out, cap, "data_key:%u", (unsigned)id);
-}
-
-int
-rotation_begin(struct app *app, struct db *db, const char *kek_path, struct rotation_state *st)
-{
-    struct actor who;
-    struct kek kek;
-    struct db_stmt *s = NULL;
-    uint32_t id = 0;
-    bool row = false, changed = false;
-    char target[32];
-    int rc;
-
-    actor_system(&who, "cli");
-    if ((rc = rotation_latest(db, st)))
-        return rc;
-    if (st->id && !st->finished_at) /* resume the unfinished job */
-        return keystore_refresh(db, kek_path, &app->keys, &changed);
-    if ((rc = keyring_kek_load(kek_path, &kek)))
-        return rc;
-    if ((rc = db_begin(db)))
-        goto out;
-    if ((rc = keystore_add_generation(db, &kek, &id)))
-        goto fail;
-    if ((rc = db_prepare(db, sql_job_insert, &s)) || (rc = db_bind_i64(s, 1, id)) ||
-        (rc = db_bind_i64(s, 2, time_now_ms())) || (rc = db_step(s, &row)))
-        goto fail;
-    int64_t job = row ? db_col_i64(s, 0) : 0;
-    db_done(s);
-    s = NULL;
-    for (size_t i = 0; i < rotation_tables_count && !rc; i++) {
-        int64_t v[] = { job, 0, START_KEY };
-        struct db_stmt *p = NULL;
-        if (!(rc = db_prepare(db, sql_prog_insert, &p)) && !(rc = db_bind_i64(p, 1, v[0])) &&
-            !(rc = db_bind_text(p, 2, rotation_tables[i].name, strlen(rotation_tables[i].name))) &&
-            !(rc = db_bind_i64(p, 3, v[2])))
-            rc = db_step(p, &row);
-        db_done(p);
-    }
-    rotation_key_target(id, target, sizeof target);
-    if (rc || (rc = audit_append(db, &app->keys, &who, "keys.rotate.start", target, "ok", "kind=data")) ||
-        (rc = db_commit(db)))
-        goto fail;
-    rc = keystore_refresh(db, kek_path, &app->keys, &changed);
-    if (!rc)
-        rc = rotation_latest(db, st);
-    goto out;
-fail:
-    db_done(s);
-    db_rollback(db);
-out:
-    kek_wipe(&kek);
-    return rc;
-}
 
 /* One row to write back: the re-sealed columns, each with the value read and its new
  * envelope. */
@@ -262,12 +155,13 @@ chunk_release(struct chunk *c)
 /* rotation_chunk re-seals one chunk of t in one transaction with its progress; *done when
  * the table has no rows after it, *worked unless it was done already (an earlier run). */
 static int
-rotation_chunk(struct app *app, struct db *db, const struct rotation_state *st, const struct rotation_table *t,
-               size_t limit, bool *done, bool *worked)
+rotation_chunk(struct app *app, struct db *db, const struct rotation_state *st, size_t i, size_t limit, bool *done,
+               bool *worked)
 {
+    const struct rotation_table *t = &rotation_tables[i];
     struct chunk c = { .kr = &app->keys, .to = keyring_find(&app->keys, st->to_key) };
     struct db_stmt *s = NULL;
-    int64_t k1 = START_KEY, k2 = START_KEY, written = 0;
+    int64_t k1 = ROTATION_START_KEY, k2 = ROTATION_START_KEY, written = 0;
     size_t rows = 0;
     bool row = false;
     int rc;
@@ -295,8 +189,8 @@ rotation_chunk(struct app *app, struct db *db, const struct rotation_state *st, 
     }
     if ((rc = rotation_scan(db, t, &k1, &k2, limit, rotation_reseal_row, &c, &rows)))
         goto out;
-    for (size_t i = 0; i < c.n && !rc; i++)
-        rc = rotation_write(db, t, &c.v[i], &written);
+    for (size_t j = 0; j < c.n && !rc; j++)
+        rc = rotation_write(db, t, &c.v[j], &written);
     *done = rows < limit;
     if (rc || (rc = db_prepare(db, sql_prog_set, &s)) || (rc = db_bind_i64(s, 1, k1)) ||
         (rc = db_bind_i64(s, 2, k2)) || (rc = db_bind_i64(s, 3, (int64_t)rows)) || (rc = db_bind_i64(s, 4, written)) ||
@@ -314,133 +208,48 @@ out:
     return rc;
 }
 
-/* rotation_audit_table records one finished table of a pass with its counters. */
-static int
-rotation_audit_table(struct app *app, struct db *db, const struct rotation_state *st, const char *tbl)
+static const char *
+rotation_table_name(size_t i)
 {
-    struct db_stmt *s = NULL;
-    struct actor who;
-    bool row = false;
-    char target[64], detail[160] = "";
-    int rc;
-
-    actor_system(&who, "cli");
-    if ((rc = db_prepare(db, sql_prog_table, &s)) || (rc = db_bind_i64(s, 1, st->id)) ||
-        (rc = db_bind_text(s, 2, tbl, strlen(tbl))) || (rc = db_step(s, &row)))
-        goto out;
-    if (row)
-        snprintf(detail, sizeof detail, "pass=%d to_key=%u rows=%lld resealed=%lld pass_resealed=%lld damaged=%lld",
-                 st->pass, (unsigned)st->to_key, (long long)db_col_i64(s, 0), (long long)db_col_i64(s, 1),
-                 (long long)db_col_i64(s, 2), (long long)db_col_i64(s, 3));
-    db_done(s);
-    s = NULL;
-    snprintf(target, sizeof target, "table:%s", tbl);
-    rc = audit_record(db, &app->keys, &who, "keys.rotate.table", target, "ok", detail);
-out:
-    db_done(s);
-    return rc;
+    return i < rotation_tables_count ? rotation_tables[i].name : NULL;
 }
 
-/* rotation_pass_end finishes the job when the pass re-sealed nothing and began after every
- * node had loaded the new key (ROTATION_GRACE_MS after the job began), else starts the next
- * (waiting out the rest of the grace first when that is all that is missing). */
-static int
-rotation_pass_end(struct app *app, struct db *db, struct rotation_state *st, bool *finished)
-{
-    struct db_stmt *s = NULL;
-    struct actor who;
-    bool row = false;
-    int64_t sum = 0;
-    char target[32], detail[64];
-    int rc;
+/* The data kind: re-seal every sealed column under the job's data key. */
+static const struct rotation_kind rotation_data = {
+    .sql_latest = sql_latest,
+    .sql_job_insert = sql_job_insert,
+    .sql_prog_insert = sql_prog_insert,
+    .sql_pass_reset = sql_pass_reset,
+    .start_key_bound = true,
+    .audit_start = "keys.rotate.start",
+    .audit_table = "keys.rotate.table",
+    .audit_finish = "keys.rotate.finish",
+    .start_detail = "kind=data",
+    .target = "data_key",
+    .key_word = "to_key",
+    .count_word = "resealed",
+    .table = rotation_table_name,
+    .add = keystore_add_generation,
+    .chunk = rotation_chunk,
+    .uses_remac = true,
+};
 
-    if ((rc = db_prepare(db, sql_pass_sum, &s)) || (rc = db_bind_i64(s, 1, st->id)) || (rc = db_step(s, &row))) {
-        db_done(s);
-        return rc;
-    }
-    sum = row ? db_col_i64(s, 0) : 0;
-    db_done(s);
-    int64_t ready = st->started_at + ROTATION_GRACE_MS, now = time_now_ms();
-    if (sum == 0 && st->pass_started_at < ready && now < ready)
-        usleep((useconds_t)(ready - now) * 1000); /* nodes poll data_keys every 10 s */
-    actor_system(&who, "cli");
-    if ((rc = db_begin(db)))
-        return rc;
-    *finished = sum == 0 && st->pass_started_at >= ready;
-    if (*finished) {
-        int64_t v[] = { st->id, time_now_ms() };
-        rotation_key_target(st->to_key, target, sizeof target);
-        snprintf(detail, sizeof detail, "passes=%d", st->pass);
-        if (!(rc = rotation_exec(db, sql_finish, v, 2, NULL, 0)))
-            rc = audit_append(db, &app->keys, &who, "keys.rotate.finish", target, "ok", detail);
-        st->finished_at = v[1];
-    } else {
-        int64_t v[] = { st->id, START_KEY }, w[] = { st->id, time_now_ms() };
-        if (!(rc = rotation_exec(db, sql_pass_reset, v, 2, NULL, 0)))
-            rc = rotation_exec(db, sql_pass_next, w, 2, NULL, 0);
-        st->pass++;
-        st->pass_started_at = w[1];
-    }
-    if (rc || (rc = db_commit(db)))
-        db_rollback(db);
-    return rc;
+int
+rotation_latest(struct db *db, struct rotation_state *st)
+{
+    return rotation_job_latest(db, &rotation_data, st);
 }
 
-/* rotation_remac_all runs the caller's re-MAC to the end of its tables (rotation.h). */
-static int
-rotation_remac_all(struct app *app, struct db *db, rotation_remac_fn remac, struct rotation_state *st, size_t limit)
+int
+rotation_begin(struct app *app, struct db *db, const char *kek_path, struct rotation_state *st)
 {
-    int64_t after = 0;
-    size_t scanned = 0;
-    int rc;
-    do {
-        if ((rc = remac(app, db, st->to_key, limit, &after, &scanned)))
-            return rc;
-        if (scanned)
-            st->chunks++;
-    } while (scanned);
-    return 0;
+    return rotation_job_begin(app, db, &rotation_data, kek_path, st);
 }
 
 int
 rotation_run(struct app *app, struct db *db, const struct rotation_opts *o, struct rotation_state *st)
 {
-    size_t limit = o && o->chunk_rows ? o->chunk_rows : ROTATION_CHUNK_ROWS;
-    size_t max = o ? o->max_chunks : 0;
-    int rc;
-
-    if ((rc = rotation_latest(db, st)))
-        return rc;
-    if (!st->id || st->finished_at)
-        return ERR_NOT_FOUND;
-    for (int passes = 0; passes < ROTATION_MAX_PASSES; passes++) {
-        bool finished = false;
-        for (size_t i = 0; i < rotation_tables_count; i++) {
-            bool done = false;
-            while (!done) {
-                if (max && (size_t)st->chunks >= max) {
-                    st->stopped = true;
-                    return 0;
-                }
-                bool worked = false; /* false: the table was done in an earlier run */
-                if ((rc = rotation_chunk(app, db, st, &rotation_tables[i], limit, &done, &worked)))
-                    return rc;
-                if (!worked)
-                    continue;
-                st->chunks++;
-                if (done && (rc = rotation_audit_table(app, db, st, rotation_tables[i].name)))
-                    return rc;
-            }
-        }
-        if (o && o->remac && (rc = rotation_remac_all(app, db, o->remac, st, limit)))
-            return rc;
-        if ((rc = rotation_pass_end(app, db, st, &finished)))
-            return rc;
-        if (finished)
-            return 0;
-    }
-    st->stopped = true; /* still re-sealing after ROTATION_MAX_PASSES: run again */
-    return 0;
+    return rotation_job_run(app, db, &rotation_data, NULL, o, st);
 }
 
 int
@@ -461,7 +270,7 @@ rotation_retire(struct app *app, struct db *db, const struct kek *kek, uint32_t 
     if (*in_use)
         return ERR_CONFLICT;
     actor_system(&who, "cli");
-    rotation_key_target(id, target, sizeof target);
+    rotation_target(&rotation_data, id, target, sizeof target);
     if ((rc = db_begin(db)))
         return rc;
     if ((rc = keystore_retire(db, kek, &app->keys, id)) ||

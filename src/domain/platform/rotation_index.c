@@ -1,18 +1,17 @@
 /* domain/platform/rotation_index.c - the blind-index key rotation job for ID numbers: begin,
- * chunked fill of the next index slot with stored progress, passes, switch (issue 12;
- * contract in rotation_index.h). */
+ * chunked fill of the next index slot with stored progress (its chunk step for the job engine,
+ * rotation_job.c), status (issue 12; contract in rotation_index.h). */
 #include "domain/platform/rotation_index.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/err.h"
-#include "core/time.h"
 #include "crypto/field.h"
 #include "domain/platform/audit.h"
 #include "domain/platform/keystore.h"
+#include "domain/platform/rotation_int.h"
 
 #define IDX_SELECT(t, c) "SELECT id, id_number, " c " FROM " t " WHERE id > ?1 ORDER BY id LIMIT ?2"
 #define IDX_UPDATE(t, c) "UPDATE " t " SET " c " = ?1 WHERE id = ?2 AND id_number = ?3"
@@ -37,105 +36,8 @@ static const char sql_prog_get[] = "SELECT last_k1, done FROM key_rotation_progr
 static const char sql_prog_set[] =
     "UPDATE key_rotation_progress SET last_k1 = ?1, rows_done = rows_done + ?2, resealed = resealed + ?3,"
     " pass_resealed = pass_resealed + ?3, damaged = damaged + ?4, done = ?5 WHERE rotation_id = ?6 AND tbl = ?7";
-static const char sql_prog_table[] = "SELECT rows_done, resealed, pass_resealed, damaged FROM key_rotation_progress"
-                                     " WHERE rotation_id = ?1 AND tbl = ?2";
-static const char sql_pass_sum[] = "SELECT CAST(COALESCE(SUM(pass_resealed), 0) AS BIGINT) FROM key_rotation_progress"
-                                   " WHERE rotation_id = ?1";
 static const char sql_pass_reset[] =
     "UPDATE key_rotation_progress SET last_k1 = 0, done = 0, pass_resealed = 0 WHERE rotation_id = ?1";
-static const char sql_pass_next[] = "UPDATE key_rotations SET pass = pass + 1, pass_started_at = ?2 WHERE id = ?1";
-static const char sql_finish[] = "UPDATE key_rotations SET finished_at = ?2 WHERE id = ?1";
-
-int
-index_rotation_latest(struct db *db, struct rotation_state *st)
-{
-    struct db_stmt *s = NULL;
-    bool row = false;
-    int rc;
-
-    memset(st, 0, sizeof *st);
-    if (!(rc = db_prepare(db, sql_latest, &s)) && !(rc = db_step(s, &row)) && row) {
-        st->id = db_col_i64(s, 0);
-        st->to_key = (uint32_t)db_col_i64(s, 1);
-        st->pass = (int)db_col_i64(s, 2);
-        st->started_at = db_col_i64(s, 3);
-        st->finished_at = db_col_i64(s, 4);
-        st->pass_started_at = db_col_i64(s, 5);
-    }
-    db_done(s);
-    return rc;
-}
-
-/* idx_exec runs one statement with n integer parameters and text at ?tpos (0: none). */
-static int
-idx_exec(struct db *db, const char *sql, const int64_t *v, int n, const char *text, int tpos)
-{
-    struct db_stmt *s = NULL;
-    bool row = false;
-    int rc = db_prepare(db, sql, &s);
-    for (int i = 0; i < n && !rc; i++)
-        rc = db_bind_i64(s, i + 1, v[i]);
-    if (!rc && text)
-        rc = db_bind_text(s, tpos, text, strlen(text));
-    if (!rc)
-        rc = db_step(s, &row);
-    db_done(s);
-    return rc;
-}
-
-static void
-idx_target(uint32_t gen, char *out, size_t cap)
-{
-    snprintf(out, cap, "index_key:%u", (unsigned)gen);
-}
-
-int
-index_rotation_begin(struct app *app, struct db *db, const char *kek_path, struct rotation_state *st)
-{
-    struct actor who;
-    struct kek kek;
-    struct db_stmt *s = NULL;
-    uint32_t gen = 0;
-    bool row = false, changed = false;
-    char target[32];
-    int rc;
-
-    actor_system(&who, "cli");
-    if ((rc = index_rotation_latest(db, st)))
-        return rc;
-    if (st->id && !st->finished_at) /* resume the unfinished job */
-        return keystore_refresh(db, kek_path, &app->keys, &changed);
-    if (st->id && time_now_ms() < st->finished_at + ROTATION_GRACE_MS)
-        return ERR_BUSY; /* a node may still read the slot the next generation takes */
-    if ((rc = keyring_kek_load(kek_path, &kek)))
-        return rc;
-    if ((rc = db_begin(db)))
-        goto out;
-    if ((rc = keystore_index_add(db, &kek, &gen)))
-        goto fail;
-    if ((rc = db_prepare(db, sql_job_insert, &s)) || (rc = db_bind_i64(s, 1, gen)) ||
-        (rc = db_bind_i64(s, 2, time_now_ms())) || (rc = db_step(s, &row)))
-        goto fail;
-    int64_t job = row ? db_col_i64(s, 0) : 0;
-    db_done(s);
-    s = NULL;
-    for (size_t i = 0; i < index_rotation_tables_count && !rc; i++)
-        rc = idx_exec(db, sql_prog_insert, &job, 1, index_rotation_tables[i].name, 2);
-    idx_target(gen, target, sizeof target);
-    if (rc || (rc = audit_append(db, &app->keys, &who, "keys.index.start", target, "ok", "domain=idno")) ||
-        (rc = db_commit(db)))
-        goto fail;
-    rc = keystore_refresh(db, kek_path, &app->keys, &changed);
-    if (!rc)
-        rc = index_rotation_latest(db, st);
-    goto out;
-fail:
-    db_done(s);
-    db_rollback(db);
-out:
-    kek_wipe(&kek);
-    return rc;
-}
 
 /* idx_row fills one row's next slot: *filled / *damaged count what happened. */
 static int
@@ -171,9 +73,10 @@ idx_row(struct app *app, struct db *db, const struct index_rotation_table *t, un
 /* idx_chunk fills up to limit rows of t after the stored position, in one transaction with
  * its progress; *done when the table is finished, *worked false when it was already. */
 static int
-idx_chunk(struct app *app, struct db *db, struct rotation_state *st, const struct index_rotation_table *t,
-          size_t limit, bool *done, bool *worked)
+idx_chunk(struct app *app, struct db *db, const struct rotation_state *st, size_t i, size_t limit, bool *done,
+          bool *worked)
 {
+    const struct index_rotation_table *t = &index_rotation_tables[i];
     const struct indexkey *g = keyring_index_find(&app->keys, st->to_key);
     struct db_stmt *s = NULL;
     bool row = false;
@@ -211,7 +114,7 @@ idx_chunk(struct app *app, struct db *db, struct rotation_state *st, const struc
         goto fail;
     *done = (size_t)rows < limit;
     int64_t v[] = { last, rows, filled, damaged, *done ? 1 : 0, st->id };
-    if ((rc = idx_exec(db, sql_prog_set, v, 6, t->name, 7)) || (rc = db_commit(db)))
+    if ((rc = rotation_exec(db, sql_prog_set, v, 6, t->name, 7)) || (rc = db_commit(db)))
         goto fail;
     *worked = true;
     return 0;
@@ -221,73 +124,48 @@ fail:
     return rc;
 }
 
-static int
-idx_audit_table(struct app *app, struct db *db, const struct rotation_state *st, const char *tbl)
+static const char *
+idx_table_name(size_t i)
 {
-    struct db_stmt *s = NULL;
-    struct actor who;
-    bool row = false;
-    char detail[160] = "", target[48];
-    int rc;
-
-    actor_system(&who, "cli");
-    if ((rc = db_prepare(db, sql_prog_table, &s)) || (rc = db_bind_i64(s, 1, st->id)) ||
-        (rc = db_bind_text(s, 2, tbl, strlen(tbl))) || (rc = db_step(s, &row)))
-        goto out;
-    if (row)
-        snprintf(detail, sizeof detail, "pass=%d gen=%u rows=%lld filled=%lld pass_filled=%lld damaged=%lld",
-                 st->pass, (unsigned)st->to_key, (long long)db_col_i64(s, 0), (long long)db_col_i64(s, 1),
-                 (long long)db_col_i64(s, 2), (long long)db_col_i64(s, 3));
-    db_done(s);
-    s = NULL;
-    snprintf(target, sizeof target, "table:%s", tbl);
-    rc = audit_record(db, &app->keys, &who, "keys.index.table", target, "ok", detail);
-out:
-    db_done(s);
-    return rc;
+    return i < index_rotation_tables_count ? index_rotation_tables[i].name : NULL;
 }
 
-/* idx_pass_end switches to the new generation when the pass filled nothing and began after
- * every node had loaded it, else starts the next pass (see rotation.c rotation_pass_end). */
-static int
-idx_pass_end(struct app *app, struct db *db, struct rotation_state *st, bool *finished)
-{
-    struct db_stmt *s = NULL;
-    struct actor who;
-    bool row = false;
-    char target[32], detail[64];
-    int rc;
+/* The index kind: fill the next slot under generation to_key, then switch to it. */
+static const struct rotation_kind index_rotation = {
+    .sql_latest = sql_latest,
+    .sql_job_insert = sql_job_insert,
+    .sql_prog_insert = sql_prog_insert,
+    .sql_pass_reset = sql_pass_reset,
+    .audit_start = "keys.index.start",
+    .audit_table = "keys.index.table",
+    .audit_finish = "keys.index.finish",
+    .start_detail = "domain=idno",
+    .target = "index_key",
+    .key_word = "gen",
+    .count_word = "filled",
+    .table = idx_table_name,
+    .add = keystore_index_add,
+    .chunk = idx_chunk,
+    .switch_to = keystore_index_switch,
+};
 
-    if ((rc = db_prepare(db, sql_pass_sum, &s)) || (rc = db_bind_i64(s, 1, st->id)) || (rc = db_step(s, &row))) {
-        db_done(s);
-        return rc;
-    }
-    int64_t sum = row ? db_col_i64(s, 0) : 0;
-    db_done(s);
-    int64_t ready = st->started_at + ROTATION_GRACE_MS, now = time_now_ms();
-    if (sum == 0 && st->pass_started_at < ready && now < ready)
-        usleep((useconds_t)(ready - now) * 1000); /* nodes poll the keys every 10 s */
-    actor_system(&who, "cli");
-    if ((rc = db_begin(db)))
-        return rc;
-    *finished = sum == 0 && st->pass_started_at >= ready;
-    if (*finished) {
-        int64_t v[] = { st->id, time_now_ms() };
-        idx_target(st->to_key, target, sizeof target);
-        snprintf(detail, sizeof detail, "passes=%d", st->pass);
-        if (!(rc = keystore_index_switch(db, st->to_key)) && !(rc = idx_exec(db, sql_finish, v, 2, NULL, 0)))
-            rc = audit_append(db, &app->keys, &who, "keys.index.finish", target, "ok", detail);
-        st->finished_at = v[1];
-    } else {
-        int64_t w[] = { st->id, time_now_ms() };
-        if (!(rc = idx_exec(db, sql_pass_reset, w, 1, NULL, 0)))
-            rc = idx_exec(db, sql_pass_next, w, 2, NULL, 0);
-        st->pass++;
-        st->pass_started_at = w[1];
-    }
-    if (rc || (rc = db_commit(db)))
-        db_rollback(db);
-    return rc;
+int
+index_rotation_latest(struct db *db, struct rotation_state *st)
+{
+    return rotation_job_latest(db, &index_rotation, st);
+}
+
+int
+index_rotation_begin(struct app *app, struct db *db, const char *kek_path, struct rotation_state *st)
+{
+    return rotation_job_begin(app, db, &index_rotation, kek_path, st);
+}
+
+int
+index_rotation_run(struct app *app, struct db *db, const char *kek_path, const struct rotation_opts *o,
+                   struct rotation_state *st)
+{
+    return rotation_job_run(app, db, &index_rotation, kek_path, o, st);
 }
 
 int
@@ -323,45 +201,4 @@ index_rotation_print(struct db *db, FILE *f)
 out:
     db_done(s);
     return rc;
-}
-
-int
-index_rotation_run(struct app *app, struct db *db, const char *kek_path, const struct rotation_opts *o,
-                   struct rotation_state *st)
-{
-    size_t limit = o && o->chunk_rows ? o->chunk_rows : ROTATION_CHUNK_ROWS;
-    size_t max = o ? o->max_chunks : 0;
-    bool changed = false;
-    int rc;
-
-    if ((rc = index_rotation_latest(db, st)))
-        return rc;
-    if (!st->id || st->finished_at)
-        return ERR_NOT_FOUND;
-    for (int passes = 0; passes < ROTATION_MAX_PASSES; passes++) {
-        bool finished = false;
-        for (size_t i = 0; i < index_rotation_tables_count; i++) {
-            bool done = false;
-            while (!done) {
-                if (max && (size_t)st->chunks >= max) {
-                    st->stopped = true;
-                    return 0;
-                }
-                bool worked = false;
-                if ((rc = idx_chunk(app, db, st, &index_rotation_tables[i], limit, &done, &worked)))
-                    return rc;
-                if (!worked)
-                    continue;
-                st->chunks++;
-                if (done && (rc = idx_audit_table(app, db, st, index_rotation_tables[i].name)))
-                    return rc;
-            }
-        }
-        if ((rc = idx_pass_end(app, db, st, &finished)))
-            return rc;
-        if (finished) /* this process reads the new slot at once */
-            return kek_path ? keystore_refresh(db, kek_path, &app->keys, &changed) : 0;
-    }
-    st->stopped = true; /* still filling after ROTATION_MAX_PASSES: run again */
-    return 0;
 }
